@@ -1,0 +1,70 @@
+"""Checks for chapter 00 — what a backend is."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+
+from course_lib.exercises import Exercise, Incorrect, NotAttempted, describe, expect_equal, expect_status
+from course_lib.server import serving
+
+EXAMPLE_URL = "http://127.0.0.1:8000/tasks?done=true"
+URL_PARTS = {"scheme": "http", "host": "127.0.0.1", "port": 8000, "path": "/tasks", "query": "done=true"}
+
+
+def _test_url_parts(answer: dict) -> None:
+    if not isinstance(answer, dict):
+        raise Incorrect("`url_parts` should be a dict with the keys scheme, host, port, path and query.",
+                        expected="a dict", got=type(answer).__name__)
+    if all(value is None for value in answer.values()):
+        raise NotAttempted
+    for part, expected in URL_PARTS.items():
+        if part not in answer:
+            raise Incorrect(f"`url_parts` has no {part!r} key.", expected=sorted(URL_PARTS), got=sorted(answer))
+        expect_equal(answer[part], expected, f"the {part} of {EXAMPLE_URL} is not {answer[part]!r}.")
+
+
+q1 = Exercise(
+    "ch00.q1", "Take a URL apart", _test_url_parts,
+    hint="scheme://host:port/path?query — the port is a number, the query has no '?'.",
+    solution="url_parts = " + repr(URL_PARTS),
+)
+
+
+def _test_health_response(answer: httpx.Response) -> None:
+    if not isinstance(answer, httpx.Response):
+        raise Incorrect("`health_response` should be what `api.get(...)` returns: an httpx.Response.",
+                        expected="httpx.Response", got=type(answer).__name__)
+    expect_equal(describe(answer), "GET /health", "that response answers another request.",
+                 request=describe(answer))
+    expect_status(answer, 200)
+    expect_equal(answer.json(), {"status": "ok"}, "the body of GET /health is not the expected JSON.",
+                 request=describe(answer))
+
+
+q2 = Exercise(
+    "ch00.q2", "Send your first request", _test_health_response,
+    hint="The server object has a client: `api.get(path)` sends GET to that path and returns the response.",
+    solution='health_response = api.get("/health")',
+)
+
+
+def _test_version_route(add_version_route) -> None:
+    app = FastAPI(title="check", version="1.2.3")
+    add_version_route(app)
+    with serving(app) as server:
+        response = server.get("/version")
+    expect_status(response, 200, f"GET /version answered {response.status_code}: is the route registered "
+                                 "with @app.get('/version') inside your function?")
+    expect_equal(response.json(), {"version": "1.2.3"},
+                 "GET /version should return the app's own version (app.version) as JSON.", request="GET /version")
+
+
+q3 = Exercise(
+    "ch00.q3", "Add a /version endpoint", _test_version_route,
+    hint="Inside the function, decorate a new function with @app.get('/version') and return a dict.",
+    solution='''def add_version_route(app):
+    @app.get("/version")
+    def version():
+        return {"version": app.version}''',
+)

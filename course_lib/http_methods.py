@@ -1,0 +1,73 @@
+"""HEAD, OPTIONS and a correct Allow header for every route, as RFC 9110 asks of a server."""
+
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+def allowed_methods(app, scope: Scope) -> set[str]:
+    """The methods some route of `app` accepts at the scope's path (HEAD with GET, OPTIONS always)."""
+    methods: set[str] = set()
+    for route in app.routes:
+        match, _ = route.matches({**scope, "method": "GET"})
+        route_methods = getattr(route, "methods", None)
+        if match != Match.NONE and route_methods:
+            methods |= set(route_methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return methods | {"OPTIONS"} if methods else set()
+
+
+def allow_header(methods: set[str]) -> str:
+    """The Allow header value, in a stable order."""
+    order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+    return ", ".join(sorted(methods, key=lambda m: order.index(m) if m in order else len(order)))
+
+
+class MethodsMiddleware:
+    """Answers OPTIONS with 204 + Allow, HEAD like GET without a body, and puts the full Allow on every 405."""
+
+    def __init__(self, app: ASGIApp, routes_of=None) -> None:
+        self.app = app
+        self.routes_of = routes_of
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        router = self.routes_of or scope["app"]
+        allowed = allowed_methods(router, scope)
+        method = scope["method"]
+        if method == "OPTIONS" and allowed and not _is_preflight(scope):
+            await _send_empty(send, 204, allow_header(allowed))
+            return
+        if method == "HEAD" and "GET" in allowed:
+            await self.app({**scope, "method": "GET"}, receive, _without_body(send))
+            return
+        await self.app(scope, receive, _with_allow(send, allowed))
+
+
+def _is_preflight(scope: Scope) -> bool:
+    # A CORS preflight belongs to the CORS middleware of a later chapter.
+    return any(name == b"access-control-request-method" for name, _ in scope["headers"])
+
+
+async def _send_empty(send: Send, status: int, allow: str) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [(b"allow", allow.encode())]})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def _without_body(send: Send) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await send(message)
+    return wrapped
+
+
+def _with_allow(send: Send, allowed: set[str]) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start" and message["status"] == 405 and allowed:
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+            message = {**message, "headers": [*headers, (b"allow", allow_header(allowed).encode())]}
+        await send(message)
+    return wrapped

@@ -1,0 +1,242 @@
+"""Run an ASGI app with uvicorn on a free loopback port, in a background thread of this kernel."""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import httpx
+import uvicorn
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 5.0
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
+
+
+class ServerStartError(RuntimeError):
+    """The app could not start; the message says why."""
+
+
+class _LogBuffer(logging.Handler):
+    """Keeps uvicorn's recent log lines so they never land in a notebook cell."""
+
+    def __init__(self, size: int = 500) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.lines: collections.deque[str] = collections.deque(maxlen=size)
+        self.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        self.changed = threading.Condition()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with self.changed:
+            self.lines.append(self.format(record))
+            self.changed.notify_all()
+
+    def wait_for(self, text: str, timeout: float) -> bool:
+        """Block until a line containing `text` is logged (True) or `timeout` seconds pass (False)."""
+        with self.changed:
+            return self.changed.wait_for(lambda: any(text in line for line in self.lines), timeout)
+
+
+LOGS = _LogBuffer()
+
+
+def _capture_uvicorn_logs() -> None:
+    # Output from a background thread lands in whichever cell runs at that moment, so uvicorn must never print.
+    for name in UVICORN_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.handlers = [LOGS]
+        logger.propagate = False
+        logger.setLevel(logging.INFO)
+
+
+@dataclass
+class RunningServer:
+    """A live server: its URL, a client bound to it, and how to stop it."""
+
+    name: str
+    url: str
+    port: int
+    server: uvicorn.Server = field(repr=False)
+    thread: threading.Thread = field(repr=False)
+    sock: socket.socket = field(repr=False)
+    _client: httpx.Client | None = field(default=None, repr=False)
+
+    @property
+    def docs_url(self) -> str:
+        """The Swagger UI link a browser can open: direct locally, through jupyter-server-proxy on Binder."""
+        return public_url(self.port, "/docs")
+
+    @property
+    def client(self) -> httpx.Client:
+        """An httpx client whose base URL is this server (relative paths: client.get('/health'))."""
+        if self._client is None or self._client.is_closed:
+            self._client = httpx.Client(base_url=self.url, timeout=10.0)
+        return self._client
+
+    def request(self, method: str, path: str, **kwargs) -> httpx.Response:
+        """Send one request to this server."""
+        return self.client.request(method, path, **kwargs)
+
+    def get(self, path: str, **kwargs) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs) -> httpx.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def patch(self, path: str, **kwargs) -> httpx.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    @property
+    def running(self) -> bool:
+        return self.thread.is_alive()
+
+    def logs(self, wait_for: str | None = None, timeout: float = 5.0) -> list[str]:
+        """uvicorn's captured log lines, tracebacks of 500s included; first wait until `wait_for` appears.
+
+        uvicorn logs an unhandled exception just after the 500 has gone out, so a client can be faster than the log.
+        """
+        if wait_for:
+            LOGS.wait_for(wait_for, timeout)
+        return list(LOGS.lines)
+
+    def stop(self) -> None:
+        """Stop the server and free its port; safe to call twice."""
+        if self._client is not None:
+            self._client.close()
+        self.server.should_exit = True
+        self.thread.join(STOP_TIMEOUT)
+        if self.thread.is_alive():
+            self.server.force_exit = True
+            self.thread.join(STOP_TIMEOUT)
+        self.sock.close()
+        if _RUNNING.get(self.name) is self:
+            del _RUNNING[self.name]
+
+    def __repr__(self) -> str:
+        return f"<{self.name} at {self.url} — docs: {self.docs_url}>"
+
+    def _repr_html_(self) -> str:
+        return (f"<b>{self.name}</b> running at <code>{self.url}</code> — "
+                f'<a href="{self.docs_url}" target="_blank">open the API docs (Swagger UI)</a>')
+
+
+_RUNNING: dict[str, RunningServer] = {}
+_LOCK = threading.Lock()
+
+
+def proxy_prefix() -> str | None:
+    """The Jupyter server's base path when running under JupyterHub/Binder, else None."""
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    return prefix.rstrip("/") + "/" if prefix else None
+
+
+def public_url(port: int, path: str = "/") -> str:
+    """A URL for `path` on `port` that works in the learner's browser."""
+    prefix = proxy_prefix()
+    if prefix:
+        return f"{prefix}proxy/{port}{path}"
+    return f"http://{HOST}:{port}{path}"
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        raise ServerStartError(f"cannot listen on {HOST}:{port}: {exc.strerror or exc}") from exc
+    return sock
+
+
+def serve(app, name: str = "api", port: int = 0, access_log: bool = False) -> RunningServer:
+    """Start `app` on 127.0.0.1 (a free port unless given), wait until it answers, and return it.
+
+    Serving again under the same name first stops the previous server, so re-running a cell restarts cleanly.
+    """
+    with _LOCK:
+        stop(name)
+        _capture_uvicorn_logs()
+        sock = _bind(port)
+        port = sock.getsockname()[1]
+        prefix = proxy_prefix()
+        config = uvicorn.Config(
+            app,
+            log_config=None,
+            access_log=access_log,
+            lifespan="auto",
+            root_path=f"{prefix}proxy/{port}".rstrip("/") if prefix else "",
+            timeout_graceful_shutdown=2,
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=_run, args=(server, sock), name=f"uvicorn-{name}", daemon=True)
+        thread.start()
+        _wait_until_started(server, thread, sock)
+        running = RunningServer(name=name, url=f"http://{HOST}:{port}", port=port, server=server,
+                                thread=thread, sock=sock)
+        _RUNNING[name] = running
+        return running
+
+
+def _run(server: uvicorn.Server, sock: socket.socket) -> None:
+    try:
+        server.run(sockets=[sock])
+    except SystemExit:  # uvicorn exits on a failed startup; the reason is in LOGS and _wait_until_started reports it
+        pass
+
+
+def _wait_until_started(server: uvicorn.Server, thread: threading.Thread, sock: socket.socket) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while not server.started:
+        if not thread.is_alive():
+            sock.close()
+            reason = next((line for line in reversed(LOGS.lines) if line.startswith(("ERROR", "CRITICAL"))),
+                          "the server thread ended before it started")
+            raise ServerStartError(f"the app did not start: {reason}")
+        if time.monotonic() > deadline:
+            server.should_exit = True
+            sock.close()
+            raise ServerStartError(f"the app did not start within {START_TIMEOUT:.0f} s")
+        thread.join(0.005)
+
+
+def stop(name: str | None = None) -> None:
+    """Stop the server called `name`, or every server when no name is given."""
+    names = [name] if name else list(_RUNNING)
+    for each in names:
+        running = _RUNNING.get(each)
+        if running is not None:
+            running.stop()
+
+
+def running_servers() -> dict[str, RunningServer]:
+    """The servers this kernel is running, by name."""
+    return dict(_RUNNING)
+
+
+@contextmanager
+def serving(app, name: str = "check") -> Iterator[RunningServer]:
+    """Serve `app` for the duration of a with-block."""
+    running = serve(app, name=name)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+atexit.register(stop)

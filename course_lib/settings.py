@@ -1,0 +1,45 @@
+"""Course settings: embedded defaults that work offline, real services when their URLs are set."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where the task API keeps its data; read from the environment (DATABASE_URL, REDIS_URL, ...)."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; None means embedded SQLite.")
+    redis_url: str | None = Field(default=None, description="redis:// URL; None means fakeredis in the kernel.")
+    worker: str = Field(default="inprocess", description="'inprocess' runs jobs in the kernel, 'process' in workers.")
+    nginx_bin: str | None = Field(default=None, description="Path to nginx, for the scaling chapter.")
+    secret_key: str = Field(default="course-secret-key-change-me-in-production-0123456789",
+                            description="Signs sessions, cursors and tokens; set SECRET_KEY outside the course.")
+
+    @property
+    def uses_real_database(self) -> bool:
+        """True when DATABASE_URL points at a server rather than the embedded SQLite."""
+        return bool(self.database_url) and not self.database_url.startswith("sqlite")
+
+    def describe(self) -> str:
+        """One line naming the live backends, e.g. 'database: SQLite · cache: fakeredis · jobs: in-process'."""
+        database = _database_name(self.database_url)
+        cache = "redis-server" if self.redis_url else "fakeredis"
+        jobs = "worker processes" if self.worker == "process" else "in-process worker"
+        return f"database: {database} · cache: {cache} · jobs: {jobs}"
+
+
+def _database_name(url: str | None) -> str:
+    if not url or url.startswith("sqlite"):
+        return "SQLite (embedded)"
+    if url.startswith("postgresql"):
+        return "PostgreSQL"
+    return url.split(":", 1)[0]
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The settings read from the environment once per process."""
+    return Settings()

@@ -1,0 +1,46 @@
+"""The task API, one module per chapter that changes it: chNN_topic.create_app(settings=None)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from collections.abc import Callable
+from types import ModuleType
+
+from fastapi import FastAPI
+
+from course_lib.settings import Settings
+
+_MODULE = re.compile(r"^ch(\d\d)_\w+$")
+
+
+def chapter_modules() -> dict[int, ModuleType]:
+    """Every chapter module of the task API, by chapter number."""
+    found = {}
+    for info in pkgutil.iter_modules(__path__):
+        match = _MODULE.match(info.name)
+        if match:
+            found[int(match.group(1))] = importlib.import_module(f"{__name__}.{info.name}")
+    return dict(sorted(found.items()))
+
+
+def app_factory(chapter: int) -> Callable[[Settings | None], FastAPI]:
+    """The create_app of the task API as it stands at the end of `chapter`."""
+    modules = {number: module for number, module in chapter_modules().items() if number <= chapter}
+    if not modules:
+        raise LookupError(f"no task API module exists for chapter {chapter} or earlier")
+    return modules[max(modules)].create_app
+
+
+def app_for(chapter: int, settings: Settings | None = None) -> FastAPI:
+    """A fresh task API as it stands at the end of `chapter`."""
+    return app_factory(chapter)(settings)
+
+
+def latest(settings: Settings | None = None) -> FastAPI:
+    """A fresh task API as it stands at the end of the course."""
+    return app_for(max(chapter_modules()), settings)
+
+
+__all__ = ["app_factory", "app_for", "chapter_modules", "latest"]

@@ -1,0 +1,18 @@
+"""Chapter 00 — the smallest backend: an app that answers GET /health."""
+
+from fastapi import FastAPI
+
+from course_lib.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A FastAPI app with one endpoint that says the service is up."""
+    app = FastAPI(title="Task API", version="0.0.0")
+    app.state.settings = settings or get_settings()
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        """Answer 200 while the process can serve requests."""
+        return {"status": "ok"}
+
+    return app

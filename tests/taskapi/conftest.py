@@ -1,0 +1,19 @@
+"""A live server per chapter app, so behaviour taught in chapter N is checked in every later chapter."""
+
+import pytest
+
+from course_lib.server import serve
+from course_lib.taskapi import app_for, chapter_modules
+
+
+def chapters_from(first: int) -> list[int]:
+    """Every chapter with a task API module, from `first` on."""
+    return [number for number in chapter_modules() if number >= first]
+
+
+@pytest.fixture
+def api_at():
+    """Serve the task API as it stands at the end of a chapter: api_at(4)."""
+    def start(chapter: int):
+        return serve(app_for(chapter), name=f"test-ch{chapter:02d}")
+    return start

@@ -1,0 +1,54 @@
+import pytest
+
+from course_lib.taskapi import ch01_http
+from tests.taskapi.conftest import chapters_from
+
+JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize("chapter", chapters_from(1))
+def test_head_is_get_without_a_body(api_at, chapter):
+    api = api_at(chapter)
+    get, head = api.get("/health"), api.request("HEAD", "/health")
+    assert head.status_code == get.status_code == 200
+    assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]
+
+
+@pytest.mark.parametrize("chapter", chapters_from(1))
+def test_options_lists_allowed_methods(api_at, chapter):
+    response = api_at(chapter).request("OPTIONS", "/health")
+    assert response.status_code == 204
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+@pytest.mark.parametrize("chapter", chapters_from(1))
+def test_unsupported_method_is_405_with_allow(api_at, chapter):
+    response = api_at(chapter).request("PUT", "/health")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_task_routes_answer_with_their_status_codes(api_at):
+    api = api_at(1)
+    created = api.post("/tasks", json={"title": "a"})
+    assert created.status_code == 201 and created.headers["location"] == "/tasks/1"
+    assert api.get("/tasks/1").json() == {"id": 1, "title": "a", "done": False}
+    assert api.post("/tasks", json={"title": "a"}).status_code == 409
+    assert api.post("/tasks", content=b"{", headers=JSON).status_code == 400
+    assert api.post("/tasks", json={"title": ["not", "a", "string"]}).status_code == 422
+    assert api.delete("/tasks/1").status_code == 204
+    assert api.delete("/tasks/1").status_code == 404
+    assert api.get("/tasks/1").status_code == 404
+    assert api.get("/tasks/abc").status_code == 422
+
+
+def test_demo_routes_cover_the_rest_of_the_table(api_at):
+    api = api_at(1)
+    assert api.post("/demo/reports").status_code == 202
+    assert api.get("/demo/admin").status_code == 401
+    assert api.get("/demo/admin").headers["www-authenticate"] == "Bearer"
+    assert api.get("/demo/admin", headers={"Authorization": "Bearer other"}).status_code == 403
+    assert api.get("/demo/admin", headers={"Authorization": "Bearer admin-token"}).status_code == 200
+    codes = [api.get("/demo/limited").status_code for _ in range(ch01_http.RATE_LIMIT + 1)]
+    assert codes == [200] * ch01_http.RATE_LIMIT + [429]
+    assert api.get("/demo/boom").status_code == 500

@@ -1,0 +1,25 @@
+import pytest
+
+from course_lib.taskapi import app_factory, app_for, chapter_modules, latest
+from course_lib.taskapi import ch00_health, ch01_http
+
+
+def test_modules_are_found_by_chapter_number():
+    modules = chapter_modules()
+    assert modules[0] is ch00_health and modules[1] is ch01_http
+    assert list(modules) == sorted(modules)
+
+
+def test_a_chapter_without_a_module_uses_the_previous_one():
+    last = max(chapter_modules())
+    assert app_factory(last + 5) is chapter_modules()[last].create_app
+
+
+def test_every_call_builds_a_fresh_app():
+    assert app_for(1) is not app_for(1)
+    assert latest().title == "Task API"
+
+
+def test_before_the_first_chapter_there_is_no_app():
+    with pytest.raises(LookupError):
+        app_factory(-1)

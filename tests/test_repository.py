@@ -1,0 +1,67 @@
+"""The repository's own machinery: the CI workflow, the Binder configuration, the two commands."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def test_workflow_passes_actionlint():
+    result = subprocess.run([str(BIN / "actionlint"), "-no-color", ".github/workflows/test.yml"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_workflow_matches_the_github_schema():
+    result = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
+                             ".github/workflows/test.yml"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_workflow_runs_the_same_ci_script():
+    assert "bash .ci/run" in (ROOT / ".github/workflows/test.yml").read_text()
+    assert "make test" in (ROOT / ".ci/run").read_text()
+
+
+@pytest.mark.skipif(shutil.which("jupyter-repo2docker", path=str(BIN)) is None, reason="repo2docker not installed")
+def test_binder_image_installs_services_pins_and_start():
+    result = subprocess.run([str(BIN / "jupyter-repo2docker"), "--no-build", "--debug", "--no-run", str(ROOT)],
+                            capture_output=True, text=True, timeout=300)
+    dockerfile = result.stdout + result.stderr
+    assert result.returncode == 0, dockerfile[-2000:]
+    assert "redis-server" in dockerfile and "nginx" in dockerfile
+    assert "binder/requirements.txt" in dockerfile
+    assert "binder/postBuild" in dockerfile
+    assert "R2D_ENTRYPOINT" in dockerfile and "binder/start" in dockerfile
+
+
+def test_binder_installs_no_test_tools():
+    runtime = (ROOT / "requirements.in").read_text()
+    for tool in ("nbval", "ruff", "actionlint", "playwright", "repo2docker"):
+        assert tool not in runtime
+
+
+def test_constraints_pin_every_runtime_requirement():
+    pinned = {line.split("==")[0].lower().replace("_", "-") for line in (ROOT / "constraints.txt").read_text().split()
+              if "==" in line}
+    for line in (ROOT / "requirements.in").read_text().splitlines():
+        name = line.split("#")[0].split("[")[0].strip().lower().replace("_", "-")
+        if name:
+            assert name in pinned, f"{name} is not pinned in constraints.txt"
+
+
+def test_jupyter_settings_turn_off_the_news_prompt(tmp_path):
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        from jupyter_settings import write_overrides
+    finally:
+        sys.path.pop(0)
+    path = write_overrides(tmp_path)
+    settings = json.loads(path.read_text())
+    assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"

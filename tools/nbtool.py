@@ -1,0 +1,215 @@
+"""Build, check and clean the course notebooks from their one source: chapters/NN_slug.py (jupytext percent).
+
+    python -m tools.nbtool build [NN ...]   generate solutions/ and notebooks/ from chapters/, execute, clean
+    python -m tools.nbtool check            fail when a committed notebook is stale, unexecuted or unclean
+    python -m tools.nbtool clean            normalise the committed notebooks in place
+
+A code cell of a chapter source may hold solution blocks:
+
+    ### BEGIN SOLUTION
+    answer = 404
+    ### STUB
+    answer = None  # YOUR CODE HERE
+    ### END SOLUTION
+
+The solved notebook keeps the solution lines, the learner notebook the stub lines. Without a STUB part an indented
+block becomes `raise NotImplementedError  # YOUR CODE HERE`, which the checks report as Not attempted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ROOT / "chapters"
+VERSIONS = {"solutions": "solution", "notebooks": "learner"}
+BEGIN, STUB, END = "### BEGIN SOLUTION", "### STUB", "### END SOLUTION"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+KEPT_CELL_METADATA = ("tags",)
+
+
+class SourceError(ValueError):
+    """A chapter source whose solution markers do not pair up."""
+
+
+def split_solution(source: str, version: str) -> str:
+    """The cell source as the `version` ('solution' or 'learner') notebook shows it."""
+    out: list[str] = []
+    state = None  # None outside a block, "solution" or "stub" inside one
+    indent = ""
+    stub_lines: list[str] = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if state is not None:
+                raise SourceError(f"line {number}: {BEGIN} inside another block")
+            state, indent, stub_lines = "solution", line[: len(line) - len(line.lstrip())], []
+        elif marker == STUB:
+            if state != "solution":
+                raise SourceError(f"line {number}: {STUB} outside a solution block")
+            state = "stub"
+        elif marker == END:
+            if state is None:
+                raise SourceError(f"line {number}: {END} without {BEGIN}")
+            if version == "learner":
+                if state == "solution" and not indent:
+                    raise SourceError(f"line {number}: a top-level solution block needs a {STUB} part")
+                out += stub_lines if state == "stub" else [f"{indent}raise NotImplementedError  # YOUR CODE HERE"]
+            state = None
+        elif state == "solution":
+            if version == "solution":
+                out.append(line)
+        elif state == "stub":
+            stub_lines.append(line)
+        else:
+            out.append(line)
+    if state is not None:
+        raise SourceError(f"{BEGIN} without {END}")
+    return "\n".join(out)
+
+
+def generate(source_path: Path, version: str):
+    """An unexecuted notebook of `version` built from a chapter source."""
+    import jupytext
+    import nbformat
+
+    text = jupytext.reads(source_path.read_text(), fmt="py:percent")
+    notebook = nbformat.v4.new_notebook()
+    for cell in text.cells:
+        tags = list(cell.metadata.get("tags", []))
+        metadata = {"tags": tags} if tags else {}
+        if cell.cell_type == "markdown":
+            notebook.cells.append(nbformat.v4.new_markdown_cell(cell.source, metadata=metadata))
+        elif cell.cell_type == "code":
+            try:
+                code = split_solution(cell.source, version)
+            except SourceError as error:
+                raise SourceError(f"{source_path.name}: {error}") from None
+            notebook.cells.append(nbformat.v4.new_code_cell(code, metadata=metadata))
+    return clean(notebook)
+
+
+def clean(notebook):
+    """Deterministic ids, sequential execution counts, no volatile metadata."""
+    notebook = copy.deepcopy(notebook)
+    notebook.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
+    notebook.nbformat, notebook.nbformat_minor = 4, 5
+    count = 0
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"c{index:03d}"
+        cell.metadata = {key: cell.metadata[key] for key in KEPT_CELL_METADATA if cell.metadata.get(key)}
+        if cell.cell_type != "code":
+            cell.pop("outputs", None)
+            cell.pop("execution_count", None)
+            continue
+        executed = cell.get("execution_count") is not None or bool(cell.get("outputs"))
+        cell.execution_count = (count := count + 1) if executed else None
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "execute_result":
+                output["execution_count"] = cell.execution_count
+            if "metadata" in output:
+                output["metadata"] = {}
+    return notebook
+
+
+def execute(notebook, cwd: Path):
+    """Run every cell in a fresh kernel, with progress recorded to a throwaway file."""
+    from nbclient import NotebookClient
+
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ["COURSE_PROGRESS_FILE"] = str(Path(scratch) / "progress.json")
+        client = NotebookClient(notebook, timeout=600, kernel_name="python3",
+                                resources={"metadata": {"path": str(cwd)}})
+        client.execute()
+    return notebook
+
+
+def chapter_sources(numbers: list[str] | None = None) -> list[Path]:
+    """The chapter sources, optionally only those whose file name starts with one of `numbers`."""
+    sources = sorted(SOURCES.glob("[0-9][0-9]_*.py"))
+    if numbers:
+        sources = [path for path in sources if any(path.name.startswith(n) for n in numbers)]
+    return sources
+
+
+def target(source: Path, folder: str) -> Path:
+    return ROOT / folder / f"{source.stem}.ipynb"
+
+
+def build(numbers: list[str] | None = None) -> None:
+    """Generate, execute and write both versions of each chapter."""
+    import nbformat
+
+    for source in chapter_sources(numbers):
+        for folder, version in VERSIONS.items():
+            path = target(source, folder)
+            print(f"building {path.relative_to(ROOT)}", flush=True)
+            notebook = execute(generate(source, version), path.parent)
+            nbformat.write(clean(notebook), path)
+
+
+def problems() -> list[str]:
+    """What is stale, unexecuted or unclean among the committed notebooks."""
+    import nbformat
+
+    sources = chapter_sources()
+    found = [] if sources else [f"no chapter sources in {SOURCES}: nothing would be tested"]
+    expected_names = {target(s, folder).name for s in sources for folder in VERSIONS}
+    for folder in VERSIONS:
+        for path in sorted((ROOT / folder).glob("*.ipynb")):
+            if path.name not in expected_names:
+                found.append(f"{folder}/{path.name}: no chapter source chapters/{path.stem}.py")
+    for source in sources:
+        for folder, version in VERSIONS.items():
+            path = target(source, folder)
+            name = f"{folder}/{path.name}"
+            if not path.exists():
+                found.append(f"{name}: missing; run `make notebooks`")
+                continue
+            committed = nbformat.read(path, as_version=4)
+            wanted = generate(source, version)
+            got = [(c.cell_type, c.source) for c in committed.cells]
+            if got != [(c.cell_type, c.source) for c in wanted.cells]:
+                found.append(f"{name}: stale, its cells differ from chapters/{source.name}; run `make notebooks`")
+            if committed != clean(committed):
+                found.append(f"{name}: unclean metadata or execution counts; run `make clean-notebooks`")
+            unrun = [i for i, c in enumerate(committed.cells) if c.cell_type == "code" and c.execution_count is None]
+            if unrun:
+                found.append(f"{name}: code cells {unrun} have no recorded outputs; run `make notebooks`")
+    return found
+
+
+def clean_committed() -> None:
+    """Rewrite every committed notebook in its clean form."""
+    import nbformat
+
+    for folder in VERSIONS:
+        for path in sorted((ROOT / folder).glob("*.ipynb")):
+            nbformat.write(clean(nbformat.read(path, as_version=4)), path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["build", "check", "clean"])
+    parser.add_argument("chapters", nargs="*", help="two-digit chapter numbers (build only)")
+    args = parser.parse_args(argv)
+    if args.command == "build":
+        build(args.chapters)
+    elif args.command == "clean":
+        clean_committed()
+    else:
+        found = problems()
+        for line in found:
+            print(line)
+        print(f"notebook check: {len(found)} problem(s) in {2 * len(chapter_sources())} notebooks")
+        return 1 if found else 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
