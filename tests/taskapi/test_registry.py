@@ -1,7 +1,6 @@
 import pytest
 
-from course_lib.taskapi import app_factory, app_for, chapter_modules, latest
-from course_lib.taskapi import ch00_health, ch01_http
+from course_lib.taskapi import app_factory, app_for, ch00_health, ch01_http, chapter_modules, latest
 
 
 def test_modules_are_found_by_chapter_number():

@@ -43,9 +43,11 @@ def test_a_top_level_block_needs_a_stub():
 
 
 def test_clean_is_deterministic_and_idempotent():
-    notebook = nbformat.v4.new_notebook(metadata={"widgets": {}, "kernelspec": {"name": "other", "display_name": "Other"}})
+    kernelspec = {"name": "other", "display_name": "Other"}
+    notebook = nbformat.v4.new_notebook(metadata={"widgets": {}, "kernelspec": kernelspec})
     notebook.cells = [nbformat.v4.new_markdown_cell("# t"),
-                      nbformat.v4.new_code_cell("1", execution_count=7, metadata={"execution": {"iopub.status.idle": "2026-01-01"}}),
+                      nbformat.v4.new_code_cell("1", execution_count=7,
+                                                metadata={"execution": {"iopub.status.idle": "2026-01-01"}}),
                       nbformat.v4.new_code_cell("2")]
     cleaned = nbtool.clean(notebook)
     assert [c["id"] for c in cleaned.cells] == ["c000", "c001", "c002"]

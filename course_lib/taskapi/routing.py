@@ -1,0 +1,18 @@
+"""Route surgery for chapter deltas: a later chapter replaces routes an earlier chapter added."""
+
+from fastapi import FastAPI
+
+
+def remove_routes(app: FastAPI, path: str, methods: set[str] | None = None, prefix: bool = False) -> int:
+    """Remove routes at `path` (or under it when prefix=True), only those with `methods` if given; return how many."""
+    def doomed(route) -> bool:
+        route_path = getattr(route, "path", None)
+        if route_path is None:
+            return False
+        hit = route_path.startswith(path) if prefix else route_path == path
+        return hit and (methods is None or bool(set(getattr(route, "methods", set()) or set()) & methods))
+
+    before = len(app.router.routes)
+    app.router.routes[:] = [route for route in app.router.routes if not doomed(route)]
+    app.openapi_schema = None  # regenerate /openapi.json without the removed routes
+    return before - len(app.router.routes)
