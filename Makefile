@@ -43,7 +43,7 @@ lab: $(RUNTIME_STAMP) kernel
 		--ServerApp.token=$(LAB_TOKEN) --ServerApp.root_dir=$(CURDIR) \
 		$(if $(LAB_NO_BROWSER),--ServerApp.open_browser=False,) notebooks/00_what_a_backend_is.ipynb
 
-test: $(DEV_STAMP) check unit nbval
+test: $(DEV_STAMP) lint check unit nbval
 
 check: $(DEV_STAMP)
 	$(PY) -m tools.nbtool check

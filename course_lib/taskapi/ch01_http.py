@@ -10,6 +10,8 @@ from pydantic import BaseModel
 from course_lib.http_methods import MethodsMiddleware
 from course_lib.settings import Settings
 from course_lib.taskapi import ch00_health
+from course_lib.taskapi.deps import TasksDep
+from course_lib.taskapi.repository import InMemoryTaskRepository, InMemoryUserRepository, Task
 
 RATE_LIMIT = 3  # requests per client to /demo/limited before 429
 
@@ -21,8 +23,8 @@ class TaskIn(BaseModel):
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Chapter 00's app plus /tasks with honest status codes, HEAD/OPTIONS, and /demo routes for the rest."""
     app = ch00_health.create_app(settings)
-    app.state.tasks = {}
-    app.state.next_id = 1
+    app.state.tasks = InMemoryTaskRepository()
+    app.state.users = InMemoryUserRepository()
     app.add_middleware(MethodsMiddleware)
     app.add_exception_handler(RequestValidationError, malformed_is_400)
     add_task_routes(app)
@@ -41,37 +43,40 @@ def _plain(errors) -> list[dict]:
     return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
 
 
+def task_json(task: Task) -> dict:
+    """The representation of a task in this chapter: id, title, done."""
+    return {"id": task.id, "title": task.title, "done": task.done}
+
+
 def add_task_routes(app: FastAPI) -> None:
-    """GET/POST /tasks and GET/DELETE /tasks/{id}, kept in app.state.tasks."""
-    tasks: dict[int, dict] = app.state.tasks
+    """GET/POST /tasks and GET/DELETE /tasks/{id}, stored in the app's task repository."""
 
     @app.get("/tasks")
-    def list_tasks() -> list[dict]:
+    def list_tasks(tasks: TasksDep) -> list[dict]:
         """200 with every task."""
-        return list(tasks.values())
+        return [task_json(task) for task in tasks.list()]
 
     @app.post("/tasks", status_code=201)
-    def create_task(body: TaskIn, response: Response) -> dict:
+    def create_task(body: TaskIn, tasks: TasksDep, response: Response) -> dict:
         """201 + Location for a new task; 409 when a task with that title exists."""
-        if any(task["title"] == body.title for task in tasks.values()):
+        if any(task.title == body.title for task in tasks.list()):
             raise HTTPException(409, f"a task titled {body.title!r} already exists")
-        task = {"id": app.state.next_id, "title": body.title, "done": False}
-        tasks[task["id"]] = task
-        app.state.next_id += 1
-        response.headers["Location"] = f"/tasks/{task['id']}"
-        return task
+        task = tasks.add(body.title)
+        response.headers["Location"] = f"/tasks/{task.id}"
+        return task_json(task)
 
     @app.get("/tasks/{task_id}")
-    def get_task(task_id: int) -> dict:
+    def get_task(task_id: int, tasks: TasksDep) -> dict:
         """200 with the task, 404 when there is none."""
-        if task_id not in tasks:
+        task = tasks.get(task_id)
+        if task is None:
             raise HTTPException(404, f"task {task_id} not found")
-        return tasks[task_id]
+        return task_json(task)
 
     @app.delete("/tasks/{task_id}", status_code=204)
-    def delete_task(task_id: int) -> Response:
+    def delete_task(task_id: int, tasks: TasksDep) -> Response:
         """204 and no body once deleted; 404 when there was nothing to delete."""
-        if tasks.pop(task_id, None) is None:
+        if not tasks.delete(task_id):
             raise HTTPException(404, f"task {task_id} not found")
         return Response(status_code=204)
 
