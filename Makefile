@@ -6,18 +6,21 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 LAB_PORT ?= 8888
-LAB_TOKEN ?= $(shell $(PYTHON) -c "import secrets; print(secrets.token_hex(24))")
+ifndef LAB_TOKEN
+LAB_TOKEN := $(shell $(PYTHON) -c "import secrets; print(secrets.token_hex(24))")
+endif
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 -p no:cacheprovider
 # Outside the repository, per run: the test runs must not touch a learner's real progress record.
 TEST_PROGRESS := $(CURDIR)/build/test-progress.json
 
-.PHONY: help lab test unit nbval check notebooks clean-notebooks lint install install-dev kernel
+.PHONY: help lab test unit nbval check notebooks clean-notebooks lint install install-dev kernel bench
 
 help:
 	@echo "make lab        set up and open JupyterLab on the course"
 	@echo "make test       set up and run every test (unit tests, notebook checks, nbval on all notebooks)"
 	@echo "make notebooks  rebuild notebooks/ and solutions/ from chapters/ (NN=06 for one chapter)"
 	@echo "make lint       ruff over course_lib, tools and tests"
+	@echo "make bench      server start time and per-notebook nbval time, measured in one run"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +42,9 @@ kernel: $(RUNTIME_STAMP)
 	$(PY) -m ipykernel install --user --name backend-course --display-name "Backend course (.venv)" >/dev/null
 
 lab: $(RUNTIME_STAMP) kernel
-	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) \
-		--ServerApp.token=$(LAB_TOKEN) --ServerApp.root_dir=$(CURDIR) \
+	@echo "Open the course at: http://127.0.0.1:$(LAB_PORT)/lab/tree/notebooks/00_what_a_backend_is.ipynb?token=$(LAB_TOKEN)"
+	@$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) $(if $(filter 0,$(shell id -u)),--allow-root,) \
+		--IdentityProvider.token=$(LAB_TOKEN) --ServerApp.root_dir=$(CURDIR) \
 		$(if $(LAB_NO_BROWSER),--ServerApp.open_browser=False,) notebooks/00_what_a_backend_is.ipynb
 
 test: $(DEV_STAMP) lint check unit nbval
@@ -61,6 +65,9 @@ notebooks: $(DEV_STAMP)
 
 clean-notebooks: $(DEV_STAMP)
 	$(PY) -m tools.nbtool clean
+
+bench: $(DEV_STAMP)
+	$(PY) -m tools.bench --notebooks
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check course_lib tools tests
