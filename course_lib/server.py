@@ -84,7 +84,11 @@ class RunningServer:
 
     def request(self, method: str, path: str, **kwargs) -> httpx.Response:
         """Send one request to this server."""
-        return self.client.request(method, path, **kwargs)
+        response = self.client.request(method, path, **kwargs)
+        if response.status_code >= 500 and self._client is not None:
+            # uvicorn closes the connection after an unhandled exception; reusing it would race that close.
+            self._client.close()
+        return response
 
     def get(self, path: str, **kwargs) -> httpx.Response:
         return self.request("GET", path, **kwargs)
@@ -153,8 +157,34 @@ def public_url(port: int, path: str = "/") -> str:
     return f"http://{HOST}:{port}{path}"
 
 
+class _ProxiedPrefix:
+    """Serve a request that jupyter-server-proxy forwards under the prefix it names; leave direct requests alone.
+
+    The proxy strips `/user/<name>/proxy/<port>` and says so in X-Forwarded-Prefix. Using it as the ASGI root_path
+    makes Swagger UI fetch the proxied openapi.json, while requests sent from the kernel see the same app as locally
+    (a fixed uvicorn root_path would put the prefix into every URL the app builds, proxied or not).
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def __getattr__(self, name: str):
+        return getattr(self.app, name)  # server.config.app.state etc. keep working
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            prefix = dict(scope["headers"]).get(b"x-forwarded-prefix", b"").decode("latin-1").rstrip("/")
+            if prefix.startswith("/"):
+                scope = {**scope, "root_path": prefix, "path": prefix + scope["path"]}
+                if "raw_path" in scope:
+                    scope["raw_path"] = prefix.encode("latin-1") + scope["raw_path"]
+        await self.app(scope, receive, send)
+
+
 def _bind(port: int) -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections; with proto 0 it does not, and Nagle's
+    # algorithm plus delayed ACKs add ~40 ms to every loopback response.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((HOST, port))
@@ -174,13 +204,11 @@ def serve(app, name: str = "api", port: int = 0, access_log: bool = False) -> Ru
         _capture_uvicorn_logs()
         sock = _bind(port)
         port = sock.getsockname()[1]
-        prefix = proxy_prefix()
         config = uvicorn.Config(
-            app,
+            _ProxiedPrefix(app),
             log_config=None,
             access_log=access_log,
             lifespan="auto",
-            root_path=f"{prefix}proxy/{port}".rstrip("/") if prefix else "",
             timeout_graceful_shutdown=2,
         )
         server = uvicorn.Server(config)

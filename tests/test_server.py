@@ -3,7 +3,7 @@ import threading
 from contextlib import asynccontextmanager
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 
 from course_lib import server
 from course_lib.server import ServerStartError, serve, serving
@@ -98,5 +98,20 @@ def test_link_goes_through_the_jupyter_proxy_on_binder(monkeypatch):
     monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/learner/")
     api = serve(hello_app())
     assert api.docs_url == f"/user/learner/proxy/{api.port}/docs"
-    docs = api.get("/docs").text
+    # jupyter-server-proxy strips its prefix and names it in X-Forwarded-Prefix (tests/test_binder_proxy.py: for real)
+    docs = api.get("/docs", headers={"X-Forwarded-Prefix": f"/user/learner/proxy/{api.port}"}).text
     assert f"/user/learner/proxy/{api.port}/openapi.json" in docs
+
+
+def test_requests_from_the_kernel_see_no_proxy_prefix(monkeypatch):
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/learner/")
+    app = FastAPI()
+
+    @app.get("/where")
+    def where(request: Request):
+        return {"url": str(request.url), "root_path": request.scope["root_path"]}
+
+    api = serve(app)
+    assert api.get("/where").json() == {"url": f"http://127.0.0.1:{api.port}/where", "root_path": ""}
+    proxied = api.get("/where", headers={"X-Forwarded-Prefix": "/user/learner/proxy/1"}).json()
+    assert proxied["root_path"] == "/user/learner/proxy/1" and proxied["url"].endswith("/user/learner/proxy/1/where")
