@@ -1,0 +1,384 @@
+# %% [markdown]
+# # Chapter 03 — Safe and idempotent methods
+# *Networks lose answers. Which requests can a client simply send again — and how to make POST one of them.*
+#
+# **Learning goals**
+# - say which methods are **safe** (change nothing) and which are **idempotent** (twice = once), and prove it by
+#   comparing the server's state before and after;
+# - see PUT and DELETE reach the same end state however often they are repeated, and POST create a duplicate;
+# - make POST retry-safe with the `Idempotency-Key` header as the IETF draft specifies it: replay after completion,
+#   409 while in flight, 422 for a reused key, keys scoped per client and expiring;
+# - watch a client whose response is lost retry: duplicates without a key, exactly one task with it — also under 20
+#   concurrent requests.
+#
+# **Why it matters.** A timeout does not tell the client whether the server did the work. Retrying is the only way
+# forward, and it is harmless only when the request is idempotent. Payments charged twice and orders placed twice are
+# this bug; the cure is a property of the API, not of the client.
+
+# %%
+from course_lib import serve, show, show_source, start_chapter, table
+
+start_chapter(3, "Safe and idempotent methods")
+
+# %% [markdown]
+# ## Two properties of a method
+# RFC 9110 §9.2 defines them on the *intended effect on the server's state*, not on the response:
+#
+# | method | safe: changes nothing | idempotent: twice has the effect of once |
+# |---|---|---|
+# | GET, HEAD, OPTIONS | yes | yes |
+# | PUT (replace with this) | no | yes |
+# | DELETE | no | yes |
+# | POST (create, process) | no | no |
+# | PATCH (apply these changes) | no | not in general |
+#
+# Safe implies idempotent: doing nothing twice is still nothing. This chapter's API adds `PUT /tasks/{id}` (full
+# replacement), lets two tasks share a title (chapter 01 refused a repeated title with 409 — real task lists have two
+# "buy milk"s), and honours `Idempotency-Key` on every POST:
+
+# %%
+from course_lib.taskapi import ch03_idempotency
+
+show_source(ch03_idempotency.create_app)
+
+# %%
+app = ch03_idempotency.create_app()
+api = serve(app)
+for title in ("write the chapter", "review it"):
+    api.post("/tasks", json={"title": title})
+
+
+def snapshot() -> list[dict]:
+    """The server's state as the client can see it: every task."""
+    return api.get("/tasks").json()
+
+
+snapshot()
+
+# %% [markdown]
+# ## Safe methods change nothing
+# The proof is an experiment: record the state, send many safe requests, compare.
+
+# %%
+before = snapshot()
+for method in ("GET", "HEAD", "OPTIONS"):
+    for path in ("/tasks", "/tasks/1", "/tasks/99"):
+        for _ in range(3):
+            api.request(method, path)
+snapshot() == before
+
+# %% [markdown]
+# ## PUT and DELETE: repeated, the same end state
+# PUT sends the *whole* new state of the resource, so sending it again sets the same state again:
+
+# %%
+show_source(ch03_idempotency.add_write_routes, highlight_text=("@app.put", "update("))
+
+# %%
+replacement = {"title": "write the chapter", "done": True}
+results = [api.put("/tasks/1", json=replacement) for _ in range(3)]
+[(r.status_code, r.json()) for r in results]
+
+# %% [markdown]
+# DELETE is idempotent too, although the *responses* differ: the first says 204, the next ones 404. Idempotency is
+# about the state the server ends in, and that is the same:
+
+# %%
+states = []
+for attempt in range(3):
+    response = api.delete("/tasks/2")
+    states.append({"attempt": attempt + 1, "status": response.status_code, "tasks left": len(snapshot())})
+table(states)
+
+# %% [markdown]
+# ## POST repeated: a duplicate
+# POST asks the server to create something new each time. Two identical POSTs, two tasks:
+
+# %%
+first = api.post("/tasks", json={"title": "buy milk"})
+second = api.post("/tasks", json={"title": "buy milk"})
+first.headers["location"], second.headers["location"], [t["title"] for t in snapshot()].count("buy milk")
+
+# %% [markdown]
+# ## The lost response
+# The dangerous case: the request reaches the server, the server creates the task, and the answer is lost on the way
+# back (a dropped connection, a timeout, a crashed proxy). The client cannot tell this from "the request never
+# arrived", so it retries:
+#
+# ```mermaid
+# sequenceDiagram
+#     participant C as client
+#     participant S as task API
+#     C->>S: POST /tasks {"title": "pay rent"}
+#     S->>S: create task 5
+#     S--xC: 201 Created (lost)
+#     C->>S: POST /tasks {"title": "pay rent"} (retry)
+#     S->>S: create task 6 — a duplicate!
+#     S->>C: 201 Created
+# ```
+#
+# To show it for real, an httpx transport delivers each request but loses the first response:
+
+# %%
+from course_lib.lossy import LoseResponses, new_key, post_with_retries
+
+show_source(LoseResponses)
+
+# %%
+import httpx
+
+with httpx.Client(base_url=api.url, transport=LoseResponses(lost=1)) as flaky:
+    response, seen = post_with_retries(flaky, "/tasks", {"title": "pay rent"})
+print("attempts:", seen)
+print("tasks titled 'pay rent':", [t["title"] for t in snapshot()].count("pay rent"))
+
+# %% [markdown]
+# ## Idempotency-Key: make POST retry-safe
+# The IETF draft *The Idempotency-Key HTTP Header Field* (draft-ietf-httpapi-idempotency-key-header) standardises
+# what payment APIs have done for years. The client makes up a unique key (a UUID) for each *operation* and sends it
+# with every attempt of that operation: `Idempotency-Key: "8e03978e-40d5-43e8-bc93-6894a57f9324"`. The server runs the
+# first request with a key, stores its response, and answers every retry with the stored response. This API's
+# policy:
+
+# %%
+from course_lib import idempotency
+
+print(idempotency.__doc__)
+
+# %% [markdown]
+# The same lost response, now with a key. The retry gets the original 201 back (marked `idempotent-replayed`), and
+# there is one task:
+
+# %%
+with httpx.Client(base_url=api.url, transport=LoseResponses(lost=1)) as flaky:
+    response, seen = post_with_retries(flaky, "/tasks", {"title": "pay the phone bill"}, idempotency_key=new_key())
+print("attempts:", seen)
+print("tasks titled 'pay the phone bill':", [t["title"] for t in snapshot()].count("pay the phone bill"))
+
+# %% [markdown]
+# ### How the server does it
+# A middleware wraps every POST, so it also covers the POST routes later chapters add. The key is claimed with one
+# atomic Redis command, `SET name value NX EX 60` — "set only if it does not exist" — so of many simultaneous
+# requests exactly one wins:
+
+# %%
+show_source(idempotency.IdempotencyStore.claim)
+
+# %%
+show_source(idempotency.IdempotencyMiddleware.__call__)
+
+# %% [markdown]
+# The stored response is the complete one — status, headers, body — saved *before* the client sees the end of it, so
+# a retry can never arrive before it is there. A replay is byte for byte the original:
+
+# %%
+key = {"Idempotency-Key": '"order-42"'}
+original = api.post("/tasks", json={"title": "ship order 42"}, headers=key)
+replay = api.post("/tasks", json={"title": "ship order 42"}, headers=key)
+show(replay, request_headers=["idempotency-key"])
+
+# %%
+replay.content == original.content, replay.status_code == original.status_code
+
+# %% [markdown]
+# ### The same key for a different request: 422
+# A key names one operation. Reusing it with another payload is a client bug, and the server says so instead of
+# silently replaying the wrong answer. The server compares a fingerprint of method, path and body (JSON by content,
+# so key order does not matter):
+
+# %%
+show(api.post("/tasks", json={"title": "ship order 43"}, headers=key), request_headers=["idempotency-key"])
+
+# %% [markdown]
+# ### A retry while the first is in flight: 409
+# If the retry arrives while the first request is still running, there is no response to replay yet, and running it
+# again is exactly what must not happen. To catch a request in flight without sleeping, the storage's `add` waits at
+# a gate that this cell controls:
+
+# %%
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+
+class HeldTasks:
+    """The app's task storage, but add() waits at a gate: a request caught in flight, without sleeping."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.entered, self.gate = inner, threading.Event(), threading.Event()
+
+    def add(self, *args, **kwargs):
+        self.entered.set()
+        self.gate.wait(10)
+        return self.inner.add(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+held = app.state.tasks = HeldTasks(app.state.tasks)
+slow_key = {"Idempotency-Key": '"slow-1"'}
+with ThreadPoolExecutor(1) as pool:
+    first = pool.submit(httpx.post, f"{api.url}/tasks", json={"title": "slow"}, headers=slow_key, timeout=10)
+    held.entered.wait(10)  # the first request is now inside the handler
+    busy = api.post("/tasks", json={"title": "slow"}, headers=slow_key)
+    held.gate.set()
+    done = first.result()
+app.state.tasks = held.inner
+show(busy, request_headers=["idempotency-key"])
+
+# %%
+after = api.post("/tasks", json={"title": "slow"}, headers=slow_key)
+done.status_code, after.status_code, after.headers["idempotent-replayed"], after.content == done.content
+
+# %% [markdown]
+# ### Scoped per client, and expiring
+# Keys belong to a client: two clients that happen to pick the same key do not see each other's responses. The
+# client is its `X-API-Key` header when it sends one (chapter 05 gives users keys), else its address. Stored
+# responses do not live forever:
+
+# %%
+shared = {"Idempotency-Key": '"my-first-key"'}
+alice = api.post("/tasks", json={"title": "alice's task"}, headers={**shared, "X-API-Key": "alice"})
+bob = api.post("/tasks", json={"title": "bob's task"}, headers={**shared, "X-API-Key": "bob"})
+alice.status_code, bob.status_code, alice.json()["id"] != bob.json()["id"]
+
+# %%
+store = app.state.idempotency
+ttls = [store.redis.ttl(name) for name in store.redis.scan_iter(match=f"{store.prefix}*")]
+print("stored keys:", len(ttls), "· prefix of this app:", store.prefix.split(":")[0] + ":<app id>:")
+print("every key expires within 24 h:", all(0 < ttl <= idempotency.KEY_TTL for ttl in ttls))
+
+# %% [markdown]
+# ## Twenty at once
+# The hardest case: 20 threads send the identical POST with one key at the same moment, against the real server in
+# this kernel. Exactly one runs; the others get 409 (still in flight) or the replayed 201:
+
+# %%
+race_key = {"Idempotency-Key": f'"{new_key()}"'}
+
+
+def post_once(_) -> int:
+    with httpx.Client(base_url=api.url, timeout=10) as client:
+        return client.post("/tasks", json={"title": "exactly once"}, headers=race_key).status_code
+
+
+with ThreadPoolExecutor(20) as pool:
+    statuses = list(pool.map(post_once, range(20)))
+created = [t["title"] for t in snapshot()].count("exactly once")
+print(f"{len(statuses)} requests · answers only 201 or 409: {set(statuses) <= {201, 409}} · tasks created: {created}")
+assert created == 1
+
+# %% [markdown]
+# Without the key, the same 20 requests create 20 tasks:
+
+# %%
+def post_without_key(_) -> int:
+    with httpx.Client(base_url=api.url, timeout=10) as client:
+        return client.post("/tasks", json={"title": "twenty times"}).status_code
+
+
+with ThreadPoolExecutor(20) as pool:
+    statuses = list(pool.map(post_without_key, range(20)))
+print("tasks created:", [t["title"] for t in snapshot()].count("twenty times"))
+
+# %% [markdown]
+# ## Try it
+# - Send a POST with `Idempotency-Key: ""`: what status, and why?
+# - Make `LoseResponses(lost=3)` and `post_with_retries(..., attempts=3)`: the client gives up. Did the server
+#   create the task anyway? What would the client have to do next?
+# - Read the draft's section on fingerprints: should `{"title": "a"}` and `{ "title" : "a" }` count as the same
+#   request?
+#
+# ## Exercises
+
+# %%
+from course_lib.checks.ch03 import q1, q2, q3
+
+# %% [markdown]
+# **Exercise 1.** For each method, is it safe, and is it idempotent (by RFC 9110)?
+
+# %%
+### BEGIN SOLUTION
+properties = {
+    "GET": {"safe": True, "idempotent": True},
+    "HEAD": {"safe": True, "idempotent": True},
+    "OPTIONS": {"safe": True, "idempotent": True},
+    "PUT": {"safe": False, "idempotent": True},
+    "DELETE": {"safe": False, "idempotent": True},
+    "POST": {"safe": False, "idempotent": False},
+    "PATCH": {"safe": False, "idempotent": False},
+}
+### STUB
+properties = {
+    method: {"safe": None, "idempotent": None}
+    for method in ("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "POST", "PATCH")
+}
+### END SOLUTION
+
+# %%
+q1.check(properties)
+
+# %% [markdown]
+# **Exercise 2.** Write `create_task_reliably(client, title)`: POST the task, retrying on `httpx.TransportError`
+# (at least 3 attempts), so that exactly one task exists in the end; return the created task's JSON. The check runs it
+# on a network that loses the first two responses.
+
+# %%
+def create_task_reliably(client: httpx.Client, title: str) -> dict:
+    """POST /tasks until a response arrives, creating the task exactly once."""
+    ### BEGIN SOLUTION
+    key = new_key()
+    for _ in range(5):
+        try:
+            response = client.post("/tasks", json={"title": title}, headers={"Idempotency-Key": f'"{key}"'})
+        except httpx.TransportError:
+            continue
+        return response.json()
+    raise RuntimeError("no response after every attempt")
+    ### END SOLUTION
+
+
+# %%
+q2.check(create_task_reliably)
+
+# %% [markdown]
+# **Exercise 3.** Write the server's decision, `decide(record, fingerprint)`. `record` is what the store holds for
+# this client and key: `None`, or a dict with `"state"` (`"in_flight"` or `"done"`) and the `"fingerprint"` of the
+# request that claimed the key. Return `"run"`, `"replay"`, `409` or `422`.
+
+# %%
+def decide(record: dict | None, fingerprint: str):
+    """What to do with a POST whose key has this record."""
+    ### BEGIN SOLUTION
+    if record is None:
+        return "run"
+    if record["fingerprint"] != fingerprint:
+        return 422
+    if record["state"] == "in_flight":
+        return 409
+    return "replay"
+    ### END SOLUTION
+
+
+# %%
+q3.check(decide)
+
+# %% [markdown]
+# ## Recap
+# - Safe: no intended change (GET, HEAD, OPTIONS). Idempotent: repeating has the effect of doing it once (also PUT,
+#   DELETE). Proved by state, not by responses: DELETE answers 204 then 404, and the state is the same.
+# - POST is neither, so a client whose response is lost cannot retry it safely — unless the API supports
+#   `Idempotency-Key`.
+# - The server claims (client, key) atomically, stores the whole response with a fingerprint of the request, and
+#   answers retries: replay when done, 409 while in flight, 422 for a different request with the same key.
+# - Keys are per client and expire (here 24 h after completion; a stuck claim after 60 s).
+#
+# ## Going further
+# - [RFC 9110 §9.2, common method properties](https://www.rfc-editor.org/rfc/rfc9110#section-9.2).
+# - [The Idempotency-Key HTTP Header Field (IETF draft)](https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/).
+# - Stripe's "Designing robust and predictable APIs with idempotency" — the practice the draft grew from.
+# - Chapter 22 retries jobs with backoff and shows an effect applied once although a worker died mid-job.
+#
+# ## Where this lives in course_lib
+# `course_lib/taskapi/ch03_idempotency.py` (this chapter's API), `course_lib/idempotency.py` (the middleware and its
+# Redis store), `course_lib/lossy.py` (the lossy network and the retrying client), `course_lib/checks/ch03.py`.

@@ -1,0 +1,110 @@
+"""Checks for chapter 03 — safe and idempotent methods."""
+
+from __future__ import annotations
+
+import httpx
+
+from course_lib.exercises import Exercise, Incorrect, NotAttempted, expect_equal
+from course_lib.lossy import LoseResponses
+from course_lib.server import serving
+from course_lib.taskapi import ch03_idempotency
+
+METHOD_PROPERTIES = {
+    "GET": {"safe": True, "idempotent": True},
+    "HEAD": {"safe": True, "idempotent": True},
+    "OPTIONS": {"safe": True, "idempotent": True},
+    "PUT": {"safe": False, "idempotent": True},
+    "DELETE": {"safe": False, "idempotent": True},
+    "POST": {"safe": False, "idempotent": False},
+    "PATCH": {"safe": False, "idempotent": False},
+}
+
+
+def _test_properties(answer: dict) -> None:
+    if not isinstance(answer, dict):
+        raise Incorrect("`properties` should be a dict from each method to {'safe': ..., 'idempotent': ...}.",
+                        expected="dict", got=type(answer).__name__)
+    if all(value is None or value == {"safe": None, "idempotent": None} for value in answer.values()):
+        raise NotAttempted
+    for method, expected in METHOD_PROPERTIES.items():
+        got = answer.get(method)
+        if not isinstance(got, dict) or None in (got.get("safe"), got.get("idempotent")):
+            raise Incorrect(f"{method} still needs both answers.", expected=expected, got=got)
+        for word, why in (("safe", "a safe method changes nothing on the server"),
+                          ("idempotent", "idempotent: sending it twice leaves the same state as sending it once")):
+            if got[word] != expected[word]:
+                raise Incorrect(f"is {method} {word}? Remember: {why}.", request=f"{method} /tasks/1",
+                                expected={word: expected[word]}, got={word: got[word]})
+
+
+q1 = Exercise(
+    "ch03.q1", "Safe, idempotent, neither", _test_properties,
+    hint="Safe ⇒ idempotent (doing nothing twice is still nothing). PUT and DELETE set a state, so repeating them "
+         "changes nothing more; POST and PATCH (in general, e.g. 'append', 'increment') do not have to be.",
+    solution="properties = " + repr(METHOD_PROPERTIES).replace("}, '", "},\n    '"),
+)
+
+LOST = 2  # responses the network loses before one arrives
+
+
+def _test_reliable_create(create_task_reliably) -> None:
+    app = ch03_idempotency.create_app()
+    with serving(app) as server:
+        with httpx.Client(base_url=server.url, transport=LoseResponses(lost=LOST)) as client:
+            created = create_task_reliably(client, "pay the rent")
+        titles = [task["title"] for task in server.get("/tasks").json()]
+    if not isinstance(created, dict):
+        raise Incorrect("return the created task: the JSON body of the 201 (response.json()).",
+                        expected="a dict like {'id': 1, 'title': 'pay the rent', 'done': False}", got=created)
+    expect_equal(created.get("title"), "pay the rent", "the returned task should be the one you created.",
+                 request="POST /tasks")
+    expect_equal(titles.count("pay the rent"), 1,
+                 f"the network lost the first {LOST} responses, and your retries created more than one task. "
+                 "Send the same Idempotency-Key on every attempt.", request="POST /tasks (with retries)")
+
+
+q2 = Exercise(
+    "ch03.q2", "Retry a POST safely", _test_reliable_create,
+    hint="Make one key (new_key()) before the loop, send it on every attempt as Idempotency-Key: \"<key>\", retry on "
+         "httpx.TransportError, and return response.json() once a response arrives.",
+    solution='''def create_task_reliably(client, title, attempts=5):
+    key = new_key()
+    for _ in range(attempts):
+        try:
+            response = client.post("/tasks", json={"title": title}, headers={"Idempotency-Key": f'"{key}"'})
+        except httpx.TransportError:
+            continue
+        return response.json()
+    raise RuntimeError("no response after every attempt")''',
+)
+
+DONE = {"state": "done", "fingerprint": "f1", "response": {"status": 201}}
+DECISION_CASES = [
+    (None, "f1", "run", "a key never seen: claim it and run the request"),
+    ({"state": "in_flight", "fingerprint": "f1"}, "f1", 409, "the first request with this key is still running"),
+    ({"state": "in_flight", "fingerprint": "f1"}, "f2", 422, "the key is in use for a different request"),
+    (DONE, "f1", "replay", "the same request again, after it completed"),
+    (DONE, "f2", 422, "the key was used for a different request"),
+]
+
+
+def _test_decide(decide) -> None:
+    for record, request_fingerprint, expected, situation in DECISION_CASES:
+        got = decide(None if record is None else dict(record), request_fingerprint)
+        expect_equal(got, expected, f"{situation}: the wrong decision.",
+                     request=f"POST with a key; stored record {record}, request fingerprint {request_fingerprint!r}")
+
+
+q3 = Exercise(
+    "ch03.q3", "The Idempotency-Key decision", _test_decide,
+    hint="No record → 'run'. A different fingerprint → 422, whatever the state. Same fingerprint: in flight → 409, "
+         "done → 'replay'.",
+    solution='''def decide(record, fingerprint):
+    if record is None:
+        return "run"
+    if record["fingerprint"] != fingerprint:
+        return 422
+    if record["state"] == "in_flight":
+        return 409
+    return "replay"''',
+)
