@@ -1,0 +1,355 @@
+# %% [markdown]
+# # Chapter 04 — Resources by nouns
+# *URLs name things; methods say what to do with them. Get that split right and the whole API becomes predictable.*
+#
+# **Learning goals**
+# - model an API as resources: collections (`/tasks`), members (`/tasks/{id}`) and sub-collections
+#   (`/users/{id}/tasks`);
+# - implement full CRUD with the status codes clients rely on: 201 + `Location`, 200, 204, 404, 405 + `Allow`;
+# - tell PUT (replace) from PATCH (change some fields), and separate what a client sends from what it gets back;
+# - weigh an action route (`POST /tasks/{id}/complete`) against a state change (`PATCH {"done": true}`);
+# - keep storage behind a repository so routes never know where data lives.
+#
+# **Why it matters.** A client developer who has seen `GET /tasks/7` can guess `DELETE /tasks/7`, `GET /users/3` and
+# `GET /users/3/tasks` without reading a line of documentation. URLs like `/getTask?id=7` or `/deleteTask` force them to
+# learn every endpoint one by one, and they break the tools (caches, proxies, retries) that understand HTTP methods.
+
+# %%
+from course_lib import serve, show, show_source, start_chapter, table
+
+start_chapter(4, "Resources by nouns")
+HEADERS = ["content-type", "location", "allow"]  # the headers this chapter is about
+
+# %% [markdown]
+# ## Nouns in the path, verbs in the method
+# A **resource** is anything worth naming: a task, a user, the list of a user's tasks. Each gets a URL. The HTTP
+# method is the verb, and there are only a handful:
+#
+# | resource | GET | POST | PUT | PATCH | DELETE |
+# |---|---|---|---|---|---|
+# | `/tasks` (collection) | list | create a task | – | – | – |
+# | `/tasks/{id}` (member) | read | – | replace | change some fields | delete |
+# | `/users` | list | create a user | – | – | – |
+# | `/users/{id}` | read | – | – | – | – |
+# | `/users/{id}/tasks` (sub-collection) | the user's tasks | a task owned by the user | – | – | – |
+# | `/tasks/{id}/complete` (action) | – | mark done | – | – | – |
+#
+# ```mermaid
+# flowchart LR
+#     U["/users"] --> UID["/users/{id}"]
+#     UID --> UT["/users/{id}/tasks"]
+#     T["/tasks"] --> TID["/tasks/{id}"]
+#     TID --> C["/tasks/{id}/complete"]
+#     UT -. "each item is also" .-> TID
+# ```
+#
+# This chapter's API replaces chapter 01's task routes with this whole map:
+
+# %%
+from course_lib.taskapi import ch04_resources
+
+api = serve(ch04_resources.create_app())
+api
+
+# %% [markdown]
+# ## What goes over the wire: one model per role
+# The stored record (`repository.Task`) is not what a client sends or sees. Each role gets its own Pydantic model in
+# one module, `schemas.py`: what a client may send to create a task, to replace one, to change some fields, and what
+# it gets back. A field the client must not set (`id`, `owner_id`, timestamps) simply is not in the input models.
+
+# %%
+from course_lib.taskapi import schemas
+
+show_source(schemas.TaskCreate)
+
+# %%
+show_source(schemas.TaskPublic)
+
+# %% [markdown]
+# The routes declare these models: the body parameter's type is the input model, and `response_model` is the output
+# model, which FastAPI uses to filter and document the answer. Here are the task routes; the highlighted lines carry
+# the status codes and headers:
+
+# %%
+show_source(ch04_resources.add_task_routes, highlight_text=("status_code", "Location", "response_model=Public"))
+
+# %% [markdown]
+# ## Create: 201 and Location
+# A successful POST to a collection answers **201 Created**, the new resource in the body, and its URL in the
+# `Location` header, so the client never has to build URLs itself:
+
+# %%
+created = api.post("/tasks", json={"title": "design the URLs", "description": "nouns only"})
+show(created, headers=HEADERS)
+
+# %%
+show(api.get(created.headers["location"]), headers=HEADERS)
+
+# %%
+api.post("/tasks", json={"title": "write the routes"})
+[(task["id"], task["title"]) for task in api.get("/tasks").json()]
+
+# %% [markdown]
+# ## Replace or change: PUT vs PATCH
+# **PUT** sends the *complete* new state: whatever the body leaves out goes back to its default. That makes it
+# idempotent — sending it twice leaves the same result. **PATCH** sends only the fields to change; the rest stay.
+
+# %%
+show(api.put("/tasks/1", json={"title": "design the URLs, again"}), headers=HEADERS)
+
+# %% [markdown]
+# The description is gone: PUT replaced the whole task. PATCH touches only `done`:
+
+# %%
+show(api.patch("/tasks/2", json={"done": True}), headers=HEADERS)
+
+# %% [markdown]
+# `TaskUpdate` makes every field optional, and the route applies only the fields the client actually sent
+# (`model_dump(exclude_unset=True)`). Sending `null` is ambiguous ("clear it"? "ignore it"?), so it is refused with a
+# 422 instead of silently blanking the title:
+
+# %%
+show_source(schemas.TaskUpdate)
+
+# %%
+show(api.patch("/tasks/2", json={"title": None}), headers=HEADERS)
+
+# %% [markdown]
+# ## Delete: 204, then 404
+# A successful DELETE has nothing to say: **204 No Content**, no body. Afterwards the resource is gone, and every
+# request for it is a **404**:
+
+# %%
+show(api.post("/tasks", json={"title": "short-lived"}), headers=HEADERS)
+
+# %%
+show(api.delete("/tasks/3"), headers=HEADERS)
+
+# %%
+[api.get("/tasks/3").status_code, api.delete("/tasks/3").status_code]
+
+# %% [markdown]
+# ## The wrong verb: 405 and Allow
+# A method the resource does not support is **405 Method Not Allowed**, and the `Allow` header lists what would work
+# (chapter 01's middleware computes it from the routes, so it is right for every route added since):
+
+# %%
+show(api.delete("/tasks"), headers=HEADERS)
+
+# %% [markdown]
+# ## Users, and a sub-collection
+# Users are resources too. A second user with the same email would make "the user with this email" ambiguous, so the
+# API refuses it with **409 Conflict**:
+
+# %%
+show(api.post("/users", json={"name": "Ada", "email": "ada@example.org"}), headers=HEADERS)
+
+# %%
+show(api.post("/users", json={"name": "Ada again", "email": "ADA@example.org"}), headers=HEADERS)
+
+# %% [markdown]
+# `/users/1/tasks` is the collection of tasks that belong to user 1. Creating a task there makes user 1 its owner.
+# Note the `Location`: each task has **one canonical URL**, `/tasks/{id}`, however it was reached. Nest one level
+# (parent/children) and no deeper; `/users/1/tasks/4/comments/2` is a path clients cannot guess.
+
+# %%
+show(api.post("/users/1/tasks", json={"title": "review chapter 04"}), headers=HEADERS, body=False)
+
+# %%
+[(task["id"], task["title"], task["owner_id"]) for task in api.get("/users/1/tasks").json()]
+
+# %%
+[api.get("/users/99").status_code, api.get("/users/99/tasks").status_code]
+
+# %% [markdown]
+# ## An action beside a state change
+# "Mark task 4 done" can be said two ways:
+#
+# | | `PATCH /tasks/4 {"done": true}` | `POST /tasks/4/complete` |
+# |---|---|---|
+# | style | state change on the resource | an action (a verb) under the resource |
+# | client must know | which field means "done" | only the action's name |
+# | room for rules | one generic handler for every field | its own handler: side effects (notify, stamp `completed_at`), its own permission |
+# | API surface | stays small and uniform | one more route per action |
+# | idempotent? | yes (PATCH to the same value) | POST is not by contract; this one is by design (completing twice = done) |
+#
+# Both end in the same state:
+
+# %%
+api.post("/tasks", json={"title": "try the action"})
+by_action = api.post("/tasks/5/complete")
+by_patch = api.patch("/tasks/4", json={"done": True})
+[(r.request.method, r.request.url.path, r.status_code, r.json()["done"]) for r in (by_action, by_patch)]
+
+# %% [markdown]
+# Prefer the state change while "done" is just a field. Reach for an action when the operation is more than a field
+# write — it triggers work, needs its own permission, or is not expressible as a new state (`/orders/7/refund`).
+# An action is POST only; reading it is a 405:
+
+# %%
+show(api.get("/tasks/5/complete"), headers=HEADERS)
+
+# %% [markdown]
+# ## Storage behind a repository
+# No route touches a dict or a database session. Each asks for the app's repository through a dependency
+# (`TasksDep`), which reads `app.state.tasks`:
+
+# %%
+from course_lib.taskapi import deps
+
+show_source(deps.get_tasks)
+
+# %% [markdown]
+# So swapping storage is one assignment, and the routes do not change. Chapter 06 swaps in a SQL repository this way;
+# here, a fresh empty in-memory one:
+
+# %%
+from course_lib.taskapi.repository import InMemoryTaskRepository
+
+app = ch04_resources.create_app()
+scratch = serve(app, name="scratch")
+scratch.post("/tasks", json={"title": "in the first store"})
+app.state.tasks = InMemoryTaskRepository()
+[scratch.get("/tasks").json(), scratch.post("/tasks", json={"title": "second store"}).status_code]
+
+# %% [markdown]
+# ## The whole map, live
+# Every row is a real request; the table compares the status we expect with the one that came back.
+
+# %%
+resource_map = [
+    ("GET", "/tasks", {}, 200),
+    ("POST", "/tasks", {"json": {"title": "one more"}}, 201),
+    ("GET", "/tasks/1", {}, 200),
+    ("PUT", "/tasks/1", {"json": {"title": "replaced"}}, 200),
+    ("PATCH", "/tasks/1", {"json": {"done": True}}, 200),
+    ("POST", "/tasks/1/complete", {}, 200),
+    ("DELETE", "/tasks/1", {}, 204),
+    ("GET", "/tasks/1", {}, 404),
+    ("DELETE", "/tasks", {}, 405),
+    ("POST", "/tasks", {"json": {"description": "no title"}}, 422),
+    ("GET", "/users/1/tasks", {}, 200),
+    ("POST", "/users", {"json": {"name": "Ada", "email": "ada@example.org"}}, 409),
+]
+rows = []
+for method, path, options, expected in resource_map:
+    got = api.request(method, path, **options).status_code
+    rows.append({"request": f"{method} {path}", "expected": expected, "got": got, "ok": "✓" if got == expected else "✘"})
+table(rows)
+assert all(row["expected"] == row["got"] for row in rows)
+
+# %% [markdown]
+# ## Try it
+# - Open the Swagger UI (the link printed when the server started) and find the body schema of `PUT /tasks/{id}`.
+# - `PATCH /tasks/2` with an empty body `{}`: what comes back, and did `updated_at` change?
+# - What does `POST /users/99/tasks` answer, and why is that not a 422?
+#
+# ## Exercises
+
+# %%
+from course_lib.checks.ch04 import q1, q2, q3
+
+# %% [markdown]
+# **Exercise 1.** Write the request (`"METHOD /path"`) for each operation.
+
+# %%
+### BEGIN SOLUTION
+request_for = {
+    "list every task": "GET /tasks",
+    "create a task": "POST /tasks",
+    "read task 7": "GET /tasks/7",
+    "replace task 7 with a complete new version": "PUT /tasks/7",
+    "change only the title of task 7": "PATCH /tasks/7",
+    "delete task 7": "DELETE /tasks/7",
+    "list the tasks of user 3": "GET /users/3/tasks",
+    "mark task 7 done, as an action": "POST /tasks/7/complete",
+}
+### STUB
+request_for = {
+    "list every task": None,
+    "create a task": None,
+    "read task 7": None,
+    "replace task 7 with a complete new version": None,
+    "change only the title of task 7": None,
+    "delete task 7": None,
+    "list the tasks of user 3": None,
+    "mark task 7 done, as an action": None,
+}
+### END SOLUTION
+
+# %%
+q1.check(request_for)
+
+# %% [markdown]
+# **Exercise 2.** Write `add_patch_note(app, notes)`: it adds `PATCH /notes/{note_id}` to `app`. `notes` maps ids to
+# dicts like `{"text": "buy milk", "done": False}`. The body is a `NoteUpdate` (every field optional); change only the
+# fields the client sent, answer 200 with `{"id": ..., "text": ..., "done": ...}`, and 404 for an unknown id.
+
+# %%
+from fastapi import HTTPException
+
+from course_lib.checks.ch04 import NoteUpdate
+
+
+def add_patch_note(app, notes: dict[int, dict]) -> None:
+    """Add PATCH /notes/{note_id}: only the fields sent change; 404 for an unknown note."""
+    ### BEGIN SOLUTION
+    @app.patch("/notes/{note_id}")
+    def patch_note(note_id: int, body: NoteUpdate) -> dict:
+        if note_id not in notes:
+            raise HTTPException(404, f"note {note_id} not found")
+        notes[note_id].update(body.model_dump(exclude_unset=True))
+        return {"id": note_id, **notes[note_id]}
+    ### END SOLUTION
+
+
+# %%
+q2.check(add_patch_note)
+
+# %% [markdown]
+# **Exercise 3.** Add the action `POST /tasks/{task_id}/reopen` to a chapter-04 app: it sets `done` back to false and
+# answers 200 with the task (`TaskPublic`), or 404 when there is no such task. Use the app's repository through
+# `TasksDep`, as the other routes do.
+
+# %%
+from course_lib.taskapi.ch04_resources import find_task
+from course_lib.taskapi.deps import TasksDep
+from course_lib.taskapi.schemas import TaskPublic
+
+
+def add_reopen_route(app) -> None:
+    """Add POST /tasks/{task_id}/reopen to `app`."""
+    ### BEGIN SOLUTION
+    @app.post("/tasks/{task_id}/reopen", response_model=TaskPublic)
+    def reopen_task(task_id: int, tasks: TasksDep):
+        find_task(tasks, task_id)
+        return tasks.update(task_id, done=False)
+    ### END SOLUTION
+
+
+# %%
+q3.check(add_reopen_route)
+
+# %% [markdown]
+# ## Recap
+# - Paths name resources (nouns); the method is the verb. Collection `/tasks`, member `/tasks/{id}`, sub-collection
+#   `/users/{id}/tasks`, one canonical URL per resource.
+# - POST → 201 + `Location`; GET/PUT/PATCH → 200; DELETE → 204 with no body; unknown id → 404; wrong method → 405 +
+#   `Allow`; a clash with existing state → 409.
+# - PUT replaces the whole resource; PATCH changes only what was sent (`exclude_unset`), and null is refused.
+# - Input and output are separate models (`TaskCreate`, `TaskUpdate`, `TaskPublic`); `response_model` filters answers.
+# - An action route (`POST /tasks/{id}/complete`) earns its place when the operation is more than a field write.
+# - Routes reach storage only through a repository dependency, so storage can change underneath them.
+#
+# ## Going further
+# - [RFC 9110 §9.3](https://www.rfc-editor.org/rfc/rfc9110#section-9.3) — the method definitions; §15.3.2 on 201
+#   and `Location`.
+# - [RFC 5789](https://www.rfc-editor.org/rfc/rfc5789) — PATCH; [RFC 7396](https://www.rfc-editor.org/rfc/rfc7396) —
+#   JSON Merge Patch, the format our PATCH resembles.
+# - Google's [API design guide: resource-oriented design](https://cloud.google.com/apis/design/resources) and its
+#   [custom methods](https://cloud.google.com/apis/design/custom_methods) (their name for action routes).
+#
+# ## Where this lives in course_lib
+# `course_lib/taskapi/ch04_resources.py` (the routes, as functions a later chapter re-registers),
+# `course_lib/taskapi/schemas.py` (the wire models), `course_lib/taskapi/repository.py` and `deps.py` (the storage
+# seam), `course_lib/checks/ch04.py` (the checks).

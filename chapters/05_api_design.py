@@ -1,0 +1,311 @@
+# %% [markdown]
+# # Chapter 05 — API design in practice
+# *An API is a promise: for every request, which status comes back. Write the promise down, run it, and hand it to
+# every client.*
+#
+# **Learning goals**
+# - authenticate callers with an API key as a FastAPI dependency, and tell 401 (who are you?) from 403 (not you);
+# - give each failure mode its status: 401, 403, 404, 409, 422 — and know in which order they are decided;
+# - document those failures in the OpenAPI, so Swagger UI and generated clients show them;
+# - run a **contract collection**: every endpoint's success and failures as live rows of expected vs actual;
+# - export the API as a Postman / Insomnia collection generated from the OpenAPI, checked against the format's schema.
+#
+# **Why it matters.** Client developers code against the failures as much as the successes: a mobile app shows a
+# login screen on 401, a "not yours" message on 403, a form error on 422. If the status for a situation is vague or
+# changes between releases, every client breaks quietly. A contract that runs proves the promise still holds.
+
+# %%
+from course_lib import serve, show, show_source, start_chapter, table
+
+start_chapter(5, "API design in practice")
+HEADERS = ["content-type", "location", "www-authenticate", "allow"]  # the headers this chapter is about
+
+# %% [markdown]
+# ## Who is calling: API keys
+# Reads stay public; every write to a task needs a key. `POST /users` creates a user and answers its key **once**;
+# the server keeps only the key's SHA-256 digest, so not even a leaked database reveals keys. The key goes in the
+# `X-API-Key` header, and one dependency turns it into a user:
+
+# %%
+from course_lib.taskapi import auth
+
+show_source(auth.current_user)
+
+# %% [markdown]
+# `CurrentUser = Annotated[User, Depends(current_user)]`: a route that declares a `CurrentUser` parameter is
+# protected, and the route's code starts with the caller already known. This chapter re-registers chapter 04's task
+# routes with that dependency as their writer:
+
+# %%
+from course_lib.taskapi import ch05_api_design
+
+show_source(ch05_api_design.add_task_routes)
+
+# %%
+api = serve(ch05_api_design.create_app())
+api
+
+# %% [markdown]
+# The link above opens **Swagger UI** (`/docs`), generated from the same OpenAPI document the rest of this chapter
+# uses; its *Authorize* button takes an API key. (On Binder the link goes through the Jupyter server's proxy.)
+
+# %%
+api.docs_url
+
+# %%
+from course_lib.taskapi.ch05_api_design import ADA, BOB
+
+ada_created = api.post("/users", json=ADA)
+show(ada_created, headers=HEADERS)
+
+# %%
+ada = {"X-API-Key": ada_created.json()["api_key"]}
+bob = {"X-API-Key": api.post("/users", json=BOB).json()["api_key"]}
+show(api.post("/tasks", json={"title": "write the contract"}, headers=ada), headers=HEADERS)
+
+# %% [markdown]
+# ## 401: who are you?
+# No key, or a key the server does not know: **401 Unauthorized**, with a `WWW-Authenticate` header naming how to
+# authenticate. (The name is historical: 401 means *unauthenticated*.)
+
+# %%
+show(api.post("/tasks", json={"title": "anonymous"}), headers=HEADERS)
+
+# %%
+show(api.delete("/tasks/1", headers={"X-API-Key": "tk_made-up"}), headers=HEADERS)
+
+# %% [markdown]
+# ## 403: not you
+# Bob's key is valid, so the server knows him — but task 1 is Ada's. **403 Forbidden**: authenticating again will
+# not help. The rule lives in chapter 04's route functions (`ensure_owner`), which had no writer to check until now:
+
+# %%
+from course_lib.taskapi import ch04_resources
+
+show_source(ch04_resources.ensure_owner)
+
+# %%
+show(api.patch("/tasks/1", json={"done": True}, headers=bob), headers=HEADERS)
+
+# %% [markdown]
+# ## 404, 409, 422
+# **404** — no such resource. **409 Conflict** — the request is well-formed but clashes with the current state
+# (an email that is taken). **422** — the JSON is fine, its content breaks the schema.
+
+# %%
+show(api.get("/tasks/999"), headers=HEADERS)
+
+# %%
+show(api.post("/users", json={**BOB, "name": "Bob again"}), headers=HEADERS)
+
+# %%
+show(api.post("/tasks", json={"done": True}, headers=ada), headers=HEADERS)
+
+# %% [markdown]
+# ## In which order the checks run
+# One request can be wrong in several ways at once. The order decides which status a client sees, and it should put
+# the cheapest, least revealing checks first: identity before anything about the resource.
+#
+# ```mermaid
+# flowchart TD
+#     R[request] --> K{valid API key?}
+#     K -- no --> E401[401 + WWW-Authenticate]
+#     K -- yes --> V{body and parameters valid?}
+#     V -- no --> E422[422]
+#     V -- yes --> F{resource exists?}
+#     F -- no --> E404[404]
+#     F -- yes --> O{caller owns it?}
+#     O -- no --> E403[403]
+#     O -- yes --> C{conflicts with state?}
+#     C -- yes --> E409[409]
+#     C -- no --> OK[2xx]
+# ```
+#
+# FastAPI resolves dependencies (the key) before it validates the body, so Bob's bad PATCH on Ada's task is a 422 and
+# an anonymous one is a 401, whatever the body:
+
+# %%
+[api.patch("/tasks/1", json={"title": None}, headers=bob).status_code,
+ api.patch("/tasks/1", json={"title": None}).status_code]
+
+# %% [markdown]
+# ## The failures belong in the OpenAPI
+# FastAPI documents the success and the 422 by itself. The other failures depend on what a route uses, so this
+# chapter derives them from each route's dependencies and adds them to its OpenAPI responses:
+
+# %%
+show_source(ch05_api_design.failure_statuses)
+
+# %%
+openapi = api.get("/openapi.json").json()
+patch_task = openapi["paths"]["/tasks/{task_id}"]["patch"]
+{status: spec["description"] for status, spec in patch_task["responses"].items()}
+
+# %% [markdown]
+# ## The contract collection, run live
+# A contract is a list of rows: a request, the status it must get, sometimes headers that must be present, and values
+# to remember for later rows (the new user's key, the new task's id). `run_contract` sends them in order:
+
+# %%
+from course_lib.contract import Case, contract_table, failures, run_contract
+
+show_source(Case)
+
+# %% [markdown]
+# Here is the whole contract of this chapter's API: every endpoint's success, and each failure mode, run against a
+# fresh server:
+
+# %%
+contract_api = serve(ch05_api_design.create_app(), name="contract")
+outcomes = run_contract(contract_api, ch05_api_design.CONTRACT)
+contract_table(outcomes)
+assert failures(outcomes) == []
+
+# %%
+{status: sum(o.case.expect == status for o in outcomes) for status in (200, 201, 204, 401, 403, 404, 405, 409, 422)}
+
+# %% [markdown]
+# The unit tests run this same contract against every later chapter's API, so a chapter that breaks a promise made
+# here fails CI.
+#
+# ## Export to Postman and Insomnia
+# Postman and Insomnia import **Postman Collection v2.1** files. `collection_from_openapi` turns the OpenAPI document
+# into one: a folder per tag, one request per operation, `:task_id` path variables, an example JSON body built from
+# each schema, the API-key auth (reading a `{{apiKey}}` variable) on the operations that need it, and each documented
+# status as a saved example response.
+
+# %%
+from course_lib.postman import collection_from_openapi, save_collection
+
+collection = collection_from_openapi(openapi, base_url=api.url)
+[(folder["name"], [item["name"] for item in folder["item"]]) for folder in collection["item"]]
+
+# %%
+patch_item = next(item for folder in collection["item"] for item in folder["item"] if item["name"] == "Update Task")
+{key: patch_item["request"][key] for key in ("method", "url", "auth", "body")}
+
+# %% [markdown]
+# Before handing the file out, check it against the collection format's own JSON schema (the official v2.1.0 schema,
+# kept in `tests/data/`), so that an import cannot fail:
+
+# %%
+import json
+from pathlib import Path
+
+import jsonschema
+
+schema = json.loads((Path.cwd().parent / "tests" / "data" / "postman_collection_v2.1.0.schema.json").read_text())
+errors = [error.message for error in jsonschema.Draft4Validator(schema).iter_errors(collection)]
+errors
+
+# %%
+import tempfile
+
+path = save_collection(collection, Path(tempfile.gettempdir()) / "task-api.postman_collection.json")
+print(f"Postman: Import → File → {path}\nInsomnia: Import → From File → {path}")
+
+# %% [markdown]
+# In Postman, set the collection variable `apiKey` to a key from `POST /users`, and every protected request sends it.
+#
+# ## Try it
+# - In Swagger UI, click *Authorize*, paste Ada's key, and delete Bob's task: which status, and why?
+# - Add a row to the contract for `PUT /tasks/{task}` with a body that has no title. What must it expect?
+# - Change `failure_statuses` to forget 403 and see which test fails.
+#
+# ## Exercises
+
+# %%
+from course_lib.checks.ch05 import SETUP, q1, q2, q3
+
+# %% [markdown]
+# **Exercise 1.** Write the contract of `DELETE /tasks/{task}` as a list of `Case` rows: success (204), no key (401),
+# someone else's key (403), a task that does not exist (404). Before your rows run, the check runs `SETUP` — Ada and
+# Bob sign up (their keys are remembered as `ada_key`, `bob_key`) and Ada creates task `{task}`. Order matters.
+
+# %%
+table([{"case": case.name, "request": f"{case.method} {case.path}", "expect": case.expect, "saves": case.save}
+       for case in SETUP])
+
+# %%
+### BEGIN SOLUTION
+delete_cases = [
+    Case("delete without a key", "DELETE", "/tasks/{task}", 401),
+    Case("delete someone else's task", "DELETE", "/tasks/{task}", 403, key="bob_key"),
+    Case("delete own task", "DELETE", "/tasks/{task}", 204, key="ada_key"),
+    Case("delete it again", "DELETE", "/tasks/{task}", 404, key="ada_key"),
+]
+### STUB
+delete_cases = None  # a list of Case(...)
+### END SOLUTION
+
+# %%
+q1.check(delete_cases)
+
+# %% [markdown]
+# **Exercise 2.** Write `add_whoami(app, keys)`: it adds `GET /whoami` to `app`, where `keys` maps API keys to names.
+# With a known key in `X-API-Key` it answers `{"name": ...}`; without a key, or with an unknown one, it answers 401
+# with a `WWW-Authenticate` header. Put the key check in a dependency, as `auth.current_user` does.
+
+# %%
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException
+
+
+def add_whoami(app, keys: dict[str, str]) -> None:
+    """Add GET /whoami: the name behind the X-API-Key, or 401."""
+    ### BEGIN SOLUTION
+    def current_name(x_api_key: str | None = Header(default=None)) -> str:
+        if x_api_key not in keys:
+            raise HTTPException(401, "send a valid X-API-Key", headers={"WWW-Authenticate": "ApiKey"})
+        return keys[x_api_key]
+
+    @app.get("/whoami")
+    def whoami(name: Annotated[str, Depends(current_name)]) -> dict:
+        return {"name": name}
+    ### END SOLUTION
+
+
+# %%
+q2.check(add_whoami)
+
+# %% [markdown]
+# **Exercise 3.** A client reads the contract from the OpenAPI. Write `secured_operations(openapi)`: the set of
+# `"METHOD /path"` strings (e.g. `"POST /tasks"`) of every operation that requires the API key.
+
+# %%
+def secured_operations(openapi: dict) -> set[str]:
+    """Every operation of `openapi` that requires a security scheme, as 'METHOD /path'."""
+    ### BEGIN SOLUTION
+    return {f"{method.upper()} {path}"
+            for path, operations in openapi["paths"].items()
+            for method, operation in operations.items()
+            if operation.get("security")}
+    ### END SOLUTION
+
+
+# %%
+q3.check(secured_operations)
+
+# %% [markdown]
+# ## Recap
+# - 401 = no or unknown credentials (send `WWW-Authenticate`); 403 = known caller, not allowed; 404 = no such
+#   resource; 409 = clashes with current state; 422 = valid JSON, invalid content.
+# - Authentication is a dependency (`CurrentUser`); authorization (ownership) is the route's rule.
+# - API keys are random, shown once, stored as digests.
+# - Failure statuses belong in the OpenAPI; a contract collection runs them live, and tests rerun it in later chapters.
+# - A Postman v2.1 collection generated from the OpenAPI, checked against the format's schema, hands the contract to
+#   any client developer.
+#
+# ## Going further
+# - [RFC 9110 §15.5](https://www.rfc-editor.org/rfc/rfc9110#section-15.5) — the 4xx codes, and §11.6.1 on
+#   `WWW-Authenticate`.
+# - [OWASP API Security Top 10](https://owasp.org/API-Security/) — API1: broken object-level authorization, the bug
+#   that `ensure_owner` prevents.
+# - [Postman Collection Format v2.1](https://schema.postman.com/) and Insomnia's import of it.
+# - Chapter 08 turns these error bodies into RFC 9457 problem details; chapter 15 replaces API keys with JWTs.
+#
+# ## Where this lives in course_lib
+# `course_lib/taskapi/auth.py` (API keys, `CurrentUser`), `course_lib/taskapi/ch05_api_design.py` (this chapter's
+# API, `CONTRACT`), `course_lib/contract.py` (the contract runner), `course_lib/postman.py` (OpenAPI → Postman),
+# `course_lib/checks/ch05.py` (the checks).

@@ -1,0 +1,127 @@
+"""Chapter 05 — API design in practice: API keys, owners, and every failure mode written into the contract.
+
+- POST /users answers the new user's API key once (201); the key goes in X-API-Key.
+- Writes to tasks need a valid key (401 + WWW-Authenticate without one), and only a task's owner may change it (403).
+- Reads stay public. A taken email is 409. Each route documents its failure statuses in the OpenAPI, so the
+  contract a client reads (Swagger UI, a Postman collection) lists them.
+"""
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from course_lib.contract import Case
+from course_lib.settings import Settings
+from course_lib.taskapi import ch04_resources
+from course_lib.taskapi.auth import current_user, install_api_keys, issue_api_key
+from course_lib.taskapi.routing import remove_routes
+from course_lib.taskapi.schemas import TASK_MODELS, TaskModels, UserCreated, UserModels
+
+USER_MODELS = UserModels(created=UserCreated)
+
+ERRORS = {
+    401: "No API key, or an unknown one (see WWW-Authenticate)",
+    403: "The key is valid, but this user may not change this resource",
+    404: "No resource with this id",
+    409: "Conflicts with the current state (e.g. the email is taken)",
+    422: "The body or a parameter breaks the schema",
+}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Chapter 04's API with authenticated writes, ownership, and documented failure responses."""
+    from course_lib.taskapi import app_factory
+
+    app = app_factory(4)(settings)
+    install_api_keys(app)
+    remove_routes(app, "/tasks", prefix=True)
+    remove_routes(app, "/users", prefix=True)
+    add_task_routes(app)
+    add_user_routes(app)
+    document_errors(app)
+    return app
+
+
+def add_task_routes(app: FastAPI, models: TaskModels = TASK_MODELS) -> None:
+    """Chapter 04's task routes, with the writer taken from the API key (CurrentUser)."""
+    ch04_resources.add_task_routes(app, models, writer=current_user)
+
+
+def add_user_routes(app: FastAPI, models: UserModels = USER_MODELS, task_models: TaskModels = TASK_MODELS) -> None:
+    """Chapter 04's user routes; POST /users also issues the user's API key."""
+    ch04_resources.add_user_routes(app, models, task_models, writer=current_user, created_extras=issue_api_key)
+
+
+def uses_dependency(route: APIRoute, dependency) -> bool:
+    """True when `dependency` is among the route's dependencies, at any depth."""
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependant = pending.pop()
+        if dependant.call is dependency:
+            return True
+        pending.extend(dependant.dependencies)
+    return False
+
+
+def failure_statuses(route: APIRoute) -> list[int]:
+    """The failure statuses a route can answer, from what it depends on."""
+    statuses = []
+    if uses_dependency(route, current_user):
+        statuses += [401, 403]
+    if "{" in route.path:
+        statuses.append(404)
+    if route.path == "/users" and "POST" in route.methods:
+        statuses.append(409)
+    return statuses
+
+
+def document_errors(app: FastAPI) -> None:
+    """Add each route's failure statuses to its OpenAPI responses (422 FastAPI documents by itself)."""
+    for route in app.routes:
+        if isinstance(route, APIRoute):
+            for status in failure_statuses(route):
+                route.responses.setdefault(status, {"description": ERRORS[status]})
+    app.openapi_schema = None
+
+
+PASSWORD = "correct horse battery staple"  # ignored until users have passwords; then the same contract still holds
+ADA = {"name": "Ada", "email": "ada@example.org", "password": PASSWORD}
+BOB = {"name": "Bob", "email": "bob@example.org", "password": PASSWORD}
+
+CONTRACT = [
+    Case("sign up Ada", "POST", "/users", 201, json=ADA, must_have=("location",),
+         save={"ada_key": "api_key", "ada": "id"}),
+    Case("sign up Bob", "POST", "/users", 201, json=BOB, save={"bob_key": "api_key"}),
+    Case("email already taken", "POST", "/users", 409, json={**BOB, "name": "Bob again"}),
+    Case("user without an email", "POST", "/users", 422, json={"name": "Nobody", "password": PASSWORD}),
+    Case("list users", "GET", "/users", 200),
+    Case("read a user", "GET", "/users/{ada}", 200),
+    Case("unknown user", "GET", "/users/999", 404),
+    Case("create a task without a key", "POST", "/tasks", 401, json={"title": "t"}, must_have=("www-authenticate",)),
+    Case("create a task with a wrong key", "POST", "/tasks", 401, json={"title": "t"},
+         headers={"X-API-Key": "tk_not-a-real-key"}, must_have=("www-authenticate",)),
+    Case("create a task", "POST", "/tasks", 201, json={"title": "write the contract"}, key="ada_key",
+         must_have=("location",), save={"task": "id"}),
+    Case("create a task without a title", "POST", "/tasks", 422, json={"done": True}, key="ada_key"),
+    Case("list tasks (public)", "GET", "/tasks", 200),
+    Case("read a task (public)", "GET", "/tasks/{task}", 200),
+    Case("unknown task", "GET", "/tasks/999", 404),
+    Case("replace own task", "PUT", "/tasks/{task}", 200, json={"title": "write the whole contract"}, key="ada_key"),
+    Case("replace someone else's task", "PUT", "/tasks/{task}", 403, json={"title": "mine now"}, key="bob_key"),
+    Case("change own task", "PATCH", "/tasks/{task}", 200, json={"description": "every failure mode"},
+         key="ada_key"),
+    Case("change someone else's task", "PATCH", "/tasks/{task}", 403, json={"done": True}, key="bob_key"),
+    Case("change a title to null", "PATCH", "/tasks/{task}", 422, json={"title": None}, key="ada_key"),
+    Case("change an unknown task", "PATCH", "/tasks/999", 404, json={"done": True}, key="ada_key"),
+    Case("complete someone else's task", "POST", "/tasks/{task}/complete", 403, key="bob_key"),
+    Case("complete own task", "POST", "/tasks/{task}/complete", 200, key="ada_key"),
+    Case("complete an unknown task", "POST", "/tasks/999/complete", 404, key="ada_key"),
+    Case("list a user's tasks", "GET", "/users/{ada}/tasks", 200),
+    Case("add to own list", "POST", "/users/{ada}/tasks", 201, json={"title": "review"}, key="ada_key",
+         must_have=("location",)),
+    Case("add to someone else's list", "POST", "/users/{ada}/tasks", 403, json={"title": "spam"}, key="bob_key"),
+    Case("a method the collection lacks", "DELETE", "/tasks", 405, must_have=("allow",)),
+    Case("delete without a key", "DELETE", "/tasks/{task}", 401),
+    Case("delete someone else's task", "DELETE", "/tasks/{task}", 403, key="bob_key"),
+    Case("delete own task", "DELETE", "/tasks/{task}", 204, key="ada_key"),
+    Case("delete it again", "DELETE", "/tasks/{task}", 404, key="ada_key"),
+]

@@ -1,0 +1,109 @@
+"""What goes over the wire: the request and response bodies of the task API, one Pydantic model per role.
+
+A record (repository.Task, repository.User) is what the application stores; these models are what a client may send
+(TaskCreate, TaskReplace, TaskUpdate, UserCreate) and what it gets back (TaskPublic, UserPublic). Routes declare them
+as `response_model`, so a field a model does not list (a password hash) can never leave the server.
+
+The route functions take the models as a bundle (TaskModels, UserModels), so a later chapter can register the same
+routes with stricter models without rewriting them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+
+class TaskCreate(BaseModel):
+    """POST /tasks: a title is required; the rest has defaults."""
+
+    title: str
+    description: str = ""
+    done: bool = False
+
+
+class TaskReplace(BaseModel):
+    """PUT /tasks/{id}: the complete new state; a field left out goes back to its default."""
+
+    title: str
+    description: str = ""
+    done: bool = False
+
+
+class TaskUpdate(BaseModel):
+    """PATCH /tasks/{id}: only the fields sent change; a field sent as null is an error, not a reset."""
+
+    title: str | None = None
+    description: str | None = None
+    done: bool | None = None
+
+    @model_validator(mode="after")
+    def no_nulls(self) -> TaskUpdate:
+        nulls = sorted(name for name in self.model_fields_set if getattr(self, name) is None)
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null; leave a field out to keep its value")
+        return self
+
+
+class TaskPublic(BaseModel):
+    """A task as clients see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    description: str
+    done: bool
+    owner_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserCreate(BaseModel):
+    """POST /users."""
+
+    name: str
+    email: str
+
+
+class UserPublic(BaseModel):
+    """A user as clients see it: never the password hash."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    email: str
+    role: str
+    created_at: datetime
+
+
+class UserCreated(UserPublic):
+    """The answer to POST /users once users have API keys (chapter 05): the key, shown this one time."""
+
+    api_key: str
+
+
+@dataclass(frozen=True)
+class TaskModels:
+    """The body models the task routes use; swap one to tighten a route without rewriting it."""
+
+    create: type[BaseModel] = TaskCreate
+    replace: type[BaseModel] = TaskReplace
+    update: type[BaseModel] = TaskUpdate
+    public: type[BaseModel] = TaskPublic
+
+
+@dataclass(frozen=True)
+class UserModels:
+    """The body models the user routes use; `created` is what POST /users answers."""
+
+    create: type[BaseModel] = UserCreate
+    public: type[BaseModel] = UserPublic
+    created: type[BaseModel] = UserPublic
+
+
+TASK_MODELS = TaskModels()
+USER_MODELS = UserModels()

@@ -1,0 +1,81 @@
+"""Chapter 05: authenticated writes, ownership, conflicts, and the contract that lists every failure mode."""
+
+import pytest
+
+from course_lib.contract import failures, outcome_rows, run_contract
+from course_lib.taskapi import app_for, ch05_api_design
+from course_lib.taskapi.auth import sign_up
+from tests.taskapi.conftest import chapters_from
+
+WRITES = [("POST", "/tasks"), ("PUT", "/tasks/1"), ("PATCH", "/tasks/1"), ("DELETE", "/tasks/1"),
+          ("POST", "/tasks/1/complete"), ("POST", "/users/1/tasks")]
+
+
+@pytest.mark.parametrize("chapter", chapters_from(5))
+def test_the_contract_holds(api_at, chapter):
+    outcomes = run_contract(api_at(chapter), ch05_api_design.CONTRACT)
+    assert failures(outcomes) == [], outcome_rows(failures(outcomes))
+
+
+@pytest.mark.parametrize("chapter", chapters_from(5))
+def test_the_contract_covers_every_failure_mode(chapter):
+    assert {401, 403, 404, 409, 422} <= {case.expect for case in ch05_api_design.CONTRACT}
+
+
+@pytest.mark.parametrize("chapter", chapters_from(5))
+def test_post_users_shows_the_key_once(api_at, chapter):
+    api = api_at(chapter)
+    created = api.post("/users", json=ch05_api_design.ADA)
+    assert created.status_code == 201 and created.json()["api_key"]
+    assert "api_key" not in api.get(created.headers["location"]).json()
+    assert all("api_key" not in user for user in api.get("/users").json())
+
+
+@pytest.mark.parametrize("chapter", chapters_from(5))
+@pytest.mark.parametrize(("method", "path"), WRITES)
+def test_every_write_needs_a_key(api_at, chapter, method, path):
+    api = api_at(chapter)
+    headers = sign_up(api, "Ada")
+    api.post("/tasks", json={"title": "t"}, headers=headers)
+    response = api.request(method, path, json={"title": "x"})
+    assert response.status_code == 401 and response.headers["www-authenticate"].startswith("ApiKey")
+
+
+@pytest.mark.parametrize("chapter", chapters_from(5))
+@pytest.mark.parametrize(("method", "path"), WRITES[1:])
+def test_only_the_owner_may_change_a_task(api_at, chapter, method, path):
+    api = api_at(chapter)
+    ada, bob = sign_up(api, "Ada"), sign_up(api, "Bob")
+    api.post("/tasks", json={"title": "Ada's"}, headers=ada)
+    assert api.request(method, path, json={"title": "x"}, headers=bob).status_code == 403
+    assert api.get("/tasks/1").json()["title"] == "Ada's"
+
+
+@pytest.mark.parametrize("chapter", chapters_from(5))
+def test_reads_stay_public_and_tasks_belong_to_their_creator(api_at, chapter):
+    api = api_at(chapter)
+    ada = sign_up(api, "Ada")
+    task = api.post("/tasks", json={"title": "mine"}, headers=ada).json()
+    ada_id = api.get("/users").json()[0]["id"]
+    assert task["owner_id"] == ada_id
+    assert api.get(f"/tasks/{task['id']}").status_code == 200 and api.get(f"/users/{ada_id}/tasks").status_code == 200
+
+
+@pytest.mark.parametrize("chapter", chapters_from(5))
+def test_openapi_documents_the_key_and_the_failures(chapter):
+    spec = app_for(chapter).openapi()
+    schemes = spec["components"]["securitySchemes"]
+    assert {"type": "apiKey", "in": "header", "name": "X-API-Key"}.items() <= next(iter(schemes.values())).items()
+    patch = spec["paths"]["/tasks/{task_id}"]["patch"]
+    assert patch["security"] and {"401", "403", "404", "422"} <= set(patch["responses"])
+    assert "security" not in spec["paths"]["/tasks/{task_id}"]["get"]
+    assert "409" in spec["paths"]["/users"]["post"]["responses"]
+
+
+def test_failure_statuses_follow_the_dependencies():
+    app = ch05_api_design.create_app()
+    by_route = {(route.path, tuple(sorted(route.methods))): ch05_api_design.failure_statuses(route)
+                for route in app.routes if hasattr(route, "dependant")}
+    assert by_route[("/tasks", ("POST",))] == [401, 403]
+    assert by_route[("/tasks/{task_id}", ("GET",))] == [404]
+    assert by_route[("/users", ("POST",))] == [409]
