@@ -1,0 +1,98 @@
+"""Offset pagination for list endpoints: bounded page parameters, a sort whitelist, RFC 8288 Link headers."""
+# No `from __future__ import annotations` here: sort_dependency builds its Query annotation at run time.
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Query
+from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import URL
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100  # one request never asks the database for more rows than this
+DEFAULT_SORT = "-created_at"
+TOTAL_COUNT_HEADER = "X-Total-Count"
+
+
+@dataclass(frozen=True)
+class Page:
+    """Which slice of a list a client asked for: page numbers start at 1."""
+
+    page: int = 1
+    limit: int = DEFAULT_LIMIT
+
+    @property
+    def offset(self) -> int:
+        """How many rows come before this page."""
+        return (self.page - 1) * self.limit
+
+
+def page_params(
+    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, 1..{MAX_LIMIT}.")] = DEFAULT_LIMIT,
+) -> Page:
+    """?page=&limit= with their bounds; FastAPI answers 422 outside them."""
+    return Page(page, limit)
+
+
+PageDep = Annotated[Page, Depends(page_params)]
+
+
+def parse_sort(value: str, allowed: Collection[str]) -> tuple[str, ...]:
+    """'-created_at,title' → ('-created_at', 'title'); a key outside `allowed` is a 422 that names the allowed ones."""
+    keys = tuple(key.strip() for key in value.split(","))
+    seen: set[str] = set()
+    for key in keys:
+        name = key.removeprefix("-")
+        if name not in allowed:
+            problem = "an empty sort key" if not name else f"unknown sort key {name!r}"
+            _reject(value, f"{problem}; sort by one of: {', '.join(allowed)} (prefix '-' for descending)")
+        if name in seen:
+            _reject(value, f"sort key {name!r} given twice")
+        seen.add(name)
+    return keys
+
+
+def _reject(value: str, message: str) -> None:
+    # A validation error like FastAPI's own, so every error format installed on the app (422 bodies, RFC 9457) fits.
+    raise RequestValidationError([{"type": "sort_key", "loc": ("query", "sort"), "msg": message, "input": value}])
+
+
+def sort_dependency(allowed: Collection[str], default: str = DEFAULT_SORT):
+    """A dependency reading ?sort= and checking it against the whitelist `allowed`."""
+
+    def sort_params(
+        sort: Annotated[str, Query(max_length=200, description=f"Comma-separated keys of: {', '.join(allowed)}; "
+                                   "'-' for descending.")] = default,
+    ) -> tuple[str, ...]:
+        return parse_sort(sort, allowed)
+
+    return sort_params
+
+
+def last_page(total: int, limit: int) -> int:
+    """The number of the last page; an empty list still has page 1."""
+    return max(1, -(-total // limit))
+
+
+def page_links(url: URL, page: Page, total: int) -> dict[str, URL]:
+    """first, prev, next and last page URLs: `url` with only page and limit changed, so filters and sort carry over."""
+    last = last_page(total, page.limit)
+    targets = {"first": 1}
+    if page.page > 1:
+        targets["prev"] = min(page.page - 1, last)
+    if page.page < last:
+        targets["next"] = page.page + 1
+    targets["last"] = last
+    return {rel: url.include_query_params(page=number, limit=page.limit) for rel, number in targets.items()}
+
+
+def link_header(links: dict[str, URL | str]) -> str:
+    """An RFC 8288 Link header value: <url>; rel="next", <url>; rel="last"."""
+    return ", ".join(f'<{target}>; rel="{rel}"' for rel, target in links.items())
+
+
+def pagination_headers(url: URL, page: Page, total: int) -> dict[str, str]:
+    """The headers a page of a list carries: the total count and the Link header."""
+    return {TOTAL_COUNT_HEADER: str(total), "Link": link_header(page_links(url, page, total))}
