@@ -1,0 +1,183 @@
+"""RFC 9457 problem details: every error answered as application/problem+json, with "status" equal to the HTTP status.
+
+    install_problem_details(app)   exception handlers for HTTP errors, validation errors and bugs, plus a middleware
+                                   that rewrites any other error response (from a middleware, say) the same way
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+PROBLEM_JSON = "application/problem+json"
+DETAIL_LIMIT = 500  # characters of a rewritten plain-text error body kept as "detail"
+# RFC 9110 renamed these; Python before 3.13 still has the RFC 7231 phrases.
+RFC_9110_TITLES = {413: "Content Too Large", 416: "Range Not Satisfiable", 422: "Unprocessable Content"}
+
+
+class ProblemResponse(JSONResponse):
+    """A JSONResponse with the problem+json media type."""
+
+    media_type = PROBLEM_JSON
+
+
+class Problem(HTTPException):
+    """An HTTP error with problem-details extras: raise Problem(409, "email taken", type="/problems/conflict")."""
+
+    def __init__(self, status: int, detail: str | None = None, *, type: str = "about:blank", title: str | None = None,
+                 headers: dict[str, str] | None = None, **extensions: Any) -> None:
+        super().__init__(status, detail, headers)
+        self.type, self.title, self.extensions = type, title, extensions
+
+
+def title_for(status: int) -> str:
+    """The standard reason phrase of `status`, the title RFC 9457 asks for when type is about:blank."""
+    if status in RFC_9110_TITLES:
+        return RFC_9110_TITLES[status]
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def problem_body(status: int, detail: str | None = None, *, type: str = "about:blank", title: str | None = None,
+                 instance: str | None = None, **extensions: Any) -> dict[str, Any]:
+    """The members of a problem details object: type, title, status, detail, instance and any extensions."""
+    body: dict[str, Any] = {"type": type, "title": title or title_for(status), "status": status}
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    return {**body, **extensions}
+
+
+def problem(status: int, detail: str | None = None, *, headers: dict[str, str] | None = None,
+            **members: Any) -> ProblemResponse:
+    """An application/problem+json response whose "status" member equals its HTTP status."""
+    return ProblemResponse(problem_body(status, detail, **members), status_code=status, headers=headers)
+
+
+def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Pydantic's errors as per-field entries: where ("in"), which field, a JSON pointer for the body, what is wrong.
+
+    The rejected input is never echoed: it may be huge, or a password.
+    """
+    entries = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ())]
+        where, path = (location[0], location[1:]) if location else ("body", [])
+        entry: dict[str, Any] = {"in": where, "field": ".".join(path) or where}
+        if where == "body":
+            entry["pointer"] = "#" + "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in path)
+        entry["detail"] = error.get("msg", "invalid")
+        entry["type"] = error.get("type", "value_error")
+        entries.append(entry)
+    return entries
+
+
+async def http_error(request: Request, exc: HTTPException) -> ProblemResponse:
+    """Any HTTPException (404, 405, 409, 401, ...) as problem+json; its headers (Allow, WWW-Authenticate) kept."""
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title_for(exc.status_code) else None
+    members: dict[str, Any] = {}
+    if isinstance(exc, Problem):
+        members = {"type": exc.type, "title": exc.title, **exc.extensions}
+    elif exc.detail is not None and not isinstance(exc.detail, str):
+        members = {"errors": exc.detail}  # a structured detail (a list or dict) is kept as an extension
+    return problem(exc.status_code, detail, headers=exc.headers, instance=request.url.path, **members)
+
+
+async def validation_error(request: Request, exc: RequestValidationError) -> ProblemResponse:
+    """422 with one entry per invalid field; 400 when the body is not even JSON."""
+    errors = list(exc.errors())
+    if any(error.get("type") == "json_invalid" for error in errors):
+        return problem(400, "the request body is not valid JSON", instance=request.url.path,
+                       errors=field_errors(errors))
+    count = len(errors)
+    return problem(422, f"{count} invalid field{'s' if count != 1 else ''}", instance=request.url.path,
+                   errors=field_errors(errors))
+
+
+async def server_error(request: Request, exc: Exception) -> ProblemResponse:
+    """500 without internals: the traceback goes to the server log, never to the client."""
+    return problem(500, "the server failed; the error has been logged", instance=request.url.path)
+
+
+class ProblemDetailsMiddleware:
+    """Rewrites an error response that is not problem+json yet (a middleware's 406, a plain 413) into one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] == "HEAD":
+            await self.app(scope, receive, send)
+            return
+        held: Message | None = None
+        chunks: list[bytes] = []
+
+        async def rewrite(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start":
+                if message["status"] >= 400 and not _is_problem(message):
+                    held = message
+                    return
+            elif held is not None and message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                await _send_problem(scope, send, held, b"".join(chunks))
+                return
+            await send(message)
+
+        await self.app(scope, receive, rewrite)
+
+
+def _is_problem(start: Message) -> bool:
+    for name, value in start.get("headers", []):
+        if name.lower() == b"content-type":
+            return value.decode("latin-1").split(";")[0].strip().lower() == PROBLEM_JSON
+    return False
+
+
+def _detail_from(body: bytes) -> tuple[str | None, dict[str, Any]]:
+    """A detail string and extension members from an error body that was JSON ({"detail": ..., ...}) or text."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        text = body.decode("utf-8", "replace").strip()
+        return (text[:DETAIL_LIMIT] or None), {}
+    if not isinstance(data, dict):
+        return None, {"errors": data}
+    extensions = {key: value for key, value in data.items() if key not in ("type", "title", "status", "instance")}
+    detail = extensions.pop("detail", None)
+    if detail is not None and not isinstance(detail, str):
+        extensions["errors"], detail = detail, None
+    return detail, extensions
+
+
+async def _send_problem(scope: Scope, send: Send, start: Message, body: bytes) -> None:
+    status = start["status"]
+    detail, extensions = _detail_from(body)
+    if detail == title_for(status):
+        detail = None
+    content = json.dumps(problem_body(status, detail, instance=scope.get("path"), **extensions)).encode()
+    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-type", b"content-length")]
+    headers += [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(content)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": content})
+
+
+def install_problem_details(app: FastAPI) -> FastAPI:
+    """Answer every error of `app` as application/problem+json, whoever raised it."""
+    app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, server_error)
+    app.add_middleware(ProblemDetailsMiddleware)
+    return app
