@@ -20,6 +20,9 @@ help:
 	@echo "make test       set up and run every test (unit tests, notebook checks, nbval on all notebooks)"
 	@echo "make notebooks  rebuild notebooks/ and solutions/ from chapters/ (NN=06 for one chapter)"
 	@echo "make lint       ruff over course_lib, tools and tests"
+	@echo "make e2e        chapter 00 in JupyterLab in headless chromium (apt-get install chromium); screenshots in build/e2e"
+	@echo "make memory     peak memory of every chapter's kernel, against Binder's 2 GB"
+	@echo "make scorecard  WORK=folder: run a learner's notebooks, print their exercise scorecard"
 	@echo "make bench      server start time and per-notebook nbval time, measured in one run"
 
 $(VENV)/bin/python:
@@ -71,3 +74,24 @@ bench: $(DEV_STAMP)
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check course_lib tools tests
+
+.PHONY: e2e memory scorecard
+
+# The browser test never skips here: without chromium (Debian's package; no browser download) it fails.
+e2e: $(DEV_STAMP)
+	mkdir -p build/e2e
+	COURSE_E2E=1 $(PY) -m pytest tests/e2e -q
+
+memory: $(DEV_STAMP)
+	mkdir -p build
+	$(PY) -m tools.memory --json build/memory.json $(NN)
+
+# Runs the learner's code: do it in a throwaway account or container. Their results go to a fresh progress file.
+SCORECARD := $(CURDIR)/build/scorecard
+scorecard: $(RUNTIME_STAMP)
+	@test -d "$(WORK)" || { echo "usage: make scorecard WORK=folder-with-a-learner's-notebooks"; exit 2; }
+	rm -rf $(SCORECARD) && mkdir -p $(SCORECARD)
+	COURSE_PROGRESS_FILE=$(SCORECARD)/progress.json $(VENV)/bin/jupyter nbconvert --to notebook --execute \
+		--allow-errors --ExecutePreprocessor.timeout=600 --output-dir $(SCORECARD) "$(WORK)"/[0-9][0-9]_*.ipynb
+	@COURSE_PROGRESS_FILE=$(SCORECARD)/progress.json $(PY) -c \
+		"from course_lib.checks import show_progress; show_progress()"

@@ -1,7 +1,10 @@
 """The repository's own machinery: the CI workflow, the Binder configuration, the two commands."""
 
 import json
+import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +42,8 @@ def test_binder_image_installs_services_pins_and_start():
     assert "binder/requirements.txt" in dockerfile
     assert "binder/postBuild" in dockerfile
     assert "R2D_ENTRYPOINT" in dockerfile and "binder/start" in dockerfile
+    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert f"conda environment for python={python}" in dockerfile, "Binder must build the Python the pins are for"
 
 
 def test_binder_installs_no_test_tools():
@@ -65,3 +70,42 @@ def test_jupyter_settings_turn_off_the_news_prompt(tmp_path):
     path = write_overrides(tmp_path)
     settings = json.loads(path.read_text())
     assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+
+
+def test_binder_uses_the_python_the_pins_were_resolved_for():
+    runtime = (ROOT / "binder/runtime.txt").read_text().strip()
+    assert runtime == f"python-{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def test_binder_installs_the_runtime_set_pinned():
+    lines = [line.strip() for line in (ROOT / "binder/requirements.txt").read_text().splitlines()
+             if line.strip() and not line.startswith("#")]
+    assert "-c ../constraints.txt" in lines and "-r ../requirements.in" in lines
+    assert not any("requirements-dev" in line for line in lines)
+    pinned = {line.split("==")[0].lower() for line in (ROOT / "constraints.txt").read_text().split() if "==" in line}
+    for extra in (line for line in lines if not line.startswith("-")):
+        assert extra.lower() in pinned, f"binder/requirements.txt: {extra} is not pinned in constraints.txt"
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed")
+def test_binder_start_brings_up_redis_before_jupyter(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "COURSE_REDIS_PORT": str(port), "TMPDIR": str(tmp_path)}
+    env.pop("REDIS_URL", None)
+    try:
+        result = subprocess.run([str(ROOT / "binder/start"), "sh", "-c", 'echo "$REDIS_URL"; redis-cli -p "$0" ping',
+                                 str(port)], env=env, capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == [f"redis://127.0.0.1:{port}/0", "PONG"]
+    finally:
+        pidfile = tmp_path / "course-redis" / "redis.pid"
+        if pidfile.exists():
+            os.kill(int(pidfile.read_text()), signal.SIGTERM)
+
+
+def test_ci_runs_the_browser_test_with_debians_chromium():
+    ci = (ROOT / ".ci/run").read_text()
+    assert "chromium" in ci and "make e2e" in ci
+    assert "playwright" in (ROOT / "requirements-dev.in").read_text()
