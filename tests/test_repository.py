@@ -109,3 +109,9 @@ def test_ci_runs_the_browser_test_with_debians_chromium():
     ci = (ROOT / ".ci/run").read_text()
     assert "chromium" in ci and "make e2e" in ci
     assert "playwright" in (ROOT / "requirements-dev.in").read_text()
+
+
+def test_readme_links_every_chapter_notebook():
+    readme = (ROOT / "README.md").read_text()
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        assert f"(notebooks/{path.name})" in readme, f"README.md does not link {path.name}"
