@@ -169,16 +169,24 @@ class IdempotencyMiddleware:
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
+                # Held back until the body is complete and stored: a client that sees any byte of this response
+                # (and then loses the connection) must find it stored when it retries.
+                captured["start"] = message
                 captured["status"] = message["status"]
                 captured["headers"] = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]]
-            elif message["type"] == "http.response.body":
+                return
+            if message["type"] == "http.response.body":
                 captured["body"] += message.get("body", b"")
-                if not message.get("more_body") and captured["status"] < 500:
-                    # Stored before the client sees the end of the response: its retry must find it.
+                if message.get("more_body"):
+                    return
+                if captured["status"] < 500:
                     response = {"status": captured["status"], "headers": captured["headers"],
                                 "body": base64.b64encode(captured["body"]).decode()}
                     await run_in_threadpool(self.store.complete, client, key, print_, response)
                     captured["stored"] = True
+                await send(captured["start"])
+                await send({"type": "http.response.body", "body": captured["body"], "more_body": False})
+                return
             await send(message)
 
         try:

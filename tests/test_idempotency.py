@@ -191,3 +191,26 @@ def test_twenty_concurrent_posts_with_one_key_create_one_thing(store):
         statuses = list(pool.map(post, range(20)))
     assert len(app.state.created) == 1
     assert set(statuses) <= {201, 409} and 201 in statuses
+
+
+def test_the_response_is_stored_before_the_client_sees_its_first_byte(store):
+    """A client that loses the connection right after the status line must find the response stored on retry."""
+    import asyncio
+
+    app = _app(store)
+    seen_when_started = []
+    scope = {"type": "http", "method": "POST", "path": "/things", "raw_path": b"/things", "query_string": b"",
+             "root_path": "", "scheme": "http", "http_version": "1.1", "server": ("127.0.0.1", 80),
+             "client": ("127.0.0.1", 5000), "app": app,
+             "headers": [(b"content-type", b"application/json"), (b"idempotency-key", b'"early"')]}
+
+    async def receive():
+        return {"type": "http.request", "body": b'{"n": 1}', "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            print_ = fingerprint("POST", "/things", b"", b'{"n": 1}')
+            seen_when_started.append(store.claim(client_of(scope), "early", print_).outcome)
+
+    asyncio.run(app(scope, receive, send))
+    assert seen_when_started == ["done"]
