@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from course_lib import progress
+from course_lib.solutions import solution_for
 
 CORRECT, INCORRECT, NOT_ATTEMPTED = "correct", "incorrect", "not attempted"
 EXERCISES: dict[str, Exercise] = {}
@@ -75,7 +76,8 @@ def is_stub(answer: Any) -> bool:
 class Exercise:
     """One exercise: a test over the learner's answer, a hint and a solution."""
 
-    def __init__(self, exercise_id: str, title: str, test: Callable[[Any], None], hint: str, solution: str):
+    def __init__(self, exercise_id: str, title: str, test: Callable[[Any], None], hint: str,
+                 solution: str | None = None):
         self.id, self.title, self._test, self._hint, self._solution = exercise_id, title, test, hint, solution
         EXERCISES[exercise_id] = self
 
@@ -110,8 +112,13 @@ class Exercise:
         _display_text(f"Hint — {self.id}: {self.hint_text}")
 
     def solution(self) -> None:
-        """Display the worked solution."""
-        _display_text(f"Solution — {self.id}:\n{self._solution}")
+        """Display the worked solution: the code the solved notebook runs, read from the chapter source."""
+        _display_text(f"Solution — {self.id}:\n{self.solution_text}")
+
+    @property
+    def solution_text(self) -> str:
+        return (self._solution or solution_for(self.id)
+                or f"see the solved notebook of chapter {self.id[2:4]} in solutions/")
 
     @property
     def hint_text(self) -> str:

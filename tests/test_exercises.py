@@ -88,3 +88,19 @@ def test_expect_header():
         assert "etag" in wrong.message
     else:
         raise AssertionError("expect_header accepted a missing header")
+
+
+def test_every_exercise_shows_the_solution_its_chapter_runs():
+    from course_lib.checks import all_exercises
+    from course_lib.solutions import chapter_solutions
+
+    course = {key: value for key, value in all_exercises().items() if key.startswith("ch")}
+    assert len(course) >= 27
+    for exercise_id, each in course.items():
+        solved = chapter_solutions(exercise_id.split(".")[0]).get(exercise_id)
+        assert solved, f"no solution cell precedes {exercise_id}.check(...) in its chapter source"
+        assert each.solution_text == solved and "### " not in solved
+
+
+def test_a_missing_chapter_source_points_to_the_solved_notebook():
+    assert "solutions/" in Exercise("ch99.q1", "none", must_be_42, hint="").solution_text

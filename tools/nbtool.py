@@ -25,52 +25,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from course_lib.solutions import SourceError, split_solution
+
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "chapters"
 VERSIONS = {"solutions": "solution", "notebooks": "learner"}
-BEGIN, STUB, END = "### BEGIN SOLUTION", "### STUB", "### END SOLUTION"
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 KEPT_CELL_METADATA = ("tags",)
-
-
-class SourceError(ValueError):
-    """A chapter source whose solution markers do not pair up."""
-
-
-def split_solution(source: str, version: str) -> str:
-    """The cell source as the `version` ('solution' or 'learner') notebook shows it."""
-    out: list[str] = []
-    state = None  # None outside a block, "solution" or "stub" inside one
-    indent = ""
-    stub_lines: list[str] = []
-    for number, line in enumerate(source.splitlines(), start=1):
-        marker = line.strip()
-        if marker == BEGIN:
-            if state is not None:
-                raise SourceError(f"line {number}: {BEGIN} inside another block")
-            state, indent, stub_lines = "solution", line[: len(line) - len(line.lstrip())], []
-        elif marker == STUB:
-            if state != "solution":
-                raise SourceError(f"line {number}: {STUB} outside a solution block")
-            state = "stub"
-        elif marker == END:
-            if state is None:
-                raise SourceError(f"line {number}: {END} without {BEGIN}")
-            if version == "learner":
-                if state == "solution" and not indent:
-                    raise SourceError(f"line {number}: a top-level solution block needs a {STUB} part")
-                out += stub_lines if state == "stub" else [f"{indent}raise NotImplementedError  # YOUR CODE HERE"]
-            state = None
-        elif state == "solution":
-            if version == "solution":
-                out.append(line)
-        elif state == "stub":
-            stub_lines.append(line)
-        else:
-            out.append(line)
-    if state is not None:
-        raise SourceError(f"{BEGIN} without {END}")
-    return "\n".join(out)
 
 
 def generate(source_path: Path, version: str):

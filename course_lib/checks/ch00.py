@@ -27,7 +27,6 @@ def _test_url_parts(answer: dict) -> None:
 q1 = Exercise(
     "ch00.q1", "Take a URL apart", _test_url_parts,
     hint="scheme://host:port/path?query — the port is a number, the query has no '?'.",
-    solution="url_parts = " + repr(URL_PARTS),
 )
 
 
@@ -45,7 +44,6 @@ def _test_health_response(answer: httpx.Response) -> None:
 q2 = Exercise(
     "ch00.q2", "Send your first request", _test_health_response,
     hint="The server object has a client: `api.get(path)` sends GET to that path and returns the response.",
-    solution='health_response = api.get("/health")',
 )
 
 
@@ -63,8 +61,4 @@ def _test_version_route(add_version_route) -> None:
 q3 = Exercise(
     "ch00.q3", "Add a /version endpoint", _test_version_route,
     hint="Inside the function, decorate a new function with @app.get('/version') and return a dict.",
-    solution='''def add_version_route(app):
-    @app.get("/version")
-    def version():
-        return {"version": app.version}''',
 )

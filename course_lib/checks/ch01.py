@@ -35,8 +35,6 @@ def _test_build_request(build_request) -> None:
 q1 = Exercise(
     "ch01.q1", "Write an HTTP request by hand", _test_build_request,
     hint="Lines end with \\r\\n: the request line, 'Host: ...', 'Connection: close', then an empty line.",
-    solution='''def build_request(host, path):
-    return f"GET {path} HTTP/1.1\\r\\nHost: {host}\\r\\nConnection: close\\r\\n\\r\\n".encode()''',
 )
 
 SITUATION_STATUS = {
@@ -73,7 +71,6 @@ q2 = Exercise(
     "ch01.q2", "Pick the status code", _test_status_codes,
     hint="2xx success, 4xx the client must change the request, 5xx the server failed. "
          "401 = who are you?, 403 = I know you, but no.",
-    solution="status_for = " + repr(SITUATION_STATUS).replace(", '", ",\n    '"),
 )
 
 
@@ -97,10 +94,4 @@ q3 = Exercise(
     "ch01.q3", "DELETE with the right codes", _test_delete_note,
     hint="Use @app.delete('/notes/{note_id}', status_code=204); raise HTTPException(404) when the id is missing; "
          "return Response(status_code=204).",
-    solution='''def add_delete_note(app, notes):
-    @app.delete("/notes/{note_id}", status_code=204)
-    def delete_note(note_id: int):
-        if notes.pop(note_id, None) is None:
-            raise HTTPException(404, f"note {note_id} not found")
-        return Response(status_code=204)''',
 )

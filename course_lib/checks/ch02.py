@@ -40,7 +40,6 @@ q1 = Exercise(
     hint="Ask what each situation makes possible: independent deployment (client-server), any server can answer "
          "(stateless), reuse without asking (cacheable), one way to talk to everything (uniform interface), "
          "intermediaries (layered system), behaviour shipped to the client (code on demand).",
-    solution="constraint_for = " + repr(CONSTRAINT_FOR).replace(", '", ",\n    '"),
 )
 
 OFFERED = ["application/json", "text/csv"]
@@ -69,35 +68,6 @@ q2 = Exercise(
     hint="Split Accept on ',', then each part on ';' to find q (default 1). For each offered type take the q of the "
          "most specific matching range (exact, then 'text/*', then '*/*'); pick the highest q above 0, ties in the "
          "server's order; no header counts as '*/*'.",
-    solution='''def choose_media_type(accept, offered):
-    ranges = []
-    for part in (accept or "*/*").split(","):
-        media_range, *params = [piece.strip() for piece in part.split(";")]
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip() == "q":
-                q = float(value)
-        ranges.append((media_range.lower(), q))
-
-    def weight(media_type):
-        best, q_best = -1, 0.0
-        for media_range, q in ranges:
-            if media_range == media_type:
-                rank = 2
-            elif media_range == media_type.split("/")[0] + "/*":
-                rank = 1
-            elif media_range == "*/*":
-                rank = 0
-            else:
-                continue
-            if rank > best:
-                best, q_best = rank, q
-        return q_best
-
-    scored = [(weight(t), -i, t) for i, t in enumerate(offered)]
-    q, _, chosen = max(scored)
-    return chosen if q > 0 else None''',
 )
 
 NOTES = [{"id": 1, "text": "buy milk"}, {"id": 2, "text": "call Ada"}]
@@ -137,14 +107,4 @@ q3 = Exercise(
     hint="Read the Accept header (`accept: str | None = Header(default=None)`), choose with your choose_media_type "
          "(or course_lib.negotiation.negotiate), then return JSONResponse(...) or Response(csv_text, "
          "media_type='text/csv'), or raise HTTPException(406). Put Cache-Control and Vary on both.",
-    solution='''def add_notes_route(app, notes):
-    @app.get("/notes")
-    def list_notes(accept: str | None = Header(default=None)):
-        chosen = negotiate(accept, ["application/json", "text/csv"])
-        if chosen is None:
-            raise HTTPException(406, "available: application/json, text/csv")
-        headers = {"Cache-Control": "max-age=60", "Vary": "Accept"}
-        if chosen == "text/csv":
-            return Response(to_csv(notes), media_type="text/csv", headers=headers)
-        return JSONResponse(notes, headers=headers)''',
 )

@@ -41,7 +41,6 @@ q1 = Exercise(
     "ch03.q1", "Safe, idempotent, neither", _test_properties,
     hint="Safe ⇒ idempotent (doing nothing twice is still nothing). PUT and DELETE set a state, so repeating them "
          "changes nothing more; POST and PATCH (in general, e.g. 'append', 'increment') do not have to be.",
-    solution="properties = " + repr(METHOD_PROPERTIES).replace("}, '", "},\n    '"),
 )
 
 LOST = 2  # responses the network loses before one arrives
@@ -67,15 +66,6 @@ q2 = Exercise(
     "ch03.q2", "Retry a POST safely", _test_reliable_create,
     hint="Make one key (new_key()) before the loop, send it on every attempt as Idempotency-Key: \"<key>\", retry on "
          "httpx.TransportError, and return response.json() once a response arrives.",
-    solution='''def create_task_reliably(client, title, attempts=5):
-    key = new_key()
-    for _ in range(attempts):
-        try:
-            response = client.post("/tasks", json={"title": title}, headers={"Idempotency-Key": f'"{key}"'})
-        except httpx.TransportError:
-            continue
-        return response.json()
-    raise RuntimeError("no response after every attempt")''',
 )
 
 DONE = {"state": "done", "fingerprint": "f1", "response": {"status": 201}}
@@ -99,12 +89,4 @@ q3 = Exercise(
     "ch03.q3", "The Idempotency-Key decision", _test_decide,
     hint="No record → 'run'. A different fingerprint → 422, whatever the state. Same fingerprint: in flight → 409, "
          "done → 'replay'.",
-    solution='''def decide(record, fingerprint):
-    if record is None:
-        return "run"
-    if record["fingerprint"] != fingerprint:
-        return 422
-    if record["state"] == "in_flight":
-        return 409
-    return "replay"''',
 )

@@ -50,7 +50,6 @@ q1 = Exercise(
     "ch04.q1", "Design the requests", _test_design,
     hint="A collection is /tasks, one member is /tasks/{id}, a user's tasks are /users/{id}/tasks. GET reads, "
          "POST creates (or runs an action), PUT replaces, PATCH changes some fields, DELETE removes.",
-    solution="request_for = " + repr(OPERATION_REQUEST).replace(", '", ",\n    '"),
 )
 
 
@@ -90,13 +89,6 @@ q2 = Exercise(
     "ch04.q2", "PATCH changes only what was sent", _test_patch_note,
     hint="body.model_dump(exclude_unset=True) holds only the fields the client sent; update the note with it. "
          "Raise HTTPException(404) when the id is not in `notes`.",
-    solution='''def add_patch_note(app, notes):
-    @app.patch("/notes/{note_id}")
-    def patch_note(note_id: int, body: NoteUpdate) -> dict:
-        if note_id not in notes:
-            raise HTTPException(404, f"note {note_id} not found")
-        notes[note_id].update(body.model_dump(exclude_unset=True))
-        return {"id": note_id, **notes[note_id]}''',
 )
 
 
@@ -129,9 +121,4 @@ q3 = Exercise(
     "ch04.q3", "An action route: reopen", _test_reopen,
     hint="@app.post('/tasks/{task_id}/reopen', response_model=TaskPublic); take `tasks: TasksDep`; "
          "find_task(tasks, task_id) gives 404 for you; tasks.update(task_id, done=False) stores the change.",
-    solution='''def add_reopen_route(app):
-    @app.post("/tasks/{task_id}/reopen", response_model=TaskPublic)
-    def reopen_task(task_id: int, tasks: TasksDep):
-        find_task(tasks, task_id)
-        return tasks.update(task_id, done=False)''',
 )

@@ -49,12 +49,6 @@ q1 = Exercise(
     "ch05.q1", "A contract for DELETE", _test_delete_cases,
     hint="Four cases: no key (401), Bob's key on Ada's task (403), Ada's key (204), then Ada's key again or an "
          "unknown id (404). Order matters: the 403 must run while the task still exists.",
-    solution='''delete_cases = [
-    Case("delete without a key", "DELETE", "/tasks/{task}", 401),
-    Case("delete someone else's task", "DELETE", "/tasks/{task}", 403, key="bob_key"),
-    Case("delete own task", "DELETE", "/tasks/{task}", 204, key="ada_key"),
-    Case("delete it again", "DELETE", "/tasks/{task}", 404, key="ada_key"),
-]''',
 )
 
 KEYS = {"tk_ada": "Ada", "tk_bob": "Bob"}
@@ -83,15 +77,6 @@ q2 = Exercise(
     hint="Write a dependency that takes `x_api_key: str | None = Header(default=None)`, raises "
          "HTTPException(401, headers={'WWW-Authenticate': 'ApiKey'}) unless keys has it, and returns the name; "
          "the route takes `name: str = Depends(that_dependency)`.",
-    solution='''def add_whoami(app, keys):
-    def current_name(x_api_key: str | None = Header(default=None)) -> str:
-        if x_api_key not in keys:
-            raise HTTPException(401, "send a valid X-API-Key", headers={"WWW-Authenticate": "ApiKey"})
-        return keys[x_api_key]
-
-    @app.get("/whoami")
-    def whoami(name: Annotated[str, Depends(current_name)]) -> dict:
-        return {"name": name}''',
 )
 
 
@@ -119,9 +104,4 @@ q3 = Exercise(
     "ch05.q3", "Read the contract: which operations need a key?", _test_secured_operations,
     hint="openapi['paths'] maps each path to {method: operation}; an operation that needs a key has a non-empty "
          "'security' list. Return {'POST /tasks', ...}.",
-    solution='''def secured_operations(openapi):
-    return {f"{method.upper()} {path}"
-            for path, operations in openapi["paths"].items()
-            for method, operation in operations.items()
-            if operation.get("security")}''',
 )

@@ -60,15 +60,6 @@ q1 = Exercise(
     "ch06.q1", "Read a Link header", _test_link_targets,
     hint="Each link is <URL> followed by ;-separated parameters. Find every <...> first (a regex like "
          "r'<([^>]*)>([^<]*)'), then look for rel= in the text after it; strip the quotes.",
-    solution='''import re
-
-def link_targets(header: str) -> dict[str, str]:
-    targets = {}
-    for url, params in re.findall(r"<([^>]*)>([^<]*)", header):
-        rel = re.search(r'rel="?([^";,\\s]+)', params)
-        if rel:
-            targets[rel.group(1)] = url
-    return targets''',
 )
 
 
@@ -112,14 +103,6 @@ q2 = Exercise(
     "ch06.q2", "Walk every page by its links", _test_fetch_all,
     hint='Get `path`, keep response.json(), then follow response.links["next"]["url"] (httpx parses the Link '
          "header for you) while it exists.",
-    solution='''def fetch_all(client, path):
-    items, response = [], client.get(path)
-    while True:
-        response.raise_for_status()
-        items += response.json()
-        if "next" not in response.links:
-            return items
-        response = client.get(response.links["next"]["url"])''',
 )
 
 
@@ -192,9 +175,4 @@ q3 = Exercise(
     "ch06.q3", "A page as SQL, with a tiebreaker", _test_page_statement,
     hint="select(TaskRow).order_by(TaskRow.created_at.desc(), TaskRow.id).offset(...).limit(...) — "
          "the offset of page p is (p - 1) * limit.",
-    solution='''def page_statement(page: int, limit: int):
-    return (select(TaskRow)
-            .order_by(TaskRow.created_at.desc(), TaskRow.id)
-            .offset((page - 1) * limit)
-            .limit(limit))''',
 )

@@ -59,10 +59,6 @@ q1 = Exercise(
     "ch07.q1", "An output model that leaks nothing", _test_account_public,
     hint="Declare only the public fields: id: int, email: str, created_at: datetime. "
          "FastAPI drops everything the response_model does not declare.",
-    solution='''class AccountPublic(BaseModel):
-    id: int
-    email: str
-    created_at: datetime''',
 )
 
 
@@ -95,11 +91,6 @@ q2 = Exercise(
     "ch07.q2", "Refuse mass assignment", _test_profile_update,
     hint='model_config = ConfigDict(extra="forbid") turns unknown fields into a 422. '
          "Give name and bio a default of None so either may be sent alone.",
-    solution='''class ProfileUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = None
-    bio: str | None = None''',
 )
 
 WIRE_CASES = [
@@ -123,7 +114,4 @@ q3 = Exercise(
     "ch07.q3", "Timestamps in UTC with Z", _test_to_wire,
     hint="Attach UTC to a naive value (dt.replace(tzinfo=UTC)), convert an aware one (dt.astimezone(UTC)), then "
          "dt.isoformat() and swap the trailing '+00:00' for 'Z'.",
-    solution='''def to_wire(dt: datetime) -> str:
-    dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
-    return dt.isoformat().replace("+00:00", "Z")''',
 )

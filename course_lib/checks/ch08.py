@@ -62,28 +62,6 @@ q1 = Exercise(
     hint="Field(min_length=..., max_length=...), Field(ge=..., le=...), EmailStr, UUID; "
          "a @field_validator('title') that strips and rejects an empty result; a @model_validator(mode='after') "
          "comparing ends_at with starts_at; extra='forbid'.",
-    solution='''class EventCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    title: str = Field(min_length=1, max_length=100)
-    venue_id: UUID
-    organizer_email: EmailStr
-    seats: int = Field(ge=1, le=500)
-    starts_at: datetime
-    ends_at: datetime
-
-    @field_validator("title")
-    @classmethod
-    def title_has_text(cls, title: str) -> str:
-        if not title.strip():
-            raise ValueError("title must contain more than whitespace")
-        return title.strip()
-
-    @model_validator(mode="after")
-    def ends_after_start(self) -> "EventCreate":
-        if self.ends_at <= self.starts_at:
-            raise ValueError("ends_at must be after starts_at")
-        return self''',
 )
 
 
@@ -135,8 +113,6 @@ q2 = Exercise(
     "ch08.q2", "Your own error as problem details", _test_out_of_stock,
     hint="course_lib.problems.problem(status, detail, **extensions) builds the response; "
          "or JSONResponse(body, status_code=409, media_type='application/problem+json').",
-    solution='''async def out_of_stock(request, exc):
-    return problem(409, f"{exc.sku} is out of stock", sku=exc.sku)''',
 )
 
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
@@ -176,8 +152,4 @@ q3 = Exercise(
     "ch08.q3", "Fuzz-proof the bill splitter", _test_split_bill,
     hint="The handler divides by people and looks the currency up in SYMBOLS. "
          "Field(ge=1) and Literal['EUR', 'USD', 'GBP'] turn both crashes into 422s.",
-    solution='''class SplitBill(BaseModel):
-    total: int = Field(ge=0)
-    people: int = Field(ge=1)
-    currency: Literal["EUR", "USD", "GBP"]''',
 )
