@@ -318,7 +318,9 @@ axes.set_title(f"Offset pagination over {ROWS:,} rows: deeper pages cost more")
 axes.legend()
 plt.show()
 assert sql_ratio >= 5, f"the last page's SELECT should cost at least 5x the first's, not {sql_ratio:.1f}x"
-assert http_ratio >= 2, f"the last page should take at least twice as long as the first, not {http_ratio:.1f}x"
+# Over HTTP every page also pays a fixed cost (routing, JSON, and on PostgreSQL a ~10 ms count(*) for the total),
+# which dilutes the ratio: on two busy cores PostgreSQL measured 2.0–4.6x, so the bound is 1.5x.
+assert http_ratio >= 1.5, f"the last page should take at least 1.5x as long as the first, not {http_ratio:.1f}x"
 
 # %% [markdown]
 # The cost grows with the offset: every page pays for all the pages before it. (On PostgreSQL the curve flattens
