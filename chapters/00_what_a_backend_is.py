@@ -175,5 +175,5 @@ api.running
 # - [FastAPI: First steps](https://fastapi.tiangolo.com/tutorial/first-steps/)
 #
 # ## Where this lives in course_lib
-# `course_lib/taskapi/ch00_health.py` (the app), `course_lib/server.py` (`serve`), `course_lib/display.py` (`show`),
+# `course_lib/taskapi/ch00_health.py` (the app), `course_lib/notebook/server.py` (`serve`), `course_lib/notebook/display.py` (`show`),
 # `course_lib/checks/ch00.py` (the exercise checks).

@@ -47,7 +47,7 @@ api
 # response is complete.
 
 # %%
-from course_lib.rawhttp import send_raw, split_response
+from course_lib.lab.rawhttp import send_raw, split_response
 
 show_source(send_raw)
 
@@ -157,7 +157,7 @@ show(limited[-1])
 # FastAPI does not do all of this by itself; a small middleware does, for every route:
 
 # %%
-from course_lib.http_methods import MethodsMiddleware
+from course_lib.web.http_methods import MethodsMiddleware
 
 show_source(MethodsMiddleware)
 
@@ -269,5 +269,5 @@ q3.check(add_delete_note)
 # - [RFC 9112, HTTP/1.1](https://www.rfc-editor.org/rfc/rfc9112) — the message syntax you wrote by hand.
 #
 # ## Where this lives in course_lib
-# `course_lib/taskapi/ch01_http.py` (this chapter's API), `course_lib/http_methods.py` (HEAD/OPTIONS/405),
-# `course_lib/rawhttp.py` (sockets), `course_lib/checks/ch01.py` (the checks).
+# `course_lib/taskapi/ch01_http.py` (this chapter's API), `course_lib/web/http_methods.py` (HEAD/OPTIONS/405),
+# `course_lib/lab/rawhttp.py` (sockets), `course_lib/checks/ch01.py` (the checks).

@@ -102,7 +102,7 @@ show(api.get(created.headers["location"]))
 # (RFC 9110 §12.5.1). No `Accept` means anything goes, and the server uses its default, JSON.
 
 # %%
-from course_lib.negotiation import negotiate
+from course_lib.web.negotiation import negotiate
 
 show_source(negotiate)
 
@@ -117,7 +117,7 @@ table([{"Accept": accept, "chosen": negotiate(accept, offered)} for accept in ac
 # representations apart:
 
 # %%
-from course_lib.negotiation import NegotiationMiddleware
+from course_lib.web.negotiation import NegotiationMiddleware
 
 show_source(NegotiationMiddleware.__call__)
 
@@ -161,7 +161,7 @@ kinds
 # middleware to every response whose handler did not set its own:
 
 # %%
-from course_lib.cache_control import cache_control_for
+from course_lib.web.cache_control import cache_control_for
 
 show_source(cache_control_for)
 
@@ -189,7 +189,7 @@ table(rows)
 # a shared cache, running in this kernel in front of the API:
 
 # %%
-from course_lib.proxy import ReverseProxy
+from course_lib.lab.proxy import ReverseProxy
 
 show_source(ReverseProxy.handle)
 
@@ -231,7 +231,7 @@ show(second, headers=["content-type", "cache-control", "via", "x-cache"], body=F
 show(api.get("/client.js"))
 
 # %%
-from course_lib.server import public_url
+from course_lib.notebook.server import public_url
 
 print(public_url(api.port, "/app"))
 
@@ -323,13 +323,13 @@ q2.check(choose_media_type)
 # **Exercise 3.** Write `add_notes_route(app, notes)`: it adds `GET /notes` to a plain FastAPI app (no middleware),
 # answering the list `notes` as JSON by default, as CSV (`text/csv`, a header line then one line per note) when
 # `Accept` prefers it, and 406 when neither is acceptable. Both representations carry `Cache-Control: max-age=60` and
-# `Vary: Accept`. You may use your `choose_media_type` and `course_lib.negotiation.to_csv`.
+# `Vary: Accept`. You may use your `choose_media_type` and `course_lib.web.negotiation.to_csv`.
 
 # %%
 from fastapi import Header, HTTPException, Response
 from fastapi.responses import JSONResponse
 
-from course_lib.negotiation import to_csv
+from course_lib.web.negotiation import to_csv
 
 
 def add_notes_route(app, notes: list[dict]) -> None:
@@ -368,6 +368,6 @@ q3.check(add_notes_route)
 # - Richardson's maturity model: where "JSON over HTTP" sits on the way to hypermedia.
 #
 # ## Where this lives in course_lib
-# `course_lib/taskapi/ch02_rest.py` (this chapter's API), `course_lib/negotiation.py` (Accept, CSV, 406),
-# `course_lib/cache_control.py` (Cache-Control policy), `course_lib/proxy.py` (the layered proxy and its cache),
+# `course_lib/taskapi/ch02_rest.py` (this chapter's API), `course_lib/web/negotiation.py` (Accept, CSV, 406),
+# `course_lib/web/cache_control.py` (Cache-Control policy), `course_lib/lab/proxy.py` (the layered proxy and its cache),
 # `course_lib/checks/ch02.py` (the checks).

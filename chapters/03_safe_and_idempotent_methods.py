@@ -120,7 +120,7 @@ first.headers["location"], second.headers["location"], [t["title"] for t in snap
 # To show it for real, an httpx transport delivers each request but loses the first response:
 
 # %%
-from course_lib.lossy import LoseResponses, new_key, post_with_retries
+from course_lib.lab.lossy import LoseResponses, new_key, post_with_retries
 
 show_source(LoseResponses)
 
@@ -141,7 +141,7 @@ print("tasks titled 'pay rent':", [t["title"] for t in snapshot()].count("pay re
 # policy:
 
 # %%
-from course_lib import idempotency
+from course_lib.web import idempotency
 
 print(idempotency.__doc__)
 
@@ -380,5 +380,5 @@ q3.check(decide)
 # - Chapter 22 retries jobs with backoff and shows an effect applied once although a worker died mid-job.
 #
 # ## Where this lives in course_lib
-# `course_lib/taskapi/ch03_idempotency.py` (this chapter's API), `course_lib/idempotency.py` (the middleware and its
-# Redis store), `course_lib/lossy.py` (the lossy network and the retrying client), `course_lib/checks/ch03.py`.
+# `course_lib/taskapi/ch03_idempotency.py` (this chapter's API), `course_lib/web/idempotency.py` (the middleware and its
+# Redis store), `course_lib/lab/lossy.py` (the lossy network and the retrying client), `course_lib/checks/ch03.py`.

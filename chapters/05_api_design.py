@@ -147,7 +147,7 @@ patch_task = openapi["paths"]["/tasks/{task_id}"]["patch"]
 # to remember for later rows (the new user's key, the new task's id). `run_contract` sends them in order:
 
 # %%
-from course_lib.contract import Case, contract_table, failures, run_contract
+from course_lib.lab.contract import Case, contract_table, failures, run_contract
 
 show_source(Case)
 
@@ -175,7 +175,7 @@ assert failures(outcomes) == []
 # status as a saved example response.
 
 # %%
-from course_lib.postman import collection_from_openapi, save_collection
+from course_lib.lab.postman import collection_from_openapi, save_collection
 
 collection = collection_from_openapi(openapi, base_url=api.url)
 [(folder["name"], [item["name"] for item in folder["item"]]) for folder in collection["item"]]
@@ -307,5 +307,5 @@ q3.check(secured_operations)
 #
 # ## Where this lives in course_lib
 # `course_lib/taskapi/auth.py` (API keys, `CurrentUser`), `course_lib/taskapi/ch05_api_design.py` (this chapter's
-# API, `CONTRACT`), `course_lib/contract.py` (the contract runner), `course_lib/postman.py` (OpenAPI → Postman),
+# API, `CONTRACT`), `course_lib/lab/contract.py` (the contract runner), `course_lib/lab/postman.py` (OpenAPI → Postman),
 # `course_lib/checks/ch05.py` (the checks).

@@ -86,7 +86,7 @@ show(api.get("/tasks?limit=3"))
 # The page parameters are a dependency: `page` from 1, `limit` from 1 to 100, defaults 1 and 20.
 
 # %%
-from course_lib.pagination import page_params
+from course_lib.web.pagination import page_params
 
 show_source(page_params)
 
@@ -117,7 +117,7 @@ show(api.get("/tasks?page=9"), headers=["x-total-count"])
 # unknown key silently (the client would believe its list is sorted):
 
 # %%
-from course_lib.pagination import parse_sort
+from course_lib.web.pagination import parse_sort
 
 show_source(parse_sort)
 
@@ -160,7 +160,7 @@ show(filtered, headers=["x-total-count", "link"], body=False)
 [task["title"] for task in filtered.json()]
 
 # %%
-from course_lib.pagination import page_links
+from course_lib.web.pagination import page_links
 
 show_source(page_links)
 
@@ -433,6 +433,6 @@ q3.check(page_statement)
 #   `OFFSET` is slow and what to use instead.
 #
 # ## Where this lives in course_lib
-# `course_lib/pagination.py` (page parameters, sort whitelist, Link headers), `course_lib/taskapi/sql_repository.py`
-# (the tables and the SQL repositories), `course_lib/db.py` (`isolated_database`: a database per app),
+# `course_lib/web/pagination.py` (page parameters, sort whitelist, Link headers), `course_lib/taskapi/sql_repository.py`
+# (the tables and the SQL repositories), `course_lib/services/db.py` (`isolated_database`: a database per app),
 # `course_lib/taskapi/ch06_pagination.py` (this chapter's API), `course_lib/checks/ch06.py` (the checks).

@@ -107,7 +107,7 @@ record.password_hash.split("$")[1:4]
 import hashlib
 import time
 
-from course_lib.passwords import hash_password, verify_password
+from course_lib.web.passwords import hash_password, verify_password
 
 started = time.perf_counter()
 hash_password("correct horse battery staple")
@@ -334,4 +334,4 @@ q3.check(to_wire)
 #
 # ## Where this lives in course_lib
 # `course_lib/taskapi/schemas_strict.py` (this chapter's models, `UTCDateTime`), `course_lib/taskapi/ch07_serialization.py`
-# (the API), `course_lib/passwords.py` (argon2 via pwdlib), `course_lib/checks/ch07.py` (the checks).
+# (the API), `course_lib/web/passwords.py` (argon2 via pwdlib), `course_lib/checks/ch07.py` (the checks).

@@ -141,7 +141,7 @@ show(api.post("/users", json={"name": "Bob", "email": "bob@example.org", "passwo
 # | anything else | **extension members**: `errors` with one entry per field, `max_bytes`, `accepted`, ... |
 
 # %%
-from course_lib import problems
+from course_lib.web import problems
 
 show_source(problems.problem_body)
 
@@ -208,7 +208,7 @@ show(api.delete("/tasks"), headers=["allow", "content-type"])
 # byte; a body sent in chunks without a length is counted as it arrives and cut off once it passes the limit.
 
 # %%
-from course_lib import limits
+from course_lib.web import limits
 
 show_source(limits.BodySizeLimitMiddleware)
 
@@ -238,10 +238,10 @@ show(api.post("/tasks", data={"title": "from a form"}, headers=ada), headers=["a
 # ## Fuzzing: no input yields a 500
 # Rules you thought of are tested by examples. For the ones you did not think of, throw many odd requests at the API
 # and watch for 5xx: wrong types, huge numbers, empty and enormous strings, broken JSON, unknown fields, odd ids in
-# paths. `course_lib.fuzz` does this with a seeded random generator, so the same seed sends the same requests:
+# paths. `course_lib.lab.fuzz` does this with a seeded random generator, so the same seed sends the same requests:
 
 # %%
-from course_lib.fuzz import fuzz, mutate
+from course_lib.lab.fuzz import fuzz, mutate
 
 show_source(mutate)
 
@@ -304,7 +304,7 @@ from typing import Literal
 from pydantic import ConfigDict, field_validator, model_validator
 
 from course_lib.checks.ch08 import VALID_EVENT, q1, q2, q3
-from course_lib.problems import problem
+from course_lib.web.problems import problem
 
 # %% [markdown]
 # **Exercise 1.** Write `EventCreate` for `POST /events`:
@@ -352,7 +352,7 @@ q1.check(EventCreate)
 # %% [markdown]
 # **Exercise 2.** A shop raises `OutOfStock(sku)` when an item has run out. Write the exception handler
 # `out_of_stock(request, exc)`: a **409** problem details response whose `detail` names the item and which carries
-# the sku as an extension member `"sku"`. (`problem(status, detail, **extensions)` from `course_lib.problems` helps.)
+# the sku as an extension member `"sku"`. (`problem(status, detail, **extensions)` from `course_lib.web.problems` helps.)
 
 # %%
 ### BEGIN SOLUTION
@@ -413,6 +413,6 @@ q3.check(SplitBill)
 #   works and to answer in problem details.
 #
 # ## Where this lives in course_lib
-# `course_lib/problems.py` (RFC 9457 handlers and middleware), `course_lib/limits.py` (413 and 415),
-# `course_lib/fuzz.py` (the seeded fuzz), `course_lib/taskapi/schemas_validated.py` (the rules),
+# `course_lib/web/problems.py` (RFC 9457 handlers and middleware), `course_lib/web/limits.py` (413 and 415),
+# `course_lib/lab/fuzz.py` (the seeded fuzz), `course_lib/taskapi/schemas_validated.py` (the rules),
 # `course_lib/taskapi/ch08_validation.py` (the API), `course_lib/checks/ch08.py` (the checks).

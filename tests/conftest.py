@@ -2,7 +2,7 @@
 
 import pytest
 
-from course_lib import server
+from course_lib.notebook import server
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from e2e.jupyterlab import JupyterLab, isolated_env, start_lab
 PREFIX = "/user/learner/"  # what JupyterHub (and so Binder) sets as JUPYTERHUB_SERVICE_PREFIX and base_url
 API_SCRIPT = """
 import json, sys
-from course_lib.server import serve
+from course_lib.notebook.server import serve
 from course_lib.taskapi import latest
 
 api = serve(latest())
@@ -35,7 +35,7 @@ def hub_lab(tmp_path_factory) -> Iterator[JupyterLab]:
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory) -> Iterator[dict]:
-    """The task API started by course_lib.server in a process that sees JUPYTERHUB_SERVICE_PREFIX, as a kernel would."""
+    """The task API started by the course server in a process that sees JUPYTERHUB_SERVICE_PREFIX, as a kernel would."""
     env = isolated_env(tmp_path_factory.mktemp("api-home"), JUPYTERHUB_SERVICE_PREFIX=PREFIX)
     process = subprocess.Popen([sys.executable, "-c", API_SCRIPT], env=env, stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def server_start_to_first_200(runs: int = 20) -> list[float]:
     """Seconds from serve() being called to the first 200 of GET /health, per run."""
-    from course_lib.server import serve
+    from course_lib.notebook.server import serve
     from course_lib.taskapi import latest
 
     timings = []

@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from course_lib.solutions import SourceError, split_solution
+from course_lib.notebook.solutions import SourceError, split_solution
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "chapters"

@@ -6,8 +6,8 @@ import importlib
 import pkgutil
 import re
 
-from course_lib import progress
-from course_lib.exercises import EXERCISES, Exercise
+from course_lib.notebook import progress
+from course_lib.notebook.exercises import EXERCISES, Exercise
 
 _MODULE = re.compile(r"^ch(\d\d)$")
 
@@ -36,7 +36,7 @@ def progress_rows() -> list[dict]:
 
 def show_progress() -> None:
     """Print your progress over every chapter, from the record kept outside the repository."""
-    from course_lib.display import table
+    from course_lib.notebook.display import table
 
     rows = progress_rows()
     table(rows)

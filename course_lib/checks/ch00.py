@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from course_lib.exercises import Exercise, Incorrect, NotAttempted, describe, expect_equal, expect_status
-from course_lib.server import serving
+from course_lib.notebook.exercises import Exercise, Incorrect, NotAttempted, describe, expect_equal, expect_status
+from course_lib.notebook.server import serving
 
 EXAMPLE_URL = "http://127.0.0.1:8000/tasks?done=true"
 URL_PARTS = {"scheme": "http", "host": "127.0.0.1", "port": 8000, "path": "/tasks", "query": "done=true"}

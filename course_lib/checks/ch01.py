@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from course_lib.exercises import Exercise, Incorrect, NotAttempted, expect_equal, expect_status
-from course_lib.rawhttp import send_raw
-from course_lib.server import serving
+from course_lib.lab.rawhttp import send_raw
+from course_lib.notebook.exercises import Exercise, Incorrect, NotAttempted, expect_equal, expect_status
+from course_lib.notebook.server import serving
 from course_lib.taskapi import ch00_health
 
 

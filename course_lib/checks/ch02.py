@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from course_lib.exercises import Exercise, Incorrect, NotAttempted, expect_equal, expect_header, expect_status
-from course_lib.server import serving
+from course_lib.notebook.exercises import Exercise, Incorrect, NotAttempted, expect_equal, expect_header, expect_status
+from course_lib.notebook.server import serving
 
 CONSTRAINT_FOR = {
     "the browser app and the API are deployed and upgraded separately": "client-server",
@@ -105,6 +105,6 @@ def _test_notes_route(add_notes_route) -> None:
 q3 = Exercise(
     "ch02.q3", "One resource, two representations", _test_notes_route,
     hint="Read the Accept header (`accept: str | None = Header(default=None)`), choose with your choose_media_type "
-         "(or course_lib.negotiation.negotiate), then return JSONResponse(...) or Response(csv_text, "
+         "(or course_lib.web.negotiation.negotiate), then return JSONResponse(...) or Response(csv_text, "
          "media_type='text/csv'), or raise HTTPException(406). Put Cache-Control and Vary on both.",
 )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import httpx
 
-from course_lib.exercises import Exercise, Incorrect, NotAttempted, expect_equal
-from course_lib.lossy import LoseResponses
-from course_lib.server import serving
+from course_lib.lab.lossy import LoseResponses
+from course_lib.notebook.exercises import Exercise, Incorrect, NotAttempted, expect_equal
+from course_lib.notebook.server import serving
 from course_lib.taskapi import ch03_idempotency
 
 METHOD_PROPERTIES = {

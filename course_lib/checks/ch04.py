@@ -6,8 +6,8 @@ import re
 
 from pydantic import BaseModel
 
-from course_lib.exercises import Exercise, Incorrect, NotAttempted, expect_equal, expect_header, expect_status
-from course_lib.server import serving
+from course_lib.notebook.exercises import Exercise, Incorrect, NotAttempted, expect_equal, expect_header, expect_status
+from course_lib.notebook.server import serving
 from course_lib.taskapi import ch04_resources
 
 OPERATION_REQUEST = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from course_lib.contract import Case, outcome_rows, run_contract
-from course_lib.exercises import Exercise, Incorrect, expect_header, expect_status
-from course_lib.server import serving
+from course_lib.lab.contract import Case, outcome_rows, run_contract
+from course_lib.notebook.exercises import Exercise, Incorrect, expect_header, expect_status
+from course_lib.notebook.server import serving
 from course_lib.taskapi import ch05_api_design
 
 # What exists before the learner's cases run: Ada and Bob with their keys, and task {task} owned by Ada.

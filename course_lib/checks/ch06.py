@@ -9,9 +9,9 @@ import httpx
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from course_lib.db import isolated_database
-from course_lib.exercises import Exercise, Incorrect, NotAttempted, expect_equal
-from course_lib.server import serving
+from course_lib.notebook.exercises import Exercise, Incorrect, NotAttempted, expect_equal
+from course_lib.notebook.server import serving
+from course_lib.services.db import isolated_database
 from course_lib.taskapi import ch06_pagination
 from course_lib.taskapi.sql_repository import SqlTaskRepository, TaskRow, create_tables
 

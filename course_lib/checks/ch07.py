@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from course_lib.exercises import Exercise, Incorrect, expect_equal, expect_status
-from course_lib.server import serving
+from course_lib.notebook.exercises import Exercise, Incorrect, expect_equal, expect_status
+from course_lib.notebook.server import serving
 
 SECRET_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2VjcmV0LXNhbHQ$not-a-real-hash"
 SECRET_KEY_HASH = "sha256:5f2b1c-api-key-hash"

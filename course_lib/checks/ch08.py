@@ -5,10 +5,10 @@
 from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
 
-from course_lib.exercises import Exercise, Incorrect, expect_equal, expect_header, expect_status
-from course_lib.fuzz import fuzz
-from course_lib.problems import PROBLEM_JSON, install_problem_details
-from course_lib.server import serving
+from course_lib.lab.fuzz import fuzz
+from course_lib.notebook.exercises import Exercise, Incorrect, expect_equal, expect_header, expect_status
+from course_lib.notebook.server import serving
+from course_lib.web.problems import PROBLEM_JSON, install_problem_details
 
 VALID_EVENT = {
     "title": "  Launch party  ",
@@ -111,7 +111,7 @@ def _test_out_of_stock(handler) -> None:
 
 q2 = Exercise(
     "ch08.q2", "Your own error as problem details", _test_out_of_stock,
-    hint="course_lib.problems.problem(status, detail, **extensions) builds the response; "
+    hint="course_lib.web.problems.problem(status, detail, **extensions) builds the response; "
          "or JSONResponse(body, status_code=409, media_type='application/problem+json').",
 )
 

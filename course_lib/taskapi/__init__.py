@@ -10,7 +10,7 @@ from types import ModuleType
 
 from fastapi import FastAPI
 
-from course_lib.settings import Settings
+from course_lib.services.settings import Settings
 
 _MODULE = re.compile(r"^ch(\d\d)_\w+$")
 

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from course_lib.settings import Settings, get_settings
+from course_lib.services.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -7,11 +7,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from course_lib.http_methods import MethodsMiddleware
-from course_lib.settings import Settings
+from course_lib.services.settings import Settings
 from course_lib.taskapi import ch00_health
 from course_lib.taskapi.deps import TasksDep
 from course_lib.taskapi.repository import InMemoryTaskRepository, InMemoryUserRepository, Task
+from course_lib.web.http_methods import MethodsMiddleware
 
 RATE_LIMIT = 3  # requests per client to /demo/limited before 429
 

@@ -6,10 +6,10 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, Response
 from starlette.middleware import Middleware
 
-from course_lib.cache_control import DEFAULT_RULES, CacheControlMiddleware
-from course_lib.negotiation import NegotiationMiddleware
-from course_lib.settings import Settings
+from course_lib.services.settings import Settings
 from course_lib.taskapi.routing import remove_routes
+from course_lib.web.cache_control import DEFAULT_RULES, CacheControlMiddleware
+from course_lib.web.negotiation import NegotiationMiddleware
 
 JAVASCRIPT = "text/javascript"
 SCRIPT_CACHE = "public, max-age=3600"  # code changes only with a release: any cache may keep it for an hour

@@ -8,12 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, HTTPException, Response
 from pydantic import BaseModel
 
-from course_lib.cache import redis_client
-from course_lib.idempotency import IdempotencyMiddleware, IdempotencyStore
-from course_lib.settings import Settings
+from course_lib.services.cache import redis_client
+from course_lib.services.settings import Settings
 from course_lib.taskapi.ch01_http import TaskIn, task_json
 from course_lib.taskapi.deps import TasksDep
 from course_lib.taskapi.routing import remove_routes
+from course_lib.web.idempotency import IdempotencyMiddleware, IdempotencyStore
 
 
 class TaskReplace(BaseModel):

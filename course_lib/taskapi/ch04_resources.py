@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 
-from course_lib.settings import Settings
+from course_lib.services.settings import Settings
 from course_lib.taskapi.deps import TasksDep, UsersDep
 from course_lib.taskapi.repository import Task, TaskQuery, User
 from course_lib.taskapi.routing import remove_routes

@@ -9,8 +9,8 @@
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from course_lib.contract import Case
-from course_lib.settings import Settings
+from course_lib.lab.contract import Case
+from course_lib.services.settings import Settings
 from course_lib.taskapi import ch04_resources
 from course_lib.taskapi.auth import current_user, install_api_keys, issue_api_key
 from course_lib.taskapi.routing import remove_routes

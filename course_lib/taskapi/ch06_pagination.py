@@ -9,14 +9,14 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 
-from course_lib.db import IsolatedDatabase, isolated_database
-from course_lib.pagination import Page, PageDep, pagination_headers, sort_dependency
-from course_lib.settings import Settings, get_settings
+from course_lib.services.db import IsolatedDatabase, isolated_database
+from course_lib.services.settings import Settings, get_settings
 from course_lib.taskapi.deps import TasksDep, UsersDep
 from course_lib.taskapi.repository import SORT_KEYS, Task, TaskQuery, TaskRepository
 from course_lib.taskapi.routing import remove_routes
 from course_lib.taskapi.schemas import TASK_MODELS, TaskModels
 from course_lib.taskapi.sql_repository import SqlTaskRepository, SqlUserRepository, create_tables
+from course_lib.web.pagination import Page, PageDep, pagination_headers, sort_dependency
 
 SortDep = Annotated[tuple[str, ...], Depends(sort_dependency(SORT_KEYS))]
 DoneFilter = Annotated[bool | None, Query(description="Only done (true) or open (false) tasks.")]

@@ -10,8 +10,7 @@ import threading
 
 from fastapi import FastAPI, HTTPException, Request, Response
 
-from course_lib.passwords import hash_password
-from course_lib.settings import Settings
+from course_lib.services.settings import Settings
 from course_lib.taskapi import ch05_api_design, ch06_pagination
 from course_lib.taskapi.auth import issue_api_key
 from course_lib.taskapi.deps import UsersDep
@@ -19,6 +18,7 @@ from course_lib.taskapi.repository import User
 from course_lib.taskapi.routing import remove_routes
 from course_lib.taskapi.schemas import TaskModels, UserModels
 from course_lib.taskapi.schemas_strict import TASK_MODELS, USER_MODELS
+from course_lib.web.passwords import hash_password
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -9,11 +9,11 @@
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 
-from course_lib.limits import MAX_BODY_BYTES, install_limits
-from course_lib.problems import install_problem_details
-from course_lib.settings import Settings
+from course_lib.services.settings import Settings
 from course_lib.taskapi import ch07_serialization
 from course_lib.taskapi.schemas_validated import TASK_MODELS, USER_MODELS
+from course_lib.web.limits import MAX_BODY_BYTES, install_limits
+from course_lib.web.problems import install_problem_details
 
 MAX_ID = 2**31 - 1  # the largest INTEGER of PostgreSQL (SQLite allows 2**63 - 1): ids must fit both
 

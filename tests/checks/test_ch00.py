@@ -4,8 +4,8 @@ import httpx
 import pytest
 
 from course_lib.checks.ch00 import q1, q2, q3
-from course_lib.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
-from course_lib.server import serve
+from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
+from course_lib.notebook.server import serve
 from course_lib.taskapi import ch00_health
 
 SOLVED_PARTS = {"scheme": "http", "host": "127.0.0.1", "port": 8000, "path": "/tasks", "query": "done=true"}

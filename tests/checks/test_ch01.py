@@ -3,7 +3,7 @@
 from fastapi import HTTPException, Response
 
 from course_lib.checks.ch01 import SITUATION_STATUS, q1, q2, q3
-from course_lib.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
+from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
 
 
 def test_q1_raw_request():

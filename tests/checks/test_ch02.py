@@ -4,8 +4,8 @@ from fastapi import Header, HTTPException, Response
 from fastapi.responses import JSONResponse
 
 from course_lib.checks.ch02 import CONSTRAINT_FOR, q1, q2, q3
-from course_lib.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
-from course_lib.negotiation import negotiate, to_csv
+from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
+from course_lib.web.negotiation import negotiate, to_csv
 
 
 def test_q1_constraints():

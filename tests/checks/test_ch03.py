@@ -3,8 +3,8 @@
 import httpx
 
 from course_lib.checks.ch03 import METHOD_PROPERTIES, q1, q2, q3
-from course_lib.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
-from course_lib.lossy import new_key
+from course_lib.lab.lossy import new_key
+from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
 
 
 def test_q1_method_properties():

@@ -3,7 +3,7 @@
 from fastapi import HTTPException
 
 from course_lib.checks.ch04 import OPERATION_REQUEST, NoteUpdate, q1, q2, q3
-from course_lib.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
+from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
 from course_lib.taskapi.ch04_resources import find_task
 from course_lib.taskapi.deps import TasksDep
 from course_lib.taskapi.schemas import TaskPublic

@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import Depends, Header, HTTPException
 
 from course_lib.checks.ch05 import q1, q2, q3
-from course_lib.contract import Case
-from course_lib.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
+from course_lib.lab.contract import Case
+from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
 
 SOLUTION_CASES = [
     Case("delete without a key", "DELETE", "/tasks/{task}", 401),

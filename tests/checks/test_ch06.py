@@ -5,7 +5,7 @@ import re
 from sqlalchemy import select
 
 from course_lib.checks.ch06 import q1, q2, q3
-from course_lib.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
+from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
 from course_lib.taskapi.sql_repository import TaskRow
 
 

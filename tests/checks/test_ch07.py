@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, ConfigDict
 
 from course_lib.checks.ch07 import q1, q2, q3
-from course_lib.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
+from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
 
 
 def test_q1_account_public():

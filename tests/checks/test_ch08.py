@@ -8,8 +8,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
 
 from course_lib.checks.ch08 import q1, q2, q3
-from course_lib.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
-from course_lib.problems import problem
+from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
+from course_lib.web.problems import problem
 
 
 class EventCreate(BaseModel):

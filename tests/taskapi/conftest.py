@@ -2,7 +2,7 @@
 
 import pytest
 
-from course_lib.server import serve
+from course_lib.notebook.server import serve
 from course_lib.taskapi import app_for, chapter_modules
 
 

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from course_lib.server import serve
+from course_lib.notebook.server import serve
 from course_lib.taskapi.auth import KEY_PREFIX, ApiKeys, CurrentUser, digest, install_api_keys, sign_up
 from course_lib.taskapi.repository import InMemoryUserRepository
 

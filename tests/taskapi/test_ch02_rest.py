@@ -1,7 +1,7 @@
 import pytest
 
-from course_lib.proxy import ReverseProxy
-from course_lib.server import serve
+from course_lib.lab.proxy import ReverseProxy
+from course_lib.notebook.server import serve
 from tests.taskapi.conftest import chapters_from
 
 CSV = {"Accept": "text/csv"}

@@ -4,8 +4,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from course_lib.lossy import LoseResponses, new_key, post_with_retries
-from course_lib.server import serve
+from course_lib.lab.lossy import LoseResponses, new_key, post_with_retries
+from course_lib.notebook.server import serve
 from course_lib.taskapi import app_for
 from tests.taskapi.conftest import chapters_from
 from tests.taskapi.test_ch02_rest import new_task, writer_headers

@@ -2,7 +2,7 @@
 
 import pytest
 
-from course_lib.server import serve
+from course_lib.notebook.server import serve
 from course_lib.taskapi import ch04_resources
 from course_lib.taskapi.auth import sign_up
 from course_lib.taskapi.repository import InMemoryTaskRepository

@@ -2,7 +2,7 @@
 
 import pytest
 
-from course_lib.contract import failures, outcome_rows, run_contract
+from course_lib.lab.contract import failures, outcome_rows, run_contract
 from course_lib.taskapi import app_for, ch05_api_design
 from course_lib.taskapi.auth import sign_up
 from tests.taskapi.conftest import chapters_from

@@ -2,10 +2,10 @@
 
 import pytest
 
-from course_lib.fuzz import fuzz
-from course_lib.limits import MAX_BODY_BYTES
-from course_lib.problems import PROBLEM_JSON
+from course_lib.lab.fuzz import fuzz
 from course_lib.taskapi.ch08_validation import MAX_ID
+from course_lib.web.limits import MAX_BODY_BYTES
+from course_lib.web.problems import PROBLEM_JSON
 from tests.taskapi.conftest import chapters_from
 
 PASSWORD = "correct horse battery staple"

@@ -1,6 +1,6 @@
 from fastapi import FastAPI
 
-from course_lib.server import serve
+from course_lib.notebook.server import serve
 from course_lib.taskapi.routing import remove_routes
 
 

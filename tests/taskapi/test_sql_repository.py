@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import inspect
 
-from course_lib.db import isolated_database
-from course_lib.settings import get_settings
+from course_lib.services.db import isolated_database
+from course_lib.services.settings import get_settings
 from course_lib.taskapi.repository import InMemoryTaskRepository, InMemoryUserRepository, TaskQuery
 from course_lib.taskapi.sql_repository import SqlTaskRepository, SqlUserRepository, create_tables
 

@@ -1,0 +1,1 @@
+"""The lab instruments: raw HTTP, a lossy network, fuzzing, contracts, Postman export, a reverse proxy."""

@@ -1,0 +1,43 @@
+from fastapi import FastAPI
+
+from course_lib.notebook.server import serve
+from course_lib.web.http_methods import MethodsMiddleware, allow_header
+
+
+def app_with_two_routes_on_one_path() -> FastAPI:
+    app = FastAPI()
+    app.add_middleware(MethodsMiddleware)
+
+    @app.get("/items/{item_id}")
+    def read(item_id: int):
+        return {"id": item_id}
+
+    @app.delete("/items/{item_id}", status_code=204)
+    def delete(item_id: int):
+        return None
+
+    return app
+
+
+def test_allow_is_the_union_over_routes_on_the_path():
+    api = serve(app_with_two_routes_on_one_path())
+    response = api.request("PATCH", "/items/1")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD, DELETE, OPTIONS"
+    assert api.request("OPTIONS", "/items/1").headers["allow"] == "GET, HEAD, DELETE, OPTIONS"
+
+
+def test_options_on_an_unknown_path_is_404():
+    api = serve(app_with_two_routes_on_one_path())
+    assert api.request("OPTIONS", "/nothing").status_code == 404
+
+
+def test_cors_preflight_is_left_to_the_app():
+    api = serve(app_with_two_routes_on_one_path())
+    preflight = api.request("OPTIONS", "/items/1", headers={"Access-Control-Request-Method": "GET",
+                                                            "Origin": "http://example.test"})
+    assert preflight.status_code == 405
+
+
+def test_allow_order_is_stable():
+    assert allow_header({"OPTIONS", "DELETE", "GET", "HEAD"}) == "GET, HEAD, DELETE, OPTIONS"
