@@ -31,12 +31,14 @@ start_chapter(1, "Network and HTTP")
 #     C -->|ASGI call| D[FastAPI: route to handler]
 # ```
 #
-# This chapter's API keeps tasks in memory and answers each outcome with its own status code:
+# This chapter's API keeps tasks in memory and answers each outcome with its own status code. Beside it runs a small
+# demo app for the status codes the tasks cannot show yet:
 
 # %%
 from course_lib.taskapi import ch01_http
 
 api = serve(ch01_http.create_app())
+demo = serve(ch01_http.status_codes_app(), name="status-codes-demo")
 api
 
 # %% [markdown]
@@ -76,20 +78,26 @@ status_line
 # %% [markdown]
 # ## Status codes: what happened, in three digits
 # The first digit is the class: **2xx** it worked, **4xx** the client must change something before trying again,
-# **5xx** the server failed and the same request may work later. Here is how the task routes choose theirs:
+# **5xx** the server failed and the same request may work later. Here is how the task routes choose theirs. The
+# router is written once, the way it will stay for the rest of the course; its arguments are *dependencies*
+# (`uow`: the storage of this one request, `who`: the caller, which nobody has to name until chapter 05) that FastAPI
+# fills in before the handler runs:
 
 # %%
-show_source(ch01_http.add_task_routes, highlight_text=("status_code", "HTTPException", "Location"))
+from course_lib.taskapi.routes import tasks
+
+show_source(tasks.router, highlight_text=("status_code", "HTTPException", "Location"))
 
 # %%
 show(api.post("/tasks", json={"title": "learn HTTP"}))
 
 # %% [markdown]
-# **201 Created** plus a `Location` header pointing at the new resource. Posting the same title again is a
-# **409 Conflict** — the request is fine, but it clashes with the current state:
+# **201 Created** plus a `Location` header pointing at the new resource. A **409 Conflict** says the request is fine
+# but clashes with the server's current state — booking a room someone already booked, on the demo app:
 
 # %%
-show(api.post("/tasks", json={"title": "learn HTTP"}))
+demo.post("/demo/rooms", json={"name": "blue"})
+show(demo.post("/demo/rooms", json={"name": "blue"}))
 
 # %% [markdown]
 # **400** and **422** are both "your input is wrong", at different depths. Bytes that are not even JSON are
@@ -108,25 +116,25 @@ show(api.post("/tasks", json={"name": "no title field"}))
 # ## The whole table, live
 # Every row below is a real request to the running server; the table compares the status we expect with the one that
 # came back. Codes that later chapters earn properly (202 for background jobs, 401/403 for auth, 429 for rate limits)
-# come from small `/demo` routes for now.
+# come from the demo app's `/demo` routes for now.
 
 # %%
 status_demo = [
-    ("GET", "/tasks/1", {}, 200, "OK: here it is"),
-    ("POST", "/tasks", {"json": {"title": "write tests"}}, 201, "Created: new resource at Location"),
-    ("POST", "/demo/reports", {}, 202, "Accepted: will be done later"),
-    ("DELETE", "/tasks/2", {}, 204, "No Content: done, nothing to say"),
-    ("POST", "/tasks", {"content": b"{oops", "headers": {"content-type": "application/json"}}, 400, "Bad Request"),
-    ("GET", "/demo/admin", {}, 401, "Unauthorized: who are you?"),
-    ("GET", "/demo/admin", {"headers": {"Authorization": "Bearer learner-token"}}, 403, "Forbidden: not you"),
-    ("GET", "/tasks/99", {}, 404, "Not Found"),
-    ("POST", "/tasks", {"json": {"title": "learn HTTP"}}, 409, "Conflict with current state"),
-    ("POST", "/tasks", {"json": {"title": 42}}, 422, "Unprocessable: valid JSON, invalid data"),
-    ("GET", "/demo/boom", {}, 500, "Internal Server Error: a bug"),
+    (api, "GET", "/tasks/1", {}, 200, "OK: here it is"),
+    (api, "POST", "/tasks", {"json": {"title": "write tests"}}, 201, "Created: new resource at Location"),
+    (demo, "POST", "/demo/reports", {}, 202, "Accepted: will be done later"),
+    (api, "DELETE", "/tasks/2", {}, 204, "No Content: done, nothing to say"),
+    (api, "POST", "/tasks", {"content": b"{oops", "headers": {"content-type": "application/json"}}, 400, "Bad Request"),
+    (demo, "GET", "/demo/admin", {}, 401, "Unauthorized: who are you?"),
+    (demo, "GET", "/demo/admin", {"headers": {"Authorization": "Bearer learner-token"}}, 403, "Forbidden: not you"),
+    (api, "GET", "/tasks/99", {}, 404, "Not Found"),
+    (demo, "POST", "/demo/rooms", {"json": {"name": "blue"}}, 409, "Conflict with current state"),
+    (api, "POST", "/tasks", {"json": {"title": 42}}, 422, "Unprocessable: valid JSON, invalid data"),
+    (demo, "GET", "/demo/boom", {}, 500, "Internal Server Error: a bug"),
 ]
 rows = []
-for method, path, options, expected, meaning in status_demo:
-    got = api.request(method, path, **options).status_code
+for server, method, path, options, expected, meaning in status_demo:
+    got = server.request(method, path, **options).status_code
     rows.append({"request": f"{method} {path}", "expected": expected, "got": got, "meaning": meaning})
 table(rows)
 assert all(row["expected"] == row["got"] for row in rows)
@@ -136,7 +144,7 @@ assert all(row["expected"] == row["got"] for row in rows)
 # `Retry-After`, telling a well-behaved client how long to wait.
 
 # %%
-limited = [api.get("/demo/limited") for _ in range(4)]
+limited = [demo.get("/demo/limited") for _ in range(4)]
 [r.status_code for r in limited]
 
 # %%
@@ -147,7 +155,7 @@ show(limited[-1])
 # traceback goes to the server's log, which `serve()` keeps out of your cells and hands over on request:
 
 # %%
-[line.splitlines()[-1] for line in api.logs(wait_for="RuntimeError") if line.startswith("ERROR")][-1]
+[line.splitlines()[-1] for line in demo.logs(wait_for="RuntimeError") if line.startswith("ERROR")][-1]
 
 # %% [markdown]
 # ## HEAD, OPTIONS and 405
@@ -168,11 +176,12 @@ show(api.request("HEAD", "/tasks/1"))
 show(api.request("OPTIONS", "/tasks/1"))
 
 # %%
-show(api.put("/tasks/1", json={"title": "replace me"}))
+show(api.post("/tasks/1", json={"title": "not a collection"}))
 
 # %% [markdown]
 # ## Try it
 # - Send `PATCH /tasks` and read the `Allow` header of the 405.
+# - Send the same `POST /tasks` twice: two tasks. Chapter 03 asks why, and how a client can retry safely.
 # - Write a raw request with `Connection: keep-alive` and see `send_raw` wait until the server's keep-alive timeout.
 #
 # ## Exercises
@@ -209,7 +218,7 @@ status_for = {
     "no credentials sent": 401,
     "credentials valid, permission missing": 403,
     "no task with that id": 404,
-    "title already taken": 409,
+    "room already booked": 409,
     "JSON valid, but a field breaks a rule": 422,
     "too many requests from this client": 429,
     "a bug in the server": 500,
@@ -224,7 +233,7 @@ status_for = {
     "no credentials sent": None,
     "credentials valid, permission missing": None,
     "no task with that id": None,
-    "title already taken": None,
+    "room already booked": None,
     "JSON valid, but a field breaks a rule": None,
     "too many requests from this client": None,
     "a bug in the server": None,
@@ -269,5 +278,6 @@ q3.check(add_delete_note)
 # - [RFC 9112, HTTP/1.1](https://www.rfc-editor.org/rfc/rfc9112) — the message syntax you wrote by hand.
 #
 # ## Where this lives in course_lib
-# `course_lib/taskapi/ch01_http.py` (this chapter's API), `course_lib/web/http_methods.py` (HEAD/OPTIONS/405),
+# `course_lib/taskapi/ch01_http.py` (this chapter's change), `course_lib/taskapi/routes/tasks.py` (the task routes),
+# `course_lib/web/http_methods.py` (HEAD/OPTIONS/405),
 # `course_lib/lab/rawhttp.py` (sockets), `course_lib/checks/ch01.py` (the checks).

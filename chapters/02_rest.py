@@ -46,7 +46,7 @@ start_chapter(2, "REST")
 # %%
 from course_lib.taskapi import ch02_rest
 
-show_source(ch02_rest.create_app)
+show_source(ch02_rest.extend)
 
 # %%
 app = ch02_rest.create_app()
@@ -76,10 +76,10 @@ task_titles(api.url)
 # client's code does not change, and it keeps working:
 
 # %%
-from course_lib.taskapi.repository import InMemoryTaskRepository
+from course_lib.taskapi.storage import MemoryStorage
 
-app.state.tasks = InMemoryTaskRepository()
-app.state.tasks.add("moved to new storage")
+app.state.storage = MemoryStorage()
+app.state.storage.tasks.add("moved to new storage")
 task_titles(api.url)
 
 # %% [markdown]

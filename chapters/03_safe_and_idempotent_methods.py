@@ -33,13 +33,13 @@ start_chapter(3, "Safe and idempotent methods")
 # | PATCH (apply these changes) | no | not in general |
 #
 # Safe implies idempotent: doing nothing twice is still nothing. This chapter's API adds `PUT /tasks/{id}` (full
-# replacement), lets two tasks share a title (chapter 01 refused a repeated title with 409 — real task lists have two
-# "buy milk"s), and honours `Idempotency-Key` on every POST:
+# replacement, there since chapter 01), lets two tasks share a title (real task lists have two "buy milk"s), and now
+# honours `Idempotency-Key` on every POST:
 
 # %%
 from course_lib.taskapi import ch03_idempotency
 
-show_source(ch03_idempotency.create_app)
+show_source(ch03_idempotency.extend)
 
 # %%
 app = ch03_idempotency.create_app()
@@ -72,7 +72,9 @@ snapshot() == before
 # PUT sends the *whole* new state of the resource, so sending it again sets the same state again:
 
 # %%
-show_source(ch03_idempotency.add_write_routes, highlight_text=("@app.put", "update("))
+from course_lib.taskapi.routes import tasks
+
+show_source(tasks.router, highlight_text=("@tasks.put", "@tasks.delete", "update(", "delete("))
 
 # %%
 replacement = {"title": "write the chapter", "done": True}
@@ -198,24 +200,27 @@ show(api.post("/tasks", json={"title": "ship order 43"}, headers=key), request_h
 # %%
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 
-class HeldTasks:
-    """The app's task storage, but add() waits at a gate: a request caught in flight, without sleeping."""
+class HeldStorage:
+    """The app's storage, but each unit of work waits at a gate: a request caught in flight, without sleeping."""
 
     def __init__(self, inner) -> None:
         self.inner, self.entered, self.gate = inner, threading.Event(), threading.Event()
 
-    def add(self, *args, **kwargs):
+    @contextmanager
+    def unit_of_work(self):
         self.entered.set()
         self.gate.wait(10)
-        return self.inner.add(*args, **kwargs)
+        with self.inner.unit_of_work() as uow:
+            yield uow
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
 
-held = app.state.tasks = HeldTasks(app.state.tasks)
+held = app.state.storage = HeldStorage(app.state.storage)
 slow_key = {"Idempotency-Key": '"slow-1"'}
 with ThreadPoolExecutor(1) as pool:
     first = pool.submit(httpx.post, f"{api.url}/tasks", json={"title": "slow"}, headers=slow_key, timeout=10)
@@ -223,7 +228,7 @@ with ThreadPoolExecutor(1) as pool:
     busy = api.post("/tasks", json={"title": "slow"}, headers=slow_key)
     held.gate.set()
     done = first.result()
-app.state.tasks = held.inner
+app.state.storage = held.inner
 show(busy, request_headers=["idempotency-key"])
 
 # %%

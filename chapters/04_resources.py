@@ -71,7 +71,9 @@ show_source(schemas.TaskPublic)
 # the status codes and headers:
 
 # %%
-show_source(ch04_resources.add_task_routes, highlight_text=("status_code", "Location", "response_model=Public"))
+from course_lib.taskapi.routes import tasks
+
+show_source(tasks.router, highlight_text=("status_code", "Location", "response_model=models.public"))
 
 # %% [markdown]
 # ## Create: 201 and Location
@@ -190,26 +192,28 @@ by_patch = api.patch("/tasks/4", json={"done": True})
 show(api.get("/tasks/5/complete"), headers=HEADERS)
 
 # %% [markdown]
-# ## Storage behind a repository
-# No route touches a dict or a database session. Each asks for the app's repository through a dependency
-# (`TasksDep`), which reads `app.state.tasks`:
+# ## Storage behind a unit of work
+# No route touches a dict or a database session. Each asks for a **unit of work** through a dependency
+# (`UnitOfWorkDep`): the repositories of one transaction (`uow.tasks`, `uow.users`). Everything the route reads and
+# writes through it is committed together by `uow.commit()`, or not at all — so "find the task, check its owner,
+# change it" cannot interleave with another request's change:
 
 # %%
 from course_lib.taskapi import deps
 
-show_source(deps.get_tasks)
+show_source(deps.unit_of_work)
 
 # %% [markdown]
-# So swapping storage is one assignment, and the routes do not change. Chapter 06 swaps in a SQL repository this way;
+# So swapping storage is one assignment, and the routes do not change. Chapter 06 swaps in SQL storage this way;
 # here, a fresh empty in-memory one:
 
 # %%
-from course_lib.taskapi.repository import InMemoryTaskRepository
+from course_lib.taskapi.storage import MemoryStorage
 
 app = ch04_resources.create_app()
 scratch = serve(app, name="scratch")
 scratch.post("/tasks", json={"title": "in the first store"})
-app.state.tasks = InMemoryTaskRepository()
+app.state.storage = MemoryStorage()
 [scratch.get("/tasks").json(), scratch.post("/tasks", json={"title": "second store"}).status_code]
 
 # %% [markdown]
@@ -308,12 +312,12 @@ q2.check(add_patch_note)
 
 # %% [markdown]
 # **Exercise 3.** Add the action `POST /tasks/{task_id}/reopen` to a chapter-04 app: it sets `done` back to false and
-# answers 200 with the task (`TaskPublic`), or 404 when there is no such task. Use the app's repository through
-# `TasksDep`, as the other routes do.
+# answers 200 with the task (`TaskPublic`), or 404 when there is no such task. Use a unit of work through
+# `UnitOfWorkDep`, as the other routes do, and commit your change.
 
 # %%
-from course_lib.taskapi.ch04_resources import find_task
-from course_lib.taskapi.deps import TasksDep
+from course_lib.taskapi.deps import TaskId, UnitOfWorkDep
+from course_lib.taskapi.routes.tasks import find_task
 from course_lib.taskapi.schemas import TaskPublic
 
 
@@ -321,9 +325,11 @@ def add_reopen_route(app) -> None:
     """Add POST /tasks/{task_id}/reopen to `app`."""
     ### BEGIN SOLUTION
     @app.post("/tasks/{task_id}/reopen", response_model=TaskPublic)
-    def reopen_task(task_id: int, tasks: TasksDep):
-        find_task(tasks, task_id)
-        return tasks.update(task_id, done=False)
+    def reopen_task(task_id: TaskId, uow: UnitOfWorkDep):
+        find_task(uow, task_id)
+        task = uow.tasks.update(task_id, done=False)
+        uow.commit()
+        return task
     ### END SOLUTION
 
 
@@ -339,7 +345,8 @@ q3.check(add_reopen_route)
 # - PUT replaces the whole resource; PATCH changes only what was sent (`exclude_unset`), and null is refused.
 # - Input and output are separate models (`TaskCreate`, `TaskUpdate`, `TaskPublic`); `response_model` filters answers.
 # - An action route (`POST /tasks/{id}/complete`) earns its place when the operation is more than a field write.
-# - Routes reach storage only through a repository dependency, so storage can change underneath them.
+# - Routes reach storage only through a unit of work (one transaction per request), so storage can change
+#   underneath them.
 #
 # ## Going further
 # - [RFC 9110 §9.3](https://www.rfc-editor.org/rfc/rfc9110#section-9.3) — the method definitions; §15.3.2 on 201
@@ -350,6 +357,6 @@ q3.check(add_reopen_route)
 #   [custom methods](https://cloud.google.com/apis/design/custom_methods) (their name for action routes).
 #
 # ## Where this lives in course_lib
-# `course_lib/taskapi/ch04_resources.py` (the routes, as functions a later chapter re-registers),
-# `course_lib/taskapi/schemas.py` (the wire models), `course_lib/taskapi/repository.py` and `deps.py` (the storage
-# seam), `course_lib/checks/ch04.py` (the checks).
+# `course_lib/taskapi/ch04_resources.py` (this chapter's change), `course_lib/taskapi/routes/` (one router per
+# resource, written once), `course_lib/taskapi/seams.py` (what later chapters swap), `course_lib/taskapi/schemas.py`
+# (the wire models), `storage.py` and `deps.py` (units of work), `course_lib/checks/ch04.py` (the checks).

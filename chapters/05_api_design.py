@@ -23,23 +23,24 @@ HEADERS = ["content-type", "location", "www-authenticate", "allow"]  # the heade
 # %% [markdown]
 # ## Who is calling: API keys
 # Reads stay public; every write to a task needs a key. `POST /users` creates a user and answers its key **once**;
-# the server keeps only the key's SHA-256 digest, so not even a leaked database reveals keys. The key goes in the
-# `X-API-Key` header, and one dependency turns it into a user:
+# the database keeps only the key's SHA-256 digest (in the same transaction as the new user), so not even a leaked
+# database reveals keys, and every server process on that database knows every key. The key goes in the `X-API-Key`
+# header, and one dependency turns it into a user:
 
 # %%
 from course_lib.taskapi import auth
 
-show_source(auth.current_user)
+show_source(auth.api_key_user)
 
 # %% [markdown]
-# `CurrentUser = Annotated[User, Depends(current_user)]`: a route that declares a `CurrentUser` parameter is
-# protected, and the route's code starts with the caller already known. This chapter re-registers chapter 04's task
-# routes with that dependency as their writer:
+# The task routes have declared a `CurrentUser` parameter since chapter 01: the **current-user seam**, a dependency
+# that said "nobody" until now. This chapter swaps it for `api_key_user`, so every write starts with the caller
+# known — and no route is rewritten:
 
 # %%
 from course_lib.taskapi import ch05_api_design
 
-show_source(ch05_api_design.add_task_routes)
+show_source(ch05_api_design.swap_seams)
 
 # %%
 api = serve(ch05_api_design.create_app())
@@ -77,12 +78,12 @@ show(api.delete("/tasks/1", headers={"X-API-Key": "tk_made-up"}), headers=HEADER
 # %% [markdown]
 # ## 403: not you
 # Bob's key is valid, so the server knows him — but task 1 is Ada's. **403 Forbidden**: authenticating again will
-# not help. The rule lives in chapter 04's route functions (`ensure_owner`), which had no writer to check until now:
+# not help. The rule lives in the task routes (`ensure_owner`), which had no writer to check until now:
 
 # %%
-from course_lib.taskapi import ch04_resources
+from course_lib.taskapi.routes import tasks
 
-show_source(ch04_resources.ensure_owner)
+show_source(tasks.ensure_owner)
 
 # %%
 show(api.patch("/tasks/1", json={"done": True}, headers=bob), headers=HEADERS)
@@ -244,7 +245,7 @@ q1.check(delete_cases)
 # %% [markdown]
 # **Exercise 2.** Write `add_whoami(app, keys)`: it adds `GET /whoami` to `app`, where `keys` maps API keys to names.
 # With a known key in `X-API-Key` it answers `{"name": ...}`; without a key, or with an unknown one, it answers 401
-# with a `WWW-Authenticate` header. Put the key check in a dependency, as `auth.current_user` does.
+# with a `WWW-Authenticate` header. Put the key check in a dependency, as `auth.api_key_user` does.
 
 # %%
 from typing import Annotated

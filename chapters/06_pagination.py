@@ -29,19 +29,20 @@ start_chapter(6, "Pagination, sorting, filtering")
 # PostgreSQL. Datetimes stay timezone-aware UTC on both, and two indexes exist for the orders that pages use:
 
 # %%
-from course_lib.taskapi.sql_repository import TaskRow
+from course_lib.taskapi.sql_storage import TaskRow
 
-show_source(TaskRow, highlight_text=("Index",))
+show_source(TaskRow, highlight_text=("Index", "ForeignKey"))
 
 # %% [markdown]
-# The routes do not change: they still ask `app.state.tasks` (chapter 01's seam), which is now a
-# `SqlTaskRepository`. Each app gets a database of its own — a fresh SQLite file, or its own PostgreSQL schema —
-# created with the app and dropped when its server stops:
+# The routes do not change: each still asks for a unit of work (chapter 04's seam), which now holds a database
+# session, so everything a request does is one transaction. Each app gets a database of its own — a fresh SQLite
+# file, or its own PostgreSQL schema — created with the app and dropped when its server stops. The chapter swaps two
+# seams, storage and the task list:
 
 # %%
 from course_lib.taskapi import ch06_pagination
 
-show_source(ch06_pagination.use_sql_storage)
+show_source(ch06_pagination.swap_seams)
 
 # %% [markdown]
 # Start the API, sign up a user, Ada, and give her 45 tasks created one minute apart (`task 00` is the oldest; every
@@ -65,8 +66,8 @@ def seed_tasks(count: int, owner_id: int) -> list[dict]:
             for i in range(count)]
 
 
-list(app.state.tasks.add_many(seed_tasks(45, owner_id=1)))
-print(app.state.tasks.count(), "tasks stored")
+list(app.state.storage.add_many(seed_tasks(45, owner_id=1)))
+print(app.state.storage.tasks.count(), "tasks stored")
 api
 
 # %% [markdown]
@@ -134,8 +135,8 @@ show(api.get("/tasks", params={"sort": "password_hash"}))
 # The repository appends `id` to every order, which makes it total:
 
 # %%
-from course_lib.taskapi.repository import TaskQuery
-from course_lib.taskapi.sql_repository import task_order, task_select
+from course_lib.taskapi.records import TaskQuery
+from course_lib.taskapi.sql_storage import task_order, task_select
 
 show_source(task_order)
 
@@ -264,10 +265,10 @@ def bulk_rows(count: int):
         yield {"title": f"bulk task {i:06d}", "done": i % 4 == 0, "created_at": moment, "updated_at": moment}
 
 
-for inserted in big_app.state.tasks.add_many(bulk_rows(ROWS), batch_size=10_000):
+for inserted in big_app.state.storage.add_many(bulk_rows(ROWS), batch_size=10_000):
     if inserted % 20_000 == 0:
         print(f"{inserted:>7,} rows")
-assert big_app.state.tasks.count() == ROWS
+assert big_app.state.storage.tasks.count() == ROWS
 
 # %% [markdown]
 # Now time the same request at growing depths: `limit=20`, so page 5,000 is the last one. Each point is the median of
@@ -301,7 +302,7 @@ for page in PAGES:
     query = TaskQuery(offset=(page - 1) * LIMIT, limit=LIMIT)
     http_ms = median_ms(lambda: big_api.get(f"/tasks?page={page}&limit={LIMIT}").raise_for_status())
     print(f"page {page:>5}: HTTP {http_ms:6.1f} ms", end="", flush=True)
-    sql_ms = median_ms(lambda: big_app.state.tasks.list(query))
+    sql_ms = median_ms(lambda: big_app.state.storage.tasks.list(query))
     print(f"   SQL {sql_ms:6.1f} ms", flush=True)
     latency.append({"page": page, "offset": query.offset, "HTTP ms": http_ms, "SQL ms": sql_ms})
 
@@ -333,7 +334,7 @@ assert http_ratio >= 1.5, f"the last page should take at least 1.5x as long as t
 
 # %%
 big_api.stop()
-print("the big table is gone:", big_app.state.database.dropped)
+print("the big table is gone:", big_app.state.storage.database.dropped)
 
 # %% [markdown]
 # ## Try it
@@ -433,6 +434,6 @@ q3.check(page_statement)
 #   `OFFSET` is slow and what to use instead.
 #
 # ## Where this lives in course_lib
-# `course_lib/web/pagination.py` (page parameters, sort whitelist, Link headers), `course_lib/taskapi/sql_repository.py`
+# `course_lib/web/pagination.py` (page parameters, sort whitelist, Link headers), `course_lib/taskapi/sql_storage.py`
 # (the tables and the SQL repositories), `course_lib/services/db.py` (`isolated_database`: a database per app),
 # `course_lib/taskapi/ch06_pagination.py` (this chapter's API), `course_lib/checks/ch06.py` (the checks).

@@ -28,9 +28,9 @@ start_chapter(7, "Serialization")
 # The application stores **records**. A user record has what the server needs, including secrets:
 
 # %%
-from course_lib.taskapi import repository
+from course_lib.taskapi import records
 
-show_source(repository.User)
+show_source(records.User)
 
 # %% [markdown]
 # A client gets a **representation**: a JSON document shaped by a model that lists the fields it may see. Between the
@@ -66,10 +66,7 @@ show_source(schemas_strict.UserPublic)
 # %%
 from course_lib.taskapi import ch07_serialization
 
-show_source(ch07_serialization.create_app)
-
-# %%
-show_source(ch07_serialization.register_routes)
+show_source(ch07_serialization.swap_seams)
 
 # %%
 app = ch07_serialization.create_app()
@@ -82,7 +79,12 @@ api
 # public fields and, this one time, the API key:
 
 # %%
-show_source(ch07_serialization.add_signup_route, highlight_text=("hash_password", "models.public"))
+from course_lib.taskapi.routes import users
+
+show_source(users.router, highlight_text=("to_record", "models.public", "EmailTaken"))
+
+# %%
+show_source(schemas_strict.UserCreate.to_record)
 
 # %%
 signed_up = api.post("/users", json={"name": "Ada", "email": "ada@example.org",
@@ -96,7 +98,7 @@ ada = {"X-API-Key": signed_up.json()["api_key"]}
 # even of the same password:
 
 # %%
-record = app.state.users.get(1)
+record = app.state.storage.users.get(1)
 record.password_hash.split("$")[1:4]
 
 # %% [markdown]
@@ -247,7 +249,7 @@ card.title, card.model_dump_json()
 #
 # ## Try it
 # - Send `PATCH /tasks/1` with `{"done": true, "updated_at": "2000-01-01T00:00:00Z"}` and read the 422.
-# - Add a field to `repository.User` in your head — say `is_admin` — and check which responses would change (none:
+# - Add a field to `records.User` in your head — say `is_admin` — and check which responses would change (none:
 #   `UserPublic` decides).
 # - Open `/docs` (the link above) and look at `UserCreate`: the password is marked write-only.
 #

@@ -46,7 +46,7 @@ SITUATION_STATUS = {
     "no credentials sent": 401,
     "credentials valid, permission missing": 403,
     "no task with that id": 404,
-    "title already taken": 409,
+    "room already booked": 409,
     "JSON valid, but a field breaks a rule": 422,
     "too many requests from this client": 429,
     "a bug in the server": 500,

@@ -13,7 +13,7 @@ from course_lib.notebook.exercises import Exercise, Incorrect, NotAttempted, exp
 from course_lib.notebook.server import serving
 from course_lib.services.db import isolated_database
 from course_lib.taskapi import ch06_pagination
-from course_lib.taskapi.sql_repository import SqlTaskRepository, TaskRow, create_tables
+from course_lib.taskapi.sql_storage import TaskRow, create_tables, insert_tasks
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 MAX_REQUESTS = 50  # a walk that needs more is going in circles
@@ -32,7 +32,7 @@ LINK_CASES = [
 
 def _seed(app, count: int) -> None:
     """`count` tasks, one minute apart; every third is done."""
-    tasks = app.state.tasks
+    tasks = app.state.storage
     list(tasks.add_many({"title": f"task {i:02d}", "done": i % 3 == 0, "created_at": BASE + timedelta(minutes=i)}
                         for i in range(count)))
 
@@ -109,8 +109,7 @@ q2 = Exercise(
 def _tied_tasks(engine) -> None:
     """40 tasks in groups of 4 created at the same instant, inserted out of time order."""
     order = [(i * 7) % 40 for i in range(40)]
-    list(SqlTaskRepository(engine).add_many({"title": f"t{n}", "created_at": BASE + timedelta(hours=n // 4)}
-                                            for n in order))
+    list(insert_tasks(engine, ({"title": f"t{n}", "created_at": BASE + timedelta(hours=n // 4)} for n in order)))
 
 
 def _ids(session: Session, statement) -> list[int]:

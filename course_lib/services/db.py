@@ -99,6 +99,41 @@ def isolated_database(settings: Settings | None = None) -> IsolatedDatabase:
     return IsolatedDatabase(settings)
 
 
+class SharedDatabase:
+    """The configured database as it is, shared by every app (replicas) that uses it; drop() only disconnects."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.url = database_url(settings)
+        self.engine = make_engine(Settings(database_url=self.url))
+        self.dropped = False
+
+    def create(self) -> None:
+        """The database is the server's to create: nothing to do."""
+        self.dropped = False
+
+    def drop(self) -> None:
+        """Close this process's connections; the data stays for the other replicas."""
+        self.engine.dispose()
+        self.dropped = True
+
+    @property
+    def where(self) -> str:
+        """Where the shared tables live."""
+        return f"the shared database {self.engine.url.render_as_string(hide_password=True)}"
+
+    def __repr__(self) -> str:
+        return f"<SharedDatabase {self.where}>"
+
+
+Database = IsolatedDatabase | SharedDatabase
+
+
+def database_for(settings: Settings | None = None) -> Database:
+    """An app's own database, or with settings.isolate_database=False the configured one, shared."""
+    settings = settings or get_settings()
+    return IsolatedDatabase(settings) if settings.isolate_database else SharedDatabase(settings)
+
+
 _LIVE: set[IsolatedDatabase] = set()
 _SWEPT: set[str] = set()
 

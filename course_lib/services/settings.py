@@ -13,6 +13,8 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; None means embedded SQLite.")
     redis_url: str | None = Field(default=None, description="redis:// URL; None means fakeredis in the kernel.")
+    isolate_database: bool = Field(default=True, description="Each app gets its own schema or SQLite file, so "
+                                   "chapters never see each other's rows; False shares one database (replicas).")
     worker: str = Field(default="inprocess", description="'inprocess' runs jobs in the kernel, 'process' in workers.")
     nginx_bin: str | None = Field(default=None, description="Path to nginx, for the scaling chapter.")
     secret_key: str = Field(default="course-secret-key-change-me-in-production-0123456789",

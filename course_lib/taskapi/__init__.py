@@ -1,4 +1,14 @@
-"""The task API, one module per chapter that changes it: chNN_topic.create_app(settings=None)."""
+"""The task API, one module per chapter that changes it: chNN_topic.create_app(settings=None).
+
+The rule: a chapter's change is additive and local. Routers are written once per resource (routes/tasks.py,
+routes/users.py) in their production form; what later chapters change goes through named seams (seams.py): where
+data lives, who is calling, which tasks a list returns, what goes over the wire. A chapter module
+- swaps seams in `swap_seams(seams)` (e.g. chapter 05: the current user comes from an API key),
+- adds in `extend(app, seams)` routers, middleware (`app.add_middleware`) and handlers,
+- and may hold resources while a server runs in `lifespan(app)`.
+It never removes or re-registers what an earlier chapter added. build.py composes the chapters; every request gets
+one unit of work (deps.py), and the database keeps the invariants (sql_storage.py).
+"""
 
 from __future__ import annotations
 

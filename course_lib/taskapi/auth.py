@@ -1,22 +1,22 @@
-"""Who is calling: API keys in the X-API-Key header, and the CurrentUser dependency routes declare.
+"""Who is calling: API keys in the X-API-Key header (chapter 05's current_user).
 
-POST /users issues a random key and answers it once; the server keeps only the key's SHA-256 digest, so a leaked
-store does not leak keys. A request with no key or an unknown key is 401 with WWW-Authenticate; whether a known user
-may do what it asks (403) is the route's decision.
+POST /users issues a random key and answers it once; the database keeps only the key's SHA-256 digest, so a leaked
+database does not leak keys, and every replica on that database knows every key. A request with no key or an
+unknown key is 401 with WWW-Authenticate; whether a known user may do what it asks (403) is the route's decision.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException, Request, Security
+from fastapi import HTTPException, Security
 from fastapi.security import APIKeyHeader
 
-from course_lib.taskapi.deps import UsersDep
-from course_lib.taskapi.repository import User
+from course_lib.taskapi.deps import UnitOfWorkDep
+from course_lib.taskapi.records import User
+from course_lib.taskapi.storage import UnitOfWork
 
 API_KEY_HEADER = "X-API-Key"
 KEY_PREFIX = "tk_"  # recognisable in logs and by secret scanners
@@ -27,57 +27,26 @@ api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
 
 
 def digest(key: str) -> str:
-    """What the server stores instead of the key."""
+    """What the server stores instead of the key: a key is random and long, so a fast hash is enough."""
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-class ApiKeys:
-    """The issued keys of one app, as digests mapped to user ids."""
-
-    def __init__(self) -> None:
-        self._owners: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def issue(self, user_id: int) -> str:
-        """A new random key for `user_id`; only its digest is kept."""
-        key = KEY_PREFIX + secrets.token_urlsafe(24)
-        with self._lock:
-            self._owners[digest(key)] = user_id
-        return key
-
-    def owner(self, key: str) -> int | None:
-        """The user id a key belongs to, or None."""
-        return self._owners.get(digest(key))
+def issue_api_key(uow: UnitOfWork, user: User) -> dict[str, str]:
+    """A new random key for `user`, stored as its digest in the same transaction as the user; shown this once."""
+    key = KEY_PREFIX + secrets.token_urlsafe(24)
+    uow.api_keys.add(digest(key), user.id)
+    return {"api_key": key}
 
 
-def install_api_keys(app: FastAPI) -> None:
-    """Give `app` its own key store (two apps never share keys)."""
-    app.state.api_keys = ApiKeys()
-
-
-def get_api_keys(request: Request) -> ApiKeys:
-    """The app's key store (app.state.api_keys)."""
-    return request.app.state.api_keys
-
-
-def current_user(users: UsersDep, keys: Annotated[ApiKeys, Depends(get_api_keys)],
-                 key: Annotated[str | None, Security(api_key_header)]) -> User:
+def api_key_user(uow: UnitOfWorkDep, key: Annotated[str | None, Security(api_key_header)]) -> User:
     """The user whose key the request carries; 401 with WWW-Authenticate when there is none or it is unknown."""
     if not key:
         raise HTTPException(401, f"send your API key in the {API_KEY_HEADER} header", headers=CHALLENGE)
-    user_id = keys.owner(key)
-    user = users.get(user_id) if user_id is not None else None
+    user_id = uow.api_keys.owner(digest(key))
+    user = uow.users.get(user_id) if user_id is not None else None
     if user is None:
         raise HTTPException(401, "unknown API key", headers=CHALLENGE)
     return user
-
-
-CurrentUser = Annotated[User, Depends(current_user)]
-
-
-def issue_api_key(request: Request, user: User) -> dict[str, str]:
-    """The extra field of the answer to POST /users: a new key for `user`, shown this one time."""
-    return {"api_key": get_api_keys(request).issue(user.id)}
 
 
 def sign_up(client, name: str, email: str | None = None,

@@ -1,18 +1,25 @@
 """Chapter 00 — the smallest backend: an app that answers GET /health."""
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
-from course_lib.services.settings import Settings, get_settings
+from course_lib.services.settings import Settings
+from course_lib.taskapi.build import build_app
+from course_lib.taskapi.seams import Seams
+
+health = APIRouter()
+
+
+@health.get("/health")
+def check_health() -> dict[str, str]:
+    """Answer 200 while the process can serve requests."""
+    return {"status": "ok"}
+
+
+def extend(app: FastAPI, seams: Seams) -> None:
+    """The first route: GET /health."""
+    app.include_router(health)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A FastAPI app with one endpoint that says the service is up."""
-    app = FastAPI(title="Task API", version="0.0.0")
-    app.state.settings = settings or get_settings()
-
-    @app.get("/health")
-    def health() -> dict[str, str]:
-        """Answer 200 while the process can serve requests."""
-        return {"status": "ok"}
-
-    return app
+    return build_app(__name__, settings)

@@ -1,35 +1,30 @@
-"""Chapter 01 — HTTP: tasks in memory, each outcome with its own status code, HEAD and OPTIONS."""
+"""Chapter 01 — HTTP: the task routes with honest status codes, HEAD and OPTIONS for every route, 400 vs 422.
 
-from __future__ import annotations
+The status codes that the tasks cannot show yet (202, 401, 403, 409, 429, 500) live on a separate demo app,
+status_codes_app(), which the chapter serves beside the task API.
+"""
 
-from fastapi import APIRouter, FastAPI, Header, HTTPException, Request, Response
+from fastapi import APIRouter, FastAPI, Header, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch00_health
-from course_lib.taskapi.deps import TasksDep
-from course_lib.taskapi.repository import InMemoryTaskRepository, InMemoryUserRepository, Task
+from course_lib.taskapi.build import build_app
+from course_lib.taskapi.routes import tasks
+from course_lib.taskapi.seams import Seams
 from course_lib.web.http_methods import MethodsMiddleware
 
+PREVIOUS = ch00_health
 RATE_LIMIT = 3  # requests per client to /demo/limited before 429
 
 
-class TaskIn(BaseModel):
-    title: str
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Chapter 00's app plus /tasks with honest status codes, HEAD/OPTIONS, and /demo routes for the rest."""
-    app = ch00_health.create_app(settings)
-    app.state.tasks = InMemoryTaskRepository()
-    app.state.users = InMemoryUserRepository()
+def extend(app: FastAPI, seams: Seams) -> None:
+    """The task routes; HEAD, OPTIONS and Allow for every route; malformed JSON is 400, not 422."""
+    app.include_router(tasks.router(seams))
     app.add_middleware(MethodsMiddleware)
     app.add_exception_handler(RequestValidationError, malformed_is_400)
-    add_task_routes(app)
-    app.include_router(demo_router(), prefix="/demo", tags=["demo"])
-    return app
 
 
 async def malformed_is_400(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -43,48 +38,28 @@ def _plain(errors) -> list[dict]:
     return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
 
 
-def task_json(task: Task) -> dict:
-    """The representation of a task in this chapter: id, title, done."""
-    return {"id": task.id, "title": task.title, "done": task.done}
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Chapter 00's app plus the task routes, HEAD/OPTIONS, and 400 for malformed JSON."""
+    return build_app(__name__, settings)
 
 
-def add_task_routes(app: FastAPI) -> None:
-    """GET/POST /tasks and GET/DELETE /tasks/{id}, stored in the app's task repository."""
+class Room(BaseModel):
+    name: str
 
-    @app.get("/tasks")
-    def list_tasks(tasks: TasksDep) -> list[dict]:
-        """200 with every task."""
-        return [task_json(task) for task in tasks.list()]
 
-    @app.post("/tasks", status_code=201)
-    def create_task(body: TaskIn, tasks: TasksDep, response: Response) -> dict:
-        """201 + Location for a new task; 409 when a task with that title exists."""
-        if any(task.title == body.title for task in tasks.list()):
-            raise HTTPException(409, f"a task titled {body.title!r} already exists")
-        task = tasks.add(body.title)
-        response.headers["Location"] = f"/tasks/{task.id}"
-        return task_json(task)
-
-    @app.get("/tasks/{task_id}")
-    def get_task(task_id: int, tasks: TasksDep) -> dict:
-        """200 with the task, 404 when there is none."""
-        task = tasks.get(task_id)
-        if task is None:
-            raise HTTPException(404, f"task {task_id} not found")
-        return task_json(task)
-
-    @app.delete("/tasks/{task_id}", status_code=204)
-    def delete_task(task_id: int, tasks: TasksDep) -> Response:
-        """204 and no body once deleted; 404 when there was nothing to delete."""
-        if not tasks.delete(task_id):
-            raise HTTPException(404, f"task {task_id} not found")
-        return Response(status_code=204)
+def status_codes_app() -> FastAPI:
+    """A small app whose routes exist only to show 202, 401, 403, 409, 429 and 500 before later chapters earn them."""
+    app = FastAPI(title="Status codes demo")
+    app.add_middleware(MethodsMiddleware)
+    app.include_router(demo_router(), prefix="/demo", tags=["demo"])
+    return app
 
 
 def demo_router() -> APIRouter:
-    """Endpoints that exist only to show 202, 401, 403, 429 and 500 before later chapters earn them."""
+    """The demo routes: /demo/reports, /demo/admin, /demo/rooms, /demo/limited, /demo/boom."""
     router = APIRouter()
     hits: dict[str, int] = {}
+    rooms: set[str] = set()
 
     @router.post("/reports", status_code=202)
     def start_report() -> dict:
@@ -99,6 +74,14 @@ def demo_router() -> APIRouter:
         if authorization != "Bearer admin-token":
             raise HTTPException(403, "this token may not read the admin area")
         return {"users": 1, "tasks": 0}
+
+    @router.post("/rooms", status_code=201)
+    def book_room(body: Room) -> dict:
+        """201 for a free room name, 409 when it is taken: the request is fine, the server's state says no."""
+        if body.name in rooms:
+            raise HTTPException(409, f"room {body.name!r} is already booked")
+        rooms.add(body.name)
+        return {"booked": body.name}
 
     @router.get("/limited")
     def limited(request: Request) -> dict:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse, Response
-from starlette.middleware import Middleware
 
 from course_lib.services.settings import Settings
-from course_lib.taskapi.routing import remove_routes
+from course_lib.taskapi import ch01_http
+from course_lib.taskapi.build import build_app
+from course_lib.taskapi.seams import Seams
 from course_lib.web.cache_control import DEFAULT_RULES, CacheControlMiddleware
 from course_lib.web.negotiation import NegotiationMiddleware
 
@@ -29,6 +30,8 @@ async function showTasks(list) {
 }
 """
 
+PREVIOUS = ch01_http
+
 PAGE_HTML = """\
 <!doctype html>
 <title>Tasks</title>
@@ -39,29 +42,29 @@ PAGE_HTML = """\
 """
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Chapter 01's API without its /demo scaffolding, plus content negotiation, Cache-Control and /client.js."""
-    from course_lib.taskapi import app_factory
-
-    app = app_factory(1)(settings)
-    remove_routes(app, "/demo", prefix=True)
-    # Innermost (appended, not inserted): it sees HEAD already turned into GET and renders the body HEAD then drops.
-    app.user_middleware.append(Middleware(NegotiationMiddleware))
+def extend(app: FastAPI, seams: Seams) -> None:
+    """Representations chosen by Accept, Cache-Control on every response, and code on demand."""
+    app.add_middleware(NegotiationMiddleware)
     app.state.cache_rules = DEFAULT_RULES
     app.add_middleware(CacheControlMiddleware)
-    add_code_on_demand(app)
-    return app
+    app.include_router(code_on_demand)
 
 
-def add_code_on_demand(app: FastAPI) -> None:
-    """GET /client.js (a script the client runs) and GET /app (a page that loads it)."""
+code_on_demand = APIRouter(include_in_schema=False)
 
-    @app.get("/client.js", response_class=Response, include_in_schema=False)
-    def client_script() -> Response:
-        """The script, cacheable by anyone for an hour."""
-        return Response(CLIENT_JS, media_type=JAVASCRIPT, headers={"Cache-Control": SCRIPT_CACHE})
 
-    @app.get("/app", response_class=HTMLResponse, include_in_schema=False)
-    def page() -> HTMLResponse:
-        """A page whose behaviour comes from /client.js."""
-        return HTMLResponse(PAGE_HTML)
+@code_on_demand.get("/client.js", response_class=Response)
+def client_script() -> Response:
+    """The script, cacheable by anyone for an hour."""
+    return Response(CLIENT_JS, media_type=JAVASCRIPT, headers={"Cache-Control": SCRIPT_CACHE})
+
+
+@code_on_demand.get("/app", response_class=HTMLResponse)
+def page() -> HTMLResponse:
+    """A page whose behaviour comes from /client.js."""
+    return HTMLResponse(PAGE_HTML)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Chapter 01's API plus content negotiation, Cache-Control and /client.js."""
+    return build_app(__name__, settings)

@@ -6,17 +6,21 @@
   contract a client reads (Swagger UI, a Postman collection) lists them.
 """
 
+from dataclasses import replace
+
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from course_lib.lab.contract import Case
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch04_resources
-from course_lib.taskapi.auth import current_user, install_api_keys, issue_api_key
-from course_lib.taskapi.routing import remove_routes
-from course_lib.taskapi.schemas import TASK_MODELS, TaskModels, UserCreated, UserModels
+from course_lib.taskapi.auth import api_key_user, issue_api_key
+from course_lib.taskapi.build import build_app
+from course_lib.taskapi.schemas import UserCreated
+from course_lib.taskapi.seams import Seams
+from course_lib.web.openapi_responses import document_responses, uses_dependency
 
-USER_MODELS = UserModels(created=UserCreated)
+PREVIOUS = ch04_resources
 
 ERRORS = {
     401: "No API key, or an unknown one (see WWW-Authenticate)",
@@ -27,60 +31,38 @@ ERRORS = {
 }
 
 
+def swap_seams(seams: Seams) -> Seams:
+    """Writers say who they are with an API key, which sign-up hands out once."""
+    return replace(seams, current_user=api_key_user, credentials_at_signup=issue_api_key,
+                   user_models=replace(seams.user_models, created=UserCreated))
+
+
+def extend(app: FastAPI, seams: Seams) -> None:
+    """Every route documents the failures it can answer."""
+    document_errors(app)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Chapter 04's API with authenticated writes, ownership, and documented failure responses."""
-    from course_lib.taskapi import app_factory
-
-    app = app_factory(4)(settings)
-    install_api_keys(app)
-    remove_routes(app, "/tasks", prefix=True)
-    remove_routes(app, "/users", prefix=True)
-    add_task_routes(app)
-    add_user_routes(app)
-    document_errors(app)
-    return app
+    return build_app(__name__, settings)
 
 
-def add_task_routes(app: FastAPI, models: TaskModels = TASK_MODELS) -> None:
-    """Chapter 04's task routes, with the writer taken from the API key (CurrentUser)."""
-    ch04_resources.add_task_routes(app, models, writer=current_user)
-
-
-def add_user_routes(app: FastAPI, models: UserModels = USER_MODELS, task_models: TaskModels = TASK_MODELS) -> None:
-    """Chapter 04's user routes; POST /users also issues the user's API key."""
-    ch04_resources.add_user_routes(app, models, task_models, writer=current_user, created_extras=issue_api_key)
-
-
-def uses_dependency(route: APIRoute, dependency) -> bool:
-    """True when `dependency` is among the route's dependencies, at any depth."""
-    pending = list(route.dependant.dependencies)
-    while pending:
-        dependant = pending.pop()
-        if dependant.call is dependency:
-            return True
-        pending.extend(dependant.dependencies)
-    return False
-
-
-def failure_statuses(route: APIRoute) -> list[int]:
-    """The failure statuses a route can answer, from what it depends on."""
+def failure_statuses(path: str, route: APIRoute, current_user) -> dict[int, str]:
+    """The failure statuses a route can answer, from its path and what it depends on."""
     statuses = []
     if uses_dependency(route, current_user):
         statuses += [401, 403]
-    if "{" in route.path:
+    if "{" in path:
         statuses.append(404)
-    if route.path == "/users" and "POST" in route.methods:
+    if path == "/users" and "POST" in route.methods:
         statuses.append(409)
-    return statuses
+    return {status: ERRORS[status] for status in statuses}
 
 
 def document_errors(app: FastAPI) -> None:
     """Add each route's failure statuses to its OpenAPI responses (422 FastAPI documents by itself)."""
-    for route in app.routes:
-        if isinstance(route, APIRoute):
-            for status in failure_statuses(route):
-                route.responses.setdefault(status, {"description": ERRORS[status]})
-    app.openapi_schema = None
+    current_user = app.state.seams.current_user
+    document_responses(app, lambda path, route: failure_statuses(path, route, current_user))
 
 
 PASSWORD = "correct horse battery staple"  # ignored until users have passwords; then the same contract still holds

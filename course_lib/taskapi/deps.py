@@ -1,21 +1,31 @@
-"""Dependencies every task route uses: the repositories live on app.state, so a chapter can swap storage."""
+"""What every task route depends on: a unit of work per request, and ids checked before any query runs."""
 
+from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
+from pydantic import BeforeValidator
 
-from course_lib.taskapi.repository import TaskRepository, UserRepository
-
-
-def get_tasks(request: Request) -> TaskRepository:
-    """The app's task repository (app.state.tasks)."""
-    return request.app.state.tasks
+from course_lib.taskapi.records import MAX_ID
+from course_lib.taskapi.storage import UnitOfWork
 
 
-def get_users(request: Request) -> UserRepository:
-    """The app's user repository (app.state.users)."""
-    return request.app.state.users
+def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
+    """One unit of work per request, from the app's storage; what the route does not commit is rolled back."""
+    with request.app.state.storage.unit_of_work() as uow:
+        yield uow
 
 
-TasksDep = Annotated[TaskRepository, Depends(get_tasks)]
-UsersDep = Annotated[UserRepository, Depends(get_users)]
+UnitOfWorkDep = Annotated[UnitOfWork, Depends(unit_of_work)]
+
+
+def digits_only(value: object) -> object:
+    """Refuse ids written other than as plain digits ('1.0', '1e3', ' 7', '+7', '٣'), before int() is tried."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("an id is a whole number written in digits")
+    return value
+
+
+ID_RULE = f"A whole number from 1 to {MAX_ID}."
+TaskId = Annotated[int, Path(ge=1, le=MAX_ID, description=ID_RULE), BeforeValidator(digits_only)]
+UserId = Annotated[int, Path(ge=1, le=MAX_ID, description=ID_RULE), BeforeValidator(digits_only)]

@@ -1,6 +1,7 @@
 """Chapter 07's wire models: schemas.py's family made strict, with passwords in and UTC timestamps ending in Z out.
 
-- input models forbid unknown fields: {"title": "x", "owner_id": 1} is a 422, never a silent change of owner;
+- input models are closed to unknown fields (extra="forbid"): {"title": "x", "owner_id": 1} is a 422, never a
+  silent change of owner;
 - users sign up with a password (a Secret, so it never shows in a repr or a log) that is stored only as a hash;
 - every timestamp leaves as ISO 8601 in UTC with a Z: 2026-01-15T09:30:00.123456Z.
 """
@@ -13,9 +14,10 @@ from typing import Annotated
 from pydantic import AfterValidator, ConfigDict, Field, PlainSerializer, Secret, StringConstraints, WithJsonSchema
 
 from course_lib.taskapi import schemas
+from course_lib.web.passwords import hash_password
 
-STRICT = ConfigDict(extra="forbid")
-MIN_PASSWORD, MAX_PASSWORD = 8, 128  # NIST SP 800-63B: at least 8; a cap keeps a huge password from costing a hash
+CLOSED = ConfigDict(extra="forbid")  # unknown fields are an error (not "strict": that means no coercion)
+MIN_PASSWORD, MAX_PASSWORD = 15, 128  # NIST SP 800-63B-4: 15 for a password used alone; a cap bounds hashing cost
 
 # A Secret shows as '**********' in a repr, a log line or model_dump_json(); .get_secret_value() reads it on purpose.
 Password = Secret[Annotated[str, StringConstraints(min_length=MIN_PASSWORD, max_length=MAX_PASSWORD)]]
@@ -42,19 +44,19 @@ UTCDateTime = Annotated[
 class TaskCreate(schemas.TaskCreate):
     """POST /tasks: title, description, done — and nothing else."""
 
-    model_config = STRICT
+    model_config = CLOSED
 
 
 class TaskReplace(schemas.TaskReplace):
     """PUT /tasks/{id}: the complete new state, and nothing else."""
 
-    model_config = STRICT
+    model_config = CLOSED
 
 
 class TaskUpdate(schemas.TaskUpdate):
     """PATCH /tasks/{id}: some of title, description, done, and nothing else."""
 
-    model_config = STRICT
+    model_config = CLOSED
 
 
 class TaskPublic(schemas.TaskPublic):
@@ -67,10 +69,15 @@ class TaskPublic(schemas.TaskPublic):
 class UserCreate(schemas.UserCreate):
     """POST /users: name, email and a password; role and the rest are the server's to decide."""
 
-    model_config = STRICT
+    model_config = CLOSED
 
     password: Password = Field(description=f"{MIN_PASSWORD} to {MAX_PASSWORD} characters; stored only as a hash.",
                                json_schema_extra={"format": "password", "writeOnly": True})
+
+    def to_record(self) -> dict:
+        """The fields storage keeps: the password's argon2id hash, never the password."""
+        return {"name": self.name, "email": self.email,
+                "password_hash": hash_password(self.password.get_secret_value())}
 
 
 class UserPublic(schemas.UserPublic):

@@ -1,6 +1,6 @@
 """Chapter 08's wire models: chapter 07's strict family plus the rules each field must keep.
 
-- field rules: lengths (title 1..200, description up to 2000, name 1..100), formats (email), ranges (password 8..128);
+- field rules: lengths (title 1..200, description up to 2000, name 1..100), formats (email), ranges (password 15..128);
 - a custom validator: a title or name of whitespace only is refused, and text is stored without surrounding spaces;
 - a cross-field rule: a password may not contain the user's name or the local part of the email.
 """

@@ -1,5 +1,6 @@
 """HEAD, OPTIONS and a correct Allow header for every route, as RFC 9110 asks of a server."""
 
+from fastapi.routing import iter_route_contexts
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -7,7 +8,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 def allowed_methods(app, scope: Scope) -> set[str]:
     """The methods some route of `app` accepts at the scope's path (HEAD with GET, OPTIONS always)."""
     methods: set[str] = set()
-    for route in app.routes:
+    for route in iter_route_contexts(app.routes):  # the routes of included routers too
         match, _ = route.matches({**scope, "method": "GET"})
         route_methods = getattr(route, "methods", None)
         if match != Match.NONE and route_methods:
@@ -41,7 +42,7 @@ class MethodsMiddleware:
             await _send_empty(send, 204, allow_header(allowed))
             return
         if method == "HEAD" and "GET" in allowed:
-            await self.app({**scope, "method": "GET"}, receive, _without_body(send))
+            await self.app({**scope, "method": "GET"}, receive, without_body(send))
             return
         await self.app(scope, receive, _with_allow(send, allowed))
 
@@ -56,7 +57,7 @@ async def _send_empty(send: Send, status: int, allow: str) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-def _without_body(send: Send) -> Send:
+def without_body(send: Send) -> Send:
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.body":
             message = {**message, "body": b""}

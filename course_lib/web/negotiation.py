@@ -13,6 +13,8 @@ from fastapi.routing import APIRoute
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from course_lib.web.http_methods import without_body
+
 JSON, CSV = "application/json", "text/csv"
 
 
@@ -149,6 +151,8 @@ class NegotiationMiddleware:
         if chosen is None:
             await _send_406(send, self.offered)
             return
+        if scope["method"] == "HEAD":  # render the GET, then drop the body: HEAD's headers mirror GET's
+            scope, send = {**scope, "method": "GET"}, without_body(send)
         await self.app(scope, receive, _rendering(send, self.renderers.get(chosen), chosen))
 
 

@@ -1,55 +1,65 @@
-"""API keys: issued once, stored as digests, checked by the CurrentUser dependency."""
+"""API keys: issued once, stored as digests in the database, checked by the api_key_user dependency."""
 
-from fastapi import FastAPI
+from typing import Annotated
+
+from fastapi import Depends, FastAPI
 
 from course_lib.notebook.server import serve
-from course_lib.taskapi.auth import KEY_PREFIX, ApiKeys, CurrentUser, digest, install_api_keys, sign_up
-from course_lib.taskapi.repository import InMemoryUserRepository
+from course_lib.taskapi.auth import KEY_PREFIX, api_key_user, digest, issue_api_key, sign_up
+from course_lib.taskapi.records import User
+from course_lib.taskapi.storage import MemoryStorage
 
 
 def test_keys_are_random_and_only_their_digest_is_kept():
-    keys = ApiKeys()
-    first, second = keys.issue(1), keys.issue(1)
+    storage = MemoryStorage()
+    with storage.unit_of_work() as uow:
+        ada = uow.users.add("Ada", "ada@example.org")
+        first, second = issue_api_key(uow, ada)["api_key"], issue_api_key(uow, ada)["api_key"]
+        uow.commit()
     assert first != second and first.startswith(KEY_PREFIX)
-    assert keys.owner(first) == keys.owner(second) == 1 and keys.owner("tk_guess") is None
-    assert first not in str(keys._owners) and digest(first) in keys._owners
+    assert storage.data.api_keys == {digest(first): ada.id, digest(second): ada.id}
+    assert first not in str(storage.data)
 
 
 def whoami_app() -> FastAPI:
     app = FastAPI()
-    app.state.users = InMemoryUserRepository()
-    install_api_keys(app)
+    app.state.storage = MemoryStorage()
 
     @app.get("/me")
-    def me(user: CurrentUser) -> dict:
+    def me(user: Annotated[User, Depends(api_key_user)]) -> dict:
         return {"name": user.name}
 
     return app
 
 
-def test_current_user_is_401_with_a_challenge_without_a_valid_key():
+def issue(app: FastAPI, name: str = "Ada") -> str:
+    with app.state.storage.unit_of_work() as uow:
+        user = uow.users.add(name, f"{name.lower()}@example.org")
+        key = issue_api_key(uow, user)["api_key"]
+        uow.commit()
+    return key
+
+
+def test_api_key_user_is_401_with_a_challenge_without_a_valid_key():
     app = whoami_app()
     api = serve(app, name="test-auth")
     missing, wrong = api.get("/me"), api.get("/me", headers={"X-API-Key": "tk_wrong"})
     assert missing.status_code == wrong.status_code == 401
     assert missing.headers["www-authenticate"] == 'ApiKey header="X-API-Key"'
-    ada = app.state.users.add("Ada", "ada@example.org")
-    key = app.state.api_keys.issue(ada.id)
-    assert api.get("/me", headers={"X-API-Key": key}).json() == {"name": "Ada"}
+    assert api.get("/me", headers={"X-API-Key": issue(app)}).json() == {"name": "Ada"}
 
 
-def test_a_key_of_a_deleted_user_is_401():
+def test_a_key_whose_user_is_gone_is_401():
     app = whoami_app()
-    api = serve(app, name="test-auth")
-    key = app.state.api_keys.issue(42)
-    assert api.get("/me", headers={"X-API-Key": key}).status_code == 401
+    key = issue(app)
+    app.state.storage.data.users.clear()
+    assert serve(app, name="test-auth").get("/me", headers={"X-API-Key": key}).status_code == 401
 
 
-def test_two_apps_never_share_keys():
+def test_two_apps_on_their_own_storage_never_share_keys():
     first, second = whoami_app(), whoami_app()
-    for app in (first, second):
-        app.state.users.add("Ada", "ada@example.org")
-    key = first.state.api_keys.issue(1)
+    key = issue(first)
+    issue(second)
     assert serve(second, name="test-b").get("/me", headers={"X-API-Key": key}).status_code == 401
 
 

@@ -1,5 +1,6 @@
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -85,17 +86,19 @@ def test_lost_response_retried_duplicates_without_a_key_not_with_one(api_at, cha
         assert sum(t["title"] == f"retried {expected}" for t in all_tasks(api)) == expected
 
 
-class GatedTasks:
-    """The app's task repository, with add() held at a gate so a request can be caught in flight."""
+class GatedStorage:
+    """The app's storage, with each unit of work held at a gate so a request can be caught in flight."""
 
     def __init__(self, inner) -> None:
         self.inner = inner
         self.entered, self.release = threading.Event(), threading.Event()
 
-    def add(self, *args, **kwargs):
+    @contextmanager
+    def unit_of_work(self):
         self.entered.set()
         assert self.release.wait(WAIT)
-        return self.inner.add(*args, **kwargs)
+        with self.inner.unit_of_work() as uow:
+            yield uow
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
@@ -106,7 +109,7 @@ def test_a_retry_while_in_flight_gets_409(chapter):
     app = app_for(chapter)
     api = serve(app, name=f"test-ch{chapter:02d}")
     headers = {**writer_headers(api), **key("slow")}
-    gated = app.state.tasks = GatedTasks(app.state.tasks)
+    gated = app.state.storage = GatedStorage(app.state.storage)
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(httpx.post, f"{api.url}/tasks", json={"title": "slow"}, headers=headers, timeout=WAIT)
         assert gated.entered.wait(WAIT)
@@ -136,7 +139,8 @@ def test_put_replaces_the_whole_task_and_404s_on_unknown_ids(api_at):
     api = api_at(3)
     task = new_task(api, "a", {})
     replaced = api.put(f"/tasks/{task['id']}", json={"title": "b"})
-    assert replaced.json() == {"id": task["id"], "title": "b", "done": False}
+    assert {k: replaced.json()[k] for k in ("id", "title", "done", "description")} == {
+        "id": task["id"], "title": "b", "done": False, "description": ""}
     assert api.put("/tasks/99", json={"title": "b"}).status_code == 404
     assert api.put(f"/tasks/{task['id']}", json={"done": True}).status_code == 422
 

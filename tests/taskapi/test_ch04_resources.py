@@ -5,7 +5,7 @@ import pytest
 from course_lib.notebook.server import serve
 from course_lib.taskapi import ch04_resources
 from course_lib.taskapi.auth import sign_up
-from course_lib.taskapi.repository import InMemoryTaskRepository
+from course_lib.taskapi.storage import MemoryStorage
 from tests.taskapi.conftest import chapters_from
 
 TASK_FIELDS = {"id", "title", "description", "done", "owner_id", "created_at", "updated_at"}
@@ -152,11 +152,11 @@ def test_chapter_04_writes_need_no_credentials_and_tasks_from_post_have_no_owner
     assert api.get("/tasks/7").json() == {"detail": "task 7 not found"}
 
 
-def test_routes_reach_storage_only_through_the_repository():
+def test_routes_reach_storage_only_through_the_unit_of_work():
     app = ch04_resources.create_app()
     api = serve(app, name="test-ch04")
     api.post("/tasks", json={"title": "in the first store"})
-    app.state.tasks = InMemoryTaskRepository()
+    app.state.storage = MemoryStorage()
     assert api.get("/tasks").json() == []
     assert api.post("/tasks", json={"title": "second"}).json()["id"] == 1
 

@@ -5,6 +5,7 @@ import pytest
 from course_lib.lab.contract import failures, outcome_rows, run_contract
 from course_lib.taskapi import app_for, ch05_api_design
 from course_lib.taskapi.auth import sign_up
+from course_lib.web.openapi_responses import api_routes
 from tests.taskapi.conftest import chapters_from
 
 WRITES = [("POST", "/tasks"), ("PUT", "/tasks/1"), ("PATCH", "/tasks/1"), ("DELETE", "/tasks/1"),
@@ -74,8 +75,10 @@ def test_openapi_documents_the_key_and_the_failures(chapter):
 
 def test_failure_statuses_follow_the_dependencies():
     app = ch05_api_design.create_app()
-    by_route = {(route.path, tuple(sorted(route.methods))): ch05_api_design.failure_statuses(route)
-                for route in app.routes if hasattr(route, "dependant")}
+    current_user = app.state.seams.current_user
+    by_route = {(path, tuple(sorted(route.methods))): sorted(ch05_api_design.failure_statuses(path, route,
+                                                                                               current_user))
+                for path, route in api_routes(app)}
     assert by_route[("/tasks", ("POST",))] == [401, 403]
     assert by_route[("/tasks/{task_id}", ("GET",))] == [404]
     assert by_route[("/users", ("POST",))] == [409]

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from course_lib.taskapi import app_for
-from course_lib.taskapi.sql_repository import SqlTaskRepository, SqlUserRepository
+from course_lib.taskapi.sql_storage import SqlStorage
 from tests.taskapi.conftest import chapters_from
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
@@ -14,7 +14,7 @@ BASE = datetime(2026, 1, 1, tzinfo=UTC)
 def seeded(api_at, chapter: int, count: int = 45, same_time: bool = False):
     """A served app with `count` tasks: 'task 00' is the oldest; every third is done; 'urgent' on every fifth."""
     api = api_at(chapter)
-    tasks = api.server.config.app.state.tasks
+    tasks = api.server.config.app.state.storage
     rows = ({"title": f"task {i:02d}", "done": i % 3 == 0, "description": "urgent" if i % 5 == 0 else "",
              "created_at": BASE if same_time else BASE + timedelta(minutes=i)} for i in range(count))
     list(tasks.add_many(rows))
@@ -36,16 +36,16 @@ def links(response) -> dict[str, str]:
 
 def test_storage_is_sql_and_every_app_has_its_own():
     first, second = app_for(6), app_for(6)
-    assert isinstance(first.state.tasks, SqlTaskRepository) and isinstance(first.state.users, SqlUserRepository)
-    first.state.tasks.add("only in the first")
-    assert first.state.tasks.count() == 1 and second.state.tasks.count() == 0
-    first.state.database.drop()
-    second.state.database.drop()
+    assert isinstance(first.state.storage, SqlStorage) and isinstance(second.state.storage, SqlStorage)
+    first.state.storage.tasks.add("only in the first")
+    assert first.state.storage.tasks.count() == 1 and second.state.storage.tasks.count() == 0
+    first.state.storage.database.drop()
+    second.state.storage.database.drop()
 
 
 def test_stopping_the_server_drops_its_database(api_at):
     api = api_at(6)
-    database = api.server.config.app.state.database
+    database = api.server.config.app.state.storage.database
     assert not database.dropped
     api.stop()
     assert database.dropped
@@ -116,7 +116,7 @@ def test_sort_outside_the_whitelist_is_a_clear_422(api_at, chapter, sort):
 @pytest.mark.parametrize("chapter", chapters_from(6))
 def test_sort_keys_combine_and_id_breaks_ties(api_at, chapter):
     api = seeded(api_at, chapter, count=12, same_time=True)
-    assert ids(api.get("/tasks")) == list(range(1, 13))  # all created at once: id decides
+    assert ids(api.get("/tasks")) == list(range(12, 0, -1))  # all created at once: id decides, newest first too
     assert ids(api.get("/tasks?sort=-done,-title&limit=5")) == [10, 7, 4, 1, 12]
     assert ids(api.get("/tasks?sort=-id&limit=3")) == [12, 11, 10]
     titles = [item["title"] for item in api.get("/tasks?sort=title").json()]
@@ -171,8 +171,8 @@ def test_head_gives_the_total_without_the_items(api_at, chapter):
 def test_a_users_tasks_are_paginated_too(api_at, chapter):
     api = api_at(chapter)
     state = api.server.config.app.state
-    ada, grace = state.users.add("Ada", "ada@example.com"), state.users.add("Grace", "grace@example.com")
-    list(state.tasks.add_many({"title": f"t{i}", "owner_id": ada.id if i % 2 else grace.id,
+    ada, grace = (state.storage.users.add(name, f"{name.lower()}@example.com") for name in ("Ada", "Grace"))
+    list(state.storage.add_many({"title": f"t{i}", "owner_id": ada.id if i % 2 else grace.id,
                                "created_at": BASE + timedelta(minutes=i)} for i in range(25)))
     response = api.get(f"/users/{ada.id}/tasks?limit=5&sort=id")
     assert response.status_code == 200 and response.headers["x-total-count"] == "12"

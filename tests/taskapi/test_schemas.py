@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from course_lib.taskapi.repository import Task, User
+from course_lib.taskapi.records import Task, User
 from course_lib.taskapi.schemas import (
     TASK_MODELS,
     USER_MODELS,

@@ -1,0 +1,70 @@
+"""The machinery that composes chapters into an app (not course material: chapters read as their ideas).
+
+A chapter module names the chapter it builds on (PREVIOUS) and may define:
+- swap_seams(seams) -> Seams: the seams it replaces (seams.py);
+- extend(app, seams): what it adds — routers, middleware, exception handlers;
+- lifespan(app): an async context manager run while a server serves the app.
+build_app folds the seams of every chapter up to the asked one, then lets each chapter extend the app in order.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from types import ModuleType
+
+from fastapi import FastAPI
+
+from course_lib.services.settings import Settings, get_settings
+from course_lib.taskapi.seams import Seams
+
+
+def lineage(module: ModuleType) -> list[ModuleType]:
+    """The chapter modules from the first one to `module`, following PREVIOUS."""
+    chain = [module]
+    while getattr(chain[-1], "PREVIOUS", None) is not None:
+        chain.append(chain[-1].PREVIOUS)
+    return chain[::-1]
+
+
+def chapter_number(module: ModuleType) -> int:
+    """02 from course_lib.taskapi.ch02_rest."""
+    return int(module.__name__.rsplit(".", 1)[-1][2:4])
+
+
+def seams_of(module: ModuleType) -> Seams:
+    """The seams as they stand at the end of `module`'s chapter."""
+    seams = Seams()
+    for chapter in lineage(module):
+        if hasattr(chapter, "swap_seams"):
+            seams = chapter.swap_seams(seams)
+    return seams
+
+
+def build_app(module_name: str, settings: Settings | None = None) -> FastAPI:
+    """The task API as it stands at the end of the chapter of `module_name`."""
+    module = sys.modules[module_name]
+    chain = lineage(module)
+    settings = settings or get_settings()
+    seams = seams_of(module)
+    storage = seams.storage(settings)
+    lifespans = [chapter.lifespan for chapter in chain if hasattr(chapter, "lifespan")]
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        storage.start()
+        try:
+            async with AsyncExitStack() as stack:
+                for each in lifespans:
+                    await stack.enter_async_context(each(app))
+                yield
+        finally:
+            storage.stop()
+
+    app = FastAPI(title="Task API", version=f"0.{chapter_number(module)}.0", lifespan=lifespan)
+    app.state.settings, app.state.seams, app.state.storage = settings, seams, storage
+    for chapter in chain:
+        if hasattr(chapter, "extend"):
+            chapter.extend(app, seams)
+    return app

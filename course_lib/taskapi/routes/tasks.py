@@ -1,0 +1,106 @@
+"""/tasks: the collection, its items, and the action /tasks/{task_id}/complete.
+
+| path | methods |
+|---|---|
+| /tasks | GET (list), POST (create → 201 + Location) |
+| /tasks/{task_id} | GET, PUT (replace), PATCH (change some fields), DELETE (→ 204) |
+| /tasks/{task_id}/complete | POST: an action, beside PATCH {"done": true} (actions_router, chapter 04) |
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the body models (models.create, ...) at run time.
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Response
+
+from course_lib.taskapi.deps import TaskId, UnitOfWorkDep
+from course_lib.taskapi.records import Task, TaskQuery, User
+from course_lib.taskapi.seams import Seams, TaskLister
+from course_lib.taskapi.storage import UnitOfWork
+
+
+def find_task(uow: UnitOfWork, task_id: int) -> Task:
+    """The task, or 404."""
+    task = uow.tasks.get(task_id)
+    if task is None:
+        raise HTTPException(404, f"task {task_id} not found")
+    return task
+
+
+def ensure_owner(who: User | None, task: Task) -> None:
+    """403 unless `who` owns `task`; when nobody has to say who they are (who is None) there is no one to check."""
+    if who is not None and task.owner_id != who.id:
+        raise HTTPException(403, f"task {task.id} belongs to another user; only its owner may change it")
+
+
+def router(seams: Seams) -> APIRouter:
+    """The task routes, with the seams' models, list and current user."""
+    models = seams.task_models
+    CurrentUser = Annotated[User | None, Depends(seams.current_user)]
+    TaskList = Annotated[TaskLister, Depends(seams.task_list)]
+    tasks = APIRouter(prefix="/tasks", tags=["tasks"])
+
+    @tasks.get("", response_model=list[models.public])
+    def list_tasks(uow: UnitOfWorkDep, task_list: TaskList) -> list[Task]:
+        """200 with the tasks."""
+        return task_list(uow.tasks, TaskQuery())
+
+    @tasks.post("", status_code=201, response_model=models.public)
+    def create_task(body: models.create, uow: UnitOfWorkDep, who: CurrentUser, response: Response) -> Task:
+        """201 with the new task and its URL in Location."""
+        task = uow.tasks.add(**body.model_dump(), owner_id=who.id if who else None)
+        uow.commit()
+        response.headers["Location"] = f"/tasks/{task.id}"
+        return task
+
+    @tasks.get("/{task_id}", response_model=models.public)
+    def get_task(task_id: TaskId, uow: UnitOfWorkDep) -> Task:
+        """200 with the task; 404 when there is none."""
+        return find_task(uow, task_id)
+
+    @tasks.put("/{task_id}", response_model=models.public)
+    def replace_task(task_id: TaskId, body: models.replace, uow: UnitOfWorkDep, who: CurrentUser) -> Task:
+        """200 with the task replaced by the body (fields left out go back to their defaults); 404 when missing."""
+        ensure_owner(who, find_task(uow, task_id))
+        task = uow.tasks.update(task_id, **body.model_dump())
+        uow.commit()
+        return task
+
+    @tasks.patch("/{task_id}", response_model=models.public)
+    def update_task(task_id: TaskId, body: models.update, uow: UnitOfWorkDep, who: CurrentUser) -> Task:
+        """200 with the task after changing only the fields sent; 404 when missing."""
+        task = find_task(uow, task_id)
+        ensure_owner(who, task)
+        changes = body.model_dump(exclude_unset=True)
+        if changes:
+            task = uow.tasks.update(task_id, **changes)
+            uow.commit()
+        return task
+
+    @tasks.delete("/{task_id}", status_code=204)
+    def delete_task(task_id: TaskId, uow: UnitOfWorkDep, who: CurrentUser) -> Response:
+        """204 and no body once deleted; 404 when there is nothing to delete."""
+        ensure_owner(who, find_task(uow, task_id))
+        uow.tasks.delete(task_id)
+        uow.commit()
+        return Response(status_code=204)
+
+    return tasks
+
+
+def actions_router(seams: Seams) -> APIRouter:
+    """Actions on a task that are not just a field: POST /tasks/{task_id}/complete."""
+    CurrentUser = Annotated[User | None, Depends(seams.current_user)]
+    actions = APIRouter(prefix="/tasks", tags=["tasks"])
+
+    @actions.post("/{task_id}/complete", response_model=seams.task_models.public)
+    def complete_task(task_id: TaskId, uow: UnitOfWorkDep, who: CurrentUser) -> Task:
+        """200 with the task marked done (already done: unchanged); 404 when missing. An action, not a field."""
+        task = find_task(uow, task_id)
+        ensure_owner(who, task)
+        if not task.done:
+            task = uow.tasks.update(task_id, done=True)
+            uow.commit()
+        return task
+
+    return actions

@@ -1,0 +1,58 @@
+"""The seams of the task API: the parts a chapter may swap without touching a route.
+
+| seam | what it decides | first filled by |
+|---|---|---|
+| storage | where data lives (a factory of Storage) | chapter 01 (memory), 06 (SQL) |
+| current_user | who is calling: a dependency giving the User (None: nobody has to say) | 01 (nobody), 05 (API key) |
+| credentials_at_signup | what POST /users hands the new user to prove who it is next time | 01 (nothing), 05 (key) |
+| task_list | which tasks one list request returns (and the headers saying where the rest are) | 01 (all), 06 (pages) |
+| task_models, user_models | what goes over the wire | 01, 05, 07 (strict), 08 (validated) |
+
+A chapter swaps a seam with `dataclasses.replace(seams, current_user=...)` in its `swap_seams`; the routers read them
+when the app is built, so FastAPI sees the real dependencies and documents them in the OpenAPI.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from course_lib.services.settings import Settings
+from course_lib.taskapi.records import Task, TaskQuery, User
+from course_lib.taskapi.schemas import TASK_MODELS, USER_MODELS, TaskModels, UserModels
+from course_lib.taskapi.storage import MemoryStorage, Storage, TaskRepository, UnitOfWork
+
+TaskLister = Callable[[TaskRepository, TaskQuery], list[Task]]
+
+
+def nobody() -> None:
+    """Who is calling, before the API asks: nobody in particular (chapter 05 replaces this)."""
+    return None
+
+
+def no_credentials(uow: UnitOfWork, user: User) -> dict[str, Any]:
+    """Nothing extra for a new user (chapter 05 hands out an API key here)."""
+    return {}
+
+
+def all_tasks() -> TaskLister:
+    """Every matching task, oldest first (chapter 06 replaces this with pages)."""
+    return lambda tasks, query: tasks.list(replace(query, sort=("id",)))
+
+
+def memory_storage(settings: Settings) -> Storage:
+    """Data in this process's memory."""
+    return MemoryStorage()
+
+
+@dataclass(frozen=True)
+class Seams:
+    """The swappable parts of the task API, with the defaults of its first chapters."""
+
+    storage: Callable[[Settings], Storage] = memory_storage
+    current_user: Callable[..., User | None] = nobody
+    credentials_at_signup: Callable[[UnitOfWork, User], dict[str, Any]] = no_credentials
+    task_list: Callable[..., TaskLister] = all_tasks
+    task_models: TaskModels = TASK_MODELS
+    user_models: UserModels = USER_MODELS

@@ -1,0 +1,315 @@
+"""Tasks, users and API keys in a SQL database (SQLite or PostgreSQL), one session per unit of work.
+
+The database keeps the invariants, so they hold with any number of app processes on one database:
+- an email is UNIQUE (on its case-folded form): a second sign-up with it fails in the database, not in a lock;
+- a task's owner is a FOREIGN KEY to users, ON DELETE CASCADE: deleting a user deletes the user's tasks;
+- an API key is stored as its SHA-256 digest with a foreign key to its user: a leaked table reveals no key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeDecorator
+
+from course_lib.services.db import Database, database_for
+from course_lib.services.settings import Settings
+from course_lib.taskapi.records import EmailTaken, Task, TaskQuery, User, email_key, sort_key, utcnow
+from course_lib.taskapi.storage import AutoCommit, check_changes
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every database: SQLite keeps naive UTC text, PostgreSQL timestamptz."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: say which timezone it is in (use datetime.now(UTC))")
+        value = value.astimezone(UTC)
+        # SQLite has no timezone type; naive UTC text also sorts in time order.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """The tables of the task API from chapter 06 on."""
+
+
+class UserRow(Base):
+    """One row of the users table."""
+
+    __tablename__ = "users"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    email_key: Mapped[str] = mapped_column(String(320), unique=True)  # the case-folded email: one account each
+    role: Mapped[str] = mapped_column(String(50), default="member")
+    password_hash: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TaskRow(Base):
+    """One row of the tasks table."""
+
+    __tablename__ = "tasks"
+    # AUTOINCREMENT on SQLite: a deleted task's id is never handed to a new task (its URL stays gone).
+    __table_args__ = (
+        # The default order, newest first: ORDER BY created_at DESC, id DESC reads this index backwards, no sort.
+        Index("ix_tasks_created_at_id", "created_at", "id"),
+        Index("ix_tasks_owner_created_at_id", "owner_id", "created_at", "id"),  # /users/{id}/tasks
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Byte order on PostgreSQL too, so sort=title gives the same pages on every database (as SQLite's BINARY).
+    title: Mapped[str] = mapped_column(String(500).with_variant(String(500, collation="C"), "postgresql"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiKeyRow(Base):
+    """One issued API key: its digest, never the key."""
+
+    __tablename__ = "api_keys"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+SORT_COLUMNS = {"created_at": TaskRow.created_at, "updated_at": TaskRow.updated_at, "title": TaskRow.title,
+                "id": TaskRow.id, "done": TaskRow.done}
+
+
+def create_tables(engine: Engine) -> None:
+    """Create the tables and indexes that do not exist yet."""
+    Base.metadata.create_all(engine)
+
+
+def _record(cls, row):
+    return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+
+
+def task_filters(query: TaskQuery) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of a TaskQuery (same meaning as records.matches)."""
+    conditions = []
+    if query.owner_id is not None:
+        conditions.append(TaskRow.owner_id == query.owner_id)
+    if query.done is not None:
+        conditions.append(TaskRow.done == query.done)
+    if query.text:
+        haystack = func.lower(TaskRow.title + " " + TaskRow.description)
+        conditions.append(haystack.contains(query.text.lower(), autoescape=True))
+    return conditions
+
+
+def task_order(query: TaskQuery) -> list[ColumnElement]:
+    """ORDER BY for a TaskQuery: whitelisted keys only (ValueError otherwise), id last as the tiebreaker."""
+    return [SORT_COLUMNS[key.lstrip("-")].desc() if key.startswith("-") else SORT_COLUMNS[key].asc()
+            for key in sort_key(query.sort)]
+
+
+def task_select(query: TaskQuery):
+    """The SELECT that list() runs: filters, order, then OFFSET/LIMIT."""
+    statement = select(TaskRow).where(*task_filters(query)).order_by(*task_order(query))
+    if query.offset:
+        statement = statement.offset(query.offset)
+    if query.limit is not None:
+        statement = statement.limit(query.limit)
+    return statement
+
+
+class SqlTasks:
+    """Tasks in the `tasks` table, through the unit of work's session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, title: str, *, description: str = "", done: bool = False, owner_id: int | None = None) -> Task:
+        now = utcnow()
+        row = TaskRow(title=title, description=description, done=done, owner_id=owner_id, created_at=now,
+                      updated_at=now)
+        self.session.add(row)
+        self.session.flush()  # the database assigns the id now
+        return _record(Task, row)
+
+    def get(self, task_id: int) -> Task | None:
+        row = self.session.get(TaskRow, task_id)
+        return _record(Task, row) if row else None
+
+    def list(self, query: TaskQuery = TaskQuery()) -> list[Task]:
+        return [_record(Task, row) for row in self.session.scalars(task_select(query))]
+
+    def count(self, query: TaskQuery = TaskQuery()) -> int:
+        return self.session.scalar(select(func.count()).select_from(TaskRow).where(*task_filters(query)))
+
+    def update(self, task_id: int, **changes) -> Task | None:
+        check_changes(changes)
+        # FOR UPDATE (PostgreSQL): the row stays locked until commit, so no other transaction changes it in between.
+        row = self.session.get(TaskRow, task_id, with_for_update=True)
+        if row is None:
+            return None
+        for name, value in changes.items():
+            setattr(row, name, value)
+        row.updated_at = utcnow()
+        self.session.flush()
+        return _record(Task, row)
+
+    def delete(self, task_id: int) -> bool:
+        return self.session.execute(delete(TaskRow).where(TaskRow.id == task_id)).rowcount > 0
+
+
+class SqlUsers:
+    """Users in the `users` table; the UNIQUE email_key column refuses a second account per email."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, name: str, email: str, *, role: str = "member", password_hash: str = "") -> User:
+        row = UserRow(name=name, email=email, email_key=email_key(email), role=role, password_hash=password_hash,
+                      created_at=utcnow())
+        self.session.add(row)
+        try:
+            self.session.flush()
+        except IntegrityError:
+            self.session.rollback()  # the transaction failed as a whole: nothing of it is kept
+            raise EmailTaken(email) from None
+        return _record(User, row)
+
+    def get(self, user_id: int) -> User | None:
+        row = self.session.get(UserRow, user_id)
+        return _record(User, row) if row else None
+
+    def get_by_email(self, email: str) -> User | None:
+        row = self.session.scalars(select(UserRow).where(UserRow.email_key == email_key(email))).first()
+        return _record(User, row) if row else None
+
+    def list(self) -> list[User]:
+        return [_record(User, row) for row in self.session.scalars(select(UserRow).order_by(UserRow.id))]
+
+
+class SqlApiKeys:
+    """API key digests in the `api_keys` table."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, digest: str, user_id: int) -> None:
+        self.session.add(ApiKeyRow(digest=digest, user_id=user_id, created_at=utcnow()))
+        self.session.flush()
+
+    def owner(self, digest: str) -> int | None:
+        return self.session.scalar(select(ApiKeyRow.user_id).where(ApiKeyRow.digest == digest))
+
+
+class SqlUnitOfWork:
+    """The repositories of one database session: one transaction until commit()."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.tasks = SqlTasks(session)
+        self.users = SqlUsers(session)
+        self.api_keys = SqlApiKeys(session)
+
+    def commit(self) -> None:
+        self.session.commit()
+
+
+class SqlStorage:
+    """An app's data in a SQL database: its own database by default, or one shared by replicas."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self._sessions = sessionmaker(database.engine, expire_on_commit=False)
+        create_tables(database.engine)
+        database.engine.dispose()  # no idle connection held for an app that is built but never served
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> SqlStorage:
+        """Storage on the configured database (settings.database_url, else an embedded SQLite file)."""
+        return cls(database_for(settings))
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[SqlUnitOfWork]:
+        """A session; closing it rolls back whatever was not committed."""
+        with self._sessions() as session:
+            yield SqlUnitOfWork(session)
+
+    def start(self) -> None:
+        """Make sure the database and its tables exist (again, if an earlier server of this app dropped them)."""
+        self.database.create()
+        create_tables(self.database.engine)
+
+    def stop(self) -> None:
+        """Give the database back: an app's own database is dropped, a shared one only disconnected."""
+        self.database.drop()
+
+    @property
+    def tasks(self) -> AutoCommit:
+        """The task repository, each call its own unit of work (for notebooks and tests, not for routes)."""
+        return AutoCommit(self, "tasks")
+
+    @property
+    def users(self) -> AutoCommit:
+        """The user repository, each call its own unit of work (for notebooks and tests, not for routes)."""
+        return AutoCommit(self, "users")
+
+    def add_many(self, tasks: Iterable[dict], batch_size: int = 5000) -> Iterator[int]:
+        """Insert task dicts in batches; yield the running count after each batch (for seeding, not for routes)."""
+        return insert_tasks(self.database.engine, tasks, batch_size)
+
+
+def insert_tasks(engine: Engine, tasks: Iterable[dict], batch_size: int = 5000) -> Iterator[int]:
+    """Insert task dicts in batches of executemany; yield the running count after each batch."""
+    total, batch = 0, []
+    for task in tasks:
+        batch.append(task)
+        if len(batch) == batch_size:
+            total += _insert(engine, batch)
+            batch = []
+            yield total
+    if batch:
+        total += _insert(engine, batch)
+        yield total
+
+
+def _insert(engine: Engine, batch: list[dict]) -> int:
+    now = utcnow()
+    rows = [{"description": "", "done": False, "owner_id": None, "created_at": now, "updated_at": now, **task}
+            for task in batch]
+    with engine.begin() as connection:
+        connection.execute(insert(TaskRow), rows)
+    return len(rows)

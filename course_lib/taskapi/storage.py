@@ -1,0 +1,229 @@
+"""The storage seam: routes ask a unit of work for repositories and commit once; two implementations keep the data.
+
+A unit of work is one transaction: everything a request reads and writes through it is committed together by
+`commit()`, or not at all. So a check followed by a write (find the task, check its owner, change it) cannot
+interleave with another request's write. MemoryStorage (chapters 01–05) runs one unit of work at a time over dicts;
+SqlStorage (sql_storage.py, from chapter 06) gives each unit of work its own database session.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields, replace
+from typing import Protocol
+
+from course_lib.taskapi.records import EmailTaken, Task, TaskQuery, User, email_key, matches, sort_key, utcnow
+
+
+class TaskRepository(Protocol):
+    """Where tasks live."""
+
+    def add(self, title: str, *, description: str = "", done: bool = False, owner_id: int | None = None) -> Task: ...
+    def get(self, task_id: int) -> Task | None: ...
+    def list(self, query: TaskQuery = TaskQuery()) -> list[Task]: ...
+    def count(self, query: TaskQuery = TaskQuery()) -> int: ...
+    def update(self, task_id: int, **changes) -> Task | None: ...
+    def delete(self, task_id: int) -> bool: ...
+
+
+class UserRepository(Protocol):
+    """Where users live; add() raises EmailTaken for an email already in use."""
+
+    def add(self, name: str, email: str, *, role: str = "member", password_hash: str = "") -> User: ...
+    def get(self, user_id: int) -> User | None: ...
+    def get_by_email(self, email: str) -> User | None: ...
+    def list(self) -> list[User]: ...
+
+
+class ApiKeyRepository(Protocol):
+    """Issued API keys, stored as digests only."""
+
+    def add(self, digest: str, user_id: int) -> None: ...
+    def owner(self, digest: str) -> int | None: ...
+
+
+class UnitOfWork(Protocol):
+    """The repositories of one transaction."""
+
+    tasks: TaskRepository
+    users: UserRepository
+    api_keys: ApiKeyRepository
+
+    def commit(self) -> None: ...
+
+
+class Storage(Protocol):
+    """Where an app keeps its data: opens units of work; start() and stop() bracket a server's life."""
+
+    def unit_of_work(self) -> Iterator[UnitOfWork]: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+CHANGEABLE = {f.name for f in fields(Task)} - {"id", "created_at", "updated_at"}
+
+
+def check_changes(changes: dict) -> None:
+    """TypeError for a field update() may not change (id, timestamps, unknown names)."""
+    refused = set(changes) - CHANGEABLE
+    if refused:
+        raise TypeError(f"cannot change {', '.join(sorted(refused))}")
+
+
+@dataclass
+class MemoryData:
+    """Everything MemoryStorage holds; a unit of work changes a copy and commit() swaps it in."""
+
+    tasks: dict[int, Task] = field(default_factory=dict)
+    users: dict[int, User] = field(default_factory=dict)
+    emails: dict[str, int] = field(default_factory=dict)  # email_key -> user id: the uniqueness index
+    api_keys: dict[str, int] = field(default_factory=dict)  # digest -> user id
+    last_task_id: int = 0
+    last_user_id: int = 0
+
+    def copy(self) -> MemoryData:
+        return replace(self, tasks=dict(self.tasks), users=dict(self.users), emails=dict(self.emails),
+                       api_keys=dict(self.api_keys))
+
+
+class MemoryTasks:
+    """Tasks in a dict of the unit of work's copy."""
+
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def add(self, title: str, *, description: str = "", done: bool = False, owner_id: int | None = None) -> Task:
+        if owner_id is not None and owner_id not in self.data.users:
+            raise LookupError(f"no user {owner_id}")  # what a foreign key refuses in SQL
+        self.data.last_task_id += 1
+        now = utcnow()
+        task = Task(self.data.last_task_id, title, done, description, owner_id, now, now)
+        self.data.tasks[task.id] = task
+        return task
+
+    def get(self, task_id: int) -> Task | None:
+        return self.data.tasks.get(task_id)
+
+    def list(self, query: TaskQuery = TaskQuery()) -> list[Task]:
+        found = [task for task in self.data.tasks.values() if matches(task, query)]
+        for key in reversed(sort_key(query.sort)):  # stable sorts, last key first
+            found.sort(key=lambda task, k=key.lstrip("-"): getattr(task, k), reverse=key.startswith("-"))
+        end = None if query.limit is None else query.offset + query.limit
+        return found[query.offset:end]
+
+    def count(self, query: TaskQuery = TaskQuery()) -> int:
+        return sum(matches(task, query) for task in self.data.tasks.values())
+
+    def update(self, task_id: int, **changes) -> Task | None:
+        check_changes(changes)
+        task = self.data.tasks.get(task_id)
+        if task is None:
+            return None
+        updated = replace(task, **changes, updated_at=utcnow())
+        self.data.tasks[task_id] = updated
+        return updated
+
+    def delete(self, task_id: int) -> bool:
+        return self.data.tasks.pop(task_id, None) is not None
+
+
+class MemoryUsers:
+    """Users in a dict, with an email index that refuses duplicates as a UNIQUE constraint would."""
+
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def add(self, name: str, email: str, *, role: str = "member", password_hash: str = "") -> User:
+        if email_key(email) in self.data.emails:
+            raise EmailTaken(email)
+        self.data.last_user_id += 1
+        user = User(self.data.last_user_id, name, email, role, password_hash)
+        self.data.users[user.id] = user
+        self.data.emails[email_key(email)] = user.id
+        return user
+
+    def get(self, user_id: int) -> User | None:
+        return self.data.users.get(user_id)
+
+    def get_by_email(self, email: str) -> User | None:
+        user_id = self.data.emails.get(email_key(email))
+        return None if user_id is None else self.data.users[user_id]
+
+    def list(self) -> list[User]:
+        return sorted(self.data.users.values(), key=lambda user: user.id)
+
+
+class MemoryApiKeys:
+    """Key digests in a dict."""
+
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def add(self, digest: str, user_id: int) -> None:
+        self.data.api_keys[digest] = user_id
+
+    def owner(self, digest: str) -> int | None:
+        return self.data.api_keys.get(digest)
+
+
+class MemoryUnitOfWork:
+    """Repositories over a private copy of the data; commit() makes the copy the storage's data."""
+
+    def __init__(self, storage: MemoryStorage) -> None:
+        self._storage = storage
+        self._data = storage.data.copy()
+        self.tasks = MemoryTasks(self._data)
+        self.users = MemoryUsers(self._data)
+        self.api_keys = MemoryApiKeys(self._data)
+
+    def commit(self) -> None:
+        self._storage.data = self._data
+        self._data = self._data.copy()  # later changes of this unit of work need another commit
+        self.tasks.data = self.users.data = self.api_keys.data = self._data
+
+
+class MemoryStorage:
+    """Data in this process's memory: lost on restart and invisible to a second process (fine for chapters 01–05)."""
+
+    def __init__(self) -> None:
+        self.data = MemoryData()
+        self._one_at_a_time = threading.Lock()  # units of work run one after another: each sees the last commit
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[MemoryUnitOfWork]:
+        """A unit of work; what it does not commit is dropped when it ends."""
+        with self._one_at_a_time:
+            yield MemoryUnitOfWork(self)
+
+    def start(self) -> None:
+        """Nothing to prepare in memory."""
+
+    def stop(self) -> None:
+        """Nothing to release in memory (the data stays until the app is gone)."""
+
+    @property
+    def tasks(self) -> AutoCommit:
+        """The task repository, each call its own unit of work (for notebooks and tests, not for routes)."""
+        return AutoCommit(self, "tasks")
+
+    @property
+    def users(self) -> AutoCommit:
+        """The user repository, each call its own unit of work (for notebooks and tests, not for routes)."""
+        return AutoCommit(self, "users")
+
+
+class AutoCommit:
+    """A repository of `storage` whose every method call runs in a unit of work of its own and commits."""
+
+    def __init__(self, storage: Storage, repository: str) -> None:
+        self._storage, self._repository = storage, repository
+
+    def __getattr__(self, name: str):
+        def call(*args, **kwargs):
+            with self._storage.unit_of_work() as uow:
+                result = getattr(getattr(uow, self._repository), name)(*args, **kwargs)
+                uow.commit()
+                return result
+        return call

@@ -1,0 +1,114 @@
+"""The template's design holds: seams swap without router changes, the database keeps invariants across replicas,
+every path id is checked before a query, and the default order reads an index."""
+
+import os
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from course_lib.notebook.server import serve, stop
+from course_lib.services.db import isolated_database
+from course_lib.services.settings import Settings, get_settings
+from course_lib.taskapi import app_for, latest
+from course_lib.taskapi.records import MAX_ID, TaskQuery
+from course_lib.taskapi.sql_storage import SqlStorage, task_select
+from tests.taskapi import ch99_basic_auth
+
+ROOT = Path(__file__).resolve().parents[2]
+PASSWORD = "correct horse battery staple"
+
+
+def test_a_chapter_swaps_authentication_without_touching_a_router():
+    api = serve(ch99_basic_auth.create_app(), name="test-basic")
+    api.post("/users", json={"name": "Ada", "email": "ada@example.org", "password": PASSWORD})
+    assert api.post("/tasks", json={"title": "t"}).headers["www-authenticate"] == "Basic"
+    created = api.post("/tasks", json={"title": "t"}, auth=("ada@example.org", PASSWORD))
+    assert created.status_code == 201 and created.json()["owner_id"] == 1
+    assert api.post("/tasks", json={"title": "t"}, auth=("ada@example.org", "wrong password!!")).status_code == 401
+    spec = api.get("/openapi.json").json()
+    assert "HTTPBasic" in spec["components"]["securitySchemes"] and "APIKeyHeader" not in str(spec["components"])
+
+
+def test_no_route_surgery_is_left_in_course_lib():
+    found = subprocess.run(["grep", "-rnE", r"remove_routes|lifespan_context *=|user_middleware", "course_lib"],
+                           cwd=ROOT, capture_output=True, text=True).stdout
+    assert found == ""
+
+
+@pytest.fixture
+def shared_settings(tmp_path):
+    """Settings of two replicas on one database: a SQLite file, or a schema of DATABASE_URL's PostgreSQL."""
+    get_settings.cache_clear()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgresql"):
+        yield Settings(database_url=f"sqlite:///{tmp_path / 'shared.db'}", isolate_database=False)
+        return
+    database = isolated_database()
+    url = database.engine.url.update_query_dict({"options": f"-c search_path={database.schema}"})
+    yield Settings(database_url=url.render_as_string(hide_password=False), isolate_database=False)
+    database.drop()
+
+
+def test_two_replicas_on_one_database_keep_one_account_per_email_and_share_keys(shared_settings):
+    replicas = [serve(latest(shared_settings), name=f"replica-{n}") for n in (1, 2)]
+
+    def sign_up(n: int) -> httpx.Response:
+        email = "Ada@Example.org" if n % 2 else "ada@example.org"
+        return httpx.post(f"{replicas[n % 2].url}/users", json={"name": "Ada", "email": email, "password": PASSWORD},
+                          timeout=60)
+
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(pool.map(sign_up, range(20)))
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses == [201] + [409] * 19, statuses
+    key = next(answer.json()["api_key"] for answer in answers if answer.status_code == 201)
+    for replica in replicas:
+        assert replica.post("/tasks", json={"title": "t"}, headers={"X-API-Key": key}).status_code == 201
+    stop()
+    restarted = serve(latest(shared_settings), name="replica-restarted")
+    assert restarted.post("/tasks", json={"title": "t"}, headers={"X-API-Key": key}).status_code == 201
+    assert restarted.get("/tasks?limit=100").headers["x-total-count"] == "3"
+
+
+@pytest.fixture(scope="module")
+def id_api():
+    api = serve(latest(), name="test-ids")
+    yield api
+    stop("test-ids")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.text(min_size=1, max_size=30), st.integers().map(str), st.floats().map(str),
+                 st.sampled_from(["0", "-1", "1.0", "1e3", "+7", " 7", "7 ", "٣", "１", "1_000", str(MAX_ID + 1),
+                                  "9" * 40, "0x1f", "true", "null"])))
+def test_every_path_id_that_is_not_an_integer_in_range_is_422_never_5xx(id_api, raw):
+    segment = quote(raw, safe="")  # one path segment, whatever the string holds
+    in_range = raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_ID
+    changes_the_path = "/" in raw or raw.strip() in (".", "..") or raw == ""
+    for url in (f"/tasks/{segment}", f"/users/{segment}", f"/users/{segment}/tasks"):
+        response = id_api.get(url)
+        assert response.status_code < 500, (url, response.text)
+        if not in_range and not changes_the_path:
+            assert response.status_code == 422, (url, response.status_code, response.text)
+
+
+def test_the_default_order_reads_the_index_without_sorting():
+    app = app_for(6)
+    storage: SqlStorage = app.state.storage
+    statement = task_select(TaskQuery(sort=("-created_at",), limit=20))
+    compiled = statement.compile(storage.database.engine, compile_kwargs={"literal_binds": True})
+    with storage.database.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SET enable_seqscan = off"))  # a tiny table: make the planner show its choice
+            plan = "\n".join(connection.execute(text(f"EXPLAIN {compiled}")).scalars())
+            assert "ix_tasks_created_at_id" in plan and "Sort" not in plan, plan
+        else:
+            plan = " ".join(row[-1] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+            assert "ix_tasks_created_at_id" in plan and "TEMP B-TREE" not in plan, plan
+    storage.stop()
