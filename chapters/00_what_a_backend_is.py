@@ -4,6 +4,7 @@
 #
 # **Learning goals**
 # - say what a backend is, and what client, server, request and response mean;
+# - name the four jobs of a backend, and tell them from the tools that do them;
 # - take a URL apart into scheme, host, port, path and query;
 # - start a real HTTP server inside this notebook and send it a request over a real socket;
 # - add an endpoint to a FastAPI app.
@@ -26,8 +27,14 @@ start_chapter(0, "What a backend is")
 # %% [markdown]
 # ## Client, server, request, response
 # A **backend** is a program that runs somewhere you do not see, keeps data, and answers **requests** from
-# **clients** — a browser, a phone app, another server — with **responses**. The client speaks first; the server
-# only ever answers. Between them is a network connection (TCP) and a shared language on top of it (HTTP).
+# **clients** — a browser, a phone app, another server — with **responses**. Between them is a network connection
+# (TCP) and a shared language on top of it (HTTP). In HTTP the client speaks first: an HTTP server never sends a
+# response nobody asked for.
+#
+# A backend is more than its HTTP server, though. It also starts conversations of its own: a scheduled job sends the
+# daily reminder e-mails, a handler calls a payment provider, a **webhook** tells another company's backend that an
+# order shipped. There the backend is the client. This course starts with the server side and gets to jobs in
+# chapters 17 and 22.
 #
 # ```mermaid
 # sequenceDiagram
@@ -40,6 +47,20 @@ start_chapter(0, "What a backend is")
 #     A-->>S: {"status": "ok"}
 #     S-->>C: HTTP/1.1 200 OK + JSON body
 # ```
+
+# %% [markdown]
+# ## The four jobs of a backend
+# Whatever it is built with, a backend does four jobs. Every chapter of this course is about one of them:
+#
+# | job | what it means | where in this course |
+# |---|---|---|
+# | **expose capabilities** | offer what it can do as an interface others can call: URLs, methods, representations | 01 HTTP, 02 REST, 04 resources, 05 API design, 06 pagination, 07 serialization |
+# | **enforce correctness** | accept only valid input and keep the data consistent, whoever calls and however often | 03 idempotency, 08 validation, 10 conditional requests, 13 database constraints |
+# | **control access** | know who is calling and what they may do | 09 authentication and authorization, 15 JWT and roles, 20 security |
+# | **manage state and operate** | keep data safe and fast to reach, run work in the background, stay up, show what it is doing | 11 scaling, 12 performance, 13 ORM, 16 cache, 17 and 22 jobs, 18 testing, 19 CI, 21 observability |
+#
+# **Everything else is a tool.** FastAPI, uvicorn, PostgreSQL, Redis, RQ, nginx, JWT are ways to do these jobs, and
+# each can be swapped for another that does the same job. When you meet a new tool, ask which job it does.
 
 # %% [markdown]
 # ## The smallest backend
@@ -85,6 +106,22 @@ response.json()
 
 # %%
 show(api.get("/nothing-here"))
+
+# %% [markdown]
+# Even this one-route app has a share of each job. It exposes one capability, it refuses what it does not offer
+# (a method the route does not take gets **405 Method Not Allowed**), it lets anyone in (nothing is protected yet:
+# chapter 09), and `/health` itself is an operations tool: it is what a load balancer or a monitor polls to decide
+# whether this server should get traffic.
+
+# %%
+from course_lib import table
+
+table([
+    {"job": "expose capabilities", "request": "GET /health", "status": api.get("/health").status_code},
+    {"job": "enforce correctness", "request": "POST /health", "status": api.post("/health").status_code},
+    {"job": "control access (none yet)", "request": "GET /health, no credentials",
+     "status": api.get("/health").status_code},
+])
 
 # %% [markdown]
 # ## Anatomy of a URL
@@ -165,7 +202,10 @@ api.running
 
 # %% [markdown]
 # ## Recap
-# - A backend answers requests from clients; it never speaks first.
+# - A backend answers requests from clients. Its HTTP server never speaks first; the backend as a whole does, when it
+#   runs jobs, calls other services or sends webhooks.
+# - Four jobs: expose capabilities, enforce correctness, control access, manage state and operate. Everything else
+#   is a tool.
 # - A server (uvicorn) owns the socket and speaks HTTP; the app (FastAPI) maps method + path to a handler.
 # - A URL says how (scheme), to whom (host, port) and what (path, query).
 # - Your progress so far: `from course_lib.checks import show_progress; show_progress()`.

@@ -7,7 +7,10 @@
 # - send an HTTP request as raw bytes over a socket and read the raw response;
 # - name the parts of a request and a response: request line, headers, empty line, body;
 # - choose the right status code for each outcome, and see every code of the table come from a live handler;
-# - know what HEAD and OPTIONS are for, and what 405 + `Allow` means.
+# - know what HEAD and OPTIONS are for, and what 405 + `Allow` means;
+# - tell from a status code whether the same request may be sent again;
+# - read a raw ASGI app (scope, receive, send), the interface every middleware of this course is written against;
+# - list the nine methods with their properties, and recognise a CORS preflight.
 #
 # **Why it matters.** Libraries hide HTTP behind function calls, but every bug you will chase later — a missing
 # header, a wrong status, a body that is not what the client expects — lives in these bytes. A client decides what to
@@ -77,11 +80,11 @@ status_line
 
 # %% [markdown]
 # ## Status codes: what happened, in three digits
-# The first digit is the class: **2xx** it worked, **4xx** the client must change something before trying again,
-# **5xx** the server failed and the same request may work later. Here is how the task routes choose theirs. The
-# router is written once, the way it will stay for the rest of the course; its arguments are *dependencies*
-# (`uow`: the storage of this one request, `who`: the caller, which nobody has to name until chapter 05) that FastAPI
-# fills in before the handler runs:
+# The first digit is the class: **2xx** it worked, **4xx** the problem is on the client's side, **5xx** it is on the
+# server's side. The class alone does not tell a client whether to send the same request again; the code does, as a
+# section below shows. Here is how the task routes choose theirs. The router is written once, the way it will stay
+# for the rest of the course; its arguments are *dependencies* (`uow`: the storage of this one request, `who`: the
+# caller, whom nobody has to name until chapter 05) that FastAPI fills in before the handler runs:
 
 # %%
 from course_lib.taskapi.routes import tasks
@@ -158,6 +161,67 @@ show(limited[-1])
 [line.splitlines()[-1] for line in demo.logs(wait_for="RuntimeError") if line.startswith("ERROR")][-1]
 
 # %% [markdown]
+# ## What a client does next
+# "4xx: change the request, 5xx: try later" is a first approximation with exceptions on both sides. **408 Request
+# Timeout** and **429 Too Many Requests** say the request was not processed: the *same* request may be sent again,
+# after waiting (`Retry-After`, when given). **409 Conflict** depends on the current state: re-read it, and the same
+# request may succeed once the state has changed. On the server side, **503 Service Unavailable** is a temporary
+# state (again with `Retry-After`), but **501 Not Implemented** will not work later, however long the client waits.
+# And a **500**, **502** or **504** may come *after* the server did the work: resending is harmless only for an
+# idempotent request (chapter 03). As a function:
+
+# %%
+def next_step(status: int) -> str:
+    """What a well-behaved client does after a response with this status (RFC 9110 §15)."""
+    if status < 300:
+        return "done"
+    if status in (408, 429, 503):
+        return "wait (Retry-After if given), then send the same request again"
+    if status == 409:
+        return "re-read the current state, then decide; the same request may succeed"
+    if status == 401:
+        return "authenticate, then send it again"
+    if status == 501:
+        return "give up: the server does not implement this, now or later"
+    if status >= 500:
+        return "retry later, but only if the request is idempotent"
+    return "change the request; sent unchanged, it fails the same way"
+
+
+table([{"status": code, "next step": next_step(code)}
+       for code in (200, 400, 401, 403, 404, 408, 409, 422, 429, 500, 501, 502, 503, 504)])
+
+# %% [markdown]
+# ## ASGI: how the server calls the app
+# Between uvicorn and FastAPI sits one small interface, **ASGI**. For each request the server calls the app with three
+# arguments: `scope`, a dict that describes the request (type, method, path, query, headers as byte pairs, client
+# address); `receive`, an async function that hands over the body; and `send`, an async function the app calls to
+# answer, first with `http.response.start` (status, headers), then with `http.response.body`. Any function with that
+# signature is a web app. Here is one without a framework:
+
+# %%
+async def echo_app(scope, receive, send):
+    """A complete ASGI app: it answers every HTTP request with the request's own method, path and body size."""
+    if scope["type"] != "http":  # uvicorn also sends "lifespan" events (startup, shutdown): nothing to do here
+        return
+    message = await receive()  # {"type": "http.request", "body": b"...", "more_body": False}
+    text = f"{scope['method']} {scope['path']}?{scope['query_string'].decode()}: {len(message['body'])} body bytes"
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": text.encode()})
+
+
+raw = serve(echo_app, name="raw-asgi")
+show(raw.post("/anything?x=1", content=b"hello"))
+raw.stop()
+
+# %% [markdown]
+# The app gave no `Content-Length`, so uvicorn framed the body with `Transfer-Encoding: chunked` — the server owns the
+# bytes on the wire, the app only the message. FastAPI is such an app too, only bigger: it reads `scope` to find the
+# route, calls `receive` to parse the JSON body, and turns your handler's return value into the two `send` calls. A
+# **middleware** is an ASGI app that wraps another one: it gets the same `scope`, `receive` and `send`, and may answer
+# by itself, pass a changed `scope` on, or wrap `send` to watch the response go out. The next middleware does all three.
+
+# %% [markdown]
 # ## HEAD, OPTIONS and 405
 # **HEAD** is GET without the body: the same status and headers, so a client can check that a resource exists or
 # how big it is without downloading it. **OPTIONS** asks which methods a URL supports; the answer is the `Allow`
@@ -177,6 +241,85 @@ show(api.request("OPTIONS", "/tasks/1"))
 
 # %%
 show(api.post("/tasks/1", json={"title": "not a collection"}))
+
+# %% [markdown]
+# ### OPTIONS as a CORS preflight
+# Most OPTIONS requests on the web are sent by browsers, not people. A page loaded from one **origin** (scheme, host
+# and port, say `http://localhost:3000`) that calls an API on another origin with more than a "simple" request — a
+# PUT or DELETE, a JSON body, a custom header — makes the browser ask first: an OPTIONS request carrying `Origin`,
+# `Access-Control-Request-Method` and `Access-Control-Request-Headers`. Only if the answer's `Access-Control-Allow-*`
+# headers permit it does the browser send the real request. This is **CORS** (Cross-Origin Resource Sharing, defined
+# in the Fetch standard): the server grants, the browser enforces. This chapter's API grants nothing yet, so a
+# browser would stop here:
+
+# %%
+preflight = {"Origin": "http://localhost:3000", "Access-Control-Request-Method": "PUT",
+             "Access-Control-Request-Headers": "content-type"}
+show(api.request("OPTIONS", "/tasks/1", headers=preflight), request_headers=list(preflight))
+
+# %% [markdown]
+# Chapter 20 configures CORS for the task API. Here is the same preflight against a small app with Starlette's
+# `CORSMiddleware`, which lists the origins, methods and headers it allows:
+
+# %%
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+cors_app = FastAPI()
+
+
+@cors_app.put("/tasks/{task_id}")
+def replace_task(task_id: int, body: dict) -> dict:
+    return {"id": task_id, **body}
+
+
+cors_app.add_middleware(CORSMiddleware, allow_origins=["http://localhost:3000"], allow_methods=["GET", "PUT"],
+                        allow_headers=["content-type"])
+cors_api = serve(cors_app, name="cors")
+show(cors_api.request("OPTIONS", "/tasks/1", headers=preflight), request_headers=list(preflight))
+
+# %% [markdown]
+# A page from an origin the API does not list gets no `Access-Control-Allow-Origin`, and its browser never sends the
+# PUT. (A client that is not a browser ignores CORS entirely: it protects users of browsers, not the API.)
+
+# %%
+stranger = cors_api.request("OPTIONS", "/tasks/1", headers={**preflight, "Origin": "http://evil.example"})
+cors_api.stop()
+stranger.status_code, stranger.text, "access-control-allow-origin" in stranger.headers
+
+# %% [markdown]
+# ## All the methods at a glance
+# HTTP has nine methods: eight in RFC 9110 §9 and PATCH in RFC 5789. Three properties decide how clients, caches and
+# proxies may treat each: **safe** — the client asks for no change on the server (§9.2.1); **idempotent** — sending
+# it twice has the effect of sending it once (§9.2.2; chapter 03 builds on this); **cacheable** — a response may be
+# stored and reused (§9.2.3). A POST or PATCH response is cacheable only when it says so explicitly (freshness
+# information and a `Content-Location` naming the target), which almost no API does. The last column is this
+# chapter's API, asked with each method about one task:
+
+# %%
+method_properties = [  # method, what it asks for, safe, idempotent, cacheable
+    ("GET", "a representation of the resource", "yes", "yes", "yes"),
+    ("HEAD", "GET's status and headers, no body", "yes", "yes", "yes"),
+    ("OPTIONS", "which methods work here (and CORS)", "yes", "yes", "no"),
+    ("TRACE", "an echo of the request, for diagnosis", "yes", "yes", "no"),
+    ("PUT", "replace the resource with this", "no", "yes", "no"),
+    ("DELETE", "remove the resource", "no", "yes", "no"),
+    ("POST", "process this (often: create)", "no", "no", "if marked"),
+    ("PATCH", "apply these changes", "no", "no", "if marked"),
+    ("CONNECT", "a tunnel through a proxy (HTTPS)", "no", "no", "no"),
+]
+task_url = api.post("/tasks", json={"title": "try every method"}).headers["location"]
+rows = []
+for method, purpose, safe, idempotent, cacheable in method_properties:
+    answer = "(proxies only)" if method == "CONNECT" else api.request(method, task_url).status_code
+    rows.append({"method": method, "asks for": purpose, "safe": safe, "idempotent": idempotent,
+                 "cacheable": cacheable, f"{task_url} here": answer})
+table(rows)
+
+# %% [markdown]
+# GET, HEAD, OPTIONS and DELETE work on a task here; the others get 405 with `Allow`. TRACE is switched off on most
+# servers, because echoing a request back can leak its credentials to a script. CONNECT asks a *proxy* to open a
+# TCP tunnel — that is how a browser reaches an HTTPS site through a corporate proxy — and means nothing to an API.
 
 # %% [markdown]
 # ## Try it
@@ -269,13 +412,21 @@ q3.check(add_delete_note)
 # %% [markdown]
 # ## Recap
 # - HTTP/1.1 is text over TCP: request line, headers, empty line, body; `\r\n` ends each line.
-# - The status code is the client's instruction: 2xx done, 4xx change the request, 5xx try later.
+# - The status code is the client's instruction. 2xx done; 4xx the client's side, 5xx the server's; but 408, 429 and
+#   503 may be resent unchanged after waiting, 409 after re-reading the state, 500/502/504 only when the request is
+#   idempotent, and 501 never works later.
 # - 400 malformed vs 422 invalid; 401 unauthenticated vs 403 forbidden; 409 conflicts with state.
 # - HEAD = GET without a body; OPTIONS and 405 both answer with `Allow`.
+# - ASGI: the server calls `app(scope, receive, send)`; a middleware is an ASGI app wrapping another one.
+# - A CORS preflight is an OPTIONS with `Origin` and `Access-Control-Request-Method`; the server grants with
+#   `Access-Control-Allow-*`, the browser enforces.
+# - Nine methods: safe (GET, HEAD, OPTIONS, TRACE) ⊂ idempotent (+ PUT, DELETE); POST, PATCH, CONNECT are neither.
 #
 # ## Going further
 # - [RFC 9110, HTTP Semantics](https://www.rfc-editor.org/rfc/rfc9110) — §9 methods, §15 status codes.
 # - [RFC 9112, HTTP/1.1](https://www.rfc-editor.org/rfc/rfc9112) — the message syntax you wrote by hand.
+# - [RFC 5789, PATCH](https://www.rfc-editor.org/rfc/rfc5789); [ASGI specification](https://asgi.readthedocs.io/en/latest/specs/www.html);
+#   [Fetch standard, CORS protocol](https://fetch.spec.whatwg.org/#http-cors-protocol).
 #
 # ## Where this lives in course_lib
 # `course_lib/taskapi/ch01_http.py` (this chapter's change), `course_lib/taskapi/routes/tasks.py` (the task routes),

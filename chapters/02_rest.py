@@ -7,7 +7,8 @@
 # - see each one on the task API: client–server, uniform interface, stateless, cacheable, layered system, code on
 #   demand;
 # - serve one resource in several **representations**, chosen by the client's `Accept` header (content negotiation),
-#   and answer **406** when none fits;
+#   and answer **406** when none fits — or know why a server may send its default instead;
+# - say what *REpresentational State Transfer* means, and follow links instead of building URLs (HATEOAS);
 # - label every response with `Cache-Control`, and watch a proxy in between use it.
 #
 # **Why it matters.** "REST API" usually means "JSON over HTTP". The constraints behind the name are what let the web
@@ -22,12 +23,16 @@ start_chapter(2, "REST")
 
 # %% [markdown]
 # ## Six constraints
-# Roy Fielding's dissertation (2000) derives REST as a list of constraints, each adding a property to the system:
+# REST stands for **REpresentational State Transfer**. The client never touches a resource itself: it gets
+# *representations* of the resource's state (a JSON document, a CSV file), and it moves through the application —
+# from the task list to one task to "mark it done" — by following links in them, each step *transferring* the
+# representation of the next state to the client (Fielding's picture: a user clicking through a web of pages). Roy
+# Fielding's dissertation (2000) derives REST as a list of constraints, each adding a property to the system:
 #
 # | constraint | the rule | what it buys |
 # |---|---|---|
 # | client–server | UI and data storage are separate programs | each side evolves and deploys on its own |
-# | stateless | each request carries everything needed to understand it | any server can answer; easy to scale and retry |
+# | stateless | each request carries everything needed to understand it | any server can answer; easy to scale out |
 # | cacheable | each response says whether it may be reused | fewer requests, lower latency |
 # | uniform interface | resources named by URLs, changed through representations, with self-describing messages and links | one client library talks to everything |
 # | layered system | a component sees only the next layer | proxies, load balancers, caches in between |
@@ -96,6 +101,68 @@ show(created)
 show(api.get(created.headers["location"]))
 
 # %% [markdown]
+# ### Hypermedia as the engine of application state (HATEOAS)
+# The last part of the uniform interface has a long name: **HATEOAS**. The server's representations carry links to
+# what the client may do next, and the client follows them by their *relation name* instead of building URLs from
+# documentation. `Location` above is one such link; chapter 06's `Link: <...>; rel="next"` header for the next page
+# of a list is another. In a body it looks like this small app, whose task offers a `complete` link only while
+# there is something to complete:
+
+# %%
+from fastapi import FastAPI, Request
+
+hyper = FastAPI()
+hyper_tasks = {1: {"id": 1, "title": "follow links", "done": False}}
+
+
+def represent(task: dict, request: Request) -> dict:
+    """A task plus links to what the client may do with it now: the links depend on the task's state."""
+    links = {"self": str(request.url_for("read_task", task_id=task["id"]))}
+    if not task["done"]:
+        links["complete"] = str(request.url_for("complete_task", task_id=task["id"]))
+    return {**task, "links": links}
+
+
+@hyper.get("/")
+def root(request: Request) -> dict:
+    return {"links": {"tasks": str(request.url_for("list_tasks"))}}
+
+
+@hyper.get("/tasks")
+def list_tasks(request: Request) -> list[dict]:
+    return [represent(task, request) for task in hyper_tasks.values()]
+
+
+@hyper.get("/tasks/{task_id}")
+def read_task(task_id: int, request: Request) -> dict:
+    return represent(hyper_tasks[task_id], request)
+
+
+@hyper.post("/tasks/{task_id}/complete")
+def complete_task(task_id: int, request: Request) -> dict:
+    hyper_tasks[task_id]["done"] = True
+    return represent(hyper_tasks[task_id], request)
+
+
+hyper_api = serve(hyper, name="hypermedia")
+hyper_api.get("/tasks").json()
+
+# %% [markdown]
+# A client that knows one URL, the entry point, and the *names* of relations — never a URL pattern:
+
+# %%
+with httpx.Client() as client:
+    tasks_url = client.get(hyper_api.url + "/").json()["links"]["tasks"]
+    task = client.get(tasks_url).json()[0]
+    while "complete" in task["links"]:  # the server says what is possible now
+        task = client.post(task["links"]["complete"]).json()
+hyper_api.stop()
+task
+
+# %% [markdown]
+# The task API of this course stops at `Location` and `Link` headers, as most JSON APIs do; formats such as HAL and
+# JSON:API standardise links in bodies.
+#
 # ## Representations and content negotiation
 # A **resource** (task 2) is not its bytes: JSON is one **representation** of it, CSV another. The client says what it
 # can read in `Accept`, with optional weights `q` between 0 and 1; the server picks the best type it can produce
@@ -128,8 +195,11 @@ show(api.get("/tasks"))
 show(api.get("/tasks", headers={"Accept": "text/csv"}), request_headers=["accept"])
 
 # %% [markdown]
-# A client that accepts nothing the server can produce gets **406 Not Acceptable**, with the types it could have asked
-# for. The middleware decides before the handler runs, so a POST that would be answered with 406 creates nothing:
+# When the client accepts nothing the server can produce, RFC 9110 §12.5.1 leaves the server two choices: answer
+# **406 Not Acceptable**, or disregard `Accept` and send its default representation, as if the header were absent.
+# Many servers do the latter (a browser asking for HTML still gets the JSON); this API chooses 406, listing the types
+# the client could have asked for, so that a client with a wrong `Accept` learns so at once. The middleware decides
+# before the handler runs, so a POST that would be answered with 406 creates nothing:
 
 # %%
 show(api.get("/tasks", headers={"Accept": "image/png"}), request_headers=["accept"])
@@ -152,9 +222,10 @@ kinds
 
 # %% [markdown]
 # Because no request depends on an earlier one, any replica of the server can answer any request (chapter 11 runs
-# several behind nginx), and a client can safely retry a request it never got an answer to (chapter 03). Later
-# chapters keep it that way: credentials travel with every request (an API key header, a token), never in server
-# memory.
+# several behind nginx), and a retry may go to a different replica than the first attempt. Whether the retry is
+# *safe* is another property, **idempotence**: a stateless server still creates a second task for a repeated POST
+# (chapter 03 shows it, and the cure). Later chapters keep the server stateless: credentials travel with every
+# request (an API key header, a token), never in server memory.
 #
 # ## Cacheable
 # Every response says whether it may be reused, by whom, and for how long (RFC 9111). The API's policy, applied by a
@@ -207,8 +278,12 @@ table(rows)
 assert all(row["same body"] for row in rows)
 
 # %% [markdown]
-# Same requests, same answers. The proxy only adds `Via`, and uses `Cache-Control`: the script may be reused, so the
-# second request for it never reaches the API; the task list is `no-cache`, so every request for it does.
+# Same requests, same answers. On the way the proxy drops the **hop-by-hop** header fields, which describe one
+# connection rather than the message (`Connection` and every field it names, `Keep-Alive`, `TE`,
+# `Transfer-Encoding`, `Upgrade`, `Proxy-Connection`: RFC 9110 §7.6.1); it sets `Host` to the server it forwards to
+# (§7.2) and recomputes `Content-Length` for the bytes it sends; it adds `Via`. And it uses `Cache-Control`: the
+# script may be reused, so the second request for it never reaches the API; the task list is `no-cache`, so every
+# request for it does.
 
 # %%
 forwarded_before = reverse.forwarded
@@ -220,6 +295,28 @@ print("requests that reached the API:", reverse.forwarded - forwarded_before, "o
 
 # %%
 show(second, headers=["content-type", "cache-control", "via", "x-cache"], body=False)
+
+# %% [markdown]
+# A layer can also fail on its own. When the server behind it cannot be reached, a proxy answers **502 Bad
+# Gateway**; when the server takes too long, **504 Gateway Timeout** (RFC 9110 §15.6.3, §15.6.5). A 500 would claim
+# that the proxy itself is broken. Two stand-ins for a broken API: a port nobody listens on, and one that accepts
+# connections but never answers:
+
+# %%
+import socket
+
+with socket.socket() as refusing, socket.socket() as silent:
+    refusing.bind(("127.0.0.1", 0))  # bound but not listening: connections are refused
+    silent.bind(("127.0.0.1", 0))
+    silent.listen()  # the kernel accepts connections, nobody reads them
+    rows = []
+    for name, sock in (("refusing", refusing), ("silent", silent)):
+        gateway = serve(ReverseProxy(f"http://127.0.0.1:{sock.getsockname()[1]}", timeout=0.5), name=f"{name}-proxy")
+        answer = gateway.get("/tasks")
+        gateway.stop()
+        rows.append({"server behind the proxy": name, "status": answer.status_code, "title": answer.json()["title"],
+                     "detail": answer.json()["detail"]})
+table(rows)
 
 # %% [markdown]
 # ## Code on demand
@@ -239,7 +336,7 @@ print(public_url(api.port, "/app"))
 # ## Try it
 # - Ask for `Accept: text/csv;q=0.9, application/json;q=0.9`. Who breaks the tie?
 # - Stop the API (`api.stop()`) and request `/client.js` through the proxy: the cached copy still answers; `/tasks`
-#   does not (a 500 from the proxy, which cannot reach the API).
+#   does not (a 502 from the proxy, which cannot reach the API).
 # - Add a rule in front of `app.state.cache_rules` that lets caches keep `/tasks` for 5 seconds, and watch the proxy
 #   answer `HIT`.
 #
@@ -352,13 +449,15 @@ q3.check(add_notes_route)
 
 # %% [markdown]
 # ## Recap
-# - REST is six constraints; each buys a property: independent evolution, scalability, reuse, one interface,
-#   intermediaries, extensible clients.
+# - REST (REpresentational State Transfer) is six constraints; each buys a property: independent evolution,
+#   scalability, reuse, one interface, intermediaries, extensible clients.
+# - HATEOAS: representations carry links to the next possible steps; clients follow relation names, not URL patterns.
 # - A resource has representations; `Accept` (with `q` weights) picks one, the response says which in `Content-Type`
-#   and that it depended on `Accept` in `Vary`; nothing acceptable → 406.
-# - Stateless: every request stands alone, so any replica can answer it and a client can retry it.
+#   and that it depended on `Accept` in `Vary`; nothing acceptable → 406, or the default (RFC 9110 allows both).
+# - Stateless: every request stands alone, so any replica can answer it. Whether a retry is harmless is idempotence.
 # - Every response carries `Cache-Control`: `no-store`, `no-cache` (revalidate) or `max-age` for how long.
-# - A proxy in between is invisible to the client, and it is where `Cache-Control` pays off.
+# - A proxy in between is invisible to the client, and it is where `Cache-Control` pays off. It drops hop-by-hop
+#   fields, and answers 502 / 504 when the server behind it is down / too slow.
 #
 # ## Going further
 # - [Fielding, *Architectural Styles and the Design of Network-based Software Architectures*, ch. 5](https://ics.uci.edu/~fielding/pubs/dissertation/rest_arch_style.htm)

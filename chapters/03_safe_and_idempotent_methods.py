@@ -6,8 +6,9 @@
 # - say which methods are **safe** (change nothing) and which are **idempotent** (twice = once), and prove it by
 #   comparing the server's state before and after;
 # - see PUT and DELETE reach the same end state however often they are repeated, and POST create a duplicate;
-# - make POST retry-safe with the `Idempotency-Key` header as the IETF draft specifies it: replay after completion,
-#   409 while in flight, 422 for a reused key, keys scoped per client and expiring;
+# - make POST (and PATCH) retry-safe with the `Idempotency-Key` header of the IETF draft: replay after completion,
+#   409 while in flight, 422 for a reused key, 400 when a required key is missing; and this API's own policy on top:
+#   keys scoped per client and expiring;
 # - watch a client whose response is lost retry: duplicates without a key, exactly one task with it — also under 20
 #   concurrent requests.
 #
@@ -32,6 +33,8 @@ start_chapter(3, "Safe and idempotent methods")
 # | POST (create, process) | no | no |
 # | PATCH (apply these changes) | no | not in general |
 #
+# PATCH is not in RFC 9110: RFC 5789 defines it, and says it is neither safe nor idempotent. A patch *can* happen to be
+# idempotent ("set done to true"), but one such as "append this line" or "add 1" is not, so a client cannot assume it.
 # Safe implies idempotent: doing nothing twice is still nothing. This chapter's API adds `PUT /tasks/{id}` (full
 # replacement, there since chapter 01), lets two tasks share a title (real task lists have two "buy milk"s), and now
 # honours `Idempotency-Key` on every POST:
@@ -136,11 +139,13 @@ print("tasks titled 'pay rent':", [t["title"] for t in snapshot()].count("pay re
 
 # %% [markdown]
 # ## Idempotency-Key: make POST retry-safe
-# The IETF draft *The Idempotency-Key HTTP Header Field* (draft-ietf-httpapi-idempotency-key-header) standardises
-# what payment APIs have done for years. The client makes up a unique key (a UUID) for each *operation* and sends it
-# with every attempt of that operation: `Idempotency-Key: "8e03978e-40d5-43e8-bc93-6894a57f9324"`. The server runs the
-# first request with a key, stores its response, and answers every retry with the stored response. This API's
-# policy:
+# The IETF draft *The Idempotency-Key HTTP Header Field* (draft-ietf-httpapi-idempotency-key-header, still a draft)
+# standardises what payment APIs have done for years, for the two methods that are not idempotent: POST and PATCH.
+# The client makes up a unique key (a UUID) for each *operation* and sends it with every attempt of that operation:
+# `Idempotency-Key: "8e03978e-40d5-43e8-bc93-6894a57f9324"`. The server runs the first request with a key, stores its
+# response, and answers every retry with the stored response. The draft fixes the header and the error cases (400,
+# 409, 422 below) and asks each server to publish its own policy — how long keys live, what makes two requests the
+# same. This API's:
 
 # %%
 from course_lib.web import idempotency
@@ -148,8 +153,9 @@ from course_lib.web import idempotency
 print(idempotency.__doc__)
 
 # %% [markdown]
-# The same lost response, now with a key. The retry gets the original 201 back (marked `idempotent-replayed`), and
-# there is one task:
+# The same lost response, now with a key. The retry gets the original 201 back, and there is one task. This API marks
+# a replay with `Idempotent-Replayed: true`, a header it borrows from Stripe's API: the draft defines no such field,
+# and a client must not depend on it.
 
 # %%
 with httpx.Client(base_url=api.url, transport=LoseResponses(lost=1)) as flaky:
@@ -252,6 +258,49 @@ store = app.state.idempotency
 ttls = [store.redis.ttl(name) for name in store.redis.scan_iter(match=f"{store.prefix}*")]
 print("stored keys:", len(ttls), "· prefix of this app:", store.prefix.split(":")[0] + ":<app id>:")
 print("every key expires within 24 h:", all(0 < ttl <= idempotency.KEY_TTL for ttl in ttls))
+
+# %% [markdown]
+# ### A key the server requires: 400 when it is missing
+# This task API takes a key when the client sends one and runs a POST without one as before: a duplicate task is
+# an annoyance. For an operation that must never run twice — a payment — the server can *require* the key: the
+# draft says a request without it gets **400 Bad Request**, with a problem body linking to the documentation. A
+# client that forgot the key learns at once, instead of on the day a retry charges twice. The middleware has a
+# `required` switch; a small payment app uses it:
+
+# %%
+from fastapi import FastAPI
+
+from course_lib.services.cache import redis_client
+
+payments_app = FastAPI()
+charges: list[dict] = []
+
+
+@payments_app.post("/payments", status_code=201)
+def pay(body: dict) -> dict:
+    charges.append(body)
+    return {"id": len(charges), **body}
+
+
+payment_keys = idempotency.IdempotencyStore(redis_client())
+payments_app.add_middleware(idempotency.IdempotencyMiddleware, store=payment_keys, required=True)
+payments = serve(payments_app, name="payments")
+show(payments.post("/payments", json={"amount_cents": 4200}))
+
+# %%
+paid = payments.post("/payments", json={"amount_cents": 4200}, headers={"Idempotency-Key": f'"{new_key()}"'})
+payments.stop()
+payment_keys.clear()
+paid.status_code, len(charges)
+
+# %% [markdown]
+# Each refusal is an RFC 9457 problem with its **own** `type` URI, so a client can tell them apart without parsing
+# titles. (A `tag:` URI, RFC 4151, names a kind of problem without promising a web page behind it; the documentation
+# link travels in the `Link` header.)
+
+# %%
+table([{"status": refusal.status, "type": refusal.type, "title": refusal.title}
+       for refusal in (idempotency.MISSING, idempotency.INVALID, idempotency.IN_FLIGHT, idempotency.REUSED)])
 
 # %% [markdown]
 # ## Twenty at once
@@ -372,14 +421,16 @@ q3.check(decide)
 # ## Recap
 # - Safe: no intended change (GET, HEAD, OPTIONS). Idempotent: repeating has the effect of doing it once (also PUT,
 #   DELETE). Proved by state, not by responses: DELETE answers 204 then 404, and the state is the same.
-# - POST is neither, so a client whose response is lost cannot retry it safely — unless the API supports
-#   `Idempotency-Key`.
+# - POST is neither, and PATCH (RFC 5789) is not idempotent in general, so a client whose response is lost cannot
+#   retry them safely — unless the API supports `Idempotency-Key` (an IETF draft, for POST and PATCH).
 # - The server claims (client, key) atomically, stores the whole response with a fingerprint of the request, and
-#   answers retries: replay when done, 409 while in flight, 422 for a different request with the same key.
+#   answers retries: replay when done, 409 while in flight, 422 for a different request with the same key; 400 when
+#   it requires a key and none came. `Idempotent-Replayed` is Stripe's marker, not the draft's.
 # - Keys are per client and expire (here 24 h after completion; a stuck claim after 60 s).
 #
 # ## Going further
-# - [RFC 9110 §9.2, common method properties](https://www.rfc-editor.org/rfc/rfc9110#section-9.2).
+# - [RFC 9110 §9.2, common method properties](https://www.rfc-editor.org/rfc/rfc9110#section-9.2);
+#   [RFC 5789, PATCH](https://www.rfc-editor.org/rfc/rfc5789).
 # - [The Idempotency-Key HTTP Header Field (IETF draft)](https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/).
 # - Stripe's "Designing robust and predictable APIs with idempotency" — the practice the draft grew from.
 # - Chapter 22 retries jobs with backoff and shows an effect applied once although a worker died mid-job.

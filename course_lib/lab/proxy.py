@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,10 +12,21 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-# Hop-by-hop headers describe one connection, not the message, so a proxy must not pass them on (RFC 9110 §7.6.1).
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding",
-                        "upgrade", "host", "content-length"})
+from course_lib.web.problems import PROBLEM_JSON, problem_body
+
+# Hop-by-hop fields describe one connection, not the message: a proxy must not pass them on (RFC 9110 §7.6.1),
+# nor any field that Connection names.
+HOP_BY_HOP = frozenset({"connection", "proxy-connection", "keep-alive", "te", "transfer-encoding", "upgrade"})
+# Not hop-by-hop, but set again on the next hop: Host names the origin (RFC 9110 §7.2), and the body's length is
+# framing that the proxy recomputes for the bytes it actually sends.
+REWRITTEN = frozenset({"host", "content-length"})
 VIA = "1.1 course-proxy"
+
+
+def hop_by_hop(headers: list[tuple[str, str]]) -> set[str]:
+    """The lower-case names of the hop-by-hop fields of a message: the fixed ones and those its Connection lists."""
+    named = {name.strip().lower() for key, value in headers if key.lower() == "connection" for name in value.split(",")}
+    return set(HOP_BY_HOP) | (named - {""})
 
 
 def directives(cache_control: str | None) -> dict[str, str | None]:
@@ -48,8 +60,9 @@ class Stored:
 class ReverseProxy:
     """An ASGI app that forwards every request to `origin` and caches what Cache-Control allows a shared cache to."""
 
-    def __init__(self, origin: str, clock: Callable[[], float] = time.monotonic, cache: bool = True) -> None:
-        self.origin, self.clock, self.caching = origin.rstrip("/"), clock, cache
+    def __init__(self, origin: str, clock: Callable[[], float] = time.monotonic, cache: bool = True,
+                 timeout: float = 10.0) -> None:
+        self.origin, self.clock, self.caching, self.timeout = origin.rstrip("/"), clock, cache, timeout
         self.cache: dict[tuple[str, str], Stored] = {}
         self.forwarded = 0  # requests that reached the origin
 
@@ -66,7 +79,7 @@ class ReverseProxy:
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
-        """Answer from the cache when a fresh copy exists, else forward to the origin."""
+        """Answer from the cache when a fresh copy exists, else forward to the origin (502/504 when it fails)."""
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         key = (target, request.headers.get("accept", ""))  # the origin varies on Accept
         cacheable = self.caching and request.method in ("GET", "HEAD")
@@ -77,7 +90,13 @@ class ReverseProxy:
                 return self._response(stored.status, stored.headers, stored.body, request.method,
                                       [("age", str(age)), ("x-cache", "HIT")])
             del self.cache[key]
-        status, headers, body = await self._forward(request, target)
+        try:
+            status, headers, body = await self._forward(request, target)
+        except httpx.TimeoutException:
+            return self._gateway_error(504, f"the origin did not answer within {self.timeout:g} s", request.method)
+        except httpx.TransportError as error:
+            return self._gateway_error(502, f"the origin could not be reached ({type(error).__name__})",
+                                       request.method)
         max_age = shared_max_age(dict(headers).get("cache-control"))
         if cacheable and request.method == "GET" and status == 200 and max_age:
             self.cache[key] = Stored(status, headers, body, self.clock(), max_age)
@@ -85,14 +104,24 @@ class ReverseProxy:
 
     async def _forward(self, request: Request, target: str) -> tuple[int, list[tuple[str, str]], bytes]:
         self.forwarded += 1
-        headers = [(k, v) for k, v in request.headers.items() if k not in HOP_BY_HOP]
+        incoming = request.headers.items()
+        dropped = hop_by_hop(incoming) | REWRITTEN  # httpx sets Host and Content-Length for the origin
+        headers = [(k, v) for k, v in incoming if k not in dropped]
         client = request.client.host if request.client else "unknown"
         headers += [("x-forwarded-for", client), ("via", VIA)]
-        async with httpx.AsyncClient(base_url=self.origin, timeout=10.0) as http:
+        async with httpx.AsyncClient(base_url=self.origin, timeout=self.timeout) as http:
             answer = await http.request(request.method, target, headers=headers, content=await request.body())
+        received = answer.headers.multi_items()
         # httpx hands over the decoded body, so its encoding and length are recomputed on the way out
-        kept = [(k, v) for k, v in answer.headers.multi_items() if k.lower() not in HOP_BY_HOP | {"content-encoding"}]
+        dropped = hop_by_hop(received) | {"content-length", "content-encoding"}
+        kept = [(k, v) for k, v in received if k.lower() not in dropped]
         return answer.status_code, kept, answer.content
+
+    def _gateway_error(self, status: int, detail: str, method: str) -> Response:
+        """502 Bad Gateway or 504 Gateway Timeout: the proxy is up, the server behind it failed (RFC 9110 §15.6)."""
+        body = problem_body(status, detail)
+        return self._response(status, [("content-type", PROBLEM_JSON), ("cache-control", "no-store")],
+                              json.dumps(body).encode(), method, [("x-cache", "MISS")])
 
     @staticmethod
     def _response(status: int, headers: list[tuple[str, str]], body: bytes, method: str,

@@ -1,13 +1,17 @@
-"""The Idempotency-Key header for POST (draft-ietf-httpapi-idempotency-key-header): a retried request runs once.
+"""The Idempotency-Key header (draft-ietf-httpapi-idempotency-key-header): a retried POST or PATCH runs once.
 
 Policy of this API:
+- POST and PATCH, the methods the draft names, take a key; a request without one runs as usual, unless the
+  middleware is made with required=True: then it is refused with 400 (the draft's "Idempotency-Key is missing");
 - a key is scoped to its client: the X-API-Key header when present (hashed), else the peer address;
 - the first request with a key claims it atomically (Redis SET NX); its response — status, headers, body — is
   stored with a fingerprint of the request (method, path, body) and replayed to every retry with the same key;
 - a retry while the first request is still running gets 409; the same key with a different request gets 422;
 - a stored response expires KEY_TTL (24 h) after it completed; a claim whose request never finished (the server
   died) expires after CLAIM_TTL (60 s), so the client can retry; a 5xx or a crash frees the key at once;
-- the header is a Structured Field string (`Idempotency-Key: "8e03978e-..."`); an unquoted token is accepted too.
+- the header is a Structured Field string (`Idempotency-Key: "8e03978e-..."`); an unquoted token is accepted too;
+- each refusal is an RFC 9457 problem with its own type, and a Link to the draft (rel="describedby");
+- a replay carries `Idempotent-Replayed: true`, Stripe's header: the draft defines no such field.
 """
 
 from __future__ import annotations
@@ -16,19 +20,24 @@ import base64
 import hashlib
 import json
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import redis
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from course_lib.web.problems import PROBLEM_JSON, problem_body
+
 HEADER = "idempotency-key"
-REPLAYED_HEADER = "idempotent-replayed"
+REPLAYED_HEADER = "idempotent-replayed"  # Stripe's name; not in the draft
 KEY_TTL = 24 * 60 * 60  # seconds a completed response is kept for replay
 CLAIM_TTL = 60  # seconds a claim lives if its request never completes
 MAX_KEY_LENGTH = 255
-METHODS = frozenset({"POST"})
+METHODS = frozenset({"POST", "PATCH"})
 DOCS = "https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/"
+# A tag URI (RFC 4151) names a kind of problem without promising a web page behind it.
+PROBLEM_TYPE = "tag:backend-course.example,2026:problems/idempotency-key-"
 
 
 class InvalidKey(ValueError):
@@ -118,44 +127,67 @@ class IdempotencyStore:
         return self.redis.delete(*names) if names else 0
 
 
-def problem(status: int, title: str, detail: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-    """An RFC 9457 problem response, as the draft's examples answer."""
-    body = json.dumps({"type": DOCS, "title": title, "status": status, "detail": detail}).encode()
-    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode()),
-               (b"cache-control", b"no-store")]
-    return status, headers, body
+@dataclass(frozen=True)
+class Refusal:
+    """A kind of problem with an idempotent request: its status, its own type URI, its title and usual detail."""
+
+    status: int
+    type: str
+    title: str
+    detail: str = ""
+
+    def response(self, detail: str | None = None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """Status, headers and body of an application/problem+json answer, never cached, linking to the draft."""
+        body = json.dumps(problem_body(self.status, detail or self.detail, type=self.type, title=self.title)).encode()
+        headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
+                   (b"cache-control", b"no-store"), (b"link", f'<{DOCS}>; rel="describedby"'.encode())]
+        return self.status, headers, body
 
 
-IN_FLIGHT = (409, "A request is outstanding for this Idempotency-Key",
-             "A request with the same Idempotency-Key is still being processed; retry once it has completed.")
-MISMATCH = (422, "Idempotency-Key is already used",
-            "This Idempotency-Key was used for a different request; use a new key for a new request.")
+MISSING = Refusal(400, PROBLEM_TYPE + "missing", "Idempotency-Key is missing",
+                  "This operation requires an Idempotency-Key header: a new unique key (a UUID) for each operation, "
+                  "the same key for each retry of it.")
+INVALID = Refusal(400, PROBLEM_TYPE + "invalid", "Invalid Idempotency-Key")
+IN_FLIGHT = Refusal(409, PROBLEM_TYPE + "in-flight", "A request is outstanding for this Idempotency-Key",
+                    "A request with the same Idempotency-Key is still being processed; retry once it has completed.")
+REUSED = Refusal(422, PROBLEM_TYPE + "reused", "Idempotency-Key is already used",
+                 "This Idempotency-Key was used for a different request; use a new key for a new request.")
 
 
 class IdempotencyMiddleware:
-    """Runs a POST with an Idempotency-Key at most once per (client, key) and replays its response to retries."""
+    """Runs a POST or PATCH with an Idempotency-Key at most once per (client, key); replays its response to retries.
 
-    def __init__(self, app: ASGIApp, store: IdempotencyStore) -> None:
-        self.app, self.store = app, store
+    required=True refuses such a request without a key (400), for operations that must never run twice.
+    """
+
+    def __init__(self, app: ASGIApp, store: IdempotencyStore, *, required: bool = False,
+                 methods: Iterable[str] = METHODS) -> None:
+        self.app, self.store, self.required, self.methods = app, store, required, frozenset(methods)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        header = _header(scope, HEADER)
-        if scope["type"] != "http" or scope["method"] not in METHODS or header is None:
+        if scope["type"] != "http" or scope["method"] not in self.methods:
             await self.app(scope, receive, send)
+            return
+        header = _header(scope, HEADER)
+        if header is None:
+            if self.required:
+                await _send(send, *MISSING.response())
+            else:
+                await self.app(scope, receive, send)
             return
         try:
             key = parse_key(header)
         except InvalidKey as error:
-            await _send(send, *problem(400, "Invalid Idempotency-Key", str(error)))
+            await _send(send, *INVALID.response(str(error)))
             return
         body = await _read_body(receive)
         client = client_of(scope)
         request_fingerprint = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
         claim = await run_in_threadpool(self.store.claim, client, key, request_fingerprint)
         if claim.outcome == "in_flight":
-            await _send(send, *problem(*IN_FLIGHT))
+            await _send(send, *IN_FLIGHT.response())
         elif claim.outcome == "mismatch":
-            await _send(send, *problem(*MISMATCH))
+            await _send(send, *REUSED.response())
         elif claim.outcome == "done":
             await _replay(send, claim.response)
         else:

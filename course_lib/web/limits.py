@@ -65,7 +65,7 @@ class BodySizeLimitMiddleware:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem(413, f"the request body is larger than the limit of {self.max_bytes} bytes",
-                           instance=scope.get("path"), max_bytes=self.max_bytes)
+                           max_bytes=self.max_bytes)
         await response(scope, receive, send)
 
 
@@ -111,7 +111,7 @@ class ContentTypeMiddleware:
             got = f"Content-Type {media!r}" if media else "no Content-Type"
             response = problem(415, f"this endpoint reads {' or '.join(accepted)}; the request had {got}",
                                headers={"Accept": ", ".join(accepted)},  # RFC 9110 §12.5.1: what to send instead
-                               instance=scope.get("path"), accepted=list(accepted))
+                               accepted=list(accepted))
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from http import HTTPStatus
 from typing import Any
 
@@ -47,14 +48,21 @@ def title_for(status: int) -> str:
         return "Error"
 
 
+def occurrence() -> str:
+    """A URI naming one occurrence of a problem (RFC 9457 "instance"), unique per error, for reports and logs."""
+    return f"urn:uuid:{uuid.uuid4()}"
+
+
 def problem_body(status: int, detail: str | None = None, *, type: str = "about:blank", title: str | None = None,
                  instance: str | None = None, **extensions: Any) -> dict[str, Any]:
-    """The members of a problem details object: type, title, status, detail, instance and any extensions."""
+    """The members of a problem details object: type, title, status, detail, instance and any extensions.
+
+    `instance` identifies this occurrence, not the resource: a fresh urn:uuid unless one is given.
+    """
     body: dict[str, Any] = {"type": type, "title": title or title_for(status), "status": status}
     if detail:
         body["detail"] = detail
-    if instance:
-        body["instance"] = instance
+    body["instance"] = instance or occurrence()
     return {**body, **extensions}
 
 
@@ -90,23 +98,21 @@ async def http_error(request: Request, exc: HTTPException) -> ProblemResponse:
         members = {"type": exc.type, "title": exc.title, **exc.extensions}
     elif exc.detail is not None and not isinstance(exc.detail, str):
         members = {"errors": exc.detail}  # a structured detail (a list or dict) is kept as an extension
-    return problem(exc.status_code, detail, headers=exc.headers, instance=request.url.path, **members)
+    return problem(exc.status_code, detail, headers=exc.headers, **members)
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> ProblemResponse:
     """422 with one entry per invalid field; 400 when the body is not even JSON."""
     errors = list(exc.errors())
     if any(error.get("type") == "json_invalid" for error in errors):
-        return problem(400, "the request body is not valid JSON", instance=request.url.path,
-                       errors=field_errors(errors))
+        return problem(400, "the request body is not valid JSON", errors=field_errors(errors))
     count = len(errors)
-    return problem(422, f"{count} invalid field{'s' if count != 1 else ''}", instance=request.url.path,
-                   errors=field_errors(errors))
+    return problem(422, f"{count} invalid field{'s' if count != 1 else ''}", errors=field_errors(errors))
 
 
 async def server_error(request: Request, exc: Exception) -> ProblemResponse:
     """500 without internals: the traceback goes to the server log, never to the client."""
-    return problem(500, "the server failed; the error has been logged", instance=request.url.path)
+    return problem(500, "the server failed; the error has been logged")
 
 
 class ProblemDetailsMiddleware:
@@ -167,7 +173,7 @@ async def _send_problem(scope: Scope, send: Send, start: Message, body: bytes) -
     detail, extensions = _detail_from(body)
     if detail == title_for(status):
         detail = None
-    content = json.dumps(problem_body(status, detail, instance=scope.get("path"), **extensions)).encode()
+    content = json.dumps(problem_body(status, detail, **extensions)).encode()
     headers = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (b"content-type", b"content-length")]
     headers += [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(content)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})

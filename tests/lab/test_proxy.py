@@ -1,6 +1,8 @@
+import socket
+
 from fastapi import FastAPI, Request, Response
 
-from course_lib.lab.proxy import ReverseProxy, shared_max_age
+from course_lib.lab.proxy import ReverseProxy, hop_by_hop, shared_max_age
 from course_lib.notebook.server import serve
 
 
@@ -33,6 +35,14 @@ def _origin() -> FastAPI:
     @app.get("/data")
     def data(request: Request) -> dict:
         return {"via": request.headers.get("via"), "forwarded_for": request.headers.get("x-forwarded-for")}
+
+    @app.get("/headers")
+    def headers(request: Request) -> Response:
+        return Response(headers={"Connection": "x-secret", "X-Secret": "origin-hop", "X-Kept": "yes"})
+
+    @app.get("/received")
+    def received(request: Request) -> dict:
+        return dict(request.headers)
 
     @app.post("/echo", status_code=201)
     async def echo(request: Request) -> dict:
@@ -75,3 +85,38 @@ def test_a_proxy_without_cache_always_forwards():
     origin = serve(origin_app, name="origin")
     proxy = serve(ReverseProxy(origin.url, cache=False), name="proxy")
     assert [proxy.get("/static").text for _ in range(2)] == ["v1", "v2"]
+
+
+def test_hop_by_hop_fields_include_those_connection_names():
+    assert hop_by_hop([("Connection", "close, X-Trace"), ("X-Trace", "1")]) >= {"connection", "x-trace", "te"}
+    assert "host" not in hop_by_hop([]) and "content-length" not in hop_by_hop([]) and "trailer" not in hop_by_hop([])
+
+
+def test_hop_by_hop_fields_stop_at_the_proxy_and_host_names_the_origin():
+    origin = serve(_origin(), name="origin")
+    proxy = serve(ReverseProxy(origin.url), name="proxy")
+    seen = proxy.get("/received", headers={"Connection": "x-trace", "X-Trace": "1", "Keep-Alive": "timeout=5",
+                                            "X-Kept": "end-to-end"}).json()
+    assert "x-trace" not in seen and "keep-alive" not in seen and seen["x-kept"] == "end-to-end"
+    assert seen["host"] == f"127.0.0.1:{origin.port}"
+    answer = proxy.get("/headers")
+    assert "x-secret" not in answer.headers and answer.headers["x-kept"] == "yes"
+
+
+def test_an_unreachable_origin_is_a_502_not_a_500():
+    with socket.socket() as closed:  # bound, never listening: every connection is refused
+        closed.bind(("127.0.0.1", 0))
+        proxy = serve(ReverseProxy(f"http://127.0.0.1:{closed.getsockname()[1]}"), name="proxy")
+        answer = proxy.get("/tasks")
+    assert answer.status_code == 502 and answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["title"] == "Bad Gateway" and "ConnectError" in answer.json()["detail"]
+    assert proxy.request("HEAD", "/tasks").status_code == 502
+
+
+def test_an_origin_that_never_answers_is_a_504():
+    with socket.socket() as silent:  # listening, never reading: the connection opens, no answer comes
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        proxy = serve(ReverseProxy(f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=0.2), name="proxy")
+        answer = proxy.get("/tasks")
+    assert answer.status_code == 504 and answer.json()["title"] == "Gateway Timeout"

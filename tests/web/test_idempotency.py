@@ -9,7 +9,11 @@ from course_lib.notebook.server import serve
 from course_lib.services.cache import redis_client
 from course_lib.web.idempotency import (
     CLAIM_TTL,
+    IN_FLIGHT,
+    INVALID,
     KEY_TTL,
+    MISSING,
+    REUSED,
     IdempotencyMiddleware,
     IdempotencyStore,
     InvalidKey,
@@ -91,7 +95,7 @@ class Gate:
         assert self.release.wait(WAIT)
 
 
-def _app(store: IdempotencyStore) -> FastAPI:
+def _app(store: IdempotencyStore, **options) -> FastAPI:
     app = FastAPI()
     app.state.created, app.state.gate = [], Gate()
 
@@ -103,11 +107,16 @@ def _app(store: IdempotencyStore) -> FastAPI:
         app.state.created.append(body)
         return {"id": len(app.state.created), **body}
 
+    @app.patch("/things/{number}")
+    def rename(number: int, body: dict) -> dict:
+        app.state.created.append({"patched": number, **body})
+        return {"patches": len(app.state.created)}
+
     @app.get("/things")
     def things() -> list:
         return app.state.created
 
-    app.add_middleware(IdempotencyMiddleware, store=store)
+    app.add_middleware(IdempotencyMiddleware, store=store, **options)
     return app
 
 
@@ -177,6 +186,39 @@ def test_an_invalid_key_is_400(store):
     api = serve(_app(store))
     response = api.post("/things", json={}, headers={"Idempotency-Key": '""'})
     assert response.status_code == 400 and response.json()["status"] == 400
+    assert response.json()["type"] == INVALID.type
+
+
+def test_a_patch_with_a_key_runs_once_too(store):
+    app = _app(store)
+    api = serve(app)
+    first = api.patch("/things/1", json={"name": "a"}, headers=key("p1"))
+    retry = api.patch("/things/1", json={"name": "a"}, headers=key("p1"))
+    assert retry.content == first.content and retry.headers["idempotent-replayed"] == "true"
+    assert len(app.state.created) == 1
+
+
+def test_a_required_key_that_is_missing_is_400_and_nothing_runs(store):
+    app = _app(store, required=True)
+    api = serve(app)
+    missing = api.post("/things", json={"n": 1})
+    assert missing.status_code == 400 and missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["type"] == MISSING.type and missing.json()["title"] == "Idempotency-Key is missing"
+    assert missing.headers["link"].endswith('rel="describedby"')
+    assert app.state.created == []
+    assert api.post("/things", json={"n": 1}, headers=key("k6")).status_code == 201
+    assert api.get("/things").status_code == 200, "only the methods it covers need a key"
+
+
+def test_an_optional_key_that_is_missing_lets_the_request_run(store):
+    app = _app(store)
+    assert serve(app).post("/things", json={"n": 1}).status_code == 201 and len(app.state.created) == 1
+
+
+def test_each_refusal_has_its_own_problem_type():
+    refusals = (MISSING, INVALID, IN_FLIGHT, REUSED)
+    assert len({refusal.type for refusal in refusals}) == len(refusals)
+    assert len({(refusal.status, refusal.title) for refusal in refusals}) == len(refusals)
 
 
 def test_twenty_concurrent_posts_with_one_key_create_one_thing(store):

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
@@ -86,7 +88,7 @@ def test_query_and_path_errors_name_their_location(api):
 
 def test_http_errors_keep_detail_and_headers(api):
     body = assert_problem(api.get("/items/7"), 404)
-    assert body["detail"] == "item 7 not found" and body["instance"] == "/items/7"
+    assert body["detail"] == "item 7 not found"
     locked = api.get("/locked")
     assert_problem(locked, 401)
     assert locked.headers["www-authenticate"] == "ApiKey"
@@ -118,9 +120,22 @@ def test_success_and_head_are_untouched(api):
     assert api.request("HEAD", "/items/1").content == b""
 
 
+OCCURRENCE = re.compile(r"urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+
+def test_instance_names_the_occurrence_not_the_resource(api):
+    first, again, rewritten = api.get("/items/7").json(), api.get("/items/7").json(), api.get("/plain").json()
+    for body in (first, again, rewritten):
+        assert OCCURRENCE.fullmatch(body["instance"]), body["instance"]
+    assert first["instance"] != again["instance"], "two occurrences of one problem are two instances"
+
+
 def test_problem_body_members():
-    assert problem_body(404) == {"type": "about:blank", "title": "Not Found", "status": 404}
-    assert problem_body(409, "taken", instance="/users", field="email")["field"] == "email"
+    body = problem_body(404)
+    assert body.pop("instance").startswith("urn:uuid:")
+    assert body == {"type": "about:blank", "title": "Not Found", "status": 404}
+    given = problem_body(409, "taken", instance="urn:uuid:0", field="email")
+    assert given["field"] == "email" and given["instance"] == "urn:uuid:0"
 
 
 def test_field_errors_escape_json_pointer():
