@@ -141,7 +141,10 @@ show(api.delete("/tasks"), headers=HEADERS)
 # %% [markdown]
 # ## Users, and a sub-collection
 # Users are resources too. A second user with the same email would make "the user with this email" ambiguous, so the
-# API refuses it with **409 Conflict**:
+# API refuses it with **409 Conflict**. The storage keeps that rule, not the route: the route just adds the user, and
+# storage refuses a second account for an email (compared case-folded), as a `UNIQUE` constraint does in a database
+# (chapter 06). A check in the route ("is the email free? then insert") would let two simultaneous sign-ups both pass
+# the check — and with two server processes (chapter 11) no lock inside one process could stop them:
 
 # %%
 show(api.post("/users", json={"name": "Ada", "email": "ada@example.org"}), headers=HEADERS)

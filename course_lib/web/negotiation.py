@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from course_lib.web.http_methods import without_body
 
 JSON, CSV = "application/json", "text/csv"
+PROBLEM_JSON = "application/problem+json"
 
 
 def parse_accept(header: str | None) -> list[tuple[str, float]]:
@@ -99,8 +100,9 @@ RENDERERS: dict[str, Callable[[object], str] | None] = {JSON: None, CSV: to_csv}
 
 
 def not_acceptable_body(offered: Sequence[str]) -> bytes:
-    """The 406 body: what the client could have asked for."""
-    return json.dumps({"detail": "none of the media types in Accept can be produced here",
+    """The 406 body, a problem details document (RFC 9457): what the client could have asked for."""
+    return json.dumps({"type": "about:blank", "title": "Not Acceptable", "status": 406,
+                       "detail": "none of the media types in Accept can be produced here",
                        "acceptable": list(offered)}).encode()
 
 
@@ -149,19 +151,20 @@ class NegotiationMiddleware:
         headers = dict((name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in scope["headers"])
         chosen = negotiate(headers.get("accept"), self.offered)
         if chosen is None:
-            await _send_406(send, self.offered)
+            await _send_406(send, self.offered, head=scope["method"] == "HEAD")
             return
         if scope["method"] == "HEAD":  # render the GET, then drop the body: HEAD's headers mirror GET's
             scope, send = {**scope, "method": "GET"}, without_body(send)
         await self.app(scope, receive, _rendering(send, self.renderers.get(chosen), chosen))
 
 
-async def _send_406(send: Send, offered: Sequence[str]) -> None:
+async def _send_406(send: Send, offered: Sequence[str], head: bool = False) -> None:
+    """406 as problem details; to HEAD the same headers (Content-Length included) without the body."""
     body = not_acceptable_body(offered)
     await send({"type": "http.response.start", "status": 406,
-                "headers": [(b"content-type", JSON.encode()), (b"content-length", str(len(body)).encode()),
+                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
                             (b"vary", b"Accept")]})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": b"" if head else body})
 
 
 def _rendering(send: Send, render: Callable[[object], str] | None, media_type: str) -> Send:

@@ -106,3 +106,16 @@ def test_non_json_routes_and_errors_are_left_alone():
     assert api.get("/text", headers={"Accept": "image/png"}).text == "plain"
     assert api.get("/nowhere", headers={"Accept": "text/csv"}).headers["content-type"] == JSON
     assert api.get("/docs", headers={"Accept": "text/html"}).status_code == 200
+
+
+def test_a_406_is_problem_details_and_head_mirrors_get():
+    from course_lib.notebook.server import serve
+    from course_lib.taskapi import app_for
+
+    api = serve(app_for(2), name="test-406")
+    get = api.get("/tasks", headers={"Accept": "image/png"})
+    head = api.request("HEAD", "/tasks", headers={"Accept": "image/png"})
+    assert get.status_code == head.status_code == 406
+    assert get.headers["content-type"] == head.headers["content-type"] == "application/problem+json"
+    assert get.headers["content-length"] == head.headers["content-length"] == str(len(get.content))
+    assert head.content == b"" and get.json()["status"] == 406 and get.json()["title"] == "Not Acceptable"
