@@ -219,9 +219,9 @@ lax.status_code, lax.json()["done"]
 # has no datetime type; `model_validate_json` would accept it, FastAPI does not call it):
 
 # %%
-from fastapi import FastAPI
+from datetime import datetime
 
-from course_lib.taskapi.schemas_strict import UTCDateTime
+from fastapi import FastAPI
 
 
 class Reminder(BaseModel):
@@ -230,7 +230,7 @@ class Reminder(BaseModel):
     model_config = ConfigDict(strict=True)
 
     task_id: int
-    at: UTCDateTime
+    at: datetime
 
 
 reminders = FastAPI()
