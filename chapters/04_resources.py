@@ -8,7 +8,10 @@
 # - implement full CRUD with the status codes clients rely on: 201 + `Location`, 200, 204, 404, 405 + `Allow`;
 # - tell PUT (replace) from PATCH (change some fields), and separate what a client sends from what it gets back;
 # - weigh an action route (`POST /tasks/{id}/complete`) against a state change (`PATCH {"done": true}`);
-# - keep storage behind a repository so routes never know where data lives.
+# - hand a route what it needs with a FastAPI dependency, and keep storage behind a repository so routes never know
+#   where data lives;
+# - keep URLs stable as a contract, version them when a change must break it, and announce the end of an old version
+#   (`Deprecation`, `Sunset`).
 #
 # **Why it matters.** A client developer who has seen `GET /tasks/7` can guess `DELETE /tasks/7`, `GET /users/3` and
 # `GET /users/3/tasks` without reading a line of documentation. URLs like `/getTask?id=7` or `/deleteTask` force them to
@@ -50,6 +53,55 @@ from course_lib.taskapi import ch04_resources
 
 api = serve(ch04_resources.create_app())
 api
+
+# %% [markdown]
+# ## Dependencies: what a route needs, handed in
+# The task routes get their storage the way FastAPI hands anything to a route: through a **dependency**. A dependency
+# is a plain function. A route declares a parameter as `Annotated[T, Depends(function)]`, and on every request FastAPI
+# calls the function and passes its result in. The function may take request parameters of its own (a header, a
+# query parameter), and it may refuse the request by raising an `HTTPException` — chapter 05's API keys work that way.
+# A tiny app with one dependency shows the mechanics:
+
+# %%
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, HTTPException
+
+NOTES = {1: "buy milk", 2: "call Ada"}
+
+
+def get_notes() -> dict[int, str]:
+    """Where the notes live: routes ask for them instead of reaching for a global."""
+    return NOTES
+
+
+NotesDep = Annotated[dict[int, str], Depends(get_notes)]  # an alias, so every route says it the same short way
+notes_app = FastAPI()
+
+
+@notes_app.get("/notes/{note_id}")
+def read_note(note_id: int, notes: NotesDep) -> dict:
+    if note_id not in notes:
+        raise HTTPException(404, f"note {note_id} not found")
+    return {"id": note_id, "text": notes[note_id]}
+
+
+notes_api = serve(notes_app, name="notes")
+[notes_api.get("/notes/1").json(), notes_api.get("/notes/9").status_code]
+
+# %% [markdown]
+# The route only *asks* for its notes, so whoever builds the app decides what it gets. `dependency_overrides` swaps
+# the function without touching the route — tests use exactly this to hand a route a fake store:
+
+# %%
+notes_app.dependency_overrides[get_notes] = lambda: {1: "from another store"}
+swapped = notes_api.get("/notes/1").json()
+notes_app.dependency_overrides.clear()
+swapped
+
+# %% [markdown]
+# The task API's routes declare their storage the same way (`TasksDep`); the section *Storage behind a repository*
+# below opens it up.
 
 # %% [markdown]
 # ## What goes over the wire: one model per role
@@ -246,6 +298,76 @@ table(rows)
 assert all(row["expected"] == row["got"] for row in rows)
 
 # %% [markdown]
+# ## URLs are a contract: stability and versioning
+# Once a client ships, your URLs live in compiled mobile apps, in scripts, in bookmarks, in other systems' databases
+# and in caches. Rename `/tasks` to `/todos` and every one of them breaks at once, without a warning. So:
+# - name things, not how they are built: no `.php`, no table names, nothing that changes when the code does;
+# - add, don't change: a new route or a new optional field breaks no client; renaming or removing a field, changing
+#   its type or a status code breaks them all;
+# - when a breaking change cannot be avoided, publish it as a new **version** and run both for a while.
+#
+# A version can travel in three places:
+#
+# | where | example | for | against |
+# |---|---|---|---|
+# | path prefix | `GET /v1/tasks/7` | visible in every log and link; one `include_router(prefix=...)` or proxy rule routes it; caches keep versions apart | `/v1/tasks/7` and `/v2/tasks/7` are one task under two URLs |
+# | request header | `GET /tasks/7` + `Api-Version: 2026-01-06` | URLs never change; date-named versions (Stripe's `Stripe-Version`, GitHub's `X-GitHub-Api-Version`) | invisible in a link; caches must `Vary` on the header |
+# | media type | `Accept: application/vnd.example.task.v2+json` | the representation changed, so its media type says so (chapter 02's negotiation) | hard to try from a browser; `Vary: Accept` again |
+#
+# The path prefix is the most common and the easiest to operate; the task API would take it the day it needs a v2.
+#
+# **Deprecation.** An old version does not vanish overnight: every answer from it says that it is on its way out, in
+# standard headers a client library can log or alert on:
+# - `Deprecation: @1780272000` ([RFC 9745](https://www.rfc-editor.org/rfc/rfc9745)): deprecated from that moment
+#   on (a Unix time, written as a structured-field date; it may lie in the future): it still works, but do not build
+#   on it;
+# - `Sunset: <HTTP-date>` ([RFC 8594](https://www.rfc-editor.org/rfc/rfc8594)): when it will stop answering (after
+#   that, typically **410 Gone**);
+# - `Link: <…>; rel="deprecation"` (RFC 9745): where to read how to move to the new version.
+#
+# One dependency on the v1 router marks every v1 route — a dependency may also take the `Response` and set headers:
+
+# %%
+from datetime import UTC, datetime
+from email.utils import format_datetime
+
+from fastapi import APIRouter, Response
+
+DEPRECATED = datetime(2026, 6, 1, tzinfo=UTC)
+SUNSET = datetime(2027, 6, 30, 23, 59, 59, tzinfo=UTC)
+
+
+def deprecated_v1(response: Response) -> None:
+    """Every v1 answer says: deprecated since DEPRECATED, gone after SUNSET, and where the migration guide is."""
+    response.headers["Deprecation"] = f"@{int(DEPRECATED.timestamp())}"
+    response.headers["Sunset"] = format_datetime(SUNSET, usegmt=True)
+    response.headers["Link"] = '</docs/v1-to-v2>; rel="deprecation"'
+
+
+v1 = APIRouter(prefix="/v1", dependencies=[Depends(deprecated_v1)])
+v2 = APIRouter(prefix="/v2")
+
+
+@v1.get("/tasks/{task_id}")
+def read_task_v1(task_id: int) -> dict:
+    return {"id": task_id, "name": "design the URLs"}  # v1 called the title "name": the breaking change
+
+
+@v2.get("/tasks/{task_id}")
+def read_task_v2(task_id: int) -> dict:
+    return {"id": task_id, "title": "design the URLs"}
+
+
+versioned_app = FastAPI()
+versioned_app.include_router(v1)
+versioned_app.include_router(v2)
+versioned = serve(versioned_app, name="versioned")
+show(versioned.get("/v1/tasks/7"), headers=["deprecation", "sunset", "link"])
+
+# %%
+show(versioned.get("/v2/tasks/7"), headers=["deprecation", "sunset", "link"])
+
+# %% [markdown]
 # ## Try it
 # - Open the Swagger UI (the link printed when the server started) and find the body schema of `PUT /tasks/{id}`.
 # - `PATCH /tasks/2` with an empty body `{}`: what comes back, and did `updated_at` change?
@@ -350,6 +472,9 @@ q3.check(add_reopen_route)
 # - An action route (`POST /tasks/{id}/complete`) earns its place when the operation is more than a field write.
 # - Routes reach storage only through a unit of work (one transaction per request), so storage can change
 #   underneath them.
+# - A dependency is a function FastAPI calls per request (`Annotated[T, Depends(f)]`); `dependency_overrides` swaps it.
+# - URLs are a contract: add, don't change. A breaking change gets a new version (a `/v2` prefix is the common
+#   choice); the old one announces its end with `Deprecation` (RFC 9745) and `Sunset` (RFC 8594).
 #
 # ## Going further
 # - [RFC 9110 §9.3](https://www.rfc-editor.org/rfc/rfc9110#section-9.3) — the method definitions; §15.3.2 on 201
@@ -358,6 +483,10 @@ q3.check(add_reopen_route)
 #   JSON Merge Patch, the format our PATCH resembles.
 # - Google's [API design guide: resource-oriented design](https://cloud.google.com/apis/design/resources) and its
 #   [custom methods](https://cloud.google.com/apis/design/custom_methods) (their name for action routes).
+# - [RFC 9745](https://www.rfc-editor.org/rfc/rfc9745) (the `Deprecation` header) and
+#   [RFC 8594](https://www.rfc-editor.org/rfc/rfc8594) (the `Sunset` header); Google's
+#   [versioning guide](https://cloud.google.com/apis/design/versioning).
+# - FastAPI's [dependencies tutorial](https://fastapi.tiangolo.com/tutorial/dependencies/).
 #
 # ## Where this lives in course_lib
 # `course_lib/taskapi/ch04_resources.py` (this chapter's change), `course_lib/taskapi/routes/` (one router per

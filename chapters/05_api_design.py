@@ -109,7 +109,9 @@ show(api.post("/tasks", json={"done": True}, headers=ada), headers=HEADERS)
 #
 # ```mermaid
 # flowchart TD
-#     R[request] --> K{valid API key?}
+#     R[request] --> P{body parses as JSON?}
+#     P -- no --> E400[400]
+#     P -- yes --> K{valid API key?}
 #     K -- no --> E401[401 + WWW-Authenticate]
 #     K -- yes --> V{body and parameters valid?}
 #     V -- no --> E422[422]
@@ -122,14 +124,37 @@ show(api.post("/tasks", json={"done": True}, headers=ada), headers=HEADERS)
 #     C -- no --> OK[2xx]
 # ```
 #
-# FastAPI resolves dependencies (the key) before it validates the body, so Bob's bad PATCH on Ada's task is a 422 and
-# an anonymous one is a 401, whatever the body:
+# This order is not a choice each route makes: FastAPI handles every request in the same steps.
+# 1. It reads the body and parses the JSON. A body that is not JSON at all is refused at once — **400**, from
+#    chapter 01's handler — before anything else is looked at, the key included.
+# 2. It runs the route's dependencies. The key check is one, so a missing or unknown key is a **401** here.
+# 3. It validates the path, query and body parameters against their declared types: **422**.
+# 4. The route's own code runs: it looks the task up (**404**), checks the owner (**403**), finds conflicts (**409**).
+#
+# So "401 before 422" holds only for bodies that are JSON. Watch the same PATCH, with three bodies and two callers:
 
 # %%
-[api.patch("/tasks/1", json={"title": None}, headers=bob).status_code,
- api.patch("/tasks/1", json={"title": None}).status_code]
+BROKEN_JSON = {"content": b'{"title": ', "headers": {"content-type": "application/json"}}
+order_probe = [
+    ("nobody", "/tasks/1", BROKEN_JSON, "not JSON"),
+    ("nobody", "/tasks/1", {"json": {"title": None}}, "JSON, breaks the schema"),
+    ("nobody", "/tasks/1", {"json": {"done": True}}, "valid"),
+    ("Bob", "/tasks/999", {"json": {"title": None}, "headers": bob}, "JSON, breaks the schema"),
+    ("Bob", "/tasks/999", {"json": {"done": True}, "headers": bob}, "valid"),
+    ("Bob", "/tasks/1", {"json": {"done": True}, "headers": bob}, "valid"),
+]
+order_rows = [{"caller": caller, "request": f"PATCH {path}", "body": body,
+               "status": api.patch(path, **options).status_code}
+              for caller, path, options, body in order_probe]
+table(order_rows)
+assert [row["status"] for row in order_rows] == [400, 401, 401, 422, 404, 403]
 
 # %% [markdown]
+# Read the rows from the top: a broken body beats a missing key (step 1 comes before step 2); a missing key beats a
+# broken schema (step 2 before step 3); Bob's broken body is a 422 even on a task that does not exist (step 3 before
+# step 4). Chapter 08 adds two gates in front of all of these, in a middleware that runs before FastAPI sees the
+# request: a body that is too large (**413**) and a `Content-Type` that is not JSON (**415**).
+#
 # ## The failures belong in the OpenAPI
 # FastAPI documents the success and the 422 by itself. The other failures depend on what a route uses, so this
 # chapter derives them from each route's dependencies and adds them to its OpenAPI responses:
@@ -291,7 +316,9 @@ q3.check(secured_operations)
 # %% [markdown]
 # ## Recap
 # - 401 = no or unknown credentials (send `WWW-Authenticate`); 403 = known caller, not allowed; 404 = no such
-#   resource; 409 = clashes with current state; 422 = valid JSON, invalid content.
+#   resource; 409 = clashes with current state; 422 = valid JSON, invalid content; 400 = not JSON at all.
+# - The order is FastAPI's: parse the JSON (400), run the dependencies (401), validate the parameters (422), then the
+#   route's own checks (404, 403, 409).
 # - Authentication is a dependency (`CurrentUser`); authorization (ownership) is the route's rule.
 # - API keys are random, shown once, stored as digests.
 # - Failure statuses belong in the OpenAPI; a contract collection runs them live, and tests rerun it in later chapters.

@@ -1,11 +1,15 @@
 # %% [markdown]
 # # Chapter 07 — Serialization
-# *What the server stores is not what the client sees: one model per direction, strict on the way in, careful on the
-# way out.*
+# *What the server stores is not what the client sees: one model per direction, closed to unknown fields on the way
+# in, careful on the way out.*
 #
 # **Learning goals**
 # - tell a stored **record** from its **representations**, and give each direction its own Pydantic v2 model
 #   (a model family: `TaskCreate`, `TaskUpdate`, `TaskPublic`, ...);
+# - name the two directions: **deserialization** (bytes → Python objects → a validated model) and **serialization**
+#   (model → JSON bytes);
+# - know when validation converts a value (`"1"` → `1`, Pydantic's **lax** mode) and when it refuses to (**strict**
+#   mode);
 # - make sure a response can never carry an internal field — a password hash, a key digest — and prove it;
 # - refuse unknown input fields with a 422 (`extra="forbid"`) instead of ignoring them, and know why that stops
 #   **mass assignment**;
@@ -38,7 +42,7 @@ show_source(records.User)
 #
 # ```mermaid
 # flowchart LR
-#     C[client JSON] -->|validate: UserCreate<br/>strict, password in| H[handler]
+#     C[client JSON] -->|deserialize: UserCreate<br/>no unknown fields, password in| H[handler]
 #     H -->|hash password| R[(User record<br/>password_hash, ...)]
 #     R -->|serialize: UserPublic<br/>only public fields| O[client JSON]
 # ```
@@ -93,6 +97,13 @@ show(signed_up, headers=["location"])
 ada = {"X-API-Key": signed_up.json()["api_key"]}
 
 # %% [markdown]
+# The password must have 15 to 128 characters. Fifteen is the floor that NIST SP 800-63B-4 (2025) sets for a password
+# that is the only thing standing between an attacker and an account (8 are allowed only when the password is one
+# factor of several, as in multi-factor login). Length, not a mix of digits and symbols, is what makes a password
+# hard to guess, so the rule asks for nothing else; the cap of 128 (the guideline asks to allow at least 64) keeps a
+# megabyte-long "password" from costing a hash.
+
+# %% [markdown]
 # What the server keeps is the record. Its `password_hash` is an argon2id string: algorithm, version, cost
 # parameters, a random salt, the hash. The first part is the same for every user; the rest changes with every hash,
 # even of the same password:
@@ -139,20 +150,116 @@ secrets = ["correct horse battery staple", "hunter2", record.password_hash, "$ar
 [(r.request.method, r.request.url.path, r.status_code, [s for s in secrets if s in r.text]) for r in responses]
 
 # %% [markdown]
-# Every list of leaks is empty. The last request was refused (a 7-character password), and even its error does not
-# repeat the password back. How the filter works: the route declares `response_model=UserPublic`, and FastAPI builds
-# the answer from that model, so a field the model does not declare cannot be in it — whatever the handler returns.
-# The model is also what keeps the password out of logs: it is a `Secret`, shown as stars unless read on purpose.
+# Every list of leaks is empty. The last request was refused (`hunter2` has 7 characters, not 15), and even its error
+# does not repeat the password back. How the filter works: the route declares `response_model=UserPublic`, and
+# FastAPI builds the answer from that model, so a field the model does not declare cannot be in it — whatever the
+# handler returns. The model is also what keeps the password out of logs: it is a `Secret`, shown as stars unless read
+# on purpose.
 
 # %%
 body = schemas_strict.UserCreate(name="Ada", email="ada@example.org", password="correct horse battery staple")
 body, body.model_dump_json(), body.password.get_secret_value()
 
 # %% [markdown]
+# ## Deserialization: from bytes to a model
+# **Serialization** turns a model into bytes for the wire; **deserialization** is the way in, and it has two steps:
+# *parse* the bytes into Python objects (a dict of strings, numbers, booleans, lists), then *validate* those objects
+# into a model, which checks every rule and converts values to the declared types. FastAPI does both for every body
+# (a body that does not parse is chapter 05's 400; one that does not validate, a 422). By hand:
+
+# %%
+import json
+
+wire = b'{"title": "parse me", "done": false}'  # what arrives: bytes
+data = json.loads(wire)  # 1. parse: bytes -> Python objects
+task_in = schemas_strict.TaskCreate.model_validate(data)  # 2. validate: objects -> a model that keeps its rules
+print(type(wire).__name__, "->", type(data).__name__, "->", repr(task_in))
+print("both steps at once:", schemas_strict.TaskCreate.model_validate_json(wire) == task_in)
+
+# %% [markdown]
+# Serialization is the same road back: `model_dump()` gives Python objects, `model_dump_json()` the JSON text that goes
+# on the wire (FastAPI encodes it to bytes):
+
+# %%
+task_in.model_dump(), task_in.model_dump_json()
+
+# %% [markdown]
+# ## Coercion: lax and strict
+# Validation does more than check: by default Pydantic **coerces**, converting a value to the declared type when the
+# conversion is unambiguous — `"1"` becomes `1`, `"true"` becomes `True`, `"2026-01-15T09:30:00Z"` a `datetime`. That
+# is **lax mode**. **Strict mode** (`strict=True` on a call, `Field(strict=True)` on a field, or
+# `ConfigDict(strict=True)` on a model) converts nothing: an `int` field takes an int and only an int.
+
+# %%
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+
+class Filter(BaseModel):
+    """Two typed fields, as a list filter might have."""
+
+    page: int
+    done: bool
+
+
+sent = {"page": "1", "done": "true"}
+print("lax:   ", repr(Filter.model_validate(sent)))
+try:
+    Filter.model_validate(sent, strict=True)
+except ValidationError as error:
+    print("strict:", [(problem["loc"], problem["type"]) for problem in error.errors()])
+
+# %% [markdown]
+# The task API is lax, like FastAPI's default: a client that sends `"done": "true"` gets a task that is done.
+
+# %%
+lax = api.post("/tasks", json={"title": "coerced", "done": "true"}, headers=ada)
+lax.status_code, lax.json()["done"]
+
+# %% [markdown]
+# Strict mode over HTTP has a catch. FastAPI parses the JSON first and validates the resulting Python objects, and
+# in strict mode a Python *string* is no `datetime` — so a strict model refuses every timestamp a client can send (JSON
+# has no datetime type; `model_validate_json` would accept it, FastAPI does not call it):
+
+# %%
+from datetime import datetime
+
+from fastapi import FastAPI
+
+
+class Reminder(BaseModel):
+    """A strict model: no conversions at all."""
+
+    model_config = ConfigDict(strict=True)
+
+    task_id: int
+    at: datetime
+
+
+reminders = FastAPI()
+
+
+@reminders.post("/reminders")
+def add_reminder(reminder: Reminder) -> dict:
+    return {"task_id": reminder.task_id}
+
+
+strict_api = serve(reminders, name="strict")
+[(body, response.status_code, [error["loc"][-1] for error in response.json().get("detail", [])])
+ for body in ({"task_id": "1", "at": "2026-01-15T09:30:00Z"}, {"task_id": 1, "at": "2026-01-15T09:30:00Z"})
+ for response in [strict_api.post("/reminders", json=body)]]
+
+# %% [markdown]
+# `"1"` is refused, as asked — and so is a perfectly good timestamp. Where a conversion would hide a client's bug
+# (an amount sent as `"10"`), mark that one field strict (`Field(strict=True)`, or `StrictInt`); leave the model lax.
+# Query parameters and headers are text by nature (`?limit=20` arrives as `"20"`), so they are always coerced.
+#
+# A word on names: `extra="forbid"`, below, is **not** strict mode. Strict is about the *types* a value may have;
+# forbidding extras is about which *fields* may come at all. A model that forbids extras is **closed**.
+#
 # ## Mass assignment: refuse what you did not ask for
 # By default Pydantic **ignores** unknown fields. That looks harmless, but it hides mistakes (a typo `"titel"` is
 # silently dropped) and invites a classic bug: code that copies "whatever the client sent" onto a record lets the
-# client set `owner_id`, `role` or `is_admin`. Chapter 04's lenient model and this chapter's strict one, side by side:
+# client set `owner_id`, `role` or `is_admin`. Chapter 04's open model and this chapter's closed one, side by side:
 
 # %%
 from pydantic import ValidationError
@@ -160,11 +267,11 @@ from pydantic import ValidationError
 from course_lib.taskapi import schemas
 
 sneaky = {"title": "mine now", "owner_id": 2}
-print("lenient:", schemas.TaskCreate.model_validate(sneaky))
+print("open:  ", schemas.TaskCreate.model_validate(sneaky))
 try:
     schemas_strict.TaskCreate.model_validate(sneaky)
 except ValidationError as error:
-    print("strict: ", error.errors(include_url=False, include_input=False))
+    print("closed:", error.errors(include_url=False, include_input=False))
 
 # %% [markdown]
 # `model_config = ConfigDict(extra="forbid")` is the whole change. Over HTTP it is a **422** that names the field, so
@@ -174,7 +281,7 @@ except ValidationError as error:
 show(api.post("/tasks", json={"title": "mine now", "owner_id": 2}, headers=ada))
 
 # %%
-show(api.post("/users", json={"name": "Eve", "email": "eve@example.org", "password": "correct horse",
+show(api.post("/users", json={"name": "Eve", "email": "eve@example.org", "password": "correct horse battery staple",
                               "role": "admin"}))
 
 # %% [markdown]
@@ -321,13 +428,23 @@ q3.check(to_wire)
 # - `response_model` filters: a field the output model does not declare cannot leave the server. Test it anyway, by
 #   searching real responses for the secrets.
 # - Store passwords as argon2 hashes (slow, salted); carry them as `Secret` so they never land in a log.
-# - `extra="forbid"` turns unknown fields into a 422: no silent drops, no mass assignment.
+# - Deserialization parses bytes into Python objects and validates them into a model; serialization goes back
+#   (`model_dump`, `model_dump_json`).
+# - Validation coerces in lax mode (`"1"` → `1`, FastAPI's default); strict mode converts nothing — use it per field,
+#   since a strict model refuses even timestamps sent as JSON strings.
+# - `extra="forbid"` closes a model: unknown fields are a 422, no silent drops, no mass assignment. (Closed is not
+#   strict: one is about fields, the other about types.)
+# - Passwords used alone: at least 15 characters (NIST SP 800-63B-4), no composition rules.
 # - Timestamps: ISO 8601, UTC, `Z`. Convert for display on the client, never on the server.
 # - Aliases translate wire names (camelCase, old names) at the boundary.
 #
 # ## Going further
-# - [Pydantic: serialization](https://docs.pydantic.dev/latest/concepts/serialization/) and
-#   [aliases](https://docs.pydantic.dev/latest/concepts/alias/).
+# - [Pydantic: serialization](https://docs.pydantic.dev/latest/concepts/serialization/),
+#   [aliases](https://docs.pydantic.dev/latest/concepts/alias/),
+#   [strict mode](https://docs.pydantic.dev/latest/concepts/strict_mode/) and the
+#   [conversion table](https://docs.pydantic.dev/latest/concepts/conversion_table/) (what lax mode converts).
+# - [NIST SP 800-63B-4](https://pages.nist.gov/800-63-4/sp800-63b.html), §3.1.1 — passwords: 15 characters when used
+#   alone, no composition rules, no forced rotation.
 # - [OWASP API Security Top 10: API3:2023 Broken Object Property Level Authorization](https://owasp.org/API-Security/editions/2023/en/0xa3-broken-object-property-level-authorization/)
 #   — excessive data exposure and mass assignment, one category.
 # - [OWASP Password Storage Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html)

@@ -22,24 +22,29 @@ start_chapter(8, "Validation")
 
 # %% [markdown]
 # ## Layers of refusal
-# A request passes several gates, each cheaper than the next, and each with its own status code:
+# A request passes several gates, each cheaper than the next, and each with its own status code. The two new ones,
+# size and type, are middleware: they run before FastAPI reads the body, so they come first, even before the API key
+# is looked at. The rest is the order chapter 05 measured: parse the JSON, run the dependencies (the key), validate the
+# fields, and then the route's own checks.
 #
 # ```mermaid
-# flowchart LR
-#     R[request] --> S{size ≤ 64 KiB?}
-#     S -->|no| E413[413 Content Too Large]
-#     S --> T{Content-Type JSON?}
-#     T -->|no| E415[415 Unsupported Media Type]
-#     T --> J{parses as JSON?}
-#     J -->|no| E400[400 Bad Request]
-#     J --> V{fields keep their rules?}
-#     V -->|no| E422[422 Unprocessable Content]
-#     V --> D{state allows it?}
-#     D -->|no| E409[404 / 409]
-#     D --> H[handler: 200 / 201 / 204]
+# flowchart TB
+#     R[request] --> S{{"size ≤ 64 KiB?"}}
+#     S -->|yes| T{{JSON type?}}
+#     T -->|yes| J{{parses?}}
+#     J -->|yes| K{{API key?}}
+#     K -->|yes| V{{rules kept?}}
+#     V -->|yes| D{{state allows?}}
+#     D -->|yes| H[handler: 2xx]
+#     S -->|no| E413[413 too large]
+#     T -->|no| E415[415 wrong type]
+#     J -->|no| E400[400 not JSON]
+#     K -->|no| E401[401 who are you?]
+#     V -->|no| E422[422 invalid]
+#     D -->|no| E4xx[404 / 403 / 409]
 # ```
 #
-# This chapter's API is chapter 07's with a stricter model family, problem details for every error, and the two
+# This chapter's API is chapter 07's with models that carry field rules, problem details for every error, and the two
 # guards in front:
 
 # %%
@@ -62,7 +67,7 @@ api, signed_up.status_code
 # ## Field rules
 # Most rules are declarations: `Field(min_length=1, max_length=200)` for lengths, `Field(ge=1, le=100)` for ranges,
 # a type such as `EmailStr` or `UUID` for formats. Pydantic checks them all and reports every broken rule at once.
-# The task API's rules live in one module, next to chapter 07's strict models they extend:
+# The task API's rules live in one module, next to chapter 07's closed models they extend:
 
 # %%
 from course_lib.taskapi import schemas_validated
@@ -101,6 +106,12 @@ Invite.model_validate({"list_id": "6f1c2a3e-8b7d-4c5e-9f0a-1b2c3d4e5f60", "email
                        "days_valid": 7})
 
 # %% [markdown]
+# A password's rule is a length and nothing more: 15 to 128 characters. NIST SP 800-63B-4 (2025) requires at least 15
+# for a password used on its own (8 only when it is one factor of a multi-factor login), and it forbids composition
+# rules ("a digit, a capital and a symbol"): they make passwords harder to remember, not to guess. The cap keeps a
+# huge body from costing an argon2 hash.
+
+# %% [markdown]
 # ## A custom validator
 # `min_length=1` accepts `"   "`: three characters. A title of whitespace only is still no title, and no declaration
 # says so; a function does. `AfterValidator` runs it after the type check, and whatever it returns is the value
@@ -125,7 +136,7 @@ created.status_code, created.json()["title"]
 show_source(schemas_validated.UserCreate.password_is_not_personal)
 
 # %%
-show(api.post("/users", json={"name": "Bob", "email": "bob@example.org", "password": "bob-is-great-99"}))
+show(api.post("/users", json={"name": "Bob", "email": "bob@example.org", "password": "bob-is-great-at-chess"}))
 
 # %% [markdown]
 # A cross-field error belongs to no single field, so its location is the body itself (`"pointer": "#"`).
@@ -169,6 +180,16 @@ show_source(problems.field_errors)
 show(api.post("/tasks", json={"title": "", "done": "maybe", "owner_id": 2}, headers=ada))
 
 # %% [markdown]
+# A required field that is missing altogether is one more entry, of type `missing`; its pointer names the place where
+# the field should have been:
+
+# %%
+missing = api.post("/tasks", json={"description": "but no title"}, headers=ada)
+show(missing)
+assert missing.status_code == 422 and [(e["in"], e["pointer"], e["type"]) for e in missing.json()["errors"]] == [
+    ("body", "#/title", "missing")]
+
+# %% [markdown]
 # ## Every error, one format
 # Each row is a live request; the table checks the content type and that the body's `status` equals the HTTP status.
 # (The 403 needs a second user, Bob, who does not own task 1.)
@@ -184,8 +205,8 @@ error_demo = [
     ("GET", "/tasks/99", {}, "no such task"),
     ("DELETE", "/tasks", {}, "wrong method"),
     ("GET", "/tasks/1", {"headers": {"Accept": "image/png"}}, "no acceptable representation"),
-    ("POST", "/users", {"json": {"name": "Ada", "email": "ADA@example.org", "password": "correct horse 1"}},
-     "email taken"),
+    ("POST", "/users",
+     {"json": {"name": "Ada", "email": "ADA@example.org", "password": "correct horse battery staple"}}, "email taken"),
     ("POST", "/tasks", {"content": b'{"title": "' + b"x" * 70_000 + b'"}', "headers": {**ada, **JSON}}, "too large"),
     ("POST", "/tasks", {"content": b"title=x", "headers": {**ada, "content-type": "text/plain"}}, "not JSON type"),
     ("POST", "/tasks", {"json": {"title": "  "}, "headers": ada}, "blank title"),
@@ -236,6 +257,22 @@ show_source(limits.ContentTypeMiddleware)
 
 # %%
 show(api.post("/tasks", data={"title": "from a form"}, headers=ada), headers=["accept", "content-type"])
+
+# %% [markdown]
+# Both guards are middleware, so they answer before FastAPI parses the body or asks for the API key. Four anonymous
+# requests, each failing every gate from its row down, show the order of the layers diagram at the top:
+
+# %%
+gates = [
+    ("over 64 KiB, text/plain", {"content": b"x" * 70_000, "headers": {"content-type": "text/plain"}}),
+    ("text/plain", {"content": b"title=x", "headers": {"content-type": "text/plain"}}),
+    ("JSON type, broken JSON", {"content": b'{"title": ', "headers": JSON}),
+    ("valid JSON, blank title", {"json": {"title": "  "}}),
+]
+gate_rows = [{"anonymous POST /tasks with": why, "status": api.post("/tasks", **options).status_code}
+             for why, options in gates]
+table(gate_rows)
+assert [row["status"] for row in gate_rows] == [413, 415, 400, 401]
 
 # %% [markdown]
 # ## Fuzzing: no input yields a 500
@@ -388,8 +425,8 @@ q3.check(SplitBill)
 
 # %% [markdown]
 # ## Recap
-# - Refuse early and cheaply: 413 (size) and 415 (format) before parsing, 400 for broken JSON, 422 for broken rules,
-#   404/409 for state.
+# - Refuse early and cheaply: 413 (size) and 415 (format) before parsing, 400 for broken JSON, 401 for a missing key,
+#   422 for broken rules, 404/403/409 for state.
 # - Declare rules where you can (`Field`, `EmailStr`, `UUID`, `Literal`), write a validator where you must, and use a
 #   model validator for rules across fields.
 # - RFC 9457: `application/problem+json` with `type`, `title`, `status` (= the HTTP status), `detail`, `instance`,
@@ -402,6 +439,8 @@ q3.check(SplitBill)
 # - [Pydantic: validators](https://docs.pydantic.dev/latest/concepts/validators/) and
 #   [fields](https://docs.pydantic.dev/latest/concepts/fields/).
 # - [OWASP Input Validation Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Input_Validation_Cheat_Sheet.html).
+# - [NIST SP 800-63B-4](https://pages.nist.gov/800-63-4/sp800-63b.html), §3.1.1.2 — the password rules: 15 characters
+#   when used alone, no composition rules.
 # - Starlette ships a `RequestBodyLimitMiddleware` and FastAPI a `max_body_size` option; ours exists to show how one
 #   works and to answer in problem details.
 #
