@@ -1,4 +1,4 @@
-"""Chapter 07's wire models: schemas.py's family made strict, with passwords in and UTC timestamps ending in Z out.
+"""Chapter 07's wire models: schemas.py's family closed to unknown fields, passwords in, UTC timestamps with Z out.
 
 - input models are closed to unknown fields (extra="forbid"): {"title": "x", "owner_id": 1} is a 422, never a
   silent change of owner;
