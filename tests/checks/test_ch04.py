@@ -4,8 +4,8 @@ from fastapi import HTTPException
 
 from course_lib.checks.ch04 import OPERATION_REQUEST, NoteUpdate, q1, q2, q3
 from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
-from course_lib.taskapi.ch04_resources import find_task
-from course_lib.taskapi.deps import TasksDep
+from course_lib.taskapi.deps import UnitOfWorkDep
+from course_lib.taskapi.routes.tasks import find_task
 from course_lib.taskapi.schemas import TaskPublic
 
 
@@ -62,22 +62,33 @@ def test_q3_reopen():
 
     def solution(app):
         @app.post("/tasks/{task_id}/reopen", response_model=TaskPublic)
-        def reopen_task(task_id: int, tasks: TasksDep):
-            find_task(tasks, task_id)
-            return tasks.update(task_id, done=False)
+        def reopen_task(task_id: int, uow: UnitOfWorkDep):
+            find_task(uow, task_id)
+            task = uow.tasks.update(task_id, done=False)
+            uow.commit()
+            return task
 
     def as_get(app):
         @app.get("/tasks/{task_id}/reopen", response_model=TaskPublic)
-        def reopen_task(task_id: int, tasks: TasksDep):
-            find_task(tasks, task_id)
-            return tasks.update(task_id, done=False)
+        def reopen_task(task_id: int, uow: UnitOfWorkDep):
+            find_task(uow, task_id)
+            task = uow.tasks.update(task_id, done=False)
+            uow.commit()
+            return task
 
     def only_answers(app):
         @app.post("/tasks/{task_id}/reopen")
-        def reopen_task(task_id: int, tasks: TasksDep):
-            return {**TaskPublic.model_validate(find_task(tasks, task_id)).model_dump(), "done": False}
+        def reopen_task(task_id: int, uow: UnitOfWorkDep):
+            return {**TaskPublic.model_validate(find_task(uow, task_id)).model_dump(), "done": False}
+
+    def forgets_commit(app):
+        @app.post("/tasks/{task_id}/reopen", response_model=TaskPublic)
+        def reopen_task(task_id: int, uow: UnitOfWorkDep):
+            find_task(uow, task_id)
+            return uow.tasks.update(task_id, done=False)
 
     assert q3.evaluate(stub).status == NOT_ATTEMPTED
+    assert q3.evaluate(forgets_commit).status == INCORRECT
     assert q3.evaluate(solution).status == CORRECT
     get_route = q3.evaluate(as_get)
     assert get_route.status == INCORRECT and get_route.expected == 200 and get_route.got == 405
