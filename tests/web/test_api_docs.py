@@ -82,6 +82,14 @@ def test_pages_name_no_other_host(client, page):
     assert not any(ref.startswith("/") for ref in references(text)), "a root-absolute path breaks under a prefix"
 
 
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_browser_is_told_to_load_from_this_app_only(client, page):
+    # ReDoc's bundle shows a logo from its CDN whatever the page says; the policy keeps the browser from fetching it.
+    policy = dict(part.strip().split(" ", 1) for part in client.get(page).headers["content-security-policy"].split(";"))
+    assert policy["default-src"] == "'self'" and policy["img-src"] == "'self' data:"
+    assert all("http" not in sources and "*" not in sources for sources in policy.values())
+
+
 def test_the_external_url_check_catches_fastapis_cdn_pages():
     cdn = TestClient(FastAPI())
     assert EXTERNAL.findall(cdn.get("/docs").text) and EXTERNAL.findall(cdn.get("/redoc").text)
