@@ -13,7 +13,7 @@ NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-tim
 # Outside the repository, per run: the test runs must not touch a learner's real progress record.
 TEST_PROGRESS := $(CURDIR)/build/test-progress.json
 
-.PHONY: help lab test unit nbval check notebooks clean-notebooks lint install install-dev kernel bench
+.PHONY: help lab test unit nbval check notebooks clean-notebooks lint install install-dev bench
 
 help:
 	@echo "make lab        set up and open JupyterLab on the course"
@@ -28,10 +28,10 @@ help:
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(RUNTIME_STAMP): $(VENV)/bin/python requirements.in constraints.txt pyproject.toml
+$(RUNTIME_STAMP): $(VENV)/bin/python requirements.in constraints.txt pyproject.toml tools/jupyter_settings.py
 	$(PIP) install -c constraints.txt -r requirements.in
 	$(PIP) install --no-deps -e .
-	$(PY) tools/jupyter_settings.py $(VENV)
+	$(PY) tools/jupyter_settings.py $(VENV) >/dev/null  # JupyterLab defaults and the kernel `backend-course`
 	touch $@
 
 $(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.in
@@ -41,10 +41,7 @@ $(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.in
 install: $(RUNTIME_STAMP)
 install-dev: $(DEV_STAMP)
 
-kernel: $(RUNTIME_STAMP)
-	$(PY) -m ipykernel install --user --name backend-course --display-name "Backend course (.venv)" >/dev/null
-
-lab: $(RUNTIME_STAMP) kernel
+lab: $(RUNTIME_STAMP)
 	@echo "Open the course at: http://127.0.0.1:$(LAB_PORT)/lab/tree/notebooks/00_what_a_backend_is.ipynb?token=$(LAB_TOKEN)"
 	@$(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) $(if $(filter 0,$(shell id -u)),--allow-root,) \
 		--IdentityProvider.token=$(LAB_TOKEN) --ServerApp.root_dir=$(CURDIR) \

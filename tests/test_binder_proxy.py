@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from urllib.parse import urljoin
 
 import pytest
 from e2e.jupyterlab import JupyterLab, isolated_env, start_lab
@@ -58,8 +59,13 @@ def test_swagger_ui_through_the_proxy_loads_the_proxied_openapi(hub_lab, api):
     docs = hub_lab.get(f"/proxy/{api['port']}/docs")
     assert docs.status_code == 200, docs.text[:500]
     assert "swagger-ui" in docs.text
-    openapi_url = re.search(r"""url:\s*['"]([^'"]+)['"]""", docs.text).group(1)
+    # The page names its schema and assets relative to itself, so the browser resolves them under the proxy's path.
+    config = json.loads(re.search(r"const config = (\{.*?\});", docs.text).group(1))
+    docs_url = f"{PREFIX}proxy/{api['port']}/docs"
+    openapi_url = urljoin(docs_url, config["url"])
     assert openapi_url == f"{PREFIX}proxy/{api['port']}/openapi.json"
+    for asset in re.findall(r'(?:src|href)="([^"]+)"', docs.text):
+        assert hub_lab.get(urljoin(docs_url, asset).removeprefix(PREFIX.rstrip("/"))).status_code == 200, asset
 
     openapi = hub_lab.get(openapi_url.removeprefix(PREFIX.rstrip("/")))
     assert openapi.status_code == 200, openapi.text[:500]

@@ -7,6 +7,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from tools.jupyter_settings import KERNELSPEC
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "solutions").glob("*.ipynb"))
 
@@ -15,7 +17,7 @@ NOTEBOOKS = sorted((ROOT / "solutions").glob("*.ipynb"))
 def test_run_all_twice_in_one_kernel(path, tmp_path, monkeypatch):
     monkeypatch.setenv("COURSE_PROGRESS_FILE", str(tmp_path / "progress.json"))
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3",
+    client = NotebookClient(notebook, timeout=600, kernel_name=KERNELSPEC["name"],
                             resources={"metadata": {"path": str(path.parent)}})
     with client.setup_kernel(env=dict(os.environ)):
         for _ in range(2):

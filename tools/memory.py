@@ -27,6 +27,8 @@ import psutil
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from tools.jupyter_settings import KERNELSPEC
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 LIMIT_MB = 1536  # of Binder's 2048 MB, leaving room for the Jupyter server (about 100 MB) and the browser's session
@@ -94,7 +96,7 @@ def kernel_high_water_mark(pid: int) -> int:
 def measure(path: Path, timeout: int = 900) -> Measurement:
     """Execute the notebook at `path` top to bottom in a fresh kernel, as on Binder, and measure its memory."""
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+    client = NotebookClient(notebook, timeout=timeout, kernel_name=KERNELSPEC["name"],
                             resources={"metadata": {"path": str(path.parent)}})
     with tempfile.TemporaryDirectory() as scratch:
         env = {"JUPYTERHUB_SERVICE_PREFIX": BINDER_PREFIX, **os.environ,

@@ -21,17 +21,27 @@ from __future__ import annotations
 import argparse
 import copy
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
 
 from course_lib.notebook.solutions import SourceError, split_solution
+from tools.jupyter_settings import KERNELSPEC
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ROOT / "chapters"
 VERSIONS = {"solutions": "solution", "notebooks": "learner"}
-KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 KEPT_CELL_METADATA = ("tags",)
+# What ipykernel reports on start; JupyterLab writes it into the notebook, so a notebook that lacks any of it opens
+# as modified. `version` is the Python that built the notebook.
+LANGUAGE_INFO_FIELDS = ("codemirror_mode", "file_extension", "mimetype", "name", "nbconvert_exporter",
+                        "pygments_lexer", "version")
+# A server's link in a committed output points at a port of the build machine, dead until the cell runs again.
+DOCS_LINK = re.compile(r'<a href="[^"]*" target="_blank">open the API docs \(Swagger UI\)</a>')
+DOCS_LINK_PLACEHOLDER = "<i>the link to the API docs (Swagger UI) appears here once the API is running</i>"
+LOOPBACK_URL = re.compile(r"http://127\.0\.0\.1:(\d+)")
+FIRST_EPHEMERAL_PORT = 32768  # free ports the OS picks (port 0) come from here up; 8000 and friends are taught
 
 
 def generate(source_path: Path, version: str):
@@ -58,7 +68,9 @@ def generate(source_path: Path, version: str):
 def clean(notebook):
     """Deterministic ids, sequential execution counts, no volatile metadata."""
     notebook = copy.deepcopy(notebook)
-    notebook.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}}
+    language_info = notebook.metadata.get("language_info", {})
+    notebook.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {
+        "name": "python", **{key: language_info[key] for key in LANGUAGE_INFO_FIELDS if key in language_info}}}
     notebook.nbformat, notebook.nbformat_minor = 4, 5
     count = 0
     for index, cell in enumerate(notebook.cells):
@@ -75,7 +87,30 @@ def clean(notebook):
                 output["execution_count"] = cell.execution_count
             if "metadata" in output:
                 output["metadata"] = {}
+            _placehold_links(output)
     return notebook
+
+
+def placehold_links(text: str) -> str:
+    """`text` with the server's docs link and this run's loopback ports replaced by what a reader can understand."""
+    text = DOCS_LINK.sub(DOCS_LINK_PLACEHOLDER, text)
+
+    def port(match: re.Match) -> str:
+        return "http://127.0.0.1:PORT" if int(match.group(1)) >= FIRST_EPHEMERAL_PORT else match.group(0)
+
+    return LOOPBACK_URL.sub(port, text)
+
+
+def _placehold_links(output) -> None:
+    if "text" in output:
+        output["text"] = placehold_links(_joined(output["text"]))
+    for mime, value in output.get("data", {}).items():
+        if mime.startswith("text/") and isinstance(value, (str, list)):
+            output["data"][mime] = placehold_links(_joined(value))
+
+
+def _joined(value: str | list[str]) -> str:
+    return value if isinstance(value, str) else "".join(value)
 
 
 def execute(notebook, cwd: Path):
@@ -84,10 +119,26 @@ def execute(notebook, cwd: Path):
 
     with tempfile.TemporaryDirectory() as scratch:
         os.environ["COURSE_PROGRESS_FILE"] = str(Path(scratch) / "progress.json")
-        client = NotebookClient(notebook, timeout=600, kernel_name="python3",
+        client = NotebookClient(notebook, timeout=600, kernel_name=kernel_name(),
                                 resources={"metadata": {"path": str(cwd)}})
         client.execute()
     return notebook
+
+
+class KernelMissing(RuntimeError):
+    """The course's kernel is not installed in this environment."""
+
+
+def kernel_name() -> str:
+    """The course's kernel, after checking that this environment has it."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(KERNELSPEC["name"])
+    except NoSuchKernel:
+        raise KernelMissing(f"the course's kernel {KERNELSPEC['name']!r} is not installed here: run `make install` "
+                            f"(or `python tools/jupyter_settings.py {sys.prefix}`)") from None
+    return KERNELSPEC["name"]
 
 
 def chapter_sources(numbers: list[str] | None = None) -> list[Path]:
@@ -139,6 +190,10 @@ def problems() -> list[str]:
                 found.append(f"{name}: stale, its cells differ from chapters/{source.name}; run `make notebooks`")
             if committed != clean(committed):
                 found.append(f"{name}: unclean metadata or execution counts; run `make clean-notebooks`")
+            missing = [key for key in LANGUAGE_INFO_FIELDS if key not in committed.metadata.get("language_info", {})]
+            if missing:
+                found.append(f"{name}: language_info lacks {', '.join(missing)} (JupyterLab would mark it modified "
+                             "on opening); run `make notebooks`")
             unrun = [i for i, c in enumerate(committed.cells) if c.cell_type == "code" and c.execution_count is None]
             if unrun:
                 found.append(f"{name}: code cells {unrun} have no recorded outputs; run `make notebooks`")
@@ -160,7 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("chapters", nargs="*", help="two-digit chapter numbers (build only)")
     args = parser.parse_args(argv)
     if args.command == "build":
-        build(args.chapters)
+        try:
+            build(args.chapters)
+        except KernelMissing as error:
+            print(error, file=sys.stderr)
+            return 2
     elif args.command == "clean":
         clean_committed()
     else:

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from course_lib.services.settings import Settings, get_settings
 from course_lib.taskapi.seams import Seams
+from course_lib.web.api_docs import install_offline_docs
 
 
 def lineage(module: ModuleType) -> list[ModuleType]:
@@ -62,7 +63,9 @@ def build_app(module_name: str, settings: Settings | None = None) -> FastAPI:
         finally:
             storage.stop()
 
-    app = FastAPI(title="Task API", version=f"0.{chapter_number(module)}.0", lifespan=lifespan)
+    app = FastAPI(title="Task API", version=f"0.{chapter_number(module)}.0", lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
+    install_offline_docs(app)  # Swagger UI and ReDoc from local files: no CDN, so they work offline and on Binder
     app.state.settings, app.state.seams, app.state.storage = settings, seams, storage
     for chapter in chain:
         if hasattr(chapter, "extend"):

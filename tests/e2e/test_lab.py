@@ -8,17 +8,20 @@ import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nbformat
 import pytest
 
 from course_lib.checks.ch00 import URL_PARTS
+from tools.jupyter_settings import KERNELSPEC
 
 from .jupyterlab import ROOT, JupyterLab, isolated_env, start_lab
 
 NOTEBOOK = "00_what_a_backend_is.ipynb"
 RUN_TIMEOUT_MS = 120_000
 OPEN_TIMEOUT_MS = 60_000
+SETTLE_MS = 3_000  # JupyterLab writes the kernel's metadata into the notebook just after the kernel is idle
 WRONG_ANSWER = "url_parts = " + repr({**URL_PARTS, "port": "8000"})  # the port as a string: a classic slip
 RIGHT_ANSWER = "url_parts = " + repr(URL_PARTS)
 
@@ -99,6 +102,7 @@ def test_chapter_00_in_jupyterlab(page, artifacts):
     """Opened with no pop-up in the way; Run All from the menu works; an exercise says Incorrect, then Correct."""
     try:
         no_popups(page, artifacts)
+        opened_unmodified(page)
         run_all_cells(page, artifacts)
         exercise_wrong_then_right(page, artifacts)
     except BaseException:
@@ -110,6 +114,15 @@ def no_popups(page, artifacts):
     page.screenshot(path=artifacts / "01-opened.png")
     assert page.locator(".jp-Dialog").count() == 0
     assert page.locator(".Toastify__toast").count() == 0, page.locator(".Toastify__toast").all_inner_texts()
+
+
+def opened_unmodified(page):
+    """Opening is not editing: the notebook already holds the kernelspec and language_info the kernel reports."""
+    kernel = page.locator(".jp-NotebookPanel:visible .jp-KernelName")
+    assert kernel.inner_text().strip() == KERNELSPEC["display_name"], "the notebook runs on the course's kernel"
+    page.wait_for_timeout(SETTLE_MS)
+    tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab", has_text=NOTEBOOK)
+    assert "jp-mod-dirty" not in tab.get_attribute("class"), "opening the notebook marked it modified"
 
 
 def run_all_cells(page, artifacts):
@@ -173,13 +186,28 @@ def hub_lab(tmp_path_factory, artifacts) -> Iterator[JupyterLab]:
     """JupyterLab as Binder runs it: under the user's prefix, kernels seeing JUPYTERHUB_SERVICE_PREFIX."""
     root, home = tmp_path_factory.mktemp("hub-course"), tmp_path_factory.mktemp("hub-home")
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(SERVE_CELL)])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
     nbformat.write(notebook, root / "serve.ipynb")
     server = start_lab(root, home, base_url=HUB_PREFIX,
                        env=isolated_env(home, JUPYTERHUB_SERVICE_PREFIX=HUB_PREFIX))
     yield server
     server.stop()
     shutil.copy(server.log, artifacts / "jupyterlab-hub.log")
+
+
+def offline(context) -> list[str]:
+    """Cut the browser context off from everything but this machine; return the list of what it tried to reach."""
+    outside: list[str] = []
+
+    def route(request_route):
+        if urlsplit(request_route.request.url).hostname in ("127.0.0.1", "localhost"):
+            request_route.continue_()
+        else:
+            outside.append(request_route.request.url)
+            request_route.abort()
+
+    context.route("**/*", route)
+    return outside
 
 
 def test_the_docs_link_opens_through_the_jupyter_proxy_on_binder(browser, hub_lab, artifacts):
@@ -195,17 +223,27 @@ def test_the_docs_link_opens_through_the_jupyter_proxy_on_binder(browser, hub_la
         assert re.fullmatch(rf"{HUB_PREFIX}proxy/\d+/docs", href), href
         page.screenshot(path=artifacts / "06-binder-link.png")
 
+        outside = offline(page.context)
         with page.context.expect_page() as opened:
             link.click()
         docs = opened.value
         docs.wait_for_load_state("domcontentloaded")
         assert docs.url == f"{hub_lab.url}{href.removeprefix(HUB_PREFIX.rstrip('/'))}"
         assert "Swagger UI" in docs.title()
+        # Swagger UI rendered the operations: its script, styles and the schema all came through the proxy.
+        operation = docs.locator(".opblock", has_text="/health")
+        operation.wait_for()
+        assert operation.locator(".opblock-summary-method").inner_text() == "GET"
+        assert docs.locator(".swagger-ui .info .title").inner_text().startswith("Task API")
+        docs.screenshot(path=artifacts / "07-swagger-ui-through-the-proxy.png")
         # The browser's Jupyter login (a cookie, not the token) must carry through the proxy to the schema.
-        openapi_url = href.removesuffix("docs") + "openapi.json"
-        assert openapi_url in docs.content()
-        schema = docs.evaluate("url => fetch(url).then(r => r.json())", openapi_url)
+        schema = docs.evaluate("() => fetch('openapi.json').then(r => r.json())")
         assert "/health" in schema["paths"]
+
+        docs.goto(docs.url.removesuffix("docs") + "redoc")
+        docs.locator("redoc [data-section-id]", has_text="health").first.wait_for()
+        docs.screenshot(path=artifacts / "08-redoc-through-the-proxy.png")
+        assert outside == [], f"the docs pages fetched from outside this machine: {outside}"
         docs.close()
     except BaseException:
         page.screenshot(path=artifacts / "failure-binder.png")
