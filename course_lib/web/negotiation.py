@@ -14,9 +14,9 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from course_lib.web.http_methods import without_body
+from course_lib.web.problems import PROBLEM_JSON, problem_body
 
 JSON, CSV = "application/json", "text/csv"
-PROBLEM_JSON = "application/problem+json"
 
 
 def parse_accept(header: str | None) -> list[tuple[str, float]]:
@@ -101,9 +101,8 @@ RENDERERS: dict[str, Callable[[object], str] | None] = {JSON: None, CSV: to_csv}
 
 def not_acceptable_body(offered: Sequence[str]) -> bytes:
     """The 406 body, a problem details document (RFC 9457): what the client could have asked for."""
-    return json.dumps({"type": "about:blank", "title": "Not Acceptable", "status": 406,
-                       "detail": "none of the media types in Accept can be produced here",
-                       "acceptable": list(offered)}).encode()
+    body = problem_body(406, "none of the media types in Accept can be produced here", acceptable=list(offered))
+    return json.dumps(body).encode()
 
 
 def is_json_route(route) -> bool:
