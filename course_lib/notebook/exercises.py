@@ -318,8 +318,10 @@ class _ServerErrors(logging.Filter):
         super().__init__()
         self.errors: list[BaseException] = []
         self.arrived = threading.Event()
+        self.server_ran = False
 
     def filter(self, record: logging.LogRecord) -> bool:
+        self.server_ran = True
         if record.exc_info and record.exc_info[1] is not None:
             self.errors.append(record.exc_info[1])
             self.arrived.set()
@@ -327,6 +329,6 @@ class _ServerErrors(logging.Filter):
 
     def describe(self, wait: bool) -> list[str]:
         """One line per exception a route raised; wait a little when a 500 was seen but its log line is not in yet."""
-        if wait:
+        if wait and self.server_ran:
             self.arrived.wait(2.0)  # uvicorn logs the exception just after the 500 has gone out
         return [f"Your route raised {describe_error(error)}." for error in self.errors]
