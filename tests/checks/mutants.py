@@ -27,6 +27,10 @@ API
 `score(killed, survivors) -> str`
     'killed/total' for a summary line.
 
+`in_timezone(name)`
+    A context manager that runs its block with the process in time zone `name` (TZ + time.tzset()), so a check and
+    a solution are also tried outside UTC: an answer that is right only because the kernel runs in UTC must fail.
+
 Typical test::
 
     killed, survivors = run_mutants("ch01.q3")
@@ -37,8 +41,11 @@ from __future__ import annotations
 
 import ast
 import copy
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -371,3 +378,19 @@ def _run_cell(source: str, base: dict[str, Any]) -> dict[str, Any]:
 def score(killed: list[Mutant], survivors: list[Mutant]) -> str:
     """'killed/total'."""
     return f"{len(killed)}/{len(killed) + len(survivors)}"
+
+
+@contextmanager
+def in_timezone(name: str) -> Iterator[None]:
+    """Run the block with the local time zone set to `name` (e.g. 'America/New_York')."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = name
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
