@@ -42,7 +42,8 @@ def test_a_stub_function_is_not_attempted():
         raise NotImplementedError
 
     calls = Exercise("test.q2", "calls", lambda f: f(), hint="", solution="")
-    assert calls.evaluate(stub).status == NOT_ATTEMPTED
+    result = calls.evaluate(stub)
+    assert result.status == NOT_ATTEMPTED and "write its body" in result.message
 
 
 def test_an_exception_in_learner_code_is_reported_not_raised():
