@@ -48,6 +48,8 @@ def _signed_up_key(server) -> str:
     """Sign up a user on `server` and return the API key its writes need."""
     response = server.post("/users", json={"name": "Pat", "email": "pat@example.org",
                                            "password": "correct horse battery staple"})
+    if response.status_code != 201 or "api_key" not in response.json():
+        raise RuntimeError(f"the check could not sign up on the chapter's API: {response.status_code} {response.text}")
     return response.json()["api_key"]
 
 
@@ -55,7 +57,9 @@ def _seed(server, count: int) -> None:
     """`count` tasks through the API, oldest first; every third is done."""
     headers = {"X-API-Key": _signed_up_key(server)}
     for i in range(count):
-        server.post("/tasks", json={"title": f"task {i:02d}", "done": i % 3 == 0}, headers=headers)
+        created = server.post("/tasks", json={"title": f"task {i:02d}", "done": i % 3 == 0}, headers=headers)
+        if created.status_code != 201:
+            raise RuntimeError(f"the check could not create its tasks: {created.status_code} {created.text}")
 
 
 def _test_link_targets(link_targets) -> None:

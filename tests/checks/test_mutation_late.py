@@ -8,11 +8,14 @@ over cores.
 
 import builtins
 import functools
+import time
 
 import pytest
 
+from course_lib.checks import all_exercises
+from course_lib.notebook.exercises import CORRECT
 from tests.checks import mutants
-from tests.checks.mutants import run_mutants, score
+from tests.checks.mutants import in_timezone, run_mutants, score, solution_cell
 
 MODELS_07 = "from datetime import UTC, datetime\nfrom pydantic import BaseModel, ConfigDict\n"
 MODELS_08 = ("from datetime import datetime\nfrom typing import Literal\nfrom uuid import UUID\n"
@@ -112,3 +115,15 @@ def test_every_behaviour_changing_mutant_is_incorrect(exercise_id, capsys):
     refused = sorted(set(equivalent) - {mutant.description for mutant in survivors})
     assert not refused, f"right answers the check of {exercise_id} refuses (or stale entries): {refused}"
     assert killed, "no mutant at all: is the solution cell found?"
+
+
+@pytest.mark.parametrize("exercise_id", sorted(SETUP))
+def test_the_solution_is_correct_outside_utc(exercise_id):
+    cell = solution_cell(exercise_id)
+    with in_timezone("America/New_York"):
+        assert time.localtime().tm_gmtoff != 0
+        space = {"__name__": "__main__"}
+        exec(SETUP[exercise_id], space)  # noqa: S102
+        exec(cell.source, space)  # noqa: S102
+        result = all_exercises()[exercise_id].evaluate(space[cell.answer])
+    assert result.status == CORRECT, repr(result)
