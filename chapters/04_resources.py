@@ -100,8 +100,8 @@ notes_app.dependency_overrides.clear()
 swapped
 
 # %% [markdown]
-# The task API's routes declare their storage the same way (`TasksDep`); the section *Storage behind a repository*
-# below opens it up.
+# The task API's routes declare their storage the same way (`UnitOfWorkDep`); the section *Storage behind a unit of
+# work* below opens it up.
 
 # %% [markdown]
 # ## What goes over the wire: one model per role

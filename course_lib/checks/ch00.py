@@ -47,15 +47,32 @@ q2 = Exercise(
 )
 
 
+VERSIONS = ("1.2.3", "0.10.0-beta")  # two apps: a version typed into the route cannot answer both
+
+
 def _test_version_route(add_version_route) -> None:
-    app = FastAPI(title="check", version="1.2.3")
-    add_version_route(app)
-    with serving(app) as server:
-        response = server.get("/version")
-    expect_status(response, 200, f"GET /version answered {response.status_code}: is the route registered "
-                                 "with @app.get('/version') inside your function?")
-    expect_equal(response.json(), {"version": "1.2.3"},
-                 "GET /version should return the app's own version (app.version) as JSON.", request="GET /version")
+    host = FastAPI()
+    for index, version in enumerate(VERSIONS):
+        app = FastAPI(title="check", version=version)
+        add_version_route(app)
+        host.mount(f"/app{index}", app)
+    with serving(host) as server:
+        responses = [server.get(f"/app{index}/version") for index in range(len(VERSIONS))]
+    for version, response in zip(VERSIONS, responses, strict=True):
+        request = f"GET /version (app version {version})"
+        if response.status_code != 200:
+            raise Incorrect(f"GET /version answered {response.status_code}: is the route registered with "
+                            "@app.get('/version') inside your function?", request=request, expected=200,
+                            got=response.status_code)
+        expect_equal(_json(response), {"version": version},
+                     "GET /version should return the app's own version (app.version) as JSON.", request=request)
+
+
+def _json(response) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
 
 
 q3 = Exercise(

@@ -43,23 +43,28 @@ q1 = Exercise(
          "changes nothing more; POST and PATCH (in general, e.g. 'append', 'increment') do not have to be.",
 )
 
-LOST = 2  # responses the network loses before one arrives
+LOST = 2  # responses the network loses before one arrives: 3 attempts are enough, 2 are not
+TITLES = ("pay the rent", "water the plants")  # two tasks: one key or one title typed in cannot create both
 
 
 def _test_reliable_create(create_task_reliably) -> None:
     app = ch03_idempotency.create_app()
     with serving(app) as server:
-        with httpx.Client(base_url=server.url, transport=LoseResponses(lost=LOST)) as client:
-            created = create_task_reliably(client, "pay the rent")
+        created = []
+        for title in TITLES:
+            with httpx.Client(base_url=server.url, transport=LoseResponses(lost=LOST)) as client:
+                created.append(create_task_reliably(client, title))
         titles = [task["title"] for task in server.get("/tasks").json()]
-    if not isinstance(created, dict):
-        raise Incorrect("return the created task: the JSON body of the 201 (response.json()).",
-                        expected="a dict like {'id': 1, 'title': 'pay the rent', 'done': False}", got=created)
-    expect_equal(created.get("title"), "pay the rent", "the returned task should be the one you created.",
-                 request="POST /tasks")
-    expect_equal(titles.count("pay the rent"), 1,
-                 f"the network lost the first {LOST} responses, and your retries created more than one task. "
-                 "Send the same Idempotency-Key on every attempt.", request="POST /tasks (with retries)")
+    for title, task in zip(TITLES, created, strict=True):
+        request = f"create_task_reliably(client, {title!r})"
+        if not isinstance(task, dict):
+            raise Incorrect("return the created task: the JSON body of the 201 (response.json()).", request=request,
+                            expected=f"a dict like {{'id': 1, 'title': {title!r}, 'done': False}}", got=task)
+        expect_equal(task.get("title"), title, "the returned task should be the one you created (a second task "
+                     "needs its own Idempotency-Key: one key is one request).", request=request)
+        expect_equal(titles.count(title), 1,
+                     f"the network lost the first {LOST} responses, and your retries did not create the task "
+                     "exactly once. Send the same Idempotency-Key on every attempt.", request=request)
 
 
 q2 = Exercise(
@@ -69,12 +74,16 @@ q2 = Exercise(
 )
 
 DONE = {"state": "done", "fingerprint": "f1", "response": {"status": 201}}
-DECISION_CASES = [
+DECISION_CASES = [  # every state with the same and another fingerprint, and fingerprints that vary
     (None, "f1", "run", "a key never seen: claim it and run the request"),
+    (None, "9c2e", "run", "a key never seen: claim it and run the request"),
     ({"state": "in_flight", "fingerprint": "f1"}, "f1", 409, "the first request with this key is still running"),
+    ({"state": "in_flight", "fingerprint": "9c2e"}, "9c2e", 409, "the first request with this key is still running"),
     ({"state": "in_flight", "fingerprint": "f1"}, "f2", 422, "the key is in use for a different request"),
     (DONE, "f1", "replay", "the same request again, after it completed"),
+    ({**DONE, "fingerprint": "9c2e"}, "9c2e", "replay", "the same request again, after it completed"),
     (DONE, "f2", 422, "the key was used for a different request"),
+    ({**DONE, "fingerprint": "9c2e"}, "f1", 422, "the key was used for a different request"),
 ]
 
 

@@ -18,16 +18,40 @@ VALID_EVENT = {
     "starts_at": "2026-05-01T18:00:00Z",
     "ends_at": "2026-05-01T20:00:00Z",
 }
+# Valid variants: both ends of every range, other offsets, an email with a tag and a subdomain, an upper-case UUID.
+VALID_EVENTS = [
+    ("a 1-character title", {"title": "x"}),
+    ("a 100-character title", {"title": "x" * 100}),
+    ("1 seat", {"seats": 1}),
+    ("500 seats", {"seats": 500}),
+    ("an end one second after the start", {"ends_at": "2026-05-01T18:00:01Z"}),
+    ("times with offsets (the end 30 minutes after the start)", {"starts_at": "2026-05-01T20:00:00+02:00",
+                                                                "ends_at": "2026-05-01T14:30:00-04:00"}),
+    ("an email with a tag and a subdomain", {"organizer_email": "ada+events@mail.example.co.uk"}),
+    ("an upper-case UUID", {"venue_id": "6F1C2A3E-8B7D-4C5E-9F0A-1B2C3D4E5F60"}),
+    ("another title to strip", {"title": "\tBoard games night "}),
+]
+STRIPPED = {"  Launch party  ": "Launch party", "\tBoard games night ": "Board games night", "x": "x"}
 INVALID_EVENTS = [
     ("a title of spaces only", {"title": "   "}),
+    ("a title of tabs and newlines only", {"title": "\t\n "}),
     ("an empty title", {"title": ""}),
     ("a title of 101 characters", {"title": "x" * 101}),
     ("0 seats", {"seats": 0}),
+    ("-1 seats", {"seats": -1}),
     ("501 seats", {"seats": 501}),
+    ("2.5 seats", {"seats": 2.5}),
     ("an email without @", {"organizer_email": "ada.example.com"}),
+    ("an email without a name", {"organizer_email": "@example.com"}),
+    ("an email without a domain", {"organizer_email": "ada@"}),
+    ("an email with two @", {"organizer_email": "ada@@example.com"}),
+    ("an email with a space", {"organizer_email": "ada lovelace@example.com"}),
     ("a venue id that is not a UUID", {"venue_id": "venue-12"}),
+    ("a venue id of 36 characters that is not a UUID", {"venue_id": "zzzzzzzz-zzzz-zzzz-zzzz-zzzzzzzzzzzz"}),
     ("an end before the start", {"ends_at": "2026-05-01T17:00:00Z"}),
     ("an end equal to the start", {"ends_at": "2026-05-01T18:00:00Z"}),
+    ("an end equal to the start, written with another offset", {"ends_at": "2026-05-01T20:00:00+02:00"}),
+    ("an end that is later on the clock but earlier in time", {"ends_at": "2026-05-01T19:30:00+02:00"}),
     ("an unknown field", {"price": 10}),
 ]
 
@@ -40,13 +64,18 @@ def _test_event_create(model) -> None:
     if not _is_model(model):
         raise Incorrect("`EventCreate` should be a Pydantic model class.", expected="a BaseModel subclass",
                         got=type(model).__name__)
-    try:
-        event = model.model_validate(VALID_EVENT)
-    except ValidationError as error:
-        raise Incorrect("a valid event was rejected.", request="EventCreate.model_validate(VALID_EVENT)",
-                        expected="no error", got=error.errors(include_url=False, include_input=False)) from None
-    expect_equal(getattr(event, "title", None), "Launch party", "the title should be stored without the spaces "
-                 "around it.", request="EventCreate.model_validate(VALID_EVENT)")
+    for what, change in [("VALID_EVENT", {}), *VALID_EVENTS]:
+        body = {**VALID_EVENT, **change}
+        request = f"EventCreate.model_validate({{**VALID_EVENT, **{change!r}}})" if change else \
+            "EventCreate.model_validate(VALID_EVENT)"
+        try:
+            event = model.model_validate(body)
+        except ValidationError as error:
+            raise Incorrect(f"a valid event ({what}) was rejected.", request=request, expected="no error",
+                            got=error.errors(include_url=False, include_input=False)) from None
+        if body["title"] in STRIPPED:
+            expect_equal(getattr(event, "title", None), STRIPPED[body["title"]], "the title should be stored "
+                         "without the spaces around it.", request=request)
     for what, change in INVALID_EVENTS:
         try:
             model.model_validate({**VALID_EVENT, **change})
@@ -74,14 +103,17 @@ class OutOfStock(Exception):
 
 
 def shop_app() -> FastAPI:
-    """A one-route shop whose orders fail with OutOfStock."""
+    """A shop whose orders fail with OutOfStock for the sku in the path."""
     app = FastAPI()
 
-    @app.post("/orders")
-    def order() -> dict:
-        raise OutOfStock("sku-42")
+    @app.post("/orders/{sku}")
+    def order(sku: str) -> dict:
+        raise OutOfStock(sku)
 
     return app
+
+
+SKUS = ["sku-42", "pen-7"]
 
 
 def _test_out_of_stock(handler) -> None:
@@ -91,22 +123,34 @@ def _test_out_of_stock(handler) -> None:
     app = shop_app()
     app.add_exception_handler(OutOfStock, handler)
     with serving(app) as server:
-        response = server.post("/orders")
-    expect_status(response, 409, f"an order for something out of stock conflicts with the shop's state: 409, "
-                                 f"got {response.status_code}.")
-    expect_header(response, "content-type", PROBLEM_JSON,
-                  why="a problem details body is announced as application/problem+json (RFC 9457).")
-    body = response.json()
-    missing = [member for member in ("type", "title", "status", "detail") if member not in body]
-    if missing:
-        raise Incorrect(f"the problem lacks {', '.join(missing)}.", request="POST /orders",
-                        expected="type, title, status, detail", got=sorted(body))
-    expect_equal(body["status"], 409, '"status" must equal the HTTP status.', request="POST /orders")
-    expect_equal(body.get("sku"), "sku-42", 'add the sku as an extension member: "sku": exc.sku.',
-                 request="POST /orders")
-    if "sku-42" not in str(body["detail"]):
-        raise Incorrect('"detail" should tell a human which item ran out.', request="POST /orders",
-                        expected="a detail naming sku-42", got=body["detail"])
+        responses = [server.post(f"/orders/{sku}") for sku in SKUS]
+    for sku, response in zip(SKUS, responses):
+        request = f"POST /orders/{sku}"
+        expect_status(response, 409, f"an order for something out of stock conflicts with the shop's state: 409, "
+                                     f"got {response.status_code}.")
+        expect_header(response, "content-type", PROBLEM_JSON,
+                      why="a problem details body is announced as application/problem+json (RFC 9457).")
+        try:
+            body = response.json()
+        except ValueError:
+            body = response.text
+        if not isinstance(body, dict):
+            raise Incorrect("a problem details body is a JSON object.", request=request, expected="an object",
+                            got=body)
+        missing = [member for member in ("type", "title", "status", "detail") if member not in body]
+        if missing:
+            raise Incorrect(f"the problem lacks {', '.join(missing)}.", request=request,
+                            expected="type, title, status, detail", got=sorted(body))
+        for member in ("type", "title", "detail"):
+            if not isinstance(body[member], str) or not body[member].strip():
+                raise Incorrect(f'"{member}" should be a non-empty string.', request=request,
+                                expected="a string", got=body[member])
+        expect_equal(body["status"], 409, '"status" must equal the HTTP status, as a number.', request=request)
+        expect_equal(body.get("sku"), sku, 'add the sku of the exception as an extension member: "sku": exc.sku.',
+                     request=request)
+        if sku not in body["detail"]:
+            raise Incorrect('"detail" should tell a human which item ran out.', request=request,
+                            expected=f"a detail naming {sku}", got=body["detail"])
 
 
 q2 = Exercise(
@@ -132,16 +176,32 @@ def split_app(model) -> FastAPI:
     return install_problem_details(app)
 
 
+# Bills the model must accept, one per currency and the smallest party, with the share each gets.
+VALID_BILLS = [(SPLIT_EXAMPLE, "€25"), ({"total": 7, "people": 1, "currency": "USD"}, "$7"),
+               ({"total": 90, "people": 3, "currency": "GBP"}, "£30")]
+# Bills that crash the handler unless the model refuses them: checked every time, not left to the fuzz's luck.
+CRASHING_BILLS = [{"total": 100, "people": 0, "currency": "EUR"}, {"total": 100, "people": 4, "currency": "JPY"},
+                  {"total": 100, "people": 4, "currency": "eur"}, {"total": 100, "people": 4, "currency": ""}]
+
+
 def _test_split_bill(model) -> None:
     if not _is_model(model):
         raise Incorrect("`SplitBill` should be a Pydantic model class.", expected="a BaseModel subclass",
                         got=type(model).__name__)
     with serving(split_app(model)) as server:
-        valid = server.post("/split", json=SPLIT_EXAMPLE)
+        valid = [(bill, share, server.post("/split", json=bill)) for bill, share in VALID_BILLS]
+        crashing = [(bill, server.post("/split", json=bill)) for bill in CRASHING_BILLS]
         report = fuzz(server, ["POST /split"], count=FUZZ_COUNT, seed=FUZZ_SEED,
                       examples={"POST /split": SPLIT_EXAMPLE})
-    expect_status(valid, 200, f"a valid bill should still be split (200), got {valid.status_code}.")
-    expect_equal(valid.json(), {"each": "€25"}, "100 EUR for 4 people is €25 each.", request="POST /split")
+    for bill, share, response in valid:
+        expect_status(response, 200, f"a valid bill ({bill}) should still be split (200), got "
+                                     f"{response.status_code}.")
+        expect_equal(response.json(), {"each": share}, f"{bill['total']} {bill['currency']} for {bill['people']} "
+                     f"is {share} each.", request=f"POST /split {bill}")
+    for bill, response in crashing:
+        if not 400 <= response.status_code < 500:
+            raise Incorrect("the handler cannot take this bill, so the model must refuse it (4xx).",
+                            request=f"POST /split {bill}", expected="a 4xx", got=response.status_code)
     if not report.ok:
         raise Incorrect(f"{len(report.failures)} of {FUZZ_COUNT} fuzzed requests crashed the handler. Which input "
                         "does the model let through that the handler cannot take?",

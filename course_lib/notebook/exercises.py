@@ -1,22 +1,38 @@
-"""Exercise checks that never raise: Correct, Incorrect (what request failed, expected vs got) or Not attempted."""
+"""Exercise checks that never raise: Correct, Incorrect (what request failed, expected vs got) or Not attempted.
+
+When the learner's code raises — in a function the check calls, or in a route of an app the check serves — Incorrect
+names the exception, the learner's own line (not a library's) and the call that broke it.
+"""
 
 from __future__ import annotations
 
+import dis
+import functools
 import html
+import inspect
+import logging
+import reprlib
+import sysconfig
+import threading
 import traceback
+import types
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+import course_lib
 from course_lib.notebook import progress
+from course_lib.notebook.server import LOGS
 from course_lib.notebook.solutions import solution_for
 
 CORRECT, INCORRECT, NOT_ATTEMPTED = "correct", "incorrect", "not attempted"
 EXERCISES: dict[str, Exercise] = {}
 _COLOURS = {CORRECT: "#1a7f37", INCORRECT: "#cf222e", NOT_ATTEMPTED: "#9a6700"}
 _MISSING = object()
+_RAISE_ONLY = {"RESUME", "NOP", "CACHE", "LOAD_GLOBAL", "LOAD_CONST", "PUSH_NULL", "PRECALL", "CALL", "RAISE_VARARGS"}
 
 
 class Incorrect(Exception):
@@ -42,6 +58,7 @@ class Result:
     request: str | None = None
     expected: Any = _MISSING
     got: Any = _MISSING
+    details: tuple[str, ...] = ()  # what the learner's code raised or returned, and where
 
     def lines(self) -> list[str]:
         heading = {CORRECT: "✔ Correct", INCORRECT: "✘ Incorrect", NOT_ATTEMPTED: "… Not attempted"}[self.status]
@@ -54,7 +71,7 @@ class Result:
             lines.append(f"expected: {self.expected!r}")
         if self.got is not _MISSING:
             lines.append(f"got:      {self.got!r}")
-        return lines
+        return lines + list(self.details)
 
     def __repr__(self) -> str:
         return "\n".join(self.lines())
@@ -69,8 +86,15 @@ class Result:
 
 
 def is_stub(answer: Any) -> bool:
-    """True for the placeholders a learner notebook starts with."""
-    return answer is None or answer is Ellipsis
+    """True for the placeholders a learner notebook starts with: None, ..., or a function that only raises."""
+    return answer is None or answer is Ellipsis or is_stub_function(answer)
+
+
+def is_stub_function(answer: Any) -> bool:
+    """True for an untouched stub: a function whose body is `raise NotImplementedError` (and maybe a docstring)."""
+    code = getattr(answer, "__code__", None)
+    return (isinstance(code, types.CodeType) and set(code.co_names) == {"NotImplementedError"}
+            and {instruction.opname for instruction in dis.get_instructions(code)} <= _RAISE_ONLY)
 
 
 class Exercise:
@@ -83,23 +107,39 @@ class Exercise:
 
     def evaluate(self, answer: Any = None) -> Result:
         """Run the test over `answer` and say what it found; never raises."""
+        if is_stub_function(answer):
+            return self._result(NOT_ATTEMPTED, "Your function still only raises NotImplementedError: write its body, "
+                                               "run that cell, then check again.")
+        if is_stub(answer):
+            return self._result(NOT_ATTEMPTED, "Replace the placeholder with your answer, run that cell, then run "
+                                               "this one again.")
+        calls = _Calls()
+        errors = _ServerErrors()
+        LOGS.addFilter(errors)
         try:
-            if is_stub(answer):
-                raise NotAttempted
-            self._test(answer)
+            self._test(calls.trace(answer))
         except NotAttempted:
-            return Result(self.id, self.title, NOT_ATTEMPTED,
-                          "Replace the placeholder with your answer, run that cell, then run this one again.")
-        except NotImplementedError:
-            return Result(self.id, self.title, NOT_ATTEMPTED,
-                          "Your function still raises NotImplementedError: write its body, then check again.")
+            if calls.last is None:
+                return self._result(NOT_ATTEMPTED, "Replace the placeholder with your answer, run that cell, then "
+                                                   "run this one again.")
+            return self._result(INCORRECT, f"{calls.last} returned None: does every path end with `return ...`?")
         except Incorrect as wrong:
-            return Result(self.id, self.title, INCORRECT, wrong.message, wrong.request, wrong.expected, wrong.got)
-        except Exception as error:  # the learner's code may raise anything; say what and where, never re-raise
-            where = traceback.extract_tb(error.__traceback__)[-1]
-            return Result(self.id, self.title, INCORRECT,
-                          f"Your code raised {type(error).__name__}: {error} (line {where.lineno} of {where.name}).")
-        return Result(self.id, self.title, CORRECT)
+            details = errors.describe(wait=_is_server_error(wrong.got))
+            if wrong.got is None and calls.returned_none:
+                details.append(f"{calls.last} returned None: does every path end with `return ...`?")
+            return Result(self.id, self.title, INCORRECT, wrong.message, wrong.request, wrong.expected, wrong.got,
+                          tuple(details))
+        except Exception as error:  # the learner's code may raise anything; say what, where and on what input
+            stub_left = " Is the stub's `raise NotImplementedError` still there?" \
+                if isinstance(error, NotImplementedError) else ""
+            return self._result(INCORRECT, f"Your code raised {describe_error(error)}.{stub_left}",
+                                _called_with(error) + errors.describe(wait=False))
+        finally:
+            LOGS.removeFilter(errors)
+        return self._result(CORRECT)
+
+    def _result(self, status: str, message: str = "", details: list[str] | None = None) -> Result:
+        return Result(self.id, self.title, status, message, details=tuple(details or ()))
 
     def check(self, answer: Any = None) -> None:
         """Display Correct, Incorrect or Not attempted for `answer`, and record it in your progress."""
@@ -155,9 +195,17 @@ def expect_status(response: httpx.Response, expected: int, why: str = "") -> Non
 
 
 def expect_header(response: httpx.Response, name: str, expected: str | None = None, why: str = "") -> str:
-    """Raise Incorrect unless the response has header `name` (equal to `expected` when given); return its value."""
+    """Raise Incorrect unless the response has header `name` (equal to `expected` when given); return its value.
+
+    A Content-Type is compared by media type (`application/json; charset=utf-8` is `application/json`) unless
+    `expected` has parameters itself.
+    """
     value = response.headers.get(name)
-    if value is None or (expected is not None and value != expected):
+    if value is not None and expected is not None and name.lower() == "content-type" and ";" not in expected:
+        matches = media_type(value) == expected.lower()
+    else:
+        matches = value is not None and (expected is None or value.strip() == expected)
+    if not matches:
         message = why or f"the response to {describe(response)} needs a {name} header" + (
             f" equal to {expected!r}." if expected is not None else ".")
         raise Incorrect(message, request=describe(response), expected=expected if expected is not None else
@@ -169,3 +217,121 @@ def expect_equal(got: Any, expected: Any, message: str, request: str | None = No
     """Raise Incorrect unless got == expected."""
     if got != expected:
         raise Incorrect(message, request=request, expected=expected, got=got)
+
+
+def media_type(content_type: str | None) -> str | None:
+    """'type/subtype' of a Content-Type value, lower case, without parameters."""
+    if content_type is None:
+        return None
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def header_tokens(response: httpx.Response, name: str) -> list[str]:
+    """The comma-separated elements of every `name` field of the response, lower case (Vary, Allow, Connection)."""
+    return [token.strip().lower() for value in response.headers.get_list(name) for token in value.split(",")
+            if token.strip()]
+
+
+def cache_directives(value: str | None) -> dict[str, str | None]:
+    """Cache-Control directives by lower-case name: {'max-age': '60', 'public': None}; quotes around values dropped."""
+    directives: dict[str, str | None] = {}
+    for part in (value or "").split(","):
+        name, has_value, argument = part.strip().partition("=")
+        if name:
+            directives[name.strip().lower()] = argument.strip().strip('"') if has_value else None
+    return directives
+
+
+# --- what the learner's code did -------------------------------------------------------------------------------
+
+_LIBRARY_ROOTS = tuple(sorted({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+                              | {str(Path(course_lib.__file__).parent)}))
+_SHORT = reprlib.Repr()
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict = 60, 60, 6, 6
+
+
+def learner_frame(tb: types.TracebackType | None) -> traceback.FrameSummary | None:
+    """The innermost frame of a traceback that runs the learner's code, not a library's or the course's."""
+    for frame in reversed(traceback.extract_tb(tb)):
+        if not frame.filename.startswith(_LIBRARY_ROOTS) and not frame.filename.startswith("<frozen"):
+            return frame
+    return None
+
+
+def describe_error(error: BaseException) -> str:
+    """'ZeroDivisionError: division by zero (line 3 of total: `return a / b`)', the line being the learner's."""
+    frame = learner_frame(error.__traceback__) or (traceback.extract_tb(error.__traceback__) or [None])[-1]
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    if frame is None:
+        return text
+    code = f": `{frame.line.strip()}`" if frame.line else ""
+    return f"{text} (line {frame.lineno} of {frame.name}{code})"
+
+
+def _short(value: Any) -> str:
+    text = _SHORT.repr(value)
+    return f"<{type(value).__name__}>" if text.startswith("<") and " at 0x" in text else text
+
+
+class _Calls:
+    """Wraps a learner's function to remember the last call, so feedback can name the input that broke it."""
+
+    def __init__(self) -> None:
+        self.last: str | None = None
+        self.returned_none = False
+
+    def trace(self, answer: Any) -> Any:
+        if not inspect.isfunction(answer) or inspect.iscoroutinefunction(answer) \
+                or inspect.isgeneratorfunction(answer) or inspect.isasyncgenfunction(answer):
+            return answer
+
+        @functools.wraps(answer)
+        def traced(*args: Any, **kwargs: Any) -> Any:
+            arguments = [*map(_short, args), *(f"{name}={_short(value)}" for name, value in kwargs.items())]
+            call = f"{answer.__name__}({', '.join(arguments)})"
+            self.last, self.returned_none = call, False
+            try:
+                result = answer(*args, **kwargs)
+            except BaseException as error:
+                if not hasattr(error, "course_call"):
+                    try:
+                        error.course_call = call
+                    except AttributeError:  # an exception type with __slots__
+                        pass
+                raise
+            self.returned_none = result is None
+            return result
+
+        return traced
+
+
+def _called_with(error: BaseException) -> list[str]:
+    call = getattr(error, "course_call", None)
+    return [f"It raised when called as {call}."] if call else []
+
+
+def _is_server_error(got: Any) -> bool:
+    return isinstance(got, int) and 500 <= got < 600
+
+
+class _ServerErrors(logging.Filter):
+    """Collects the exceptions the served app logs while a check runs (uvicorn logs each one with its traceback)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.errors: list[BaseException] = []
+        self.arrived = threading.Event()
+        self.server_ran = False
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.server_ran = True
+        if record.exc_info and record.exc_info[1] is not None:
+            self.errors.append(record.exc_info[1])
+            self.arrived.set()
+        return True
+
+    def describe(self, wait: bool) -> list[str]:
+        """One line per exception a route raised; wait a little when a 500 was seen but its log line is not in yet."""
+        if wait and self.server_ran:
+            self.arrived.wait(2.0)  # uvicorn logs the exception just after the 500 has gone out
+        return [f"Your route raised {describe_error(error)}." for error in self.errors]

@@ -52,8 +52,15 @@ def test_q3_version_route():
         def version():
             return {"version": app.version}
 
+    def version_of_the_first_app(app):
+        @app.get("/version")
+        def version():
+            return {"version": "1.2.3"}
+
     assert q3.evaluate(stub).status == NOT_ATTEMPTED
     assert q3.evaluate(solution).status == CORRECT
     assert q3.evaluate(hard_coded).status == INCORRECT
+    typed_in = q3.evaluate(version_of_the_first_app)
+    assert typed_in.status == INCORRECT and typed_in.request == "GET /version (app version 0.10.0-beta)"
     missing = q3.evaluate(wrong_path)
     assert missing.status == INCORRECT and missing.got == 404

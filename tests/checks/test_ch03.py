@@ -58,6 +58,24 @@ def test_q2_reliable_create():
     assert q2.evaluate(new_key_per_attempt).status == INCORRECT
     gave_up = q2.evaluate(no_retry)
     assert gave_up.status == INCORRECT and "ReadError" in gave_up.message
+    assert "It raised when called as no_retry(<Client>, 'pay the rent')." in gave_up.lines()
+
+
+def test_q2_one_key_for_every_task_is_incorrect():
+    def fixed_key(client, title):
+        for _ in range(5):
+            try:
+                return client.post("/tasks", json={"title": title}, headers={"Idempotency-Key": '"k1"'}).json()
+            except httpx.TransportError:
+                continue
+
+    wrong = q2.evaluate(fixed_key)
+    assert wrong.status == INCORRECT and wrong.request == "create_task_reliably(client, 'water the plants')"
+
+
+def test_q2_three_attempts_are_enough_two_are_not():
+    assert q2.evaluate(lambda client, title: solution(client, title, attempts=3)).status == CORRECT
+    assert q2.evaluate(lambda client, title: solution(client, title, attempts=2)).status == INCORRECT
 
 
 def test_q3_decision():
@@ -83,3 +101,13 @@ def test_q3_decision():
     wrong = q3.evaluate(state_before_fingerprint)
     assert wrong.status == INCORRECT and wrong.expected == 422 and wrong.got == 409
     assert q3.evaluate(lambda record, fingerprint: "run").status == INCORRECT
+
+    def knows_only_f1(record, fingerprint):
+        if record is None:
+            return "run"
+        if fingerprint != "f1":
+            return 422
+        return 409 if record["state"] == "in_flight" else "replay"
+
+    typed_in = q3.evaluate(knows_only_f1)
+    assert typed_in.status == INCORRECT and typed_in.expected == 409 and typed_in.got == 422

@@ -1,4 +1,5 @@
 import httpx
+from fastapi import FastAPI
 
 from course_lib.notebook import progress
 from course_lib.notebook.exercises import (
@@ -7,9 +8,13 @@ from course_lib.notebook.exercises import (
     NOT_ATTEMPTED,
     Exercise,
     Incorrect,
+    NotAttempted,
+    cache_directives,
     expect_header,
     expect_status,
+    header_tokens,
 )
+from course_lib.notebook.server import serving
 
 
 def must_be_42(answer):
@@ -37,7 +42,8 @@ def test_a_stub_function_is_not_attempted():
         raise NotImplementedError
 
     calls = Exercise("test.q2", "calls", lambda f: f(), hint="", solution="")
-    assert calls.evaluate(stub).status == NOT_ATTEMPTED
+    result = calls.evaluate(stub)
+    assert result.status == NOT_ATTEMPTED and "write its body" in result.message
 
 
 def test_an_exception_in_learner_code_is_reported_not_raised():
@@ -47,6 +53,85 @@ def test_an_exception_in_learner_code_is_reported_not_raised():
     calls = Exercise("test.q3", "calls", lambda f: f(), hint="", solution="")
     result = calls.evaluate(broken)
     assert result.status == INCORRECT and "ZeroDivisionError" in result.message
+
+
+def test_the_learners_line_is_named_not_the_librarys():
+    def parse(text):
+        import json
+
+        return json.loads(text)  # the line the learner must see
+
+    calls = Exercise("test.q5", "calls", lambda f: f("{"), hint="", solution="")
+    result = calls.evaluate(parse)
+    assert result.status == INCORRECT and "JSONDecodeError" in result.message
+    assert "of parse: `return json.loads(text)  # the line the learner must see`" in result.message
+
+
+def test_the_input_that_broke_a_function_is_named():
+    def halve(values):
+        return [value // 2 for value in values if value > 0 or value["x"]]
+
+    def test(f):
+        f([4, 2])
+        f([4, 0])
+
+    result = Exercise("test.q6", "calls", test, hint="", solution="").evaluate(halve)
+    assert result.status == INCORRECT and "TypeError" in result.message
+    assert "It raised when called as halve([4, 0])." in result.lines()
+
+
+def test_an_edited_function_raising_not_implemented_is_incorrect():
+    def half_done(x):
+        if x > 1:
+            return x
+        raise NotImplementedError  # YOUR CODE HERE
+
+    calls = Exercise("test.q7", "calls", lambda f: f(0), hint="", solution="")
+    result = calls.evaluate(half_done)
+    assert result.status == INCORRECT and "NotImplementedError" in result.message and "stub" in result.message
+
+
+def test_none_from_an_edited_function_says_returned_none():
+    def forgot_return(x):
+        x * 2
+
+    def test(f):
+        got = f(21)
+        if got is None:
+            raise NotAttempted
+        if got != 42:
+            raise Incorrect("wrong", expected=42, got=got)
+
+    result = Exercise("test.q8", "calls", test, hint="", solution="").evaluate(forgot_return)
+    assert result.status == INCORRECT and result.message.startswith("forgot_return(21) returned None")
+
+    def compares(f):
+        got = f(21)
+        if got != 42:
+            raise Incorrect("wrong", expected=42, got=got)
+
+    result = Exercise("test.q9", "calls", compares, hint="", solution="").evaluate(forgot_return)
+    assert result.status == INCORRECT and "forgot_return(21) returned None: does every path end with `return ...`?" \
+        in result.lines()
+
+
+def test_a_route_that_raises_is_reported_with_its_line():
+    def add_route(app):
+        @app.get("/boom")
+        def boom():
+            return {"ratio": 1 / 0}
+
+    def test(add):
+        app = FastAPI()
+        add(app)
+        with serving(app) as server:
+            got = server.get("/boom")
+        expect_status(got, 200)
+
+    result = Exercise("test.q10", "route", test, hint="", solution="").evaluate(add_route)
+    assert result.status == INCORRECT and result.got == 500
+    assert any(line.startswith("Your route raised ZeroDivisionError: division by zero (line")
+               and "of boom: `return {'ratio': 1 / 0}`" in line.replace('"', "'") for line in result.lines())
 
 
 def test_check_displays_and_records(capsys):
@@ -82,6 +167,15 @@ def test_expect_status_names_the_request():
 
 def test_expect_header():
     assert expect_header(response(200, {"ETag": '"1"'}), "etag") == '"1"'
+    with_charset = response(200, {"Content-Type": "application/problem+json; charset=utf-8"})
+    assert expect_header(with_charset, "content-type", "application/problem+json")
+    for wrong in ("application/problem+jsonx", "application/json"):
+        try:
+            expect_header(response(200, {"Content-Type": wrong}), "content-type", "application/problem+json")
+        except Incorrect:
+            pass
+        else:
+            raise AssertionError(f"expect_header accepted {wrong}")
     try:
         expect_header(response(200), "etag")
     except Incorrect as wrong:
@@ -104,3 +198,15 @@ def test_every_exercise_shows_the_solution_its_chapter_runs():
 
 def test_a_missing_chapter_source_points_to_the_solved_notebook():
     assert "solutions/" in Exercise("ch99.q1", "none", must_be_42, hint="").solution_text
+
+
+def test_header_tokens_are_tokens_not_substrings():
+    vary = response(200, [("Vary", "Accept-Encoding"), ("Vary", "Origin, ACCEPT")])
+    assert header_tokens(vary, "vary") == ["accept-encoding", "origin", "accept"]
+    assert "accept" not in header_tokens(response(200, {"Vary": "Accept-Encoding"}), "vary")
+
+
+def test_cache_directives_ignore_order_case_and_quotes():
+    assert cache_directives('public, Max-Age="60"') == cache_directives("max-age=60, public") == {
+        "max-age": "60", "public": None}
+    assert cache_directives(None) == {}

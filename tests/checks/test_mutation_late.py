@@ -1,0 +1,129 @@
+"""Mutation tests of the chapter 04–08 checkers: every mutant of a solution that changes behaviour is Incorrect.
+
+Each exercise's solution cell is mutated (tests/checks/mutants.py) and run in a namespace prepared as the notebook
+prepares it (SETUP: the imports of earlier cells it needs). A surviving mutant is a wrong answer the check calls
+Correct — unless it is listed in EQUIVALENT with the reason it is not wrong. Run with -n auto to spread the exercises
+over cores.
+"""
+
+import builtins
+import functools
+import time
+
+import pytest
+
+from course_lib.checks import all_exercises
+from course_lib.notebook.exercises import CORRECT
+from tests.checks import mutants
+from tests.checks.mutants import in_timezone, run_mutants, score, solution_cell
+
+MODELS_07 = "from datetime import UTC, datetime\nfrom pydantic import BaseModel, ConfigDict\n"
+MODELS_08 = ("from datetime import datetime\nfrom typing import Literal\nfrom uuid import UUID\n"
+             "from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator\n"
+             "from course_lib.web.problems import problem\n")
+SETUP = {  # what the notebook has run before each solution cell, beyond the cell's own imports
+    "ch04.q1": "",
+    "ch04.q2": "",
+    "ch04.q3": "",
+    "ch05.q1": "from course_lib.lab.contract import Case\n",
+    "ch05.q2": "",
+    "ch05.q3": "",
+    "ch06.q1": "",
+    "ch06.q2": "",
+    "ch06.q3": "from course_lib.taskapi.sql_repository import TaskRow\n",
+    "ch07.q1": MODELS_07,
+    "ch07.q2": MODELS_07,
+    "ch07.q3": MODELS_07,
+    "ch08.q1": MODELS_08,
+    "ch08.q2": MODELS_08,
+    "ch08.q3": MODELS_08,
+}
+
+FREE_TEXT = "the text of an error's detail is free; the check asserts the status"
+LABEL = "a case's name is a label for the table; the check runs the request and compares the status"
+EQUIVALENT = {  # mutant description → why it is a right answer too
+    "ch04.q2": {
+        "constant: `'note '` → `'note'` in `raise HTTPException(404, f\"note {note_id} not found\")`": FREE_TEXT,
+        "constant: `' not found'` → `' not foun'` in `raise HTTPException(404, f\"note {note_id} not found\")`":
+            FREE_TEXT,
+        "parameter → literal: `note_id` → `3` in `raise HTTPException(404, f\"note {note_id} not found\")`":
+            FREE_TEXT,
+    },
+    "ch05.q1": {
+        "constant: `'delete without a key'` → `'delete without a ke'` in "
+        "`Case(\"delete without a key\", \"DELETE\", \"/tasks/{task}\", 401),`": LABEL,
+        "constant: `\"delete someone else's task\"` → `\"delete someone else's tas\"` in "
+        "`Case(\"delete someone else's task\", \"DELETE\", \"/tasks/{task}\", 403, ke…`": LABEL,
+        "constant: `'delete own task'` → `'delete own tas'` in "
+        "`Case(\"delete own task\", \"DELETE\", \"/tasks/{task}\", 204, key=\"ada_key\"…`": LABEL,
+        "constant: `'delete it again'` → `'delete it agai'` in "
+        "`Case(\"delete it again\", \"DELETE\", \"/tasks/{task}\", 404, key=\"ada_key\"…`": LABEL,
+    },
+    "ch05.q2": {
+        "constant: `'send a valid X-API-Key'` → `'send a valid X-API-Ke'` in "
+        "`raise HTTPException(401, \"send a valid X-API-Key\", headers={\"WWW-Auth…`": FREE_TEXT,
+        "constant: `'ApiKey'` → `'ApiKe'` in "
+        "`raise HTTPException(401, \"send a valid X-API-Key\", headers={\"WWW-Auth…`":
+            "any auth-scheme token is a valid challenge; the exercise names 'ApiKey' as an example (RFC 9110 §11.6.1)",
+    },
+    "ch06.q2": {
+        "statement removed: `response.raise_for_status()` → `pass`":
+            "what to do with an error page is not asked: every page of the check's walks answers 200",
+    },
+    "ch08.q1": {
+        "constant: `'EventCreate'` → `'EventCreat'` in `def ends_after_start(self) -> \"EventCreate\":`":
+            "a return annotation in quotes is never evaluated",
+        "constant: `1` → `0` in `title: str = Field(min_length=1, max_length=100)`":
+            "the custom validator refuses an empty title (nothing left after strip), so min_length=1 is a second guard",
+        "constant: `'title must contain more than whitespace'` → `'title must contain more than whitespac'` in "
+        "`raise ValueError(\"title must contain more than whitespace\")`": FREE_TEXT,
+        "constant: `'ends_at must be after starts_at'` → `'ends_at must be after starts_a'` in "
+        "`raise ValueError(\"ends_at must be after starts_at\")`": FREE_TEXT,
+    },
+    "ch08.q2": {
+        "constant: `' is out of stock'` → `' is out of stoc'` in "
+        "`return problem(409, f\"{exc.sku} is out of stock\", sku=exc.sku)`":
+            "detail is free text for a human; the check asks only that it names the sku",
+    },
+    "ch08.q3": {
+        "constant: `0` → `1` in `total: int = Field(ge=0)`":
+            "no total crashes the handler; the exercise asks only that no input gives a 500",
+        "constant: `0` → `-1` in `total: int = Field(ge=0)`":
+            "no total crashes the handler; the exercise asks only that no input gives a 500",
+    },
+}
+
+
+@pytest.fixture(autouse=True)
+def _cells_compile_as_the_notebook_does(monkeypatch):
+    # mutants.py has `from __future__ import annotations`, and compile() passes the future flags of its caller on
+    # to the code it compiles: a solution cell's annotations would become strings, which FastAPI cannot resolve for
+    # a local dependency (ch05.q2) nor Pydantic for a class built in a namespace (ch07, ch08). A notebook cell
+    # compiles without them; so do the cells here.
+    monkeypatch.setattr(mutants, "compile", functools.partial(builtins.compile, dont_inherit=True), raising=False)
+
+
+@pytest.mark.parametrize("exercise_id", sorted(SETUP))
+def test_every_behaviour_changing_mutant_is_incorrect(exercise_id, capsys):
+    killed, survivors = run_mutants(exercise_id, SETUP[exercise_id])
+    equivalent = EQUIVALENT.get(exercise_id, {})
+    with capsys.disabled():
+        print(f"\nmutation score {exercise_id}: {score(killed, survivors)} killed, "
+              f"{len(survivors)} equivalent survivor(s)", end="")
+    wrongly_correct = [mutant.description for mutant in survivors if mutant.description not in equivalent]
+    assert not wrongly_correct, f"wrong answers the check of {exercise_id} calls Correct: {wrongly_correct}"
+    refused = sorted(set(equivalent) - {mutant.description for mutant in survivors})
+    assert not refused, f"right answers the check of {exercise_id} refuses (or stale entries): {refused}"
+    assert killed, "no mutant at all: is the solution cell found?"
+
+
+@pytest.mark.parametrize("exercise_id", sorted(SETUP))
+def test_the_solution_is_correct_outside_utc(exercise_id):
+    cell = solution_cell(exercise_id)
+    with in_timezone("America/New_York"):
+        assert time.localtime().tm_gmtoff != 0
+        space = {"__name__": "__main__"}
+        exec(SETUP[exercise_id], space)  # noqa: S102
+        exec(cell.source, space)  # noqa: S102
+        result = all_exercises()[exercise_id].evaluate(space[cell.answer])
+    assert result.status == CORRECT, repr(result)
