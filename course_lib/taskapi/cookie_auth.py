@@ -69,8 +69,13 @@ def session_or_api_key_user(request: Request, uow: UnitOfWorkDep,
             return user
     if key:
         return api_key_user(uow, key)
+    raise not_logged_in(request)
+
+
+def not_logged_in(request: Request) -> HTTPException:
+    """The 401 for a request without a live session or a key: it says whether a session has ended."""
     if session_id_of(request):
-        raise HTTPException(401, "your session has ended (logged out or expired): log in again at POST /session",
-                            headers=CHALLENGE)
-    raise HTTPException(401, "log in at POST /session, or send your API key in the X-API-Key header",
-                        headers=CHALLENGE)
+        return HTTPException(401, "your session has ended (logged out or expired): log in again at POST /session",
+                             headers=CHALLENGE)
+    return HTTPException(401, "log in at POST /session, or send your API key in the X-API-Key header",
+                         headers=CHALLENGE)

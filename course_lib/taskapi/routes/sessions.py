@@ -15,7 +15,14 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, Secret, StringConstraints, create_model
 
 from course_lib.taskapi.auth import CHALLENGE
-from course_lib.taskapi.cookie_auth import cookie_of, refuse_csrf, refuse_foreign_origin, session_id_of, session_store
+from course_lib.taskapi.cookie_auth import (
+    cookie_of,
+    not_logged_in,
+    refuse_csrf,
+    refuse_foreign_origin,
+    session_id_of,
+    session_store,
+)
 from course_lib.taskapi.deps import UnitOfWorkDep
 from course_lib.taskapi.records import User
 from course_lib.taskapi.schemas_strict import MAX_PASSWORD
@@ -78,9 +85,10 @@ def router(seams: Seams) -> APIRouter:
         """200 with the logged-in user and the session's CSRF token; 401 without a live session."""
         found = session_store(request).get(session_id_of(request))
         user = uow.users.get(found.user_id) if found else None
+        if user is None and session_id_of(request):
+            raise not_logged_in(request)  # a cookie whose session has ended
         if user is None:
-            raise HTTPException(401, "not logged in: POST /session with your email and password",
-                                headers=CHALLENGE)
+            raise HTTPException(401, "not logged in: POST /session with your email and password", headers=CHALLENGE)
         response.headers.update(NO_STORE)
         return {"user": user, "csrf_token": found.csrf_token}
 
