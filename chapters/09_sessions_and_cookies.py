@@ -23,6 +23,10 @@ from course_lib import Settings, serve, show, show_source, start_chapter, table
 start_chapter(9, "Authentication vs authorization, cookies")
 
 # %% [markdown]
+# Sessions live in **Redis**: fakeredis inside this kernel by default, a real `redis-server` when `REDIS_URL` is set
+# (the line above says which one is live). Everything below works the same on both.
+
+# %% [markdown]
 # ## Who is calling: a session cookie, else the API key
 # The task routes have asked one dependency who is calling since chapter 01 (the **current-user seam**). Chapter 05
 # answered from the `X-API-Key` header. This chapter answers from the session cookie first, and falls back to the
