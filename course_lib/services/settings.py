@@ -17,6 +17,9 @@ class Settings(BaseSettings):
                                    "chapters never see each other's rows; False shares one database (replicas).")
     worker: str = Field(default="inprocess", description="'inprocess' runs jobs in the kernel, 'process' in workers.")
     nginx_bin: str | None = Field(default=None, description="Path to nginx, for the scaling chapter.")
+    session_cookie_secure: bool = Field(default=True, description="Session cookie with Secure and the __Host- "
+                                        "prefix (HTTPS; browsers also on localhost); False for plain-HTTP clients.")
+    session_ttl: int = Field(default=30 * 60, ge=1, description="Seconds from login until a session expires.")
     secret_key: str = Field(default="course-secret-key-change-me-in-production-0123456789",
                             description="Signs sessions, cursors and tokens; set SECRET_KEY outside the course.")
 

@@ -1,0 +1,81 @@
+"""Who is calling, from chapter 09 on: the session cookie, else the API key (chapter 09's current_user).
+
+Browsers log in once (POST /session) and send the session cookie by themselves; scripts and servers keep sending
+X-API-Key. A cookie arrives with every request the browser makes to this API — also those another site makes it
+send — so a write authenticated by the cookie must pass the CSRF rule (web/sessions.csrf_refusal); a write with an
+API key need not: no browser adds that header on another site's behalf.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import HTTPException, Request, Security
+
+from course_lib.taskapi.auth import CHALLENGE, api_key_header, api_key_user
+from course_lib.taskapi.deps import UnitOfWorkDep
+from course_lib.taskapi.records import User
+from course_lib.web.problems import Problem
+from course_lib.web.sessions import CSRF_HEADER, Session, SessionCookie, SessionStore, csrf_refusal, foreign
+
+CSRF_PROBLEM = "tag:backend-course.example,2026:problems/csrf"  # a tag URI names the kind; no page behind it
+
+
+def session_store(request: Request) -> SessionStore:
+    """The app's session store (chapter 09's extend puts it on app.state)."""
+    return request.app.state.sessions
+
+
+def cookie_of(request: Request) -> SessionCookie:
+    """The name and flags of the app's session cookie."""
+    return request.app.state.session_cookie
+
+
+def session_id_of(request: Request) -> str | None:
+    """The session id the request's cookie carries, if any."""
+    return request.cookies.get(cookie_of(request).name)
+
+
+def own_origins(request: Request) -> set[str]:
+    """The origins this API takes cookie-authenticated writes from: its own, and any the app trusts."""
+    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
+    return {own, *request.app.state.trusted_origins}
+
+
+def refuse_foreign_origin(request: Request) -> None:
+    """403 when the browser says another origin sent the request (for a login: signing the victim in as someone)."""
+    origin = request.headers.get("origin")
+    if foreign(origin, own_origins(request)):
+        raise Problem(403, f"a request from the origin {origin!r}: use this API's own pages",
+                      type=CSRF_PROBLEM, title="Possible cross-site request forgery")
+
+
+def refuse_csrf(request: Request, session: Session) -> None:
+    """403 when a cookie-authenticated request may have been sent by another site."""
+    reason = csrf_refusal(request.method, request.headers.get("origin"), own_origins(request),
+                          request.headers.get(CSRF_HEADER), session.csrf_token)
+    if reason:
+        raise Problem(403, reason, type=CSRF_PROBLEM, title="Possible cross-site request forgery")
+
+
+def session_or_api_key_user(request: Request, uow: UnitOfWorkDep,
+                            key: Annotated[str | None, Security(api_key_header)]) -> User:
+    """The user of a live session cookie (its writes CSRF-checked), else of the API key; 401 when neither."""
+    session = session_store(request).get(session_id_of(request))
+    if session is not None:
+        refuse_csrf(request, session)
+        user = uow.users.get(session.user_id)
+        if user is not None:
+            return user
+    if key:
+        return api_key_user(uow, key)
+    raise not_logged_in(request)
+
+
+def not_logged_in(request: Request) -> HTTPException:
+    """The 401 for a request without a live session or a key: it says whether a session has ended."""
+    if session_id_of(request):
+        return HTTPException(401, "your session has ended (logged out or expired): log in again at POST /session",
+                             headers=CHALLENGE)
+    return HTTPException(401, "log in at POST /session, or send your API key in the X-API-Key header",
+                         headers=CHALLENGE)

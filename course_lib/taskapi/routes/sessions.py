@@ -1,0 +1,108 @@
+"""/session: the caller's login session, as a resource (chapter 09).
+
+| path | methods |
+|---|---|
+| /session | POST (log in → 201 + Set-Cookie), GET (who am I, and the CSRF token), DELETE (log out → 204) |
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the body and response models at run time.
+
+import secrets
+from functools import cache
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, Secret, StringConstraints, create_model
+
+from course_lib.taskapi.auth import CHALLENGE
+from course_lib.taskapi.cookie_auth import (
+    cookie_of,
+    not_logged_in,
+    refuse_csrf,
+    refuse_foreign_origin,
+    session_id_of,
+    session_store,
+)
+from course_lib.taskapi.deps import UnitOfWorkDep
+from course_lib.taskapi.records import User
+from course_lib.taskapi.schemas_strict import MAX_PASSWORD
+from course_lib.taskapi.seams import Seams
+from course_lib.taskapi.storage import UnitOfWork
+from course_lib.web.passwords import hash_password, verify_password
+from course_lib.web.sessions import CSRF_HEADER
+
+WRONG_CREDENTIALS = "wrong email or password"  # one message for both: it must not say which of the two was wrong
+NO_STORE = {"Cache-Control": "no-store"}  # a CSRF token must not sit in any cache
+
+
+class Login(BaseModel):
+    """POST /session: the email and password the user signed up with."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=1, max_length=320)
+    password: Secret[Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD)]] = Field(
+        json_schema_extra={"format": "password", "writeOnly": True})
+
+
+@cache
+def dummy_hash() -> str:
+    """An argon2id hash of a password nobody knows, made with the same cost as real ones."""
+    return hash_password(secrets.token_urlsafe(32))
+
+
+def authenticate(uow: UnitOfWork, email: str, password: str) -> User | None:
+    """The user with this email and password, or None, after the same work in every case."""
+    user = uow.users.get_by_email(email)
+    # Verify even when there is no such user, so that a wrong email takes as long as a wrong password.
+    matches = verify_password(password, user.password_hash if user and user.password_hash else dummy_hash())
+    return user if matches and user is not None else None
+
+
+def router(seams: Seams) -> APIRouter:
+    """Log in, see who you are, log out: the session cookie's life."""
+    SessionPublic = create_model("SessionPublic", user=(seams.user_models.public, ...), csrf_token=(str, ...))
+    session = APIRouter(prefix="/session", tags=["session"])
+
+    @session.post("", status_code=201, response_model=SessionPublic,
+                  responses={401: {"description": "Wrong email or password"},
+                             403: {"description": "Sent from another origin (login CSRF)"}})
+    def log_in(body: Login, request: Request, response: Response, uow: UnitOfWorkDep) -> dict:
+        """201 with the user and a CSRF token; the session id travels only in Set-Cookie. 401 when wrong."""
+        store = session_store(request)
+        refuse_foreign_origin(request)  # login CSRF: signing the victim in as the attacker
+        user = authenticate(uow, body.email, body.password.get_secret_value())
+        if user is None:
+            raise HTTPException(401, WRONG_CREDENTIALS, headers=CHALLENGE)
+        store.delete(session_id_of(request))  # rotate: an id that existed before login is never a logged-in one
+        session_id, created = store.create(user.id)
+        cookie_of(request).set(response, session_id, max_age=store.ttl)
+        response.headers.update({"Location": "/session", **NO_STORE})
+        return {"user": user, "csrf_token": created.csrf_token}
+
+    @session.get("", response_model=SessionPublic, responses={401: {"description": "Not logged in"}})
+    def who_am_i(request: Request, response: Response, uow: UnitOfWorkDep) -> dict:
+        """200 with the logged-in user and the session's CSRF token; 401 without a live session."""
+        found = session_store(request).get(session_id_of(request))
+        user = uow.users.get(found.user_id) if found else None
+        if user is None and session_id_of(request):
+            raise not_logged_in(request)  # a cookie whose session has ended
+        if user is None:
+            raise HTTPException(401, "not logged in: POST /session with your email and password", headers=CHALLENGE)
+        response.headers.update(NO_STORE)
+        return {"user": user, "csrf_token": found.csrf_token}
+
+    @session.delete("", status_code=204, responses={403: {"description": f"No {CSRF_HEADER}, or another origin"}})
+    def log_out(request: Request) -> Response:
+        """204: the session is deleted on the server and the cookie cleared; logging out twice is fine."""
+        store, session_id = session_store(request), session_id_of(request)
+        found = store.get(session_id)
+        if found is not None:
+            refuse_csrf(request, found)
+            store.delete(session_id)
+        response = Response(status_code=204)
+        cookie_of(request).clear(response)
+        return response
+
+    return session
+
