@@ -115,8 +115,8 @@ def _run_quietly(notebook: IPyNbFile, code: str) -> None:
         raise RuntimeError(f"setting up the second run failed: {reply['content'].get('evalue', reply['content'])}")
 
 
-class PeakMemoryExceeded(Exception):
-    """The notebook's processes used more memory than the limit."""
+class MemoryCheckFailed(Exception):
+    """The notebook's processes used more memory than the limit, or could not be measured."""
 
 
 class PeakMemory(pytest.Item):
@@ -129,18 +129,18 @@ class PeakMemory(pytest.Item):
     def runtest(self) -> None:
         sampler = self.parent.stash.get(SAMPLER, None)
         if sampler is None or not self.parent.kernel.is_alive():
-            raise PeakMemoryExceeded(f"{self.path.name}: the kernel was not running, so its memory was not measured")
+            raise MemoryCheckFailed(f"{self.path.name}: the kernel was not running, so its memory was not measured")
         tree_mb = sampler.stop() / MB
         kernel_mb = kernel_high_water_mark(sampler.root.pid) / MB
         peak_mb = max(kernel_mb, tree_mb)
         self.user_properties.append(("peak_mb", round(peak_mb)))
         if peak_mb > self.limit_mb:
-            raise PeakMemoryExceeded(
+            raise MemoryCheckFailed(
                 f"{self.path.name} peaked at {peak_mb:.0f} MB over both runs (kernel alone {kernel_mb:.0f} MB, with "
                 f"the processes it started {tree_mb:.0f} MB); the limit is {self.limit_mb:.0f} MB of Binder's 2048")
 
     def repr_failure(self, excinfo):
-        if isinstance(excinfo.value, PeakMemoryExceeded):
+        if isinstance(excinfo.value, MemoryCheckFailed):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
 
