@@ -10,6 +10,11 @@ ifndef LAB_TOKEN
 LAB_TOKEN := $(shell $(PYTHON) -c "import secrets; print(secrets.token_hex(24))")
 endif
 NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout=600 -p no:cacheprovider
+# One execution per notebook: after nbval, each solved notebook runs again in the same kernel (as on Binder) while its
+# peak memory is sampled (tools/nbval_passes.py). Workers take whole notebooks (plain -n would split one's cells),
+# the longer solved ones first.
+NOTEBOOK_PASSES := -p tools.nbval_passes $(NBVAL) --run-twice solutions
+NBVAL_WORKERS ?= 2
 # Outside the repository, per run: the test runs must not touch a learner's real progress record.
 TEST_PROGRESS := $(CURDIR)/build/test-progress.json
 
@@ -21,7 +26,7 @@ help:
 	@echo "make notebooks  rebuild notebooks/ and solutions/ from chapters/ (NN=06 for one chapter)"
 	@echo "make lint       ruff over course_lib, tools and tests"
 	@echo "make e2e        chapter 00 in JupyterLab in headless chromium (apt-get install chromium); screenshots in build/e2e"
-	@echo "make memory     peak memory of every chapter's kernel, against Binder's 2 GB"
+	@echo "make memory     peak memory of every chapter's kernel, against Binder's 2 GB, as a table"
 	@echo "make scorecard  WORK=folder: run a learner's notebooks, print their exercise scorecard"
 	@echo "make bench      server start time and per-notebook nbval time, measured in one run"
 
@@ -58,7 +63,9 @@ unit: $(DEV_STAMP)
 
 nbval: $(DEV_STAMP)
 	mkdir -p build && rm -f $(TEST_PROGRESS)
-	COURSE_PROGRESS_FILE=$(TEST_PROGRESS) $(PY) -m pytest $(NBVAL) notebooks solutions -q
+	rm -f $(basename $(TEST_PROGRESS))-gw*.json
+	COURSE_PROGRESS_FILE=$(TEST_PROGRESS) $(PY) -m pytest $(NOTEBOOK_PASSES) -n $(NBVAL_WORKERS) --dist loadfile \
+		solutions notebooks -q
 
 notebooks: $(DEV_STAMP)
 	$(PY) -m tools.nbtool build $(NN)

@@ -1,7 +1,7 @@
 """Benchmarks that back the course's performance claims; numbers printed, measured in this one run.
 
     python -m tools.bench                 server start → first 200, median over runs
-    python -m tools.bench --notebooks     also: strict nbval time per notebook
+    python -m tools.bench --notebooks     also: time per notebook of what `make nbval` runs on it
 """
 
 from __future__ import annotations
@@ -34,10 +34,12 @@ def server_start_to_first_200(runs: int = 20) -> list[float]:
 
 
 def nbval_seconds(path: Path) -> float:
-    """Wall time of strict nbval over one notebook (kernel start included)."""
+    """Wall time of strict nbval over one notebook (kernel start included); a solved one also runs twice, measured."""
+    passes = ["-p", "tools.nbval_passes", "--run-twice", "solutions"]
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pytest", "--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-                    "-p", "no:cacheprovider", "-q", str(path)], cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "pytest", *passes, "--nbval", "--nbval-sanitize-with",
+                    "tests/nbval_sanitize.cfg", "-p", "no:cacheprovider", "-q", str(path)], cwd=ROOT, check=True,
+                   capture_output=True)
     return time.perf_counter() - started
 
 

@@ -6,7 +6,8 @@ Binder gives a session 2 GB for everything: the Jupyter server, the kernel and w
 replicas, nginx, workers). For each chapter this prints the kernel's own peak resident set (VmHWM from /proc, exact)
 and the peak of the kernel plus all its child processes together (sampled every SAMPLE_SECONDS), and exits 1 when a
 chapter's peak goes over the limit, or when a chapter does not run to the end. Chapters run as on Binder
-(JUPYTERHUB_SERVICE_PREFIX set), so a chapter that only breaks there fails here too.
+(JUPYTERHUB_SERVICE_PREFIX set), so a chapter that only breaks there fails here too. `make nbval` checks the same
+limit without a run of its own: tools.nbval_passes samples the kernel nbval runs each solved notebook in.
 """
 
 from __future__ import annotations
