@@ -30,7 +30,7 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch05.q3": "",
     "ch06.q1": "",
     "ch06.q2": "",
-    "ch06.q3": "from course_lib.taskapi.sql_repository import TaskRow\n",
+    "ch06.q3": "from course_lib.taskapi.sql_storage import TaskRow\n",
     "ch07.q1": MODELS_07,
     "ch07.q2": MODELS_07,
     "ch07.q3": MODELS_07,
