@@ -103,11 +103,15 @@ class UserCreate(StrictUserCreate):
     @model_validator(mode="after")
     def password_is_not_personal(self) -> UserCreate:
         """The cross-field rule: it needs name, email and password at once, so it runs after the fields."""
-        password = self.password.get_secret_value().lower()
-        personal = {self.name.lower(), self.email.split("@")[0].lower()}
-        if any(len(part) >= 3 and part in password for part in personal):
+        if is_personal(self.password.get_secret_value(), self.name, self.email):
             raise ValueError("password must not contain your name or the first part of your email")
         return self
+
+
+def is_personal(password: str, name: str, email: str) -> bool:
+    """True when `password` contains `name` or the part of `email` before the @ (parts of 3 characters or more)."""
+    personal = {name.lower(), email.split("@")[0].lower()}
+    return any(len(part) >= 3 and part in password.lower() for part in personal)
 
 
 TASK_MODELS = schemas.TaskModels(create=TaskCreate, replace=TaskReplace, update=TaskUpdate, public=TaskPublic)
