@@ -18,7 +18,10 @@ NBVAL_WORKERS ?= 2
 # Outside the repository, per run: the test runs must not touch a learner's real progress record.
 TEST_PROGRESS := $(CURDIR)/build/test-progress.json
 
-.PHONY: help lab test unit nbval check notebooks clean-notebooks lint install install-dev bench
+.PHONY: help lab test unit nbval check notebooks clean-notebooks lint install install-dev bench contract newman
+# Newman is a Node.js program: pinned in tools/newman, installed locally (never globally) when npm is on PATH.
+NEWMAN_BIN := build/newman/node_modules/.bin/newman
+NEWMAN_IF_NPM := $(if $(shell command -v npm),$(NEWMAN_BIN),)
 
 help:
 	@echo "make lab        set up and open JupyterLab on the course"
@@ -29,6 +32,8 @@ help:
 	@echo "make memory     peak memory of every chapter's kernel, against Binder's 2 GB, as a table"
 	@echo "make scorecard  WORK=folder: run a learner's notebooks, print their exercise scorecard"
 	@echo "make bench      server start time and per-notebook nbval time, measured in one run"
+	@echo "make contract   schemathesis (all checks, every phase, seed 9457) against the latest API's OpenAPI; report in build/contract"
+	@echo "make newman     install the pinned Newman (Postman's runner) into build/newman with npm ci (needs node + npm)"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,11 +62,11 @@ test: $(DEV_STAMP) lint check unit nbval
 check: $(DEV_STAMP)
 	$(PY) -m tools.nbtool check
 
-unit: $(DEV_STAMP)
+unit: $(DEV_STAMP) $(NEWMAN_IF_NPM)
 	mkdir -p build && rm -f $(TEST_PROGRESS)
 	COURSE_PROGRESS_FILE=$(TEST_PROGRESS) $(PY) -m pytest tests -q
 
-nbval: $(DEV_STAMP)
+nbval: $(DEV_STAMP) $(NEWMAN_IF_NPM)
 	mkdir -p build && rm -f $(TEST_PROGRESS)
 	rm -f $(basename $(TEST_PROGRESS))-gw*.json
 	COURSE_PROGRESS_FILE=$(TEST_PROGRESS) $(PY) -m pytest $(NOTEBOOK_PASSES) -n $(NBVAL_WORKERS) --dist loadfile \
@@ -78,6 +83,17 @@ bench: $(DEV_STAMP)
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check course_lib tools tests
+
+# The long conformance run (minutes); the unit tests run a quick one. Fails on any schemathesis failure.
+contract: $(DEV_STAMP)
+	$(PY) -m tools.contract --report-dir build/contract
+
+$(NEWMAN_BIN): tools/newman/package.json tools/newman/package-lock.json
+	mkdir -p build/newman && cp tools/newman/package.json tools/newman/package-lock.json build/newman/
+	npm ci --prefix build/newman --no-audit --no-fund --loglevel=error
+	touch $@
+
+newman: $(NEWMAN_BIN)
 
 .PHONY: e2e memory scorecard
 

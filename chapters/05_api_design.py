@@ -8,7 +8,8 @@
 # - give each failure mode its status: 401, 403, 404, 409, 422 — and know in which order they are decided;
 # - document those failures in the OpenAPI, so Swagger UI and generated clients show them;
 # - run a **contract collection**: every endpoint's success and failures as live rows of expected vs actual;
-# - export the API as a Postman / Insomnia collection generated from the OpenAPI, checked against the format's schema.
+# - export the API as a Postman / Insomnia collection generated from the OpenAPI, checked against the format's schema,
+#   with a status test on every request, and run it with Newman.
 #
 # **Why it matters.** Client developers code against the failures as much as the successes: a mobile app shows a
 # login screen on 401, a "not yours" message on 403, a form error on 422. If the status for a situation is vague or
@@ -157,7 +158,9 @@ assert [row["status"] for row in order_rows] == [400, 401, 401, 422, 404, 403]
 #
 # ## The failures belong in the OpenAPI
 # FastAPI documents the success and the 422 by itself. The other failures depend on what a route uses, so this
-# chapter derives them from each route's dependencies and adds them to its OpenAPI responses:
+# chapter derives them from each route's dependencies and adds them to its OpenAPI responses, each with the JSON body
+# the API really sends (chapter 08 turns them into `application/problem+json`, and says so in the document too).
+# 400 (a body that is not JSON) and 406 (an `Accept` the route cannot serve) are answers a client can get as well:
 
 # %%
 show_source(ch05_api_design.failure_statuses)
@@ -231,7 +234,35 @@ path = save_collection(collection, Path(tempfile.gettempdir()) / "task-api.postm
 print(f"Postman: Import → File → {path}\nInsomnia: Import → From File → {path}")
 
 # %% [markdown]
-# In Postman, set the collection variable `apiKey` to a key from `POST /users`, and every protected request sends it.
+# Every request in the collection **tests** its documented success status (`pm.test(...)`), and the requests run in
+# an order that works on a fresh server: the sign-up first (its test stores the API key and the new user's id in
+# collection variables), creates before reads, deletes last. So the collection is a runnable smoke test, not just a
+# list of requests:
+
+# %%
+sign_up_item = collection["item"][0]["item"][0]
+print("\n".join(sign_up_item["event"][0]["script"]["exec"]))
+
+# %% [markdown]
+# **Newman**, Postman's command-line runner, runs a collection the way CI would. It is a Node.js program:
+# `make newman` installs the course's pinned version into `build/newman` (with `npm ci`, nothing global). This cell
+# runs the collection against a fresh server when Newman is there, and says how to get it when it is not.
+
+# %% tags=["nbval-ignore-output"]
+from course_lib.lab.newman import HOW_TO_INSTALL, newman_bin, run_newman
+
+if newman_bin() is None:
+    print("Newman is not installed, so it did not run.", HOW_TO_INSTALL)
+else:
+    newman_api = serve(ch05_api_design.create_app(), name="newman")
+    newman_run = run_newman(collection_from_openapi(openapi, base_url=newman_api.url))
+    print(f"Newman: {newman_run.requests} requests, {newman_run.assertions} tests, {newman_run.failed} failed")
+    assert newman_run.ok, newman_run.output
+    newman_api.stop()
+
+# %% [markdown]
+# In Postman, set the collection variable `apiKey` to a key from `POST /users`, and every protected request sends it
+# (or run the collection from the top: the sign-up sets it).
 #
 # ## Try it
 # - In Swagger UI, click *Authorize*, paste Ada's key, and delete Bob's task: which status, and why?
@@ -323,7 +354,7 @@ q3.check(secured_operations)
 # - API keys are random, shown once, stored as digests.
 # - Failure statuses belong in the OpenAPI; a contract collection runs them live, and tests rerun it in later chapters.
 # - A Postman v2.1 collection generated from the OpenAPI, checked against the format's schema, hands the contract to
-#   any client developer.
+#   any client developer; its status tests make it a smoke test that Newman runs.
 #
 # ## Going further
 # - [RFC 9110 §15.5](https://www.rfc-editor.org/rfc/rfc9110#section-15.5) — the 4xx codes, and §11.6.1 on
@@ -332,6 +363,8 @@ q3.check(secured_operations)
 #   that `ensure_owner` prevents.
 # - [Postman Collection Format v2.1](https://schema.postman.com/) and Insomnia's import of it.
 # - Chapter 08 turns these error bodies into RFC 9457 problem details; chapter 15 replaces API keys with JWTs.
+# - The document is only a contract if the API keeps it: `make contract` runs schemathesis against the latest API's
+#   OpenAPI (generated requests, every check, a fixed seed), and chapter 18 explains how.
 #
 # ## Where this lives in course_lib
 # `course_lib/taskapi/auth.py` (API keys, `CurrentUser`), `course_lib/taskapi/ch05_api_design.py` (this chapter's

@@ -3,11 +3,17 @@
 One request per operation, in one folder per tag; path parameters become Postman path variables (`:task_id`),
 JSON bodies get an example built from the schema, operations that need an API key get Postman's `apikey` auth
 reading the `{{apiKey}}` variable, and every documented response status is saved as an example response.
+
+Every request carries a test (`pm.test`) that its documented success status came back, and the collection runs top to
+bottom against a fresh server (Postman's Runner, or Newman): the folder that signs users up comes first, creates come
+before reads, deletes last, and a create stores the new id (from Location) and API key in collection variables that
+the later requests' path variables and auth read.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from http import HTTPStatus
 from pathlib import Path
@@ -15,7 +21,9 @@ from typing import Any
 
 SCHEMA_URL = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
-EXAMPLE_ID = "1"  # the value path variables start with; edit it in Postman
+EXAMPLE_ID = "1"  # the value path variables start with, until a create stores a real id
+KEY_FIELD = "api_key"  # the response field that hands out an API key (POST /users)
+RUN_ORDER = {"get": 1, "put": 2, "patch": 3, "post": 4, "delete": 5}  # a create (POST answering 201) is 0
 
 
 def collection_from_openapi(openapi: dict, base_url: str, name: str | None = None) -> dict:
@@ -23,14 +31,18 @@ def collection_from_openapi(openapi: dict, base_url: str, name: str | None = Non
     info = openapi.get("info", {})
     title = name or info.get("title", "API")
     schemes = openapi.get("components", {}).get("securitySchemes", {})
-    folders: dict[str, list[dict]] = {}
+    ids = id_variables(openapi)
+    folders: dict[str, list[tuple[int, dict]]] = {}
     for path, operations in openapi.get("paths", {}).items():
         for method, operation in operations.items():
             if method in METHODS:
                 tag = (operation.get("tags") or ["default"])[0]
-                folders.setdefault(tag, []).append(request_item(openapi, path, method, operation, schemes))
+                item = request_item(openapi, path, method, operation, schemes, ids)
+                folders.setdefault(tag, []).append((run_rank(method, operation), item))
+    signs_up_first = sorted(folders, key=lambda tag: not any(_hands_out_key(item) for _, item in folders[tag]))
     variables = [{"key": "baseUrl", "value": base_url, "type": "string"}]
     variables += [{"key": "apiKey", "value": "", "type": "string"}] if _api_key_scheme(schemes) else []
+    variables += [{"key": name, "value": EXAMPLE_ID, "type": "string"} for name in sorted(set(ids.values()))]
     return {
         "info": {
             "_postman_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{title} {info.get('version', '')}")),
@@ -38,18 +50,59 @@ def collection_from_openapi(openapi: dict, base_url: str, name: str | None = Non
             "description": info.get("description") or f"Generated from the OpenAPI document of {title}.",
             "schema": SCHEMA_URL,
         },
-        "item": [{"name": tag, "item": items} for tag, items in folders.items()],
+        "item": [{"name": tag, "item": [item for _, item in sorted(folders[tag], key=lambda ranked: ranked[0])]}
+                 for tag in signs_up_first],
         "variable": variables,
     }
 
 
-def request_item(openapi: dict, path: str, method: str, operation: dict, schemes: dict) -> dict:
-    """One Postman item: the request, its auth, and an example response per documented status."""
+def id_variables(openapi: dict) -> dict[str, str]:
+    """The collection a Location points into → the path parameter naming its items: {"tasks": "task_id", ...}."""
+    ids = {}
+    for path in openapi.get("paths", {}):
+        parts = path.strip("/").split("/")
+        if len(parts) == 2 and parts[1].startswith("{") and parts[1].endswith("}"):
+            ids[parts[0]] = parts[1][1:-1]
+    return ids
+
+
+def success_status(operation: dict) -> int | None:
+    """The documented success status of an operation (its lowest 2xx), or None when it documents none."""
+    codes = sorted(int(status) for status in operation.get("responses", {}) if status.isdigit() and status[0] == "2")
+    return codes[0] if codes else None
+
+
+def run_rank(method: str, operation: dict) -> int:
+    """Where an operation runs in its folder: creates first, then reads, replaces, changes, actions, deletes."""
+    return 0 if method == "post" and success_status(operation) == 201 else RUN_ORDER.get(method, len(RUN_ORDER))
+
+
+def status_tests(openapi: dict, operation: dict, ids: dict[str, str]) -> list[str]:
+    """The Postman test of one request: its documented success status; after a create, keep the new id and key."""
+    status = success_status(operation)
+    if status is None:
+        return []
+    lines = [f'pm.test("status is {status}", function () {{ pm.response.to.have.status({status}); }});']
+    if status == 201 and ids:
+        lines += [f"const ids = {json.dumps(ids)};",
+                  'const location = (pm.response.headers.get("Location") || "").split("?")[0].split("/");',
+                  "const [collection, id] = location.filter(Boolean).slice(-2);",
+                  "if (ids[collection] && id) { pm.collectionVariables.set(ids[collection], id); }"]
+    body = _resolve(openapi, operation["responses"][str(status)].get("content", {})
+                    .get("application/json", {}).get("schema", {}))
+    if KEY_FIELD in body.get("properties", {}):
+        lines.append(f'pm.collectionVariables.set("apiKey", pm.response.json().{KEY_FIELD});')
+    return lines
+
+
+def request_item(openapi: dict, path: str, method: str, operation: dict, schemes: dict,
+                 ids: dict[str, str] | None = None) -> dict:
+    """One Postman item: the request, its auth, its test, and an example response per documented status."""
     parameters = operation.get("parameters", [])
     request: dict[str, Any] = {
         "method": method.upper(),
         "header": [{"key": "Accept", "value": "application/json"}],
-        "url": postman_url(path, parameters),
+        "url": postman_url(path, parameters, set((ids or {}).values())),
         "auth": _auth(operation, schemes),
         "description": operation.get("description") or operation.get("summary", ""),
     }
@@ -61,18 +114,30 @@ def request_item(openapi: dict, path: str, method: str, operation: dict, schemes
         request["body"] = {"mode": "raw", "raw": json.dumps(_example(openapi, body_schema), indent=2),
                            "options": {"raw": {"language": "json"}}}
     responses = operation.get("responses", {})
-    return {
+    item: dict[str, Any] = {
         "name": operation.get("summary") or f"{method.upper()} {path}",
         "request": request,
         "response": [_example_response(request, status, spec) for status, spec in responses.items()],
     }
+    script = status_tests(openapi, operation, ids or {})
+    if script:
+        item["event"] = [{"listen": "test", "script": {"type": "text/javascript", "exec": script}}]
+    return item
 
 
-def postman_url(path: str, parameters: list[dict]) -> dict:
-    """`/tasks/{task_id}` as a Postman URL: {{baseUrl}}/tasks/:task_id with a path variable."""
+def _hands_out_key(item: dict) -> bool:
+    return any("apiKey" in line for event in item.get("event", []) for line in event["script"]["exec"])
+
+
+def postman_url(path: str, parameters: list[dict], shared: set[str] = frozenset()) -> dict:
+    """`/tasks/{task_id}` as a Postman URL: {{baseUrl}}/tasks/:task_id with a path variable.
+
+    A parameter named in `shared` reads the collection variable of that name ({{task_id}}), which creates set.
+    """
     segments = [f":{part[1:-1]}" if part.startswith("{") else part for part in path.strip("/").split("/") if part]
     url: dict[str, Any] = {"raw": "{{baseUrl}}/" + "/".join(segments), "host": ["{{baseUrl}}"], "path": segments}
-    variables = [{"key": p["name"], "value": EXAMPLE_ID, "description": p.get("description", "")}
+    variables = [{"key": p["name"], "value": f"{{{{{p['name']}}}}}" if p["name"] in shared else EXAMPLE_ID,
+                  "description": p.get("description", "")}
                  for p in parameters if p.get("in") == "path"]
     query = [{"key": p["name"], "value": "", "disabled": not p.get("required", False)}
              for p in parameters if p.get("in") == "query"]
@@ -81,6 +146,48 @@ def postman_url(path: str, parameters: list[dict]) -> dict:
     if query:
         url["query"] = query
     return url
+
+
+def collection_from_contract(cases: list, base_url: str, name: str = "Contract") -> dict:
+    """A Postman collection of contract rows (lab.contract.Case), in order: each request tests the status it must get.
+
+    `{ada}` in a path becomes the collection variable `{{ada}}`, which the row that `save`s it sets from its answer.
+    """
+    items = [contract_item(case) for case in cases]
+    saved = sorted({variable for case in cases for variable in case.save})
+    return {
+        "info": {"_postman_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name} contract")), "name": name,
+                 "description": "Each request and the status it must get, run in order.", "schema": SCHEMA_URL},
+        "item": items,
+        "variable": [{"key": "baseUrl", "value": base_url, "type": "string"}]
+                    + [{"key": variable, "value": "", "type": "string"} for variable in saved],
+    }
+
+
+def contract_item(case) -> dict:
+    """One contract row as a Postman item: the request, and tests of its status, headers and saved values."""
+    path = _variables(case.path)
+    headers = [{"key": key, "value": _variables(value)} for key, value in case.headers.items()]
+    if case.key is not None:
+        headers.append({"key": "X-API-Key", "value": f"{{{{{case.key}}}}}"})
+    request: dict[str, Any] = {"method": case.method, "header": headers,
+                               "url": {"raw": "{{baseUrl}}" + path, "host": ["{{baseUrl}}"],
+                                       "path": [part for part in path.split("/") if part]}}
+    if case.json is not None:
+        request["header"].append({"key": "Content-Type", "value": "application/json"})
+        request["body"] = {"mode": "raw", "raw": json.dumps(case.json), "options": {"raw": {"language": "json"}}}
+    script = [f'pm.test("status is {case.expect}", function () {{ pm.response.to.have.status({case.expect}); }});']
+    script += [f'pm.test("has {header}", function () {{ pm.response.to.have.header("{header}"); }});'
+               for header in case.must_have]
+    script += [f'pm.collectionVariables.set("{variable}", pm.response.json().{field});'
+               for variable, field in case.save.items()]
+    return {"name": case.name, "request": request,
+            "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": script}}]}
+
+
+def _variables(text: str) -> str:
+    """`/tasks/{task}` → `/tasks/{{task}}`: a contract placeholder as a Postman variable."""
+    return re.sub(r"\{(\w+)\}", r"{{\1}}", text)
 
 
 def save_collection(collection: dict, path: str | Path) -> Path:

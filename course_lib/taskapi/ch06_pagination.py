@@ -11,6 +11,7 @@ from course_lib.services.settings import Settings
 from course_lib.taskapi import ch05_api_design
 from course_lib.taskapi.build import build_app
 from course_lib.taskapi.records import SORT_KEYS, Task, TaskQuery
+from course_lib.taskapi.schemas import not_null
 from course_lib.taskapi.seams import Seams, TaskLister
 from course_lib.taskapi.sql_storage import SqlStorage
 from course_lib.taskapi.storage import TaskRepository
@@ -19,9 +20,12 @@ from course_lib.web.pagination import PageDep, pagination_headers, sort_dependen
 PREVIOUS = ch05_api_design
 
 SortDep = Annotated[tuple[str, ...], Depends(sort_dependency(SORT_KEYS))]
-DoneFilter = Annotated[bool | None, Query(description="Only done (true) or open (false) tasks.")]
-TextFilter = Annotated[str | None, Query(max_length=200, description="Only tasks whose title or description "
-                                                                    "contains this text, ignoring case.")]
+# None: the filter was left out (a query string cannot say null, so the OpenAPI does not offer it).
+DoneFilter = Annotated[bool | None, Query(description="Only done (true) or open (false) tasks.",
+                                          json_schema_extra=not_null)]
+TextFilter = Annotated[str | None, Query(max_length=200, json_schema_extra=not_null,
+                                         description="Only tasks whose title or description contains this text, "
+                                                     "ignoring case.")]
 
 
 def swap_seams(seams: Seams) -> Seams:

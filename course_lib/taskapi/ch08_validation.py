@@ -17,7 +17,7 @@ from course_lib.taskapi.build import build_app
 from course_lib.taskapi.seams import Seams
 from course_lib.web.limits import MAX_BODY_BYTES, install_limits
 from course_lib.web.openapi_responses import document_responses
-from course_lib.web.problems import install_problem_details
+from course_lib.web.problems import document_problems, install_problem_details
 
 PREVIOUS = ch07_serialization
 
@@ -28,10 +28,11 @@ def swap_seams(seams: Seams) -> Seams:
 
 
 def extend(app: FastAPI, seams: Seams) -> None:
-    """Problem details for every error, and limits on request bodies."""
+    """Problem details for every error, and limits on request bodies; the OpenAPI documents both."""
     install_problem_details(app)
     install_limits(app, max_bytes=MAX_BODY_BYTES)
     document_responses(app, body_limits)
+    document_problems(app)
 
 
 def body_limits(path: str, route: APIRoute) -> dict[int, str]:

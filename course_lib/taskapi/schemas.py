@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class TaskCreate(BaseModel):
@@ -32,12 +33,26 @@ class TaskReplace(BaseModel):
     done: bool = False
 
 
+def not_null(schema: dict[str, Any]) -> None:
+    """A field's JSON schema without its null branch and null default: it may be left out, never sent as null."""
+    choices = schema.pop("anyOf", None)
+    if choices:
+        schema.update(next(choice for choice in choices if choice.get("type") != "null"))
+    schema.pop("default", None)
+
+
+def omittable() -> Any:
+    """A field of a partial update: None in Python means "left out"; the OpenAPI says so and refuses null."""
+    return Field(None, description="Leave out to keep the current value; null is refused.",
+                 json_schema_extra=not_null)
+
+
 class TaskUpdate(BaseModel):
     """PATCH /tasks/{id}: only the fields sent change; a field sent as null is an error, not a reset."""
 
-    title: str | None = None
-    description: str | None = None
-    done: bool | None = None
+    title: str | None = omittable()
+    description: str | None = omittable()
+    done: bool | None = omittable()
 
     @model_validator(mode="after")
     def no_nulls(self) -> TaskUpdate:
@@ -63,6 +78,8 @@ class TaskPublic(BaseModel):
 
 class UserCreate(BaseModel):
     """POST /users."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"name": "Grace Hopper", "email": "grace@example.org"}]})
 
     name: str
     email: str

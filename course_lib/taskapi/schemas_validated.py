@@ -1,15 +1,20 @@
 """Chapter 08's wire models: chapter 07's strict family plus the rules each field must keep.
 
-- field rules: lengths (title 1..200, description up to 2000, name 1..100), formats (email), ranges (password 15..128);
+- field rules: lengths (title 1..200, description up to 2000, name 1..100), formats (email), ranges (password 15..128),
+  and types kept exactly (done is true or false, never 0 or "yes");
 - a custom validator: a title or name of whitespace only is refused, and text is stored without surrounding spaces;
 - a cross-field rule: a password may not contain the user's name or the local part of the email.
+
+The OpenAPI states each rule the server keeps (a pattern for "more than whitespace", the email addresses accepted),
+so a client, or a tool that generates requests from the document, can tell a valid body from an invalid one.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import AfterValidator, EmailStr, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, StrictBool, model_validator
 
 from course_lib.taskapi import schemas
 from course_lib.taskapi.schemas_strict import TaskCreate as StrictTaskCreate
@@ -29,9 +34,40 @@ def has_text(value: str) -> str:
     return stripped
 
 
-Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE), AfterValidator(has_text)]
+MAX_EMAIL = 254  # RFC 5321's limit on a path, which email-validator enforces
+SPECIAL_USE = ("arpa", "invalid", "local", "localhost", "onion", "test")  # RFC 6761 domains no mail goes to
+
+
+def any_case(word: str) -> str:
+    """A regex matching `word` in any letter case, written without flags so JSON Schema (ECMA-262) reads it too."""
+    return "".join(f"[{char}{char.upper()}]" if char.isalpha() else re.escape(char) for char in word)
+
+
+# What the API accepts as an email address, as a pattern a client can check: at most 254 characters, a dot-atom local
+# part of at most 64, domain labels of letters and digits (single hyphens inside, at most 63), a top-level domain of
+# letters that is not special-use. Only negative lookaheads, which request generators handle; `$(?!\n)` is the end of
+# the text in Python (whose `$` also matches before a final newline) and in ECMA-262 alike.
+LABEL = r"(?![A-Za-z0-9-]{64})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
+EMAIL_PATTERN = (rf"^(?!.{{{MAX_EMAIL + 1}}})(?![^@]{{65}})[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:{LABEL}\.)+"
+                 rf"(?!(?:{'|'.join(map(any_case, SPECIAL_USE))})$)[A-Za-z]{{2,63}}$(?!\n)")
+HAS_TEXT = r"\S"  # somewhere a character that is not whitespace (what has_text checks after stripping)
+
+
+def plain_address(value: object) -> object:
+    """Refuse an email address outside EMAIL_PATTERN before the email validator reads it."""
+    if isinstance(value, str) and not re.search(EMAIL_PATTERN, value):
+        raise ValueError("an email address like name@example.org: letters, digits and . _ % + - before the @, "
+                         "letters and digits in each part of the domain")
+    return value
+
+
+Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE, json_schema_extra={"pattern": HAS_TEXT}),
+                  AfterValidator(has_text)]
 Description = Annotated[str, Field(max_length=MAX_DESCRIPTION)]
-Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME), AfterValidator(has_text)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME, json_schema_extra={"pattern": HAS_TEXT}),
+                 AfterValidator(has_text)]
+Email = Annotated[EmailStr, BeforeValidator(plain_address),
+                  Field(json_schema_extra={"pattern": EMAIL_PATTERN})]
 
 
 class TaskCreate(StrictTaskCreate):
@@ -39,6 +75,7 @@ class TaskCreate(StrictTaskCreate):
 
     title: Title
     description: Description = ""
+    done: StrictBool = False
 
 
 class TaskReplace(StrictTaskReplace):
@@ -46,29 +83,35 @@ class TaskReplace(StrictTaskReplace):
 
     title: Title
     description: Description = ""
+    done: StrictBool = False
 
 
 class TaskUpdate(StrictTaskUpdate):
     """PATCH /tasks/{id}: the same rules, for the fields sent."""
 
-    title: Title | None = None
-    description: Description | None = None
+    title: Title | None = schemas.omittable()
+    description: Description | None = schemas.omittable()
+    done: StrictBool | None = schemas.omittable()
 
 
 class UserCreate(StrictUserCreate):
     """POST /users: a name, a valid email address, and a password that does not contain either."""
 
     name: Name
-    email: EmailStr
+    email: Email
 
     @model_validator(mode="after")
     def password_is_not_personal(self) -> UserCreate:
         """The cross-field rule: it needs name, email and password at once, so it runs after the fields."""
-        password = self.password.get_secret_value().lower()
-        personal = {self.name.lower(), self.email.split("@")[0].lower()}
-        if any(len(part) >= 3 and part in password for part in personal):
+        if is_personal(self.password.get_secret_value(), self.name, self.email):
             raise ValueError("password must not contain your name or the first part of your email")
         return self
+
+
+def is_personal(password: str, name: str, email: str) -> bool:
+    """True when `password` contains `name` or the part of `email` before the @ (parts of 3 characters or more)."""
+    personal = {name.lower(), email.split("@")[0].lower()}
+    return any(len(part) >= 3 and part in password.lower() for part in personal)
 
 
 TASK_MODELS = schemas.TaskModels(create=TaskCreate, replace=TaskReplace, update=TaskUpdate, public=TaskPublic)

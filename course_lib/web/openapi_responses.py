@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
 
 Rule = Callable[[str, APIRoute], dict[int, str]]
+Content = Callable[[int], dict[str, Any]]  # a status → the response's "content" (media type → schema)
+Edit = Callable[[dict], None]
 
 
 def api_routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
@@ -28,12 +31,33 @@ def uses_dependency(route: APIRoute, dependency: Callable) -> bool:
     return False
 
 
-def document_responses(app: FastAPI, rule: Rule) -> None:
-    """Add the responses `rule(path, route)` names to each operation of the OpenAPI document (kept if present)."""
+def edit_openapi(app: FastAPI, edit: Edit) -> None:
+    """Run `edit` on the app's OpenAPI document whenever it is built, after the edits added before this one."""
     generate = app.openapi
 
     def openapi() -> dict:
         schema = generate()
+        edit(schema)  # edits are idempotent: FastAPI caches the document and hands the same dict back next time
+        return schema
+
+    app.openapi = openapi
+
+
+def operations(schema: dict) -> Iterator[dict]:
+    """Every operation object of an OpenAPI document."""
+    for methods in schema.get("paths", {}).values():
+        for method, operation in methods.items():
+            if method in ("get", "put", "post", "delete", "options", "head", "patch", "trace"):
+                yield operation
+
+
+def document_responses(app: FastAPI, rule: Rule, content: Content | None = None) -> None:
+    """Add the responses `rule(path, route)` names to each operation of the OpenAPI document (kept if present).
+
+    `content(status)`, when given, says what media type and body schema each added response has.
+    """
+
+    def add(schema: dict) -> None:
         for path, route in api_routes(app):
             if not route.include_in_schema:
                 continue
@@ -42,7 +66,9 @@ def document_responses(app: FastAPI, rule: Rule) -> None:
                 if operation is None:
                     continue
                 for status, description in rule(path, route).items():
-                    operation.setdefault("responses", {}).setdefault(str(status), {"description": description})
-        return schema
+                    response = operation.setdefault("responses", {}).setdefault(str(status),
+                                                                                 {"description": description})
+                    if content is not None:
+                        response.setdefault("content", content(status))
 
-    app.openapi = openapi
+    edit_openapi(app, add)

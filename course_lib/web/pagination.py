@@ -1,6 +1,7 @@
 """Offset pagination for list endpoints: bounded page parameters, a sort whitelist, RFC 8288 Link headers."""
 # No `from __future__ import annotations` here: sort_dependency builds its Query annotation at run time.
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Annotated
@@ -41,7 +42,7 @@ PageDep = Annotated[Page, Depends(page_params)]
 
 def parse_sort(value: str, allowed: Collection[str]) -> tuple[str, ...]:
     """'-created_at,title' → ('-created_at', 'title'); a key outside `allowed` is a 422 that names the allowed ones."""
-    keys = tuple(key.strip() for key in value.split(","))
+    keys = tuple(key.strip(" ") for key in value.split(","))
     seen: set[str] = set()
     for key in keys:
         name = key.removeprefix("-")
@@ -59,12 +60,22 @@ def _reject(value: str, message: str) -> None:
     raise RequestValidationError([{"type": "sort_key", "loc": ("query", "sort"), "msg": message, "input": value}])
 
 
+def sort_pattern(allowed: Collection[str]) -> str:
+    """What parse_sort accepts, as a regex for the OpenAPI: keys of `allowed`, optional "-", comma-separated, once each.
+
+    `$(?!\\n)` ends the text in Python (whose `$` also matches before a final newline) and ECMA-262 alike.
+    """
+    key = " *-?(?:" + "|".join(map(re.escape, allowed)) + ") *"  # spaces around a key are allowed, nothing else
+    return rf"^(?!.*\b(\w+)\b.*\b\1\b){key}(?:,{key})*$(?!\n)"
+
+
 def sort_dependency(allowed: Collection[str], default: str = DEFAULT_SORT):
     """A dependency reading ?sort= and checking it against the whitelist `allowed`."""
 
     def sort_params(
-        sort: Annotated[str, Query(max_length=200, description=f"Comma-separated keys of: {', '.join(allowed)}; "
-                                   "'-' for descending.")] = default,
+        sort: Annotated[str, Query(description=f"Comma-separated keys of: {', '.join(allowed)}; "
+                                   "'-' for descending.",
+                                   json_schema_extra={"pattern": sort_pattern(allowed)})] = default,
     ) -> tuple[str, ...]:
         return parse_sort(sort, allowed)
 

@@ -2,6 +2,7 @@
 
     install_problem_details(app)   exception handlers for HTTP errors, validation errors and bugs, plus a middleware
                                    that rewrites any other error response (from a middleware, say) the same way
+    document_problems(app)         the OpenAPI says so: every error response is application/problem+json
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from course_lib.web.openapi_responses import edit_openapi, operations
 
 PROBLEM_JSON = "application/problem+json"
 DETAIL_LIMIT = 500  # characters of a rewritten plain-text error body kept as "detail"
@@ -186,4 +189,67 @@ def install_problem_details(app: FastAPI) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(Exception, server_error)
     app.add_middleware(ProblemDetailsMiddleware)
+    return app
+
+
+SCHEMAS = "#/components/schemas/"
+PROBLEM_SCHEMA = {
+    "title": "Problem", "type": "object", "description": "RFC 9457 problem details; extension members may follow.",
+    "properties": {
+        "type": {"type": "string", "description": "A URI naming the kind of problem.", "default": "about:blank"},
+        "title": {"type": "string", "description": "A short summary of the kind of problem."},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599, "description": "The HTTP status code."},
+        "detail": {"type": "string", "description": "What went wrong in this occurrence."},
+        "instance": {"type": "string", "description": "A URI naming this occurrence (urn:uuid:...)."},
+    },
+    "required": ["type", "title", "status"],
+}
+FIELD_ERROR_SCHEMA = {
+    "title": "FieldError", "type": "object", "description": "One invalid field of a request (field_errors).",
+    "properties": {
+        "in": {"type": "string", "description": "body, query, path or header"},
+        "field": {"type": "string"},
+        "pointer": {"type": "string", "description": "A JSON pointer into the body, as #/title."},
+        "detail": {"type": "string"},
+        "type": {"type": "string"},
+    },
+    "required": ["in", "field", "detail", "type"],
+}
+VALIDATION_PROBLEM_SCHEMA = {
+    "title": "ValidationProblem", "description": "A Problem that lists each invalid field (400 and 422).",
+    "allOf": [{"$ref": SCHEMAS + "Problem"},
+              {"type": "object",
+               "properties": {"errors": {"type": "array", "items": {"$ref": SCHEMAS + "FieldError"}}}}],
+}
+VALIDATION_STATUSES = {"400", "422"}
+FASTAPI_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")  # FastAPI's 422 body, unused once replaced
+
+
+def problem_content(status: str) -> dict[str, Any]:
+    """The content of an error response: application/problem+json with a Problem (ValidationProblem for 400, 422)."""
+    name = "ValidationProblem" if status in VALIDATION_STATUSES else "Problem"
+    return {PROBLEM_JSON: {"schema": {"$ref": SCHEMAS + name}}}
+
+
+def as_problems(schema: dict) -> None:
+    """Make every documented error response of an OpenAPI document application/problem+json, in place."""
+    for operation in operations(schema):
+        for status, response in operation.get("responses", {}).items():
+            if status[:1] in "45":
+                response["content"] = problem_content(status)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(Problem=PROBLEM_SCHEMA, FieldError=FIELD_ERROR_SCHEMA,
+                      ValidationProblem=VALIDATION_PROBLEM_SCHEMA)
+    text = json.dumps(schema.get("paths", {}))
+    for name in FASTAPI_ERROR_SCHEMAS:
+        if f'"{SCHEMAS}{name}"' not in text:
+            components.pop(name, None)
+
+
+def document_problems(app: FastAPI) -> FastAPI:
+    """Say in the app's OpenAPI what install_problem_details does: every error documented so far is problem+json.
+
+    Call it after the passes that document error statuses (document_responses), so it sees them all.
+    """
+    edit_openapi(app, as_problems)
     return app

@@ -79,6 +79,7 @@ def test_failure_statuses_follow_the_dependencies():
     by_route = {(path, tuple(sorted(route.methods))): sorted(ch05_api_design.failure_statuses(path, route,
                                                                                                current_user))
                 for path, route in api_routes(app)}
-    assert by_route[("/tasks", ("POST",))] == [401, 403]
-    assert by_route[("/tasks/{task_id}", ("GET",))] == [404]
-    assert by_route[("/users", ("POST",))] == [409]
+    assert by_route[("/tasks", ("POST",))] == [400, 401, 403, 406]
+    assert by_route[("/tasks/{task_id}", ("GET",))] == [404, 406]
+    assert by_route[("/users", ("POST",))] == [400, 406, 409]
+    assert by_route[("/users", ("GET",))] == [406]

@@ -6,7 +6,15 @@ from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse, PlainTextResponse
 
 from course_lib.notebook.server import serve
-from course_lib.web.problems import PROBLEM_JSON, Problem, field_errors, install_problem_details, problem_body
+from course_lib.web.openapi_responses import document_responses
+from course_lib.web.problems import (
+    PROBLEM_JSON,
+    Problem,
+    document_problems,
+    field_errors,
+    install_problem_details,
+    problem_body,
+)
 
 
 class Item(BaseModel):
@@ -149,3 +157,25 @@ def test_extra_members_of_a_rewritten_json_error_are_kept():
     assert _detail_from(b'{"detail": "no", "acceptable": ["text/csv"]}') == ("no", {"acceptable": ["text/csv"]})
     assert _detail_from(b'{"detail": [{"msg": "x"}]}') == (None, {"errors": [{"msg": "x"}]})
     assert _detail_from(b"plain words") == ("plain words", {})
+
+
+def test_document_problems_makes_every_documented_error_problem_json():
+    app = FastAPI()
+
+    @app.post("/things")
+    def create(thing: dict) -> dict:
+        return thing
+
+    @app.get("/health")
+    def health() -> dict:
+        return {}
+
+    document_responses(app, lambda path, route: {409: "taken"} if path == "/things" else {})
+    document_problems(app)
+    openapi = app.openapi()
+    responses = openapi["paths"]["/things"]["post"]["responses"]
+    assert responses["409"]["content"] == {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert responses["422"]["content"] == {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ValidationProblem"}}}
+    assert list(responses["200"]["content"]) == ["application/json"]
+    assert "HTTPValidationError" not in openapi["components"]["schemas"]
+    assert openapi["components"]["schemas"]["Problem"]["required"] == ["type", "title", "status"]

@@ -1,0 +1,121 @@
+"""The OpenAPI document is the contract: it states the rules the API keeps and every status it can answer."""
+
+import re
+
+import pytest
+
+from course_lib.lab.conformance import check_conformance
+from course_lib.lab.postman import success_status
+from course_lib.taskapi import app_for, latest
+from course_lib.taskapi.records import SORT_KEYS
+from course_lib.taskapi.schemas_validated import EMAIL_PATTERN
+from course_lib.web.openapi_responses import operations
+from course_lib.web.pagination import sort_pattern
+from course_lib.web.problems import PROBLEM_JSON
+from tests.taskapi.conftest import chapters_from
+
+BODY_OPERATIONS = [("post", "/tasks"), ("put", "/tasks/{task_id}"), ("patch", "/tasks/{task_id}"),
+                   ("post", "/users"), ("post", "/users/{user_id}/tasks")]
+
+
+def error_responses(openapi: dict):
+    for operation in operations(openapi):
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                yield operation["operationId"], int(status), response
+
+
+@pytest.mark.parametrize("chapter", chapters_from(8))
+def test_every_documented_error_is_problem_json_from_chapter_08(chapter):
+    openapi = app_for(chapter).openapi()
+    found = list(error_responses(openapi))
+    assert found
+    for operation_id, status, response in found:
+        assert list(response["content"]) == [PROBLEM_JSON], (operation_id, status)
+        expected = "ValidationProblem" if status in (400, 422) else "Problem"
+        assert response["content"][PROBLEM_JSON]["schema"] == {"$ref": f"#/components/schemas/{expected}"}
+    schemas = openapi["components"]["schemas"]
+    assert {"Problem", "ValidationProblem", "FieldError"} <= set(schemas)
+    assert "HTTPValidationError" not in schemas  # FastAPI's 422 body is no longer what the API sends
+
+
+@pytest.mark.parametrize("chapter", [5, 6, 7])
+def test_chapters_05_to_07_document_their_json_errors(chapter):
+    for operation_id, status, response in error_responses(app_for(chapter).openapi()):
+        assert list(response["content"]) == ["application/json"], (operation_id, status)
+
+
+@pytest.mark.parametrize("chapter", chapters_from(5))
+def test_every_operation_documents_406_and_every_body_400_413_415_where_they_exist(chapter):
+    openapi = app_for(chapter).openapi()
+    for operation in operations(openapi):
+        assert "406" in operation["responses"], operation["operationId"]
+    for method, path in BODY_OPERATIONS:
+        documented = set(openapi["paths"][path][method]["responses"])
+        assert {"400", "422"} <= documented
+        assert ({"413", "415"} <= documented) == (chapter >= 8)
+
+
+def test_patch_fields_may_be_left_out_but_are_never_null():
+    update = latest().openapi()["components"]["schemas"]["TaskUpdate"]
+    assert "required" not in update
+    for name, field in update["properties"].items():
+        assert "anyOf" not in field and "default" not in field, name
+        assert field["type"] != "null"
+    assert update["properties"]["done"]["type"] == "boolean"
+
+
+def test_query_filters_are_not_nullable_and_sort_has_its_whitelist():
+    parameters = {p["name"]: p["schema"] for p in latest().openapi()["paths"]["/tasks"]["get"]["parameters"]}
+    assert parameters["done"]["type"] == "boolean" and parameters["text"]["type"] == "string"
+    assert parameters["sort"]["pattern"] == sort_pattern(SORT_KEYS)
+
+
+@pytest.mark.parametrize("value, valid", [
+    ("title", True), ("-created_at,title", True), ("id,done,title,-created_at,updated_at", True),
+    ("title, -id", True), ("title,-title", False), ("name", False), ("", False), ("\ttitle", False),
+    ("title\n", False), ("title,", False), ("title,,id", False),
+])
+def test_the_sort_pattern_says_what_the_api_accepts(api_at, value, valid):
+    assert bool(re.search(sort_pattern(SORT_KEYS), value)) is valid
+    api = api_at(8)
+    assert (api.get("/tasks", params={"sort": value}).status_code == 200) is valid
+
+
+@pytest.mark.parametrize("email, valid", [
+    ("ada@example.org", True), ("A.b+c@Mail.My-Company.CO.uk", True), ("x" * 64 + "@example.org", True),
+    ("x" * 65 + "@example.org", False), ("a@b.test", False), ("a@b.LocalHost", False), ("a..b@example.org", False),
+    ("a@xn--b.org", False), ("a@b.c0m", False), ("ada@example.org\n", False), ("ada@example", False),
+])
+def test_the_email_pattern_says_what_the_api_accepts(api_at, email, valid):
+    assert bool(re.search(EMAIL_PATTERN, email)) is valid
+    api = api_at(8)
+    body = {"name": "Someone", "email": email, "password": "correct horse battery staple"}
+    assert api.post("/users", json=body).status_code == (201 if valid else 422)
+
+
+def test_done_must_be_a_boolean_not_a_number(api_at):
+    api = api_at(8)
+    headers = {"X-API-Key": api.post("/users", json={"name": "Ada", "email": "ada@example.org",
+                                                    "password": "correct horse battery staple"}).json()["api_key"]}
+    assert api.post("/tasks", json={"title": "t", "done": 0}, headers=headers).status_code == 422
+    assert api.post("/tasks", json={"title": "t", "done": False}, headers=headers).status_code == 201
+
+
+def test_the_user_example_keeps_the_rules_it_documents(api_at):
+    for chapter in (5, 8):
+        api = api_at(chapter)
+        example = api.get("/openapi.json").json()["components"]["schemas"]["UserCreate"]["examples"][0]
+        assert api.post("/users", json=example).status_code == 201
+
+
+def test_every_operation_documents_one_success_status():
+    assert all(success_status(operation) is not None for operation in operations(latest().openapi()))
+
+
+def test_schemathesis_finds_no_failure_in_a_quick_run(tmp_path):
+    """Every check, a fixed seed, few examples per operation (make contract runs the long version)."""
+    report = check_conformance(latest(), tmp_path, max_examples=5, phases=("examples", "fuzzing", "stateful"),
+                               timeout=120)
+    assert report.cases > 50, report.output[-3000:]
+    assert report.ok, report.output[-6000:]
