@@ -14,6 +14,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from course_lib.web.http_methods import without_body
+from course_lib.web.problems import occurrence
 
 JSON, CSV = "application/json", "text/csv"
 PROBLEM_JSON = "application/problem+json"
@@ -103,7 +104,7 @@ def not_acceptable_body(offered: Sequence[str]) -> bytes:
     """The 406 body, a problem details document (RFC 9457): what the client could have asked for."""
     return json.dumps({"type": "about:blank", "title": "Not Acceptable", "status": 406,
                        "detail": "none of the media types in Accept can be produced here",
-                       "acceptable": list(offered)}).encode()
+                       "instance": occurrence(), "acceptable": list(offered)}).encode()
 
 
 def is_json_route(route) -> bool:
