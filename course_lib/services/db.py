@@ -11,7 +11,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.pool import NullPool
 
 from course_lib.services.settings import Settings, get_settings
@@ -41,6 +41,20 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def begin_write(connection: Connection) -> None:
+    """On SQLite, take the database's write lock now (BEGIN IMMEDIATE); other databases lock rows as they read them.
+
+    A transaction that reads and then writes must hold the write lock from its first read: in WAL mode a deferred
+    transaction whose snapshot is stale cannot upgrade its lock ("database is locked", SQLITE_BUSY_SNAPSHOT), and
+    waiting does not help. BEGIN IMMEDIATE waits (busy timeout) for the other writer instead, then reads the latest.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.driver_connection
+    if not raw.in_transaction:  # pysqlite's legacy mode: reads so far ran outside a transaction
+        raw.execute("BEGIN IMMEDIATE")
 
 
 class IsolatedDatabase:

@@ -29,6 +29,7 @@ class Task:
     owner_id: int | None = None
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
+    version: int = 1  # +1 on every update: what an ETag names (chapter 10)
 
 
 @dataclass(frozen=True)

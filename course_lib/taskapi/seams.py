@@ -6,7 +6,8 @@
 | current_user | who is calling: a dependency giving the User (None: nobody has to say) | 01 (nobody), 05 (API key) |
 | credentials_at_signup | what POST /users hands the new user to prove who it is next time | 01 (nothing), 05 (key) |
 | task_list | which tasks one list request returns (and the headers saying where the rest are) | 01 (all), 06 (pages) |
-| task_models, user_models | what goes over the wire | 01, 05, 07 (strict), 08 (validated) |
+| task_models, user_models | what goes over the wire | 01, 05, 07 (closed), 08 (validated) |
+| conditions | conditional requests: tag a task's representation, check a write's precondition | 01 (none), 10 |
 
 A chapter swaps a seam with `dataclasses.replace(seams, current_user=...)` in its `swap_seams`; the routers read them
 when the app is built, so FastAPI sees the real dependencies and documents them in the OpenAPI.
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 from course_lib.services.settings import Settings
 from course_lib.taskapi.records import Task, TaskQuery, User
@@ -41,6 +42,28 @@ def all_tasks() -> TaskLister:
     return lambda tasks, query: tasks.list(replace(query, sort=("id",)))
 
 
+class Conditions(Protocol):
+    """Conditional requests on one task: tag() its representation (ETag), check() a write's precondition."""
+
+    def tag(self, task: Task) -> None: ...
+    def check(self, task: Task) -> None: ...
+
+
+class Unconditional:
+    """No validators and no preconditions: every write applies (chapter 10 replaces this)."""
+
+    def tag(self, task: Task) -> None:
+        """Nothing to add to the response."""
+
+    def check(self, task: Task) -> None:
+        """Nothing to check: the last write wins."""
+
+
+def unconditional() -> Conditions:
+    """The conditions of a request before the API has validators."""
+    return Unconditional()
+
+
 def memory_storage(settings: Settings) -> Storage:
     """Data in this process's memory."""
     return MemoryStorage()
@@ -54,5 +77,6 @@ class Seams:
     current_user: Callable[..., User | None] = nobody
     credentials_at_signup: Callable[[UnitOfWork, User], dict[str, Any]] = no_credentials
     task_list: Callable[..., TaskLister] = all_tasks
+    conditions: Callable[..., Conditions] = unconditional
     task_models: TaskModels = TASK_MODELS
     user_models: UserModels = USER_MODELS

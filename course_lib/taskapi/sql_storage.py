@@ -32,7 +32,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
-from course_lib.services.db import Database, database_for
+from course_lib.services.db import Database, begin_write, database_for
 from course_lib.services.settings import Settings
 from course_lib.taskapi.records import EmailTaken, Task, TaskQuery, User, email_key, sort_key, utcnow
 from course_lib.taskapi.storage import AutoCommit, check_changes
@@ -98,6 +98,7 @@ class TaskRow(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)  # +1 on every update: what an ETag names
 
 
 class ApiKeyRow(Base):
@@ -157,6 +158,7 @@ class SqlTasks:
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.lock_rows = False  # set by begin_write: reads take the row lock (FOR UPDATE) until commit
 
     def add(self, title: str, *, description: str = "", done: bool = False, owner_id: int | None = None) -> Task:
         now = utcnow()
@@ -167,7 +169,10 @@ class SqlTasks:
         return _record(Task, row)
 
     def get(self, task_id: int) -> Task | None:
-        row = self.session.get(TaskRow, task_id)
+        if self.lock_rows:  # the row as it is now, locked: a check on it holds until this transaction ends
+            row = self.session.get(TaskRow, task_id, with_for_update=True, populate_existing=True)
+        else:
+            row = self.session.get(TaskRow, task_id)
         return _record(Task, row) if row else None
 
     def list(self, query: TaskQuery = TaskQuery()) -> list[Task]:
@@ -185,6 +190,7 @@ class SqlTasks:
         for name, value in changes.items():
             setattr(row, name, value)
         row.updated_at = utcnow()
+        row.version += 1
         self.session.flush()
         return _record(Task, row)
 
@@ -247,6 +253,11 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         self.session.commit()
 
+    def begin_write(self) -> None:
+        """Lock before reading what this unit of work will change: SQLite's write lock now, PostgreSQL's row locks."""
+        begin_write(self.session.connection())
+        self.tasks.lock_rows = True
+
 
 class SqlStorage:
     """An app's data in a SQL database: its own database by default, or one shared by replicas."""
@@ -308,7 +319,8 @@ def insert_tasks(engine: Engine, tasks: Iterable[dict], batch_size: int = 5000) 
 
 def _insert(engine: Engine, batch: list[dict]) -> int:
     now = utcnow()
-    rows = [{"description": "", "done": False, "owner_id": None, "created_at": now, "updated_at": now, **task}
+    rows = [{"description": "", "done": False, "owner_id": None, "created_at": now, "updated_at": now, "version": 1,
+             **task}
             for task in batch]
     with engine.begin() as connection:
         connection.execute(insert(TaskRow), rows)

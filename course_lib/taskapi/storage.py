@@ -45,13 +45,14 @@ class ApiKeyRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """The repositories of one transaction."""
+    """The repositories of one transaction; begin_write() before reading what it will change (chapter 10)."""
 
     tasks: TaskRepository
     users: UserRepository
     api_keys: ApiKeyRepository
 
     def commit(self) -> None: ...
+    def begin_write(self) -> None: ...
 
 
 class Storage(Protocol):
@@ -62,7 +63,7 @@ class Storage(Protocol):
     def stop(self) -> None: ...
 
 
-CHANGEABLE = {f.name for f in fields(Task)} - {"id", "created_at", "updated_at"}
+CHANGEABLE = {f.name for f in fields(Task)} - {"id", "created_at", "updated_at", "version"}
 
 
 def check_changes(changes: dict) -> None:
@@ -121,7 +122,7 @@ class MemoryTasks:
         task = self.data.tasks.get(task_id)
         if task is None:
             return None
-        updated = replace(task, **changes, updated_at=utcnow())
+        updated = replace(task, **changes, updated_at=utcnow(), version=task.version + 1)
         self.data.tasks[task_id] = updated
         return updated
 
@@ -182,6 +183,9 @@ class MemoryUnitOfWork:
         self._storage.data = self._data
         self._data = self._data.copy()  # later changes of this unit of work need another commit
         self.tasks.data = self.users.data = self.api_keys.data = self._data
+
+    def begin_write(self) -> None:
+        """Nothing to lock: units of work of this storage already run one at a time."""
 
 
 class MemoryStorage:

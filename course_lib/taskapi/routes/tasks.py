@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Response
 
 from course_lib.taskapi.deps import TaskId, UnitOfWorkDep
 from course_lib.taskapi.records import Task, TaskQuery, User
-from course_lib.taskapi.seams import Seams, TaskLister
+from course_lib.taskapi.seams import Conditions, Seams, TaskLister
 from course_lib.taskapi.storage import UnitOfWork
 
 
@@ -38,6 +38,7 @@ def router(seams: Seams) -> APIRouter:
     models = seams.task_models
     CurrentUser = Annotated[User | None, Depends(seams.current_user)]
     TaskList = Annotated[TaskLister, Depends(seams.task_list)]
+    Conditional = Annotated[Conditions, Depends(seams.conditions)]
     tasks = APIRouter(prefix="/tasks", tags=["tasks"])
 
     @tasks.get("", response_model=list[models.public])
@@ -46,41 +47,54 @@ def router(seams: Seams) -> APIRouter:
         return task_list(uow.tasks, TaskQuery())
 
     @tasks.post("", status_code=201, response_model=models.public)
-    def create_task(body: models.create, uow: UnitOfWorkDep, who: CurrentUser, response: Response) -> Task:
+    def create_task(body: models.create, uow: UnitOfWorkDep, who: CurrentUser, conditions: Conditional,
+                    response: Response) -> Task:
         """201 with the new task and its URL in Location."""
         task = uow.tasks.add(**body.model_dump(), owner_id=who.id if who else None)
         uow.commit()
         response.headers["Location"] = f"/tasks/{task.id}"
+        conditions.tag(task)
         return task
 
     @tasks.get("/{task_id}", response_model=models.public)
-    def get_task(task_id: TaskId, uow: UnitOfWorkDep) -> Task:
+    def get_task(task_id: TaskId, uow: UnitOfWorkDep, conditions: Conditional) -> Task:
         """200 with the task; 404 when there is none."""
-        return find_task(uow, task_id)
+        task = find_task(uow, task_id)
+        conditions.tag(task)
+        return task
 
     @tasks.put("/{task_id}", response_model=models.public)
-    def replace_task(task_id: TaskId, body: models.replace, uow: UnitOfWorkDep, who: CurrentUser) -> Task:
+    def replace_task(task_id: TaskId, body: models.replace, uow: UnitOfWorkDep, who: CurrentUser,
+                     conditions: Conditional) -> Task:
         """200 with the task replaced by the body (fields left out go back to their defaults); 404 when missing."""
-        ensure_owner(who, find_task(uow, task_id))
+        task = find_task(uow, task_id)
+        ensure_owner(who, task)
+        conditions.check(task)
         task = uow.tasks.update(task_id, **body.model_dump())
         uow.commit()
+        conditions.tag(task)
         return task
 
     @tasks.patch("/{task_id}", response_model=models.public)
-    def update_task(task_id: TaskId, body: models.update, uow: UnitOfWorkDep, who: CurrentUser) -> Task:
+    def update_task(task_id: TaskId, body: models.update, uow: UnitOfWorkDep, who: CurrentUser,
+                    conditions: Conditional) -> Task:
         """200 with the task after changing only the fields sent; 404 when missing."""
         task = find_task(uow, task_id)
         ensure_owner(who, task)
+        conditions.check(task)
         changes = body.model_dump(exclude_unset=True)
         if changes:
             task = uow.tasks.update(task_id, **changes)
             uow.commit()
+        conditions.tag(task)
         return task
 
     @tasks.delete("/{task_id}", status_code=204)
-    def delete_task(task_id: TaskId, uow: UnitOfWorkDep, who: CurrentUser) -> Response:
+    def delete_task(task_id: TaskId, uow: UnitOfWorkDep, who: CurrentUser, conditions: Conditional) -> Response:
         """204 and no body once deleted; 404 when there is nothing to delete."""
-        ensure_owner(who, find_task(uow, task_id))
+        task = find_task(uow, task_id)
+        ensure_owner(who, task)
+        conditions.check(task)
         uow.tasks.delete(task_id)
         uow.commit()
         return Response(status_code=204)
@@ -91,16 +105,19 @@ def router(seams: Seams) -> APIRouter:
 def actions_router(seams: Seams) -> APIRouter:
     """Actions on a task that are not just a field: POST /tasks/{task_id}/complete."""
     CurrentUser = Annotated[User | None, Depends(seams.current_user)]
+    Conditional = Annotated[Conditions, Depends(seams.conditions)]
     actions = APIRouter(prefix="/tasks", tags=["tasks"])
 
     @actions.post("/{task_id}/complete", response_model=seams.task_models.public)
-    def complete_task(task_id: TaskId, uow: UnitOfWorkDep, who: CurrentUser) -> Task:
+    def complete_task(task_id: TaskId, uow: UnitOfWorkDep, who: CurrentUser, conditions: Conditional) -> Task:
         """200 with the task marked done (already done: unchanged); 404 when missing. An action, not a field."""
         task = find_task(uow, task_id)
         ensure_owner(who, task)
+        conditions.check(task)
         if not task.done:
             task = uow.tasks.update(task_id, done=True)
             uow.commit()
+        conditions.tag(task)
         return task
 
     return actions
