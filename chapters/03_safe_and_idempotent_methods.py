@@ -206,20 +206,34 @@ show(api.post("/tasks", json={"title": "ship order 43"}, headers=key), request_h
 # %%
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import asynccontextmanager
+
+
+class HeldTasks:
+    """A task repository whose add() waits at a gate: a request caught in flight, without sleeping."""
+
+    def __init__(self, inner, entered: threading.Event, gate: threading.Event) -> None:
+        self.inner, self.entered, self.gate = inner, entered, gate
+
+    def add(self, *args, **kwargs):
+        self.entered.set()
+        self.gate.wait(10)
+        return self.inner.add(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
 
 
 class HeldStorage:
-    """The app's storage, but each unit of work waits at a gate: a request caught in flight, without sleeping."""
+    """The app's storage, but each request's unit of work adds tasks through the gate."""
 
     def __init__(self, inner) -> None:
         self.inner, self.entered, self.gate = inner, threading.Event(), threading.Event()
 
-    @contextmanager
-    def unit_of_work(self):
-        self.entered.set()
-        self.gate.wait(10)
-        with self.inner.unit_of_work() as uow:
+    @asynccontextmanager
+    async def request_unit_of_work(self):
+        async with self.inner.request_unit_of_work() as uow:
+            uow.tasks = HeldTasks(uow.tasks, self.entered, self.gate)
             yield uow
 
     def __getattr__(self, name):

@@ -1,6 +1,6 @@
 """What every task route depends on: a unit of work per request, and ids checked before any query runs."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -10,9 +10,9 @@ from course_lib.taskapi.records import MAX_ID
 from course_lib.taskapi.storage import UnitOfWork
 
 
-def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
+async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
     """One unit of work per request, from the app's storage; what the route does not commit is rolled back."""
-    with request.app.state.storage.unit_of_work() as uow:
+    async with request.app.state.storage.request_unit_of_work() as uow:
         yield uow
 
 

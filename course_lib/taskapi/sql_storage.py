@@ -8,11 +8,12 @@ The database keeps the invariants, so they hold with any number of app processes
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
 
+import anyio
 from sqlalchemy import (
     Boolean,
     DateTime,
@@ -259,12 +260,21 @@ class SqlUnitOfWork:
         self.tasks.lock_rows = True
 
 
+def pool_capacity(engine: Engine) -> int:
+    """How many connections the engine's pool hands out at most (its size plus overflow)."""
+    pool = engine.pool
+    size = getattr(pool, "size", None)
+    overflow = getattr(pool, "_max_overflow", 0)
+    return max(1, size() + max(overflow, 0)) if callable(size) else 1
+
+
 class SqlStorage:
     """An app's data in a SQL database: its own database by default, or one shared by replicas."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
         self._sessions = sessionmaker(database.engine, expire_on_commit=False)
+        self._slots = anyio.Semaphore(pool_capacity(database.engine))
         create_tables(database.engine)
         database.engine.dispose()  # no idle connection held for an app that is built but never served
 
@@ -278,6 +288,15 @@ class SqlStorage:
         """A session; closing it rolls back whatever was not committed."""
         with self._sessions() as session:
             yield SqlUnitOfWork(session)
+
+    @asynccontextmanager
+    async def request_unit_of_work(self) -> AsyncIterator[SqlUnitOfWork]:
+        """The same, for a request: it waits on the event loop until a connection is surely free for it."""
+        # One slot per pooled connection. Without them, a crowd's worker threads would all block on the pool while
+        # the requests that hold its connections wait for a thread to finish on: everybody waits for 30 s.
+        async with self._slots:
+            with self.unit_of_work() as uow:
+                yield uow
 
     def start(self) -> None:
         """Make sure the database and its tables exist (again, if an earlier server of this app dropped them)."""

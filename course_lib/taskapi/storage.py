@@ -9,10 +9,12 @@ SqlStorage (sql_storage.py, from chapter 06) gives each unit of work its own dat
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, fields, replace
 from typing import Protocol
+
+import anyio
 
 from course_lib.taskapi.records import EmailTaken, Task, TaskQuery, User, email_key, matches, sort_key, utcnow
 
@@ -59,10 +61,12 @@ class Storage(Protocol):
     """Where an app keeps its data: opens units of work; start() and stop() bracket a server's life."""
 
     def unit_of_work(self) -> Iterator[UnitOfWork]: ...
+    def request_unit_of_work(self) -> AsyncIterator[UnitOfWork]: ...
     def start(self) -> None: ...
     def stop(self) -> None: ...
 
 
+TURN_POLL_SECONDS = 0.001  # how often a waiting request looks whether the memory store is free
 CHANGEABLE = {f.name for f in fields(Task)} - {"id", "created_at", "updated_at", "version"}
 
 
@@ -200,6 +204,18 @@ class MemoryStorage:
         """A unit of work; what it does not commit is dropped when it ends."""
         with self._one_at_a_time:
             yield MemoryUnitOfWork(self)
+
+    @asynccontextmanager
+    async def request_unit_of_work(self) -> AsyncIterator[MemoryUnitOfWork]:
+        """The same, for a request: it waits for its turn on the event loop, never in a worker thread."""
+        # A worker thread blocked on the lock could leave the request that holds it without a thread for its route:
+        # with as many waiting requests as threads, nobody would move. Waiting here costs a thread nothing.
+        while not self._one_at_a_time.acquire(blocking=False):
+            await anyio.sleep(TURN_POLL_SECONDS)
+        try:
+            yield MemoryUnitOfWork(self)
+        finally:
+            self._one_at_a_time.release()
 
     def start(self) -> None:
         """Nothing to prepare in memory."""

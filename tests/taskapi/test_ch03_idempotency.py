@@ -1,6 +1,6 @@
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -86,18 +86,32 @@ def test_lost_response_retried_duplicates_without_a_key_not_with_one(api_at, cha
         assert sum(t["title"] == f"retried {expected}" for t in all_tasks(api)) == expected
 
 
+class GatedTasks:
+    """A task repository whose add() waits at a gate, so a request can be caught in flight inside its route."""
+
+    def __init__(self, inner, entered: threading.Event, release: threading.Event) -> None:
+        self.inner, self.entered, self.release = inner, entered, release
+
+    def add(self, *args, **kwargs):
+        self.entered.set()
+        assert self.release.wait(WAIT)
+        return self.inner.add(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
 class GatedStorage:
-    """The app's storage, with each unit of work held at a gate so a request can be caught in flight."""
+    """The app's storage, whose units of work for requests add tasks through a gate."""
 
     def __init__(self, inner) -> None:
         self.inner = inner
         self.entered, self.release = threading.Event(), threading.Event()
 
-    @contextmanager
-    def unit_of_work(self):
-        self.entered.set()
-        assert self.release.wait(WAIT)
-        with self.inner.unit_of_work() as uow:
+    @asynccontextmanager
+    async def request_unit_of_work(self):
+        async with self.inner.request_unit_of_work() as uow:
+            uow.tasks = GatedTasks(uow.tasks, self.entered, self.release)
             yield uow
 
     def __getattr__(self, name):

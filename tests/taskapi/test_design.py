@@ -112,3 +112,22 @@ def test_the_default_order_reads_the_index_without_sorting():
             plan = " ".join(row[-1] for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
             assert "ix_tasks_created_at_id" in plan and "TEMP B-TREE" not in plan, plan
     storage.stop()
+
+
+@pytest.mark.parametrize("chapter", [4, 6])
+def test_a_crowd_larger_than_the_worker_threads_all_finish(chapter):
+    """Waiting for a unit of work never holds one of the 40 worker threads, so a crowd cannot starve its holder."""
+    api = serve(app_for(chapter), name=f"test-crowd-{chapter}")
+    key = api.post("/users", json={"name": "Ada", "email": "ada@example.org", "password": PASSWORD}).json()
+    headers = {"X-API-Key": key["api_key"]} if "api_key" in key else {}
+    api.post("/tasks", json={"title": "t"}, headers=headers).raise_for_status()
+
+    def read(n: int) -> int:
+        with httpx.Client(base_url=api.url, timeout=20) as client:
+            if n % 2:
+                return client.get("/tasks/1").status_code
+            return client.patch("/tasks/1", json={"description": f"by {n}"}, headers=headers).status_code
+
+    with ThreadPoolExecutor(100) as pool:
+        statuses = list(pool.map(read, range(100)))
+    assert statuses == [200] * 100, statuses
