@@ -24,8 +24,8 @@ from course_lib.taskapi.storage import UnitOfWork
 from course_lib.web.cache_control import CacheRule
 from course_lib.web.conditional import NotModifiedMiddleware, if_match_holds, strong
 from course_lib.web.negotiation import RENDERERS, negotiate
-from course_lib.web.openapi_responses import document_responses, uses_dependency
-from course_lib.web.problems import Problem
+from course_lib.web.openapi_responses import document_responses, edit_openapi, operations, uses_dependency
+from course_lib.web.problems import Problem, document_problems
 
 PREVIOUS = ch09_sessions
 
@@ -81,6 +81,8 @@ def extend(app: FastAPI, seams: Seams) -> None:
     app.add_middleware(NotModifiedMiddleware)
     app.state.cache_rules = (CacheRule("/tasks", PRIVATE), CacheRule("/users", PRIVATE), *app.state.cache_rules)
     document_responses(app, preconditions)
+    edit_openapi(app, require_if_match)
+    document_problems(app)  # again, outermost: the new 412 and 428 are problem+json like every error since ch08
 
 
 def preconditions(path: str, route: APIRoute) -> dict[int, str]:
@@ -89,6 +91,18 @@ def preconditions(path: str, route: APIRoute) -> dict[int, str]:
         return {}
     return {412: "If-Match names a version that is no longer current (nothing was changed)",
             428: "If-Match is missing: send the ETag you read, or '*'"}
+
+
+IF_MATCH = {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"},
+            "description": "The ETag of the task as you read it, or * to overwrite whatever is there."}
+
+
+def require_if_match(schema: dict) -> None:
+    """Write the policy into the contract: every operation that can answer 428 requires If-Match."""
+    for operation in operations(schema):
+        parameters = operation.setdefault("parameters", [])
+        if "428" in operation.get("responses", {}) and IF_MATCH not in parameters:
+            parameters.append(IF_MATCH)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
