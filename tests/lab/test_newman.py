@@ -41,7 +41,8 @@ def test_newman_reports_a_broken_promise(newman, api_at):
     assert not run.ok and run.failed == 1
 
 
-@pytest.mark.parametrize("chapter", chapters_from(5))
+# Chapter 10 makes If-Match required on writes (428 without it): chapter 05's contract describes the API before it.
+@pytest.mark.parametrize("chapter", [n for n in chapters_from(5) if n < 10])
 def test_the_contract_runs_green_in_newman_on_every_later_chapter(newman, api_at, chapter):
     api = api_at(chapter)
     run = run_newman(collection_from_contract(CONTRACT, api.url))
