@@ -2,10 +2,7 @@
 
 # No `from __future__ import annotations`: FastAPI must see the learner's model class in the handler signature.
 
-import os
 import re
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -13,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from course_lib.notebook.exercises import Exercise, Incorrect, expect_equal, expect_status
+from course_lib.notebook.exercises import Exercise, Incorrect, expect_equal, expect_status, local_time_zone
 from course_lib.notebook.server import serving
 
 SECRET_HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2VjcmV0LXNhbHQ$not-a-real-hash"
@@ -147,25 +144,6 @@ WIRE_CASES = [
 # twice: in the kernel's own time zone and with the process's local time zone set to New York.
 TIME_ZONES = (None, "America/New_York")
 RFC3339_Z = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z")
-
-
-@contextmanager
-def local_time_zone(name: str | None):
-    """Run the block with the process's local time zone set to `name` (None: leave it as it is)."""
-    if name is None:
-        yield
-        return
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = name
-    time.tzset()
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = before
-        time.tzset()
 
 
 def _same_instant(got, expected: str) -> bool:

@@ -11,12 +11,15 @@ import functools
 import html
 import inspect
 import logging
+import os
 import reprlib
 import sysconfig
 import threading
+import time
 import traceback
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -335,3 +338,22 @@ class _ServerErrors(logging.Filter):
         if wait and self.server_ran:
             self.arrived.wait(2.0)  # uvicorn logs the exception just after the 500 has gone out
         return [f"Your route raised {describe_error(error)}." for error in self.errors]
+
+
+@contextmanager
+def local_time_zone(name: str | None) -> Iterator[None]:
+    """Run the block with the process's local time zone set to `name` (None: leave it as it is)."""
+    if name is None:
+        yield
+        return
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = name
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()

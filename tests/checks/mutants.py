@@ -41,16 +41,14 @@ from __future__ import annotations
 
 import ast
 import copy
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from course_lib.checks import all_exercises
-from course_lib.notebook.exercises import CORRECT
+from course_lib.notebook.exercises import CORRECT, local_time_zone
 from course_lib.notebook.server import RunningServer
 from course_lib.notebook.solutions import _CHECK_CALL, BEGIN, CHAPTERS, END, STUB, code_cells, split_solution
 
@@ -380,17 +378,29 @@ def score(killed: list[Mutant], survivors: list[Mutant]) -> str:
     return f"{len(killed)}/{len(killed) + len(survivors)}"
 
 
-@contextmanager
-def in_timezone(name: str) -> Iterator[None]:
-    """Run the block with the local time zone set to `name` (e.g. 'America/New_York')."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = name
-    time.tzset()
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = before
-        time.tzset()
+in_timezone = local_time_zone  # run a block with the process's local time zone set to a name
+
+
+def assert_every_behaviour_changing_mutant_is_incorrect(exercise_id: str, setup: str,
+                                                         equivalent: dict[str, str], report) -> None:
+    """Run the mutants of an exercise; every survivor must be a listed equivalent, and every listed one survive."""
+    killed, survivors = run_mutants(exercise_id, setup)
+    report(f"\nmutation score {exercise_id}: {score(killed, survivors)} killed, "
+           f"{len(survivors)} equivalent survivor(s)")
+    wrongly_correct = [mutant.description for mutant in survivors if mutant.description not in equivalent]
+    assert not wrongly_correct, f"wrong answers the check of {exercise_id} calls Correct: {wrongly_correct}"
+    refused = sorted(set(equivalent) - {mutant.description for mutant in survivors})
+    assert not refused, f"right answers the check of {exercise_id} refuses (or stale entries): {refused}"
+    assert killed, "no mutant at all: is the solution cell found?"
+
+
+def assert_solution_correct_outside_utc(exercise_id: str, setup: str) -> None:
+    """The solution cell stays Correct with the kernel's clock in New York."""
+    cell = solution_cell(exercise_id)
+    with in_timezone("America/New_York"):
+        assert time.localtime().tm_gmtoff != 0
+        space = {"__name__": "__main__"}
+        exec(compile(setup, f"<setup {exercise_id}>", "exec", dont_inherit=True), space)  # noqa: S102
+        exec(compile(cell.source, "<solution cell>", "exec", dont_inherit=True), space)  # noqa: S102
+        result = all_exercises()[exercise_id].evaluate(space[cell.answer])
+    assert result.status == CORRECT, repr(result)

@@ -5,13 +5,14 @@ prepares it (SETUP: the earlier cells it needs). A surviving mutant is a wrong a
 it is listed in EQUIVALENT with the reason it is not wrong. Run with -n auto to spread the exercises over cores.
 """
 
-import time
 
 import pytest
 
-from course_lib.checks import all_exercises
-from course_lib.notebook.exercises import CORRECT
-from tests.checks.mutants import in_timezone, run_mutants, score, solution_cell
+from tests.checks.mutants import (
+    assert_every_behaviour_changing_mutant_is_incorrect,
+    assert_solution_correct_outside_utc,
+    solution_cell,
+)
 
 SETUP = {  # what the notebook has run before each solution cell, beyond the cell's own imports
     "ch00.q1": "",
@@ -81,25 +82,16 @@ EQUIVALENT = {  # mutant description → why it is a right answer too
 
 @pytest.mark.parametrize("exercise_id", sorted(SETUP))
 def test_every_behaviour_changing_mutant_is_incorrect(exercise_id, capsys):
-    killed, survivors = run_mutants(exercise_id, SETUP[exercise_id])
-    equivalent = EQUIVALENT.get(exercise_id, {})
     with capsys.disabled():
-        print(f"\nmutation score {exercise_id}: {score(killed, survivors)} killed, "
-              f"{len(survivors)} equivalent survivor(s)", end="")
-    wrongly_correct = [mutant.description for mutant in survivors if mutant.description not in equivalent]
-    assert not wrongly_correct, f"wrong answers the check of {exercise_id} calls Correct: {wrongly_correct}"
-    refused = sorted(set(equivalent) - {mutant.description for mutant in survivors})
-    assert not refused, f"right answers the check of {exercise_id} refuses (or stale entries): {refused}"
-    assert killed, "no mutant at all: is the solution cell found?"
+        assert_every_behaviour_changing_mutant_is_incorrect(exercise_id, SETUP[exercise_id],
+                                                            EQUIVALENT.get(exercise_id, {}), print_inline)
 
 
 @pytest.mark.parametrize("exercise_id", sorted(SETUP))
 def test_the_solution_is_correct_outside_utc(exercise_id):
-    cell = solution_cell(exercise_id)
-    with in_timezone("America/New_York"):
-        assert time.localtime().tm_gmtoff != 0
-        space = {"__name__": "__main__"}
-        exec(SETUP[exercise_id], space)  # noqa: S102
-        exec(cell.source, space)  # noqa: S102
-        result = all_exercises()[exercise_id].evaluate(space[cell.answer])
-    assert result.status == CORRECT, repr(result)
+    assert_solution_correct_outside_utc(exercise_id, SETUP[exercise_id])
+
+
+def print_inline(text: str) -> None:
+    """The mutation score on the test's own line of pytest's output."""
+    print(text, end="")
