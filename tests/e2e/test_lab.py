@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import nbformat
 import pytest
+from playwright.sync_api import expect
 
 from course_lib.checks.ch00 import URL_PARTS
 from tools.jupyter_settings import KERNELSPEC
@@ -70,7 +71,7 @@ def cell_with_source(page, start: str):
     """The code cell whose source starts with `start`."""
     cells = code_cells(page)
     for index in range(cells.count()):
-        if cells.nth(index).locator(".cm-content").inner_text().startswith(start):
+        if (cells.nth(index).locator(".cm-content").text_content() or "").startswith(start):
             return cells.nth(index)
     raise AssertionError(f"no code cell starts with {start!r}")
 
@@ -79,7 +80,7 @@ def next_cell(cell):
     return cell.locator("xpath=following-sibling::div[contains(@class, 'jp-CodeCell')][1]")
 
 
-def answer_and_check(page, answer_cell, answer: str, expect: str) -> str:
+def answer_and_check(page, answer_cell, answer: str, verdict: str) -> str:
     """Replace the answer cell's code, run it and the check cell below (Shift+Enter twice), return the check's text."""
     editor = answer_cell.locator(".cm-content")
     editor.click()
@@ -93,9 +94,9 @@ def answer_and_check(page, answer_cell, answer: str, expect: str) -> str:
     page.wait_for_function("([el, before]) => /^\\[\\d+\\]:$/.test(el.textContent.trim()) && el.textContent !== before",
                            arg=[prompt.element_handle(), before], timeout=RUN_TIMEOUT_MS)
     output = check_cell.locator(".jp-OutputArea-output")
-    output.get_by_text(expect).first.wait_for()
+    output.get_by_text(verdict).first.wait_for()
     output.scroll_into_view_if_needed()
-    return output.inner_text()
+    return output.text_content() or ""  # the DOM's text: innerText is empty until a scrolled-to cell is painted
 
 
 def test_chapter_00_in_jupyterlab(page, artifacts):
@@ -146,12 +147,13 @@ def run_all_cells(page, artifacts):
 
     first_request = page.locator(".jp-OutputArea-output", has_text="HTTP/1.1 200 OK").first
     first_request.scroll_into_view_if_needed()
-    assert first_request.is_visible()
-    assert "GET /health" in first_request.inner_text()
+    expect(first_request).to_be_visible()
+    # textContent, retried: JupyterLab skips painting off-screen cells (content-visibility), so innerText can be empty
+    expect(first_request).to_contain_text("GET /health")
     page.screenshot(path=artifacts / "02-first-request.png")
     not_found = page.locator(".jp-OutputArea-output", has_text="HTTP/1.1 404 Not Found").first
     not_found.scroll_into_view_if_needed()
-    assert not_found.is_visible()
+    expect(not_found).to_be_visible()
     server_link = page.locator(".jp-OutputArea-output a", has_text="open the API docs")
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/docs", server_link.get_attribute("href"))
     not_attempted = page.locator(".jp-OutputArea-output", has_text="Not attempted")
