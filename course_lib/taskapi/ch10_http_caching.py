@@ -25,7 +25,7 @@ from course_lib.web.cache_control import CacheRule
 from course_lib.web.conditional import NotModifiedMiddleware, if_match_holds, strong
 from course_lib.web.negotiation import RENDERERS, negotiate
 from course_lib.web.openapi_responses import document_responses, edit_openapi, operations, uses_dependency
-from course_lib.web.problems import Problem, document_problems
+from course_lib.web.problems import Problem
 
 PREVIOUS = ch09_sessions
 
@@ -82,7 +82,6 @@ def extend(app: FastAPI, seams: Seams) -> None:
     app.state.cache_rules = (CacheRule("/tasks", PRIVATE), CacheRule("/users", PRIVATE), *app.state.cache_rules)
     document_responses(app, preconditions)
     edit_openapi(app, require_if_match)
-    document_problems(app)  # again, outermost: the new 412 and 428 are problem+json like every error since ch08
 
 
 def preconditions(path: str, route: APIRoute) -> dict[int, str]:

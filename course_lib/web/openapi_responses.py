@@ -31,16 +31,34 @@ def uses_dependency(route: APIRoute, dependency: Callable) -> bool:
     return False
 
 
-def edit_openapi(app: FastAPI, edit: Edit) -> None:
-    """Run `edit` on the app's OpenAPI document whenever it is built, after the edits added before this one."""
-    generate = app.openapi
+def edit_openapi(app: FastAPI, edit: Edit, *, last: bool = False) -> None:
+    """Run `edit` on the app's OpenAPI document whenever it is built: in the order added, or after all others (last).
 
-    def openapi() -> dict:
-        schema = generate()
-        edit(schema)  # edits are idempotent: FastAPI caches the document and hands the same dict back next time
-        return schema
+    A `last` edit (e.g. "every error is problem+json") sees the responses every other edit adds, also those added
+    by later chapters; adding the same `last` edit twice runs it once.
+    """
+    edits = _edits(app)
+    if last:
+        if edit not in edits["last"]:
+            edits["last"].append(edit)
+    else:
+        edits["ordered"].append(edit)
 
-    app.openapi = openapi
+
+def _edits(app: FastAPI) -> dict[str, list[Edit]]:
+    """The app's OpenAPI edits, wrapping app.openapi the first time."""
+    if not hasattr(app.state, "openapi_edits"):
+        app.state.openapi_edits = edits = {"ordered": [], "last": []}
+        generate = app.openapi
+
+        def openapi() -> dict:
+            schema = generate()
+            for edit in [*edits["ordered"], *edits["last"]]:
+                edit(schema)  # edits are idempotent: FastAPI caches the document and hands the same dict back
+            return schema
+
+        app.openapi = openapi
+    return app.state.openapi_edits
 
 
 def operations(schema: dict) -> Iterator[dict]:

@@ -247,9 +247,9 @@ def as_problems(schema: dict) -> None:
 
 
 def document_problems(app: FastAPI) -> FastAPI:
-    """Say in the app's OpenAPI what install_problem_details does: every error documented so far is problem+json.
+    """Say in the app's OpenAPI what install_problem_details does: every documented error is problem+json.
 
-    Call it after the passes that document error statuses (document_responses), so it sees them all.
+    It runs after every other OpenAPI edit, so errors documented by later chapters are problem+json too.
     """
-    edit_openapi(app, as_problems)
+    edit_openapi(app, as_problems, last=True)
     return app

@@ -40,6 +40,20 @@ def test_edits_run_in_order_and_a_rebuilt_document_is_the_same():
     assert app.openapi() == first
 
 
+def test_a_last_edit_runs_after_edits_added_later_and_once():
+    app = small_app()
+    seen = []
+
+    def finally_(schema):
+        seen.append("last")
+
+    edit_openapi(app, finally_, last=True)
+    edit_openapi(app, lambda schema: seen.append("added after"))
+    edit_openapi(app, finally_, last=True)
+    app.openapi()
+    assert seen == ["added after", "last"]
+
+
 def test_operations_lists_every_operation():
     assert sorted(op["operationId"] for op in operations(small_app().openapi())) == [
         "plain_plain_get", "thing_things__thing_id__get"]
