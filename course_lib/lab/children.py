@@ -7,10 +7,16 @@ import ctypes
 import ctypes.util
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 
+import httpx
+
+HOST = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
 _LIVE: set[subprocess.Popen] = set()
 
@@ -63,6 +69,28 @@ def alive(pid: int) -> bool:
 def live() -> list[subprocess.Popen]:
     """The children started here and not stopped yet."""
     return [child for child in _LIVE if child.poll() is None]
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path | None = None, timeout: float = 60.0) -> None:
+    """Poll `url` until it answers; RuntimeError (with the log's tail) when the process dies or time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log.read_text()[-2000:] if log and log.exists() else ""
+            raise RuntimeError(f"{url} did not come up: the process exited with {process.returncode}\n{tail}")
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer within {timeout:g} s")
 
 
 @atexit.register
