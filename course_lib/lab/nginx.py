@@ -17,12 +17,21 @@ def find_nginx(settings: Settings | None = None) -> str | None:
     return settings.nginx_bin or shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
 
 
-def nginx_config(upstreams: list[str], port: int, prefix: Path) -> str:
-    """A whole nginx.conf: listen on 127.0.0.1:`port`, round-robin over `upstreams` (host:port) with keep-alive."""
-    if not upstreams:
+def nginx_config(upstreams: list[str], port: int, prefix: Path, upstream: str | None = None) -> str:
+    """A whole nginx.conf: listen on 127.0.0.1:`port`, round-robin over `upstreams` (host:port) with keep-alive.
+
+    `upstream` replaces the generated `upstream api { ... }` block (an exercise writes its own).
+    """
+    if not upstreams and upstream is None:
         raise ValueError("nginx needs at least one upstream")
-    servers = "\n".join(f"        server {upstream};" for upstream in upstreams)
+    servers = "\n".join(f"        server {address};" for address in upstreams)
     temp = "\n".join(f"    {name}_temp_path {prefix / name};" for name in TEMP_PATHS)
+    default = f"""\
+    upstream api {{
+        # round-robin (the default): each new request goes to the next server in turn
+{servers}
+        keepalive 32;  # reuse connections to the replicas instead of a TCP handshake per request
+    }}"""
     return f"""\
 # Written by course_lib.lab.nginx: everything nginx writes stays under {prefix}.
 worker_processes 1;  # one core's worth: on a small machine the replicas need the rest
@@ -37,11 +46,7 @@ http {{
     access_log off;
 {temp}
 
-    upstream api {{
-        # round-robin (the default): each new request goes to the next server in turn
-{servers}
-        keepalive 32;  # reuse connections to the replicas instead of a TCP handshake per request
-    }}
+{upstream or default}
 
     server {{
         listen 127.0.0.1:{port};
@@ -58,12 +63,12 @@ http {{
 """
 
 
-def write_config(upstreams: list[str], port: int, prefix: Path) -> Path:
+def write_config(upstreams: list[str], port: int, prefix: Path, upstream: str | None = None) -> Path:
     """Write nginx.conf into `prefix` (readable by nginx's workers, which run as nobody when started as root)."""
     prefix.mkdir(parents=True, exist_ok=True)
     prefix.chmod(0o755)
     conf = prefix / "nginx.conf"
-    conf.write_text(nginx_config(upstreams, port, prefix))
+    conf.write_text(nginx_config(upstreams, port, prefix, upstream))
     return conf
 
 
