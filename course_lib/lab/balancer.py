@@ -101,4 +101,4 @@ def load_balancer(upstreams: list[str], settings: Settings | None = None, prefer
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return balancer
+    return children.track(balancer)

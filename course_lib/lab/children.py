@@ -19,6 +19,7 @@ import httpx
 HOST = "127.0.0.1"
 _PR_SET_PDEATHSIG = 1
 _LIVE: set[subprocess.Popen] = set()
+_RUNNING: list = []  # things with a stop(): replicas, balancers, backends (stopped last-started first)
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -93,7 +94,18 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path | None = None, 
     raise RuntimeError(f"{url} did not answer within {timeout:g} s")
 
 
-@atexit.register
-def _stop_all() -> None:
+def track(thing):
+    """Remember `thing` (anything with stop()) so stop_everything() stops it; returns it."""
+    _RUNNING.append(thing)
+    return thing
+
+
+def stop_everything(*_) -> None:
+    """Stop every tracked thing (last started first), then any child still running: a chapter starts clean."""
+    while _RUNNING:
+        _RUNNING.pop().stop()
     for child in list(_LIVE):
         stop(child, timeout=2.0)
+
+
+atexit.register(stop_everything)

@@ -15,6 +15,7 @@ from sqlalchemy import make_url
 import course_lib
 from course_lib.lab import children
 from course_lib.lab.children import HOST, free_port, wait_until_up
+from course_lib.notebook.chapter import on_reset
 from course_lib.services.db import IsolatedDatabase, isolated_database
 from course_lib.services.settings import Settings, get_settings
 from course_lib.taskapi.sql_storage import create_tables
@@ -40,7 +41,7 @@ class SharedBackends:
         return f"database: {database} · redis: {redis}"
 
     def stop(self) -> None:
-        """Stop the fakeredis server (if this started one) and drop the replicas' database."""
+        """Stop the fakeredis server (if this started one) and drop the replicas' database (idempotent)."""
         if self.redis_process is not None:
             children.stop(self.redis_process)
         self.database.drop()
@@ -59,7 +60,8 @@ def shared_backends(settings: Settings | None = None) -> SharedBackends:
     if not redis_url:
         redis_process = children.start([sys.executable, "-c", FAKE_REDIS], stdout=subprocess.PIPE, text=True)
         redis_url = f"redis://{HOST}:{int(redis_process.stdout.readline())}/0"
-    return SharedBackends(url.render_as_string(hide_password=False), redis_url, database, redis_process)
+    return children.track(SharedBackends(url.render_as_string(hide_password=False), redis_url, database,
+                                         redis_process))
 
 
 @dataclass
@@ -99,7 +101,8 @@ class Replicas:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start_replicas(count: int, backends: SharedBackends, app: str = APP, timeout: float = 60.0) -> Replicas:
+def start_replicas(count: int, backends: SharedBackends, app: str = APP, timeout: float = 60.0,
+                   env: dict[str, str] | None = None) -> Replicas:
     """Start `count` uvicorn processes of `app` on free loopback ports, named replica-1..N; wait until all answer."""
     if not 1 <= count <= 16:
         raise ValueError("between 1 and 16 replicas")
@@ -108,13 +111,14 @@ def start_replicas(count: int, backends: SharedBackends, app: str = APP, timeout
     members = []
     for number in range(1, count + 1):
         name, port, log = f"replica-{number}", free_port(), folder / f"replica-{number}.log"
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
-               "DATABASE_URL": backends.database_url, "REDIS_URL": backends.redis_url,
-               "ISOLATE_DATABASE": "false", "INSTANCE_NAME": name}
+        path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+        environment = {**os.environ, "PYTHONPATH": path, "DATABASE_URL": backends.database_url,
+                       "REDIS_URL": backends.redis_url, "ISOLATE_DATABASE": "false", "INSTANCE_NAME": name,
+                       **(env or {})}
         command = [sys.executable, "-m", "uvicorn", "--factory", app, "--host", HOST, "--port", str(port),
                    "--no-access-log", "--log-level", "warning"]
         with log.open("w") as out:
-            process = children.start(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=folder)
+            process = children.start(command, env=environment, stdout=out, stderr=subprocess.STDOUT, cwd=folder)
         members.append(Replica(name, port, process, log))
     replicas = Replicas(members, folder)
     try:
@@ -123,4 +127,7 @@ def start_replicas(count: int, backends: SharedBackends, app: str = APP, timeout
     except BaseException:
         replicas.stop()
         raise
-    return replicas
+    return children.track(replicas)
+
+
+on_reset(children.stop_everything)  # a chapter that starts again first stops what its last run started
