@@ -206,17 +206,20 @@ plt.show()
 
 # %%
 assert all(best[count].failures == 0 and best[count].requests > 0 for count in counts), "every request served"
-assert best[3].throughput >= 0.7 * best[1].throughput, "three replicas must not be much slower than one"
+assert best[3].throughput >= 0.3 * best[1].throughput, "three replicas must not collapse the throughput of one"
 "every configuration served every request without a failure"
 
 # %% [markdown]
 # **Reading the numbers honestly.** The table is what *this* machine measured; re-run it and the numbers move. On a
-# machine with many cores, throughput grows with replicas until the cores or the database run out. On a small one —
-# the course's CI has 2 cores — the load generator, nginx and the replicas all share those cores, so scaling
-# flattens quickly: more processes cannot use cores that do not exist, and they add context switches. That is why the
-# check above asks only that three replicas are not much slower than one, not that they are three times faster.
-# Horizontal scaling buys throughput only where there is idle hardware (or waiting on I/O) to fill; it always buys
-# the ability to lose a replica.
+# machine with many idle cores, throughput grows with replicas until the cores or the database run out. On a small
+# one it does not: the course's CI has 2 cores, and the load generator, nginx and the replicas all share them. More
+# processes cannot use cores that do not exist; they add context switches, and each replica now wakes up for a third
+# of the requests instead of serving a full queue in one go. While this chapter was written, on a 2-core machine busy
+# with other jobs (a load average above 15), three replicas gave between less than 0.5× and about 1.6× the
+# throughput of one, from run to run. So the check above asks only that every request was served and that three
+# replicas did not collapse the throughput (at least 0.3× of one: a balancer that waits on a dead or slow upstream
+# would fall far below), not that they are faster. Horizontal scaling buys throughput only where there is idle hardware (or I/O waiting) to fill;
+# what it always buys is the ability to lose a replica — try it below.
 
 # %% [markdown]
 # ## At home: docker-compose
