@@ -27,7 +27,7 @@ start_chapter(11, "Scaling")
 # | | vertical (scale up) | horizontal (scale out) |
 # |---|---|---|
 # | how | a bigger machine: more cores, more memory | more copies of the app behind a load balancer |
-# | limit | the biggest machine you can buy; one machine is one failure | the shared parts: database, Redis, the balancer |
+# | limit | the biggest machine you can buy; it is one failure | the shared parts: database, Redis, balancer |
 # | code changes | none | the app must be **stateless**: nothing a later request needs may stay in one process |
 # | failure | the machine goes down, the API goes down | a replica dies, the balancer skips it |
 #
@@ -218,8 +218,8 @@ assert best[3].throughput >= 0.3 * best[1].throughput, "three replicas must not 
 # with other jobs (a load average above 15), three replicas gave between less than 0.5× and about 1.6× the
 # throughput of one, from run to run. So the check above asks only that every request was served and that three
 # replicas did not collapse the throughput (at least 0.3× of one: a balancer that waits on a dead or slow upstream
-# would fall far below), not that they are faster. Horizontal scaling buys throughput only where there is idle hardware (or I/O waiting) to fill;
-# what it always buys is the ability to lose a replica — try it below.
+# would fall far below), not that they are faster. Horizontal scaling buys throughput only where there is idle
+# hardware (or I/O waiting) to fill; what it always buys is the ability to lose a replica — try it below.
 
 # %% [markdown]
 # ## At home: docker-compose
