@@ -1,1 +1,1 @@
-"""The lab instruments: raw HTTP, a lossy network, fuzzing, contracts, Postman export, a reverse proxy."""
+"""The lab instruments: raw HTTP, a lossy network, fuzzing, contracts, Postman export, a reverse proxy, load."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 
 import httpx
@@ -109,13 +110,17 @@ class ReverseProxy:
         headers = [(k, v) for k, v in incoming if k not in dropped]
         client = request.client.host if request.client else "unknown"
         headers += [("x-forwarded-for", client), ("via", VIA)]
-        async with httpx.AsyncClient(base_url=self.origin, timeout=self.timeout) as http:
+        async with self.connect() as http:
             answer = await http.request(request.method, target, headers=headers, content=await request.body())
         received = answer.headers.multi_items()
         # httpx hands over the decoded body, so its encoding and length are recomputed on the way out
         dropped = hop_by_hop(received) | {"content-length", "content-encoding"}
         kept = [(k, v) for k, v in received if k.lower() not in dropped]
         return answer.status_code, kept, answer.content
+
+    def connect(self) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+        """A client to the origin for one request (a load balancer picks among origins and keeps connections)."""
+        return httpx.AsyncClient(base_url=self.origin, timeout=self.timeout)
 
     def _gateway_error(self, status: int, detail: str, method: str) -> Response:
         """502 Bad Gateway or 504 Gateway Timeout: the proxy is up, the server behind it failed (RFC 9110 §15.6)."""

@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     isolate_database: bool = Field(default=True, description="Each app gets its own schema or SQLite file, so "
                                    "chapters never see each other's rows; False shares one database (replicas).")
     worker: str = Field(default="inprocess", description="'inprocess' runs jobs in the kernel, 'process' in workers.")
+    instance_name: str = Field(default="kernel", description="Which process serves: the scaling chapter names each "
+                               "replica (INSTANCE_NAME) and the API says it in the X-Instance header.")
     nginx_bin: str | None = Field(default=None, description="Path to nginx, for the scaling chapter.")
     session_cookie_secure: bool = Field(default=True, description="Session cookie with Secure and the __Host- "
                                         "prefix (HTTPS; browsers also on localhost); False for plain-HTTP clients.")

@@ -1,4 +1,4 @@
-"""Mutation tests of the chapter 04–08 checkers: every mutant of a solution that changes behaviour is Incorrect.
+"""Mutation tests of the chapter 04–08 and 11 checkers: every mutant of a solution that changes behaviour is Incorrect.
 
 Each exercise's solution cell is mutated (tests/checks/mutants.py) and run in a namespace prepared as the notebook
 prepares it (SETUP: the imports of earlier cells it needs). A surviving mutant is a wrong answer the check calls
@@ -34,6 +34,9 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch08.q1": MODELS_08,
     "ch08.q2": MODELS_08,
     "ch08.q3": MODELS_08,
+    "ch11.q1": "",
+    "ch11.q2": "from course_lib.checks.ch11 import STATE_ITEMS\n",
+    "ch11.q3": "",
 }
 
 FREE_TEXT = "the text of an error's detail is free; the check asserts the status"
@@ -87,6 +90,16 @@ EQUIVALENT = {  # mutant description → why it is a right answer too
             "no total crashes the handler; the exercise asks only that no input gives a 500",
         "constant: `0` → `-1` in `total: int = Field(ge=0)`":
             "no total crashes the handler; the exercise asks only that no input gives a 500",
+    },
+    "ch11.q1": {
+        "constant: `'\\n'` → `''` in `return \"\\n\".join(lines)`":
+            "nginx's syntax ignores line breaks: a statement ends with ';', a block with '}' (nginx -t agrees)",
+        "constant: `1` → `0` in `lines.append(f\"    server {address};\" if weight == 1 else f\"    serve…`":
+            "weight=1 written out is nginx's default said out loud: the same upstream",
+    },
+    "ch11.q3": {
+        "constant: `'visits:'` → `'visits'` in `return redis.incr(f\"visits:{page}\")`":
+            "a key's name is free: one key per page is what the check asks",
     },
 }
 

@@ -1,0 +1,37 @@
+"""The user that course_lib.lab.load runs in locust: GET one path as fast as it answers (closed loop, no think time)."""
+
+import json
+import os
+
+import gevent
+from locust import FastHttpUser, constant, events, task
+
+PATH = os.environ.get("LOAD_PATH", "/")
+HEADERS = json.loads(os.environ.get("LOAD_HEADERS", "{}"))
+SECONDS = float(os.environ.get("LOAD_SECONDS", "3"))
+
+
+class Client(FastHttpUser):
+    """One client: a keep-alive connection, the next request as soon as the last answer arrived."""
+
+    wait_time = constant(0)
+
+    @task
+    def get(self) -> None:
+        """GET the path; a status of 400 or more counts as a failure."""
+        self.client.get(PATH, headers=HEADERS, name=PATH)
+
+
+_environment = []
+
+
+@events.init.add_listener
+def _remember(environment, **_) -> None:
+    _environment.append(environment)
+
+
+@events.spawning_complete.add_listener
+def _stop_in_time(**_) -> None:
+    # The clock starts once every user runs (spawning takes a moment, and --reset-stats drops what came before);
+    # locust's own --run-time counts from the start and takes whole seconds only.
+    gevent.spawn_later(SECONDS, _environment[-1].runner.quit)

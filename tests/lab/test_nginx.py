@@ -1,0 +1,91 @@
+"""nginx as a load balancer: the config it gets, nginx's own check of it, and round-robin on loopback."""
+
+import collections
+import shutil
+
+import httpx
+import pytest
+
+from course_lib.lab import children, nginx
+from course_lib.lab.balancer import load_balancer
+from course_lib.notebook.server import serve
+from course_lib.services.settings import Settings
+from course_lib.taskapi import ch11_scaling
+
+NGINX = nginx.find_nginx(Settings())
+needs_nginx = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (apt-get install nginx)")
+
+
+@pytest.fixture
+def upstreams():
+    """Two chapter-11 apps in the kernel, named replica-1 and replica-2."""
+    servers = [serve(ch11_scaling.create_app(Settings(instance_name=f"replica-{i}")), name=f"nginx-up{i}")
+               for i in (1, 2)]
+    yield [server.url for server in servers]
+    for server in servers:
+        server.stop()
+
+
+def test_config_lists_every_upstream_and_keeps_files_under_the_prefix(tmp_path):
+    text = nginx.nginx_config(["127.0.0.1:8001", "127.0.0.1:8002"], 9000, tmp_path)
+    assert "server 127.0.0.1:8001;" in text and "server 127.0.0.1:8002;" in text
+    assert "listen 127.0.0.1:9000;" in text and "keepalive 32;" in text
+    assert 'proxy_set_header Connection "";' in text and "proxy_http_version 1.1;" in text
+    for line in text.splitlines():
+        if line.strip().startswith(("pid ", "error_log ", *(f"{name}_temp_path" for name in nginx.TEMP_PATHS))):
+            assert str(tmp_path) in line, line
+    assert text.count("_temp_path") == len(nginx.TEMP_PATHS)
+
+
+def test_config_without_upstreams_is_refused(tmp_path):
+    with pytest.raises(ValueError):
+        nginx.nginx_config([], 9000, tmp_path)
+
+
+def test_find_nginx_prefers_the_setting():
+    assert nginx.find_nginx(Settings(nginx_bin="/opt/nginx/sbin/nginx")) == "/opt/nginx/sbin/nginx"
+
+
+@needs_nginx
+def test_nginx_accepts_the_config_and_refuses_a_broken_one(tmp_path):
+    conf = nginx.write_config(["127.0.0.1:8001"], 9000, tmp_path)
+    nginx.check_config(NGINX, conf, tmp_path)
+    conf.write_text(conf.read_text().replace("upstream api {", "upstream api "))
+    with pytest.raises(RuntimeError, match="nginx refused"):
+        nginx.check_config(NGINX, conf, tmp_path)
+
+
+@needs_nginx
+def test_nginx_takes_turns_over_the_upstreams_and_leaves_nothing_behind(upstreams):
+    balancer = load_balancer(upstreams)
+    assert balancer.kind == "nginx" and "upstream api" in balancer.config
+    with httpx.Client(base_url=balancer.url) as client:
+        served = collections.Counter(client.get("/health").headers["x-instance"] for _ in range(10))
+    assert served == {"replica-1": 5, "replica-2": 5}
+    balancer.stop()
+    assert balancer.process.poll() is not None and not balancer.folder.exists()
+    assert balancer.process not in children.live()
+
+
+def test_the_course_proxy_stands_in_for_nginx(upstreams):
+    balancer = load_balancer(upstreams, prefer_nginx=False)
+    assert balancer.kind == "course proxy" and balancer.config == ""
+    with httpx.Client(base_url=balancer.url) as client:
+        answers = [client.get("/health") for _ in range(6)]
+        visits = [client.post("/visits/in-memory").json()["visits"] for _ in range(4)]
+    served = [answer.headers["x-instance"] for answer in answers]
+    assert sorted(served) == ["replica-1"] * 3 + ["replica-2"] * 3
+    assert all(one != next_one for one, next_one in zip(served, served[1:])), served  # turns, not chance
+    assert {answer.headers["via"] for answer in answers} == {"1.1 course-proxy"}
+    assert visits == [1, 1, 2, 2]
+    balancer.stop()
+    assert balancer.process.poll() is not None and not balancer.folder.exists()
+
+
+def test_a_balancer_that_cannot_start_says_why(upstreams, tmp_path):
+    fake = tmp_path / "nginx"
+    fake.write_text("#!/bin/sh\necho 'nginx: [emerg] no' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    with pytest.raises(RuntimeError, match="emerg"):
+        load_balancer(upstreams, Settings(nginx_bin=str(fake)))
+    assert shutil.which(str(fake))

@@ -1,0 +1,28 @@
+"""Replicas: uvicorn processes sharing one database and one Redis, stopped without leftovers."""
+
+import httpx
+
+from course_lib.lab import children
+from course_lib.lab.replicas import shared_backends, start_replicas
+from course_lib.taskapi.auth import sign_up
+
+
+def test_replicas_share_the_database_and_redis_and_stop_cleanly():
+    backends = shared_backends()
+    replicas = start_replicas(2, backends)
+    try:
+        first, second = (httpx.Client(base_url=url) for url in replicas.urls)
+        assert [first.get("/health").headers["x-instance"], second.get("/health").headers["x-instance"]] == [
+            "replica-1", "replica-2"]
+        auth = sign_up(first, "Ada")  # signed up on one replica ...
+        created = second.post("/tasks", json={"title": "shared"}, headers=auth)  # ... known on the other
+        assert created.status_code == 201
+        assert first.get(created.headers["location"], headers=auth).json()["title"] == "shared"
+        assert [client.post("/visits/in-redis").json()["visits"] for client in (first, second)] == [1, 2]
+        assert [client.post("/visits/in-memory").json()["visits"] for client in (first, second)] == [1, 1]
+    finally:
+        replicas.stop()
+        backends.stop()
+    assert not any(children.alive(replica.process.pid) for replica in replicas.members)
+    assert backends.redis_process is None or not children.alive(backends.redis_process.pid)
+    assert not replicas.folder.exists() and backends.database.dropped

