@@ -1,4 +1,4 @@
-"""Mutation tests of the chapter 04–08 checkers: every mutant of a solution that changes behaviour is Incorrect.
+"""Mutation tests of the chapter 04–08 and 12 checkers: every mutant of a solution that changes behaviour is Incorrect.
 
 Each exercise's solution cell is mutated (tests/checks/mutants.py) and run in a namespace prepared as the notebook
 prepares it (SETUP: the imports of earlier cells it needs). A surviving mutant is a wrong answer the check calls
@@ -34,6 +34,9 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch08.q1": MODELS_08,
     "ch08.q2": MODELS_08,
     "ch08.q3": MODELS_08,
+    "ch12.q1": "import httpx\n",
+    "ch12.q2": "from sqlalchemy.orm import Session\n",
+    "ch12.q3": "from course_lib.lab.cpu_work import count_primes\n",
 }
 
 FREE_TEXT = "the text of an error's detail is free; the check asserts the status"
