@@ -17,6 +17,9 @@ from datetime import UTC, datetime, timedelta
 from fastapi import FastAPI, Query
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
+from course_lib.notebook.server import serve
+from course_lib.services.settings import Settings
+
 MODES = ("ok", "error", "garbage")
 DAY = datetime(2026, 1, 5, tzinfo=UTC)  # a fixed Monday: the same calendar every run
 
@@ -60,3 +63,10 @@ class CalendarService:
 
     def __repr__(self) -> str:
         return f"<CalendarService latency={self.latency:g}s mode={self.mode} calls={self.calls}>"
+
+
+def with_calendar(settings: Settings | None = None) -> Settings:
+    """`settings` (else the environment's) with CALENDAR_URL pointing at a calendar service served now, in this
+    process: for runs that must see the availability route answer (a contract check: its 503 is no bug, but a 5xx)."""
+    running = serve(CalendarService().app, name="calendar")
+    return (settings or Settings()).model_copy(update={"calendar_url": running.url})

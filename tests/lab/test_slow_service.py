@@ -26,3 +26,14 @@ def test_latency_and_failure_modes_are_set_live():
         assert failed.status_code == 200 and not failed.headers["content-type"].startswith("application/json")
         assert client.get("/wait", params={"seconds": 0}).json() == {"waited": 0}
         assert client.get("/wait", params={"seconds": 11}).status_code == 422
+
+
+def test_with_calendar_points_settings_at_a_served_calendar():
+    import httpx
+
+    from course_lib.lab.slow_service import with_calendar
+    from course_lib.services.settings import Settings
+
+    settings = with_calendar(Settings(calendar_timeout=1.5))
+    assert settings.calendar_timeout == 1.5
+    assert httpx.get(f"{settings.calendar_url}/calendars/1").json()["user_id"] == 1
