@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from course_lib.lab.conformance import SEED, check_conformance
+from course_lib.lab.slow_service import with_calendar
 from course_lib.taskapi import latest
 
 
@@ -16,7 +17,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--max-examples", type=int, default=None, help="per operation (default: schemathesis's)")
     args = parser.parse_args(argv)
-    report = check_conformance(latest(), args.report_dir, seed=args.seed, max_examples=args.max_examples)
+    report = check_conformance(latest(with_calendar()), args.report_dir, seed=args.seed, max_examples=args.max_examples)
     print(report.output)
     print(f"schemathesis: {report.cases} test cases, {report.failures} unique failures (seed {args.seed})")
     return 0 if report.ok else 1

@@ -1,6 +1,6 @@
 """Does the API do what its OpenAPI says? Schemathesis generates requests from the document and checks every answer.
 
-    report = check_conformance(latest(), max_examples=10)
+    report = check_conformance(latest(with_calendar()), max_examples=10)  # with_calendar: course_lib.lab.slow_service
     assert report.ok, report.output
 
 The app is served on loopback for the run; a user signs up first, and every request carries its X-API-Key, so the

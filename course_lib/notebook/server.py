@@ -22,6 +22,9 @@ STOP_TIMEOUT = 5.0
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
 
 
+CLIENT_TIMEOUT = 30.0  # seconds
+
+
 class ServerStartError(RuntimeError):
     """The app could not start; the message says why."""
 
@@ -79,7 +82,8 @@ class RunningServer:
     def client(self) -> httpx.Client:
         """An httpx client whose base URL is this server (relative paths: client.get('/health'))."""
         if self._client is None or self._client.is_closed:
-            self._client = httpx.Client(base_url=self.url, timeout=10.0)
+            # Generous: a kernel on a busy laptop (or CI running many servers) can take seconds to answer.
+            self._client = httpx.Client(base_url=self.url, timeout=CLIENT_TIMEOUT)
         return self._client
 
     def request(self, method: str, path: str, **kwargs) -> httpx.Response:

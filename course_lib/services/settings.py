@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     session_ttl: int = Field(default=30 * 60, ge=1, description="Seconds from login until a session expires.")
     secret_key: str = Field(default="course-secret-key-change-me-in-production-0123456789",
                             description="Signs sessions, cursors and tokens; set SECRET_KEY outside the course.")
+    calendar_url: str | None = Field(default=None, description="Base URL of the calendar service (chapter 12); "
+                                     "None: /users/{id}/availability answers 503.")
+    calendar_timeout: float = Field(default=2.0, gt=0, description="Seconds an outbound call to the calendar "
+                                    "service may take before the API answers 504.")
 
     @property
     def uses_real_database(self) -> bool:

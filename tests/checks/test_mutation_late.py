@@ -1,4 +1,4 @@
-"""Mutation tests of the chapter 04–08 and 11 checkers: every mutant of a solution that changes behaviour is Incorrect.
+"""Mutation tests of the chapter 04–08 and 11–16 checkers: every mutant of a solution that changes behaviour fails.
 
 Each exercise's solution cell is mutated (tests/checks/mutants.py) and run in a namespace prepared as the notebook
 prepares it (SETUP: the imports of earlier cells it needs). A surviving mutant is a wrong answer the check calls
@@ -37,6 +37,9 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch11.q1": "",
     "ch11.q2": "from course_lib.checks.ch11 import STATE_ITEMS\n",
     "ch11.q3": "",
+    "ch12.q1": "import httpx\n",
+    "ch12.q2": "from sqlalchemy.orm import Session\n",
+    "ch12.q3": "from course_lib.lab.cpu_work import count_primes\n",
 }
 
 FREE_TEXT = "the text of an error's detail is free; the check asserts the status"

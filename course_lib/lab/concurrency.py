@@ -1,0 +1,148 @@
+"""A lab app to measure handler styles: I/O awaited, I/O blocking in a thread, I/O blocking the event loop, and
+CPU work on the loop, in a thread or in a process. Plus burst() and stall_during() to measure them from outside.
+
+| route | what the handler does | what it costs the server |
+|---|---|---|
+| /io/async | `async def`, awaits the dependency (httpx.AsyncClient) | nothing while waiting: the loop serves others |
+| /io/sync | `def`, calls the dependency blocking (httpx.Client) | one of the thread pool's 40 threads while waiting |
+| /io/blocking | `async def` that calls it blocking | the event loop itself: every request waits in line |
+| /cpu/inline | `async def` that computes | the event loop, for the whole computation |
+| /cpu/thread | computes in a worker thread (anyio.to_thread) | the loop stays free; the GIL runs one thread at a time |
+| /cpu/process | computes in a worker process (ProcessPoolExecutor) | another core: the loop and the GIL stay free |
+| /report | waits for the dependency, then computes: the slow route a profiler looks at (`?profile=1`) | |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import signal
+import statistics
+import threading
+import time
+from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import asynccontextmanager
+
+import anyio
+import httpx
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import PlainTextResponse
+from pyinstrument import Profiler
+
+from course_lib.lab.cpu_work import count_primes
+
+Seconds = Query(0.1, ge=0, le=5)
+Limit = Query(20_000, ge=2, le=2_000_000)
+
+
+def handlers_app(dependency_url: str, processes: int = 2) -> FastAPI:
+    """The lab app; `dependency_url` answers GET /wait?seconds= (course_lib.lab.slow_service)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Workers ignore Ctrl-C: interrupting the kernel stops the request, the pool stays for the next one.
+        # spawn: what macOS and Windows use anyway, and safe in a kernel full of threads (fork copies held locks).
+        pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
+        warm = [asyncio.get_running_loop().run_in_executor(pool, count_primes, 2) for _ in range(processes)]
+        await asyncio.gather(*warm)  # start the workers now: a process costs a second to start, not per request
+        async with httpx.AsyncClient(base_url=dependency_url) as client:
+            app.state.client, app.state.pool = client, pool
+            try:
+                yield
+            finally:
+                pool.shutdown(cancel_futures=True)
+
+    app = FastAPI(title="Handler styles (lab)", lifespan=lifespan)
+    blocking = httpx.Client(base_url=dependency_url)
+
+    @app.middleware("http")
+    async def profile(request: Request, call_next):
+        """?profile=1: run the request under pyinstrument and answer its report as text instead."""
+        if request.query_params.get("profile") != "1":
+            return await call_next(request)
+        with Profiler(interval=0.001, async_mode="enabled") as profiler:
+            await call_next(request)
+        return PlainTextResponse(profiler.output_text(unicode=True, color=False, show_all=False))
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        """Answers at once — when the event loop is free to run it."""
+        return {"status": "ok"}
+
+    @app.get("/io/async")
+    async def io_async(request: Request, seconds: float = Seconds) -> dict:
+        """Await the dependency: the loop serves other requests meanwhile."""
+        return (await request.app.state.client.get("/wait", params={"seconds": seconds})).json()
+
+    @app.get("/io/sync")
+    def io_sync(seconds: float = Seconds) -> dict:
+        """Block on the dependency in a plain def: FastAPI runs it in its thread pool."""
+        return blocking.get("/wait", params={"seconds": seconds}).json()
+
+    @app.get("/io/blocking")
+    async def io_blocking(seconds: float = Seconds) -> dict:
+        """The mistake: a blocking call inside async def stops the event loop until it returns."""
+        return blocking.get("/wait", params={"seconds": seconds}).json()
+
+    @app.get("/cpu/inline")
+    async def cpu_inline(limit: int = Limit) -> dict:
+        """Compute on the event loop: nothing else runs meanwhile."""
+        return {"primes": count_primes(limit)}
+
+    @app.get("/cpu/thread")
+    async def cpu_thread(limit: int = Limit) -> dict:
+        """Compute in a worker thread: the loop runs between the GIL's switches."""
+        return {"primes": await anyio.to_thread.run_sync(count_primes, limit)}
+
+    @app.get("/cpu/process")
+    async def cpu_process(request: Request, limit: int = Limit) -> dict:
+        """Compute in a worker process: another interpreter, another GIL, another core."""
+        loop = asyncio.get_running_loop()
+        return {"primes": await loop.run_in_executor(request.app.state.pool, count_primes, limit)}
+
+    @app.get("/report")
+    async def report(request: Request, seconds: float = Seconds, limit: int = Limit) -> dict:
+        """A slow route: one call to the dependency, then a computation."""
+        await request.app.state.client.get("/wait", params={"seconds": seconds})
+        return {"primes": count_primes(limit)}
+
+    return app
+
+
+def burst(url: str, n: int) -> float:
+    """Send `n` GETs to `url` at the same moment; seconds until the last one answered (each must answer 200)."""
+    start = threading.Barrier(n + 1)
+    with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=n)) as client, ThreadPoolExecutor(n) as pool:
+        def one(_: int) -> int:
+            start.wait()
+            return client.get(url).status_code
+
+        futures = [pool.submit(one, i) for i in range(n)]
+        start.wait()
+        began = time.perf_counter()
+        statuses = [future.result() for future in futures]
+        elapsed = time.perf_counter() - began
+    if set(statuses) != {200}:
+        raise RuntimeError(f"{url} answered {sorted(set(statuses))}, expected 200")
+    return elapsed
+
+
+def stall_during(work_url: str, probe_url: str) -> dict[str, float]:
+    """Send one request to `work_url`; while it runs, probe `probe_url` back to back. The work's seconds, and the
+    slowest and median probe (how long a small request waited behind the work)."""
+    probes: list[float] = []
+    with httpx.Client(timeout=60) as client:
+        client.get(probe_url)  # connection open before the clock starts
+        with ThreadPoolExecutor(1) as pool:
+            began = time.perf_counter()
+            work = pool.submit(client.get, work_url)
+            while not work.done():
+                sent = time.perf_counter()
+                client.get(probe_url)
+                probes.append(time.perf_counter() - sent)
+            work.result().raise_for_status()
+            took = time.perf_counter() - began
+    return {"work": took, "slowest probe": max(probes), "median probe": statistics.median(probes),
+            "probes": len(probes)}

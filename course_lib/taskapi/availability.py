@@ -1,0 +1,78 @@
+"""/users/{user_id}/availability: when a user is busy, from the calendar service, an outbound call with a timeout."""
+
+# No `from __future__ import annotations`: FastAPI reads the response model at run time.
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated
+
+import anyio
+import httpx
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, ValidationError
+
+from course_lib.taskapi.deps import UserId
+from course_lib.taskapi.storage import Storage
+from course_lib.web.outbound import dependency_problem, get_json
+
+SERVICE = "calendar service"
+FAILURES = {
+    502: "The calendar service gave an answer the API cannot use",
+    503: "The calendar service is unreachable, failing or not configured (see Retry-After)",
+    504: "The calendar service did not answer within the timeout",
+}
+
+
+class Slot(BaseModel):
+    """One busy interval."""
+
+    start: datetime
+    end: datetime
+
+
+class Availability(BaseModel):
+    """When a user is busy, as their calendar says."""
+
+    user_id: int
+    busy: list[Slot]
+
+
+def user_exists(storage: Storage, user_id: int) -> bool:
+    """True when the user is there: one short unit of work of its own."""
+    with storage.unit_of_work() as uow:
+        return uow.users.get(user_id) is not None
+
+
+async def outbound_client(request: Request) -> AsyncIterator[httpx.AsyncClient]:
+    """The app's pooled client for outbound calls (the chapter's lifespan opens it), else one for this request."""
+    pooled = getattr(request.app.state, "outbound", None)
+    if pooled is not None:
+        yield pooled
+        return
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+def router() -> APIRouter:
+    """GET /users/{user_id}/availability."""
+    users = APIRouter(prefix="/users", tags=["users"])
+
+    @users.get("/{user_id}/availability", response_model=Availability)
+    async def availability(user_id: UserId, request: Request,
+                           client: Annotated[httpx.AsyncClient, Depends(outbound_client)]) -> Availability:
+        """200 with the user's busy slots; 404 for an unknown user; 502/503/504 when the calendar service fails."""
+        settings, storage = request.app.state.settings, request.app.state.storage
+        # The lookup takes a pooled connection and gives it back before the slow call: a request waiting on
+        # another service must not hold a database connection the whole time.
+        if not await anyio.to_thread.run_sync(user_exists, storage, user_id):
+            raise HTTPException(404, f"user {user_id} not found")
+        if not settings.calendar_url:
+            raise dependency_problem(503, SERVICE, "not configured (set CALENDAR_URL)")
+        answer = await get_json(client, f"{settings.calendar_url.rstrip('/')}/calendars/{user_id}",
+                                service=SERVICE, timeout=settings.calendar_timeout)
+        try:
+            return Availability.model_validate(answer)
+        except ValidationError:
+            raise dependency_problem(502, SERVICE, "its answer has not the expected shape") from None
+
+    return users
