@@ -6,9 +6,11 @@ SQLite's write lock (BEGIN IMMEDIATE) or a PostgreSQL advisory lock, so replicas
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 
 from alembic import command
 from alembic.autogenerate import compare_metadata, produce_migrations, render_python_code
@@ -37,6 +39,13 @@ def revisions(location: Path = TASKAPI_MIGRATIONS) -> list[str]:
     """The revision ids from the first to head."""
     return [script.revision for script in reversed(list(ScriptDirectory.from_config(config(None, location))
                                                          .walk_revisions()))]
+
+
+def script(revision: str, location: Path = TASKAPI_MIGRATIONS) -> ModuleType:
+    """The module of one revision (to read its upgrade() and downgrade())."""
+    module = ScriptDirectory.from_config(config(None, location)).get_revision(revision).module
+    sys.modules.setdefault(module.__name__, module)  # Alembic loads it by path: let inspect find its source
+    return module
 
 
 @contextmanager
@@ -96,4 +105,4 @@ def autogenerate(engine: Engine, metadata: MetaData) -> str:
 
 
 __all__ = ["BASELINE", "TASKAPI_MIGRATIONS", "autogenerate", "config", "current", "differences", "downgrade",
-           "revisions", "upgrade"]
+           "revisions", "script", "upgrade"]
