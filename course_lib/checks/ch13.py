@@ -41,6 +41,7 @@ def _task(session: Session, task_id: int) -> tuple[str, int]:
 # --- q1: the optimistic UPDATE --------------------------------------------------------------------------------------
 
 WRITERS = 8
+ATTEMPTS = 100  # a writer retries at most this often (each retry means another writer saved first)
 
 
 def _test_save_if_unchanged(save_if_unchanged) -> None:
@@ -66,9 +67,15 @@ def _test_save_if_unchanged(save_if_unchanged) -> None:
                        "version + 1 in the same UPDATE." if returns else
                        "a stale version must change nothing: WHERE id = :id AND version = :read matches no row.")
                 raise Incorrect(why, request=call, expected=(after, version), got=_task(session, 2))
-        if _task(session, 1) != ("keep", 1):
-            raise Incorrect("change only the task whose id you were given.", request="task 1 after the calls",
-                            expected=("keep", 1), got=_task(session, 1))
+        saved = save_if_unchanged(session, 1, 1, "kept")
+        session.commit()
+        if saved is not True or _task(session, 1) != ("kept", 2):
+            raise Incorrect("update the task whose id you were given.",
+                            request="save_if_unchanged(session, 1, 1, 'kept')", expected=(True, "kept", 2),
+                            got=(saved, *_task(session, 1)))
+        if _task(session, 2) != ("v3", 3):
+            raise Incorrect("change only the task whose id you were given.", request="task 2 after a save of task 1",
+                            expected=("v3", 3), got=_task(session, 2))
         if save_if_unchanged(session, 99, 1, "x") is not False:
             session.rollback()
             raise Incorrect("a task that does not exist matches no row: return False.",
@@ -84,10 +91,10 @@ def _test_concurrent(save_if_unchanged) -> None:
             session.commit()
         barrier = threading.Barrier(WRITERS, timeout=30)
 
-        def writer(name: str) -> None:
+        def writer(name: str) -> int:
             first = True
             with Session(engine) as session:
-                while True:
+                for attempt in range(1, ATTEMPTS + 1):
                     description, version = session.execute(
                         select(TaskRow.description, TaskRow.version).where(TaskRow.id == 1)).one()
                     session.commit()
@@ -97,13 +104,19 @@ def _test_concurrent(save_if_unchanged) -> None:
                     saved = save_if_unchanged(session, 1, version, f"{description} {name}".strip())
                     session.commit()
                     if saved:
-                        return
+                        return attempt
+                return 0  # never saved: the loop gives up rather than spin forever
 
         names = [f"w{n}" for n in range(WRITERS)]
         with ThreadPoolExecutor(WRITERS) as pool:
-            list(pool.map(writer, names))
+            attempts = list(pool.map(writer, names))
         with Session(engine) as session:
             description, version = _task(session, 1)
+    if 0 in attempts:
+        raise Incorrect(f"a writer got False {ATTEMPTS} times in a row, re-reading the task each time: a version "
+                        "it has just read must let it write.",
+                        request=f"{WRITERS} concurrent read → save_if_unchanged → retry",
+                        expected=f"each writer saves within {ATTEMPTS} attempts", got=attempts)
     if sorted(description.split()) != sorted(names) or version != WRITERS + 1:
         raise Incorrect(f"{WRITERS} writers read version 1 at once, then each saved with your function and retried "
                         "on False: every name must be kept, one version per write.",
