@@ -175,5 +175,7 @@ class OrmStorage(SqlStorage):
 
     def start(self) -> None:
         """Make sure the database exists and stands at the newest revision (again, if a server dropped it)."""
+        gone = self.database.dropped  # built and not served yet: __init__ has just migrated it
         self.database.create()
-        migrations.upgrade(self.database.engine)
+        if gone:
+            migrations.upgrade(self.database.engine)
