@@ -40,6 +40,10 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch12.q1": "import httpx\n",
     "ch12.q2": "from sqlalchemy.orm import Session\n",
     "ch12.q3": "from course_lib.lab.cpu_work import count_primes\n",
+    "ch13.q1": "from sqlalchemy.orm import Session\n",
+    "ch13.q2": "from sqlalchemy import select\nfrom sqlalchemy.orm import Session, selectinload\n"
+               "from course_lib.taskapi.orm_models import UserRow\n",
+    "ch13.q3": "",
 }
 
 FREE_TEXT = "the text of an error's detail is free; the check asserts the status"
@@ -87,6 +91,12 @@ EQUIVALENT = {  # mutant description → why it is a right answer too
         "constant: `' is out of stock'` → `' is out of stoc'` in "
         "`return problem(409, f\"{exc.sku} is out of stock\", sku=exc.sku)`":
             "detail is free text for a human; the check asks only that it names the sku",
+    },
+    "ch13.q3": {
+        "constant: `'tasks'` → `'task'` in "
+        "`op.drop_index(\"ix_tasks_priority_id\", table_name=\"tasks\")  # SQLite c…`":
+            "DROP INDEX names only the index on SQLite and PostgreSQL (index names are per schema); Alembic uses "
+            "table_name there only for the schema, and the check runs on those two databases",
     },
     "ch08.q3": {
         "constant: `0` → `1` in `total: int = Field(ge=0)`":

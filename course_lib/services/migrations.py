@@ -1,0 +1,108 @@
+"""Schema migrations with Alembic, run from code: upgrade, downgrade, where a database stands, autogenerate's diff.
+
+The scripts live in course_lib/taskapi/migrations (env.py, versions/). One migration runs at a time per database:
+SQLite's write lock (BEGIN IMMEDIATE) or a PostgreSQL advisory lock, so replicas starting together take turns.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+
+from alembic import command
+from alembic.autogenerate import compare_metadata, produce_migrations, render_python_code
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, MetaData, func, inspect, select
+
+from course_lib.services.db import begin_write
+
+TASKAPI_MIGRATIONS = Path(__file__).resolve().parent.parent / "taskapi" / "migrations"
+BASELINE = "0001"  # the schema chapters 06–12 create without migrations: a database made by them starts here
+LOCK_KEY = 13_0001  # any number the application agrees on: pg_advisory_xact_lock(13_0001) guards migrations
+COMPARE = {"compare_server_default": True, "render_as_batch": True}
+
+
+def config(connection: Connection | None = None, location: Path = TASKAPI_MIGRATIONS) -> Config:
+    """Alembic's configuration for the scripts at `location`, running on `connection`."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(location))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def revisions(location: Path = TASKAPI_MIGRATIONS) -> list[str]:
+    """The revision ids from the first to head."""
+    return [script.revision for script in reversed(list(ScriptDirectory.from_config(config(None, location))
+                                                         .walk_revisions()))]
+
+
+def script(revision: str, location: Path = TASKAPI_MIGRATIONS) -> ModuleType:
+    """The module of one revision (to read its upgrade() and downgrade())."""
+    module = ScriptDirectory.from_config(config(None, location)).get_revision(revision).module
+    sys.modules.setdefault(module.__name__, module)  # Alembic loads it by path: let inspect find its source
+    return module
+
+
+@contextmanager
+def _migrating(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction that only one migrator holds at a time; foreign keys off on SQLite meanwhile."""
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # a batch copies a table and drops the old one: with foreign keys on, DROP would CASCADE its rows
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                if sqlite:
+                    begin_write(connection)
+                elif connection.dialect.name == "postgresql":
+                    connection.execute(select(func.pg_advisory_xact_lock(LOCK_KEY)))
+                yield connection
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+def current(engine: Engine) -> str | None:
+    """The revision the database stands at (None: no migration has run)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate up to `revision`; a database chapters 06–12 made (tables, no version) is adopted at BASELINE first."""
+    with _migrating(engine) as connection:
+        cfg = config(connection)
+        if MigrationContext.configure(connection).get_current_revision() is None \
+                and "tasks" in inspect(connection).get_table_names():
+            command.stamp(cfg, BASELINE)
+        command.upgrade(cfg, revision)
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    """Migrate down to `revision` ('base': nothing left)."""
+    with _migrating(engine) as connection:
+        command.downgrade(config(connection), revision)
+
+
+def differences(engine: Engine, metadata: MetaData) -> list:
+    """What autogenerate finds between `metadata` (the models) and the database: [] when they agree."""
+    with engine.connect() as connection:
+        return compare_metadata(MigrationContext.configure(connection, opts=COMPARE), metadata)
+
+
+def autogenerate(engine: Engine, metadata: MetaData) -> str:
+    """The upgrade() body autogenerate would draft to bring the database to `metadata`."""
+    with engine.connect() as connection:
+        script = produce_migrations(MigrationContext.configure(connection, opts=COMPARE), metadata)
+    return render_python_code(script.upgrade_ops, render_as_batch=True)
+
+
+__all__ = ["BASELINE", "TASKAPI_MIGRATIONS", "autogenerate", "config", "current", "differences", "downgrade",
+           "revisions", "script", "upgrade"]

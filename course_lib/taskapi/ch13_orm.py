@@ -1,0 +1,32 @@
+"""Chapter 13 — ORM design: the schema comes from migrations, and the database's clock stamps every task.
+
+- storage: OrmStorage (orm_storage.py) over the ORM models (orm_models.py): created_at and updated_at are column
+  DEFAULTs and an onupdate of the database, in UTC on SQLite and PostgreSQL; updated_at moves forward on every
+  update (PUT, PATCH, complete); version + 1 happens inside the UPDATE;
+- the tables are built by Alembic migrations (course_lib/taskapi/migrations), upgraded to head when the app starts;
+- every allowed sort has an index that serves it. The API's routes and JSON are chapter 12's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from fastapi import FastAPI
+
+from course_lib.services.settings import Settings
+from course_lib.taskapi import ch12_performance
+from course_lib.taskapi.build import build_app
+from course_lib.taskapi.orm_storage import OrmStorage
+from course_lib.taskapi.seams import Seams
+
+PREVIOUS = ch12_performance
+
+
+def swap_seams(seams: Seams) -> Seams:
+    """Data moves behind the ORM models; the schema is the migrations' head."""
+    return replace(seams, storage=OrmStorage.for_settings)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Chapter 12's API on a migrated schema whose timestamps and versions the database sets."""
+    return build_app(__name__, settings)
