@@ -26,7 +26,9 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     select,
+    tuple_,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -135,6 +137,9 @@ def task_filters(query: TaskQuery) -> list[ColumnElement[bool]]:
     if query.text:
         haystack = func.lower(TaskRow.title + " " + TaskRow.description)
         conditions.append(haystack.contains(query.text.lower(), autoescape=True))
+    if query.before is not None:  # a keyset: one row-value comparison, which reads ix_tasks_created_at_id
+        created_at, task_id = query.before
+        conditions.append(tuple_(TaskRow.created_at, TaskRow.id) < tuple_(literal(created_at, UTCDateTime), task_id))
     return conditions
 
 
