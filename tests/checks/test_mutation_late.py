@@ -1,4 +1,4 @@
-"""Mutation tests of the chapter 04–08 checkers: every mutant of a solution that changes behaviour is Incorrect.
+"""Mutation tests of the chapter 04–08 and 14 checkers: every mutant of a solution that changes behaviour is Incorrect.
 
 Each exercise's solution cell is mutated (tests/checks/mutants.py) and run in a namespace prepared as the notebook
 prepares it (SETUP: the imports of earlier cells it needs). A surviving mutant is a wrong answer the check calls
@@ -34,6 +34,9 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch08.q1": MODELS_08,
     "ch08.q2": MODELS_08,
     "ch08.q3": MODELS_08,
+    "ch14.q1": "from datetime import datetime\nfrom course_lib.taskapi.sql_storage import TaskRow\n",
+    "ch14.q2": "",
+    "ch14.q3": "import base64\nimport json\n",
 }
 
 FREE_TEXT = "the text of an error's detail is free; the check asserts the status"
