@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from course_lib.services import migrations
 from course_lib.services.db import Database, begin_write
+from course_lib.taskapi import sql_storage
 from course_lib.taskapi.orm_models import ApiKeyRow, TaskRow, UserRow
 from course_lib.taskapi.records import EmailTaken, Task, TaskQuery, User, email_key, sort_key
 from course_lib.taskapi.sql_storage import SqlStorage, pool_capacity
@@ -32,16 +33,8 @@ def _record(cls, row):
 
 
 def task_filters(query: TaskQuery) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of a TaskQuery."""
-    conditions = []
-    if query.owner_id is not None:
-        conditions.append(TaskRow.owner_id == query.owner_id)
-    if query.done is not None:
-        conditions.append(TaskRow.done == query.done)
-    if query.text:
-        haystack = func.lower(TaskRow.title + " " + TaskRow.description)
-        conditions.append(haystack.contains(query.text.lower(), autoescape=True))
-    return conditions
+    """The WHERE conditions of a TaskQuery: chapter 06's, on the ORM's mapping of the tasks table."""
+    return sql_storage.task_filters(query, TaskRow)
 
 
 def task_order(query: TaskQuery) -> list[ColumnElement]:

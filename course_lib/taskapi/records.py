@@ -54,6 +54,7 @@ class TaskQuery:
     sort: tuple[str, ...] = ("id",)  # keys from SORT_KEYS, '-' for descending; id breaks ties
     offset: int = 0
     limit: int | None = None
+    before: tuple[datetime, int] | None = None  # only tasks whose (created_at, id) is below this key (chapter 14)
 
 
 class EmailTaken(Exception):
@@ -84,4 +85,5 @@ def matches(task: Task, query: TaskQuery) -> bool:
     """True when `task` passes the query's filters."""
     return ((query.owner_id is None or task.owner_id == query.owner_id)
             and (query.done is None or task.done == query.done)
-            and (not query.text or query.text.lower() in f"{task.title} {task.description}".lower()))
+            and (not query.text or query.text.lower() in f"{task.title} {task.description}".lower())
+            and (query.before is None or (task.created_at, task.id) < query.before))

@@ -26,7 +26,9 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal,
     select,
+    tuple_,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -125,16 +127,19 @@ def _record(cls, row):
     return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
 
 
-def task_filters(query: TaskQuery) -> list[ColumnElement[bool]]:
-    """The WHERE conditions of a TaskQuery (same meaning as records.matches)."""
+def task_filters(query: TaskQuery, rows: type = TaskRow) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of a TaskQuery (same meaning as records.matches) on a mapping of the tasks table."""
     conditions = []
     if query.owner_id is not None:
-        conditions.append(TaskRow.owner_id == query.owner_id)
+        conditions.append(rows.owner_id == query.owner_id)
     if query.done is not None:
-        conditions.append(TaskRow.done == query.done)
+        conditions.append(rows.done == query.done)
     if query.text:
-        haystack = func.lower(TaskRow.title + " " + TaskRow.description)
+        haystack = func.lower(rows.title + " " + rows.description)
         conditions.append(haystack.contains(query.text.lower(), autoescape=True))
+    if query.before is not None:  # a keyset: one row-value comparison, which reads ix_tasks_created_at_id
+        created_at, task_id = query.before
+        conditions.append(tuple_(rows.created_at, rows.id) < tuple_(literal(created_at, UTCDateTime), task_id))
     return conditions
 
 

@@ -44,6 +44,9 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch13.q2": "from sqlalchemy import select\nfrom sqlalchemy.orm import Session, selectinload\n"
                "from course_lib.taskapi.orm_models import UserRow\n",
     "ch13.q3": "",
+    "ch14.q1": "from datetime import datetime\nfrom course_lib.taskapi.sql_storage import TaskRow\n",
+    "ch14.q2": "",
+    "ch14.q3": "import base64\nimport json\n",
 }
 
 FREE_TEXT = "the text of an error's detail is free; the check asserts the status"
