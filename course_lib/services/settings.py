@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     session_ttl: int = Field(default=30 * 60, ge=1, description="Seconds from login until a session expires.")
     secret_key: str = Field(default="course-secret-key-change-me-in-production-0123456789",
                             description="Signs sessions, cursors and tokens; set SECRET_KEY outside the course.")
+    access_token_ttl: int = Field(default=5 * 60, ge=1, description="Seconds an access token (JWT) is valid.")
+    refresh_token_ttl: int = Field(default=14 * 24 * 3600, ge=1, description="Seconds from login until its "
+                                   "refresh tokens expire (each refresh rotates the token, not this deadline).")
 
     @property
     def uses_real_database(self) -> bool:
