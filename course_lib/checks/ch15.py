@@ -32,7 +32,8 @@ def _test_verify(verify_token) -> None:
         raise Incorrect("a token that expired 2 seconds ago should still pass: allow a few seconds of leeway "
                         "(clocks of two servers differ).", request="verify_token(<expired 2 s ago>, KEY)",
                         expected="its claims", got=f"{type(error).__name__}: {error}") from None
-    bad = {**forged(config, 7), "expired a minute ago": signed(config, claims(config, 7, time.time() - config.ttl - 60)),
+    a_minute_ago = time.time() - config.ttl - 60
+    bad = {**forged(config, 7), "expired a minute ago": signed(config, claims(config, 7, a_minute_ago)),
            "missing iat": signed(config, claims(config, 7, iat=None)),
            "missing sub": signed(config, claims(config, 7, sub=None)),
            "missing aud": signed(config, claims(config, 7, aud=None)),
