@@ -9,16 +9,17 @@ from course_lib.notebook.exercises import Exercise, Incorrect
 from course_lib.web.tokens import TokenConfig, issue
 
 KEY = "a-checker-key-of-forty-characters-or-more-0123456789"
+OTHER_KEY = "another-server-another-key-of-forty-characters-9876543210"
 ISSUER, AUDIENCE = "https://tasks.backend-course.example", "task-api"
 
 
 def _test_verify(verify_token) -> None:
     config = TokenConfig(key=KEY, issuer=ISSUER, audience=AUDIENCE)
-    for subject, role in ((7, "member"), (12, "admin")):
-        good = issue(config, subject, role=role)
-        call = f"verify_token(<a good token for user {subject}>, KEY)"
+    for subject, role, key in ((7, "member", KEY), (12, "admin", OTHER_KEY)):
+        good = issue(TokenConfig(key=key, issuer=ISSUER, audience=AUDIENCE), subject, role=role)
+        call = f"verify_token(<a good token for user {subject}, signed with the key given>, {key[:12]!r}...)"
         try:
-            got = verify_token(good, KEY)
+            got = verify_token(good, key)
         except Exception as error:  # the learner's code refused a good token: show what it raised
             raise Incorrect("a good token must verify: signed with KEY (HS256), for AUDIENCE, by ISSUER, in date.",
                             request=call, expected="its claims", got=f"{type(error).__name__}: {error}") from None
