@@ -195,3 +195,14 @@ def test_update_refuses_ids_and_timestamps(storage):
     for field in ("id", "created_at", "updated_at", "password"):
         with pytest.raises(TypeError, match="cannot change"):
             storage.tasks.update(1, **{field: 1})
+
+
+def test_set_role_changes_one_user_and_is_none_for_nobody(storage):
+    with storage.unit_of_work() as uow:
+        ada, bob = uow.users.add("Ada", "ada@example.org"), uow.users.add("Bob", "bob@example.org")
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.users.set_role(ada.id, "admin").role == "admin" and uow.users.set_role(999, "admin") is None
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert (uow.users.get(ada.id).role, uow.users.get(bob.id).role) == ("admin", "member")
