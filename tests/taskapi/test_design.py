@@ -73,7 +73,7 @@ def test_two_replicas_on_one_database_keep_one_account_per_email_and_share_keys(
     stop()
     restarted = serve(latest(shared_settings), name="replica-restarted")
     assert restarted.post("/tasks", json={"title": "t"}, headers={"X-API-Key": key}).status_code == 201
-    assert restarted.get("/tasks?limit=100").headers["x-total-count"] == "3"
+    assert restarted.get("/tasks?limit=100", headers={"X-API-Key": key}).headers["x-total-count"] == "3"
 
 
 @pytest.fixture(scope="module")
