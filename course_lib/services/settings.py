@@ -30,6 +30,9 @@ class Settings(BaseSettings):
                                      "None: /users/{id}/availability answers 503.")
     calendar_timeout: float = Field(default=2.0, gt=0, description="Seconds an outbound call to the calendar "
                                     "service may take before the API answers 504.")
+    access_token_ttl: int = Field(default=5 * 60, ge=1, description="Seconds an access token (JWT) is valid.")
+    refresh_token_ttl: int = Field(default=14 * 24 * 3600, ge=1, description="Seconds from login until its "
+                                   "refresh tokens expire (each refresh rotates the token, not this deadline).")
 
     @property
     def uses_real_database(self) -> bool:

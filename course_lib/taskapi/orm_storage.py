@@ -117,6 +117,11 @@ class OrmUsers:
     def list(self) -> list[User]:
         return [_record(User, row) for row in self.session.scalars(select(UserRow).order_by(UserRow.id))]
 
+    def set_role(self, user_id: int, role: str) -> User | None:
+        statement = update(UserRow).where(UserRow.id == user_id).values(role=role).returning(UserRow)
+        row = self.session.scalars(statement, execution_options={"populate_existing": True}).one_or_none()
+        return _record(User, row) if row else None
+
 
 class OrmApiKeys:
     """API key digests."""

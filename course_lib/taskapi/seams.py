@@ -8,6 +8,7 @@
 | task_list | which tasks one list request returns (and the headers saying where the rest are) | 01 (all), 06 (pages) |
 | task_models, user_models | what goes over the wire | 01, 05, 07 (closed), 08 (validated) |
 | conditions | conditional requests: tag a task's representation, check a write's precondition | 01 (none), 10 |
+| task_access | which tasks a caller may see at all: a list's scope, one task's visibility | 01 (all), 15 (own) |
 
 A chapter swaps a seam with `dataclasses.replace(seams, current_user=...)` in its `swap_seams`; the routers read them
 when the app is built, so FastAPI sees the real dependencies and documents them in the OpenAPI.
@@ -64,6 +65,29 @@ def unconditional() -> Conditions:
     return Unconditional()
 
 
+class TaskAccess(Protocol):
+    """Which tasks a caller may see: scope() narrows a list, check() refuses one task (writes: the route decides)."""
+
+    def scope(self, query: TaskQuery) -> TaskQuery: ...
+    def check(self, task: Task) -> None: ...
+
+
+class EveryoneReads:
+    """Every task is visible to everyone; only its owner may change it (chapter 15 makes tasks private)."""
+
+    def scope(self, query: TaskQuery) -> TaskQuery:
+        """The list as asked."""
+        return query
+
+    def check(self, task: Task) -> None:
+        """Nothing to refuse: reading is open."""
+
+
+def everyone_reads() -> TaskAccess:
+    """The task access of a request before tasks are private."""
+    return EveryoneReads()
+
+
 def memory_storage(settings: Settings) -> Storage:
     """Data in this process's memory."""
     return MemoryStorage()
@@ -78,5 +102,6 @@ class Seams:
     credentials_at_signup: Callable[[UnitOfWork, User], dict[str, Any]] = no_credentials
     task_list: Callable[..., TaskLister] = all_tasks
     conditions: Callable[..., Conditions] = unconditional
+    task_access: Callable[..., TaskAccess] = everyone_reads
     task_models: TaskModels = TASK_MODELS
     user_models: UserModels = USER_MODELS

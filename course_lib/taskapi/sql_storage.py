@@ -232,6 +232,14 @@ class SqlUsers:
     def list(self) -> list[User]:
         return [_record(User, row) for row in self.session.scalars(select(UserRow).order_by(UserRow.id))]
 
+    def set_role(self, user_id: int, role: str) -> User | None:
+        row = self.session.get(UserRow, user_id)
+        if row is None:
+            return None
+        row.role = role
+        self.session.flush()
+        return _record(User, row)
+
 
 class SqlApiKeys:
     """API key digests in the `api_keys` table."""

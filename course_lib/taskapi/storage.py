@@ -37,6 +37,7 @@ class UserRepository(Protocol):
     def get(self, user_id: int) -> User | None: ...
     def get_by_email(self, email: str) -> User | None: ...
     def list(self) -> list[User]: ...
+    def set_role(self, user_id: int, role: str) -> User | None: ...
 
 
 class ApiKeyRepository(Protocol):
@@ -158,6 +159,12 @@ class MemoryUsers:
 
     def list(self) -> list[User]:
         return sorted(self.data.users.values(), key=lambda user: user.id)
+
+    def set_role(self, user_id: int, role: str) -> User | None:
+        if user_id not in self.data.users:
+            return None
+        self.data.users[user_id] = replace(self.data.users[user_id], role=role)
+        return self.data.users[user_id]
 
 
 class MemoryApiKeys:

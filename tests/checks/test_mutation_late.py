@@ -47,6 +47,8 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch14.q1": "from datetime import datetime\nfrom course_lib.taskapi.sql_storage import TaskRow\n",
     "ch14.q2": "",
     "ch14.q3": "import base64\nimport json\n",
+    "ch15.q1": "from course_lib.checks.ch15 import AUDIENCE, ISSUER\n",
+    "ch15.q2": "",
 }
 
 FREE_TEXT = "the text of an error's detail is free; the check asserts the status"
@@ -100,6 +102,12 @@ EQUIVALENT = {  # mutant description → why it is a right answer too
         "`op.drop_index(\"ix_tasks_priority_id\", table_name=\"tasks\")  # SQLite c…`":
             "DROP INDEX names only the index on SQLite and PostgreSQL (index names are per schema); Alembic uses "
             "table_name there only for the schema, and the check runs on those two databases",
+    },
+    "ch15.q1": {
+        "constant: `5` → `6` in `return jwt.decode(token, key, algorithms=[\"HS256\"], audience=AUDIENCE…`":
+            "leeway is a few seconds of clock skew: any from 2 to well under 60 is right",
+        "constant: `5` → `4` in `return jwt.decode(token, key, algorithms=[\"HS256\"], audience=AUDIENCE…`":
+            "leeway is a few seconds of clock skew: any from 2 to well under 60 is right",
     },
     "ch08.q3": {
         "constant: `0` → `1` in `total: int = Field(ge=0)`":

@@ -2,7 +2,7 @@ import pytest
 
 from course_lib.lab.proxy import ReverseProxy
 from course_lib.notebook.server import serve
-from tests.taskapi.conftest import chapters_from
+from tests.taskapi.conftest import chapters_from, public_task_chapters
 
 CSV = {"Accept": "text/csv"}
 
@@ -22,7 +22,7 @@ def new_task(api, title: str, headers: dict[str, str]) -> dict:
     return created.json()
 
 
-@pytest.mark.parametrize("chapter", chapters_from(2))
+@pytest.mark.parametrize("chapter", public_task_chapters(2))
 def test_json_by_default_csv_on_request(api_at, chapter):
     api = api_at(chapter)
     task = new_task(api, "write, \"quoted\"", writer_headers(api))
@@ -36,7 +36,7 @@ def test_json_by_default_csv_on_request(api_at, chapter):
     assert "write, \"\"quoted\"\"" in rows[0]
 
 
-@pytest.mark.parametrize("chapter", chapters_from(2))
+@pytest.mark.parametrize("chapter", public_task_chapters(2))
 def test_unsupported_media_type_is_406_and_changes_nothing(api_at, chapter):
     api = api_at(chapter)
     headers = writer_headers(api)
@@ -63,7 +63,7 @@ def test_code_on_demand(api_at, chapter):
     assert page.headers["content-type"].startswith("text/html") and 'src="client.js"' in page.text
 
 
-@pytest.mark.parametrize("chapter", chapters_from(2))
+@pytest.mark.parametrize("chapter", public_task_chapters(2))
 def test_a_proxy_in_between_changes_nothing_for_the_client(api_at, chapter):
     api = api_at(chapter)
     new_task(api, "layered", writer_headers(api))
@@ -75,7 +75,7 @@ def test_a_proxy_in_between_changes_nothing_for_the_client(api_at, chapter):
     assert through.headers["via"] == "1.1 course-proxy"
 
 
-@pytest.mark.parametrize("chapter", chapters_from(2))
+@pytest.mark.parametrize("chapter", public_task_chapters(2))
 def test_stateless_each_request_stands_alone(api_at, chapter):
     api = api_at(chapter)
     kinds = [api.get("/tasks", headers=h).headers["content-type"].split(";")[0] for h in (CSV, {}, CSV)]

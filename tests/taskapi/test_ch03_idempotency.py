@@ -8,7 +8,7 @@ import pytest
 from course_lib.lab.lossy import LoseResponses, new_key, post_with_retries
 from course_lib.notebook.server import serve
 from course_lib.taskapi import app_for
-from tests.taskapi.conftest import chapters_from
+from tests.taskapi.conftest import chapters_from, public_task_chapters
 from tests.taskapi.test_ch02_rest import new_task, writer_headers
 
 WAIT = 10  # seconds: a bound on waits for events that should happen at once, never a sleep
@@ -28,7 +28,7 @@ def key(value: str) -> dict[str, str]:
     return {"Idempotency-Key": f'"{value}"'}
 
 
-@pytest.mark.parametrize("chapter", chapters_from(3))
+@pytest.mark.parametrize("chapter", public_task_chapters(3))
 def test_safe_methods_change_nothing(api_at, chapter):
     api = api_at(chapter)
     task = new_task(api, "untouched", writer_headers(api))
@@ -39,7 +39,7 @@ def test_safe_methods_change_nothing(api_at, chapter):
     assert all_tasks(api) == before
 
 
-@pytest.mark.parametrize("chapter", chapters_from(3))
+@pytest.mark.parametrize("chapter", public_task_chapters(3))
 def test_put_and_delete_repeated_give_the_same_end_state(api_at, chapter):
     api = api_at(chapter)
     headers = writer_headers(api)
@@ -55,7 +55,7 @@ def test_put_and_delete_repeated_give_the_same_end_state(api_at, chapter):
     assert all_tasks(api) == after_one_delete == [] and len(after_put) == 1
 
 
-@pytest.mark.parametrize("chapter", chapters_from(3))
+@pytest.mark.parametrize("chapter", public_task_chapters(3))
 def test_post_repeated_duplicates(api_at, chapter):
     api = api_at(chapter)
     headers = writer_headers(api)
@@ -63,7 +63,7 @@ def test_post_repeated_duplicates(api_at, chapter):
     assert first["id"] != second["id"] and len(all_tasks(api)) == 2
 
 
-@pytest.mark.parametrize("chapter", chapters_from(3))
+@pytest.mark.parametrize("chapter", public_task_chapters(3))
 def test_idempotency_key_replays_and_rejects_reuse(api_at, chapter):
     api = api_at(chapter)
     headers = {**writer_headers(api), **key("same")}
@@ -75,7 +75,7 @@ def test_idempotency_key_replays_and_rejects_reuse(api_at, chapter):
     assert len(all_tasks(api)) == 1
 
 
-@pytest.mark.parametrize("chapter", chapters_from(3))
+@pytest.mark.parametrize("chapter", public_task_chapters(3))
 def test_lost_response_retried_duplicates_without_a_key_not_with_one(api_at, chapter):
     api = api_at(chapter)
     headers = writer_headers(api)
@@ -134,7 +134,7 @@ def test_a_retry_while_in_flight_gets_409(chapter):
     assert api.post("/tasks", json={"title": "slow"}, headers=headers).headers["idempotent-replayed"] == "true"
 
 
-@pytest.mark.parametrize("chapter", chapters_from(3))
+@pytest.mark.parametrize("chapter", public_task_chapters(3))
 def test_twenty_concurrent_identical_posts_with_one_key_create_one_task(api_at, chapter):
     api = api_at(chapter)
     headers = {**writer_headers(api), **key("twenty")}

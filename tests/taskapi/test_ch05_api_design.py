@@ -6,13 +6,13 @@ from course_lib.lab.contract import failures, outcome_rows, run_contract
 from course_lib.taskapi import app_for, ch05_api_design
 from course_lib.taskapi.auth import sign_up
 from course_lib.web.openapi_responses import api_routes
-from tests.taskapi.conftest import chapters_from
+from tests.taskapi.conftest import chapters_from, public_task_chapters
 
 WRITES = [("POST", "/tasks"), ("PUT", "/tasks/1"), ("PATCH", "/tasks/1"), ("DELETE", "/tasks/1"),
           ("POST", "/tasks/1/complete"), ("POST", "/users/1/tasks")]
 
 
-@pytest.mark.parametrize("chapter", chapters_from(5))
+@pytest.mark.parametrize("chapter", public_task_chapters(5))
 def test_the_contract_holds(api_at, chapter):
     outcomes = run_contract(api_at(chapter), ch05_api_design.CONTRACT)
     assert failures(outcomes) == [], outcome_rows(failures(outcomes))
@@ -42,7 +42,7 @@ def test_every_write_needs_a_key(api_at, chapter, method, path):
     assert response.status_code == 401 and response.headers["www-authenticate"].startswith("ApiKey")
 
 
-@pytest.mark.parametrize("chapter", chapters_from(5))
+@pytest.mark.parametrize("chapter", public_task_chapters(5))
 @pytest.mark.parametrize(("method", "path"), WRITES[1:])
 def test_only_the_owner_may_change_a_task(api_at, chapter, method, path):
     api = api_at(chapter)
@@ -52,7 +52,7 @@ def test_only_the_owner_may_change_a_task(api_at, chapter, method, path):
     assert api.get("/tasks/1").json()["title"] == "Ada's"
 
 
-@pytest.mark.parametrize("chapter", chapters_from(5))
+@pytest.mark.parametrize("chapter", public_task_chapters(5))
 def test_reads_stay_public_and_tasks_belong_to_their_creator(api_at, chapter):
     api = api_at(chapter)
     ada = sign_up(api, "Ada")
@@ -62,7 +62,7 @@ def test_reads_stay_public_and_tasks_belong_to_their_creator(api_at, chapter):
     assert api.get(f"/tasks/{task['id']}").status_code == 200 and api.get(f"/users/{ada_id}/tasks").status_code == 200
 
 
-@pytest.mark.parametrize("chapter", chapters_from(5))
+@pytest.mark.parametrize("chapter", public_task_chapters(5))
 def test_openapi_documents_the_key_and_the_failures(chapter):
     spec = app_for(chapter).openapi()
     schemes = spec["components"]["securitySchemes"]

@@ -6,7 +6,7 @@ from course_lib.lab.fuzz import fuzz
 from course_lib.taskapi.records import MAX_ID
 from course_lib.web.limits import MAX_BODY_BYTES
 from course_lib.web.problems import PROBLEM_JSON
-from tests.taskapi.conftest import chapters_from
+from tests.taskapi.conftest import chapters_from, public_task_chapters
 
 PASSWORD = "correct horse battery staple"
 JSON = {"content-type": "application/json"}
@@ -63,7 +63,7 @@ ERROR_CASES = {
 }
 
 
-@pytest.mark.parametrize("chapter", chapters_from(8))
+@pytest.mark.parametrize("chapter", public_task_chapters(8))
 @pytest.mark.parametrize("status", sorted(ERROR_CASES))
 def test_every_error_is_problem_json_with_its_status(api_with_ada, chapter, status):
     api, ada = api_with_ada(chapter)
@@ -130,7 +130,7 @@ def test_user_field_and_cross_field_rules(api_at, chapter, user, field):
     assert [error["field"] for error in body["errors"]] == [field or "body"]
 
 
-@pytest.mark.parametrize("chapter", chapters_from(8))
+@pytest.mark.parametrize("chapter", public_task_chapters(8))
 def test_path_ids_outside_64_bits_are_422_not_500(api_with_ada, chapter):
     api, ada = api_with_ada(chapter)
     for path in (f"/tasks/{MAX_ID + 1}", f"/users/{10**40}", f"/users/{10**30}/tasks", "/tasks/0", "/tasks/-3"):
@@ -156,7 +156,7 @@ def test_openapi_documents_413_and_415(api_at, chapter):
     assert {"413", "415", "422"} <= set(operation["responses"])
 
 
-@pytest.mark.parametrize("chapter", chapters_from(8))
+@pytest.mark.parametrize("chapter", public_task_chapters(8))
 def test_head_of_an_error_has_no_body(api_at, chapter):
     response = api_at(chapter).request("HEAD", "/tasks/999")
     assert response.status_code == 404 and response.content == b""

@@ -11,7 +11,7 @@ from course_lib.services.settings import Settings
 from course_lib.taskapi import app_for
 from course_lib.taskapi.cookie_auth import CSRF_PROBLEM
 from course_lib.web.problems import PROBLEM_JSON
-from tests.taskapi.conftest import chapters_from
+from tests.taskapi.conftest import chapters_from, public_task_chapters
 
 PASSWORD = "correct horse battery staple"
 ADA = {"email": "ada@example.org", "password": PASSWORD}
@@ -74,7 +74,7 @@ def test_pythons_jar_keeps_a_secure_cookie_off_plain_http_but_the_server_knows_i
     assert by_hand.status_code == 200 and by_hand.json()["user"]["name"] == "Ada"
 
 
-@pytest.mark.parametrize("chapter", chapters_from(9))
+@pytest.mark.parametrize("chapter", public_task_chapters(9))
 def test_401_is_who_are_you_403_is_what_may_you_do_for_cookies_and_keys(plain_http_api, chapter):
     api = plain_http_api(chapter)
     bob_key = sign_up(api, "Bob")

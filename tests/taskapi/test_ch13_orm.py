@@ -34,7 +34,7 @@ def test_updated_at_moves_forward_on_every_put_patch_and_complete(api_at, chapte
         stamps.append(answer.json()["updated_at"])
     times = [instant(stamp) for stamp in stamps]
     assert all(earlier < later for earlier, later in zip(times, times[1:])), stamps  # strictly, even within 1 ms
-    assert api.get(url).json()["updated_at"] == stamps[-1]
+    assert api.get(url, headers=auth).json()["updated_at"] == stamps[-1]
 
 
 def test_the_database_sets_the_times_not_the_apps_clock(api_at, monkeypatch):

@@ -7,6 +7,7 @@ from sqlalchemy import inspect
 
 from course_lib.services.db import isolated_database
 from course_lib.services.settings import get_settings
+from course_lib.taskapi.orm_storage import OrmStorage
 from course_lib.taskapi.records import EmailTaken, TaskQuery
 from course_lib.taskapi.sql_storage import SqlStorage
 from course_lib.taskapi.storage import MemoryStorage
@@ -23,10 +24,10 @@ def database():
 
 
 def new_storage(kind: str, database):
-    return MemoryStorage() if kind == "memory" else SqlStorage(database)
+    return MemoryStorage() if kind == "memory" else {"sql": SqlStorage, "orm": OrmStorage}[kind](database)
 
 
-@pytest.fixture(params=["memory", "sql"])
+@pytest.fixture(params=["memory", "sql", "orm"])
 def storage(request, database):
     return new_storage(request.param, database)
 
@@ -195,3 +196,14 @@ def test_update_refuses_ids_and_timestamps(storage):
     for field in ("id", "created_at", "updated_at", "password"):
         with pytest.raises(TypeError, match="cannot change"):
             storage.tasks.update(1, **{field: 1})
+
+
+def test_set_role_changes_one_user_and_is_none_for_nobody(storage):
+    with storage.unit_of_work() as uow:
+        ada, bob = uow.users.add("Ada", "ada@example.org"), uow.users.add("Bob", "bob@example.org")
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert uow.users.set_role(ada.id, "admin").role == "admin" and uow.users.set_role(999, "admin") is None
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        assert (uow.users.get(ada.id).role, uow.users.get(bob.id).role) == ("admin", "member")

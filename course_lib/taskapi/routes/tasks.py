@@ -15,15 +15,17 @@ from fastapi import APIRouter, Depends, HTTPException, Response
 
 from course_lib.taskapi.deps import TaskId, UnitOfWorkDep
 from course_lib.taskapi.records import Task, TaskQuery, User
-from course_lib.taskapi.seams import Conditions, Seams, TaskLister
+from course_lib.taskapi.seams import Conditions, Seams, TaskAccess, TaskLister
 from course_lib.taskapi.storage import UnitOfWork
 
 
-def find_task(uow: UnitOfWork, task_id: int) -> Task:
-    """The task, or 404."""
+def find_task(uow: UnitOfWork, task_id: int, access: TaskAccess | None = None) -> Task:
+    """The task, or 404 (also when `access` says the caller may not see it)."""
     task = uow.tasks.get(task_id)
     if task is None:
         raise HTTPException(404, f"task {task_id} not found")
+    if access is not None:
+        access.check(task)
     return task
 
 
@@ -39,12 +41,13 @@ def router(seams: Seams) -> APIRouter:
     CurrentUser = Annotated[User | None, Depends(seams.current_user)]
     TaskList = Annotated[TaskLister, Depends(seams.task_list)]
     Conditional = Annotated[Conditions, Depends(seams.conditions)]
+    Access = Annotated[TaskAccess, Depends(seams.task_access)]
     tasks = APIRouter(prefix="/tasks", tags=["tasks"])
 
     @tasks.get("", response_model=list[models.public])
-    def list_tasks(uow: UnitOfWorkDep, task_list: TaskList) -> list[Task]:
+    def list_tasks(uow: UnitOfWorkDep, task_list: TaskList, access: Access) -> list[Task]:
         """200 with the tasks."""
-        return task_list(uow.tasks, TaskQuery())
+        return task_list(uow.tasks, access.scope(TaskQuery()))
 
     @tasks.post("", status_code=201, response_model=models.public)
     def create_task(body: models.create, uow: UnitOfWorkDep, who: CurrentUser, conditions: Conditional,
@@ -57,17 +60,17 @@ def router(seams: Seams) -> APIRouter:
         return task
 
     @tasks.get("/{task_id}", response_model=models.public)
-    def get_task(task_id: TaskId, uow: UnitOfWorkDep, conditions: Conditional) -> Task:
+    def get_task(task_id: TaskId, uow: UnitOfWorkDep, conditions: Conditional, access: Access) -> Task:
         """200 with the task; 404 when there is none."""
-        task = find_task(uow, task_id)
+        task = find_task(uow, task_id, access)
         conditions.tag(task)
         return task
 
     @tasks.put("/{task_id}", response_model=models.public)
     def replace_task(task_id: TaskId, body: models.replace, uow: UnitOfWorkDep, who: CurrentUser,
-                     conditions: Conditional) -> Task:
+                     conditions: Conditional, access: Access) -> Task:
         """200 with the task replaced by the body (fields left out go back to their defaults); 404 when missing."""
-        task = find_task(uow, task_id)
+        task = find_task(uow, task_id, access)
         ensure_owner(who, task)
         conditions.check(task)
         task = uow.tasks.update(task_id, **body.model_dump())
@@ -77,9 +80,9 @@ def router(seams: Seams) -> APIRouter:
 
     @tasks.patch("/{task_id}", response_model=models.public)
     def update_task(task_id: TaskId, body: models.update, uow: UnitOfWorkDep, who: CurrentUser,
-                    conditions: Conditional) -> Task:
+                    conditions: Conditional, access: Access) -> Task:
         """200 with the task after changing only the fields sent; 404 when missing."""
-        task = find_task(uow, task_id)
+        task = find_task(uow, task_id, access)
         ensure_owner(who, task)
         conditions.check(task)
         changes = body.model_dump(exclude_unset=True)
@@ -90,9 +93,10 @@ def router(seams: Seams) -> APIRouter:
         return task
 
     @tasks.delete("/{task_id}", status_code=204)
-    def delete_task(task_id: TaskId, uow: UnitOfWorkDep, who: CurrentUser, conditions: Conditional) -> Response:
+    def delete_task(task_id: TaskId, uow: UnitOfWorkDep, who: CurrentUser, conditions: Conditional,
+                    access: Access) -> Response:
         """204 and no body once deleted; 404 when there is nothing to delete."""
-        task = find_task(uow, task_id)
+        task = find_task(uow, task_id, access)
         ensure_owner(who, task)
         conditions.check(task)
         uow.tasks.delete(task_id)
@@ -106,12 +110,14 @@ def actions_router(seams: Seams) -> APIRouter:
     """Actions on a task that are not just a field: POST /tasks/{task_id}/complete."""
     CurrentUser = Annotated[User | None, Depends(seams.current_user)]
     Conditional = Annotated[Conditions, Depends(seams.conditions)]
+    Access = Annotated[TaskAccess, Depends(seams.task_access)]
     actions = APIRouter(prefix="/tasks", tags=["tasks"])
 
     @actions.post("/{task_id}/complete", response_model=seams.task_models.public)
-    def complete_task(task_id: TaskId, uow: UnitOfWorkDep, who: CurrentUser, conditions: Conditional) -> Task:
+    def complete_task(task_id: TaskId, uow: UnitOfWorkDep, who: CurrentUser, conditions: Conditional,
+                      access: Access) -> Task:
         """200 with the task marked done (already done: unchanged); 404 when missing. An action, not a field."""
-        task = find_task(uow, task_id)
+        task = find_task(uow, task_id, access)
         ensure_owner(who, task)
         conditions.check(task)
         if not task.done:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, Response
 
 from course_lib.taskapi.deps import UnitOfWorkDep, UserId
 from course_lib.taskapi.records import EmailTaken, Task, TaskQuery, User
-from course_lib.taskapi.seams import Seams, TaskLister
+from course_lib.taskapi.seams import Seams, TaskAccess, TaskLister
 from course_lib.taskapi.storage import UnitOfWork
 
 
@@ -38,6 +38,7 @@ def router(seams: Seams) -> APIRouter:
     models, task_models = seams.user_models, seams.task_models
     CurrentUser = Annotated[User | None, Depends(seams.current_user)]
     TaskList = Annotated[TaskLister, Depends(seams.task_list)]
+    Access = Annotated[TaskAccess, Depends(seams.task_access)]
     users = APIRouter(prefix="/users", tags=["users"])
 
     @users.get("", response_model=list[models.public])
@@ -63,10 +64,10 @@ def router(seams: Seams) -> APIRouter:
         return find_user(uow, user_id)
 
     @users.get("/{user_id}/tasks", response_model=list[task_models.public])
-    def list_user_tasks(user_id: UserId, uow: UnitOfWorkDep, task_list: TaskList) -> list[Task]:
+    def list_user_tasks(user_id: UserId, uow: UnitOfWorkDep, task_list: TaskList, access: Access) -> list[Task]:
         """200 with the user's tasks; 404 when there is no such user."""
         find_user(uow, user_id)
-        return task_list(uow.tasks, TaskQuery(owner_id=user_id))
+        return task_list(uow.tasks, access.scope(TaskQuery(owner_id=user_id)))
 
     @users.post("/{user_id}/tasks", status_code=201, response_model=task_models.public)
     def create_user_task(user_id: UserId, body: task_models.create, uow: UnitOfWorkDep, who: CurrentUser,

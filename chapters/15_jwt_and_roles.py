@@ -1,0 +1,372 @@
+# %% [markdown]
+# # Chapter 15 — JWT and roles
+# *A token the server can check without asking anyone — which is also why it cannot take it back.*
+#
+# **Learning goals**
+# - log in for an **access token** (a JWT signed with HS256: `exp`, `iat`, `sub`, `aud`, `iss` required, the
+#   algorithm pinned by the server) and a **refresh token** (opaque, stored as a digest, rotated on every use);
+# - see a reused refresh token **revoke its whole family**;
+# - refuse every forged or broken token with **401** and `WWW-Authenticate: Bearer error="invalid_token"` — `alg=none`,
+#   a tampered payload, expired, no `exp`, another audience or issuer, `nbf` in the future, HS256 signed with a public
+#   key, garbage — and never a 500;
+# - make tasks private: another user's task is **404**, the same answer as a missing one (no BOLA);
+# - guard admin routes (**403** for members, **401** for nobody) and weigh the role **in the token** against the role
+#   **looked up per request**;
+# - say what *logout* means for a session cookie and for a JWT.
+#
+# **Why it matters.** Chapter 09's session lives on the server: every request asks Redis who the cookie belongs to.
+# A JWT carries the answer itself, signed, so any replica (chapter 11) or another service can check it with a key and
+# no lookup. The price: a signed statement stays true until it expires. This chapter builds both halves — short-lived
+# access tokens and revocable refresh tokens — and shows where each one's limits are.
+
+# %%
+from course_lib import serve, show_source, start_chapter
+
+start_chapter(15, "JWT and roles")
+
+# %% [markdown]
+# Refresh tokens live in **Redis** beside chapter 09's sessions (fakeredis in this kernel unless `REDIS_URL` is set).
+#
+# ## What a JWT is
+# Three base64url segments: a header (which algorithm), a payload (the claims), a signature over both. Anyone can
+# *read* one; only the key's holder can *make* one that verifies. `course_lib/web/tokens.py` issues them:
+
+# %%
+from course_lib.web import tokens
+
+show_source(tokens.issue)
+
+# %%
+import base64
+import json
+
+config = tokens.TokenConfig(key="a-secret-of-forty-characters-or-more-0123456789")
+token = tokens.issue(config, 1, role="member")
+
+
+def segment(part: str) -> dict:
+    """One segment of a JWT, decoded: nothing secret about it."""
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+header, payload, signature = token.split(".")
+segment(header), sorted(segment(payload))
+
+# %%
+claims = segment(payload)
+{"header": segment(header), "sub": claims["sub"], "role": claims["role"], "aud": claims["aud"],
+ "iss": claims["iss"], "lifetime (s)": claims["exp"] - claims["iat"]}
+
+# %% [markdown]
+# Every claim has a job: `sub` whose token it is, `aud` which API it opens (a token for the billing service must not
+# open this one), `iss` who signed it, `iat`/`nbf`/`exp` when it is good. `jti` makes each token unique.
+#
+# ## Verifying: the server decides, never the token
+# `verify` pins the algorithm (`algorithms=["HS256"]`: the header's `alg` is the attacker's to write) and **requires**
+# the claims it relies on — without `require`, PyJWT checks `exp` only *if it is there*, so a token without one would
+# be good forever:
+
+# %%
+show_source(tokens.verify)
+
+# %% [markdown]
+# ## Logging in for tokens
+# Chapter 15's API adds `/tokens` beside chapter 09's `/session`: the same email and password (argon2id, the same
+# answer and the same time for a wrong email and a wrong password), but the answer is a token pair instead of a
+# cookie.
+
+# %%
+from course_lib.taskapi import ch15_jwt_roles
+
+show_source(ch15_jwt_roles.swap_seams)
+
+# %%
+api = serve(ch15_jwt_roles.create_app())
+api.client.headers["If-Match"] = "*"  # chapter 10's rule: a write names the version it changes (here: any)
+PASSWORD = "correct horse battery staple"
+for name in ("Ada", "Bob"):
+    api.post("/users", json={"name": name, "email": f"{name.lower()}@example.org", "password": PASSWORD})
+
+login = api.post("/tokens", json={"email": "ada@example.org", "password": PASSWORD})
+pair = login.json()
+login.status_code, login.headers["cache-control"], sorted(pair), pair["token_type"], pair["expires_in"]
+
+# %%
+ada = {"Authorization": f"Bearer {pair['access_token']}"}
+created = api.post("/tasks", json={"title": "Ada's task"}, headers=ada)
+created.status_code, created.json()["owner_id"]
+
+# %%
+wrong_email = api.post("/tokens", json={"email": "nobody@example.org", "password": PASSWORD})
+wrong_password = api.post("/tokens", json={"email": "ada@example.org", "password": "not it"})
+(wrong_email.status_code, wrong_email.json()["detail"]), (wrong_password.status_code, wrong_password.json()["detail"])
+
+# %% [markdown]
+# Who is calling is still one dependency (the **current-user seam**): a Bearer token first, else chapter 09's
+# session cookie, else chapter 05's API key. Scripts written for earlier chapters keep working.
+
+# %%
+from course_lib.taskapi import bearer_auth
+
+show_source(bearer_auth.token_session_or_api_key_user)
+
+# %% [markdown]
+# ## The token's journey
+# ```mermaid
+# sequenceDiagram
+#     participant C as Client
+#     participant A as API
+#     participant D as Database
+#     participant R as Redis
+#     C->>A: POST /tokens {email, password}
+#     A->>D: user by email, argon2id verify
+#     A->>R: new family: HSET refresh token digest (user, family, uses=0) + EXPIRE
+#     A-->>C: 201 {access_token (JWT, 5 min), refresh_token (opaque)}
+#     C->>A: GET /tasks  Authorization: Bearer JWT
+#     A->>A: verify signature, alg, aud, iss, exp, nbf (no lookup)
+#     A->>D: the user named by sub, then their tasks only
+#     A-->>C: 200
+#     C->>A: POST /tokens/refresh {refresh_token}
+#     A->>R: HINCRBY uses (first use? family alive?)
+#     A-->>C: 201 {new access_token, new refresh_token}
+#     C->>A: POST /tokens/refresh {the OLD refresh_token}
+#     A->>R: uses > 1: revoke the family
+#     A-->>C: 401 (and every token of the family is dead)
+# ```
+#
+# ## Every bad token: 401, never 500
+# `course_lib/lab/forged_tokens.py` makes the tokens an attacker or a broken client would send. Among them the
+# **algorithm-confusion** attack: a server that signs with EdDSA or RSA publishes its *public* key; if it let the token
+# choose `HS256`, the attacker would sign with that public key as the HMAC secret — and a naive server would verify
+# with the same bytes. Pinning the algorithm ends it.
+
+# %%
+from course_lib.lab.forged_tokens import forged
+
+app_config = api.server.config.app.state.tokens
+refused = {}
+for kind, bad in forged(app_config, 1).items():
+    response = api.get("/tasks", headers={"Authorization": f"Bearer {bad}"})
+    refused[kind] = (response.status_code, response.headers["www-authenticate"].split("error_description=")[-1])
+refused
+
+# %%
+assert all(status == 401 for status, _ in refused.values())
+api.get("/tasks", headers=ada).status_code  # the genuine token still works
+
+# %% [markdown]
+# PyJWT also refuses to use a PEM public key as an HMAC secret, so even a server that forgot to pin the algorithm
+# would not fall for the confusion today — but the pin is what makes it impossible, whatever the library version.
+
+# %% [markdown]
+# ## Refresh tokens: rotation, and reuse revokes the family
+# An access token lives 5 minutes; the refresh token gets the next one. Each refresh spends the token it is given.
+# A spent token that comes back means two parties hold it — the user and a thief — and the server cannot tell which
+# is which, so it revokes the whole family:
+
+# %%
+from course_lib.web.refresh_tokens import RefreshStore
+
+show_source(RefreshStore.rotate)
+
+# %%
+first = pair["refresh_token"]
+second = api.post("/tokens/refresh", json={"refresh_token": first})
+stolen_copy = api.post("/tokens/refresh", json={"refresh_token": first})
+owner_next = api.post("/tokens/refresh", json={"refresh_token": second.json()["refresh_token"]})
+second.status_code, (stolen_copy.status_code, stolen_copy.json()["reused"]), owner_next.status_code
+
+# %% [markdown]
+# The thief's replay failed *and* the owner's current token died with it: both must log in again, and only the owner
+# can.
+#
+# ## Ownership: another user's task is 404
+# The task routes ask a new seam, **task_access**, which tasks the caller may see. Chapter 15 answers "your own":
+
+# %%
+show_source(bearer_auth.OwnTasksOnly)
+
+# %%
+bob = {"Authorization": "Bearer " + api.post("/tokens", json={"email": "bob@example.org",
+                                                              "password": PASSWORD}).json()["access_token"]}
+ada = {"Authorization": "Bearer " + api.post("/tokens", json={"email": "ada@example.org",
+                                                              "password": PASSWORD}).json()["access_token"]}
+task_url = created.headers["location"]
+theirs, missing = api.get(task_url, headers=bob), api.get("/tasks/999", headers=bob)
+{"Ada's task, asked by Bob": (theirs.status_code, theirs.json()["detail"]),
+ "a missing task": (missing.status_code, missing.json()["detail"])}
+
+# %%
+statuses = {f"{method} {path}": api.request(method, path, json=body, headers=bob).status_code
+            for method, path, body in [("GET", task_url, None), ("PUT", task_url, {"title": "mine"}),
+                                       ("PATCH", task_url, {"done": True}), ("DELETE", task_url, None),
+                                       ("POST", f"{task_url}/complete", None)]}
+statuses, api.get("/tasks", headers=bob).json(), api.get(task_url, headers=ada).json()["title"]
+
+# %% [markdown]
+# Why 404 and not chapter 05's 403? A 403 says "it exists, and it is not yours": enough to probe which ids exist and
+# how many tasks the API holds. Broken Object Level Authorization (BOLA) is the first risk of the OWASP API Security
+# Top 10; the fix is the owner check on *every* route — here one seam all task routes ask — and an answer that
+# reveals nothing.
+#
+# ## Roles: in the token, or looked up?
+# Users have a role, `member` or `admin`. The first admin is made by an operator on the server (no API route can
+# create the first admin); admins then manage roles through `/admin`:
+
+# %%
+from course_lib.taskapi.routes import admin
+
+show_source(admin.router)
+
+# %%
+with api.server.config.app.state.storage.unit_of_work() as uow:  # the operator's one-off, on the server
+    uow.users.set_role(1, "admin")
+    uow.commit()
+ada_admin = api.post("/tokens", json={"email": "ada@example.org", "password": PASSWORD}).json()
+ada = {"Authorization": f"Bearer {ada_admin['access_token']}"}
+{path: (api.get(path).status_code, api.get(path, headers=bob).status_code, api.get(path, headers=ada).status_code)
+ for path in ("/admin/users", "/admin/stats")}
+
+# %% [markdown]
+# (nobody, Bob the member, Ada the admin) → (401, 403, 200) on both routes. Now they differ. `/admin/users` checks
+# the role **in the database** on each request (`admin_by_lookup`: one query); `/admin/stats` trusts the **claim** in
+# the token (`admin_by_claim`: no query). Demote Ada — with a second admin, through the API — and ask again with her
+# old token:
+
+# %%
+show_source(bearer_auth.admin_by_claim)
+
+# %%
+api.post("/users", json={"name": "Root", "email": "root@example.org", "password": PASSWORD})
+with api.server.config.app.state.storage.unit_of_work() as uow:
+    uow.users.set_role(3, "admin")
+    uow.commit()
+root = {"Authorization": "Bearer " + api.post("/tokens", json={"email": "root@example.org",
+                                                               "password": PASSWORD}).json()["access_token"]}
+demoted = api.put("/admin/users/1/role", json={"role": "member"}, headers=root)
+demoted.json()["role"], {"by lookup: /admin/users": api.get("/admin/users", headers=ada).status_code,
+                         "by claim: /admin/stats": api.get("/admin/stats", headers=ada).status_code}
+
+# %%
+refreshed = api.post("/tokens/refresh", json={"refresh_token": ada_admin["refresh_token"]}).json()
+api.get("/admin/stats", headers={"Authorization": f"Bearer {refreshed['access_token']}"}).status_code
+
+# %% [markdown]
+# | the role is… | cost per request | a demotion counts | fits |
+# |---|---|---|---|
+# | a claim in the token | none: the signature is the proof | at the next token (≤ the access token's lifetime) | read-mostly, low-stakes routes; other services that cannot reach your database |
+# | looked up per request | one query (or a cache hit) | at once | anything that changes data or money, user management |
+#
+# A refresh reads the role again, so the access token's lifetime bounds the staleness: 5 minutes here. That bound is
+# the real reason access tokens are short.
+#
+# ## What logout means
+# A session cookie names a record on the server: logout deletes it, and the cookie is worthless at once. A JWT names
+# nothing: the server checks a signature, and the signature stays valid until `exp`. Logging out of tokens means
+# revoking the **refresh** family (no new access tokens) — the access token already out keeps working until it
+# expires, unless every request also checks a denylist (which is a lookup again).
+
+# %%
+tokens_now = api.post("/tokens", json={"email": "bob@example.org", "password": PASSWORD}).json()
+bearer = {"Authorization": f"Bearer {tokens_now['access_token']}"}
+logout = api.post("/tokens/revoke", json={"refresh_token": tokens_now["refresh_token"]})
+{"POST /tokens/revoke": logout.status_code,
+ "refresh after logout": api.post("/tokens/refresh", json={"refresh_token": tokens_now["refresh_token"]}).status_code,
+ "the access token after logout": api.get("/tasks", headers=bearer).status_code}
+
+# %%
+from course_lib import Settings
+
+cookie_api = serve(ch15_jwt_roles.create_app(Settings(session_cookie_secure=False)), name="cookies")
+cookie_api.post("/users", json={"name": "Bob", "email": "bob@example.org", "password": PASSWORD})
+session = cookie_api.post("/session", json={"email": "bob@example.org", "password": PASSWORD}).json()
+before = cookie_api.get("/tasks").status_code
+cookie_api.delete("/session", headers={"X-CSRF-Token": session["csrf_token"]})
+{"session: before logout": before, "session: after logout": cookie_api.get("/tasks").status_code}
+
+# %% [markdown]
+# | | session cookie | access token (JWT) | refresh token |
+# |---|---|---|---|
+# | where the truth lives | Redis, per session | in the token, signed | Redis, per family |
+# | check per request | one lookup | a signature, no lookup | — (only when refreshing) |
+# | logout | `DEL`: dead at once | still valid until `exp` | family revoked: dead at once |
+# | stolen | valid until logout or expiry | valid until `exp` (minutes) | valid until used twice |
+#
+# ## Try it
+# - Open Swagger UI (`api.docs_url`): the **Authorize** button now offers `HTTPBearer` beside `APIKeyHeader`.
+# - Paste an access token into a JWT decoder (or `segment()` above): everything in it is readable. Never put
+#   secrets in claims.
+# - Serve with `Settings(access_token_ttl=2)` and watch a token go from 200 to 401.
+#
+# ## Exercises
+
+# %%
+from course_lib.checks.ch15 import AUDIENCE, ISSUER, q1, q2
+
+# %% [markdown]
+# **Exercise 1.** Write `verify_token(token, key)`: return the claims of a good token, raise for any other. The
+# check hands it a good token, one that expired 2 seconds ago (clock skew between servers: let it pass), and every
+# forged token of this chapter plus tokens missing each required claim. Use `jwt.decode` with `AUDIENCE` and `ISSUER`.
+
+# %%
+import jwt
+
+
+def verify_token(token: str, key: str) -> dict:
+    """The claims of `token` if it is good; an exception otherwise."""
+    ### BEGIN SOLUTION
+    return jwt.decode(token, key, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER, leeway=5,
+                      options={"require": ["exp", "iat", "sub", "aud", "iss"]})
+    ### END SOLUTION
+
+
+# %%
+q1.check(verify_token)
+
+# %% [markdown]
+# **Exercise 2.** Write `status_for(caller_id, role, owner_id, admin_route)`: the status this chapter's API answers.
+# `caller_id` is None when nobody is logged in; `owner_id` is the task's owner, None when the task does not exist;
+# `admin_route` is True for `/admin/...` (no task involved). Answer 200, 401, 403 or 404.
+
+# %%
+def status_for(caller_id: int | None, role: str | None, owner_id: int | None, admin_route: bool) -> int:
+    """401, 403, 404 or 200 for this caller, this task and this route."""
+    ### BEGIN SOLUTION
+    if caller_id is None:
+        return 401
+    if admin_route:
+        return 200 if role == "admin" else 403
+    return 200 if owner_id == caller_id else 404
+    ### END SOLUTION
+
+
+# %%
+q2.check(status_for)
+
+# %% [markdown]
+# ## Recap
+# - An access token is a signed statement: `header.payload.signature`, readable by anyone. The server pins the
+#   algorithm, requires `exp`, `iat`, `sub`, `aud`, `iss`, and allows seconds of leeway.
+# - Every bad token is a **401** with `WWW-Authenticate: Bearer error="invalid_token"`: verification turns PyJWT's
+#   every refusal into one answer, never a 500.
+# - Access tokens are short; refresh tokens are opaque, stored as digests, **rotated** on use, and a reused one
+#   **revokes its family**.
+# - Ownership on every route: another user's task is **404**, like a missing one. Admin routes: **401** nobody,
+#   **403** members.
+# - A role in the token costs nothing and is stale until expiry; a role looked up costs a query and is always current.
+# - Logout: a session dies at once; a JWT lives until `exp`; revoking the refresh family stops the next one.
+#
+# ## Going further
+# - [RFC 7519](https://www.rfc-editor.org/rfc/rfc7519) (JWT), [RFC 8725](https://www.rfc-editor.org/rfc/rfc8725)
+#   (JWT best practices: pin algorithms, validate every claim), [RFC 6750 §3](https://www.rfc-editor.org/rfc/rfc6750#section-3)
+#   (the Bearer challenge), [RFC 9700 §4.14](https://www.rfc-editor.org/rfc/rfc9700#section-4.14) (refresh token
+#   rotation and reuse detection).
+# - [OWASP API Security Top 10: API1 Broken Object Level Authorization](https://owasp.org/API-Security/editions/2023/en/0xa1-broken-object-level-authorization/).
+# - EdDSA (`algorithm="EdDSA"`, an Ed25519 key pair): other services verify with the public key and cannot mint
+#   tokens; publish it as a JWKS.
+#
+# ## Where this lives in course_lib
+# `course_lib/web/tokens.py` (issue and verify access tokens), `course_lib/web/refresh_tokens.py` (families, rotation,
+# reuse), `course_lib/lab/forged_tokens.py` (the bad tokens), `course_lib/taskapi/bearer_auth.py` (Bearer, else
+# cookie, else key; own tasks only; admin by claim or by lookup), `course_lib/taskapi/routes/tokens.py` and
+# `routes/admin.py`, `course_lib/taskapi/ch15_jwt_roles.py` (this chapter's API), `course_lib/checks/ch15.py`.

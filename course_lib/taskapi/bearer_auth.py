@@ -1,0 +1,118 @@
+"""Who is calling, from chapter 15 on: a Bearer access token (JWT), else the session cookie, else the API key.
+
+Also what a caller may do: tasks are private (another user's task answers 404, exactly like a missing one, so ids
+reveal nothing), and admin routes need the admin role — read from the token's claim (no query, but stale until the
+token expires) or looked up per request (one query, a demotion counts at once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from course_lib.taskapi.auth import API_KEY_HEADER, api_key_header
+from course_lib.taskapi.cookie_auth import session_or_api_key_user
+from course_lib.taskapi.deps import UnitOfWorkDep
+from course_lib.taskapi.records import Task, TaskQuery, User
+from course_lib.web.problems import Problem
+from course_lib.web.tokens import InvalidToken, TokenConfig, verify
+
+ADMIN = "admin"
+CHALLENGES = f'ApiKey header="{API_KEY_HEADER}", Bearer realm="task-api"'  # every scheme this API accepts
+
+bearer_scheme = HTTPBearer(auto_error=False, bearerFormat="JWT",
+                           description="The access_token that POST /tokens answered (a JWT, valid for minutes).")
+
+
+def token_config(request: Request) -> TokenConfig:
+    """The app's token settings (chapter 15's extend puts them on app.state)."""
+    return request.app.state.tokens
+
+
+def invalid_token(why: str) -> Problem:
+    """401 for a token that cannot be trusted, with the RFC 6750 §3 challenge."""
+    return Problem(401, f"invalid access token: {why}",
+                   headers={"WWW-Authenticate": f'Bearer realm="task-api", error="invalid_token", '
+                                                f'error_description="{why}"'})
+
+
+def bearer_claims(request: Request,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)]) -> dict | None:
+    """The claims of the request's Bearer token; None when it sends none; 401 when the token does not verify."""
+    header = request.headers.get("authorization", "")
+    if not header.lower().startswith("bearer"):
+        return None
+    token = credentials.credentials if credentials else ""
+    try:
+        claims = verify(token_config(request), token)
+    except InvalidToken as refused:
+        raise invalid_token(str(refused)) from None
+    if not str(claims["sub"]).isdigit():
+        raise invalid_token("the token's subject is not a user id")
+    return claims
+
+
+Claims = Annotated[dict[str, Any] | None, Depends(bearer_claims)]
+
+
+def token_session_or_api_key_user(request: Request, uow: UnitOfWorkDep,
+                                  key: Annotated[str | None, Security(api_key_header)], claims: Claims) -> User:
+    """The user a verified Bearer token names, else chapter 09's session cookie or API key; 401 when none."""
+    if claims is not None:
+        user = uow.users.get(int(claims["sub"]))
+        if user is None:
+            raise invalid_token("the token's user no longer exists")
+        return user
+    try:
+        return session_or_api_key_user(request, uow, key)
+    except HTTPException as refused:
+        if refused.status_code != 401:
+            raise
+        raise HTTPException(401, f"{refused.detail}; or send Authorization: Bearer <token> from POST /tokens",
+                            headers={"WWW-Authenticate": CHALLENGES}) from None
+
+
+CurrentUser = Annotated[User, Depends(token_session_or_api_key_user)]
+
+
+class OwnTasksOnly:
+    """A caller sees only their own tasks: another user's task is "not found", the same answer as a missing one."""
+
+    def __init__(self, who: User) -> None:
+        self.who = who
+
+    def scope(self, query: TaskQuery) -> TaskQuery:
+        """Lists show the caller's tasks; another user's list is 403 (users are public here, their tasks are not)."""
+        if query.owner_id not in (None, self.who.id):
+            raise Problem(403, f"you may list only your own tasks (/users/{self.who.id}/tasks)")
+        return replace(query, owner_id=self.who.id)
+
+    def check(self, task: Task) -> None:
+        """404 with the very words of a missing task: the answer must not tell 'exists, not yours' from 'absent'."""
+        if task.owner_id != self.who.id:
+            raise HTTPException(404, f"task {task.id} not found")
+
+
+def own_tasks_only(who: CurrentUser) -> OwnTasksOnly:
+    """The task access of a request: the caller's own tasks, nothing else."""
+    return OwnTasksOnly(who)
+
+
+def admin_by_lookup(who: CurrentUser) -> User:
+    """The caller if their role, as the database says now, is admin; 403 otherwise. One query per request."""
+    if who.role != ADMIN:
+        raise Problem(403, f"admins only (your role is {who.role!r})")
+    return who
+
+
+def admin_by_claim(claims: Claims) -> dict[str, Any]:
+    """The token's claims if they say role=admin; 403 otherwise. No query: a demotion counts only at the next token."""
+    if claims is None:
+        raise HTTPException(401, "send Authorization: Bearer <token> from POST /tokens: this route reads the "
+                                 "role from the token", headers={"WWW-Authenticate": 'Bearer realm="task-api"'})
+    if claims.get("role") != ADMIN:
+        raise Problem(403, f"admins only (your token says role {claims.get('role')!r})")
+    return claims

@@ -1,0 +1,64 @@
+"""Chapter 15 — JWT and roles: log in for a short-lived access token and a rotating refresh token; tasks are private;
+admins have routes of their own.
+
+- POST /tokens (email + password) → an access token (JWT, HS256 with the server's key; exp, iat, sub, aud, iss
+  required) and a refresh token (opaque, stored as a digest, one family per login). POST /tokens/refresh rotates it;
+  a spent token presented again revokes its family. POST /tokens/revoke logs out.
+- Who is calling: a Bearer token, else chapter 09's session cookie, else chapter 05's API key. A bad token is 401
+  with WWW-Authenticate: Bearer error="invalid_token", never a 500.
+- Tasks are private: another user's task is 404, the same answer as a missing one (no BOLA, no id probing).
+- /admin/*: 403 for members, 401 for nobody; the role from the token's claim or from the database (the trade-off).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
+
+from fastapi import FastAPI
+
+from course_lib.services.cache import redis_client
+from course_lib.services.settings import Settings
+from course_lib.taskapi import ch14_cursor_pagination
+from course_lib.taskapi.bearer_auth import own_tasks_only, token_session_or_api_key_user
+from course_lib.taskapi.build import build_app
+from course_lib.taskapi.routes import admin, tokens
+from course_lib.taskapi.seams import Seams
+from course_lib.web.refresh_tokens import RefreshStore
+from course_lib.web.tokens import TokenConfig
+
+PREVIOUS = ch14_cursor_pagination
+
+
+def swap_seams(seams: Seams) -> Seams:
+    """Who is calling: a Bearer token first; which tasks they see: their own."""
+    return replace(seams, current_user=token_session_or_api_key_user, task_access=own_tasks_only)
+
+
+def extend(app: FastAPI, seams: Seams) -> None:
+    """Token settings, a refresh-token store in Redis, /tokens and /admin."""
+    settings = app.state.settings
+    app.state.tokens = TokenConfig(key=settings.secret_key, ttl=settings.access_token_ttl)
+    prefix = None if settings.isolate_database else "refresh:shared:"  # replicas share their refresh tokens
+    app.state.refresh_tokens = RefreshStore(redis_client(settings), ttl=settings.refresh_token_ttl, prefix=prefix)
+    app.include_router(tokens.router())
+    app.include_router(admin.router(seams))
+    if settings.isolate_database:
+        weakref.finalize(app, app.state.refresh_tokens.clear)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """An app of its own drops its refresh tokens when its server stops, as its sessions."""
+    try:
+        yield
+    finally:
+        if app.state.settings.isolate_database:
+            app.state.refresh_tokens.clear()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Chapter 14's API with JWT access tokens, rotating refresh tokens, private tasks and admin routes."""
+    return build_app(__name__, settings)

@@ -1,0 +1,92 @@
+"""/tokens: log in for an access token (JWT) and a refresh token; refresh with rotation; revoke to log out (chapter 15).
+
+| path | methods |
+|---|---|
+| /tokens | POST (email + password → 201 with access_token, refresh_token) |
+| /tokens/refresh | POST (a refresh token → 201 with a new pair; the old one is spent) |
+| /tokens/revoke | POST (log out: the refresh token's family stops working → 204, also for an unknown token) |
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the body models at run time.
+
+from fastapi import APIRouter, HTTPException, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from course_lib.taskapi.bearer_auth import token_config
+from course_lib.taskapi.deps import UnitOfWorkDep
+from course_lib.taskapi.records import User
+from course_lib.taskapi.routes.sessions import WRONG_CREDENTIALS, Login, authenticate
+from course_lib.web.problems import Problem
+from course_lib.web.refresh_tokens import RefreshRefused, RefreshStore
+from course_lib.web.tokens import issue
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1: tokens sit in no cache
+REFRESH_PROBLEM = "tag:backend-course.example,2026:problems/refresh-refused"
+
+
+class TokenPair(BaseModel):
+    """An access token for requests and a refresh token for the next access token (RFC 6749 §5.1's names)."""
+
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+    refresh_token: str
+
+
+class RefreshBody(BaseModel):
+    """POST /tokens/refresh and /tokens/revoke: the refresh token, in the body (never in a URL, which gets logged)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+def refresh_store(request: Request) -> RefreshStore:
+    """The app's refresh-token store (chapter 15's extend puts it on app.state)."""
+    return request.app.state.refresh_tokens
+
+
+def pair(request: Request, user: User, refresh_token: str) -> dict:
+    """A fresh access token for `user` (its role as a claim) beside `refresh_token`."""
+    config = token_config(request)
+    return {"access_token": issue(config, user.id, role=user.role), "token_type": "Bearer",
+            "expires_in": config.ttl, "refresh_token": refresh_token}
+
+
+def router() -> APIRouter:
+    """Log in for tokens, refresh them, revoke them."""
+    tokens = APIRouter(prefix="/tokens", tags=["tokens"])
+
+    @tokens.post("", status_code=201, response_model=TokenPair,
+                 responses={401: {"description": "Wrong email or password"}})
+    def log_in(body: Login, request: Request, response: Response, uow: UnitOfWorkDep) -> dict:
+        """201 with an access token and a refresh token; 401 when the email or password is wrong (same answer)."""
+        user = authenticate(uow, body.email, body.password.get_secret_value())
+        if user is None:
+            raise HTTPException(401, WRONG_CREDENTIALS, headers={"WWW-Authenticate": 'Bearer realm="task-api"'})
+        response.headers.update(NO_STORE)
+        return pair(request, user, refresh_store(request).start(user.id))
+
+    @tokens.post("/refresh", status_code=201, response_model=TokenPair,
+                 responses={401: {"description": "Unknown, expired, revoked or reused refresh token"}})
+    def refresh(body: RefreshBody, request: Request, response: Response, uow: UnitOfWorkDep) -> dict:
+        """201 with a new pair; the token sent is spent. A spent token sent again revokes its whole family (401)."""
+        try:
+            grant, next_token = refresh_store(request).rotate(body.refresh_token)
+        except RefreshRefused as refused:
+            raise Problem(401, str(refused), type=REFRESH_PROBLEM, title="Refresh token refused",
+                          reused=refused.reused, headers={"WWW-Authenticate": 'Bearer realm="task-api"'}) from None
+        user = uow.users.get(grant.user_id)
+        if user is None:
+            refresh_store(request).revoke_family(grant.family)
+            raise Problem(401, "this user no longer exists", type=REFRESH_PROBLEM, title="Refresh token refused")
+        response.headers.update(NO_STORE)
+        return pair(request, user, next_token)  # the role is read again now: a refresh picks up a demotion
+
+    @tokens.post("/revoke", status_code=204)
+    def revoke(body: RefreshBody, request: Request) -> Response:
+        """204: the refresh token's family is revoked (log out). Access tokens already out stay valid until exp."""
+        refresh_store(request).revoke(body.refresh_token)
+        return Response(status_code=204)
+
+    return tokens

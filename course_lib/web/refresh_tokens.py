@@ -1,0 +1,107 @@
+"""Refresh tokens: opaque, stored server-side as digests, rotated on every use; a reused one revokes its family.
+
+A login starts a *family*. Each refresh spends the token it was given and hands out the next one of the same family.
+A refresh token that was already spent can only be presented again by someone holding a stolen copy (or by the
+owner, after the thief used it first): the server cannot tell which, so it revokes the whole family and both must log
+in again (RFC 9700 §4.14.2). Logout revokes the family too. Everything expires `ttl` seconds after login (Redis TTL).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+
+import redis
+
+TOKEN_PREFIX = "rt_"  # recognisable in logs and by secret scanners, like the API keys' tk_
+
+
+class RefreshRefused(Exception):
+    """The refresh token is unknown, expired, revoked or reused; `reused` says whether the family was just revoked."""
+
+    def __init__(self, message: str, *, reused: bool = False) -> None:
+        super().__init__(message)
+        self.reused = reused
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a refresh token stands for: whose it is and which login (family) it belongs to."""
+
+    user_id: int
+    family: str
+
+
+def digest(token: str) -> str:
+    """What Redis keeps instead of the token: a leaked Redis holds no usable refresh token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class RefreshStore:
+    """Refresh-token families in Redis under `prefix`; each family expires `ttl` seconds after its login."""
+
+    def __init__(self, client: redis.Redis, ttl: int, prefix: str | None = None) -> None:
+        if ttl < 1:
+            raise ValueError("a refresh token lives at least one second")
+        self.redis, self.ttl = client, ttl
+        self.prefix = prefix or f"refresh:{uuid.uuid4().hex[:12]}:"
+
+    def _token_key(self, token: str) -> str:
+        return f"{self.prefix}token:{digest(token)}"
+
+    def _family_key(self, family: str) -> str:
+        return f"{self.prefix}family:{family}"
+
+    def start(self, user_id: int) -> str:
+        """A new family for a login: its first refresh token (shown once)."""
+        family = uuid.uuid4().hex
+        self.redis.hset(self._family_key(family), mapping={"user_id": user_id, "revoked": 0})
+        self.redis.expire(self._family_key(family), self.ttl)
+        return self._add(Grant(user_id, family))
+
+    def _add(self, grant: Grant) -> str:
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.redis.pipeline() as pipe:  # MULTI/EXEC: the token lives no longer than its family
+            pipe.hset(self._token_key(token), mapping={"user_id": grant.user_id, "family": grant.family, "uses": 0})
+            pipe.expire(self._token_key(token), max(1, self.redis.ttl(self._family_key(grant.family))))
+            pipe.execute()
+        return token
+
+    def rotate(self, token: str) -> tuple[Grant, str]:
+        """Spend `token`: its grant and the family's next token. RefreshRefused when it cannot be spent."""
+        found = self.redis.hgetall(self._token_key(token)) if token else {}
+        if not found:
+            raise RefreshRefused("unknown or expired refresh token: log in again")
+        grant = Grant(int(found["user_id"]), found["family"])
+        # One atomic increment decides who spent the token first: two concurrent refreshes cannot both get 1.
+        if self.redis.hincrby(self._token_key(token), "uses", 1) > 1:
+            self.revoke_family(grant.family)
+            raise RefreshRefused("this refresh token was already used: its whole family is revoked, log in again",
+                                 reused=True)
+        if not self.family_alive(grant.family):
+            raise RefreshRefused("this refresh token was revoked (logout, or a reused token in its family): "
+                                 "log in again")
+        return grant, self._add(grant)
+
+    def family_alive(self, family: str) -> bool:
+        """True while the family exists and nobody revoked it."""
+        return self.redis.hget(self._family_key(family), "revoked") == "0"
+
+    def revoke(self, token: str) -> bool:
+        """Log out: revoke the family of `token`; True when there was a live one."""
+        found = self.redis.hgetall(self._token_key(token)) if token else {}
+        return bool(found) and self.revoke_family(found["family"])
+
+    def revoke_family(self, family: str) -> bool:
+        """Every token of `family` stops working at once; True when it was alive."""
+        alive = self.family_alive(family)
+        if alive:
+            self.redis.hset(self._family_key(family), "revoked", 1)
+        return alive
+
+    def clear(self) -> int:
+        """Delete every family and token of this store (a test's or an app's cleanup); returns how many keys."""
+        names = list(self.redis.scan_iter(match=f"{self.prefix}*", count=500))
+        return self.redis.delete(*names) if names else 0
