@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     session_cookie_secure: bool = Field(default=True, description="Session cookie with Secure and the __Host- "
                                         "prefix (HTTPS; browsers also on localhost); False for plain-HTTP clients.")
     session_ttl: int = Field(default=30 * 60, ge=1, description="Seconds from login until a session expires.")
+    cache_ttl: int = Field(default=60, ge=1, description="Seconds a cached copy of a read lives (chapter 16).")
     secret_key: str = Field(default="course-secret-key-change-me-in-production-0123456789",
                             description="Signs sessions, cursors and tokens; set SECRET_KEY outside the course.")
 
