@@ -28,8 +28,9 @@ T = TypeVar("T")
 FAIL_FAST = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25, "retry": Retry(NoBackoff(), 0)}
 
 LOCK_MS = 2000  # a loader that died frees the key's lock after this long
-WAIT_SECONDS = 1.0  # how long a reader waits for another's load before it reads the database itself
-POLL_SECONDS = 0.002  # how often a waiting reader looks for the loaded copy
+WAIT_SECONDS = 2.0  # how long a reader waits for another's load before it reads the database itself
+POLL_SECONDS = 0.002  # a waiting reader's first look for the loaded copy; it then looks half as often each time
+POLL_MAX_SECONDS = 0.05
 
 
 class CacheAside:
@@ -74,7 +75,7 @@ class CacheAside:
             self.stats["hits"] += 1
             return decode(cached)
         self.stats["misses"] += 1
-        token, deadline = secrets.token_hex(8), time.monotonic() + WAIT_SECONDS
+        token, deadline, pause = secrets.token_hex(8), time.monotonic() + WAIT_SECONDS, POLL_SECONDS
         while True:
             if self.redis.set(f"{name}:lock", token, nx=True, px=LOCK_MS):
                 try:
@@ -86,7 +87,8 @@ class CacheAside:
                     if self.redis.get(f"{name}:lock") == token:  # only our own lock (it may have expired)
                         self.redis.delete(f"{name}:lock")
             self.stats["waits"] += 1
-            time.sleep(POLL_SECONDS)
+            time.sleep(pause)  # backing off: a crowd of pollers must not starve the one reader that loads
+            pause = min(pause * 2, POLL_MAX_SECONDS)
             cached = self.redis.get(name)
             if cached is not None:
                 return decode(cached)
