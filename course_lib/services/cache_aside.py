@@ -79,6 +79,9 @@ class CacheAside:
         while True:
             if self.redis.set(f"{name}:lock", token, nx=True, px=LOCK_MS):
                 try:
+                    cached = self.redis.get(name)  # the last loader may have stored it since our first look
+                    if cached is not None:
+                        return decode(cached)
                     value = self._load(load)
                     if value is not None:  # nothing found is not cached: the next read asks the database again
                         self.redis.set(name, encode(value), ex=self.ttl)

@@ -77,3 +77,16 @@ def test_clear_deletes_only_its_namespace(cache):
     cache.redis.set("test:a", "1")
     cache.redis.set("other:a", "1")
     assert cache.clear() == 1 and cache.redis.get("other:a") == "1"
+
+
+def test_a_reader_that_gets_the_lock_after_another_load_takes_the_stored_copy(cache):
+    """The miss, then another reader loads and stores and unlocks, then this reader's SET NX succeeds: no load."""
+    real_set, loads = cache.redis.set, []
+
+    def set_after_another_loaded(name, value, **options):
+        if options.get("nx"):
+            real_set("test:late", "9")  # another reader stored its copy and released the lock just now
+        return real_set(name, value, **options)
+
+    cache.redis.set = set_after_another_loaded
+    assert read(cache, "test:late", lambda: loads.append(1) or 1) == 9 and loads == []
