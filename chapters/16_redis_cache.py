@@ -231,8 +231,9 @@ from course_lib.services.cache_aside import CacheAside
 show_source(CacheAside._read)
 
 # %% [markdown]
-# Thirty clients released by a barrier read a task nobody has cached; the database's own statement log counts the
-# reads of the tasks table:
+# Thirty clients released by a barrier read a task nobody has cached. A stampede hurts when the query is slow, so
+# the database's statement hook below makes every read of the tasks table take 200 ms (a busy database) — and
+# counts them:
 
 # %%
 from sqlalchemy import event
@@ -244,6 +245,7 @@ selects = []
 def count_task_reads(conn, cursor, statement, *rest) -> None:
     if "FROM tasks" in statement:
         selects.append(statement)
+        time.sleep(0.2)  # a slow query: every request that arrives meanwhile also misses
 
 
 engine = app.state.storage.inner.database.engine
@@ -267,7 +269,7 @@ assert cache.stats["waits"] > before["waits"]  # some requests did wait for anot
  "loads": cache.stats["loads"] - before["loads"]}
 
 # %% [markdown]
-# One `SELECT` for thirty misses. A waiter that waits longer than a second (the loader is slow, or died holding the
+# One `SELECT` for thirty requests: the others waited for its copy. A waiter that waits longer than a second (the loader is slow, or died holding the
 # lock) stops waiting and reads the database itself: the lock protects the database, it must not become a new way
 # to hang.
 #

@@ -6,7 +6,7 @@ from itertools import product
 
 from course_lib.notebook.exercises import Exercise, Incorrect
 
-USERS, GENERATIONS, PAGES, LIMITS = (1, 2, 11, 12), (0, 1, 2, 12), (1, 2, 11), (1, 20, 50)
+USERS, GENERATIONS, PAGES, LIMITS = (1, 2, 11, 12), (0, 1, 2, 12), (1, 2, 12, 21), (1, 2, 20, 21)
 PART_NAMES = ("user_id", "generation", "page", "limit")
 WHY_DISTINCT = {
     "user_id": "two users would share one cached list: one user's tasks served to another",
@@ -45,24 +45,26 @@ CACHED = frozenset({
     "tasks:user=3:page=1", "tasks:user=3:page=2", "tasks:user=33:page=1", "tasks:user=4:page=1",
     "tasks:user=7:page=1", "tasks:all:page=1", "tasks:all:page=3",
 })
-WRITES = [(7, 3), (17, 33), (70, 4), (3, 7)]
+# (task written, its owner, what the cache holds at that moment)
+WRITES = [(7, 3, CACHED), (17, 33, CACHED), (70, 4, CACHED), (3, 7, CACHED - {"task:3", "tasks:all:page=3"})]
 
 
-def expected_stale(task_id: int, owner_id: int) -> set[str]:
-    """What a committed write to task `task_id` of `owner_id` can have made stale, among CACHED."""
-    return {f"task:{task_id}", *(key for key in CACHED if key.startswith((f"tasks:user={owner_id}:", "tasks:all:")))}
+def expected_stale(task_id: int, owner_id: int, cached: frozenset[str]) -> set[str]:
+    """What a committed write to task `task_id` of `owner_id` can have made stale, among `cached`."""
+    return {key for key in cached
+            if key == f"task:{task_id}" or key.startswith((f"tasks:user={owner_id}:", "tasks:all:"))}
 
 
 def _test_stale_keys(stale_keys) -> None:
-    for task_id, owner_id in WRITES:
-        call = f"stale_keys({task_id}, {owner_id}, cached)"
-        got = stale_keys(task_id, owner_id, set(CACHED))
+    for task_id, owner_id, cached in WRITES:
+        call = f"stale_keys({task_id}, {owner_id}, {sorted(cached)})"
+        got = stale_keys(task_id, owner_id, set(cached))
         try:
             got = set(got)
         except TypeError:
             raise Incorrect("return a set of keys.", request=call, expected="a set", got=got) from None
-        expected = expected_stale(task_id, owner_id)
-        if got - set(CACHED):
+        expected = expected_stale(task_id, owner_id, cached)
+        if got - cached:
             raise Incorrect("return only keys that are in the cache.", request=call, expected=sorted(expected),
                             got=sorted(got))
         if expected - got:

@@ -1,4 +1,4 @@
-"""Mutation tests of the chapter 04–08 checkers: every mutant of a solution that changes behaviour is Incorrect.
+"""Mutation tests of the chapter 04–08 and 16 checkers: every mutant of a solution that changes behaviour is Incorrect.
 
 Each exercise's solution cell is mutated (tests/checks/mutants.py) and run in a namespace prepared as the notebook
 prepares it (SETUP: the imports of earlier cells it needs). A surviving mutant is a wrong answer the check calls
@@ -34,6 +34,9 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch08.q1": MODELS_08,
     "ch08.q2": MODELS_08,
     "ch08.q3": MODELS_08,
+    "ch16.q1": "",
+    "ch16.q2": "",
+    "ch16.q3": "",
 }
 
 FREE_TEXT = "the text of an error's detail is free; the check asserts the status"
@@ -81,6 +84,10 @@ EQUIVALENT = {  # mutant description → why it is a right answer too
         "constant: `' is out of stock'` → `' is out of stoc'` in "
         "`return problem(409, f\"{exc.sku} is out of stock\", sku=exc.sku)`":
             "detail is free text for a human; the check asks only that it names the sku",
+    },
+    "ch16.q1": {
+        "constant: `'tasks:'` → `'tasks'` in `return f\"tasks:{user_id}:{generation}:{page}:{limit}\"`":
+            "the prefix only names the kind of key; every part keeps its own separator, so keys stay distinct",
     },
     "ch08.q3": {
         "constant: `0` → `1` in `total: int = Field(ge=0)`":

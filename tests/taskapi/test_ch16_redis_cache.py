@@ -29,11 +29,16 @@ def cached_api(api_at):
     return start
 
 
-def task_reads(app) -> list[str]:
-    """A list that records every SQL statement reading the tasks table."""
+def slow_task_reads(app) -> list[str]:
+    """A list that records every SQL statement reading the tasks table, each made to take 200 ms (a busy database)."""
     seen = []
-    event.listen(app.state.storage.inner.database.engine, "before_cursor_execute",
-                 lambda conn, cursor, statement, *rest: seen.append(statement) if "FROM tasks" in statement else None)
+
+    def record(conn, cursor, statement, *rest) -> None:
+        if "FROM tasks" in statement:
+            seen.append(statement)
+            time.sleep(0.2)
+
+    event.listen(app.state.storage.inner.database.engine, "before_cursor_execute", record)
     return seen
 
 
@@ -104,7 +109,7 @@ def test_a_users_list_is_never_served_to_another_user(cached_api, chapter):
 @pytest.mark.parametrize("chapter", chapters_from(16))
 def test_many_concurrent_misses_read_the_database_once(cached_api, chapter):
     api, cache, auth, url = cached_api(chapter)
-    selects = task_reads(api.server.config.app)
+    selects = slow_task_reads(api.server.config.app)
     barrier = threading.Barrier(30)
 
     def read(_: int) -> int:
@@ -114,7 +119,7 @@ def test_many_concurrent_misses_read_the_database_once(cached_api, chapter):
     with httpx.Client(base_url=api.url, timeout=30, limits=httpx.Limits(max_connections=30)) as client, \
             ThreadPoolExecutor(30) as pool:
         assert set(pool.map(read, range(30))) == {200}
-    assert len(selects) == 1 and cache.stats["loads"] == 1
+    assert len(selects) == 1 and cache.stats["loads"] == 1 and cache.stats["waits"] > 0
 
 
 def test_cached_copies_live_cache_ttl_seconds():
