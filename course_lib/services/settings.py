@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     session_ttl: int = Field(default=30 * 60, ge=1, description="Seconds from login until a session expires.")
     cursor_ttl: int = Field(default=60 * 60, ge=1, description="Seconds a list cursor stays valid after it was "
                             "issued (chapter 14); each page issues a fresh one.")
+    cache_ttl: int = Field(default=60, ge=1, description="Seconds a cached copy of a read lives (chapter 16).")
     secret_key: str = Field(default="course-secret-key-change-me-in-production-0123456789",
                             description="Signs sessions, cursors and tokens; set SECRET_KEY outside the course.")
     calendar_url: str | None = Field(default=None, description="Base URL of the calendar service (chapter 12); "

@@ -49,6 +49,9 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch14.q3": "import base64\nimport json\n",
     "ch15.q1": "from course_lib.checks.ch15 import AUDIENCE, ISSUER\n",
     "ch15.q2": "",
+    "ch16.q1": "",
+    "ch16.q2": "",
+    "ch16.q3": "",
 }
 
 FREE_TEXT = "the text of an error's detail is free; the check asserts the status"
@@ -108,6 +111,10 @@ EQUIVALENT = {  # mutant description → why it is a right answer too
             "leeway is a few seconds of clock skew: any from 2 to well under 60 is right",
         "constant: `5` → `4` in `return jwt.decode(token, key, algorithms=[\"HS256\"], audience=AUDIENCE…`":
             "leeway is a few seconds of clock skew: any from 2 to well under 60 is right",
+    },
+    "ch16.q1": {
+        "constant: `'tasks:'` → `'tasks'` in `return f\"tasks:{user_id}:{generation}:{page}:{limit}\"`":
+            "the prefix only names the kind of key; every part keeps its own separator, so keys stay distinct",
     },
     "ch08.q3": {
         "constant: `0` → `1` in `total: int = Field(ge=0)`":

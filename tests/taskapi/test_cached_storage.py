@@ -1,0 +1,101 @@
+"""The cached storage: task records survive the cache, writes invalidate on commit (never before), reads bypass
+the cache inside a unit of work that writes."""
+
+import fakeredis
+import pytest
+
+from course_lib.services.cache_aside import CacheAside
+from course_lib.taskapi.cached_storage import CachedStorage, decode_task, encode_task, query_digest
+from course_lib.taskapi.records import Task, TaskQuery
+from course_lib.taskapi.storage import MemoryStorage
+
+
+@pytest.fixture
+def storage():
+    inner = MemoryStorage()
+    inner.users.add("Ada", "ada@example.org")
+    inner.users.add("Bob", "bob@example.org")
+    return CachedStorage(inner, CacheAside(fakeredis.FakeRedis(decode_responses=True), 30, "test-storage"))
+
+
+def test_a_task_survives_encoding():
+    task = Task(3, "t", True, "d", 1, version=4)
+    assert decode_task(encode_task(task)) == task
+
+
+def test_query_digests_tell_queries_apart():
+    assert query_digest(TaskQuery(owner_id=1)) != query_digest(TaskQuery(owner_id=11))
+    assert query_digest(TaskQuery(offset=20)) != query_digest(TaskQuery(limit=20))
+    assert query_digest(TaskQuery()) == query_digest(TaskQuery())
+
+
+def test_reads_hit_after_the_first_and_a_write_is_seen_after_its_commit(storage):
+    task = storage.tasks.add("first", owner_id=1)
+    assert storage.tasks.get(task.id) == storage.tasks.get(task.id) == task
+    assert storage.cache.stats["loads"] == 1 and storage.cache.stats["hits"] == 1
+    with storage.unit_of_work() as writer:
+        writer.tasks.update(task.id, title="second")
+        assert writer.tasks.get(task.id).title == "second"  # its own change, from the database
+        before_commit = storage.cache.generation(f"task:{task.id}")
+        writer.commit()
+    assert storage.cache.generation(f"task:{task.id}") == before_commit + 1
+    assert storage.tasks.get(task.id).title == "second"
+
+
+def test_invalidation_runs_after_the_inner_commit(storage):
+    task = storage.tasks.add("first", owner_id=1)
+    calls = []
+    with storage.unit_of_work() as uow:
+        inner_commit, bump = uow.inner.commit, uow.cache.bump
+        uow.inner.commit = lambda: calls.append("commit") or inner_commit()
+        uow.cache.bump = lambda scopes: calls.append(("bump", frozenset(scopes))) or bump(scopes)
+        uow.tasks.update(task.id, done=True)
+        uow.commit()
+        uow.cache.bump = bump
+    assert calls == ["commit", ("bump", frozenset({f"task:{task.id}", "user:1", "all"}))]
+
+
+def test_a_write_never_committed_invalidates_nothing(storage):
+    task = storage.tasks.add("first", owner_id=1)
+    generations = storage.cache.generation("all")
+    with storage.unit_of_work() as uow:
+        uow.tasks.delete(task.id)
+    assert storage.cache.generation("all") == generations and storage.tasks.get(task.id) == task
+
+
+def test_lists_are_per_owner_and_a_write_invalidates_only_its_owners_lists(storage):
+    storage.tasks.add("ada's", owner_id=1)
+    storage.tasks.add("bob's", owner_id=2)
+    ada, bob, everyone = TaskQuery(owner_id=1), TaskQuery(owner_id=2), TaskQuery()
+    assert [t.title for t in storage.tasks.list(ada)] == ["ada's"]
+    assert [t.title for t in storage.tasks.list(bob)] == ["bob's"]
+    assert storage.tasks.count(everyone) == 2
+    storage.tasks.add("ada's second", owner_id=1)
+    loads = storage.cache.stats["loads"]
+    assert [t.title for t in storage.tasks.list(bob)] == ["bob's"]  # still cached
+    assert storage.cache.stats["loads"] == loads
+    assert len(storage.tasks.list(ada)) == 2 and storage.tasks.count(everyone) == 3
+    assert storage.cache.stats["loads"] == loads + 2
+
+
+def test_moving_a_task_to_another_owner_invalidates_both_owners(storage):
+    task = storage.tasks.add("moving", owner_id=1)
+    storage.tasks.list(TaskQuery(owner_id=2))
+    storage.tasks.update(task.id, owner_id=2)
+    assert [t.title for t in storage.tasks.list(TaskQuery(owner_id=2))] == ["moving"]
+    assert storage.tasks.list(TaskQuery(owner_id=1)) == []
+
+
+def test_seeding_past_the_units_of_work_drops_the_cache():
+    class Seeded(MemoryStorage):
+        def add_many(self, tasks, batch_size=5000):
+            for task in tasks:
+                self.tasks.add(**task)
+            yield len(tasks)
+
+    storage = CachedStorage(Seeded(), CacheAside(fakeredis.FakeRedis(decode_responses=True), 30, "test-seed"))
+    assert storage.tasks.count(TaskQuery()) == 0
+    storage.inner.tasks.add("behind the cache's back")
+    assert storage.tasks.count(TaskQuery()) == 0  # stale: nothing told the cache
+    assert list(storage.add_many([{"title": "seeded"}])) == [1]
+    assert storage.tasks.count(TaskQuery()) == 2

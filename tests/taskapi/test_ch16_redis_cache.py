@@ -1,0 +1,154 @@
+"""Chapter 16: task reads cached in Redis (per user, with TTL), no stale read after a write, one database read for a
+crowd of misses, the ETag from the cached copy, and the database answering when Redis is gone."""
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+import redis
+from sqlalchemy import event
+
+from course_lib.notebook.server import serve
+from course_lib.services.cache_aside import FAIL_FAST
+from course_lib.services.settings import Settings
+from course_lib.taskapi import app_for, ch16_redis_cache
+from course_lib.taskapi.auth import sign_up
+from tests.taskapi.conftest import chapters_from
+
+
+@pytest.fixture
+def cached_api(api_at):
+    """A live API at a chapter, its cache, Ada's headers and one task of hers."""
+    def start(chapter: int):
+        api = api_at(chapter)
+        auth = sign_up(api, "Ada")
+        api.client.headers.update(auth)  # reads are Ada's too: from chapter 15 on a task is its owner's alone
+        url = api.post("/tasks", json={"title": "draft"}, headers=auth).headers["location"]
+        return api, api.server.config.app.state.cache, auth, url
+    return start
+
+
+def slow_task_reads(app) -> list[str]:
+    """A list that records every SQL statement reading the tasks table, each made to take 200 ms (a busy database)."""
+    seen = []
+
+    def record(conn, cursor, statement, *rest) -> None:
+        if "FROM tasks" in statement:
+            seen.append(statement)
+            time.sleep(0.2)
+
+    event.listen(app.state.storage.inner.database.engine, "before_cursor_execute", record)
+    return seen
+
+
+@pytest.mark.parametrize("chapter", chapters_from(16))
+def test_a_second_read_is_a_hit_and_its_etag_revalidates_without_the_database(cached_api, chapter):
+    api, cache, auth, url = cached_api(chapter)
+    first = api.get(url)
+    loads = cache.stats["loads"]
+    again = api.get(url)
+    assert again.json() == first.json() and again.headers["etag"] == first.headers["etag"]
+    assert api.get(url, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    assert cache.stats["loads"] == loads and cache.stats["hits"] >= 2
+
+
+def test_no_stale_read_in_1000_write_read_pairs(cached_api):
+    """Chapter 16 only: 2000 requests take a while on a loaded machine (later chapters keep the concurrent test)."""
+    api, cache, auth, url = cached_api(16)
+    list_url = f"/users/{api.get(url).json()['owner_id']}/tasks"
+    for n in range(1000):
+        etag = api.patch(url, json={"title": f"title {n}"}, headers={**auth, "If-Match": "*"}).headers["etag"]
+        read = api.get(list_url) if n % 2 else api.get(url)
+        title = read.json()[0]["title"] if n % 2 else read.json()["title"]
+        assert title == f"title {n}", n
+        assert n % 2 or read.headers["etag"] == etag
+    assert cache.stats["loads"] >= 1000  # every read after a write missed and loaded the new version
+
+
+@pytest.mark.parametrize("chapter", chapters_from(16))
+def test_a_read_never_returns_an_older_version_than_a_write_completed_before_it(cached_api, chapter):
+    api, cache, auth, url = cached_api(chapter)
+    done, lock = [], threading.Lock()  # (completed at, version) of every write
+    reads = []  # (started at, version)
+
+    def write(n: int) -> None:
+        answer = client.patch(url, json={"title": f"w{n}"}, headers={**auth, "If-Match": "*"})
+        with lock:
+            done.append((time.monotonic(), int(answer.headers["etag"].split("-v")[1].split("-")[0])))
+
+    def read(_: int) -> None:
+        started = time.monotonic()
+        etag = client.get(url).headers["etag"]
+        reads.append((started, int(etag.split("-v")[1].split("-")[0])))
+
+    with httpx.Client(base_url=api.url, headers=auth, timeout=30, limits=httpx.Limits(max_connections=12)) as client, \
+            ThreadPoolExecutor(12) as pool:
+        list(pool.map(lambda n: write(n) if n % 3 == 0 else read(n), range(300)))
+    for started, version in reads:
+        completed = [v for at, v in done if at < started]
+        assert version >= max(completed, default=1)
+
+
+@pytest.mark.parametrize("chapter", chapters_from(16))
+def test_a_users_list_is_never_served_to_another_user(cached_api, chapter):
+    api, cache, ada, url = cached_api(chapter)
+    bob = sign_up(api, "Bob")
+    api.post("/tasks", json={"title": "bob's"}, headers=bob)
+    ada_id, bob_id = api.get(url).json()["owner_id"], api.get("/users").json()[-1]["id"]
+    for _ in range(2):
+        assert [t["title"] for t in api.get(f"/users/{ada_id}/tasks", headers=ada).json()] == ["draft"]
+        assert [t["title"] for t in api.get(f"/users/{bob_id}/tasks", headers=bob).json()] == ["bob's"]
+    loads = cache.stats["loads"]
+    api.patch(url, json={"title": "ada's new"}, headers={**ada, "If-Match": "*"})
+    assert [t["title"] for t in api.get(f"/users/{bob_id}/tasks", headers=bob).json()] == ["bob's"]
+    assert cache.stats["loads"] == loads  # Bob's list stayed cached: Ada's write does not touch it
+    assert [t["title"] for t in api.get(f"/users/{ada_id}/tasks", headers=ada).json()] == ["ada's new"]
+
+
+@pytest.mark.parametrize("chapter", chapters_from(16))
+def test_many_concurrent_misses_read_the_database_once(cached_api, chapter):
+    api, cache, auth, url = cached_api(chapter)
+    selects = slow_task_reads(api.server.config.app)
+    barrier = threading.Barrier(30)
+
+    def read(_: int) -> int:
+        barrier.wait()
+        return client.get(url).status_code
+
+    with httpx.Client(base_url=api.url, headers=auth, timeout=30, limits=httpx.Limits(max_connections=30)) as client, \
+            ThreadPoolExecutor(30) as pool:
+        assert set(pool.map(read, range(30))) == {200}
+    assert len(selects) == 1 and cache.stats["loads"] == 1 and cache.stats["waits"] > 0
+
+
+def test_cached_copies_live_cache_ttl_seconds():
+    app = ch16_redis_cache.create_app(Settings(cache_ttl=7))
+    api = serve(app, name="test-ch16-ttl")
+    try:
+        api.client.headers.update(sign_up(api, "Ada"))
+        api.get(api.post("/tasks", json={"title": "t"}).headers["location"])
+        cache = app.state.cache
+        copies = [key for key in cache.redis.scan_iter(match=f"{cache.namespace}:task:*")]
+        assert copies and all(0 < cache.redis.ttl(key) <= 7 for key in copies)
+    finally:
+        api.stop()
+
+
+def test_with_redis_gone_every_request_is_served_from_the_database():
+    app = app_for(16)
+    api = serve(app, name="test-ch16-down")
+    try:
+        auth = sign_up(api, "Ada")
+        api.client.headers.update(auth)
+        url = api.post("/tasks", json={"title": "before"}, headers=auth).headers["location"]
+        api.get(url)
+        app.state.cache.redis = redis.Redis(host="127.0.0.1", port=1, **FAIL_FAST)
+        assert api.get(url).json()["title"] == "before"
+        assert api.patch(url, json={"title": "after"}, headers={**auth, "If-Match": "*"}).status_code == 200
+        assert api.get(url).json()["title"] == "after"
+        assert api.get("/tasks").status_code == 200 and api.get("/users/1/tasks").status_code == 200
+        assert app.state.cache.stats["errors"] >= 3
+    finally:
+        api.stop()
