@@ -1,0 +1,80 @@
+"""make bench's pieces that parse other tools' output, and the slots that wait for chapters 11, 14 and 16."""
+
+import os
+
+import pytest
+
+from tools.bench.core import Context, run_benchmark
+from tools.bench.load import LoadResult, read_stats
+from tools.bench.notebooks import empty_notebook, per_file_seconds
+from tools.bench.pagination import pagination_postgresql
+from tools.bench.scaling import scaling
+from tools.bench.setup import size_mb
+from tools.bench.throughput import throughput
+
+LOCUST_STATS = """Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,\
+Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,\
+99.9%,99.99%,100%
+GET,target,900,2,4,5.1,1,40,17.0,300.5,0.6,4,5,6,6,8,10,14,19,35,40,40
+,Aggregated,900,2,4,5.1,1,40,17.0,300.5,0.6,4,5,6,6,8,10,14,19,35,40,40
+"""
+
+
+def test_locust_stats_are_read_from_the_aggregated_row(tmp_path):
+    (tmp_path / "run_stats.csv").write_text(LOCUST_STATS)
+    assert read_stats(tmp_path / "run_stats.csv") == LoadResult(requests=900, failures=2, throughput=300.5,
+                                                                p50_ms=4.0, p99_ms=19.0)
+    with pytest.raises(RuntimeError, match="locust wrote no statistics"):
+        read_stats(tmp_path / "missing.csv")
+
+
+def test_nbval_time_per_notebook_sums_its_cells_from_the_junit_report(tmp_path):
+    report = tmp_path / "report.xml"
+    report.write_text('<testsuites><testsuite name="pytest">'
+                      '<testcase classname="notebooks.00_a.ipynb" name="C0" file="notebooks/00_a.ipynb" time="2.5"/>'
+                      '<testcase classname="notebooks.00_a.ipynb" name="C1" file="notebooks/00_a.ipynb" time="0.5"/>'
+                      '<testcase classname="build.empty_0.ipynb" name="C0" file="build/empty_0.ipynb" time="1.0"/>'
+                      "</testsuite></testsuites>")
+    assert per_file_seconds(report) == {"notebooks/00_a.ipynb": 3.0, "build/empty_0.ipynb": 1.0}
+
+
+def test_the_empty_notebook_keeps_the_chapters_kernel_and_has_one_trivial_cell(tmp_path):
+    import json
+
+    like = tmp_path / "00.ipynb"
+    like.write_text(json.dumps({"cells": [{"cell_type": "markdown", "metadata": {}, "source": "x"}] * 5,
+                                "metadata": {"kernelspec": {"name": "backend-course"}}, "nbformat": 4,
+                                "nbformat_minor": 5}))
+    empty = json.loads(empty_notebook(like, tmp_path / "out" / "empty.ipynb").read_text())
+    assert empty["metadata"]["kernelspec"]["name"] == "backend-course"
+    assert [cell["source"] for cell in empty["cells"]] == ["pass"]
+
+
+def test_the_venv_size_counts_a_hard_linked_file_once(tmp_path):
+    (tmp_path / "a").write_bytes(b"x" * 1_000_000)
+    os.link(tmp_path / "a", tmp_path / "b")
+    assert 0.99 < size_mb(tmp_path) < 1.1
+
+
+@pytest.mark.parametrize("bench, names", [
+    (scaling, ["2 replicas behind nginx", "3 replicas behind nginx"]),
+    (pagination_postgresql, ["offset page 100k deep (PostgreSQL)", "cursor page 100k deep (PostgreSQL)"]),
+])
+def test_slots_and_missing_services_are_skipped_with_a_reason_and_no_number(bench, names, monkeypatch):
+    from tools.bench.core import REGISTRY
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    registered = next(entry for entry in REGISTRY.values() if entry.run is bench)
+    figures = list(run_benchmark(registered, Context()))
+    assert [figure.name for figure in figures] == names
+    for figure in figures:
+        assert figure.skipped and figure.measured is None and figure.baseline is None and figure.ratio is None
+
+
+def test_throughput_is_skipped_on_one_cpu_rather_than_measured_unpinned(monkeypatch):
+    from tools.bench.core import REGISTRY
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0})
+    figures = list(run_benchmark(REGISTRY["throughput"], Context()))
+    assert len(figures) == 4 and all(f.skipped.startswith("needs 2 CPUs") for f in figures)
+    assert throughput is REGISTRY["throughput"].run
