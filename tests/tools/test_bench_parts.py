@@ -6,7 +6,7 @@ import pytest
 
 from tools.bench.core import Context, run_benchmark
 from tools.bench.load import LoadResult, read_stats
-from tools.bench.notebooks import empty_notebook, per_file_seconds
+from tools.bench.notebooks import empty_notebook, per_file_seconds, slowest_cell
 from tools.bench.pagination import pagination_postgresql
 from tools.bench.scaling import scaling
 from tools.bench.setup import size_mb
@@ -36,6 +36,17 @@ def test_nbval_time_per_notebook_sums_its_cells_from_the_junit_report(tmp_path):
                       '<testcase classname="build.empty_0.ipynb" name="C0" file="build/empty_0.ipynb" time="1.0"/>'
                       "</testsuite></testsuites>")
     assert per_file_seconds(report) == {"notebooks/00_a.ipynb": 3.0, "build/empty_0.ipynb": 1.0}
+
+
+def test_the_slowest_cell_is_named_by_its_code_cells_index_and_first_line(tmp_path):
+    import json
+
+    path = tmp_path / "06.ipynb"
+    cells = [{"cell_type": "markdown", "source": "# title"}, {"cell_type": "code", "source": "import x"},
+             {"cell_type": "code", "source": ["rows = seed(100_000)\n", "more()"]}]
+    path.write_text(json.dumps({"cells": cells}))
+    assert slowest_cell(path, {"Cell 0": 1.0, "Cell 1": 9.5}) == "slowest: code cell 1 (9.5 s) `rows = seed(100_000)`"
+    assert slowest_cell(path, {}) == ""
 
 
 def test_the_empty_notebook_keeps_the_chapters_kernel_and_has_one_trivial_cell(tmp_path):

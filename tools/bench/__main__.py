@@ -15,6 +15,10 @@ from tools.bench.report import document, plot, text_table, write_json, write_mar
 MARKDOWN = ROOT / "docs" / "benchmarks.md"
 PLOT_IN_DOCS = ROOT / "docs" / "benchmarks.png"
 
+# The order: set-up, notebooks, server, load, pagination, cache, scaling.
+ORDER = ("set-up", "import nbformat", "notebooks", "server start", "throughput", "pagination",
+         "pagination (PostgreSQL)", "cache", "scaling")
+
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split(":")[1].strip())
@@ -33,7 +37,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     context = Context(repeats=args.repeats, quick=args.quick, out=args.out)
-    groups = [name for name in (args.only or REGISTRY) if name not in args.skip]
+    chosen = args.only or sorted(REGISTRY, key=lambda name: ORDER.index(name) if name in ORDER else len(ORDER))
+    groups = [name for name in chosen if name not in args.skip]
     started = time.perf_counter()
     figures: list[Figure] = []
     for name in groups:

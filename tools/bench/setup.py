@@ -63,22 +63,19 @@ def fresh_install(install) -> tuple[float, float]:
 @benchmark("set-up", "set-up: make install", "set-up: uv pip install (warm cache)", "runtime venv size")
 def set_up(context: Context):
     """Install time of the course's set-up and of uv against bare pip, and the size of the venv it makes."""
-    baseline, course, sizes = [], [], []
-    for _ in range(1 if context.quick else 2):  # alternating, the course's first: pip's cache is warm for both
-        seconds, venv_mb = fresh_install(make_install)
-        course.append(seconds)
-        sizes.append(venv_mb)
-        baseline.append(fresh_install(pip_install)[0])
+    # One run each: an install takes minutes. The course's runs first, so it never gains from a cache pip filled.
+    course, venv_mb = fresh_install(make_install)
+    baseline = [fresh_install(pip_install)[0]]
     pip = "pip install -r requirements.in"
-    yield measured("set-up: make install", course, baseline, unit="s", baseline_name=pip, goal=Goal("<=", 1.2))
+    yield measured("set-up: make install", [course], baseline, unit="s", baseline_name=pip, goal=Goal("<=", 1.2))
     try:
         cold = fresh_install(uv_install)[0]
-        warm = [fresh_install(uv_install)[0] for _ in range(1 if context.quick else 2)]
+        warm = [fresh_install(uv_install)[0]]
         yield measured("set-up: uv pip install (warm cache)", warm, baseline, unit="s", baseline_name=pip,
-                       note=f"with an empty uv cache: {cold:.0f} s")
+                       note=f"the first uv run, which fills its cache: {cold:.0f} s")
     except Skip as reason:
         yield Figure.skip("set-up: uv pip install (warm cache)", str(reason))
-    yield Figure(name="runtime venv size", unit="MB", measured=max(sizes), samples=sizes,
+    yield Figure(name="runtime venv size", unit="MB", measured=venv_mb, samples=[venv_mb],
                  goal=Goal("<=", VENV_LIMIT_MB, "value", "MB"), note="the venv make install made")
 
 
