@@ -6,6 +6,7 @@ import os
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -34,7 +35,7 @@ def target(kind: str) -> Iterator[str]:
                 httpx.get(url + "/", timeout=1)
                 break
             except httpx.TransportError:
-                subprocess.run(["sleep", "0.05"], check=False)
+                time.sleep(0.05)
         yield url
     finally:
         process.terminate()
