@@ -31,7 +31,7 @@ help:
 	@echo "make e2e        chapter 00 in JupyterLab in headless chromium (apt-get install chromium); screenshots in build/e2e"
 	@echo "make memory     peak memory of every chapter's kernel, against Binder's 2 GB, as a table"
 	@echo "make scorecard  WORK=folder: run a learner's notebooks, print their exercise scorecard"
-	@echo "make bench      server start time and per-notebook nbval time, measured in one run"
+	@echo "make bench      every figure beside its baseline (BENCH_ARGS=--quick); table in docs/benchmarks.md"
 	@echo "make contract   schemathesis (all checks, every phase, seed 9457) against the latest API's OpenAPI; report in build/contract"
 	@echo "make newman     install the pinned Newman (Postman's runner) into build/newman with npm ci (needs node + npm)"
 
@@ -78,8 +78,9 @@ notebooks: $(DEV_STAMP)
 clean-notebooks: $(DEV_STAMP)
 	$(PY) -m tools.nbtool clean
 
+# Medians over repeats, ratios to baselines measured in the same run; build/bench/latest.{json,png}, docs/benchmarks.md.
 bench: $(DEV_STAMP)
-	$(PY) -m tools.bench --notebooks
+	$(PY) -m tools.bench $(BENCH_ARGS)
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check course_lib tools tests

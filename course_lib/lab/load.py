@@ -50,8 +50,10 @@ def _loopback(url: str) -> tuple[str, str]:
     return f"{parts.scheme}://{parts.netloc}", path
 
 
-def measure(url: str, *, users: int, seconds: float, headers: dict | None = None) -> LoadResult:
-    """GET `url` from `users` concurrent clients for `seconds` (locust, FastHttpUser, no think time)."""
+def measure(url: str, *, users: int, seconds: float, headers: dict | None = None, method: str = "GET",
+            body: dict | None = None, cpu: int | None = None) -> LoadResult:
+    """Send `method` `url` (JSON `body`) from `users` concurrent clients for `seconds` (locust, FastHttpUser, no think
+    time); `cpu` pins the load generator to one CPU, so it does not compete with the server it measures."""
     if users < 1 or not 0 < seconds <= 300:
         raise ValueError("users must be at least 1 and seconds between 0 and 300")
     host, path = _loopback(url)
@@ -61,8 +63,11 @@ def measure(url: str, *, users: int, seconds: float, headers: dict | None = None
                    "--host", host, "-u", str(users), "-r", str(users),
                    "-t", f"{math.ceil(seconds) + 5}s",  # a bound: the locustfile stops the run at `seconds`
                    "--json-file", str(prefix), "--reset-stats", "--loglevel", "ERROR", "--exit-code-on-error", "0"]
-        env = {**os.environ, "LOAD_PATH": path, "LOAD_HEADERS": json.dumps(headers or {}),
-               "LOAD_SECONDS": str(seconds)}
+        if cpu is not None:
+            command = ["taskset", "-c", str(cpu), *command]
+        headers = {**(headers or {}), **({"Content-Type": "application/json"} if body is not None else {})}
+        env = {**os.environ, "LOAD_PATH": path, "LOAD_HEADERS": json.dumps(headers), "LOAD_SECONDS": str(seconds),
+               "LOAD_METHOD": method, "LOAD_BODY": json.dumps(body) if body is not None else ""}
         # cwd: a folder of its own, so locust reads no locust.conf or pyproject.toml it happens to find
         child = children.start(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)

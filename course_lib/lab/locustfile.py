@@ -1,4 +1,4 @@
-"""The user that course_lib.lab.load runs in locust: GET one path as fast as it answers (closed loop, no think time)."""
+"""The user that course_lib.lab.load runs in locust: one request, again as soon as it answers (no think time)."""
 
 import json
 import os
@@ -9,6 +9,8 @@ from locust import FastHttpUser, constant, events, task
 PATH = os.environ.get("LOAD_PATH", "/")
 HEADERS = json.loads(os.environ.get("LOAD_HEADERS", "{}"))
 SECONDS = float(os.environ.get("LOAD_SECONDS", "3"))
+METHOD = os.environ.get("LOAD_METHOD", "GET")
+BODY = os.environ.get("LOAD_BODY") or None  # JSON text, sent as it is
 
 
 class Client(FastHttpUser):
@@ -17,9 +19,9 @@ class Client(FastHttpUser):
     wait_time = constant(0)
 
     @task
-    def get(self) -> None:
-        """GET the path; a status of 400 or more counts as a failure."""
-        self.client.get(PATH, headers=HEADERS, name=PATH)
+    def send(self) -> None:
+        """Send the request (a JSON body if one was given); a status of 400 or more counts as a failure."""
+        self.client.request(METHOD, PATH, headers=HEADERS, data=BODY, name=PATH)
 
 
 _environment = []

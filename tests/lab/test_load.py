@@ -1,7 +1,7 @@
 """The load generator: locust against a served app on loopback, its stats read back."""
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 
 from course_lib.lab.load import LoadResult, measure, parse_stats, percentile
@@ -66,6 +66,23 @@ def test_measure_counts_requests_and_times_them(server):
     assert result.throughput > 10
     assert 0 <= result.p50_ms <= result.p99_ms
     assert "requests" in str(result)
+
+
+def test_a_post_sends_its_json_body_every_time():
+    app = FastAPI()
+
+    @app.post("/echo", status_code=201)
+    def echo(body: dict) -> dict:
+        if body != {"title": "t"}:
+            raise HTTPException(422, "the JSON body did not arrive")
+        return body
+
+    running = serve(app, name="load-test-post")  # a server of its own: no connections left over from other runs
+    try:
+        result = measure(f"{running.url}/echo", users=2, seconds=0.5, method="POST", body={"title": "t"})
+    finally:
+        running.stop()
+    assert result.requests > 0 and result.failures == 0
 
 
 def test_error_statuses_count_as_failures(server):

@@ -1,0 +1,89 @@
+"""Cache: a hit (GET of a cached task's JSON) vs the same read from the database, on fakeredis and redis-server."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from sqlalchemy.orm import Session
+
+from tools.bench.core import Context, Figure, benchmark, measured, timed
+
+READS = 200  # one sample: this many reads, so a sample is long enough to time
+
+
+def database_read(repeats: int) -> tuple[list[float], dict]:
+    """Seconds per READS reads of one task by id from the database (SQLite, or DATABASE_URL); and the task."""
+    from dataclasses import asdict
+
+    from course_lib.services.db import isolated_database
+    from course_lib.services.settings import Settings
+    from course_lib.taskapi.sql_storage import SqlTasks, create_tables
+
+    database = isolated_database(Settings(database_url=os.environ.get("DATABASE_URL")))
+    try:
+        create_tables(database.engine)
+        with Session(database.engine) as session:
+            task = SqlTasks(session).add("cached")
+            session.commit()
+
+        def reads() -> None:
+            for _ in range(READS):
+                with Session(database.engine) as session:  # a request's unit of work: its own session each time
+                    SqlTasks(session).get(task.id)
+
+        return timed(reads, repeats), json.loads(json.dumps(asdict(task), default=str))
+    finally:
+        database.drop()
+
+
+def cache_reads(client, value: dict, repeats: int) -> tuple[list[float], list[float]]:
+    """Seconds per READS hits (GET of a stored key, JSON decoded) and per READS misses (GET of an absent key)."""
+    client.set("bench:task", json.dumps(value))
+
+    def hits() -> None:
+        for _ in range(READS):
+            json.loads(client.get("bench:task"))
+
+    def misses() -> None:
+        for _ in range(READS):
+            assert client.get("bench:absent") is None
+
+    try:
+        return timed(hits, repeats), timed(misses, repeats)
+    finally:
+        client.delete("bench:task")
+
+
+def figures(backend: str, hits: list[float], misses: list[float], database: list[float]) -> list[Figure]:
+    """Hit vs the database read it saves, miss vs hit; per read, in microseconds."""
+    def per_read(samples: list[float]) -> list[float]:
+        return [s / READS * 1e6 for s in samples]
+
+    return [
+        measured(f"cache hit ({backend})", per_read(hits), per_read(database), unit="µs",
+                 baseline_name="read by id from the database"),
+        measured(f"cache miss ({backend})", per_read(misses), per_read(hits), unit="µs", baseline_name="cache hit"),
+    ]
+
+
+@benchmark("cache", "cache hit (fakeredis)", "cache hit (redis-server)", "cache-aside GET /tasks/{id}")
+def cache(context: Context):
+    """Raw cache reads vs the database read they save; chapter 16's cache-aside route is a slot until it lands."""
+    import fakeredis
+    import redis
+
+    repeats = max(3, context.repeats)
+    database, task = database_read(repeats)
+    fake = fakeredis.FakeRedis(decode_responses=True)
+    yield from figures("fakeredis", *cache_reads(fake, task, repeats), database)
+    url = os.environ.get("REDIS_URL")
+    if url:
+        client = redis.Redis.from_url(url, decode_responses=True)
+        yield from figures("redis-server", *cache_reads(client, task, repeats), database)
+        client.close()
+    else:
+        yield Figure.skip("cache hit (redis-server)", "REDIS_URL is not set")
+    yield Figure.skip("cache-aside GET /tasks/{id}", "slot: chapter 16's cache-aside is not merged yet",
+                      baseline_name="the same GET uncached")
+
