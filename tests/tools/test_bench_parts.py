@@ -52,7 +52,6 @@ def test_the_venv_size_counts_a_hard_linked_file_once(tmp_path):
 
 
 @pytest.mark.parametrize("bench, names", [
-    (scaling, ["2 replicas behind nginx", "3 replicas behind nginx"]),
     (pagination_postgresql, ["offset page 100k deep (PostgreSQL)", "cursor page 100k deep (PostgreSQL)"]),
 ])
 def test_slots_and_missing_services_are_skipped_with_a_reason_and_no_number(bench, names, monkeypatch):
@@ -64,6 +63,18 @@ def test_slots_and_missing_services_are_skipped_with_a_reason_and_no_number(benc
     assert [figure.name for figure in figures] == names
     for figure in figures:
         assert figure.skipped and figure.measured is None and figure.baseline is None and figure.ratio is None
+
+
+def test_scaling_without_nginx_is_skipped_before_any_replica_starts(monkeypatch):
+    from course_lib.lab import nginx, replicas
+    from tools.bench.core import REGISTRY
+
+    monkeypatch.setattr(nginx, "find_nginx", lambda settings=None: None)
+    monkeypatch.setattr(replicas, "start_replicas", lambda *args, **kwargs: 1 / 0)
+    figures = list(run_benchmark(REGISTRY["scaling"], Context()))
+    assert [f.name for f in figures] == ["2 replicas behind nginx", "3 replicas behind nginx"]
+    assert all(f.skipped.startswith("nginx is not installed") and f.measured is None for f in figures)
+    assert scaling is REGISTRY["scaling"].run
 
 
 def test_throughput_is_skipped_on_one_cpu_rather_than_measured_unpinned(monkeypatch):

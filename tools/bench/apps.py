@@ -23,4 +23,14 @@ def task_api() -> FastAPI:
     return latest()
 
 
-APPS = {"hello": hello_app, "taskapi": task_api}
+CACHE_CHAPTER = 16  # Redis cache-aside arrives here: the chapter before it serves the same API uncached
+
+
+def task_api_uncached() -> FastAPI:
+    """The task API just before the cache (chapter 15): the baseline of the cached reads."""
+    from course_lib.taskapi import app_for
+
+    return app_for(CACHE_CHAPTER - 1)
+
+
+APPS = {"hello": hello_app, "taskapi": task_api, "taskapi-uncached": task_api_uncached}
