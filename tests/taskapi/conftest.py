@@ -1,5 +1,6 @@
 """A live server per chapter app, so behaviour taught in chapter N is checked in every later chapter."""
 
+import httpx
 import pytest
 
 from course_lib.notebook.server import serve
@@ -18,6 +19,8 @@ def api_at():
         api = serve(app_for(chapter), name=f"test-ch{chapter:02d}")
         if chapter >= 10:  # earlier chapters' tests accept last-write-wins, and from chapter 10 on must say so
             api.client.headers["If-Match"] = "*"
+        if chapter >= PRIVATE_TASKS:
+            api.client.auth = ReadsAsTheLastWriter()
         return api
     return start
 
@@ -25,7 +28,28 @@ def api_at():
 PRIVATE_TASKS = 15  # from chapter 15 on a task is its owner's alone: another user's task is 404, reading needs a login
 
 
+class ReadsAsTheLastWriter(httpx.Auth):
+    """From chapter 15 on, a read that names no one is sent with the API key this client last sent.
+
+    Earlier chapters' tests write as a user and read anonymously (reads were public); on a chapter with private tasks
+    the same read is the writer reading their own tasks, so the held-over behaviour is still checked. A read that sends
+    its own credentials (X-API-Key, Authorization, a cookie) is left alone, and so is every write.
+    """
+
+    def __init__(self) -> None:
+        self.key: str | None = None
+
+    def auth_flow(self, request: httpx.Request):
+        if "x-api-key" in request.headers:
+            self.key = request.headers["x-api-key"]
+        elif (self.key and request.method in ("GET", "HEAD")
+              and "authorization" not in request.headers and "cookie" not in request.headers):
+            request.headers["X-API-Key"] = self.key
+        yield request
+
+
 def public_task_chapters(first: int) -> list[int]:
-    """Chapters from `first` in which anyone may read any task; tests that read tasks anonymously or as another user
-    run on these only (test_ch15_jwt_roles covers private tasks)."""
+    """Chapters from `first` in which anyone may read any task: for the tests whose point is that public read (another
+    user's task readable, or a request with no key judged before authentication); test_ch15_jwt_roles covers the
+    private rule that replaces it."""
     return [number for number in chapters_from(first) if number < PRIVATE_TASKS]

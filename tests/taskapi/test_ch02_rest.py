@@ -22,7 +22,7 @@ def new_task(api, title: str, headers: dict[str, str]) -> dict:
     return created.json()
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(2))
+@pytest.mark.parametrize("chapter", chapters_from(2))
 def test_json_by_default_csv_on_request(api_at, chapter):
     api = api_at(chapter)
     task = new_task(api, "write, \"quoted\"", writer_headers(api))
@@ -36,7 +36,7 @@ def test_json_by_default_csv_on_request(api_at, chapter):
     assert "write, \"\"quoted\"\"" in rows[0]
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(2))
+@pytest.mark.parametrize("chapter", chapters_from(2))
 def test_unsupported_media_type_is_406_and_changes_nothing(api_at, chapter):
     api = api_at(chapter)
     headers = writer_headers(api)

@@ -28,7 +28,7 @@ def key(value: str) -> dict[str, str]:
     return {"Idempotency-Key": f'"{value}"'}
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(3))
+@pytest.mark.parametrize("chapter", chapters_from(3))
 def test_safe_methods_change_nothing(api_at, chapter):
     api = api_at(chapter)
     task = new_task(api, "untouched", writer_headers(api))
@@ -39,7 +39,7 @@ def test_safe_methods_change_nothing(api_at, chapter):
     assert all_tasks(api) == before
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(3))
+@pytest.mark.parametrize("chapter", chapters_from(3))
 def test_put_and_delete_repeated_give_the_same_end_state(api_at, chapter):
     api = api_at(chapter)
     headers = writer_headers(api)
@@ -55,7 +55,7 @@ def test_put_and_delete_repeated_give_the_same_end_state(api_at, chapter):
     assert all_tasks(api) == after_one_delete == [] and len(after_put) == 1
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(3))
+@pytest.mark.parametrize("chapter", chapters_from(3))
 def test_post_repeated_duplicates(api_at, chapter):
     api = api_at(chapter)
     headers = writer_headers(api)
@@ -63,7 +63,7 @@ def test_post_repeated_duplicates(api_at, chapter):
     assert first["id"] != second["id"] and len(all_tasks(api)) == 2
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(3))
+@pytest.mark.parametrize("chapter", chapters_from(3))
 def test_idempotency_key_replays_and_rejects_reuse(api_at, chapter):
     api = api_at(chapter)
     headers = {**writer_headers(api), **key("same")}

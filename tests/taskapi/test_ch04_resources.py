@@ -27,7 +27,7 @@ def api_with_writer(api_at):
     return start
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(4))
+@pytest.mark.parametrize("chapter", chapters_from(4))
 def test_create_answers_201_with_location_of_the_new_task(api_with_writer, chapter):
     api, auth = api_with_writer(chapter)
     created = api.post("/tasks", json={"title": "write the chapter"}, headers=auth)
@@ -39,7 +39,7 @@ def test_create_answers_201_with_location_of_the_new_task(api_with_writer, chapt
     assert fetched.status_code == 200 and fetched.json() == task
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(4))
+@pytest.mark.parametrize("chapter", chapters_from(4))
 def test_list_holds_every_created_task(api_with_writer, chapter):
     api, auth = api_with_writer(chapter)
     ids = {api.post("/tasks", json={"title": f"t{i}"}, headers=auth).json()["id"] for i in range(3)}
@@ -69,7 +69,7 @@ def test_put_replaces_the_whole_task(api_with_writer, chapter):
     assert api.put(f"/tasks/{task['id']}", json={"description": "no title"}, headers=auth).status_code == 422
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(4))
+@pytest.mark.parametrize("chapter", chapters_from(4))
 def test_patch_changes_only_the_fields_sent(api_with_writer, chapter):
     api, auth = api_with_writer(chapter)
     task = api.post("/tasks", json={"title": "a", "description": "keep me"}, headers=auth).json()
@@ -80,7 +80,7 @@ def test_patch_changes_only_the_fields_sent(api_with_writer, chapter):
     assert api.get(f"/tasks/{task['id']}").json()["title"] == "a"
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(4))
+@pytest.mark.parametrize("chapter", chapters_from(4))
 def test_delete_is_204_without_a_body_then_404(api_with_writer, chapter):
     api, auth = api_with_writer(chapter)
     task = api.post("/tasks", json={"title": "a"}, headers=auth).json()
@@ -130,7 +130,7 @@ def test_users_are_resources_and_a_taken_email_is_409(api_at, chapter):
     assert api.get("/users/99").status_code == 404
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(4))
+@pytest.mark.parametrize("chapter", chapters_from(4))
 def test_user_tasks_are_a_sub_collection(api_with_writer, chapter):
     api, auth = api_with_writer(chapter)
     ada = api.get("/users").json()[0]["id"]

@@ -52,7 +52,7 @@ def test_only_the_owner_may_change_a_task(api_at, chapter, method, path):
     assert api.get("/tasks/1").json()["title"] == "Ada's"
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(5))
+@pytest.mark.parametrize("chapter", chapters_from(5))
 def test_reads_stay_public_and_tasks_belong_to_their_creator(api_at, chapter):
     api = api_at(chapter)
     ada = sign_up(api, "Ada")

@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from course_lib.taskapi import app_for
+from course_lib.taskapi.auth import sign_up
 from course_lib.taskapi.sql_storage import SqlStorage
-from tests.taskapi.conftest import chapters_from, public_task_chapters
+from tests.taskapi.conftest import PRIVATE_TASKS, chapters_from, public_task_chapters
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -15,8 +16,12 @@ def seeded(api_at, chapter: int, count: int = 45, same_time: bool = False):
     """A served app with `count` tasks: 'task 00' is the oldest; every third is done; 'urgent' on every fifth."""
     api = api_at(chapter)
     tasks = api.server.config.app.state.storage
+    owner = {}
+    if chapter >= PRIVATE_TASKS:  # private tasks: the seeded ones belong to a reader whose key the client sends
+        api.client.headers.update(sign_up(api, "Reader"))
+        owner = {"owner_id": api.get("/users").json()[-1]["id"]}
     rows = ({"title": f"task {i:02d}", "done": i % 3 == 0, "description": "urgent" if i % 5 == 0 else "",
-             "created_at": BASE if same_time else BASE + timedelta(minutes=i)} for i in range(count))
+             "created_at": BASE if same_time else BASE + timedelta(minutes=i), **owner} for i in range(count))
     list(tasks.add_many(rows))
     return api
 
@@ -51,7 +56,7 @@ def test_stopping_the_server_drops_its_database(api_at):
     assert database.dropped
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(6))
+@pytest.mark.parametrize("chapter", chapters_from(6))
 def test_defaults_are_page_1_of_20_newest_first(api_at, chapter):
     response = seeded(api_at, chapter).get("/tasks")
     assert response.status_code == 200
@@ -59,14 +64,14 @@ def test_defaults_are_page_1_of_20_newest_first(api_at, chapter):
     assert response.headers["x-total-count"] == "45"
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(6))
+@pytest.mark.parametrize("chapter", chapters_from(6))
 def test_items_keep_the_task_representation(api_at, chapter):
     api = seeded(api_at, chapter, count=3)
     listed = api.get("/tasks").json()[0]
     assert listed == api.get(f"/tasks/{listed['id']}").json()
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(6))
+@pytest.mark.parametrize("chapter", chapters_from(6))
 def test_link_header_walks_every_page_once(api_at, chapter):
     api = seeded(api_at, chapter)
     response, seen, requests = api.get("/tasks?limit=20&done=false"), [], 0
@@ -82,7 +87,7 @@ def test_link_header_walks_every_page_once(api_at, chapter):
     assert total == 30 and requests == 2 and len(seen) == len(set(seen)) == total
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(6))
+@pytest.mark.parametrize("chapter", chapters_from(6))
 def test_links_name_first_prev_next_last(api_at, chapter):
     api = seeded(api_at, chapter)
     middle = links(api.get("/tasks?page=2&limit=10"))
@@ -98,7 +103,7 @@ def test_parameters_out_of_bounds_are_422(api_at, chapter, query):
     assert api_at(chapter).get(f"/tasks?{query}").status_code == 422
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(6))
+@pytest.mark.parametrize("chapter", chapters_from(6))
 def test_limit_bounds_are_inclusive(api_at, chapter):
     api = seeded(api_at, chapter, count=120)
     assert len(api.get("/tasks?limit=1").json()) == 1
@@ -113,7 +118,7 @@ def test_sort_outside_the_whitelist_is_a_clear_422(api_at, chapter, sort):
     assert "sort" in response.text and ("created_at" in response.text or "twice" in response.text)
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(6))
+@pytest.mark.parametrize("chapter", chapters_from(6))
 def test_sort_keys_combine_and_id_breaks_ties(api_at, chapter):
     api = seeded(api_at, chapter, count=12, same_time=True)
     assert ids(api.get("/tasks")) == list(range(12, 0, -1))  # all created at once: id decides, newest first too
@@ -123,7 +128,7 @@ def test_sort_keys_combine_and_id_breaks_ties(api_at, chapter):
     assert titles == sorted(titles)
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(6))
+@pytest.mark.parametrize("chapter", chapters_from(6))
 def test_pages_of_tied_rows_never_overlap(api_at, chapter):
     api = seeded(api_at, chapter, count=30, same_time=True)
     pages = [ids(api.get(f"/tasks?sort=done&limit=7&page={page}")) for page in range(1, 6)]
@@ -131,7 +136,7 @@ def test_pages_of_tied_rows_never_overlap(api_at, chapter):
     assert len(flat) == len(set(flat)) == 30
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(6))
+@pytest.mark.parametrize("chapter", chapters_from(6))
 def test_filters_narrow_the_list_and_the_total(api_at, chapter):
     api = seeded(api_at, chapter)
     done = api.get("/tasks?done=true&limit=100")
@@ -142,7 +147,7 @@ def test_filters_narrow_the_list_and_the_total(api_at, chapter):
     assert api.get("/tasks?text=%25").json() == [] and api.get("/tasks?text=task 07").json()[0]["id"] == 8
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(6))
+@pytest.mark.parametrize("chapter", chapters_from(6))
 def test_pages_past_the_end_are_empty_not_errors(api_at, chapter):
     api = seeded(api_at, chapter)
     for page in (3, 4, 10**30):
@@ -159,7 +164,7 @@ def test_empty_list_has_page_1_as_first_and_last(api_at, chapter):
     assert list(links(response)) == ["first", "last"]
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(6))
+@pytest.mark.parametrize("chapter", chapters_from(6))
 def test_head_gives_the_total_without_the_items(api_at, chapter):
     api = seeded(api_at, chapter)
     response = api.request("HEAD", "/tasks?done=true")

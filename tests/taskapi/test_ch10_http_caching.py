@@ -9,7 +9,7 @@ import pytest
 from course_lib.notebook.server import serve
 from course_lib.taskapi import app_for, ch10_http_caching
 from course_lib.taskapi.auth import sign_up
-from tests.taskapi.conftest import chapters_from, public_task_chapters
+from tests.taskapi.conftest import chapters_from
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def writer(api_at):
     return start
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(10))
+@pytest.mark.parametrize("chapter", chapters_from(10))
 def test_every_task_response_carries_a_strong_etag_per_representation(writer, chapter):
     api, auth, task_id, created_tag = writer(chapter)
     as_json, as_csv = api.get(f"/tasks/{task_id}"), api.get(f"/tasks/{task_id}", headers={"Accept": "text/csv"})
@@ -35,7 +35,7 @@ def test_every_task_response_carries_a_strong_etag_per_representation(writer, ch
     assert changed.headers["etag"] == f'"task-{task_id}-v2-json"' == api.get(f"/tasks/{task_id}").headers["etag"]
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(10))
+@pytest.mark.parametrize("chapter", chapters_from(10))
 def test_if_none_match_with_the_current_tag_is_304_without_a_body(writer, chapter):
     api, auth, task_id, tag = writer(chapter)
     fresh = api.get(f"/tasks/{task_id}")
@@ -54,7 +54,7 @@ def test_if_none_match_with_the_current_tag_is_304_without_a_body(writer, chapte
     assert api.get("/tasks/99", headers={"If-None-Match": "*"}).status_code == 404
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(10))
+@pytest.mark.parametrize("chapter", chapters_from(10))
 @pytest.mark.parametrize("method, path, body", [("PUT", "", {"title": "new"}), ("PATCH", "", {"title": "new"}),
                                                 ("DELETE", "", None), ("POST", "/complete", None)])
 def test_a_write_needs_if_match_and_a_stale_or_weak_tag_changes_nothing(writer, chapter, method, path, body):
@@ -82,7 +82,7 @@ def test_if_match_star_overwrites_whatever_is_there_and_404_still_comes_first(wr
     assert api.post("/tasks", json={"title": "a create needs no If-Match"}, headers=auth).status_code == 201
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(10))
+@pytest.mark.parametrize("chapter", chapters_from(10))
 def test_lists_and_users_are_private_and_revalidated(writer, chapter):
     api, *_ = writer(chapter)
     assert api.get("/tasks").headers["cache-control"] == "private, no-cache"

@@ -15,7 +15,7 @@ from course_lib.taskapi.records import MAX_ID, TaskQuery
 from course_lib.taskapi.sql_storage import task_select
 from course_lib.web.cursors import CursorSigner
 from course_lib.web.problems import PROBLEM_JSON
-from tests.taskapi.conftest import public_task_chapters
+from tests.taskapi.conftest import chapters_from, public_task_chapters
 from tests.taskapi.test_ch06_pagination import BASE, ids, links, seeded
 
 PASSWORD = "correct horse battery staple"
@@ -40,7 +40,7 @@ def is_400_problem(response) -> bool:
     return response.status_code == 400 and response.headers["content-type"] == PROBLEM_JSON
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(14))
+@pytest.mark.parametrize("chapter", chapters_from(14))
 def test_the_first_page_links_to_the_next_by_cursor(api_at, chapter):
     response = seeded(api_at, chapter).get("/tasks?limit=10")
     assert ids(response) == list(range(45, 35, -1)) and response.headers["x-total-count"] == "45"
@@ -49,7 +49,7 @@ def test_the_first_page_links_to_the_next_by_cursor(api_at, chapter):
     assert "cursor=" in rels["next"] and "page=" not in rels["next"] and rels["last"].endswith("page=5")
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(14))
+@pytest.mark.parametrize("chapter", chapters_from(14))
 def test_a_walk_visits_every_row_once_in_order_even_when_all_share_one_created_at(api_at, chapter):
     api = seeded(api_at, chapter, count=45, same_time=True)
     seen, requests = walk(api, "/tasks?limit=7")
@@ -85,7 +85,7 @@ def test_rows_inserted_during_a_walk_shift_offset_pages_but_not_cursor_pages(api
     assert len(by_offset) - len(set(by_offset)) >= 9  # every insert pushed rows already seen onto the next page
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(14))
+@pytest.mark.parametrize("chapter", chapters_from(14))
 def test_deleting_rows_during_a_walk_skips_none_of_the_others(api_at, chapter):
     api = seeded(api_at, chapter, count=30)
     app = api.server.config.app
@@ -98,7 +98,7 @@ def test_deleting_rows_during_a_walk_skips_none_of_the_others(api_at, chapter):
     assert ids(first) == list(range(30, 20, -1)) and rest == list(range(19, 0, -1))  # 20 was deleted, none skipped
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(14))
+@pytest.mark.parametrize("chapter", chapters_from(14))
 def test_page_numbers_and_other_orders_still_page_by_offset(api_at, chapter):
     api = seeded(api_at, chapter)
     assert list(links(api.get("/tasks?page=2&limit=10"))) == ["first", "prev", "next", "last"]
@@ -120,7 +120,7 @@ def test_a_users_list_pages_by_cursor_and_its_cursor_is_for_that_user_only(api_a
     assert is_400_problem(api.get("/tasks", params={"cursor": cursor, "limit": 5}))
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(14))
+@pytest.mark.parametrize("chapter", chapters_from(14))
 @pytest.mark.parametrize("change", [{"done": "true"}, {"text": "task"}, {"sort": "title"}, {"page": "2"},
                                     {"sort": "-created_at,id"}])
 def test_a_cursor_with_other_filters_sort_or_a_page_is_a_400_problem(api_at, chapter, change):
@@ -132,7 +132,7 @@ def test_a_cursor_with_other_filters_sort_or_a_page_is_a_400_problem(api_at, cha
     assert response.json()["type"] == "/problems/invalid-cursor" and response.json()["detail"]
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(14))
+@pytest.mark.parametrize("chapter", chapters_from(14))
 def test_a_tampered_or_expired_cursor_is_a_400_problem(api_at, chapter):
     api = seeded(api_at, chapter)
     app = api.server.config.app
@@ -148,7 +148,7 @@ def test_a_tampered_or_expired_cursor_is_a_400_problem(api_at, chapter):
     assert is_400_problem(expired) and expired.json()["type"] == "/problems/expired-cursor"
 
 
-@pytest.mark.parametrize("chapter", public_task_chapters(14))
+@pytest.mark.parametrize("chapter", chapters_from(14))
 def test_the_limit_may_change_along_a_walk(api_at, chapter):
     api = seeded(api_at, chapter)
     cursor = cursor_of(api.get("/tasks?limit=5"))

@@ -171,6 +171,7 @@ def test_another_users_task_is_404_exactly_like_a_missing_one_on_every_route(api
     assert api.get(f"/tasks/{task['id']}", headers=ada).json()["title"] == "Ada's"  # nothing changed
     assert api.get("/tasks", headers=bob).json() == [] and len(api.get("/tasks", headers=ada).json()) == 1
     assert api.get("/users/1/tasks", headers=bob).status_code == 403
+    api.client.auth = None  # no key at all (conftest's client would read as the last writer)
     assert api.get("/tasks").status_code == 401 and api.get(f"/tasks/{task['id']}").status_code == 401
 
 
