@@ -117,6 +117,17 @@ def test_main_prints_the_table_and_writes_json_plot_and_markdown(fake_registry, 
     assert text.startswith("# Benchmarks") and "machine shared" in text and "| fast | base: 2 s | 1 s | 0.50× |" in text
 
 
+def test_a_partial_run_leaves_the_readmes_table_alone(fake_registry, tmp_path, monkeypatch):
+    docs = tmp_path / "benchmarks.md"
+    docs.write_text("the last whole run")
+    monkeypatch.setattr(bench_main, "MARKDOWN", docs)
+    monkeypatch.setattr(bench_main, "PLOT_IN_DOCS", tmp_path / "benchmarks.png")
+    arguments = ["--out", str(tmp_path / "out"), "--markdown", str(docs)]
+    assert bench_main.main([*arguments, "--only", "fine"]) == 0 and docs.read_text() == "the last whole run"
+    assert bench_main.main([*arguments, "--skip", "broken"]) == 0 and docs.read_text() == "the last whole run"
+    assert bench_main.main(arguments) == 1 and docs.read_text().startswith("# Benchmarks")  # whole, one broken
+
+
 def test_main_fails_when_a_benchmark_broke_and_can_leave_one_group_out(fake_registry, tmp_path, capsys):
     out = ["--out", str(tmp_path), "--markdown", "-"]
     assert bench_main.main(out) == 1

@@ -53,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{len(figures)} figures in {seconds:.0f} s; JSON: {args.out / 'latest.json'}")
     write_json(args.out / "latest.json", data)
     drew = plot(args.out / "latest.png", figures)
-    if str(args.markdown) != "-":
+    # docs/benchmarks.md is the README's table of a whole run: a partial one (--only, --skip) writes only build/bench
+    partial = bool(args.only or args.skip) and args.markdown == MARKDOWN
+    if str(args.markdown) != "-" and not partial:
         image = None
         if drew and args.markdown == MARKDOWN:
             PLOT_IN_DOCS.write_bytes((args.out / "latest.png").read_bytes())
