@@ -293,8 +293,8 @@ assert offset_page(ids, 2)[0] == cursor and keyset_page(ids, after=cursor)[0] ==
 # %% [markdown]
 # The cursor also fixes the cost you are about to measure: an index on `(created_at, id)` lets the database jump
 # straight to the key, so page 5,000 costs what page 1 costs. The price: no "jump to page 37" and no page numbers,
-# only "next" (and "previous"). In the API the cursor is an **opaque** string — `next_cursor` in the answer and
-# `rel="next"` in the `Link` header — encoded and signed, so clients pass it back without building or editing it.
+# only "next" (a "previous" needs a cursor of its own). In the API the cursor is an **opaque** string inside the
+# `rel="next"` URL of the `Link` header — encoded and signed, so clients follow it without building or editing it.
 # Chapter 14 builds exactly that.
 #
 # ## Deep pages cost more
