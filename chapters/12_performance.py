@@ -251,7 +251,7 @@ from course_lib.services.query_counter import counting_statements
 
 show_source(counting_statements)
 
-# %%
+# %% tags=["nbval-ignore-output"]
 from sqlalchemy.orm import Session
 
 FORMS = {"N+1 (one by one)": task_owners.owners_one_by_one, "JOIN": task_owners.owners_by_join,
@@ -309,7 +309,7 @@ assert ratio >= 3, ratio
 # (`X-Total-Count`). Chapter 06 declared an index for exactly this, `(owner_id, created_at, id)`. What is it worth?
 # A second scratch database with 30,000 tasks of 300 users, first **without** the index:
 
-# %%
+# %% tags=["nbval-ignore-output"]
 from sqlalchemy import func, text
 
 from course_lib.services.query_plan import explain, uses_index
@@ -350,7 +350,7 @@ without_plan
 # On SQLite, `SCAN tasks` reads every row, and `USE TEMP B-TREE FOR ORDER BY` sorts the matches afterwards
 # (PostgreSQL says `Seq Scan` and `Sort`). Now create the index and ask again:
 
-# %%
+# %% tags=["nbval-ignore-output"]
 started = time.perf_counter()
 indexes[INDEX].create(big.engine)
 index_build = time.perf_counter() - started
