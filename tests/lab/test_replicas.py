@@ -18,7 +18,9 @@ def test_replicas_share_the_database_and_redis_and_stop_cleanly():
         created = second.post("/tasks", json={"title": "shared"}, headers=auth)  # ... known on the other
         assert created.status_code == 201
         assert first.get(created.headers["location"], headers=auth).json()["title"] == "shared"
-        assert [client.post("/visits/in-redis").json()["visits"] for client in (first, second)] == [1, 2]
+        # one counter for both (a real Redis may hold earlier runs' visits: the second replica's count is the next)
+        counted = [client.post("/visits/in-redis").json()["visits"] for client in (first, second)]
+        assert counted[1] == counted[0] + 1
         assert [client.post("/visits/in-memory").json()["visits"] for client in (first, second)] == [1, 1]
     finally:
         replicas.stop()
