@@ -24,7 +24,7 @@ from course_lib.services.cache import redis_client
 from course_lib.services.cache_aside import FAIL_FAST, CacheAside
 from course_lib.services.settings import Settings
 from course_lib.taskapi.records import Task, TaskQuery
-from course_lib.taskapi.storage import AutoCommit, Storage, TaskRepository, UnitOfWork
+from course_lib.taskapi.storage import AutoCommitRepositories, Storage, TaskRepository, UnitOfWork
 
 
 def encode_task(task: Task) -> str:
@@ -126,7 +126,7 @@ class CachedUnitOfWork:
         self.inner.begin_write()
 
 
-class CachedStorage:
+class CachedStorage(AutoCommitRepositories):
     """Any Storage with task reads cached in Redis (cache-aside) and invalidated on commit."""
 
     def __init__(self, inner: Storage, cache: CacheAside) -> None:
@@ -151,16 +151,6 @@ class CachedStorage:
         """Stop the inner storage; its data is gone or shared, so this cache's copies go too."""
         self.inner.stop()
         self.cache.clear()
-
-    @property
-    def tasks(self) -> AutoCommit:
-        """The task repository, each call its own (cached) unit of work (for notebooks and tests, not for routes)."""
-        return AutoCommit(self, "tasks")
-
-    @property
-    def users(self) -> AutoCommit:
-        """The user repository, each call its own unit of work (for notebooks and tests, not for routes)."""
-        return AutoCommit(self, "users")
 
     def add_many(self, tasks, batch_size: int = 5000) -> Iterator[int]:
         """Seed tasks past the units of work, then drop every cached copy (they may all be stale now)."""

@@ -38,7 +38,7 @@ from sqlalchemy.types import TypeDecorator
 from course_lib.services.db import Database, begin_write, database_for
 from course_lib.services.settings import Settings
 from course_lib.taskapi.records import EmailTaken, Task, TaskQuery, User, email_key, sort_key, utcnow
-from course_lib.taskapi.storage import AutoCommit, check_changes
+from course_lib.taskapi.storage import AutoCommitRepositories, check_changes
 
 
 class UTCDateTime(TypeDecorator):
@@ -281,7 +281,7 @@ def pool_capacity(engine: Engine) -> int:
     return max(1, size() + max(overflow, 0)) if callable(size) else 1
 
 
-class SqlStorage:
+class SqlStorage(AutoCommitRepositories):
     """An app's data in a SQL database: its own database by default, or one shared by replicas."""
 
     def __init__(self, database: Database) -> None:
@@ -319,16 +319,6 @@ class SqlStorage:
     def stop(self) -> None:
         """Give the database back: an app's own database is dropped, a shared one only disconnected."""
         self.database.drop()
-
-    @property
-    def tasks(self) -> AutoCommit:
-        """The task repository, each call its own unit of work (for notebooks and tests, not for routes)."""
-        return AutoCommit(self, "tasks")
-
-    @property
-    def users(self) -> AutoCommit:
-        """The user repository, each call its own unit of work (for notebooks and tests, not for routes)."""
-        return AutoCommit(self, "users")
 
     def add_many(self, tasks: Iterable[dict], batch_size: int = 5000) -> Iterator[int]:
         """Insert task dicts in batches; yield the running count after each batch (for seeding, not for routes)."""

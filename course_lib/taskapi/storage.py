@@ -199,7 +199,36 @@ class MemoryUnitOfWork:
         """Nothing to lock: units of work of this storage already run one at a time."""
 
 
-class MemoryStorage:
+class AutoCommitRepositories:
+    """storage.tasks / storage.users: each call its own unit of work (for notebooks and tests, not for routes)."""
+
+    @property
+    def tasks(self) -> AutoCommit:
+        """The task repository, each call committed on its own."""
+        return AutoCommit(self, "tasks")
+
+    @property
+    def users(self) -> AutoCommit:
+        """The user repository, each call committed on its own."""
+        return AutoCommit(self, "users")
+
+
+class AutoCommit:
+    """A repository of `storage` whose every method call runs in a unit of work of its own and commits."""
+
+    def __init__(self, storage: Storage, repository: str) -> None:
+        self._storage, self._repository = storage, repository
+
+    def __getattr__(self, name: str):
+        def call(*args, **kwargs):
+            with self._storage.unit_of_work() as uow:
+                result = getattr(getattr(uow, self._repository), name)(*args, **kwargs)
+                uow.commit()
+                return result
+        return call
+
+
+class MemoryStorage(AutoCommitRepositories):
     """Data in this process's memory: lost on restart and invisible to a second process (fine for chapters 01–05)."""
 
     def __init__(self) -> None:
@@ -229,28 +258,3 @@ class MemoryStorage:
 
     def stop(self) -> None:
         """Nothing to release in memory (the data stays until the app is gone)."""
-
-    @property
-    def tasks(self) -> AutoCommit:
-        """The task repository, each call its own unit of work (for notebooks and tests, not for routes)."""
-        return AutoCommit(self, "tasks")
-
-    @property
-    def users(self) -> AutoCommit:
-        """The user repository, each call its own unit of work (for notebooks and tests, not for routes)."""
-        return AutoCommit(self, "users")
-
-
-class AutoCommit:
-    """A repository of `storage` whose every method call runs in a unit of work of its own and commits."""
-
-    def __init__(self, storage: Storage, repository: str) -> None:
-        self._storage, self._repository = storage, repository
-
-    def __getattr__(self, name: str):
-        def call(*args, **kwargs):
-            with self._storage.unit_of_work() as uow:
-                result = getattr(getattr(uow, self._repository), name)(*args, **kwargs)
-                uow.commit()
-                return result
-        return call
