@@ -20,12 +20,9 @@ from course_lib.services import migrations
 from course_lib.services.db import Database, begin_write
 from course_lib.taskapi import sql_storage
 from course_lib.taskapi.orm_models import ApiKeyRow, TaskRow, UserRow
-from course_lib.taskapi.records import EmailTaken, Task, TaskQuery, User, email_key, sort_key
+from course_lib.taskapi.records import EmailTaken, Task, TaskQuery, User, email_key
 from course_lib.taskapi.sql_storage import SqlStorage, pool_capacity
 from course_lib.taskapi.storage import check_changes
-
-SORT_COLUMNS = {"created_at": TaskRow.created_at, "updated_at": TaskRow.updated_at, "title": TaskRow.title,
-                "id": TaskRow.id, "done": TaskRow.done}  # the whitelist (records.SORT_KEYS), each with its index
 
 
 def _record(cls, row):
@@ -37,20 +34,9 @@ def task_filters(query: TaskQuery) -> list[ColumnElement[bool]]:
     return sql_storage.task_filters(query, TaskRow)
 
 
-def task_order(query: TaskQuery) -> list[ColumnElement]:
-    """ORDER BY from whitelisted keys only (ValueError otherwise), id last in the same direction."""
-    return [SORT_COLUMNS[key.lstrip("-")].desc() if key.startswith("-") else SORT_COLUMNS[key].asc()
-            for key in sort_key(query.sort)]
-
-
 def task_select(query: TaskQuery):
-    """The SELECT list() runs: filters, order, OFFSET/LIMIT."""
-    statement = select(TaskRow).where(*task_filters(query)).order_by(*task_order(query))
-    if query.offset:
-        statement = statement.offset(query.offset)
-    if query.limit is not None:
-        statement = statement.limit(query.limit)
-    return statement
+    """The SELECT list() runs: chapter 06's filters, order and OFFSET/LIMIT on the ORM's mapping of the tasks table."""
+    return sql_storage.task_select(query, TaskRow)
 
 
 class OrmTasks:

@@ -114,10 +114,6 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-SORT_COLUMNS = {"created_at": TaskRow.created_at, "updated_at": TaskRow.updated_at, "title": TaskRow.title,
-                "id": TaskRow.id, "done": TaskRow.done}
-
-
 def create_tables(engine: Engine) -> None:
     """Create the tables and indexes that do not exist yet."""
     Base.metadata.create_all(engine)
@@ -143,15 +139,15 @@ def task_filters(query: TaskQuery, rows: type = TaskRow) -> list[ColumnElement[b
     return conditions
 
 
-def task_order(query: TaskQuery) -> list[ColumnElement]:
+def task_order(query: TaskQuery, rows: type = TaskRow) -> list[ColumnElement]:
     """ORDER BY for a TaskQuery: whitelisted keys only (ValueError otherwise), id last as the tiebreaker."""
-    return [SORT_COLUMNS[key.lstrip("-")].desc() if key.startswith("-") else SORT_COLUMNS[key].asc()
+    return [getattr(rows, key[1:]).desc() if key.startswith("-") else getattr(rows, key).asc()
             for key in sort_key(query.sort)]
 
 
-def task_select(query: TaskQuery):
+def task_select(query: TaskQuery, rows: type = TaskRow):
     """The SELECT that list() runs: filters, order, then OFFSET/LIMIT."""
-    statement = select(TaskRow).where(*task_filters(query)).order_by(*task_order(query))
+    statement = select(rows).where(*task_filters(query, rows)).order_by(*task_order(query, rows))
     if query.offset:
         statement = statement.offset(query.offset)
     if query.limit is not None:
