@@ -15,6 +15,10 @@ NBVAL := --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-tim
 # the longer solved ones first.
 NOTEBOOK_PASSES := -p tools.nbval_passes $(NBVAL) --run-twice solutions
 NBVAL_WORKERS ?= 2
+# The unit tests in parallel too, a test file per worker (module fixtures stay in one process); the slowest printed.
+UNIT_WORKERS ?= 2
+# CI's real-services pass runs the solved notebooks only: the learner notebooks run the same chapter code.
+NBVAL_DIRS ?= solutions notebooks
 # Outside the repository, per run: the test runs must not touch a learner's real progress record.
 TEST_PROGRESS := $(CURDIR)/build/test-progress.json
 
@@ -64,13 +68,14 @@ check: $(DEV_STAMP)
 
 unit: $(DEV_STAMP) $(NEWMAN_IF_NPM)
 	mkdir -p build && rm -f $(TEST_PROGRESS)
-	COURSE_PROGRESS_FILE=$(TEST_PROGRESS) $(PY) -m pytest tests -q
+	COURSE_PROGRESS_FILE=$(TEST_PROGRESS) $(PY) -m pytest tests -q -p no:cacheprovider -n $(UNIT_WORKERS) \
+		--dist loadfile --durations=10
 
 nbval: $(DEV_STAMP) $(NEWMAN_IF_NPM)
 	mkdir -p build && rm -f $(TEST_PROGRESS)
 	rm -f $(basename $(TEST_PROGRESS))-gw*.json
 	COURSE_PROGRESS_FILE=$(TEST_PROGRESS) $(PY) -m pytest $(NOTEBOOK_PASSES) -n $(NBVAL_WORKERS) --dist loadfile \
-		solutions notebooks -q
+		$(NBVAL_DIRS) -q
 
 notebooks: $(DEV_STAMP)
 	$(PY) -m tools.nbtool build $(NN)

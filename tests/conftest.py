@@ -1,6 +1,12 @@
 """Shared fixtures: a throwaway progress record and no server left running after a test."""
 
+import os
+
 import pytest
+
+# argon2id at its minimal cost in the tests (before any Settings is read): thousands of sign-ups and logins would each
+# spend 0.1–0.3 s of CPU on the recommended cost. The notebooks, and so nbval, keep the recommended cost.
+os.environ.setdefault("PASSWORD_HASH_COST", "minimal")
 
 from course_lib.notebook import server
 

@@ -1,6 +1,7 @@
 """Course settings: embedded defaults that work offline, real services when their URLs are set."""
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +35,8 @@ class Settings(BaseSettings):
     access_token_ttl: int = Field(default=5 * 60, ge=1, description="Seconds an access token (JWT) is valid.")
     refresh_token_ttl: int = Field(default=14 * 24 * 3600, ge=1, description="Seconds from login until its "
                                    "refresh tokens expire (each refresh rotates the token, not this deadline).")
+    password_hash_cost: Literal["recommended", "minimal"] = Field(
+        default="recommended", description="argon2id at pwdlib's recommended cost; 'minimal' only for test suites.")
 
     @property
     def uses_real_database(self) -> bool:
