@@ -74,7 +74,7 @@ unit: $(DEV_STAMP) $(NEWMAN_IF_NPM)
 nbval: $(DEV_STAMP) $(NEWMAN_IF_NPM)
 	mkdir -p build && rm -f $(TEST_PROGRESS)
 	rm -f $(basename $(TEST_PROGRESS))-gw*.json
-	COURSE_PROGRESS_FILE=$(TEST_PROGRESS) $(PY) -m pytest $(NOTEBOOK_PASSES) -n $(NBVAL_WORKERS) --dist loadfile \
+	COURSE_PROGRESS_FILE=$(TEST_PROGRESS) $(PY) -m pytest $(NOTEBOOK_PASSES) -n $(NBVAL_WORKERS) --dist loadfile --durations=5 \
 		$(NBVAL_DIRS) -q
 
 notebooks: $(DEV_STAMP)
