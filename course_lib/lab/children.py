@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import ctypes
 import ctypes.util
-import os
 import signal
 import socket
 import subprocess
@@ -50,21 +49,6 @@ def stop(child: subprocess.Popen, timeout: float = 5.0) -> int | None:
         if stream:
             stream.close()
     return child.returncode
-
-
-def alive(pid: int) -> bool:
-    """True while a process with this id exists (and is not a zombie waiting to be reaped)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 def live() -> list[subprocess.Popen]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.pool import NullPool
 
+from course_lib.services.processes import alive
 from course_lib.services.settings import Settings, get_settings
 
 _SCRATCH = Path(tempfile.mkdtemp(prefix="backend-course-db-"))
@@ -157,16 +158,6 @@ def _schema_prefix() -> str:
     return f"app_{hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]}_"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _drop_orphans(url: str) -> None:
     """Drop schemas left by processes of this machine that died without cleaning up (a killed kernel); once per URL."""
     if url in _SWEPT:
@@ -178,7 +169,7 @@ def _drop_orphans(url: str) -> None:
                                    {"prefix": prefix}).scalars().all()
         for name in names:
             pid = name.removeprefix(prefix).split("_")[0]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not alive(int(pid)):
                 connection.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
 
 

@@ -8,6 +8,7 @@ import textwrap
 import time
 
 from course_lib.lab import children
+from course_lib.services.processes import alive
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(60)"]
 
@@ -23,9 +24,9 @@ def wait_until(predicate, timeout: float = 10.0) -> bool:
 
 def test_stop_ends_the_child_and_forgets_it():
     child = children.start(SLEEPER)
-    assert child in children.live() and children.alive(child.pid)
+    assert child in children.live() and alive(child.pid)
     children.stop(child)
-    assert child not in children.live() and not children.alive(child.pid)
+    assert child not in children.live() and not alive(child.pid)
     assert children.stop(child) is not None  # idempotent
 
 
@@ -40,11 +41,11 @@ def test_a_child_dies_when_its_parent_is_killed():
     parent = subprocess.Popen([sys.executable, "-c", parent_code], stdout=subprocess.PIPE, text=True,
                               env={**os.environ, "PYTHONPATH": os.getcwd()})
     grandchild = int(parent.stdout.readline())
-    assert children.alive(grandchild)
+    assert alive(grandchild)
     parent.send_signal(signal.SIGKILL)
     parent.wait()
     parent.stdout.close()
-    assert wait_until(lambda: not children.alive(grandchild))
+    assert wait_until(lambda: not alive(grandchild))
 
 
 def test_children_stop_when_the_parent_exits_normally():
@@ -55,4 +56,4 @@ def test_children_stop_when_the_parent_exits_normally():
     """)
     done = subprocess.run([sys.executable, "-c", parent_code], capture_output=True, text=True, timeout=30,
                           env={**os.environ, "PYTHONPATH": os.getcwd()})
-    assert not children.alive(int(done.stdout))
+    assert not alive(int(done.stdout))

@@ -2,8 +2,8 @@
 
 import httpx
 
-from course_lib.lab import children
 from course_lib.lab.replicas import shared_backends, start_replicas
+from course_lib.services.processes import alive
 from course_lib.taskapi.auth import sign_up
 
 
@@ -25,6 +25,6 @@ def test_replicas_share_the_database_and_redis_and_stop_cleanly():
     finally:
         replicas.stop()
         backends.stop()
-    assert not any(children.alive(replica.process.pid) for replica in replicas.members)
-    assert backends.redis_process is None or not children.alive(backends.redis_process.pid)
+    assert not any(alive(replica.process.pid) for replica in replicas.members)
+    assert backends.redis_process is None or not alive(backends.redis_process.pid)
     assert not replicas.folder.exists() and backends.database.dropped
