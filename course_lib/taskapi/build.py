@@ -10,7 +10,8 @@ build_app folds the seams of every chapter up to the asked one, then lets each c
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from types import ModuleType
 
@@ -43,6 +44,14 @@ def seams_of(module: ModuleType) -> Seams:
     return seams
 
 
+def forget_on_stop(app: FastAPI, forget: Callable[[], object]) -> None:
+    """An app with a database of its own calls `forget` when its server stops (and when the app is garbage, if it
+    was never served), so what it kept in a shared Redis goes with its data; replicas on a shared database keep it."""
+    if app.state.settings.isolate_database:
+        app.state.on_stop.append(forget)
+        weakref.finalize(app, forget)
+
+
 def build_app(module_name: str, settings: Settings | None = None) -> FastAPI:
     """The task API as it stands at the end of the chapter of `module_name`."""
     module = sys.modules[module_name]
@@ -61,12 +70,15 @@ def build_app(module_name: str, settings: Settings | None = None) -> FastAPI:
                     await stack.enter_async_context(each(app))
                 yield
         finally:
+            for forget in app.state.on_stop:
+                forget()
             storage.stop()
 
     app = FastAPI(title="Task API", version=f"0.{chapter_number(module)}.0", lifespan=lifespan,
                   docs_url=None, redoc_url=None)
     install_offline_docs(app)  # Swagger UI and ReDoc from local files: no CDN, so they work offline and on Binder
     app.state.settings, app.state.seams, app.state.storage = settings, seams, storage
+    app.state.on_stop = []
     for chapter in chain:
         if hasattr(chapter, "extend"):
             chapter.extend(app, seams)

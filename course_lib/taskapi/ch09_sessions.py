@@ -8,9 +8,6 @@
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from fastapi import FastAPI
@@ -18,7 +15,7 @@ from fastapi import FastAPI
 from course_lib.services.cache import redis_client
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch08_validation
-from course_lib.taskapi.build import build_app
+from course_lib.taskapi.build import build_app, forget_on_stop
 from course_lib.taskapi.cookie_auth import session_or_api_key_user
 from course_lib.taskapi.routes import sessions
 from course_lib.taskapi.seams import Seams
@@ -41,18 +38,7 @@ def extend(app: FastAPI, seams: Seams) -> None:
     app.state.session_cookie = session_cookie(secure=settings.session_cookie_secure)
     app.state.trusted_origins = set()  # e.g. {"https://app.example.org"} for a front end served elsewhere
     app.include_router(sessions.router(seams))
-    if settings.isolate_database:
-        weakref.finalize(app, app.state.sessions.clear)  # also when the app is never served
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """An app of its own drops its database when its server stops; its sessions go with it."""
-    try:
-        yield
-    finally:
-        if app.state.settings.isolate_database:
-            app.state.sessions.clear()
+    forget_on_stop(app, app.state.sessions.clear)  # an app of its own drops its database at stop, and its sessions
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

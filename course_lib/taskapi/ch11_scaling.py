@@ -10,8 +10,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Request
@@ -21,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from course_lib.services.cache import redis_client
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch10_http_caching
-from course_lib.taskapi.build import build_app
+from course_lib.taskapi.build import build_app, forget_on_stop
 from course_lib.taskapi.seams import Seams
 
 PREVIOUS = ch10_http_caching
@@ -95,16 +93,8 @@ def extend(app: FastAPI, seams: Seams) -> None:
     app.state.visits_key = VISITS_KEY if not settings.isolate_database else f"{VISITS_KEY}:{uuid.uuid4().hex}"
     app.include_router(visits_router())
     app.add_middleware(InstanceHeader, name=settings.instance_name)
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """An app of its own forgets its counter when its server stops; replicas keep the shared one."""
-    try:
-        yield
-    finally:
-        if app.state.settings.isolate_database:
-            app.state.redis.delete(app.state.visits_key)
+    redis, key = app.state.redis, app.state.visits_key
+    forget_on_stop(app, lambda: redis.delete(key))  # an app of its own forgets its counter; replicas keep theirs
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

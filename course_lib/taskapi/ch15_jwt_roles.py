@@ -12,9 +12,6 @@ admins have routes of their own.
 
 from __future__ import annotations
 
-import weakref
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from fastapi import FastAPI
@@ -23,7 +20,7 @@ from course_lib.services.cache import redis_client
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch14_cursor_pagination
 from course_lib.taskapi.bearer_auth import own_tasks_only, token_session_or_api_key_user
-from course_lib.taskapi.build import build_app
+from course_lib.taskapi.build import build_app, forget_on_stop
 from course_lib.taskapi.routes import admin, tokens
 from course_lib.taskapi.seams import Seams
 from course_lib.web.refresh_tokens import RefreshStore
@@ -45,18 +42,7 @@ def extend(app: FastAPI, seams: Seams) -> None:
     app.state.refresh_tokens = RefreshStore(redis_client(settings), ttl=settings.refresh_token_ttl, prefix=prefix)
     app.include_router(tokens.router())
     app.include_router(admin.router(seams))
-    if settings.isolate_database:
-        weakref.finalize(app, app.state.refresh_tokens.clear)
-
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """An app of its own drops its refresh tokens when its server stops, as its sessions."""
-    try:
-        yield
-    finally:
-        if app.state.settings.isolate_database:
-            app.state.refresh_tokens.clear()
+    forget_on_stop(app, app.state.refresh_tokens.clear)  # as chapter 09's sessions
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -133,3 +133,21 @@ def test_a_crowd_larger_than_the_worker_threads_all_finish(chapter):
     with ThreadPoolExecutor(100) as pool:
         statuses = list(pool.map(read, range(100)))
     assert statuses == [200] * 100, statuses
+
+
+def test_an_app_of_its_own_leaves_no_session_token_or_counter_in_redis_once_stopped():
+    app = latest(Settings(session_cookie_secure=False))
+    api = serve(app, name="forgets")
+    password = "correct horse battery staple"
+    assert api.post("/users", json={"name": "Ada", "email": "ada@example.org", "password": password}).status_code == 201
+    login = {"email": "ada@example.org", "password": password}
+    assert api.post("/session", json=login).status_code == 201
+    assert api.post("/tokens", json=login).status_code == 201
+    assert api.post("/visits/in-redis").status_code == 200
+    redis = app.state.redis
+    kept = {"sessions": f"{app.state.sessions.prefix}*", "refresh tokens": f"{app.state.refresh_tokens.prefix}*",
+            "visits": app.state.visits_key}
+    assert all(list(redis.scan_iter(match=pattern)) for pattern in kept.values()), kept
+    api.stop()
+    left = {name: list(redis.scan_iter(match=pattern)) for name, pattern in kept.items()}
+    assert left == {name: [] for name in kept}
