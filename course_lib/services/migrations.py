@@ -6,9 +6,11 @@ SQLite's write lock (BEGIN IMMEDIATE) or a PostgreSQL advisory lock, so replicas
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 
@@ -19,7 +21,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, MetaData, func, inspect, select
 
-from course_lib.services.db import begin_write
+from course_lib.services.db import begin_write, make_engine
+from course_lib.services.settings import Settings
 
 TASKAPI_MIGRATIONS = Path(__file__).resolve().parent.parent / "taskapi" / "migrations"
 BASELINE = "0001"  # the schema chapters 06–12 create without migrations: a database made by them starts here
@@ -77,6 +80,8 @@ def current(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate up to `revision`; a database chapters 06–12 made (tables, no version) is adopted at BASELINE first."""
+    if revision == "head" and _copy_of_migrated(engine):
+        return
     with _migrating(engine) as connection:
         cfg = config(connection)
         if MigrationContext.configure(connection).get_current_revision() is None \
@@ -106,3 +111,35 @@ def autogenerate(engine: Engine, metadata: MetaData) -> str:
 
 __all__ = ["BASELINE", "TASKAPI_MIGRATIONS", "autogenerate", "config", "current", "differences", "downgrade",
            "revisions", "script", "upgrade"]
+
+
+def _copy_of_migrated(engine: Engine) -> bool:
+    """Bring an empty SQLite file to head by copying one this process migrated once (True), instead of running every
+    migration again: the same schema and version row, in milliseconds rather than ~0.2 s for each of the hundreds of
+    apps a test run builds. Any other database, or one with tables, is left to the migrations (False)."""
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:":
+        return False
+    with engine.connect() as connection:
+        if inspect(connection).get_table_names():
+            return False
+    engine.dispose()  # no pooled connection may hold the file while its pages are replaced
+    source, target = sqlite3.connect(_migrated_template()), sqlite3.connect(path)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    return True
+
+
+@cache
+def _migrated_template() -> str:
+    """A SQLite file at head, migrated by the migrations themselves, once per process."""
+    engine = make_engine(Settings(database_url=None))  # a new file in the scratch folder removed at exit
+    try:
+        with _migrating(engine) as connection:
+            command.upgrade(config(connection), "head")
+    finally:
+        engine.dispose()
+    return engine.url.database

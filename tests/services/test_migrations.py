@@ -124,3 +124,23 @@ def test_sqlite_keeps_autoincrement_and_foreign_keys_through_the_table_copies():
         assert "ON DELETE CASCADE" in schema["tasks"]
     finally:
         database.drop()
+
+
+def test_a_new_sqlite_file_brought_to_head_by_copy_equals_one_migrated_step_by_step():
+    copied, stepped = (isolated_database(Settings(database_url=None)) for _ in range(2))
+    try:
+        migrations.upgrade(copied.engine)  # empty file, head: copied from this process's migrated template
+        migrations.upgrade(stepped.engine, "0001")
+        migrations.upgrade(stepped.engine)  # has tables: every migration runs
+
+        def schema(engine) -> list[tuple]:
+            with engine.connect() as connection:
+                return connection.exec_driver_sql(
+                    "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").all()
+
+        assert migrations.current(copied.engine) == migrations.current(stepped.engine) == "0003"
+        assert schema(copied.engine) == schema(stepped.engine)
+        assert migrations.differences(copied.engine, orm_models.Base.metadata) == []
+    finally:
+        copied.drop()
+        stepped.drop()
