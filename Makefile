@@ -42,14 +42,31 @@ help:
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
+# uv installs the same pinned packages (constraints.txt) about 20× faster than pip here (docs/benchmarks.md); it comes
+# from PyPI into the venv itself. USE_UV=0, or any failure of uv, installs with pip instead.
+USE_UV ?= 1
+UV := $(VENV)/bin/uv
+define install
+	$(if $(filter 1,$(USE_UV)),$(PIP) install -c constraints.txt uv && \
+		$(UV) pip install -q --native-tls --python $(PY) -c constraints.txt $(1) || \
+		{ echo "uv could not install $(1): installing with pip"; $(PIP) install -c constraints.txt $(1); },\
+		$(PIP) install -c constraints.txt $(1))
+endef
+
+# jsonschema imports rfc3987-syntax when present (for the "iri" format only); it builds a Lark grammar on import: 2.7 s
+# added to every process that imports nbformat (JupyterLab, nbval, jupytext). Without it "iri" goes unchecked.
+DROP_SLOW_IMPORT = $(PIP) uninstall -y -q rfc3987-syntax
+
 $(RUNTIME_STAMP): $(VENV)/bin/python requirements.in constraints.txt pyproject.toml tools/jupyter_settings.py
-	$(PIP) install -c constraints.txt -r requirements.in
-	$(PIP) install --no-deps -e .
+	$(call install,-r requirements.in)
+	$(call install,--no-deps -e .)
+	$(DROP_SLOW_IMPORT)
 	$(PY) tools/jupyter_settings.py $(VENV) >/dev/null  # JupyterLab defaults and the kernel `backend-course`
 	touch $@
 
 $(DEV_STAMP): $(RUNTIME_STAMP) requirements-dev.in
-	$(PIP) install -c constraints.txt -r requirements-dev.in
+	$(call install,-r requirements-dev.in)
+	$(DROP_SLOW_IMPORT)
 	touch $@
 
 install: $(RUNTIME_STAMP)

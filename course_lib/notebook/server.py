@@ -5,11 +5,9 @@ from __future__ import annotations
 import asyncio
 import atexit
 import collections
-import functools
 import logging
 import os
 import socket
-import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +16,8 @@ from dataclasses import dataclass, field
 
 import httpx
 import uvicorn
+
+from course_lib.services.tls import client_tls_context
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 15.0
@@ -124,7 +124,7 @@ class RunningServer:
         """An httpx client whose base URL is this server (relative paths: client.get('/health'))."""
         if self._client is None or self._client.is_closed:
             # Generous: a kernel on a busy laptop (or CI running many servers) can take seconds to answer.
-            self._client = httpx.Client(base_url=self.url, timeout=CLIENT_TIMEOUT, verify=_tls_context())
+            self._client = httpx.Client(base_url=self.url, timeout=CLIENT_TIMEOUT, verify=client_tls_context())
         return self._client
 
     def request(self, method: str, path: str, **kwargs) -> httpx.Response:
@@ -182,13 +182,6 @@ class RunningServer:
     def _repr_html_(self) -> str:
         return (f"<b>{self.name}</b> running at <code>{self.url}</code> — "
                 f'<a href="{self.docs_url}" target="_blank">open the API docs (Swagger UI)</a>')
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """One TLS context for every client: httpx builds a new one per Client (loading the CA bundle, about 60 ms of
-    CPU), even for a plain-HTTP loopback URL, and that was the largest part of serve() → first answer."""
-    return httpx.create_ssl_context()
 
 
 _RUNNING: dict[str, RunningServer] = {}

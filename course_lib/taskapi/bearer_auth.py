@@ -39,8 +39,9 @@ def invalid_token(why: str) -> Problem:
                                                 f'error_description="{why}"'})
 
 
-def bearer_claims(request: Request,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)]) -> dict | None:
+async def bearer_claims(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+) -> dict | None:
     """The claims of the request's Bearer token; None when it sends none; 401 when the token does not verify."""
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer"):
@@ -96,19 +97,19 @@ class OwnTasksOnly:
             raise HTTPException(404, f"task {task.id} not found")
 
 
-def own_tasks_only(who: CurrentUser) -> OwnTasksOnly:
+async def own_tasks_only(who: CurrentUser) -> OwnTasksOnly:
     """The task access of a request: the caller's own tasks, nothing else."""
     return OwnTasksOnly(who)
 
 
-def admin_by_lookup(who: CurrentUser) -> User:
+async def admin_by_lookup(who: CurrentUser) -> User:
     """The caller if their role, as the database says now, is admin; 403 otherwise. One query per request."""
     if who.role != ADMIN:
         raise Problem(403, f"admins only (your role is {who.role!r})")
     return who
 
 
-def admin_by_claim(claims: Claims) -> dict[str, Any]:
+async def admin_by_claim(claims: Claims) -> dict[str, Any]:
     """The token's claims if they say role=admin; 403 otherwise. No query: a demotion counts only at the next token."""
     if claims is None:
         raise HTTPException(401, "send Authorization: Bearer <token> from POST /tokens: this route reads the "

@@ -16,6 +16,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from types import ModuleType
 
 from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
 
 from course_lib.services.settings import Settings, get_settings
 from course_lib.taskapi.seams import Seams
@@ -82,4 +83,12 @@ def build_app(module_name: str, settings: Settings | None = None) -> FastAPI:
     for chapter in chain:
         if hasattr(chapter, "extend"):
             chapter.extend(app, seams)
+    prepare_routes(app)
     return app
+
+
+def prepare_routes(app: FastAPI) -> None:
+    """Build every route's dependency tree now, with the app: FastAPI ≥ 0.165 builds an included router's routes on
+    the first request that walks them, which made the first answer of every new server ~100 ms slower."""
+    for _ in iter_route_contexts(app.router.routes):
+        pass

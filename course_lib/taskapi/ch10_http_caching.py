@@ -66,7 +66,7 @@ class ETagConditions:
                                "current ETag), then retry", type="/problems/stale-etag")
 
 
-def etag_conditions(request: Request, response: Response, uow: UnitOfWorkDep) -> Conditions:
+async def etag_conditions(request: Request, response: Response, uow: UnitOfWorkDep) -> Conditions:
     """The conditions of one request: its If-Match, the representation it gets, and its unit of work."""
     return ETagConditions(request, response, uow)
 

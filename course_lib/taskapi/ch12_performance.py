@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from course_lib.services.settings import Settings
+from course_lib.services.tls import client_tls_context
 from course_lib.taskapi import availability, ch11_scaling
 from course_lib.taskapi.build import build_app
 from course_lib.taskapi.seams import Seams
@@ -37,7 +38,7 @@ def extend(app: FastAPI, seams: Seams) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """One pooled client for outbound calls while the server runs: connections to the dependency are reused."""
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100)) as client:
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100), verify=client_tls_context()) as client:
         app.state.outbound = client
         yield
 

@@ -78,9 +78,9 @@ def bad_cursor(error: InvalidCursor) -> Problem:
     return Problem(400, str(error), type=f"/problems/{kind}")
 
 
-def keyset_pages(request: Request, response: Response, sort: SortDep, limit: Limit = DEFAULT_LIMIT,
-                 page: PageNumber = None, cursor: CursorParam = None, done: DoneFilter = None,
-                 text: TextFilter = None) -> TaskLister:
+async def keyset_pages(request: Request, response: Response, sort: SortDep, limit: Limit = DEFAULT_LIMIT,
+                       page: PageNumber = None, cursor: CursorParam = None, done: DoneFilter = None,
+                       text: TextFilter = None) -> TaskLister:
     """Newest-first lists page by cursor; ?page= and other orders page by offset, as in chapter 06."""
     signer: CursorSigner = request.app.state.cursors
 

@@ -4,9 +4,17 @@ from fastapi.routing import iter_route_contexts
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from course_lib.web.route_memo import remembered
 
-def allowed_methods(app, scope: Scope) -> set[str]:
+
+def allowed_methods(app, scope: Scope) -> frozenset[str]:
     """The methods some route of `app` accepts at the scope's path (HEAD with GET, OPTIONS always)."""
+    return remembered(app, "allowed methods", (scope.get("root_path", ""), scope["path"]),
+                      lambda: frozenset(methods_of_routes(app, scope)))
+
+
+def methods_of_routes(app, scope: Scope) -> set[str]:
+    """allowed_methods, found by asking every route (those of included routers too) whether the path matches."""
     methods: set[str] = set()
     for route in iter_route_contexts(app.routes):  # the routes of included routers too
         match, _ = route.matches({**scope, "method": "GET"})

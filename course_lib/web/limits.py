@@ -8,7 +8,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from course_lib.web.negotiation import matched_route
+from course_lib.web.negotiation import route_of
 from course_lib.web.problems import problem
 
 MAX_BODY_BYTES = 64 * 1024  # the documented limit: a task is a few hundred bytes, 64 KiB leaves room and no more
@@ -82,7 +82,7 @@ def is_json(media: str | None) -> bool:
 
 def accepted_types(app, scope: Scope) -> tuple[str, ...] | None:
     """The body media types the route matching `scope` reads, or None when it declares no body."""
-    route = matched_route(getattr(app, "routes", []), scope)
+    route = route_of(app, scope)
     if not isinstance(route, APIRoute) or route.body_field is None:
         return None
     return FORM_TYPES if isinstance(route.body_field.field_info, params.Form) else JSON_TYPES

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from course_lib.web.http_methods import without_body
 from course_lib.web.problems import PROBLEM_JSON, problem_body
+from course_lib.web.route_memo import remembered
 
 JSON, CSV = "application/json", "text/csv"
 
@@ -131,6 +132,12 @@ def matched_route(routes, scope: Scope):
     return None
 
 
+def route_of(app, scope: Scope):
+    """matched_route over the app's routes, remembered per method and path."""
+    return remembered(app, "matched route", (scope["method"], scope.get("root_path", ""), scope["path"]),
+                      lambda: matched_route(getattr(app, "routes", []), scope))
+
+
 class NegotiationMiddleware:
     """JSON by default; another media type when Accept prefers it (the JSON body re-rendered); 406 when none fits.
 
@@ -144,7 +151,7 @@ class NegotiationMiddleware:
         self.offered = list(self.renderers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_json_route(matched_route(scope["app"].routes, scope)):
+        if scope["type"] != "http" or not is_json_route(route_of(scope["app"], scope)):
             await self.app(scope, receive, send)
             return
         headers = dict((name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in scope["headers"])

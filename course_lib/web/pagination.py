@@ -72,7 +72,7 @@ def sort_pattern(allowed: Collection[str]) -> str:
 def sort_dependency(allowed: Collection[str], default: str = DEFAULT_SORT):
     """A dependency reading ?sort= and checking it against the whitelist `allowed`."""
 
-    def sort_params(
+    async def sort_params(
         sort: Annotated[str, Query(description=f"Comma-separated keys of: {', '.join(allowed)}; "
                                    "'-' for descending.",
                                    json_schema_extra={"pattern": sort_pattern(allowed)})] = default,

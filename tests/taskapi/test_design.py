@@ -151,3 +151,39 @@ def test_an_app_of_its_own_leaves_no_session_token_or_counter_in_redis_once_stop
     api.stop()
     left = {name: list(redis.scan_iter(match=pattern)) for name, pattern in kept.items()}
     assert left == {name: [] for name in kept}
+
+
+def test_routes_are_built_with_the_app_not_on_the_first_request(monkeypatch):
+    import fastapi.routing
+    from fastapi.testclient import TestClient
+
+    app = latest()
+    built = []
+    real = fastapi.routing.get_dependant
+    monkeypatch.setattr(fastapi.routing, "get_dependant", lambda **kw: built.append(kw["path"]) or real(**kw))
+    with TestClient(app) as client:
+        assert client.get("/health").status_code == 200
+    assert built == []
+
+
+def test_only_work_that_blocks_goes_to_the_thread_pool(monkeypatch):
+    import anyio.to_thread
+    from fastapi.testclient import TestClient
+
+    offloaded = []
+    real = anyio.to_thread.run_sync
+
+    async def counting(func, *args, **kwargs):
+        inner = getattr(func, "func", func)
+        offloaded.append(getattr(inner, "__qualname__", repr(inner)).split(".")[-1])
+        return await real(func, *args, **kwargs)
+
+    with TestClient(latest()) as client:
+        auth = sign_up(client, "Pool")
+        task_id = client.post("/tasks", json={"title": "t"}, headers=auth).json()["id"]
+        monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+        assert client.get(f"/tasks/{task_id}", headers=auth).status_code == 200
+        assert client.get("/tasks?limit=5", headers=auth).status_code == 200
+    # The database lookups (who is asking, the task) and FastAPI's own check of a sync route's answer; the
+    # dependencies that only read the request (ETag conditions, token claims, access rules, sort, paging) are async.
+    assert offloaded == ["token_session_or_api_key_user", "_run_sync_endpoint", "validate"] * 2

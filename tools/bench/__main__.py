@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from tools.bench import cache, notebooks, pagination, scaling, server, setup, throughput  # noqa: F401 - registers
+from tools.bench import cache, layers, notebooks, pagination, scaling, server, setup, throughput  # noqa: F401
 from tools.bench.core import REGISTRY, ROOT, Context, Figure, run_benchmark
 from tools.bench.report import document, plot, text_table, write_json, write_markdown
 
@@ -16,7 +16,7 @@ MARKDOWN = ROOT / "docs" / "benchmarks.md"
 PLOT_IN_DOCS = ROOT / "docs" / "benchmarks.png"
 
 # The order: set-up, notebooks, server, load, pagination, cache, scaling.
-ORDER = ("set-up", "import nbformat", "notebooks", "server start", "throughput", "pagination",
+ORDER = ("set-up", "notebooks", "server start", "throughput", "request layers", "pagination",
          "pagination (PostgreSQL)", "cache", "scaling")
 
 

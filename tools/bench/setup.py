@@ -1,4 +1,4 @@
-"""Set-up: `make install` (what `make lab` does before opening the server) vs a bare pip install; uv; venv size."""
+"""Set-up: `make install` (what `make lab` does before opening the server) vs a bare pip install; venv size."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.bench.core import ROOT, Context, Figure, Goal, Skip, benchmark, measured, timed
+from tools.bench.core import ROOT, Context, Figure, Goal, benchmark, measured, timed
 
 VENV_LIMIT_MB = 320
+IMPORT_NBFORMAT = "import nbformat"
 
 
 def _run(*command: str | Path, cwd: Path = ROOT) -> None:
@@ -29,15 +30,6 @@ def make_install(venv: Path) -> None:
     _run("make", "-s", "install", f"VENV={venv}", f"PYTHON={sys.executable}")
 
 
-def uv_install(venv: Path) -> None:
-    """The same packages and constraints through uv."""
-    uv = shutil.which("uv") or str(Path(sys.executable).parent / "uv")
-    if not Path(uv).exists():
-        raise Skip("uv is not installed (pip install -c constraints.txt uv)")
-    _run(uv, "venv", "-q", "--python", sys.executable, venv)
-    _run(uv, "pip", "install", "-q", "--python", venv / "bin/python", "-c", "constraints.txt", "-r", "requirements.in")
-
-
 def size_mb(path: Path) -> float:
     """Disk use of a folder in MB (1e6 bytes), counting each hard-linked file once."""
     seen, total = set(), 0
@@ -50,65 +42,69 @@ def size_mb(path: Path) -> float:
     return total / 1e6
 
 
-def fresh_install(install) -> tuple[float, float]:
-    """Seconds of one install into a new temporary venv, and the size of that venv in MB (then removed)."""
+def fresh_install(install, inspect) -> tuple[float, float, object]:
+    """Seconds of one install into a new temporary venv, its size in MB, and what `inspect(venv)` says of it; then
+    the venv is removed."""
     folder = Path(tempfile.mkdtemp(prefix="bench-venv-"))
+    venv = folder / ".venv"
     try:
-        seconds = timed(lambda: install(folder / ".venv"), 1)[0]
-        return seconds, size_mb(folder / ".venv")
+        seconds = timed(lambda: install(venv), 1)[0]
+        return seconds, size_mb(venv), inspect(venv)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@benchmark("set-up", "set-up: make install", "set-up: uv pip install (warm cache)", "runtime venv size")
+FLOOR = ("jupyterlab", "ipykernel")  # what any notebook course installs, whatever it teaches
+
+
+def footprint_mb(venv: Path, roots: tuple[str, ...]) -> float:
+    """MB of the installed files of `roots` and everything they require (their RECORDs), in `venv`."""
+    code = (
+        "import os, re, sys\n"
+        "from importlib.metadata import distribution, PackageNotFoundError\n"
+        "seen, todo, total = set(), [(name, ()) for name in sys.argv[1:]], 0\n"
+        "while todo:\n"
+        "    name, extras = todo.pop()\n"
+        "    name = re.sub(r'[-_.]+', '-', name).lower()\n"
+        "    try: dist = distribution(name)\n"
+        "    except PackageNotFoundError: continue\n"
+        "    if name not in seen:\n"
+        "        seen.add(name)\n"
+        "        total += sum(os.stat(f.locate()).st_blocks * 512 for f in dist.files or [] if f.locate().is_file())\n"
+        "    for requirement in dist.requires or []:\n"
+        "        extra = re.search(r'extra == .([A-Za-z0-9_.-]+)', requirement)\n"
+        "        if extra and extra.group(1) not in extras: continue\n"
+        "        wanted = re.match(r'([A-Za-z0-9_.-]+)(?:\\[([^]]*)\\])?', requirement)\n"
+        "        more = tuple(x.strip() for x in (wanted.group(2) or '').split(',') if x.strip())\n"
+        "        todo.append((wanted.group(1), more))\n"
+        "print(total / 1e6)\n")
+    result = subprocess.run([str(venv / "bin/python"), "-c", code, *roots], capture_output=True, text=True, check=True)
+    return float(result.stdout)
+
+
+def inspect_venv(venv: Path) -> dict[str, object]:
+    """JupyterLab's own share of the venv, and a fresh interpreter's `import nbformat` there (3 runs)."""
+    python = venv / "bin/python"
+    return {"floor_mb": footprint_mb(venv, FLOOR), "plots_mb": footprint_mb(venv, ("matplotlib",)),
+            "import_nbformat": timed(lambda: _run(python, "-c", IMPORT_NBFORMAT), 3)}
+
+
+@benchmark("set-up", "set-up: make install", "runtime venv size", "import nbformat (fresh interpreter)")
 def set_up(context: Context):
-    """Install time of the course's set-up and of uv against bare pip, and the size of the venv it makes."""
-    # One run each: an install takes minutes. The course's runs first, so it never gains from a cache pip filled.
-    course, venv_mb = fresh_install(make_install)
-    baseline = [fresh_install(pip_install)[0]]
+    """make install (uv) against a bare pip install; the venv's size beside JupyterLab's; nbformat's import in both."""
+    # One run each: an install takes a while. The course's runs first, so it never gains from a cache pip filled.
+    course, venv_mb, ours = fresh_install(make_install, inspect_venv)
+    pip_seconds, _, bare = fresh_install(pip_install, inspect_venv)
     pip = "pip install -r requirements.in"
-    yield measured("set-up: make install", [course], baseline, unit="s", baseline_name=pip, goal=Goal("<=", 1.2))
-    try:
-        cold = fresh_install(uv_install)[0]
-        warm = [fresh_install(uv_install)[0]]
-        yield measured("set-up: uv pip install (warm cache)", warm, baseline, unit="s", baseline_name=pip,
-                       note=f"the first uv run, which fills its cache: {cold:.0f} s")
-    except Skip as reason:
-        yield Figure.skip("set-up: uv pip install (warm cache)", str(reason))
+    yield measured("set-up: make install", [course], [pip_seconds], unit="s", baseline_name=pip,
+                   goal=Goal("<=", 1.2), note="uv from PyPI into the venv, its cache warm (USE_UV=0: pip)")
     yield Figure(name="runtime venv size", unit="MB", measured=venv_mb, samples=[venv_mb],
-                 goal=Goal("<=", VENV_LIMIT_MB, "value", "MB"), note="the venv make install made")
-
-
-IMPORT_NBFORMAT = "import nbformat"
-WITHOUT_RFC3987 = "import sys; sys.modules['rfc3987_syntax'] = None; import nbformat"
-
-
-def import_seconds(code: str, repeats: int) -> list[float]:
-    """Wall time of a fresh interpreter running `code`."""
-    return timed(lambda: _run(sys.executable, "-c", code), repeats)
-
-
-def cumulative_imports(code: str, modules: tuple[str, ...]) -> dict[str, float]:
-    """Cumulative import seconds of `modules` under `python -X importtime -c code` (those that were imported)."""
-    result = subprocess.run([sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True,
-                            check=True, cwd=ROOT)
-    found = {}
-    for line in result.stderr.splitlines():
-        parts = line.split("|")
-        if len(parts) == 3 and parts[1].strip().isdigit() and parts[2].strip() in modules:
-            found.setdefault(parts[2].strip(), int(parts[1]) / 1e6)
-    return found
-
-
-@benchmark("import nbformat", "import nbformat")
-def nbformat_import(context: Context):
-    """What every nbval, nbconvert and jupytext run pays: import nbformat, with and without rfc3987-syntax."""
-    repeats = 3
-    with_it = import_seconds(IMPORT_NBFORMAT, repeats)
-    without = import_seconds(WITHOUT_RFC3987, repeats)
-    parts = cumulative_imports(IMPORT_NBFORMAT, ("nbformat", "jsonschema", "rfc3987_syntax"))
-    top = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in parts.items())
-    yield measured("import nbformat (fresh interpreter)", with_it, without, unit="s",
-                   baseline_name="same without rfc3987-syntax",
-                   note=f"-X importtime, cumulative: {top}; rfc3987-syntax comes with "
-                        "jupyterlab → jupyter-events → jsonschema[format-nongpl]")
+                 baseline=ours["floor_mb"], baseline_samples=[ours["floor_mb"]],
+                 baseline_name=f"{' + '.join(FLOOR)} and their requirements",
+                 goal=Goal("<=", VENV_LIMIT_MB, "value", "MB"),
+                 note=f"the venv make install made, before any .pyc is written (uv does not compile on install); "
+                      f"matplotlib and its requirements (the plots of five chapters): {ours['plots_mb']:.0f} MB")
+    yield measured("import nbformat (fresh interpreter)", ours["import_nbformat"], bare["import_nbformat"], unit="s",
+                   baseline_name="in the bare pip venv",
+                   note="make install removes rfc3987-syntax: jsonschema builds its Lark grammar on import (for the "
+                        "'iri' format only), ~2.7 s in every process that imports nbformat")

@@ -74,7 +74,7 @@ def throughput(context: Context):
     if len(os.sched_getaffinity(0)) < 2:
         raise Skip("needs 2 CPUs (server and load generator pinned apart)")
     repeats = 1 if context.quick else 3
-    seconds = 5 if context.quick else 8
+    seconds = 3 if context.quick else 5
     users = 10
 
     def load(url: str, **kwargs) -> LoadResult:
