@@ -307,7 +307,7 @@ def read_page(storage) -> None:
         uow.tasks.count(page), uow.tasks.list(page)
 
 
-def measure(storage: CachedStorage, runs: int = 200) -> dict[str, float]:
+def measure(storage: CachedStorage, runs: int = 100) -> dict[str, float]:
     """DB, miss and hit medians (ms) for one task and one page, through `storage`'s cache, taken in turns."""
     ways = {}
     for what, read, scope in (("task", read_task, f"task:{task_id}"), ("page", read_page, f"user:{ada_id}")):
