@@ -42,13 +42,15 @@ help:
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-# uv installs the same pinned packages (constraints.txt) about 20× faster than pip here (docs/benchmarks.md); it comes
-# from PyPI into the venv itself. USE_UV=0, or any failure of uv, installs with pip instead.
+# uv installs the same pinned packages (constraints.txt) about 5× faster than pip here (docs/benchmarks.md); it comes
+# from PyPI into the venv itself. It compiles the bytecode as pip does: with PYTHONDONTWRITEBYTECODE set (as on this
+# machine) nothing would be compiled later, and every process would parse its modules again. USE_UV=0, or any failure
+# of uv, installs with pip instead.
 USE_UV ?= 1
 UV := $(VENV)/bin/uv
 define install
 	$(if $(filter 1,$(USE_UV)),$(PIP) install -c constraints.txt uv && \
-		$(UV) pip install -q --native-tls --python $(PY) -c constraints.txt $(1) || \
+		$(UV) pip install -q --native-tls --compile-bytecode --python $(PY) -c constraints.txt $(1) || \
 		{ echo "uv could not install $(1): installing with pip"; $(PIP) install -c constraints.txt $(1); },\
 		$(PIP) install -c constraints.txt $(1))
 endef

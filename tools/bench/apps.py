@@ -16,11 +16,27 @@ def hello_app() -> FastAPI:
     return app
 
 
+SERVICE_VARIABLES = ("DATABASE_URL", "REDIS_URL")
+
+
+def without_services(environ) -> dict[str, str]:
+    """`environ` minus DATABASE_URL and REDIS_URL, for a process that must run on the embedded defaults."""
+    return {name: value for name, value in environ.items() if name not in SERVICE_VARIABLES}
+
+
+def embedded():
+    """The defaults a learner runs on (a SQLite file, fakeredis), whatever the environment names: the server and load
+    figures compare the course's own overhead with a bare app, not one database server with another."""
+    from course_lib.services.settings import Settings
+
+    return Settings(database_url=None, redis_url=None)
+
+
 def task_api() -> FastAPI:
-    """The task API as it stands at the end of the course (the latest chapter merged)."""
+    """The task API as it stands at the end of the course (the latest chapter merged), on the embedded defaults."""
     from course_lib.taskapi import latest
 
-    return latest()
+    return latest(embedded())
 
 
 CACHE_CHAPTER = 16  # Redis cache-aside arrives here: the chapter before it serves the same API uncached
@@ -30,7 +46,7 @@ def task_api_uncached() -> FastAPI:
     """The task API just before the cache (chapter 15): the baseline of the cached reads."""
     from course_lib.taskapi import app_for
 
-    return app_for(CACHE_CHAPTER - 1)
+    return app_for(CACHE_CHAPTER - 1, embedded())
 
 
 APPS = {"hello": hello_app, "taskapi": task_api, "taskapi-uncached": task_api_uncached}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -10,10 +11,14 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
+from tools.bench.apps import without_services
 from tools.bench.core import ROOT, Context, Figure, Goal, Skip, benchmark
 
 QUICK_SAMPLE = ("00", "06", "10")  # the first chapter, the middle, the latest merged (--quick)
 EMPTY_COPIES = 3
+# Two notebooks at a time, as `make nbval` runs them (a notebook's client and kernel mostly take turns on a core), the
+# empty ones included: half the wall time, and every figure and its baseline under the same conditions.
+WORKERS = ("-n", "2", "--dist", "loadfile")
 
 
 def empty_notebook(like: Path, path: Path) -> Path:
@@ -62,11 +67,13 @@ def slowest_cell(path: Path, cells: dict[str, float]) -> str:
 
 
 def nbval_session(paths: list[Path], report: Path) -> dict[str, float]:
-    """Run strict nbval (the sanitizer `make nbval` uses) over `paths` in one session; seconds per notebook."""
+    """Run strict nbval (the sanitizer and the two workers `make nbval` uses) over `paths` in one session; seconds per
+    cell of each notebook."""
     command = [sys.executable, "-m", "pytest", "--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
                "--nbval-cell-timeout=600", "-p", "no:cacheprovider", "-q", f"--junitxml={report}",
-               "-o", "junit_family=xunit1", *map(str, paths)]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+               "-o", "junit_family=xunit1", *WORKERS, *map(str, paths)]
+    # On the embedded defaults, as a learner runs them: the services have figures of their own.
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=without_services(os.environ))
     if not report.exists():
         raise RuntimeError(f"nbval wrote no report: {result.stdout[-300:]}{result.stderr[-300:]}")
     if result.returncode != 0:

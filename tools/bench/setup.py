@@ -102,7 +102,7 @@ def set_up(context: Context):
                  baseline=ours["floor_mb"], baseline_samples=[ours["floor_mb"]],
                  baseline_name=f"{' + '.join(FLOOR)} and their requirements",
                  goal=Goal("<=", VENV_LIMIT_MB, "value", "MB"),
-                 note=f"the venv make install made, before any .pyc is written (uv does not compile on install); "
+                 note=f"the venv make install made (bytecode compiled, as pip does); "
                       f"matplotlib and its requirements (the plots of five chapters): {ours['plots_mb']:.0f} MB")
     yield measured("import nbformat (fresh interpreter)", ours["import_nbformat"], bare["import_nbformat"], unit="s",
                    baseline_name="in the bare pip venv",

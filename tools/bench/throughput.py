@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import httpx
 
 from course_lib.lab.load import LoadResult, measure
+from tools.bench.apps import without_services
 from tools.bench.core import ROOT, Context, Figure, Goal, Skip, benchmark
 
 SERVER_CPU, LOAD_CPU = 0, 1
@@ -24,7 +25,7 @@ def target(kind: str) -> Iterator[str]:
     """A server process of `kind` pinned to SERVER_CPU; yields its base URL and stops it after."""
     process = subprocess.Popen([sys.executable, "-m", "tools.bench.target", kind, str(SERVER_CPU)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+                               env={**without_services(os.environ), "PYTHONPATH": str(ROOT)})
     try:
         port = process.stdout.readline().strip()
         if not port.isdigit():
@@ -58,7 +59,7 @@ def ratio_figure(name: str, runs: list[LoadResult], hello: list[LoadResult], goa
     failures = sum(run.failures for run in runs)
     note = (f"p50 {statistics.median(r.p50_ms for r in runs):g} ms, p99 {statistics.median(r.p99_ms for r in runs):g}"
             f" ms (hello {statistics.median(r.p50_ms for r in hello):g}/{statistics.median(r.p99_ms for r in hello):g}"
-            f" ms)")
+            f" ms); SQLite file, fakeredis")
     if failures:
         note += f"; {failures} failed requests"
     return Figure(name=name, unit="req/s", measured=statistics.median(r.throughput for r in runs),
@@ -74,7 +75,7 @@ def throughput(context: Context):
     if len(os.sched_getaffinity(0)) < 2:
         raise Skip("needs 2 CPUs (server and load generator pinned apart)")
     repeats = 1 if context.quick else 3
-    seconds = 3 if context.quick else 5
+    seconds = 3 if context.quick else 4
     users = 10
 
     def load(url: str, **kwargs) -> LoadResult:
