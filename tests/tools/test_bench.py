@@ -122,10 +122,15 @@ def test_a_partial_run_leaves_the_readmes_table_alone(fake_registry, tmp_path, m
     docs.write_text("the last whole run")
     monkeypatch.setattr(bench_main, "MARKDOWN", docs)
     monkeypatch.setattr(bench_main, "PLOT_IN_DOCS", tmp_path / "benchmarks.png")
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- bench:start -->\nthe last whole run\n<!-- bench:end -->\n")
+    monkeypatch.setattr(bench_main, "README", readme)
     arguments = ["--out", str(tmp_path / "out"), "--markdown", str(docs)]
     assert bench_main.main([*arguments, "--only", "fine"]) == 0 and docs.read_text() == "the last whole run"
     assert bench_main.main([*arguments, "--skip", "broken"]) == 0 and docs.read_text() == "the last whole run"
+    assert "the last whole run" in readme.read_text()
     assert bench_main.main(arguments) == 1 and docs.read_text().startswith("# Benchmarks")  # whole, one broken
+    assert "the last whole run" not in readme.read_text() and "[benchmarks.md](benchmarks.md)" in readme.read_text()
 
 
 def test_main_fails_when_a_benchmark_broke_and_can_leave_one_group_out(fake_registry, tmp_path, capsys):
@@ -135,3 +140,22 @@ def test_main_fails_when_a_benchmark_broke_and_can_leave_one_group_out(fake_regi
     assert bench_main.main([*out, "--skip", "broken", "--skip", "fine"]) == 0  # nothing to plot: no matplotlib
     with pytest.raises(SystemExit):
         bench_main.main([*out, "--only", "nonsense"])
+
+
+def test_the_readme_gets_the_goals_between_its_markers_and_nothing_else_changes(tmp_path):
+    from tools.bench.report import write_readme_goals
+
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- bench:start -->\nold table\n<!-- bench:end -->\noutro\n")
+    figures = [Figure(name="with goal", unit="s", measured=2.0, baseline=1.0, baseline_name="base",
+                      goal=Goal("<=", 3.0), note="a long note"),
+               Figure(name="without goal", unit="s", measured=1.0)]
+    data = document(figures, command="python -m tools.bench", seconds=12.3)
+    assert write_readme_goals(readme, data, figures, details="docs/benchmarks.md")
+    text = readme.read_text()
+    assert text.startswith("intro\n<!-- bench:start -->\n") and text.endswith("<!-- bench:end -->\noutro\n")
+    assert "old table" not in text and "| with goal |" in text and "| pass |" in text
+    assert "without goal" not in text and "a long note" not in text and "[docs/benchmarks.md]" in text
+    readme.write_text("no markers here\n")
+    assert not write_readme_goals(readme, data, figures, details="docs/benchmarks.md")
+    assert readme.read_text() == "no markers here\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 import time
@@ -10,10 +11,11 @@ from pathlib import Path
 
 from tools.bench import cache, layers, notebooks, pagination, scaling, server, setup, throughput  # noqa: F401
 from tools.bench.core import REGISTRY, ROOT, Context, Figure, run_benchmark
-from tools.bench.report import document, plot, text_table, write_json, write_markdown
+from tools.bench.report import document, plot, text_table, write_json, write_markdown, write_readme_goals
 
 MARKDOWN = ROOT / "docs" / "benchmarks.md"
 PLOT_IN_DOCS = ROOT / "docs" / "benchmarks.png"
+README = ROOT / "README.md"
 
 # The order: set-up, notebooks, server, load, pagination, cache, scaling.
 ORDER = ("set-up", "notebooks", "server start", "throughput", "request layers", "pagination",
@@ -61,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
             PLOT_IN_DOCS.write_bytes((args.out / "latest.png").read_bytes())
             image = PLOT_IN_DOCS.name
         write_markdown(args.markdown, data, figures, plot=image)
+        if args.markdown == MARKDOWN:
+            write_readme_goals(README, data, figures, details=os.path.relpath(MARKDOWN, README.parent))
     broken = [figure for figure in figures if figure.skipped and figure.skipped.startswith("failed:")]
     return 1 if broken else 0
 

@@ -98,22 +98,32 @@ def read_many(api, url: str, headers: dict[str, str], reads: int) -> None:
 def cache_aside_get(repeats: int, reads: int = 200) -> Figure:
     """GET /tasks/{id} over loopback, one client, on the cached API (chapter 16) vs the one before it (15)."""
     from course_lib.notebook.server import serve
+    from course_lib.services.settings import get_settings
     from course_lib.taskapi import app_for
     from course_lib.taskapi.auth import sign_up
     from tools.bench.apps import CACHE_CHAPTER
 
-    seconds: dict[int, list[float]] = {}
-    for chapter in (CACHE_CHAPTER - 1, CACHE_CHAPTER):
-        api = serve(app_for(chapter), name=f"bench-cache-ch{chapter}")
-        try:
+    chapters = (CACHE_CHAPTER - 1, CACHE_CHAPTER)
+    backends = get_settings().describe().rsplit(" · ", 1)[0]  # the database and the cache, from the environment
+    seconds: dict[int, list[float]] = {chapter: [] for chapter in chapters}
+    apis = {chapter: serve(app_for(chapter), name=f"bench-cache-ch{chapter}") for chapter in chapters}
+    try:
+        reading = {}
+        for chapter, api in apis.items():
             auth = sign_up(api.client, "Bench")
             url = api.post("/tasks", json={"title": "cached"}, headers=auth).headers["location"]
             api.get(url, headers=auth)  # the first read fills the cache
-            seconds[chapter] = timed(partial(read_many, api, url, auth, reads), repeats)
-        finally:
+            reading[chapter] = partial(read_many, api, url, auth, reads)
+        for _ in range(repeats):  # in turns, so that a moment of load elsewhere hits both alike
+            for chapter in chapters:
+                seconds[chapter] += timed(reading[chapter], 1)
+    finally:
+        for api in apis.values():
             api.stop()
     return measured("cache-aside GET /tasks/{id}", [s / reads * 1e6 for s in seconds[CACHE_CHAPTER]],
                     [s / reads * 1e6 for s in seconds[CACHE_CHAPTER - 1]], unit="µs",
                     baseline_name="the same GET uncached (chapter 15)",
-                    note="per request over loopback, one client; a hit skips the database read, not the HTTP work")
+                    note=f"per request over loopback, one client, {backends}; a hit skips the database read, not "
+                         "the HTTP work, and adds two Redis commands: on an embedded SQLite file (a primary-key read "
+                         "~0.1 ms) it gains nothing, with a database over the network it does")
 

@@ -43,18 +43,25 @@ async def asgi_call(app, method: str, path: str, headers: dict[str, str]) -> int
 
 
 async def per_request_us(app, path: str, headers: dict[str, str], repeats: int) -> list[float]:
-    """Median-ready samples: microseconds per request over REQUESTS sequential GETs of `path`, `repeats` times."""
+    """Samples: microseconds per request over REQUESTS sequential GETs of `path`, `repeats` times."""
+    await warm(app, path, headers)
+    return [await one_sample(app, path, headers) for _ in range(repeats)]
+
+
+async def warm(app, path: str, headers: dict[str, str]) -> None:
+    """WARM_UP requests first; RuntimeError when `path` does not answer 200."""
     for _ in range(WARM_UP):
         status = await asgi_call(app, "GET", path, headers)
     if status != 200:
         raise RuntimeError(f"GET {path} answered {status}")
-    samples = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        for _ in range(REQUESTS):
-            await asgi_call(app, "GET", path, headers)
-        samples.append((time.perf_counter() - started) / REQUESTS * 1e6)
-    return samples
+
+
+async def one_sample(app, path: str, headers: dict[str, str]) -> float:
+    """Microseconds per request over REQUESTS sequential GETs of `path`."""
+    started = time.perf_counter()
+    for _ in range(REQUESTS):
+        await asgi_call(app, "GET", path, headers)
+    return (time.perf_counter() - started) / REQUESTS * 1e6
 
 
 def with_probe_routes(app: FastAPI) -> FastAPI:
@@ -77,18 +84,22 @@ async def measure_layers(repeats: int) -> dict[str, list[float]]:
 
     bare = hello_app()
     api = with_probe_routes(task_api())
-    results = {HELLO: await per_request_us(bare, "/hello", {}, repeats)}
     async with api.router.lifespan_context(api):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://127.0.0.1") as client:
             response = await client.post("/users", json={"name": "Bench", "email": "bench@example.org",
                                                           "password": "correct horse battery staple"})
             auth = {"X-API-Key": response.json()["api_key"]}
             task_id = (await client.post("/tasks", json={"title": "layers"}, headers=auth)).json()["id"]
-        results["+ the course's middleware"] = await per_request_us(api, "/bench/hello", {}, repeats)
-        results["+ authentication (API key → user, 2 queries)"] = await per_request_us(api, "/bench/whoami", auth,
-                                                                                         repeats)
-        results["+ GET /tasks/{id} (ETag, cache hit, response model)"] = await per_request_us(
-            api, f"/tasks/{task_id}", auth, repeats)
+        layers = {HELLO: (bare, "/hello", {}),
+                  "+ the course's middleware": (api, "/bench/hello", {}),
+                  "+ authentication (API key → user, 2 queries)": (api, "/bench/whoami", auth),
+                  "+ GET /tasks/{id} (ETag, cache hit, response model)": (api, f"/tasks/{task_id}", auth)}
+        for target in layers.values():
+            await warm(*target)
+        results: dict[str, list[float]] = {name: [] for name in layers}
+        for _ in range(repeats):  # in turns, so that a moment of load elsewhere hits every layer alike
+            for name, target in layers.items():
+                results[name].append(await one_sample(*target))
     return results
 
 

@@ -51,12 +51,31 @@ def text_table(figures: Sequence[Figure]) -> str:
     return "\n".join(lines)
 
 
-def markdown_table(figures: Sequence[Figure]) -> str:
-    """A GitHub Markdown table (pipes in cells escaped)."""
+def markdown_table(figures: Sequence[Figure], *, notes: bool = True) -> str:
+    """A GitHub Markdown table (pipes in cells escaped); without `notes`, the result column says only the verdict."""
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
     for figure in figures:
-        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in row(figure)) + " |")
+        cells = row(figure) if notes else (*row(figure)[:-1], verdict(figure))
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines)
+
+
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def write_readme_goals(path: Path, data: dict, figures: Sequence[Figure], details: str) -> bool:
+    """Put the figures that have a goal, with their verdicts, between the README's bench markers; False without them."""
+    text = path.read_text()
+    if README_START not in text or README_END not in text:
+        return False
+    before, rest = text.split(README_START, 1)
+    after = rest.split(README_END, 1)[1]
+    goals = [figure for figure in figures if figure.goal is not None]
+    table = (f"The goals of the latest whole `make bench` run ({data['generated'][:10]}, {data['seconds']:.0f} s, "
+             f"{data['machine']['cpus']} CPUs); every figure, with what each note says: [{details}]({details}).\n\n"
+             + markdown_table(goals, notes=False))
+    path.write_text(f"{before}{README_START}\n{table}\n{README_END}{after}")
+    return True
 
 
 def document(figures: Sequence[Figure], *, command: str, seconds: float, note: str = "") -> dict:
