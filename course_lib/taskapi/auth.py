@@ -42,8 +42,7 @@ def api_key_user(uow: UnitOfWorkDep, key: Annotated[str | None, Security(api_key
     """The user whose key the request carries; 401 with WWW-Authenticate when there is none or it is unknown."""
     if not key:
         raise HTTPException(401, f"send your API key in the {API_KEY_HEADER} header", headers=CHALLENGE)
-    user_id = uow.api_keys.owner(digest(key))
-    user = uow.users.get(user_id) if user_id is not None else None
+    user = uow.api_keys.user(digest(key))
     if user is None:
         raise HTTPException(401, "unknown API key", headers=CHALLENGE)
     return user

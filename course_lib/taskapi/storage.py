@@ -44,7 +44,7 @@ class ApiKeyRepository(Protocol):
     """Issued API keys, stored as digests only."""
 
     def add(self, digest: str, user_id: int) -> None: ...
-    def owner(self, digest: str) -> int | None: ...
+    def user(self, digest: str) -> User | None: ...
 
 
 class UnitOfWork(Protocol):
@@ -176,8 +176,8 @@ class MemoryApiKeys:
     def add(self, digest: str, user_id: int) -> None:
         self.data.api_keys[digest] = user_id
 
-    def owner(self, digest: str) -> int | None:
-        return self.data.api_keys.get(digest)
+    def user(self, digest: str) -> User | None:
+        return self.data.users.get(self.data.api_keys.get(digest))
 
 
 class MemoryUnitOfWork:

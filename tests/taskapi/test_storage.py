@@ -188,7 +188,7 @@ def test_deleting_a_user_deletes_the_users_tasks_and_keys(database):
         uow.session.execute(delete(UserRow).where(UserRow.id == ada.id))
         uow.commit()
     with storage.unit_of_work() as uow:
-        assert uow.tasks.count() == 0 and uow.api_keys.owner("d" * 64) is None
+        assert uow.tasks.count() == 0 and uow.api_keys.user("d" * 64) is None
 
 
 def test_update_refuses_ids_and_timestamps(storage):

@@ -92,7 +92,7 @@ async def measure_layers(repeats: int) -> dict[str, list[float]]:
             task_id = (await client.post("/tasks", json={"title": "layers"}, headers=auth)).json()["id"]
         layers = {HELLO: (bare, "/hello", {}),
                   "+ the course's middleware": (api, "/bench/hello", {}),
-                  "+ authentication (API key → user, 2 queries)": (api, "/bench/whoami", auth),
+                  "+ authentication (API key → user, one query)": (api, "/bench/whoami", auth),
                   "+ GET /tasks/{id} (ETag, cache hit, response model)": (api, f"/tasks/{task_id}", auth)}
         for target in layers.values():
             await warm(*target)
@@ -103,7 +103,7 @@ async def measure_layers(repeats: int) -> dict[str, list[float]]:
     return results
 
 
-@benchmark("request layers", "+ the course's middleware", "+ authentication (API key → user, 2 queries)",
+@benchmark("request layers", "+ the course's middleware", "+ authentication (API key → user, one query)",
            "+ GET /tasks/{id} (ETag, cache hit, response model)")
 def request_layers(context: Context):
     """Server time per request through each layer of the finished API, as a multiple of a bare hello's."""
