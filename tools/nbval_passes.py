@@ -5,6 +5,8 @@
 nbval executes each notebook once and compares every cell's outputs with the committed ones. For the notebooks under
 a --run-twice folder this plugin then runs every code cell again in the same kernel, as a learner pressing Run All
 twice does: an error fails that cell's "run 2" item; outputs are not compared (a second run rightly makes new ids).
+A kernel that dies while starting is started again (at most KERNEL_STARTS times): with two workers, a TCP port the
+kernel was given can be taken by another process before the kernel binds it.
 The second run happens as on Binder (JUPYTERHUB_SERVICE_PREFIX set in the kernel), so a chapter that only breaks
 there fails too. Meanwhile the kernel and every process it starts are sampled, and a last "peak memory" item fails
 when their peak over both runs goes above --peak-mb. So each notebook is executed once per test run.
@@ -17,6 +19,7 @@ import os
 from collections import defaultdict
 from pathlib import Path
 
+import nbval.kernel
 import pytest
 from nbval.plugin import IPyNbCell, IPyNbFile
 
@@ -25,6 +28,7 @@ from tools.memory import BINDER_PREFIX, LIMIT_MB, MB, TreeSampler, kernel_high_w
 MEASURE = pytest.StashKey[bool]()
 SAMPLER = pytest.StashKey[TreeSampler]()
 AS_ON_BINDER = pytest.StashKey[bool]()
+KERNEL_STARTS = 3
 SECOND_RUN = f"second Run All in the same kernel, as on Binder (JUPYTERHUB_SERVICE_PREFIX={BINDER_PREFIX})"
 
 
@@ -39,7 +43,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          f"share)")
 
 
+def starting_again(start):
+    """`start` (nbval's start_new_kernel), tried KERNEL_STARTS times while the kernel dies before it is ready."""
+    def start_kernel(*args, **kwargs):
+        for attempt in range(1, KERNEL_STARTS + 1):
+            try:
+                return start(*args, **kwargs)
+            except RuntimeError as died:  # "Kernel died before replying to kernel_info", or no heartbeat in time
+                if attempt == KERNEL_STARTS:
+                    raise
+                print(f"\nkernel start {attempt} of {KERNEL_STARTS} failed ({died}); starting it again", flush=True)
+    start_kernel.starting_again = True
+    return start_kernel
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    if not getattr(nbval.kernel.start_new_kernel, "starting_again", False):
+        nbval.kernel.start_new_kernel = starting_again(nbval.kernel.start_new_kernel)
     if config.option.run_twice:
         config.pluginmanager.register(PeakTable(config.option.peak_mb), "nbval-passes-peaks")
     worker = os.environ.get("PYTEST_XDIST_WORKER")

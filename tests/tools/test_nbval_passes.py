@@ -108,3 +108,42 @@ def test_memory_of_the_processes_a_notebook_starts_counts(results):
 
 def test_a_notebook_under_the_limit_passes(results):
     assert outcome(results, "twice", "counts", "peak memory") == ("passed", "")
+
+
+def test_a_kernel_that_dies_while_starting_is_started_again_a_bounded_number_of_times():
+    from tools.nbval_passes import KERNEL_STARTS, starting_again
+
+    attempts = []
+
+    def dies_twice(**kwargs):
+        attempts.append(kwargs)
+        if len(attempts) < 3:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return "manager", "client"
+
+    assert starting_again(dies_twice)(kernel_name="backend-course") == ("manager", "client")
+    assert len(attempts) == 3 and attempts[0] == {"kernel_name": "backend-course"}
+
+    attempts.clear()
+
+    def always_dies(**kwargs):
+        attempts.append(kwargs)
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    with pytest.raises(RuntimeError, match="died"):
+        starting_again(always_dies)(kernel_name="backend-course")
+    assert len(attempts) == KERNEL_STARTS
+
+
+def test_any_other_failure_of_a_kernel_start_is_not_retried():
+    from tools.nbval_passes import starting_again
+
+    attempts = []
+
+    def no_such_kernel(**kwargs):
+        attempts.append(kwargs)
+        raise KeyError("no kernel named nonesuch")
+
+    with pytest.raises(KeyError):
+        starting_again(no_such_kernel)(kernel_name="nonesuch")
+    assert len(attempts) == 1
