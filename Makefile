@@ -49,7 +49,7 @@ $(VENV)/bin/python:
 USE_UV ?= 1
 UV := $(VENV)/bin/uv
 define install
-	$(if $(filter 1,$(USE_UV)),$(PIP) install -c constraints.txt uv && \
+	$(if $(filter 1,$(USE_UV)),{ test -x $(UV) || $(PIP) install -c constraints.txt uv; } && \
 		$(UV) pip install -q --native-tls --compile-bytecode --python $(PY) -c constraints.txt $(1) || \
 		{ echo "uv could not install $(1): installing with pip"; $(PIP) install -c constraints.txt $(1); },\
 		$(PIP) install -c constraints.txt $(1))

@@ -7,7 +7,7 @@ from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 T = TypeVar("T")
-PATHS_REMEMBERED = 1024  # per app and question; the least recently asked go first
+PATHS_REMEMBERED = 1024  # answers per app, all questions together; the least recently asked go first
 ATTRIBUTE = "_remembered_route_answers"  # kept on the app itself: a global table would keep every app alive
 
 

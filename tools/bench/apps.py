@@ -32,6 +32,11 @@ def embedded():
     return Settings(database_url=None, redis_url=None)
 
 
+def backends(settings) -> str:
+    """The database and the cache `settings` select, as a figure's note names them."""
+    return settings.describe().rsplit(" · ", 1)[0]
+
+
 def task_api() -> FastAPI:
     """The task API as it stands at the end of the course (the latest chapter merged), on the embedded defaults."""
     from course_lib.taskapi import latest

@@ -101,10 +101,10 @@ def cache_aside_get(repeats: int, reads: int = 200) -> Figure:
     from course_lib.services.settings import get_settings
     from course_lib.taskapi import app_for
     from course_lib.taskapi.auth import sign_up
-    from tools.bench.apps import CACHE_CHAPTER
+    from tools.bench.apps import CACHE_CHAPTER, backends
 
     chapters = (CACHE_CHAPTER - 1, CACHE_CHAPTER)
-    backends = get_settings().describe().rsplit(" · ", 1)[0]  # the database and the cache, from the environment
+    services = backends(get_settings())  # from the environment: this group measures the services it names
     seconds: dict[int, list[float]] = {chapter: [] for chapter in chapters}
     apis = {chapter: serve(app_for(chapter), name=f"bench-cache-ch{chapter}") for chapter in chapters}
     try:
@@ -123,7 +123,7 @@ def cache_aside_get(repeats: int, reads: int = 200) -> Figure:
     return measured("cache-aside GET /tasks/{id}", [s / reads * 1e6 for s in seconds[CACHE_CHAPTER]],
                     [s / reads * 1e6 for s in seconds[CACHE_CHAPTER - 1]], unit="µs",
                     baseline_name="the same GET uncached (chapter 15)",
-                    note=f"per request over loopback, one client, {backends}; a hit skips the database read, not "
+                    note=f"per request over loopback, one client, {services}; a hit skips the database read, not "
                          "the HTTP work, and adds two Redis commands: on an embedded SQLite file (a primary-key read "
                          "~0.1 ms) it gains nothing, with a database over the network it does")
 

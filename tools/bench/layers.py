@@ -14,7 +14,7 @@ from fastapi import Depends, FastAPI
 
 from course_lib.taskapi.bearer_auth import token_session_or_api_key_user
 from course_lib.taskapi.records import User
-from tools.bench.apps import hello_app, task_api
+from tools.bench.apps import backends, embedded, hello_app, task_api
 from tools.bench.core import Context, Figure, benchmark
 
 REQUESTS = 200  # per sample, after WARM_UP
@@ -115,6 +115,6 @@ def request_layers(context: Context):
         value = statistics.median(samples)
         yield Figure(name=name, unit="µs", measured=value, baseline=statistics.median(hello), baseline_name=HELLO,
                      samples=samples, baseline_samples=hello,
-                     note=f"in-process, one request at a time, SQLite file and fakeredis; this layer adds "
+                     note=f"in-process, one request at a time, {backends(embedded())}; this layer adds "
                           f"{value - previous:,.0f} µs")
         previous = value

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 import httpx
 
 from course_lib.lab.load import LoadResult, measure
-from tools.bench.apps import without_services
+from tools.bench.apps import backends, embedded, without_services
 from tools.bench.core import ROOT, Context, Figure, Goal, Skip, benchmark
 
 SERVER_CPU, LOAD_CPU = 0, 1
@@ -59,7 +59,7 @@ def ratio_figure(name: str, runs: list[LoadResult], hello: list[LoadResult], goa
     failures = sum(run.failures for run in runs)
     note = (f"p50 {statistics.median(r.p50_ms for r in runs):g} ms, p99 {statistics.median(r.p99_ms for r in runs):g}"
             f" ms (hello {statistics.median(r.p50_ms for r in hello):g}/{statistics.median(r.p99_ms for r in hello):g}"
-            f" ms); SQLite file, fakeredis")
+            f" ms); {backends(embedded())}")
     if failures:
         note += f"; {failures} failed requests"
     return Figure(name=name, unit="req/s", measured=statistics.median(r.throughput for r in runs),
