@@ -549,7 +549,8 @@ q2.check(keyset_page)
 # **Exercise 3.** Verify a cursor as the server does. A token is `payload + "." + signature`, where `payload` is
 # unpadded base64url of JSON and `signature` is unpadded base64url of `HMAC-SHA256(secret, payload)` (the payload's
 # base64url text, as bytes). Write `verify(token, secret)`: the decoded payload when the signature is right and the
-# payload is a JSON object, else `None` — never an exception. Compare signatures with `hmac.compare_digest`.
+# payload is a JSON object, else `None` — never an exception, whatever the token holds (non-ASCII too). Compare
+# signatures with `hmac.compare_digest`, as bytes.
 
 # %%
 import binascii
@@ -562,7 +563,8 @@ def verify(token: str, secret: str) -> dict | None:
     ### BEGIN SOLUTION
     payload, _, signature = token.partition(".")
     expected = base64.urlsafe_b64encode(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
-    if not hmac.compare_digest(expected.rstrip(b"=").decode(), signature):
+    # bytes, not str: compare_digest raises TypeError on a str with a non-ASCII character
+    if not hmac.compare_digest(expected.rstrip(b"="), signature.encode()):
         return None
     try:
         body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from course_lib.checks.source_rules import misses_call
 from course_lib.notebook.exercises import Exercise, Incorrect, NotAttempted
 from course_lib.services.db import isolated_database
 from course_lib.taskapi.sql_storage import TaskRow
@@ -181,10 +182,15 @@ def _signature_cases() -> list[tuple[str, str, str, Any]]:
         ("three parts", f"{token}.{signature}", SECRET, None),
         ("signed, but the payload is not JSON", _token(None, SECRET, raw=b"\xff not json"), SECRET, None),
         ("signed JSON that is not an object", _token([1, 2], SECRET), SECRET, None),
+        ("a signature with a non-ASCII character", f"{payload}.{signature[:-1]}é", SECRET, None),
+        ("a payload with a non-ASCII character", f"é{payload}.{signature}", SECRET, None),
     ]
 
 
 def _test_verify(verify) -> None:
+    if misses_call(verify, "compare_digest"):
+        raise Incorrect("compare the signatures with hmac.compare_digest: `==` stops at the first differing "
+                        "character, so the time it takes tells an attacker how much of a forged signature is right.")
     for what, token, secret, expected in _signature_cases():
         got = verify(token, secret)
         if got != expected:
@@ -200,6 +206,7 @@ def _test_verify(verify) -> None:
 q3 = Exercise(
     "ch14.q3", "Verify a cursor's signature", _test_verify,
     hint="payload, _, signature = token.partition('.'); expected = b64url(hmac.new(secret.encode(), "
-         "payload.encode(), hashlib.sha256).digest()); if not hmac.compare_digest(expected, signature): return None; "
+         "payload.encode(), hashlib.sha256).digest()); compare bytes, not str (compare_digest raises TypeError on "
+         "non-ASCII str): if not hmac.compare_digest(expected.encode(), signature.encode()): return None; "
          "then decode the payload in a try (pad with '='), json.loads it, return it if it is a dict.",
 )

@@ -80,7 +80,9 @@ class CursorSigner:
         payload, dot, signature = token.partition(".")
         if not dot or not payload or not signature:
             raise InvalidCursor("the cursor is not of the form payload.signature")
-        b64decode(signature)
+        # Both parts must be base64url text (ASCII) before any is hashed: a non-ASCII payload is no cursor of ours.
+        if not _BASE64URL.fullmatch(payload) or not _BASE64URL.fullmatch(signature):
+            raise InvalidCursor("the cursor is not base64url text")
         # Check the signature before reading anything else: what fails it was never ours, whatever it says.
         if not hmac.compare_digest(self.signature(payload).encode(), signature.encode()):
             raise InvalidCursor("the cursor's signature does not match: it was changed, or made elsewhere")

@@ -79,7 +79,7 @@ def test_q2_solution_stub_and_wrong_answers():
 def verify(token, secret):
     payload, _, signature = token.partition(".")
     expected = base64.urlsafe_b64encode(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
-    if not hmac.compare_digest(expected.rstrip(b"=").decode(), signature):
+    if not hmac.compare_digest(expected.rstrip(b"="), signature.encode()):
         return None
     try:
         body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -122,5 +122,20 @@ def test_q3_solution_stub_and_wrong_answers():
     def fixed_secret(token, secret):
         return verify(token, "the server's secret")
 
-    for wrong in (unchecked, prefix_compare, raises_on_garbage, sha256_without_key, fixed_secret):
+    def compares_str(token, secret):  # the old reference solution: TypeError on a non-ASCII signature
+        payload, _, signature = token.partition(".")
+        expected = base64.urlsafe_b64encode(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
+        if not hmac.compare_digest(expected.rstrip(b"=").decode(), signature):
+            return None
+        return unchecked(token, secret)
+
+    def equals(token, secret):  # right answers, but in time that leaks how much of the signature matched
+        payload, _, signature = token.partition(".")
+        expected = base64.urlsafe_b64encode(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
+        return unchecked(token, secret) if expected.rstrip(b"=") == signature.encode() else None
+
+    for wrong in (unchecked, prefix_compare, raises_on_garbage, sha256_without_key, fixed_secret, compares_str,
+                  equals):
         assert q3.evaluate(wrong).status == INCORRECT, wrong.__name__
+    assert "compare_digest" in q3.evaluate(equals).message
+    assert "non-ASCII" in q3.evaluate(compares_str).message

@@ -165,7 +165,8 @@ def fuzz_api():
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.one_of(st.text(min_size=1, max_size=200), st.text(alphabet="ABCDEFabcdef0123456789-_.", min_size=1),
-                 st.sampled_from(["x" * 5000, "e30.e30", "bnVsbA.AAAA", "%00", "...", "null"])))
+                 st.sampled_from(["x" * 5000, "e30.e30", "bnVsbA.AAAA", "%00", "...", "null", "\x80.00", "é.é",
+                                  "YWJj.\u00e9"])))
 def test_garbage_cursors_are_400_problems_never_5xx(fuzz_api, cursor):
     assert is_400_problem(fuzz_api.get("/tasks", params={"cursor": cursor}))
 

@@ -80,7 +80,9 @@ def test_signed_bytes_that_are_not_json_are_invalid():
 
 @pytest.mark.parametrize("token", ["", ".", "abc", "abc.", ".abc", "a.b.c", "abc.d$f", "ab+c.def",
                                    "x" * (MAX_LENGTH + 1),
-                                   "é.é", "abc.\x00", "YWJj.YWJj"])
+                                   "é.é", "abc.\x00", "YWJj.YWJj",
+                                   # non-ASCII before the dot: hashing it as ASCII once raised UnicodeEncodeError
+                                   "\x80.00", "\u00e9abc.YWJj", "YWJj.\u00e9", "\ud800.AA"])
 def test_malformed_tokens_are_invalid(token):
     with pytest.raises(InvalidCursor):
         CursorSigner(SECRET).open(token, SCOPE)

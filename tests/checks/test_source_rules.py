@@ -1,0 +1,33 @@
+"""Reading which names a learner's function calls."""
+
+import hmac
+
+from course_lib.checks.source_rules import called_names, misses_call
+
+
+def constant_time(a: bytes, b: bytes) -> bool:
+    return hmac.compare_digest(a, b)
+
+
+def plain_equals(a: bytes, b: bytes) -> bool:
+    return a == b
+
+
+def test_a_call_through_a_module_or_by_name_counts():
+    from hmac import compare_digest
+
+    def by_name(a, b):
+        return compare_digest(a, b)
+
+    assert "compare_digest" in called_names(constant_time)
+    assert "compare_digest" in called_names(by_name)
+
+
+def test_a_function_that_never_calls_it_misses_it():
+    assert misses_call(plain_equals, "compare_digest")
+    assert not misses_call(constant_time, "compare_digest")
+
+
+def test_without_source_nothing_is_claimed():
+    assert called_names(len) is None
+    assert not misses_call(len, "compare_digest")
