@@ -165,7 +165,8 @@ show(limited[-1])
 # "4xx: change the request, 5xx: try later" is a first approximation with exceptions on both sides. **408 Request
 # Timeout** and **429 Too Many Requests** say the request was not processed: the *same* request may be sent again,
 # after waiting (`Retry-After`, when given). **409 Conflict** depends on the current state: re-read it, and the same
-# request may succeed once the state has changed. On the server side, **503 Service Unavailable** is a temporary
+# request may succeed once the state has changed. **404 Not Found** says only that nothing is there *now* — it may
+# be temporary (RFC 9110 §15.5.5) — while **410 Gone** says it is gone for good. On the server side, **503 Service Unavailable** is a temporary
 # state (again with `Retry-After`), but **501 Not Implemented** will not work later, however long the client waits.
 # And a **500**, **502** or **504** may come *after* the server did the work: resending is harmless only for an
 # idempotent request (chapter 03). As a function:
@@ -185,11 +186,15 @@ def next_step(status: int) -> str:
         return "give up: the server does not implement this, now or later"
     if status >= 500:
         return "retry later, but only if the request is idempotent"
+    if status == 410:
+        return "give up: it is gone for good (410 is permanent); remove your links to it"
+    if status == 404:
+        return "check the URL; it may exist later (404 says nothing about permanence), so don't retry blindly"
     return "change the request; sent unchanged, it fails the same way"
 
 
 table([{"status": code, "next step": next_step(code)}
-       for code in (200, 400, 401, 403, 404, 408, 409, 422, 429, 500, 501, 502, 503, 504)])
+       for code in (200, 400, 401, 403, 404, 408, 409, 410, 422, 429, 500, 501, 502, 503, 504)])
 
 # %% [markdown]
 # ## ASGI: how the server calls the app
@@ -204,8 +209,12 @@ async def echo_app(scope, receive, send):
     """A complete ASGI app: it answers every HTTP request with the request's own method, path and body size."""
     if scope["type"] != "http":  # uvicorn also sends "lifespan" events (startup, shutdown): nothing to do here
         return
-    message = await receive()  # {"type": "http.request", "body": b"...", "more_body": False}
-    text = f"{scope['method']} {scope['path']}?{scope['query_string'].decode()}: {len(message['body'])} body bytes"
+    size, more_body = 0, True
+    while more_body:  # a body may arrive in several messages (a chunked upload): read until more_body is False
+        message = await receive()  # {"type": "http.request", "body": b"...", "more_body": False}
+        size += len(message.get("body", b""))
+        more_body = message.get("more_body", False)
+    text = f"{scope['method']} {scope['path']}?{scope['query_string'].decode()}: {size} body bytes"
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
     await send({"type": "http.response.body", "body": text.encode()})
 
@@ -289,7 +298,8 @@ stranger.status_code, stranger.text, "access-control-allow-origin" in stranger.h
 
 # %% [markdown]
 # ## All the methods at a glance
-# HTTP has nine methods: eight in RFC 9110 §9 and PATCH in RFC 5789. Three properties decide how clients, caches and
+# Nine HTTP methods are in general use: eight in RFC 9110 §9 and PATCH in RFC 5789 (IANA's method registry
+# lists dozens more, most of them WebDAV's, such as PROPFIND and MKCOL). Three properties decide how clients, caches and
 # proxies may treat each: **safe** — the client asks for no change on the server (§9.2.1); **idempotent** — sending
 # it twice has the effect of sending it once (§9.2.2; chapter 03 builds on this); **cacheable** — a response may be
 # stored and reused (§9.2.3). A POST or PATCH response is cacheable only when it says so explicitly (freshness
@@ -317,7 +327,8 @@ for method, purpose, safe, idempotent, cacheable in method_properties:
 table(rows)
 
 # %% [markdown]
-# GET, HEAD, OPTIONS and DELETE work on a task here; the others get 405 with `Allow`. TRACE is switched off on most
+# GET, HEAD, OPTIONS and DELETE work on a task here. PUT and PATCH are routed too, so an empty body gets 422 (the
+# body is invalid), not 405; POST, TRACE and any method without a route get 405 with `Allow`. TRACE is switched off on most
 # servers, because echoing a request back can leak its credentials to a script. CONNECT asks a *proxy* to open a
 # TCP tunnel — that is how a browser reaches an HTTPS site through a corporate proxy — and means nothing to an API.
 

@@ -197,7 +197,8 @@ show(api.get("/tasks", headers={"Accept": "text/csv"}), request_headers=["accept
 # %% [markdown]
 # When the client accepts nothing the server can produce, RFC 9110 §12.5.1 leaves the server two choices: answer
 # **406 Not Acceptable**, or disregard `Accept` and send its default representation, as if the header were absent.
-# Many servers do the latter (a browser asking for HTML still gets the JSON); this API chooses 406, listing the types
+# Many servers do the latter (a client that asks only for `text/html` still gets the JSON; a browser's address bar
+# sends `text/html,…,*/*;q=0.8`, and the `*/*` already accepts JSON); this API chooses 406, listing the types
 # the client could have asked for, so that a client with a wrong `Accept` learns so at once. The middleware decides
 # before the handler runs, so a POST that would be answered with 406 creates nothing:
 

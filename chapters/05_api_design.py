@@ -125,9 +125,11 @@ show(api.post("/tasks", json={"done": True}, headers=ada), headers=HEADERS)
 #     C -- no --> OK[2xx]
 # ```
 #
-# This order is not a choice each route makes: FastAPI handles every request in the same steps.
-# 1. It reads the body and parses the JSON. A body that is not JSON at all is refused at once — **400**, from
-#    chapter 01's handler — before anything else is looked at, the key included.
+# This order is not a choice each route makes: every request passes the same steps.
+# 0. The middleware comes first, before FastAPI routes anything: an `Accept` the API cannot serve is **406** (chapter
+#    02), a reused or malformed `Idempotency-Key` is refused (chapter 03), an unknown method **405** (chapter 01).
+# 1. FastAPI reads the body and parses the JSON. A body that is not JSON at all is refused at once — **400**, from
+#    chapter 01's handler — before the route's own checks, the key included.
 # 2. It runs the route's dependencies. The key check is one, so a missing or unknown key is a **401** here.
 # 3. It validates the path, query and body parameters against their declared types: **422**.
 # 4. The route's own code runs: it looks the task up (**404**), checks the owner (**403**), finds conflicts (**409**).
@@ -299,11 +301,14 @@ delete_cases = None  # a list of Case(...)
 q1.check(delete_cases)
 
 # %% [markdown]
-# **Exercise 2.** Write `add_whoami(app, keys)`: it adds `GET /whoami` to `app`, where `keys` maps API keys to names.
-# With a known key in `X-API-Key` it answers `{"name": ...}`; without a key, or with an unknown one, it answers 401
-# with a `WWW-Authenticate` header. Put the key check in a dependency, as `auth.api_key_user` does.
+# **Exercise 2.** Write `add_whoami(app, keys)`: it adds `GET /whoami` to `app`, where `keys` maps the SHA-256 hex
+# digest of each API key to a name — the keys themselves are stored nowhere, as in the task API. With a key whose
+# digest is in `keys` in `X-API-Key` it answers `{"name": ...}`; without a key, or with any other value (a digest
+# copied from the table included), it answers 401 with a `WWW-Authenticate` header. Put the key check in a
+# dependency, as `auth.api_key_user` does.
 
 # %%
+import hashlib
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException
@@ -313,9 +318,10 @@ def add_whoami(app, keys: dict[str, str]) -> None:
     """Add GET /whoami: the name behind the X-API-Key, or 401."""
     ### BEGIN SOLUTION
     def current_name(x_api_key: str | None = Header(default=None)) -> str:
-        if x_api_key not in keys:
+        name = keys.get(hashlib.sha256(x_api_key.encode()).hexdigest()) if x_api_key else None
+        if name is None:
             raise HTTPException(401, "send a valid X-API-Key", headers={"WWW-Authenticate": "ApiKey"})
-        return keys[x_api_key]
+        return name
 
     @app.get("/whoami")
     def whoami(name: Annotated[str, Depends(current_name)]) -> dict:
@@ -364,7 +370,7 @@ q3.check(secured_operations)
 # - [Postman Collection Format v2.1](https://schema.postman.com/) and Insomnia's import of it.
 # - Chapter 08 turns these error bodies into RFC 9457 problem details; chapter 15 replaces API keys with JWTs.
 # - The document is only a contract if the API keeps it: `make contract` runs schemathesis against the latest API's
-#   OpenAPI (generated requests, every check, a fixed seed), and chapter 18 explains how.
+#   OpenAPI (generated requests, every check, a fixed seed), and chapter 18 (testing, not written yet) will explain how.
 #
 # ## Where this lives in course_lib
 # `course_lib/taskapi/auth.py` (API keys, `CurrentUser`), `course_lib/taskapi/ch05_api_design.py` (this chapter's

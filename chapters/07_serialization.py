@@ -188,7 +188,10 @@ task_in.model_dump(), task_in.model_dump_json()
 # Validation does more than check: by default Pydantic **coerces**, converting a value to the declared type when the
 # conversion is unambiguous — `"1"` becomes `1`, `"true"` becomes `True`, `"2026-01-15T09:30:00Z"` a `datetime`. That
 # is **lax mode**. **Strict mode** (`strict=True` on a call, `Field(strict=True)` on a field, or
-# `ConfigDict(strict=True)` on a model) converts nothing: an `int` field takes an int and only an int.
+# `ConfigDict(strict=True)` on a model) refuses those conversions: an `int` field takes an int and only an int. It
+# still allows the few that lose nothing — an `int` for a `float` field; and when it parses JSON text
+# (`model_validate_json`), an ISO 8601 string for a `datetime` and a UUID string for a `UUID`, since JSON has no such
+# types.
 
 # %%
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -209,7 +212,9 @@ except ValidationError as error:
     print("strict:", [(problem["loc"], problem["type"]) for problem in error.errors()])
 
 # %% [markdown]
-# The task API is lax, like FastAPI's default: a client that sends `"done": "true"` gets a task that is done.
+# The task API of this chapter is lax, like FastAPI's default: a client that sends `"done": "true"` gets a task that
+# is done. Chapter 08 makes one field strict (`done: StrictBool`): a yes/no that arrives as `"true"`, `1` or `"yes"` is
+# more likely a client's bug than its intent, and guessing would hide it.
 
 # %%
 lax = api.post("/tasks", json={"title": "coerced", "done": "true"}, headers=ada)

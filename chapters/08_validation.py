@@ -67,7 +67,9 @@ api, signed_up.status_code
 # ## Field rules
 # Most rules are declarations: `Field(min_length=1, max_length=200)` for lengths, `Field(ge=1, le=100)` for ranges,
 # a type such as `EmailStr` or `UUID` for formats. Pydantic checks them all and reports every broken rule at once.
-# The task API's rules live in one module, next to chapter 07's closed models they extend:
+# The task API's rules live in one module, next to chapter 07's closed models they extend. One field turns strict
+# here: `done` is a `StrictBool`, so `"true"`, `1` or `"yes"` — accepted by chapter 07's lax models — is now a 422: a
+# yes/no sent as anything but `true`/`false` is more likely a client's bug than its intent.
 
 # %%
 from course_lib.taskapi import schemas_validated
@@ -78,8 +80,9 @@ show_source(schemas_validated.TaskCreate)
 show(api.post("/tasks", json={"title": "x" * 201, "description": "fine"}, headers=ada))
 
 # %% [markdown]
-# Formats are types. An email address must look like one (`EmailStr`, via the `email-validator` package); a UUID must
-# be 32 hex digits in the right groups. Here with a small model, directly — no HTTP needed to try a rule:
+# Formats are types. An email address must look like one (`EmailStr`, via the `email-validator` package, which knows
+# RFC 5322's addresses, internationalized domains and special-use names); a UUID must be 32 hex digits in the right
+# groups. Here with a small model, directly — no HTTP needed to try a rule:
 
 # %%
 from uuid import UUID
@@ -104,6 +107,14 @@ except ValidationError as error:
 # %%
 Invite.model_validate({"list_id": "6f1c2a3e-8b7d-4c5e-9f0a-1b2c3d4e5f60", "email": "ada@example.org",
                        "days_valid": 7})
+
+# %% [markdown]
+# The task API's `UserCreate` uses `EmailStr` too, behind a pattern it publishes in its OpenAPI
+# (`schemas_validated.EMAIL_PATTERN`), so a client can check an address before sending it. The pattern accepts what
+# the standards accept for the parts it can describe — `o'brien@example.ie` (an apostrophe is RFC 5322 `atext`),
+# `user@example.xn--p1ai` (an IDNA A-label) — and the server reads an internationalized domain such as `bücher.de` as
+# its A-labels first. It refuses a local part outside ASCII (SMTPUTF8, RFC 6531): not every mail server on the way can
+# deliver to one.
 
 # %% [markdown]
 # A password's rule is a length and nothing more: 15 to 128 characters. NIST SP 800-63B-4 (2025) requires at least 15
@@ -151,7 +162,7 @@ show(api.post("/users", json={"name": "Bob", "email": "bob@example.org", "passwo
 # | `title` | a short human summary of that kind (for `about:blank`: the status phrase) |
 # | `status` | the HTTP status code, repeated in the body — it survives proxies that rewrite the status line and logs that keep only the body |
 # | `detail` | what went wrong this time, for a human |
-# | `instance` | which request it happened to (here: the path) |
+# | `instance` | a URI for this one occurrence (here a fresh `urn:uuid:…`, which a log line can name too) |
 # | anything else | **extension members**: `errors` with one entry per field, `max_bytes`, `accepted`, ... |
 
 # %%
@@ -161,9 +172,10 @@ show_source(problems.problem_body)
 
 # %% [markdown]
 # Exception handlers turn every error into one: `HTTPException` (404, 401, 403, 409 ...), validation errors (422, or
-# 400 when the body is not even JSON), and any bug (500, with no internals). Some errors never become exceptions —
-# chapter 02's 406 is sent by a middleware — so a last middleware rewrites any error response that is not yet a
-# problem document:
+# 400 when the body is not even JSON), and any bug (500, with no internals). Some errors never become exceptions — a
+# route or a middleware may build its own error response, say `JSONResponse({"error": "..."}, status_code=400)` — so a
+# last middleware rewrites any error response that is not yet a problem document (the course's own middleware, such
+# as chapter 02's 406, already answer with one):
 
 # %%
 show_source(problems.install_problem_details)

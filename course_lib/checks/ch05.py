@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 
@@ -94,16 +95,22 @@ def _expect_challenge(response, request: str) -> None:
                         got=response.headers.get("www-authenticate"))
 
 
+def _sha256(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def _test_whoami(add_whoami) -> None:
     app = FastAPI()
     grace_key = f"tk_{secrets.token_hex(6)}"  # a key the learner cannot know in advance
     keys = {**KEYS, grace_key: "Grace"}
-    add_whoami(app, keys)
+    add_whoami(app, {_sha256(key): name for key, name in keys.items()})  # stored as the server stores them
     with serving(app) as server:
         for key, name in keys.items():
             request = f"GET /whoami (X-API-Key: {key})"
             known = server.get("/whoami", headers={"X-API-Key": key})
-            expect_status(known, 200, f"{request} with a known key should answer 200, got {known.status_code}.")
+            expect_status(known, 200, f"{request} with a known key should answer 200, got {known.status_code}. "
+                                      "`keys` holds digests: hash the key that was sent (SHA-256, hex) and look "
+                                      "that up.")
             if known.json() != {"name": name}:
                 raise Incorrect("the answer should name the owner of the key that was sent.", request=request,
                                 expected={"name": name}, got=known.json())
@@ -119,6 +126,12 @@ def _test_whoami(add_whoami) -> None:
             expect_status(wrong, 401, f"{request}: that is not one of the keys, so the answer is 401 ('who are "
                                       "you?'), not a permission problem (403). Compare the whole key, exactly.")
             _expect_challenge(wrong, request)
+        for key in (grace_key, "tk_ada"):
+            request = f"GET /whoami (X-API-Key: {_sha256(key)}, the stored digest of {key})"
+            leaked = server.get("/whoami", headers={"X-API-Key": _sha256(key)})
+            expect_status(leaked, 401, f"{request}: a digest from the database is not a key — whoever reads a "
+                                       "leaked table must not be able to log in with it. Only the key whose "
+                                       "digest is stored opens the door.")
     route = _whoami_route(app)
     if route is not None and not route.dependant.dependencies:
         raise Incorrect("the key check works, but it sits in the route: put it in a dependency (a function the "
@@ -128,8 +141,9 @@ def _test_whoami(add_whoami) -> None:
 
 q2 = Exercise(
     "ch05.q2", "An API-key dependency", _test_whoami,
-    hint="Write a dependency that takes `x_api_key: str | None = Header(default=None)`, raises "
-         "HTTPException(401, headers={'WWW-Authenticate': 'ApiKey'}) unless keys has it, and returns the name; "
+    hint="Write a dependency that takes `x_api_key: str | None = Header(default=None)`, computes "
+         "hashlib.sha256(x_api_key.encode()).hexdigest(), raises HTTPException(401, headers={'WWW-Authenticate': "
+         "'ApiKey'}) unless keys has that digest, and returns the name; "
          "the route takes `name: str = Depends(that_dependency)`.",
 )
 

@@ -55,6 +55,9 @@ def status_codes_app() -> FastAPI:
     return app
 
 
+DEMO_TOKENS = {"admin-token": "admin", "learner-token": "learner"}  # token -> who it was given to
+
+
 def demo_router() -> APIRouter:
     """The demo routes: /demo/reports, /demo/admin, /demo/rooms, /demo/limited, /demo/boom."""
     router = APIRouter()
@@ -68,11 +71,15 @@ def demo_router() -> APIRouter:
 
     @router.get("/admin")
     def admin(authorization: str | None = Header(default=None)) -> dict:
-        """401 without credentials, 403 with a non-admin token, 200 for the admin."""
+        """401 without credentials or with a token nobody was given, 403 for a known non-admin, 200 for the admin."""
         if authorization is None:
             raise HTTPException(401, "send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"})
-        if authorization != "Bearer admin-token":
-            raise HTTPException(403, "this token may not read the admin area")
+        who = DEMO_TOKENS.get(authorization.removeprefix("Bearer "))
+        if who is None:  # not a token of ours: we don't know who this is, so 401 again, never 403
+            raise HTTPException(401, "this token is not valid here",
+                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        if who != "admin":
+            raise HTTPException(403, f"{who} may not read the admin area")
         return {"users": 1, "tasks": 0}
 
     @router.post("/rooms", status_code=201)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
+import idna
 from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, StrictBool, model_validator
 
 from course_lib.taskapi import schemas
@@ -43,21 +44,40 @@ def any_case(word: str) -> str:
     return "".join(f"[{char}{char.upper()}]" if char.isalpha() else re.escape(char) for char in word)
 
 
-# What the API accepts as an email address, as a pattern a client can check: at most 254 characters, a dot-atom local
-# part of at most 64, domain labels of letters and digits (single hyphens inside, at most 63), a top-level domain of
-# letters that is not special-use. Only negative lookaheads, which request generators handle; `$(?!\n)` is the end of
-# the text in Python (whose `$` also matches before a final newline) and in ECMA-262 alike.
-LABEL = r"(?![A-Za-z0-9-]{64})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
-EMAIL_PATTERN = (rf"^(?!.{{{MAX_EMAIL + 1}}})(?![^@]{{65}})[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:{LABEL}\.)+"
-                 rf"(?!(?:{'|'.join(map(any_case, SPECIAL_USE))})$)[A-Za-z]{{2,63}}$(?!\n)")
+# What the API accepts as an email address, as a pattern a client can check: at most 254 characters; a dot-atom local
+# part of at most 64 of RFC 5322's atext (letters, digits and ! # $ % & ' * + / = ? ^ _ ` { | } ~ -, so o'brien@… is an
+# address); domain labels of letters and digits (single hyphens inside, at most 63), or IDNA A-labels (xn--…); a
+# top-level domain of letters or an A-label, not special-use. An internationalized domain (bücher.de) is accepted and
+# read as its A-labels (xn--bcher-kva.de) before the pattern; a local part outside ASCII (SMTPUTF8) is not, because
+# not every mail server on the way can carry it. Only negative lookaheads, which request generators handle;
+# `$(?!\n)` is the end of the text in Python (whose `$` also matches before a final newline) and in ECMA-262 alike.
+ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+LABEL = r"(?![A-Za-z0-9-]{64})(?:[Xx][Nn]--)?[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
+TOP_LEVEL = r"(?:[A-Za-z]{2,63}|(?![A-Za-z0-9-]{64})[Xx][Nn]--[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)"
+EMAIL_PATTERN = (rf"^(?!.{{{MAX_EMAIL + 1}}})(?![^@]{{65}}){ATEXT}+(?:\.{ATEXT}+)*@(?:{LABEL}\.)+"
+                 rf"(?!(?:{'|'.join(map(any_case, SPECIAL_USE))})$){TOP_LEVEL}$(?!\n)")
 HAS_TEXT = r"\S"  # somewhere a character that is not whitespace (what has_text checks after stripping)
 
 
+def ascii_domain(address: str) -> str:
+    """`address` with an internationalized domain as IDNA A-labels (ada@bücher.de → ada@xn--bcher-kva.de)."""
+    local, at, domain = address.rpartition("@")
+    if not at or domain.isascii():
+        return address
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except (idna.IDNAError, UnicodeError):
+        return address  # not a domain IDNA can write: the pattern refuses it
+
+
 def plain_address(value: object) -> object:
-    """Refuse an email address outside EMAIL_PATTERN before the email validator reads it."""
-    if isinstance(value, str) and not re.search(EMAIL_PATTERN, value):
-        raise ValueError("an email address like name@example.org: letters, digits and . _ % + - before the @, "
-                         "letters and digits in each part of the domain")
+    """Refuse an email address outside EMAIL_PATTERN (its domain read as A-labels) before the email validator."""
+    if isinstance(value, str):
+        value = ascii_domain(value)
+        if not re.search(EMAIL_PATTERN, value):
+            raise ValueError("an email address like name@example.org: before the @ letters, digits and "
+                             "! # $ % & ' * + / = ? ^ _ ` { | } ~ - in dot-separated parts; after it a domain "
+                             "(internationalized domains are welcome)")
     return value
 
 

@@ -84,6 +84,11 @@ def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for error in errors:
         location = [str(part) for part in error.get("loc", ())]
         where, path = (location[0], location[1:]) if location else ("body", [])
+        if error.get("type") == "json_invalid":
+            # Pydantic's location here is a character offset in the text, not a place in a JSON document: no pointer
+            entries.append({"in": where, "field": where, "position": error.get("loc", (None, None))[-1],
+                            "detail": error.get("msg", "invalid"), "type": "json_invalid"})
+            continue
         entry: dict[str, Any] = {"in": where, "field": ".".join(path) or where}
         if where == "body":
             entry["pointer"] = "#" + "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in path)
@@ -210,6 +215,7 @@ FIELD_ERROR_SCHEMA = {
         "in": {"type": "string", "description": "body, query, path or header"},
         "field": {"type": "string"},
         "pointer": {"type": "string", "description": "A JSON pointer into the body, as #/title."},
+        "position": {"type": "integer", "description": "Where a body that is not JSON broke: a character offset."},
         "detail": {"type": "string"},
         "type": {"type": "string"},
     },

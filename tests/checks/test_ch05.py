@@ -1,5 +1,6 @@
 """Each checker against its stub, its solution, valid alternatives and plausible wrong answers."""
 
+import hashlib
 from typing import Annotated
 
 import pytest
@@ -70,45 +71,60 @@ def _whoami_with(check):
     return add_whoami
 
 
+def sha(key):
+    return hashlib.sha256(key.encode()).hexdigest() if key is not None else None
+
+
 def _known(keys, key):
+    if sha(key) not in keys:
+        raise HTTPException(401, headers={"WWW-Authenticate": "ApiKey"})
+    return keys[sha(key)]
+
+
+def _raw_lookup(keys, key):  # the keys are digests: no raw key is ever found
     if key not in keys:
         raise HTTPException(401, headers={"WWW-Authenticate": "ApiKey"})
     return keys[key]
 
 
+def _digest_opens_too(keys, key):  # a leaked table's digest logs in
+    if key in keys:
+        return keys[key]
+    return _known(keys, key)
+
+
 def _always_ada(keys, key):
-    if key not in keys:
+    if sha(key) not in keys:
         raise HTTPException(401, headers={"WWW-Authenticate": "ApiKey"})
     return "Ada"
 
 
 def _ignores_case(keys, key):
-    folded = {known.lower(): name for known, name in keys.items()}
-    if key is None or key.lower() not in folded:
+    if key is None:
         raise HTTPException(401, headers={"WWW-Authenticate": "ApiKey"})
-    return folded[key.lower()]
+    for candidate in (key, key.lower(), key.upper(), "tk_" + key[3:].lower()):
+        if sha(candidate) in keys:
+            return keys[sha(candidate)]
+    raise HTTPException(401, headers={"WWW-Authenticate": "ApiKey"})
 
 
 def _prefix(keys, key):
-    for known, name in keys.items():
+    for known in ("tk_ada", "tk_bob"):
         if key and (known.startswith(key) or key.startswith(known)):
-            return name
-    raise HTTPException(401, headers={"WWW-Authenticate": "ApiKey"})
+            return keys[sha(known)]
+    return _known(keys, key)
 
 
 def _by_name(keys, key):
-    names = {name: name for name in keys.values()}
-    if key in keys:
-        return keys[key]
-    if key in names:
-        return names[key]
-    raise HTTPException(401, headers={"WWW-Authenticate": "ApiKey"})
+    if key in keys.values():
+        return key
+    return _known(keys, key)
 
 
 def _empty_challenge(keys, key):
-    if key not in keys:
+    if sha(key) not in keys:
         raise HTTPException(401, headers={"WWW-Authenticate": ""})
-    return keys[key]
+    return keys[sha(key)]
 
 
 def _ada_or_bob(keys, key):
@@ -122,9 +138,9 @@ def _ada_or_bob(keys, key):
 def _challenge_on_missing_only(keys, key):
     if key is None:
         raise HTTPException(401, headers={"WWW-Authenticate": "ApiKey"})
-    if key not in keys:
+    if sha(key) not in keys:
         raise HTTPException(401)
-    return keys[key]
+    return keys[sha(key)]
 
 
 def test_q2_whoami():
@@ -136,16 +152,16 @@ def test_q2_whoami():
         def whoami(x_api_key: str | None = Header(default=None)) -> dict:
             if x_api_key is None:
                 raise HTTPException(401, headers={"WWW-Authenticate": "ApiKey"})
-            if x_api_key not in keys:
+            if sha(x_api_key) not in keys:
                 raise HTTPException(403)
-            return {"name": keys[x_api_key]}
+            return {"name": keys[sha(x_api_key)]}
 
     def no_challenge(app, keys):
         @app.get("/whoami")
         def whoami(x_api_key: str | None = Header(default=None)) -> dict:
-            if x_api_key not in keys:
+            if sha(x_api_key) not in keys:
                 raise HTTPException(401)
-            return {"name": keys[x_api_key]}
+            return {"name": keys[sha(x_api_key)]}
 
     assert q2.evaluate(stub).status == NOT_ATTEMPTED
     assert q2.evaluate(_whoami_with(_known)).status == CORRECT
@@ -160,9 +176,9 @@ def test_q2_valid_alternative_security_scheme():
         scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
 
         def current_name(key: Annotated[str | None, Security(scheme)]) -> str:
-            if key is None or key not in keys:
+            if key is None or sha(key) not in keys:
                 raise HTTPException(401, "bad key", headers={"WWW-Authenticate": 'ApiKey realm="tasks"'})
-            return keys[key]
+            return keys[sha(key)]
 
         @app.get("/whoami", dependencies=[Depends(current_name)])
         def whoami(name: Annotated[str, Depends(current_name)]) -> dict:
@@ -194,9 +210,14 @@ def test_q2_key_in_the_query_is_no_key():
 
 
 @pytest.mark.parametrize("wrong", [_always_ada, _ignores_case, _prefix, _by_name, _empty_challenge, _ada_or_bob,
-                                   _challenge_on_missing_only])
+                                   _challenge_on_missing_only, _raw_lookup, _digest_opens_too])
 def test_q2_wrong_answers(wrong):
     assert q2.evaluate(_whoami_with(wrong)).status == INCORRECT
+
+
+def test_q2_messages_name_the_digest():
+    assert "hash the key" in q2.evaluate(_whoami_with(_raw_lookup)).message
+    assert "leaked" in q2.evaluate(_whoami_with(_digest_opens_too)).message
 
 
 def _secured(openapi):

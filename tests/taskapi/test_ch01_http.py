@@ -50,7 +50,9 @@ def test_demo_routes_cover_the_rest_of_the_table():
     assert api.post("/demo/reports").status_code == 202
     assert api.get("/demo/admin").status_code == 401
     assert api.get("/demo/admin").headers["www-authenticate"] == "Bearer"
-    assert api.get("/demo/admin", headers={"Authorization": "Bearer other"}).status_code == 403
+    unknown = api.get("/demo/admin", headers={"Authorization": "Bearer other"})
+    assert unknown.status_code == 401 and 'error="invalid_token"' in unknown.headers["www-authenticate"]
+    assert api.get("/demo/admin", headers={"Authorization": "Bearer learner-token"}).status_code == 403
     assert api.get("/demo/admin", headers={"Authorization": "Bearer admin-token"}).status_code == 200
     codes = [api.get("/demo/limited").status_code for _ in range(ch01_http.RATE_LIMIT + 1)]
     assert codes == [200] * ch01_http.RATE_LIMIT + [429]
