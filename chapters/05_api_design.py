@@ -230,10 +230,11 @@ errors = [error.message for error in jsonschema.Draft4Validator(schema).iter_err
 errors
 
 # %%
-import tempfile
-
-path = save_collection(collection, Path(tempfile.gettempdir()) / "task-api.postman_collection.json")
-print(f"Postman: Import → File → {path}\nInsomnia: Import → From File → {path}")
+# In this clone's build/ folder (not a shared /tmp name another user of the machine could overwrite or read)
+(Path.cwd().parent / "build").mkdir(exist_ok=True)
+path = save_collection(collection, Path("..") / "build" / "task-api.postman_collection.json")
+print(f"Postman: Import → File → {path.resolve().relative_to(Path.cwd().parent)}\n"
+      f"Insomnia: Import → From File → the same file")
 
 # %% [markdown]
 # Every request in the collection **tests** its documented success status (`pm.test(...)`), and the requests run in

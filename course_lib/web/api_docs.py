@@ -5,12 +5,13 @@ from __future__ import annotations
 import html
 import json
 import posixpath
+from functools import cache
 from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_oauth2_redirect_html, swagger_ui_default_parameters
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 DOCS_URL = "/docs"
@@ -18,7 +19,7 @@ REDOC_URL = "/redoc"
 ASSETS_URL = "/docs-assets"
 # fastapi-offline ships the files FastAPI's default pages fetch from a CDN: Swagger UI 5 and ReDoc 2.
 ASSETS = files("fastapi_offline") / "static"
-# The pages may load from this app only. ReDoc's sidebar shows a logo from its CDN: this keeps the browser from asking.
+# The pages may load from this app only (the policy also stops anything a script would fetch from elsewhere).
 # Inline: the page's config script, Swagger UI's and ReDoc's styles; blob: ReDoc's search worker.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
                            "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'")
@@ -93,6 +94,19 @@ def swagger_page(app: FastAPI, docs_url: str = DOCS_URL) -> str:
                                config=_script_json(config), init_oauth=init_oauth)
 
 
+# ReDoc's sidebar footer shows Redocly's logo from their CDN: served from here, the script shows an inline one instead,
+# so the page asks no other host (a blocked request would still be an error in the browser's console).
+REDOC_CDN_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+INLINE_LOGO = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='16' height='16'%3E"
+               "%3Crect width='16' height='16' rx='3' fill='%23c33'/%3E%3C/svg%3E")
+
+
+@cache
+def redoc_script() -> bytes:
+    """fastapi-offline's ReDoc bundle, its one CDN reference (the footer logo) made an inline image."""
+    return (ASSETS / "redoc.standalone.js").read_bytes().replace(REDOC_CDN_LOGO.encode(), INLINE_LOGO.encode())
+
+
 def redoc_page(app: FastAPI, redoc_url: str = REDOC_URL) -> str:
     """The ReDoc page for `app`, served at `redoc_url`."""
     return REDOC_PAGE.format(title=html.escape(app.title), assets=relative(redoc_url, ASSETS_URL),
@@ -105,6 +119,11 @@ def install_offline_docs(app: FastAPI) -> None:
         raise ValueError("the app already serves CDN docs: create it with FastAPI(docs_url=None, redoc_url=None)")
     if not app.openapi_url:
         raise ValueError("the app has no OpenAPI schema (openapi_url=None): there is nothing to document")
+    @app.get(f"{ASSETS_URL}/redoc.standalone.js", include_in_schema=False)
+    def redoc_bundle() -> Response:  # before the mount, which would serve the file as it is
+        return Response(redoc_script(), media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
     app.mount(ASSETS_URL, StaticFiles(directory=str(ASSETS)), name="docs-assets")
 
     @app.get(DOCS_URL, include_in_schema=False)

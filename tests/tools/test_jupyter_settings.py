@@ -2,7 +2,14 @@ import json
 import sys
 from pathlib import Path
 
-from tools.jupyter_settings import KERNELSPEC, OVERRIDES, install_kernel, write_overrides
+from tools.jupyter_settings import (
+    KERNELSPEC,
+    OVERRIDES,
+    SERVER_CONFIG,
+    install_kernel,
+    write_overrides,
+    write_server_config,
+)
 
 
 def test_the_kernel_is_installed_into_the_environment_and_runs_its_python(tmp_path):
@@ -29,3 +36,22 @@ def test_every_environment_the_course_sets_up_gets_the_kernel():
     assert "tools/jupyter_settings.py $(VENV)" in runtime_recipe
     assert "tools/jupyter_settings.py" in (root / "binder" / "postBuild").read_text()
     assert "ipykernel install" not in makefile, "one kernel: the one jupyter_settings.py installs"
+
+
+def test_idle_kernels_are_culled_and_other_server_settings_kept(tmp_path):
+    path = tmp_path / "etc" / "jupyter" / "jupyter_server_config.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"ServerApp": {"kept": 1}, "MappingKernelManager": {"other": 2}}))
+    assert write_server_config(tmp_path) == path
+    config = json.loads(path.read_text())
+    assert config["ServerApp"] == {"kept": 1}
+    assert config["MappingKernelManager"] == {"other": 2, **SERVER_CONFIG["MappingKernelManager"]}
+    assert 0 < config["MappingKernelManager"]["cull_idle_timeout"] <= 30 * 60
+    assert config["MappingKernelManager"]["cull_connected"] and not config["MappingKernelManager"]["cull_busy"]
+
+
+def test_the_course_jupyter_server_reads_the_culling_settings(tmp_path):
+    """A Jupyter server of the environment loads them: ENV_CONFIG_PATH is PREFIX/etc/jupyter."""
+    from jupyter_core.paths import ENV_CONFIG_PATH
+
+    assert str(Path(sys.prefix) / "etc" / "jupyter") in ENV_CONFIG_PATH

@@ -172,3 +172,10 @@ def test_the_task_api_serves_its_docs_offline(make_app):
         assert EXTERNAL.findall(text) == []
         for ref in references(text):
             assert client.get(urljoin(f"http://testserver{page}", ref)).status_code == 200, ref
+
+
+def test_the_redoc_script_asks_no_cdn_for_its_logo(client):
+    script = client.get("/docs-assets/redoc.standalone.js")
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert b"Redoc" in script.content and b"cdn.redoc.ly" not in script.content
+    assert b"https://cdn" not in script.content
