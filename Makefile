@@ -123,9 +123,16 @@ newman: $(NEWMAN_BIN)
 .PHONY: e2e memory scorecard
 
 # The browser test never skips here: without chromium (Debian's package; no browser download) it fails.
-e2e: $(DEV_STAMP)
+# Mermaid (npm, pinned in tools/mermaid) renders every diagram of the notebooks there.
+MERMAID_JS := build/mermaid/node_modules/mermaid/dist/mermaid.min.js
+e2e: $(DEV_STAMP) $(MERMAID_JS)
 	mkdir -p build/e2e
 	COURSE_E2E=1 $(PY) -m pytest tests/e2e -q
+
+$(MERMAID_JS): tools/mermaid/package.json tools/mermaid/package-lock.json
+	mkdir -p build/mermaid && cp tools/mermaid/package.json tools/mermaid/package-lock.json build/mermaid/
+	npm ci --prefix build/mermaid --no-audit --no-fund --loglevel=error
+	touch $@
 
 memory: $(DEV_STAMP)
 	mkdir -p build

@@ -49,7 +49,7 @@ start_chapter(16, "Redis cache + ETag")
 #         A->>R: SET task:1:g3 … EX ttl
 #     end
 #     Note over A,D: write
-#     A->>D: UPDATE tasks … ; COMMIT
+#     A->>D: UPDATE tasks …, then COMMIT
 #     A->>R: INCR gen:task:1, gen:user:7, gen:all (after the commit)
 # ```
 #
