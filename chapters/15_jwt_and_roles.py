@@ -433,9 +433,10 @@ from course_lib.checks.ch15 import AUDIENCE, ISSUER, q1, q2
 # %% [markdown]
 # **Exercise 1.** Write `verify_token(token, key)`: return the claims of a good token, raise for any other. The
 # server signs with HS256 only. The check hands it a good token, one that expired 2 seconds ago (clock skew between
-# servers: let it pass), and every forged token of this chapter plus tokens missing each required claim; it also
-# reads your code, because PyJWT refuses some header-chosen algorithms by itself and behaviour alone would not show
-# the mistake: the algorithm must never come from the token. Use `jwt.decode` with `AUDIENCE` and `ISSUER`.
+# servers: let it pass), and every forged token of this chapter plus tokens missing each required claim. It also
+# reads your code: given an HMAC key, PyJWT refuses `alg=none` and a PEM as the secret by itself, so a verifier that
+# lets the token's header choose the algorithm would pass these tokens and still be wrong — the algorithm must never
+# come from the token. Use `jwt.decode` with `AUDIENCE` and `ISSUER`.
 
 # %%
 import jwt
