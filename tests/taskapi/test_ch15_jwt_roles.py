@@ -13,7 +13,7 @@ from course_lib.services.settings import Settings
 from course_lib.taskapi import app_for, ch15_jwt_roles
 from course_lib.taskapi.auth import sign_up
 from course_lib.web.problems import PROBLEM_JSON
-from course_lib.web.tokens import TokenConfig, issue
+from course_lib.web.tokens import TokenConfig, issue, key_id
 from tests.taskapi.conftest import chapters_from
 
 PASSWORD = "correct horse battery staple"
@@ -290,3 +290,12 @@ def test_a_token_signed_with_the_previous_key_verifies_after_a_rotation(chapter)
         fresh = TokenConfig(key=new).keys()
         assert set(fresh) <= set(after.server.config.app.state.tokens.keys())  # it signs with the new one
         after.stop()
+
+
+def test_the_key_set_comes_from_secret_key_and_previous_secret_keys(monkeypatch):
+    current, previous = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    monkeypatch.setenv("SECRET_KEY", current)
+    monkeypatch.setenv("PREVIOUS_SECRET_KEYS", f'["{previous}"]')
+    config = app_for(15, Settings()).state.tokens
+    assert config.key == current and config.previous_keys == (previous,)
+    assert set(config.keys()) == {key_id(current), key_id(previous)}

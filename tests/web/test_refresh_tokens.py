@@ -72,6 +72,19 @@ def test_two_tabs_refreshing_at_once_one_wins_and_the_family_is_revoked(store):
         store.rotate(winners[0])  # the winner's new token died with its family
 
 
+def test_a_thief_who_refreshes_first_rotates_until_the_owner_comes_back(store):
+    """RFC 9700 §4.14.2: reuse is seen only when the owner presents the token the thief already spent."""
+    stolen = store.start(7)
+    _, thiefs = store.rotate(stolen)
+    for _ in range(3):
+        _, thiefs = store.rotate(thiefs)  # the thief keeps going while the owner is away
+    with pytest.raises(RefreshRefused) as owner_back:
+        store.rotate(stolen)
+    assert owner_back.value.reused
+    with pytest.raises(RefreshRefused):
+        store.rotate(thiefs)  # and with that the thief's chain dies too
+
+
 def test_other_families_are_untouched(store):
     mine, other = store.start(7), store.start(7)
     store.rotate(mine)
