@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
+import textwrap
 import time
+import types
 
 from course_lib.lab.forged_tokens import claims, forged, signed
 from course_lib.notebook.exercises import Exercise, Incorrect
@@ -14,6 +18,13 @@ ISSUER, AUDIENCE = "https://tasks.backend-course.example", "task-api"
 
 
 def _test_verify(verify_token) -> None:
+    chosen_by_token = _algorithms_chosen_by_token(verify_token)
+    if chosen_by_token:
+        raise Incorrect(f"the algorithm must be the server's choice, never the token's: {chosen_by_token}. The "
+                        "token's author writes its header; against a server with a key pair, alg=HS256 turns the "
+                        "public key into the HMAC secret (algorithm confusion). Write algorithms=['HS256'].",
+                        request="reading the code of verify_token", expected="algorithms=['HS256']",
+                        got=chosen_by_token)
     config = TokenConfig(key=KEY, issuer=ISSUER, audience=AUDIENCE)
     for subject, role, key in ((7, "member", KEY), (12, "admin", OTHER_KEY)):
         good = issue(TokenConfig(key=key, issuer=ISSUER, audience=AUDIENCE), subject, role=role)
@@ -51,6 +62,8 @@ def _test_verify(verify_token) -> None:
 
 WHY = {
     "alg=none": "pin the algorithm: jwt.decode(..., algorithms=['HS256']).",
+    "HS512 with the server's key": "this server signs HS256 only: pin it, algorithms=['HS256'], whatever the header "
+                                   "says (RFC 8725 §3.1: one algorithm per key).",
     "tampered payload": "the signature must be checked (never verify_signature=False).",
     "expired": "exp is checked; keep the leeway to seconds.",
     "expired a minute ago": "a leeway of seconds is for clock skew, not a minute's grace.",
@@ -62,6 +75,59 @@ WHY = {
     "wrong issuer": "pass issuer=ISSUER.",
     "other": "only tokens this server signed, for this API, in date, verify.",
 }
+
+HEADER_READERS = {"get_unverified_header", "decode_complete", "get_unverified_claims"}
+
+
+def _algorithms_chosen_by_token(function) -> str:
+    """How `function` lets the token pick its algorithm (its header's alg, or 'none' allowed), or '' when it does not.
+
+    PyJWT refuses alg=none with an HMAC key and a PEM as an HMAC secret, so behaviour alone cannot catch this: read the
+    code — its source when there is one, else its compiled code (names and constants, nested functions included).
+    """
+    function = inspect.unwrap(function)  # the check calls it through a tracing wrapper
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError, IndentationError):
+        return _chosen_in_bytecode(function)
+    from_header = {target.id for node in ast.walk(tree) if isinstance(node, ast.Assign) and _mentions_alg(node.value)
+                   for target in node.targets if isinstance(target, ast.Name)}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        chosen = [keyword.value for keyword in node.keywords if keyword.arg == "algorithms"]
+        if isinstance(node.func, ast.Attribute) and node.func.attr in ("decode", "decode_complete"):
+            chosen += node.args[2:3]
+        for value in chosen:
+            if _mentions_alg(value) or any(isinstance(name, ast.Name) and name.id in from_header
+                                           for name in ast.walk(value)):
+                return f"algorithms={ast.unparse(value)} comes from the token's header"
+            if any(isinstance(item, ast.Constant) and str(item.value).lower() == "none" for item in ast.walk(value)):
+                return f"algorithms={ast.unparse(value)} lets an unsigned token choose 'none'"
+    return ""
+
+
+def _mentions_alg(node: ast.AST) -> bool:
+    """True when `node` reads an 'alg' member (header["alg"], header.get("alg"))."""
+    return any(isinstance(item, ast.Constant) and item.value == "alg" for item in ast.walk(node))
+
+
+def _chosen_in_bytecode(function) -> str:
+    codes, seen = [getattr(function, "__code__", None)], []
+    while codes:
+        code = codes.pop()
+        if isinstance(code, types.CodeType) and code not in seen:
+            seen.append(code)
+            codes += [const for const in code.co_consts if isinstance(const, types.CodeType)]
+    names = {name for code in seen for name in code.co_names}
+    strings = {value for code in seen for const in code.co_consts
+               for value in (const if isinstance(const, tuple) else (const,)) if isinstance(value, str)}
+    if "alg" in strings and names & HEADER_READERS:
+        return "it reads 'alg' from the token's header"
+    if "none" in {value.lower() for value in strings}:
+        return "it allows the algorithm 'none'"
+    return ""
+
 
 q1 = Exercise(
     "ch15.q1", "Verify an access token: pin the algorithm, require the claims", _test_verify,

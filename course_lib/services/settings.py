@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     access_token_ttl: int = Field(default=5 * 60, ge=1, description="Seconds an access token (JWT) is valid.")
     refresh_token_ttl: int = Field(default=14 * 24 * 3600, ge=1, description="Seconds from login until its "
                                    "refresh tokens expire (each refresh rotates the token, not this deadline).")
+    previous_secret_keys: list[str] = Field(default=[], description="Keys SECRET_KEY replaced: access tokens they "
+                                            "signed still verify (by kid) until they expire; never used to sign. "
+                                            "Drop each once ACCESS_TOKEN_TTL has passed (a JSON list).")
     password_hash_cost: Literal["recommended", "minimal"] = Field(
         default="recommended", description="argon2id at pwdlib's recommended cost; 'minimal' only for test suites.")
 

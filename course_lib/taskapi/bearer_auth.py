@@ -1,7 +1,7 @@
 """Who is calling, from chapter 15 on: a Bearer access token (JWT), else the session cookie, else the API key.
 
-Also what a caller may do: tasks are private (another user's task answers 404, exactly like a missing one, so ids
-reveal nothing), and admin routes need the admin role — read from the token's claim (no query, but stale until the
+Also what a caller may do: tasks are private (another user's task answers 404, exactly like a missing one, so task
+ids reveal nothing), and admin routes need the admin role — read from the token's claim (no query, but stale until the
 token expires) or looked up per request (one query, a demotion counts at once).
 """
 
@@ -21,7 +21,8 @@ from course_lib.web.problems import Problem
 from course_lib.web.tokens import InvalidToken, TokenConfig, verify
 
 ADMIN = "admin"
-CHALLENGES = f'ApiKey header="{API_KEY_HEADER}", Bearer realm="task-api"'  # every scheme this API accepts
+BEARER_CHALLENGE = 'Bearer realm="task-api"'  # every 401 says how to authenticate (RFC 9110 §15.5.2)
+CHALLENGES = f'ApiKey header="{API_KEY_HEADER}", {BEARER_CHALLENGE}'  # every scheme this API accepts
 
 bearer_scheme = HTTPBearer(auto_error=False, bearerFormat="JWT",
                            description="The access_token that POST /tokens answered (a JWT, valid for minutes).")
@@ -35,7 +36,7 @@ def token_config(request: Request) -> TokenConfig:
 def invalid_token(why: str) -> Problem:
     """401 for a token that cannot be trusted, with the RFC 6750 §3 challenge."""
     return Problem(401, f"invalid access token: {why}",
-                   headers={"WWW-Authenticate": f'Bearer realm="task-api", error="invalid_token", '
+                   headers={"WWW-Authenticate": f'{BEARER_CHALLENGE}, error="invalid_token", '
                                                 f'error_description="{why}"'})
 
 
@@ -86,7 +87,7 @@ class OwnTasksOnly:
         self.who = who
 
     def scope(self, query: TaskQuery) -> TaskQuery:
-        """Lists show the caller's tasks; another user's list is 403 (users are public here, their tasks are not)."""
+        """Lists show the caller's tasks; another user's list is 403 (their tasks are theirs alone)."""
         if query.owner_id not in (None, self.who.id):
             raise Problem(403, f"you may list only your own tasks (/users/{self.who.id}/tasks)")
         return replace(query, owner_id=self.who.id)
@@ -113,7 +114,7 @@ async def admin_by_claim(claims: Claims) -> dict[str, Any]:
     """The token's claims if they say role=admin; 403 otherwise. No query: a demotion counts only at the next token."""
     if claims is None:
         raise HTTPException(401, "send Authorization: Bearer <token> from POST /tokens: this route reads the "
-                                 "role from the token", headers={"WWW-Authenticate": 'Bearer realm="task-api"'})
+                                 "role from the token", headers={"WWW-Authenticate": BEARER_CHALLENGE})
     if claims.get("role") != ADMIN:
         raise Problem(403, f"admins only (your token says role {claims.get('role')!r})")
     return claims

@@ -4,6 +4,9 @@ A login starts a *family*. Each refresh spends the token it was given and hands 
 A refresh token that was already spent can only be presented again by someone holding a stolen copy (or by the
 owner, after the thief used it first): the server cannot tell which, so it revokes the whole family and both must log
 in again (RFC 9700 §4.14.2). Logout revokes the family too. Everything expires `ttl` seconds after login (Redis TTL).
+
+Every key is written with its expiry in one MULTI/EXEC, and no later command can bring back an expired key without
+one: spending is HDEL (which never creates a key) and revoking is DEL.
 """
 
 from __future__ import annotations
@@ -56,17 +59,18 @@ class RefreshStore:
 
     def start(self, user_id: int) -> str:
         """A new family for a login: its first refresh token (shown once)."""
-        family = uuid.uuid4().hex
-        self.redis.hset(self._family_key(family), mapping={"user_id": user_id, "revoked": 0})
-        self.redis.expire(self._family_key(family), self.ttl)
-        return self._add(Grant(user_id, family))
-
-    def _add(self, grant: Grant) -> str:
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        with self.redis.pipeline() as pipe:  # MULTI/EXEC: the token lives no longer than its family
-            pipe.hset(self._token_key(token), mapping={"user_id": grant.user_id, "family": grant.family, "uses": 0})
-            pipe.expire(self._token_key(token), max(1, self.redis.ttl(self._family_key(grant.family))))
+        grant = Grant(user_id, uuid.uuid4().hex)
+        with self.redis.pipeline() as pipe:  # MULTI/EXEC: the family and its first token, each with its TTL, or none
+            pipe.set(self._family_key(grant.family), user_id, ex=self.ttl)
+            token = self._add(pipe, grant, self.ttl)
             pipe.execute()
+        return token
+
+    def _add(self, pipe: redis.client.Pipeline, grant: Grant, ttl: int) -> str:
+        """Queue a new unspent token of `grant` living `ttl` seconds on `pipe` (a MULTI the caller executes)."""
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        pipe.hset(self._token_key(token), mapping={"user_id": grant.user_id, "family": grant.family, "unspent": 1})
+        pipe.expire(self._token_key(token), ttl)
         return token
 
     def rotate(self, token: str) -> tuple[Grant, str]:
@@ -75,19 +79,24 @@ class RefreshStore:
         if not found:
             raise RefreshRefused("unknown or expired refresh token: log in again")
         grant = Grant(int(found["user_id"]), found["family"])
-        # One atomic increment decides who spent the token first: two concurrent refreshes cannot both get 1.
-        if self.redis.hincrby(self._token_key(token), "uses", 1) > 1:
+        # One atomic HDEL decides who spent the token first: two concurrent refreshes cannot both delete the field,
+        # and unlike HINCRBY it never recreates a key that expired meanwhile (one with no TTL, kept for ever).
+        if not self.redis.hdel(self._token_key(token), "unspent"):
             self.revoke_family(grant.family)
             raise RefreshRefused("this refresh token was already used: its whole family is revoked, log in again",
                                  reused=True)
-        if not self.family_alive(grant.family):
-            raise RefreshRefused("this refresh token was revoked (logout, or a reused token in its family): "
-                                 "log in again")
-        return grant, self._add(grant)
+        left = self.redis.ttl(self._family_key(grant.family))  # -2: revoked or expired; the next token lives no longer
+        if left < 1:
+            raise RefreshRefused("this refresh token was revoked (logout, or a reused token in its family) or its "
+                                 "login expired: log in again")
+        with self.redis.pipeline() as pipe:
+            next_token = self._add(pipe, grant, left)
+            pipe.execute()
+        return grant, next_token
 
     def family_alive(self, family: str) -> bool:
-        """True while the family exists and nobody revoked it."""
-        return self.redis.hget(self._family_key(family), "revoked") == "0"
+        """True while the family exists: nobody revoked it and its login has not expired."""
+        return bool(self.redis.exists(self._family_key(family)))
 
     def revoke(self, token: str) -> bool:
         """Log out: revoke the family of `token`; True when there was a live one."""
@@ -95,11 +104,8 @@ class RefreshStore:
         return bool(found) and self.revoke_family(found["family"])
 
     def revoke_family(self, family: str) -> bool:
-        """Every token of `family` stops working at once; True when it was alive."""
-        alive = self.family_alive(family)
-        if alive:
-            self.redis.hset(self._family_key(family), "revoked", 1)
-        return alive
+        """Every token of `family` stops working at once (DEL: nothing is left to expire); True when it was alive."""
+        return bool(self.redis.delete(self._family_key(family)))
 
     def clear(self) -> int:
         """Delete every family and token of this store (a test's or an app's cleanup); returns how many keys."""

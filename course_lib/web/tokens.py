@@ -4,10 +4,15 @@ An access token is `header.payload.signature`, each base64url. The payload names
 whom (`iss`), when it was made (`iat`), from when (`nbf`) and until when (`exp`) it is good. Anyone can read it; only
 the holder of the key can make one that verifies. verify() pins the algorithm (the server's choice, never the
 token's header) and requires every claim it relies on: a token without `exp` is refused, not trusted forever.
+
+Keys rotate: the header's `kid` names the key that signed the token, and verify() looks it up among the server's own
+keys (the current one, which signs, and the previous ones, which only verify until the tokens they signed expire).
+An unknown kid is refused; the token never supplies a key or an algorithm.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -18,10 +23,16 @@ import jwt
 ALGORITHM = "HS256"  # one algorithm, chosen by the server: the token's own header never picks it
 REQUIRED_CLAIMS = ("exp", "iat", "sub", "aud", "iss")
 MAX_TOKEN_LENGTH = 4096  # longer than any token this server signs: refuse before parsing
+MIN_KEY_BYTES = 32  # RFC 7518 §3.2: an HS256 key of at least the hash's size (RFC 8725 §3.5: and random)
 
 
 class InvalidToken(Exception):
     """The token cannot be trusted; the message says why (for the 401's error_description)."""
+
+
+def key_id(key: str) -> str:
+    """The public name of `key` in a token's `kid` header: a digest, which does not give the key away."""
+    return hashlib.sha256(b"jwt-kid:" + key.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,15 @@ class TokenConfig:
     audience: str = "task-api"
     ttl: int = 300  # seconds: short, because a token cannot be recalled once issued
     leeway: int = 5  # seconds of clock difference between servers tolerated on exp, nbf and iat
+    previous_keys: tuple[str, ...] = ()  # verify, never sign: drop each one `ttl` seconds after it stopped signing
+
+    def __post_init__(self) -> None:
+        if any(len(key.encode()) < MIN_KEY_BYTES for key in (self.key, *self.previous_keys)):
+            raise ValueError(f"an HS256 key has at least {MIN_KEY_BYTES} bytes (RFC 7518 §3.2)")
+
+    def keys(self) -> dict[str, str]:
+        """Every key that verifies, by its kid: the current one and the previous ones."""
+        return {key_id(key): key for key in (self.key, *self.previous_keys)}
 
 
 def issue(config: TokenConfig, subject: int | str, *, now: float | None = None, **claims: Any) -> str:
@@ -40,20 +60,28 @@ def issue(config: TokenConfig, subject: int | str, *, now: float | None = None, 
     now = time.time() if now is None else now
     payload = {"iss": config.issuer, "aud": config.audience, "sub": str(subject), "iat": int(now),
                "nbf": int(now), "exp": int(now) + config.ttl, "jti": secrets.token_urlsafe(8), **claims}
-    return jwt.encode(payload, config.key, algorithm=ALGORITHM)
+    return jwt.encode(payload, config.key, algorithm=ALGORITHM, headers={"kid": key_id(config.key)})
 
 
 def verify(config: TokenConfig, token: str) -> dict[str, Any]:
-    """The claims of `token` if its signature, algorithm, audience, issuer and times all check; else InvalidToken."""
+    """The claims of `token` if its key id, signature, algorithm, audience, issuer and times all check."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise InvalidToken("the token is empty or too long")
     try:
-        return jwt.decode(token, config.key, algorithms=[ALGORITHM], audience=config.audience,
+        key = config.keys().get(str(unverified_header(token).get("kid")))
+    except jwt.InvalidTokenError as error:
+        raise InvalidToken(reason(error)) from None
+    except Exception:  # e.g. a header that is valid JSON but not an object: still a bad token, never a 500
+        raise InvalidToken("the token is malformed") from None
+    if key is None:
+        raise InvalidToken("the token's kid names no key of this server")
+    try:
+        return jwt.decode(token, key, algorithms=[ALGORITHM], audience=config.audience,
                           issuer=config.issuer, leeway=config.leeway,
                           options={"require": list(REQUIRED_CLAIMS), "verify_signature": True})
     except jwt.InvalidTokenError as error:  # the base of every refusal PyJWT makes: signature, alg, claims, format
         raise InvalidToken(reason(error)) from None
-    except Exception:  # e.g. a header that is valid JSON but not an object: still a bad token, never a 500
+    except Exception:
         raise InvalidToken("the token is malformed") from None
 
 
@@ -72,5 +100,5 @@ def reason(error: jwt.InvalidTokenError) -> str:
 
 
 def unverified_header(token: str) -> dict[str, Any]:
-    """The token's header as written by whoever made it (for display only: never decide anything from it)."""
+    """The token's header as written by whoever made it: its kid picks one of the server's keys, nothing else."""
     return jwt.get_unverified_header(token)

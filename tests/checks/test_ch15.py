@@ -36,7 +36,50 @@ WRONG_VERIFIERS = {
     "no leeway": lambda t, k: jwt.decode(t, k, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
                                          options={"require": REQUIRE}),
     "returns the header": lambda t, k: verify_solution(t, k) and jwt.get_unverified_header(t),
+    "algorithms= removed": lambda t, k: jwt.decode(t, k, audience=AUDIENCE, issuer=ISSUER, leeway=5,
+                                                   options={"require": REQUIRE}),
+    "verify_exp off": lambda t, k: jwt.decode(t, k, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
+                                              leeway=5, options={"require": REQUIRE, "verify_exp": False}),
+    "verify_signature off (with algorithms)": lambda t, k: jwt.decode(
+        t, k, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER, leeway=5,
+        options={"require": REQUIRE, "verify_signature": False}),
+    "audience not passed, aud not verified": lambda t, k: jwt.decode(
+        t, k, algorithms=["HS256"], issuer=ISSUER, leeway=5, options={"require": REQUIRE, "verify_aud": False}),
+    "nbf not verified": lambda t, k: jwt.decode(t, k, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
+                                                leeway=5, options={"require": REQUIRE, "verify_nbf": False}),
+    "every HMAC algorithm": lambda t, k: jwt.decode(t, k, algorithms=["HS256", "HS384", "HS512"], audience=AUDIENCE,
+                                                    issuer=ISSUER, leeway=5, options={"require": REQUIRE}),
 }
+
+
+def header_alg_in_a_variable(token, key):
+    header = jwt.get_unverified_header(token)
+    chosen = header["alg"]
+    return jwt.decode(token, key, algorithms=[chosen], audience=AUDIENCE, issuer=ISSUER, leeway=5,
+                      options={"require": REQUIRE})
+
+
+def header_alg_if_hmac(token, key):
+    """Takes the header's alg when it looks like an HMAC one: the same mistake with a guard that does not help."""
+    alg = jwt.get_unverified_header(token).get("alg", "HS256")
+    return jwt.decode(token, key, algorithms=[alg] if alg.startswith("HS") else ["HS256"], audience=AUDIENCE,
+                      issuer=ISSUER, leeway=5, options={"require": REQUIRE})
+
+
+def none_allowed_too(token, key):
+    return jwt.decode(token, key, ["HS256", "none"], audience=AUDIENCE, issuer=ISSUER, leeway=5,
+                      options={"require": REQUIRE})
+
+
+def header_alg_refused_unless_hs256(token, key):
+    """A valid alternative: reads the header only to refuse early, and still pins the algorithm."""
+    if jwt.get_unverified_header(token).get("alg") != "HS256":
+        raise jwt.InvalidAlgorithmError("HS256 only")
+    return verify_solution(token, key)
+
+
+WRONG_VERIFIERS |= {"header alg in a variable": header_alg_in_a_variable, "header alg if HMAC": header_alg_if_hmac,
+                    "'none' allowed too (PyJWT refuses it with an HMAC key)": none_allowed_too}
 
 
 def test_q1_statuses():
@@ -46,6 +89,26 @@ def test_q1_statuses():
         assert q1.evaluate(wrong).status == INCORRECT, name
     result = q1.evaluate(WRONG_VERIFIERS["exp not required"])
     assert "missing exp" in result.request and "require" in result.message
+    assert q1.evaluate(header_alg_refused_unless_hs256).status == CORRECT
+
+
+@pytest.mark.parametrize("name", ["algorithm read from the header", "header alg in a variable", "header alg if HMAC",
+                                  "'none' allowed too (PyJWT refuses it with an HMAC key)"])
+def test_q1_says_the_algorithm_is_the_servers_choice(name):
+    result = q1.evaluate(WRONG_VERIFIERS[name])
+    assert result.status == INCORRECT and "never the token's" in result.message, result.message
+
+
+def test_q1_reads_compiled_code_when_there_is_no_source():
+    """In an exec'd cell inspect.getsource fails: the names and constants of the code still show the mistake."""
+    space = {"jwt": jwt, "AUDIENCE": AUDIENCE, "ISSUER": ISSUER}
+    exec(compile("def verify_token(token, key):\n"  # noqa: S102
+                 "    return jwt.decode(token, key, algorithms=[jwt.get_unverified_header(token)['alg']],\n"
+                 "                      audience=AUDIENCE, issuer=ISSUER, leeway=5,\n"
+                 "                      options={'require': ['exp', 'iat', 'sub', 'aud', 'iss']})\n",
+                 "<cell>", "exec"), space)
+    result = q1.evaluate(space["verify_token"])
+    assert result.status == INCORRECT and "never the token's" in result.message
 
 
 def status_solution(caller_id, role, owner_id, admin_route):

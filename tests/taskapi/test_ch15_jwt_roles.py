@@ -1,14 +1,19 @@
 """Chapter 15: JWT access tokens, rotating refresh tokens, private tasks (404), admin roles by claim vs by lookup."""
 
+import secrets
+import socket
+import time
+
+import fakeredis
 import pytest
 
 from course_lib.lab.forged_tokens import claims, forged, signed
 from course_lib.notebook.server import serve
 from course_lib.services.settings import Settings
-from course_lib.taskapi import app_for
+from course_lib.taskapi import app_for, ch15_jwt_roles
 from course_lib.taskapi.auth import sign_up
 from course_lib.web.problems import PROBLEM_JSON
-from course_lib.web.tokens import issue
+from course_lib.web.tokens import TokenConfig, issue, key_id
 from tests.taskapi.conftest import chapters_from
 
 PASSWORD = "correct horse battery staple"
@@ -26,7 +31,7 @@ def tokens_of(api, name: str) -> dict:
     """Sign `name` up and log in: the token pair."""
     sign_up(api, name)
     response = log_in(api, f"{name.lower()}@example.org")
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     return response.json()
 
 
@@ -84,14 +89,14 @@ def test_refresh_rotates_and_a_reused_token_revokes_the_family(api_at, chapter):
     api = api_at(chapter)
     first = tokens_of(api, "Ada")
     second = api.post("/tokens/refresh", json={"refresh_token": first["refresh_token"]})
-    assert second.status_code == 201 and second.json()["refresh_token"] != first["refresh_token"]
+    assert second.status_code == 200 and second.json()["refresh_token"] != first["refresh_token"]
     assert api.get("/tasks", headers=bearer(second.json()["access_token"])).status_code == 200
     reused = api.post("/tokens/refresh", json={"refresh_token": first["refresh_token"]})  # a thief's copy
     assert reused.status_code == 401 and reused.json()["reused"] is True
     latest = api.post("/tokens/refresh", json={"refresh_token": second.json()["refresh_token"]})
     assert latest.status_code == 401  # the whole family is gone: the owner must log in again
     other_login = log_in(api, "ada@example.org").json()  # another family is untouched by that
-    assert api.post("/tokens/refresh", json={"refresh_token": other_login["refresh_token"]}).status_code == 201
+    assert api.post("/tokens/refresh", json={"refresh_token": other_login["refresh_token"]}).status_code == 200
 
 
 @pytest.mark.parametrize("chapter", chapters_from(15))
@@ -183,3 +188,114 @@ def test_openapi_shows_the_bearer_scheme_beside_the_api_key(chapter):
     assert {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}.items() <= schemes["HTTPBearer"].items()
     assert {"/tokens", "/tokens/refresh", "/tokens/revoke", "/admin/users", "/admin/stats"} <= set(spec["paths"])
     assert {"401", "403"} <= set(spec["paths"]["/admin/users"]["get"]["responses"])
+
+
+@pytest.mark.parametrize("chapter", chapters_from(15))
+def test_a_token_response_is_200_with_nothing_to_locate(api_at, chapter):
+    """RFC 6749 §5.1: the token endpoint answers 200; a 201 would have to name a resource a client can GET."""
+    api = api_at(chapter)
+    sign_up(api, "Ada")
+    login = log_in(api, "ada@example.org")
+    refreshed = api.post("/tokens/refresh", json={"refresh_token": login.json()["refresh_token"]})
+    for response in (login, refreshed):
+        assert response.status_code == 200 and "location" not in response.headers
+        assert response.headers["cache-control"] == "no-store"
+    paths = app_for(chapter).openapi()["paths"]
+    for path in ("/tokens", "/tokens/refresh"):
+        assert "200" in paths[path]["post"]["responses"] and "201" not in paths[path]["post"]["responses"], path
+
+
+@pytest.mark.parametrize("chapter", chapters_from(15))
+def test_every_401_of_the_token_routes_says_how_to_authenticate(api_at, chapter):
+    """RFC 9110 §15.5.2: every 401 MUST carry WWW-Authenticate: wrong password, dead refresh token, lost user."""
+    api = api_at(chapter)
+    pair = tokens_of(api, "Ada")
+    ghost = api.server.config.app.state.refresh_tokens.start(999)  # a family whose user was deleted since
+    spent = pair["refresh_token"]
+    api.post("/tokens/refresh", json={"refresh_token": spent})
+    answers = {"wrong password": log_in(api, "ada@example.org", "not it"),
+               "unknown refresh token": api.post("/tokens/refresh", json={"refresh_token": "rt_unknown"}),
+               "reused refresh token": api.post("/tokens/refresh", json={"refresh_token": spent}),
+               "deleted user": api.post("/tokens/refresh", json={"refresh_token": ghost}),
+               "bad access token": api.get("/tasks", headers=bearer("not.a.token"))}
+    for name, response in answers.items():
+        assert response.status_code == 401, (name, response.text)
+        assert response.headers["www-authenticate"].startswith("Bearer"), name
+        assert response.headers["content-type"] == PROBLEM_JSON, name
+    assert answers["deleted user"].json()["detail"] == "this user no longer exists"
+    assert api.post("/tokens/refresh", json={"refresh_token": ghost}).status_code == 401  # its family is revoked
+
+
+def dead_redis_clients():
+    """A fakeredis server that is down, and a port that accepts connections and never answers (a stopped Redis)."""
+    down = fakeredis.FakeServer()
+    down.connected = False
+    silent = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    port = silent.getsockname()[1]
+    hung = ch15_jwt_roles.refresh_redis(Settings(redis_url=f"redis://127.0.0.1:{port}/0"))
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as closed:
+        closed.bind(("127.0.0.1", 0))
+        refused = ch15_jwt_roles.refresh_redis(Settings(redis_url=f"redis://127.0.0.1:{closed.getsockname()[1]}/0"))
+    return {"fakeredis down": fakeredis.FakeRedis(server=down, decode_responses=True), "a hung Redis": hung,
+            "a closed port": refused}, silent
+
+
+@pytest.mark.parametrize("chapter", chapters_from(15))
+def test_redis_down_is_a_quick_503_with_retry_after_never_a_500(api_at, chapter):
+    api = api_at(chapter)
+    pair = tokens_of(api, "Ada")
+    store = api.server.config.app.state.refresh_tokens
+    working, (clients, silent) = store.redis, dead_redis_clients()
+    try:
+        for name, client in clients.items():
+            store.redis = client
+            for path, body in [("/tokens", {"email": "ada@example.org", "password": PASSWORD}),
+                               ("/tokens/refresh", {"refresh_token": pair["refresh_token"]}),
+                               ("/tokens/revoke", {"refresh_token": pair["refresh_token"]})]:
+                started = time.perf_counter()
+                response = api.post(path, json=body)
+                took = time.perf_counter() - started
+                assert response.status_code == 503, (name, path, response.text)
+                assert response.headers["content-type"] == PROBLEM_JSON and int(response.headers["retry-after"]) > 0
+                assert took < 4, (name, path, took)  # 2 × 0.5 s of socket timeout, not redis-py's ~5 s of retries
+    finally:
+        store.redis = working
+        silent.close()
+    assert api.post("/tokens/refresh", json={"refresh_token": pair["refresh_token"]}).status_code == 200  # back
+
+
+def test_the_503_of_the_token_routes_is_in_the_contract():
+    paths = app_for(15).openapi()["paths"]
+    for path in ("/tokens", "/tokens/refresh", "/tokens/revoke"):
+        assert "Retry-After" in paths[path]["post"]["responses"]["503"]["headers"], path
+
+
+@pytest.mark.parametrize("chapter", chapters_from(15))
+def test_a_token_signed_with_the_previous_key_verifies_after_a_rotation(chapter):
+    """Key rotation: the kid names the key; the previous key verifies until dropped, an unknown kid is 401."""
+    old, new = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    before = serve(app_for(chapter, Settings(secret_key=old)), name=f"test-ch{chapter}-old-key")
+    yesterday = tokens_of(before, "Ada")["access_token"]
+    before.stop()
+    for previous, expected in (([old], 200), ([], 401)):
+        after = serve(app_for(chapter, Settings(secret_key=new, previous_secret_keys=previous)),
+                      name=f"test-ch{chapter}-new-key")
+        sign_up(after, "Ada")
+        response = after.get("/tasks", headers=bearer(yesterday))
+        assert response.status_code == expected, (previous, response.text)
+        if expected == 401:
+            assert "kid names no key" in response.headers["www-authenticate"]
+        fresh = TokenConfig(key=new).keys()
+        assert set(fresh) <= set(after.server.config.app.state.tokens.keys())  # it signs with the new one
+        after.stop()
+
+
+def test_the_key_set_comes_from_secret_key_and_previous_secret_keys(monkeypatch):
+    current, previous = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    monkeypatch.setenv("SECRET_KEY", current)
+    monkeypatch.setenv("PREVIOUS_SECRET_KEYS", f'["{previous}"]')
+    config = app_for(15, Settings()).state.tokens
+    assert config.key == current and config.previous_keys == (previous,)
+    assert set(config.keys()) == {key_id(current), key_id(previous)}

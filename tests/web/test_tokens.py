@@ -2,11 +2,10 @@
 
 import time
 
-import jwt
 import pytest
 
-from course_lib.lab.forged_tokens import claims, forged, signed
-from course_lib.web.tokens import REQUIRED_CLAIMS, InvalidToken, TokenConfig, issue, unverified_header, verify
+from course_lib.lab.forged_tokens import claims, forged, hs256_by_hand, signed
+from course_lib.web.tokens import REQUIRED_CLAIMS, InvalidToken, TokenConfig, issue, key_id, unverified_header, verify
 
 CONFIG = TokenConfig(key="a-test-key-of-forty-characters-or-more-0123456789", ttl=60, leeway=5)
 
@@ -52,6 +51,30 @@ def test_garbage_is_refused_not_raised(token):
 
 
 def test_the_algorithm_is_the_servers_choice():
-    hs512 = jwt.encode(claims(CONFIG, 1), CONFIG.key * 2, algorithm="HS512")  # refused before any signature check
+    hs512 = signed(CONFIG, claims(CONFIG, 1), algorithm="HS512")  # the right key, the wrong algorithm
     with pytest.raises(InvalidToken, match="algorithm"):
         verify(CONFIG, hs512)
+
+
+def test_a_token_names_its_key_and_a_rotated_key_still_verifies_until_dropped():
+    old_key, new_key = "the-key-that-signed-yesterday-0123456789", "the-key-that-signs-from-today-0123456789"
+    yesterday = issue(TokenConfig(key=old_key), 7)
+    assert unverified_header(yesterday)["kid"] == key_id(old_key) and old_key not in yesterday
+    rotated = TokenConfig(key=new_key, previous_keys=(old_key,))
+    assert verify(rotated, yesterday)["sub"] == "7"
+    assert unverified_header(issue(rotated, 7))["kid"] == key_id(new_key)  # only the current key signs
+    with pytest.raises(InvalidToken, match="kid names no key"):
+        verify(TokenConfig(key=new_key), yesterday)  # the old key dropped once its tokens expired
+
+
+def test_a_token_without_a_kid_or_with_a_strange_one_is_refused():
+    payload = claims(CONFIG, 1)
+    for headers in ({}, {"kid": "x" * 16}, {"kid": ["a"]}, {"kid": {"a": 1}}, {"kid": None}):
+        with pytest.raises(InvalidToken, match="kid|malformed"):
+            verify(CONFIG, hs256_by_hand({"alg": "HS256", **headers}, payload, CONFIG.key.encode()))
+
+
+def test_a_short_key_is_refused():
+    for config in ({"key": "short"}, {"key": CONFIG.key, "previous_keys": ("x" * 31,)}):
+        with pytest.raises(ValueError, match="32 bytes"):
+            TokenConfig(**config)
