@@ -21,7 +21,8 @@ KNOWN = frozenset({
     "abcdefghijklmnopqrstuvwxyz", "thisismypassword", "mypasswordissecure", "supersecretpassword",
     "opensesameopensesame", "neverforgetthis", "hellohellohello", "hunter2hunter2hunter2",
 })
-KEYBOARD_ROWS = ("`1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./", "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik,9ol.0p;/")
+KEYBOARD_ROWS = ("`1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./",
+                 "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik,9ol.0p;/")
 _PASSWORD_PLUS = re.compile(r"(?:p[a@]ss(?:w[o0]rd)?|qwerty|letmein|welcome|admin|iloveyou)[\d\W_]*")
 
 
