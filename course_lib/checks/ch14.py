@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from course_lib.checks.source_rules import misses_call
 from course_lib.notebook.exercises import Exercise, Incorrect, NotAttempted
+from course_lib.notebook.source_rules import misses_call
 from course_lib.services.db import isolated_database
 from course_lib.taskapi.sql_storage import TaskRow
 

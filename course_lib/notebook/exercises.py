@@ -30,6 +30,7 @@ import course_lib
 from course_lib.notebook import progress
 from course_lib.notebook.server import LOGS
 from course_lib.notebook.solutions import solution_for
+from course_lib.notebook.source_rules import may_end_without_return
 
 CORRECT, INCORRECT, NOT_ATTEMPTED = "correct", "incorrect", "not attempted"
 EXERCISES: dict[str, Exercise] = {}
@@ -128,7 +129,8 @@ class Exercise:
             return self._result(INCORRECT, f"{calls.last} returned None: does every path end with `return ...`?")
         except Incorrect as wrong:
             details = errors.describe(wait=_is_server_error(wrong.got))
-            if wrong.got is None and calls.returned_none:
+            # Only where a path can end without `return`: when every path returns, None was the learner's answer
+            if wrong.got is None and calls.returned_none and may_end_without_return(answer):
                 details.append(f"{calls.last} returned None: does every path end with `return ...`?")
             return Result(self.id, self.title, INCORRECT, wrong.message, wrong.request, wrong.expected, wrong.got,
                           tuple(details))

@@ -114,6 +114,14 @@ def test_none_from_an_edited_function_says_returned_none():
     assert result.status == INCORRECT and "forgot_return(21) returned None: does every path end with `return ...`?" \
         in result.lines()
 
+    def none_on_purpose(x):  # None is this function's answer for "no": no hint about a missing return
+        if x > 100:
+            return 42
+        return None
+
+    result = Exercise("test.q10", "calls", compares, hint="", solution="").evaluate(none_on_purpose)
+    assert result.status == INCORRECT and not any("every path" in line for line in result.lines())
+
 
 def test_a_route_that_raises_is_reported_with_its_line():
     def add_route(app):
