@@ -36,9 +36,9 @@ start_chapter(3, "Safe and idempotent methods")
 # PATCH is not in RFC 9110: RFC 5789 defines it, and says it is neither safe nor idempotent. A patch *can* happen to be
 # idempotent ("set done to true"), but one such as "append this line" or "add 1" is not, so a client cannot assume it.
 # Safe implies idempotent: doing nothing twice is still nothing. CONNECT (RFC 9110 §9.3.6) is neither safe nor
-# idempotent either: it opens a tunnel through a proxy, which is not an API's business. The routes are chapter 01's — `PUT /tasks/{id}` replaces a task whole,
-# and two tasks may share a title (real task lists have two "buy milk"s) — and what this chapter adds is
-# `Idempotency-Key` on every POST and PATCH:
+# idempotent either: it opens a tunnel through a proxy, which is not an API's business. The routes are chapter
+# 01's — `PUT /tasks/{id}` replaces a task whole, and two tasks may share a title (real task lists have two "buy
+# milk"s) — and what this chapter adds is `Idempotency-Key` on every POST and PATCH:
 
 # %%
 from course_lib.taskapi import ch03_idempotency
@@ -340,8 +340,8 @@ print("every key expires within 24 h:", all(0 < ttl <= idempotency.KEY_TTL for t
 # (`tests/taskapi/test_ch03_idempotency.py`) send one key to two replicas and across a restart, and find one task.
 #
 # And when Redis is down, the middleware cannot tell a first request from a retry, so it runs nothing and answers
-# **503** with `Retry-After` — at once: its Redis client gives up after 0.25 s rather than retrying for seconds. Here a
-# socket that accepts connections and never answers plays a stopped redis-server:
+# **503** with `Retry-After` — at once: its Redis client gives up after 0.25 s rather than retrying for seconds.
+# Here a socket that accepts connections and never answers plays a stopped redis-server:
 
 # %%
 import socket

@@ -246,3 +246,50 @@ def test_redis_down_is_503_with_retry_after_at_once_and_nothing_runs(chapter):
     assert down.headers["content-type"] == "application/problem+json"
     assert elapsed < 3, f"{elapsed:.2f} s"
     assert not any(task["title"] == "later" for task in all_tasks(api, headers))
+
+
+@pytest.mark.parametrize("chapter", chapters_from(3))
+def test_a_refusal_is_not_kept_so_the_corrected_retry_runs(api_at, chapter):
+    api = api_at(chapter)
+    headers = {**writer_headers(api), **key("corrected")}
+    refused = api.post("/tasks", json={"title": "fixed"}, headers={**headers, "Accept": "application/xml"})
+    invalid = api.post("/tasks", json={"description": "no title"}, headers=headers)
+    corrected = api.post("/tasks", json={"title": "fixed"}, headers=headers)
+    assert (refused.status_code, invalid.status_code, corrected.status_code) == (406, 422, 201)
+    assert "idempotent-replayed" not in corrected.headers
+    assert api.post("/tasks", json={"title": "fixed"}, headers=headers).headers["idempotent-replayed"] == "true"
+
+
+class FailsAfterCommit:
+    """The app's storage, whose request units of work raise right after their commit: a 500 after the effect."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    @asynccontextmanager
+    async def request_unit_of_work(self):
+        async with self.inner.request_unit_of_work() as uow:
+            commit = uow.commit
+
+            def commit_then_fail():
+                commit()
+                raise RuntimeError("the connection broke after the commit")
+
+            uow.commit = commit_then_fail
+            yield uow
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize("chapter", chapters_from(3))
+def test_a_500_after_the_commit_is_replayed_never_run_again(chapter):
+    app = app_for(chapter)
+    api = serve(app, name=f"test-ch{chapter:02d}")
+    headers = writer_headers(api)
+    working, app.state.storage = app.state.storage, FailsAfterCommit(app.state.storage)
+    first = api.post("/tasks", json={"title": "committed"}, headers={**headers, **key("after-commit")})
+    retry = api.post("/tasks", json={"title": "committed"}, headers={**headers, **key("after-commit")})
+    app.state.storage = working
+    assert first.status_code == retry.status_code == 500 and retry.headers["idempotent-replayed"] == "true"
+    assert [task["title"] for task in all_tasks(api, headers)].count("committed") == 1
