@@ -177,7 +177,7 @@ print("tasks titled 'pay the phone bill':", [t["title"] for t in snapshot()].cou
 # %% [markdown]
 # ### How the server does it
 # A middleware wraps every POST and PATCH, so it also covers the routes later chapters add. The key is claimed with
-# one atomic Redis command, `SET name value NX PX 60000` — "set only if it does not exist", for 60 s — so of many
+# one atomic Redis command, `SET name value NX PX 15000` — "set only if it does not exist", for 15 s — so of many
 # simultaneous requests exactly one wins:
 
 # %%
@@ -323,8 +323,8 @@ corrected = api.post("/tasks", json=order, headers={"Idempotency-Key": '"order-7
 refused.status_code, corrected.status_code, "idempotent-replayed" in corrected.headers
 
 # %% [markdown]
-# A claim lives 60 s (`CLAIM_TTL`), and the middleware renews it every 20 s while its request runs, so a slow request
-# keeps its key however long it takes; only a server that died stops renewing, and 60 s later the client's retry can
+# A claim lives 15 s (`CLAIM_TTL`), and the middleware renews it every 5 s while its request runs, so a slow request
+# keeps its key however long it takes; only a server that died stops renewing, and 15 s later the client's retry can
 # run. A kept response expires 24 h after it completed:
 
 # %%
@@ -332,6 +332,7 @@ store = app.state.idempotency
 ttls = [store.redis.ttl(name) for name in store.redis.scan_iter(match=f"{store.prefix}*")]
 print("stored keys:", len(ttls), "· prefix of this app:", store.prefix.split(":")[0] + ":<app id>:")
 print("every key expires within 24 h:", all(0 < ttl <= idempotency.KEY_TTL for ttl in ttls))
+print(f"a claim lives {idempotency.CLAIM_TTL} s, renewed every {idempotency.CLAIM_TTL / 3:g} s while its request runs")
 
 # %% [markdown]
 # The keys live in Redis, not in the process. This app has a database of its own, so it has keys of its own, dropped
@@ -341,7 +342,9 @@ print("every key expires within 24 h:", all(0 < ttl <= idempotency.KEY_TTL for t
 #
 # And when Redis is down, the middleware cannot tell a first request from a retry, so it runs nothing and answers
 # **503** with `Retry-After` — at once: its Redis client gives up after 0.25 s rather than retrying for seconds.
-# Here a socket that accepts connections and never answers plays a stopped redis-server:
+# (A claim sent just as Redis stopped may still reach it when it resumes: that key then answers 409 for up to 15 s,
+# until the claim no one holds expires.) Here a socket that accepts connections and never answers plays a stopped
+# redis-server:
 
 # %%
 import socket
@@ -528,7 +531,7 @@ q3.check(decide)
 #   it requires a key and none came. `Idempotent-Replayed` is Stripe's marker, not the draft's.
 # - Keys are per client (the user from chapter 05 on; until then the peer address, a stand-in) and per operation.
 #   What happened, or may have (2xx, 3xx, 5xx other than 503), is kept 24 h; a refusal (4xx) or a 503 frees the key.
-#   A claim is renewed while its request runs and expires 60 s after its server died. Replicas on one database share
+#   A claim is renewed while its request runs and expires 15 s after its server died. Replicas on one database share
 #   their keys; Redis down is 503 + `Retry-After`, at once.
 #
 # ## Going further

@@ -39,7 +39,9 @@ from course_lib.web.problems import PROBLEM_JSON, problem_body
 HEADER = "idempotency-key"
 REPLAYED_HEADER = "idempotent-replayed"  # Stripe's name; not in the draft
 KEY_TTL = 24 * 60 * 60  # seconds a completed response is kept for replay
-CLAIM_TTL = 60  # seconds a claim outlives its last renewal: how long a key stays taken after its server died
+# Seconds a claim outlives its last renewal (a running request renews it every third of that): how long a key stays
+# taken after its server died, or after a claim sent as Redis stopped reached it when it resumed.
+CLAIM_TTL = 15
 RETRY_AFTER = 5  # seconds a client waits before retrying when the store is unreachable
 MAX_KEY_LENGTH = 255
 METHODS = frozenset({"POST", "PATCH"})
