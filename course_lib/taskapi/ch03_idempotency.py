@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 from contextlib import AsyncExitStack
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_dependant, solve_dependencies
+from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
 from course_lib.services.cache import redis_client

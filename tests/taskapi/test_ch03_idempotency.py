@@ -200,6 +200,8 @@ def test_the_key_belongs_to_the_user_whichever_credential_carries_it(api_at, cha
     first = api.post("/tasks", json={"title": "once"}, headers={**ada, **key("k")})
     retry = api.post("/tasks", json={"title": "once"}, headers={"Authorization": f"Bearer {token}", **key("k")})
     assert retry.headers["idempotent-replayed"] == "true" and retry.json()["id"] == first.json()["id"]
+    forged = api.post("/tasks", json={"title": "once"}, headers={"Authorization": "Bearer not.a.token", **key("k")})
+    assert forged.status_code == 401, forged.text
 
 
 @pytest.fixture
@@ -293,3 +295,17 @@ def test_a_500_after_the_commit_is_replayed_never_run_again(chapter):
     app.state.storage = working
     assert first.status_code == retry.status_code == 500 and retry.headers["idempotent-replayed"] == "true"
     assert [task["title"] for task in all_tasks(api, headers)].count("committed") == 1
+
+
+@pytest.mark.parametrize("chapter", chapters_from(9))
+def test_a_session_cookie_names_the_same_user_as_the_api_key(chapter):
+    api = serve(app_for(chapter, Settings(session_cookie_secure=False)), name=f"test-cookie-{chapter}")
+    ada = sign_up(api, "Ada")
+    first = api.post("/tasks", json={"title": "once"}, headers={**ada, **key("by-cookie")})
+    login = api.post("/session", json={"email": "ada@example.org", "password": PASSWORD})  # the jar keeps the cookie
+    csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
+    forged = api.post("/tasks", json={"title": "once"}, headers={"Origin": "https://evil.example", **key("by-cookie")})
+    retry = api.post("/tasks", json={"title": "once"}, headers={**csrf, **key("by-cookie")})
+    assert forged.status_code == 403 and "idempotent-replayed" not in forged.headers
+    assert retry.headers["idempotent-replayed"] == "true" and retry.json()["id"] == first.json()["id"]
+    api.stop()
