@@ -8,7 +8,7 @@
 # - see PUT and DELETE reach the same end state however often they are repeated, and POST create a duplicate;
 # - make POST (and PATCH) retry-safe with the `Idempotency-Key` header of the IETF draft: replay after completion,
 #   409 while in flight, 422 for a reused key, 400 when a required key is missing; and this API's own policy on top:
-#   keys scoped per client and expiring;
+#   keys scoped per client and operation, which outcomes are kept, for how long, and what happens when Redis is down;
 # - watch a client whose response is lost retry: duplicates without a key, exactly one task with it — also under 20
 #   concurrent requests.
 #
@@ -35,9 +35,10 @@ start_chapter(3, "Safe and idempotent methods")
 #
 # PATCH is not in RFC 9110: RFC 5789 defines it, and says it is neither safe nor idempotent. A patch *can* happen to be
 # idempotent ("set done to true"), but one such as "append this line" or "add 1" is not, so a client cannot assume it.
-# Safe implies idempotent: doing nothing twice is still nothing. This chapter's API adds `PUT /tasks/{id}` (full
-# replacement, there since chapter 01), lets two tasks share a title (real task lists have two "buy milk"s), and now
-# honours `Idempotency-Key` on every POST:
+# Safe implies idempotent: doing nothing twice is still nothing. CONNECT (RFC 9110 §9.3.6) is neither safe nor
+# idempotent either: it opens a tunnel through a proxy, which is not an API's business. The routes are chapter
+# 01's — `PUT /tasks/{id}` replaces a task whole, and two tasks may share a title (real task lists have two "buy
+# milk"s) — and what this chapter adds is `Idempotency-Key` on every POST and PATCH:
 
 # %%
 from course_lib.taskapi import ch03_idempotency
@@ -72,7 +73,8 @@ snapshot() == before
 
 # %% [markdown]
 # ## PUT and DELETE: repeated, the same end state
-# PUT sends the *whole* new state of the resource, so sending it again sets the same state again:
+# PUT sends the *whole* new state of the resource, so sending it again sets the same state again — the state the
+# client sets: title, description, done.
 
 # %%
 from course_lib.taskapi.routes import tasks
@@ -82,7 +84,15 @@ show_source(tasks.router, highlight_text=("@tasks.put", "@tasks.delete", "update
 # %%
 replacement = {"title": "write the chapter", "done": True}
 results = [api.put("/tasks/1", json=replacement) for _ in range(3)]
-[(r.status_code, r.json()) for r in results]
+table([{"PUT": n + 1, "status": r.status_code, "title": r.json()["title"], "description": r.json()["description"],
+        "done": r.json()["done"], "updated_at": r.json()["updated_at"]} for n, r in enumerate(results)])
+
+# %% [markdown]
+# One field does move on with every PUT: `updated_at`, the server's note of when it last wrote the task. RFC 9110
+# §9.2.2 allows it: "the idempotent property only applies to what has been requested by the user; a server is free to
+# log each request separately, retain a revision control history, or implement other non-idempotent side effects for
+# each idempotent request." The client asked for a title and a done flag, and gets exactly those however often it
+# sends the request.
 
 # %% [markdown]
 # DELETE is idempotent too, although the *responses* differ: the first says 204, the next ones 404. Idempotency is
@@ -140,7 +150,8 @@ print("tasks titled 'pay rent':", [t["title"] for t in snapshot()].count("pay re
 # %% [markdown]
 # ## Idempotency-Key: make POST retry-safe
 # The IETF draft *The Idempotency-Key HTTP Header Field* (draft-ietf-httpapi-idempotency-key-header, still a draft)
-# standardises what payment APIs have done for years, for the two methods that are not idempotent: POST and PATCH.
+# standardises what payment APIs have done for years, for the methods an API sends changes with that are not
+# idempotent: POST and PATCH (CONNECT, the third non-idempotent method, carries no request to repeat).
 # The client makes up a unique key (a UUID) for each *operation* and sends it with every attempt of that operation:
 # `Idempotency-Key: "8e03978e-40d5-43e8-bc93-6894a57f9324"`. The server runs the first request with a key, stores its
 # response, and answers every retry with the stored response. The draft fixes the header and the error cases (400,
@@ -165,9 +176,9 @@ print("tasks titled 'pay the phone bill':", [t["title"] for t in snapshot()].cou
 
 # %% [markdown]
 # ### How the server does it
-# A middleware wraps every POST, so it also covers the POST routes later chapters add. The key is claimed with one
-# atomic Redis command, `SET name value NX EX 60` — "set only if it does not exist" — so of many simultaneous
-# requests exactly one wins:
+# A middleware wraps every POST and PATCH, so it also covers the routes later chapters add. The key is claimed with
+# one atomic Redis command, `SET name value NX PX 15000` — "set only if it does not exist", for 15 s — so of many
+# simultaneous requests exactly one wins:
 
 # %%
 show_source(idempotency.IdempotencyStore.claim)
@@ -256,22 +267,98 @@ after = api.post("/tasks", json={"title": "slow"}, headers=slow_key)
 done.status_code, after.status_code, after.headers["idempotent-replayed"], after.content == done.content
 
 # %% [markdown]
-# ### Scoped per client, and expiring
-# Keys belong to a client: two clients that happen to pick the same key do not see each other's responses. The
-# client is its `X-API-Key` header when it sends one (chapter 05 gives users keys), else its address. Stored
-# responses do not live forever:
+# ### Whose key is it?
+# A key names one operation of one client. Two clients that happen to pick the same key must not see each other's
+# responses, so the server keeps keys per client and per operation (method and path), as the draft and Stripe do.
+# What is "a client"? This chapter's API does not know its users yet, so all it can tell clients apart by is the
+# **peer address** — and that is only a stand-in: behind a NAT, a company proxy or chapter 11's nginx, many clients
+# arrive from one address and share one key space. Here two clients, both on 127.0.0.1, pick the same key:
 
 # %%
 shared = {"Idempotency-Key": '"my-first-key"'}
-alice = api.post("/tasks", json={"title": "alice's task"}, headers={**shared, "X-API-Key": "alice"})
-bob = api.post("/tasks", json={"title": "bob's task"}, headers={**shared, "X-API-Key": "bob"})
-alice.status_code, bob.status_code, alice.json()["id"] != bob.json()["id"]
+alice = api.post("/tasks", json={"title": "alice's task"}, headers=shared)
+bob = api.post("/tasks", json={"title": "bob's task"}, headers=shared)
+alice.status_code, bob.status_code, bob.json()["title"]
+
+# %% [markdown]
+# From chapter 05 on the API knows who is calling, and a key belongs to that user. The middleware reads no
+# credentials itself: it asks the app's own `current_user` dependency — the very code the routes run — so an API key
+# (chapter 05), a session cookie (chapter 09) and a bearer token (chapter 15) all name the same user, and a retry sent
+# with a refreshed token still finds its key. When that dependency refuses (no credentials, a wrong one), the address
+# stands in: the route refuses the request anyway, and a refusal is never kept (below).
+
+# %%
+show_source(ch03_idempotency.principal_from)
+
+# %% [markdown]
+# The same two requests on chapter 05's API, where Ada and Bob each send their own API key from the same address:
+
+# %%
+from course_lib.taskapi import app_for
+from course_lib.taskapi.auth import sign_up
+
+with_users = serve(app_for(5), name="with-users")
+ada, bob = sign_up(with_users, "Ada"), sign_up(with_users, "Bob")
+answers = [with_users.post("/tasks", json={"title": "order"}, headers={**who, **shared}) for who in (ada, bob)]
+with_users.stop()
+[(answer.status_code, answer.json()["owner_id"]) for answer in answers]
+
+# %% [markdown]
+# ### What is kept, and for how long
+# Not every answer is worth replaying. The rule is what the first request did to the server's state:
+#
+# | the first request's answer | kept for retries? | why |
+# |---|---|---|
+# | 2xx, 3xx | yes, 24 h after it completed | it happened: a retry gets the same answer instead of doing it again |
+# | 4xx (400, 401, 404, 406, 415, 422, ...) | no: the key is free at once | a refusal changes nothing here (a route checks before it writes, and what a unit of work does not commit is rolled back), so running the retry is safe — and a retry that corrects its `Accept`, its body or its credentials must run, not get the old refusal back |
+# | 503 | no | "a dependency is down, come back after `Retry-After`": nothing ran |
+# | any other 5xx, or a handler that crashed | yes, 24 h | the server cannot tell whether it failed before or after its commit, and running it again could do the work twice; the client checks (a GET) before it tries again with a new key |
+#
+# A request refused before its handler ran, then corrected: chapter 02's API speaks JSON and CSV, not XML.
+
+# %%
+order = {"title": "ship order 7"}
+refused = api.post("/tasks", json=order, headers={"Idempotency-Key": '"order-7"', "Accept": "application/xml"})
+corrected = api.post("/tasks", json=order, headers={"Idempotency-Key": '"order-7"', "Accept": "application/json"})
+refused.status_code, corrected.status_code, "idempotent-replayed" in corrected.headers
+
+# %% [markdown]
+# A claim lives 15 s (`CLAIM_TTL`), and the middleware renews it every 5 s while its request runs, so a slow request
+# keeps its key however long it takes; only a server that died stops renewing, and 15 s later the client's retry can
+# run. A kept response expires 24 h after it completed:
 
 # %%
 store = app.state.idempotency
 ttls = [store.redis.ttl(name) for name in store.redis.scan_iter(match=f"{store.prefix}*")]
 print("stored keys:", len(ttls), "· prefix of this app:", store.prefix.split(":")[0] + ":<app id>:")
 print("every key expires within 24 h:", all(0 < ttl <= idempotency.KEY_TTL for ttl in ttls))
+print(f"a claim lives {idempotency.CLAIM_TTL} s, renewed every {idempotency.CLAIM_TTL / 3:g} s while its request runs")
+
+# %% [markdown]
+# The keys live in Redis, not in the process. This app has a database of its own, so it has keys of its own, dropped
+# with its data when it stops. Replicas on one database (chapter 11) share one prefix named after that database, so
+# a retry that lands on another replica, or on a restarted one, is still replayed — the course's tests
+# (`tests/taskapi/test_ch03_idempotency.py`) send one key to two replicas and across a restart, and find one task.
+#
+# And when Redis is down, the middleware cannot tell a first request from a retry, so it runs nothing and answers
+# **503** with `Retry-After` — at once: its Redis client gives up after 0.25 s rather than retrying for seconds.
+# (A claim sent just as Redis stopped may still reach it when it resumes: that key then answers 409 for up to 15 s,
+# until the claim no one holds expires.) Here a socket that accepts connections and never answers plays a stopped
+# redis-server:
+
+# %%
+import socket
+
+import redis
+
+from course_lib.services.cache_aside import FAIL_FAST
+
+working = store.redis
+with socket.create_server(("127.0.0.1", 0)) as silent:
+    store.redis = redis.Redis(host="127.0.0.1", port=silent.getsockname()[1], **FAIL_FAST)
+    down = api.post("/tasks", json={"title": "later"}, headers={"Idempotency-Key": '"later-1"'})
+store.redis = working
+show(down, headers=["content-type", "retry-after"])
 
 # %% [markdown]
 # ### A key the server requires: 400 when it is missing
@@ -314,7 +401,8 @@ paid.status_code, len(charges)
 
 # %%
 table([{"status": refusal.status, "type": refusal.type, "title": refusal.title}
-       for refusal in (idempotency.MISSING, idempotency.INVALID, idempotency.IN_FLIGHT, idempotency.REUSED)])
+       for refusal in (idempotency.MISSING, idempotency.INVALID, idempotency.IN_FLIGHT, idempotency.REUSED,
+                       idempotency.UNAVAILABLE)])
 
 # %% [markdown]
 # ## Twenty at once
@@ -436,11 +524,15 @@ q3.check(decide)
 # - Safe: no intended change (GET, HEAD, OPTIONS). Idempotent: repeating has the effect of doing it once (also PUT,
 #   DELETE). Proved by state, not by responses: DELETE answers 204 then 404, and the state is the same.
 # - POST is neither, and PATCH (RFC 5789) is not idempotent in general, so a client whose response is lost cannot
-#   retry them safely — unless the API supports `Idempotency-Key` (an IETF draft, for POST and PATCH).
+#   retry them safely — unless the API supports `Idempotency-Key` (an IETF draft, for POST and PATCH). A PUT repeated
+#   sets the same state; the server's own bookkeeping (`updated_at`) may move on (RFC 9110 §9.2.2).
 # - The server claims (client, key) atomically, stores the whole response with a fingerprint of the request, and
 #   answers retries: replay when done, 409 while in flight, 422 for a different request with the same key; 400 when
 #   it requires a key and none came. `Idempotent-Replayed` is Stripe's marker, not the draft's.
-# - Keys are per client and expire (here 24 h after completion; a stuck claim after 60 s).
+# - Keys are per client (the user from chapter 05 on; until then the peer address, a stand-in) and per operation.
+#   What happened, or may have (2xx, 3xx, 5xx other than 503), is kept 24 h; a refusal (4xx) or a 503 frees the key.
+#   A claim is renewed while its request runs and expires 15 s after its server died. Replicas on one database share
+#   their keys; Redis down is 503 + `Retry-After`, at once.
 #
 # ## Going further
 # - [RFC 9110 §9.2, common method properties](https://www.rfc-editor.org/rfc/rfc9110#section-9.2);

@@ -46,7 +46,8 @@ HEADERS = ["content-type", "location", "allow"]  # the headers this chapter is a
 #     UT -. "each item is also" .-> TID
 # ```
 #
-# This chapter's API replaces chapter 01's task routes with this whole map:
+# This chapter's API keeps chapter 01's task routes and adds the rest of this map: users, a user's tasks, the
+# action:
 
 # %%
 from course_lib.taskapi import ch04_resources
@@ -146,7 +147,9 @@ api.post("/tasks", json={"title": "write the routes"})
 # %% [markdown]
 # ## Replace or change: PUT vs PATCH
 # **PUT** sends the *complete* new state: whatever the body leaves out goes back to its default. That makes it
-# idempotent — sending it twice leaves the same result. **PATCH** sends only the fields to change; the rest stay.
+# idempotent — sending it twice leaves the state the client asked for, once (only the server's own `updated_at`
+# moves on, which RFC 9110 §9.2.2 allows, as chapter 03 showed). **PATCH** sends only the fields to change; the rest
+# stay.
 
 # %%
 show(api.put("/tasks/1", json={"title": "design the URLs, again"}), headers=HEADERS)
@@ -194,9 +197,22 @@ show(api.delete("/tasks"), headers=HEADERS)
 # ## Users, and a sub-collection
 # Users are resources too. A second user with the same email would make "the user with this email" ambiguous, so the
 # API refuses it with **409 Conflict**. The storage keeps that rule, not the route: the route just adds the user, and
-# storage refuses a second account for an email (compared case-folded), as a `UNIQUE` constraint does in a database
-# (chapter 06). A check in the route ("is the email free? then insert") would let two simultaneous sign-ups both pass
-# the check — and with two server processes (chapter 11) no lock inside one process could stop them:
+# storage refuses a second account for an email (compared case-folded), as a `UNIQUE` constraint does in a database.
+# A check in the route ("is the email free? then insert") would let two simultaneous sign-ups both pass the check —
+# and with two server processes (chapter 11) no lock inside one process could stop them. From chapter 06 on the API
+# keeps its users in SQL, in this table, and the constraint is the highlighted column: the database refuses the
+# second row, and the repository turns that into the same `EmailTaken` the route answers 409 for:
+
+# %%
+from course_lib.taskapi import sql_storage
+
+show_source(sql_storage.UserRow, highlight_text=("unique=True",))
+
+# %%
+show_source(sql_storage.SqlUsers.add, highlight_text=("except IntegrityError", "EmailTaken"))
+
+# %% [markdown]
+# Here, still in memory:
 
 # %%
 show(api.post("/users", json={"name": "Ada", "email": "ada@example.org"}), headers=HEADERS)
@@ -325,31 +341,29 @@ assert all(row["expected"] == row["got"] for row in rows)
 #   that, typically **410 Gone**);
 # - `Link: <…>; rel="deprecation"` (RFC 9745): where to read how to move to the new version.
 #
-# One dependency on the v1 router marks every v1 route — a dependency may also take the `Response` and set headers:
+# Every answer of the old version must say so — the errors too: a client that only ever gets 404s from v1 still needs
+# to hear that v1 ends. A dependency on the v1 router could set the headers on the `Response` its routes return, but a
+# 404 the route raises, a 422 from validation and a 405 are other responses, and they would go out without them. So a
+# middleware marks every answer under `/v1`, whatever produced it:
 
 # %%
 from datetime import UTC, datetime
-from email.utils import format_datetime
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 
-DEPRECATED = datetime(2026, 6, 1, tzinfo=UTC)
-SUNSET = datetime(2027, 6, 30, 23, 59, 59, tzinfo=UTC)
+from course_lib.web.deprecation import DeprecatedVersion
 
+show_source(DeprecatedVersion)
 
-def deprecated_v1(response: Response) -> None:
-    """Every v1 answer says: deprecated since DEPRECATED, gone after SUNSET, and where the migration guide is."""
-    response.headers["Deprecation"] = f"@{int(DEPRECATED.timestamp())}"
-    response.headers["Sunset"] = format_datetime(SUNSET, usegmt=True)
-    response.headers["Link"] = '</docs/v1-to-v2>; rel="deprecation"'
-
-
-v1 = APIRouter(prefix="/v1", dependencies=[Depends(deprecated_v1)])
+# %%
+v1 = APIRouter(prefix="/v1")
 v2 = APIRouter(prefix="/v2")
 
 
 @v1.get("/tasks/{task_id}")
 def read_task_v1(task_id: int) -> dict:
+    if task_id != 7:
+        raise HTTPException(404, f"task {task_id} not found")
     return {"id": task_id, "name": "design the URLs"}  # v1 called the title "name": the breaking change
 
 
@@ -361,11 +375,23 @@ def read_task_v2(task_id: int) -> dict:
 versioned_app = FastAPI()
 versioned_app.include_router(v1)
 versioned_app.include_router(v2)
+versioned_app.add_middleware(DeprecatedVersion, prefix="/v1", deprecated=datetime(2026, 6, 1, tzinfo=UTC),
+                             sunset=datetime(2027, 6, 30, 23, 59, 59, tzinfo=UTC),
+                             migration_guide="/docs/v1-to-v2")
 versioned = serve(versioned_app, name="versioned")
 show(versioned.get("/v1/tasks/7"), headers=["deprecation", "sunset", "link"])
 
 # %%
 show(versioned.get("/v2/tasks/7"), headers=["deprecation", "sunset", "link"])
+
+# %% [markdown]
+# And the errors of v1 — a task that does not exist, an id that is not a number, a method the route does not take:
+
+# %%
+answers = [versioned.get("/v1/tasks/8"), versioned.get("/v1/tasks/seven"), versioned.delete("/v1/tasks/7")]
+table([{"request": f"{r.request.method} {r.request.url.path}", "status": r.status_code,
+        "Deprecation": r.headers.get("deprecation"), "Sunset": r.headers.get("sunset")} for r in answers])
+assert all("deprecation" in r.headers and "sunset" in r.headers and "link" in r.headers for r in answers)
 
 # %% [markdown]
 # ## Try it
@@ -474,7 +500,8 @@ q3.check(add_reopen_route)
 #   underneath them.
 # - A dependency is a function FastAPI calls per request (`Annotated[T, Depends(f)]`); `dependency_overrides` swaps it.
 # - URLs are a contract: add, don't change. A breaking change gets a new version (a `/v2` prefix is the common
-#   choice); the old one announces its end with `Deprecation` (RFC 9745) and `Sunset` (RFC 8594).
+#   choice); the old one announces its end with `Deprecation` (RFC 9745) and `Sunset` (RFC 8594) on every answer,
+#   errors included — a middleware, since a route dependency's headers miss the errors.
 #
 # ## Going further
 # - [RFC 9110 §9.3](https://www.rfc-editor.org/rfc/rfc9110#section-9.3) — the method definitions; §15.3.2 on 201
@@ -491,4 +518,5 @@ q3.check(add_reopen_route)
 # ## Where this lives in course_lib
 # `course_lib/taskapi/ch04_resources.py` (this chapter's change), `course_lib/taskapi/routes/` (one router per
 # resource, written once), `course_lib/taskapi/seams.py` (what later chapters swap), `course_lib/taskapi/schemas.py`
-# (the wire models), `storage.py` and `deps.py` (units of work), `course_lib/checks/ch04.py` (the checks).
+# (the wire models), `storage.py` and `deps.py` (units of work), `course_lib/web/deprecation.py` (the end of an old
+# version on every answer), `course_lib/checks/ch04.py` (the checks).

@@ -3,12 +3,17 @@
 Policy of this API:
 - POST and PATCH, the methods the draft names, take a key; a request without one runs as usual, unless the
   middleware is made with required=True: then it is refused with 400 (the draft's "Idempotency-Key is missing");
-- a key is scoped to its client: the X-API-Key header when present (hashed), else the peer address;
+- a key is scoped to its client and its operation, as the draft and Stripe do: the authenticated principal (the
+  `principal` callable: e.g. "user-7"), else the peer address (a stand-in: behind a NAT or a proxy many clients
+  share one), together with the method and the path;
 - the first request with a key claims it atomically (Redis SET NX); its response — status, headers, body — is
   stored with a fingerprint of the request (method, path, body) and replayed to every retry with the same key;
 - a retry while the first request is still running gets 409; the same key with a different request gets 422;
-- a stored response expires KEY_TTL (24 h) after it completed; a claim whose request never finished (the server
-  died) expires after CLAIM_TTL (60 s), so the client can retry; a 5xx or a crash frees the key at once;
+- a claim lives `claim_ttl` seconds and is renewed while its request runs, so it expires only when the server died;
+- what is stored, by outcome: a 2xx or 3xx (it happened) and a 5xx other than 503 (it may have happened after the
+  commit: running it again could do it twice) are kept KEY_TTL (24 h); a 4xx (a refusal changes nothing, so a
+  corrected retry must run) and a 503 (a dependency was down: Retry-After invites the retry) free the key at once;
+- the store's Redis down: 503 + Retry-After at once (a fail-fast client), never a 500 after redis-py's retries;
 - the header is a Structured Field string (`Idempotency-Key: "8e03978e-..."`); an unquoted token is accepted too;
 - each refusal is an RFC 9457 problem with its own type, and a Link to the draft (rel="describedby");
 - a replay carries `Idempotent-Replayed: true`, Stripe's header: the draft defines no such field.
@@ -16,11 +21,13 @@ Policy of this API:
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
+import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 import redis
@@ -32,12 +39,17 @@ from course_lib.web.problems import PROBLEM_JSON, problem_body
 HEADER = "idempotency-key"
 REPLAYED_HEADER = "idempotent-replayed"  # Stripe's name; not in the draft
 KEY_TTL = 24 * 60 * 60  # seconds a completed response is kept for replay
-CLAIM_TTL = 60  # seconds a claim lives if its request never completes
+# Seconds a claim outlives its last renewal (a running request renews it every third of that): how long a key stays
+# taken after its server died, or after a claim sent as Redis stopped reached it when it resumed.
+CLAIM_TTL = 15
+RETRY_AFTER = 5  # seconds a client waits before retrying when the store is unreachable
 MAX_KEY_LENGTH = 255
 METHODS = frozenset({"POST", "PATCH"})
 DOCS = "https://datatracker.ietf.org/doc/draft-ietf-httpapi-idempotency-key-header/"
 # A tag URI (RFC 4151) names a kind of problem without promising a web page behind it.
 PROBLEM_TYPE = "tag:backend-course.example,2026:problems/idempotency-key-"
+
+Principal = Callable[[Scope], Awaitable[str | None]]
 
 
 class InvalidKey(ValueError):
@@ -54,13 +66,17 @@ def parse_key(value: str) -> str:
     return value
 
 
-def client_of(scope: Scope) -> str:
-    """Who sent the request: a hash of its X-API-Key (never the key itself), else its peer address."""
-    for name, value in scope["headers"]:
-        if name.lower() == b"x-api-key" and value:
-            return "key-" + hashlib.sha256(value).hexdigest()[:16]
-    client = scope.get("client")
-    return f"addr-{client[0]}" if client else "addr-unknown"
+async def anonymous(scope: Scope) -> None:
+    """No principal: every request is scoped by its peer address (chapter 03, before the API knows its users)."""
+    return None
+
+
+def client_of(scope: Scope, principal: str | None = None) -> str:
+    """Whose key space a request uses: its principal, else its peer address; and which operation (method, path)."""
+    if principal is None:
+        client = scope.get("client")
+        principal = f"addr-{client[0]}" if client else "addr-unknown"
+    return f"{principal} {scope['method']} {scope['path']}"
 
 
 def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
@@ -72,31 +88,37 @@ def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
     return hashlib.sha256(b"\n".join([method.encode(), path.encode(), query, body])).hexdigest()
 
 
+def stored_outcome(status: int) -> bool:
+    """Whether a response is kept for replay: what happened, or may have; not a refusal, not 'dependency down'."""
+    return status < 400 or (status >= 500 and status != 503)
+
+
 @dataclass(frozen=True)
 class Claim:
-    """What the store says about a key: 'claimed' (go ahead), 'in_flight', 'mismatch' or 'done' (+ the response)."""
+    """What the store says about a key: 'claimed' (go ahead, holding `token`), 'in_flight', 'mismatch' or 'done'."""
 
     outcome: str
     response: dict | None = None
+    token: str = ""
 
 
 class IdempotencyStore:
-    """Claims and stored responses in Redis, under one prefix per app so that apps never see each other's keys."""
+    """Claims and stored responses in Redis under `prefix`: one per app by default, one shared by replicas."""
 
-    def __init__(self, client: redis.Redis, prefix: str | None = None) -> None:
-        self.redis = client
+    def __init__(self, client: redis.Redis, prefix: str | None = None, claim_ttl: float = CLAIM_TTL) -> None:
+        self.redis, self.claim_ttl = client, claim_ttl
         self.prefix = prefix or f"idempotency:{uuid.uuid4().hex[:12]}:"
 
     def _key(self, client: str, key: str) -> str:
-        return f"{self.prefix}{client}:{hashlib.sha256(key.encode()).hexdigest()}"
+        return self.prefix + hashlib.sha256(f"{client}\n{key}".encode()).hexdigest()
 
     def claim(self, client: str, key: str, request_fingerprint: str) -> Claim:
         """Atomically claim (client, key) for a request, or say why not."""
-        name = self._key(client, key)
-        record = json.dumps({"state": "in_flight", "fingerprint": request_fingerprint})
+        name, token = self._key(client, key), secrets.token_hex(8)
+        record = json.dumps({"state": "in_flight", "fingerprint": request_fingerprint, "token": token})
         for _ in range(3):  # the key may expire between SET NX and GET
-            if self.redis.set(name, record, nx=True, ex=CLAIM_TTL):
-                return Claim("claimed")
+            if self.redis.set(name, record, nx=True, px=int(self.claim_ttl * 1000)):
+                return Claim("claimed", token=token)
             raw = self.redis.get(name)
             if raw is None:
                 continue
@@ -108,14 +130,38 @@ class IdempotencyStore:
             return Claim("done", found["response"])
         return Claim("in_flight")
 
-    def complete(self, client: str, key: str, request_fingerprint: str, response: dict) -> None:
-        """Store the response of a claimed request for KEY_TTL seconds."""
-        record = {"state": "done", "fingerprint": request_fingerprint, "response": response}
-        self.redis.set(self._key(client, key), json.dumps(record), ex=KEY_TTL)
+    def _while_claimed(self, client: str, key: str, token: str, change: Callable[[redis.client.Pipeline], None],
+                       ) -> bool:
+        """Apply `change` only if the key is still the claim `token` took (WATCH: no one else's claim is touched)."""
+        name = self._key(client, key)
+        with self.redis.pipeline() as pipe:
+            try:
+                pipe.watch(name)
+                raw = pipe.get(name)
+                if raw is None or json.loads(raw).get("token") != token:
+                    return False
+                pipe.multi()
+                change(pipe)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                return False
 
-    def release(self, client: str, key: str) -> None:
-        """Free a claim whose request failed, so that a retry runs it again."""
-        self.redis.delete(self._key(client, key))
+    def renew(self, client: str, key: str, token: str) -> bool:
+        """Give a running request's claim another claim_ttl; False when the claim is no longer its own."""
+        name = self._key(client, key)
+        return self._while_claimed(client, key, token, lambda pipe: pipe.pexpire(name, int(self.claim_ttl * 1000)))
+
+    def complete(self, client: str, key: str, token: str, request_fingerprint: str, response: dict) -> bool:
+        """Store the response of a claimed request for KEY_TTL seconds."""
+        name = self._key(client, key)
+        record = json.dumps({"state": "done", "fingerprint": request_fingerprint, "response": response})
+        return self._while_claimed(client, key, token, lambda pipe: pipe.set(name, record, ex=KEY_TTL))
+
+    def release(self, client: str, key: str, token: str) -> bool:
+        """Free a claim whose request changed nothing, so that a retry runs it again."""
+        name = self._key(client, key)
+        return self._while_claimed(client, key, token, lambda pipe: pipe.delete(name))
 
     def ttl(self, client: str, key: str) -> int:
         """Seconds until (client, key) expires; negative when it does not exist."""
@@ -135,12 +181,15 @@ class Refusal:
     type: str
     title: str
     detail: str = ""
+    retry_after: int | None = None
 
     def response(self, detail: str | None = None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         """Status, headers and body of an application/problem+json answer, never cached, linking to the draft."""
         body = json.dumps(problem_body(self.status, detail or self.detail, type=self.type, title=self.title)).encode()
         headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
                    (b"cache-control", b"no-store"), (b"link", f'<{DOCS}>; rel="describedby"'.encode())]
+        if self.retry_after is not None:
+            headers.append((b"retry-after", str(self.retry_after).encode()))
         return self.status, headers, body
 
 
@@ -152,17 +201,27 @@ IN_FLIGHT = Refusal(409, PROBLEM_TYPE + "in-flight", "A request is outstanding f
                     "A request with the same Idempotency-Key is still being processed; retry once it has completed.")
 REUSED = Refusal(422, PROBLEM_TYPE + "reused", "Idempotency-Key is already used",
                  "This Idempotency-Key was used for a different request; use a new key for a new request.")
+UNAVAILABLE = Refusal(503, PROBLEM_TYPE + "store-unavailable", "Idempotency-Keys cannot be checked now",
+                      "The store of Idempotency-Keys is unreachable, so the request was not run; retry it with the "
+                      "same key after Retry-After seconds.", retry_after=RETRY_AFTER)
+# What a retry finds after the first request raised (no response): it may have failed after its commit.
+CRASHED = {"status": 500, "headers": [["content-type", PROBLEM_JSON]],
+           "body": base64.b64encode(json.dumps(problem_body(
+               500, "The first request with this Idempotency-Key failed, possibly after it took effect; "
+                    "check before sending a new request with a new key.")).encode()).decode()}
 
 
 class IdempotencyMiddleware:
-    """Runs a POST or PATCH with an Idempotency-Key at most once per (client, key); replays its response to retries.
+    """Runs a POST or PATCH with an Idempotency-Key at most once per (client, operation, key); replays its response.
 
     required=True refuses such a request without a key (400), for operations that must never run twice.
+    principal(scope) names who is calling ("user-7"), or None: then the peer address stands in.
     """
 
     def __init__(self, app: ASGIApp, store: IdempotencyStore, *, required: bool = False,
-                 methods: Iterable[str] = METHODS) -> None:
+                 methods: Iterable[str] = METHODS, principal: Principal = anonymous) -> None:
         self.app, self.store, self.required, self.methods = app, store, required, frozenset(methods)
+        self.principal = principal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in self.methods:
@@ -181,9 +240,13 @@ class IdempotencyMiddleware:
             await _send(send, *INVALID.response(str(error)))
             return
         body = await _read_body(receive)
-        client = client_of(scope)
         request_fingerprint = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
-        claim = await run_in_threadpool(self.store.claim, client, key, request_fingerprint)
+        try:
+            client = client_of(scope, await self.principal(scope))
+            claim = await run_in_threadpool(self.store.claim, client, key, request_fingerprint)
+        except redis.RedisError:
+            await _send(send, *UNAVAILABLE.response())
+            return
         if claim.outcome == "in_flight":
             await _send(send, *IN_FLIGHT.response())
         elif claim.outcome == "mismatch":
@@ -191,10 +254,10 @@ class IdempotencyMiddleware:
         elif claim.outcome == "done":
             await _replay(send, claim.response)
         else:
-            await self._run_once(scope, body, send, client, key, request_fingerprint)
+            await self._run_once(scope, body, send, Held(self.store, client, key, claim.token, request_fingerprint))
 
-    async def _run_once(self, scope: Scope, body: bytes, send: Send, client: str, key: str, print_: str) -> None:
-        captured: dict = {"body": b"", "stored": False}
+    async def _run_once(self, scope: Scope, body: bytes, send: Send, held: Held) -> None:
+        captured: dict = {"body": b""}
 
         async def receive_body() -> Message:
             return {"type": "http.request", "body": body, "more_body": False}
@@ -204,28 +267,69 @@ class IdempotencyMiddleware:
                 # Held back until the body is complete and stored: a client that sees any byte of this response
                 # (and then loses the connection) must find it stored when it retries.
                 captured["start"] = message
-                captured["status"] = message["status"]
-                captured["headers"] = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message["headers"]]
                 return
             if message["type"] == "http.response.body":
                 captured["body"] += message.get("body", b"")
                 if message.get("more_body"):
                     return
-                if captured["status"] < 500:
-                    response = {"status": captured["status"], "headers": captured["headers"],
-                                "body": base64.b64encode(captured["body"]).decode()}
-                    await run_in_threadpool(self.store.complete, client, key, print_, response)
-                    captured["stored"] = True
+                await held.finish(captured["start"], captured["body"])
                 await send(captured["start"])
                 await send({"type": "http.response.body", "body": captured["body"], "more_body": False})
                 return
             await send(message)
 
+        renewing = asyncio.ensure_future(held.keep())
         try:
             await self.app(scope, receive_body, capture)
+        except BaseException:
+            await held.finish(None, b"")
+            raise
         finally:
-            if not captured["stored"]:  # a crash or a 5xx is not an outcome worth replaying: a retry runs again
-                await run_in_threadpool(self.store.release, client, key)
+            renewing.cancel()
+
+
+@dataclass
+class Held:
+    """A claim held by a running request: renewed while it runs, then stored or released by its outcome."""
+
+    store: IdempotencyStore
+    client: str
+    key: str
+    token: str
+    fingerprint: str
+    finished: bool = False
+
+    async def keep(self) -> None:
+        """Renew the claim every third of its lifetime until the request finishes (or the claim is lost)."""
+        while True:
+            await asyncio.sleep(self.store.claim_ttl / 3)
+            try:
+                if not await run_in_threadpool(self.store.renew, self.client, self.key, self.token):
+                    return
+            except redis.RedisError:
+                pass  # the claim may still live: try again at the next turn
+
+    async def finish(self, start: Message | None, body: bytes) -> None:
+        """Keep the outcome for retries (stored_outcome), or free the key; no response at all is a possible 500."""
+        if self.finished:
+            return
+        self.finished = True
+        if start is None:
+            response = CRASHED
+        elif stored_outcome(start["status"]):
+            response = {"status": start["status"],
+                        "headers": [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]],
+                        "body": base64.b64encode(body).decode()}
+        else:
+            response = None
+        try:
+            if response is None:
+                await run_in_threadpool(self.store.release, self.client, self.key, self.token)
+            else:
+                await run_in_threadpool(self.store.complete, self.client, self.key, self.token, self.fingerprint,
+                                        response)
+        except redis.RedisError:
+            pass  # the answer still goes out; the claim expires after claim_ttl and a retry then runs again
 
 
 def _header(scope: Scope, name: str) -> str | None:

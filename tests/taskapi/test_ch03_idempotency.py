@@ -1,22 +1,32 @@
+import os
+import socket
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+import redis
 
 from course_lib.lab.lossy import LoseResponses, new_key, post_with_retries
 from course_lib.notebook.server import serve
+from course_lib.services.cache_aside import FAIL_FAST
+from course_lib.services.db import isolated_database
+from course_lib.services.settings import Settings
 from course_lib.taskapi import app_for
+from course_lib.taskapi.auth import sign_up
 from tests.taskapi.conftest import chapters_from, public_task_chapters
 from tests.taskapi.test_ch02_rest import new_task, writer_headers
 
 WAIT = 10  # seconds: a bound on waits for events that should happen at once, never a sleep
+PASSWORD = "correct horse battery staple"
 BOOKKEEPING = {"updated_at"}  # when the server last wrote a task; not part of the state a client sets
 
 
-def all_tasks(api) -> list[dict]:
-    body = api.get("/tasks", params={"limit": 100} if "limit" in api.get("/openapi.json").text else None).json()
+def all_tasks(api, headers: dict[str, str] | None = None) -> list[dict]:
+    params = {"limit": 100} if "limit" in api.get("/openapi.json").text else None
+    body = api.get("/tasks", params=params, headers=headers).json()
     return body["items"] if isinstance(body, dict) else body
 
 
@@ -167,3 +177,135 @@ def test_idempotency_keys_are_forgotten_when_the_server_stops():
     assert list(store.redis.scan_iter(match=f"{store.prefix}*"))
     api.stop()
     assert not list(store.redis.scan_iter(match=f"{store.prefix}*"))
+
+
+@pytest.mark.parametrize("chapter", chapters_from(5))
+def test_two_users_behind_one_address_have_their_own_keys(api_at, chapter):
+    """Every request here comes from 127.0.0.1, as every client does behind a proxy: the user scopes the key."""
+    api = api_at(chapter)
+    ada, bob = sign_up(api, "Ada"), sign_up(api, "Bob")
+    first = api.post("/tasks", json={"title": "order"}, headers={**ada, **key("order-42")})
+    other = api.post("/tasks", json={"title": "order"}, headers={**bob, **key("order-42")})
+    assert (first.status_code, other.status_code) == (201, 201) and "idempotent-replayed" not in other.headers
+    assert other.json()["id"] != first.json()["id"]
+    retry = api.post("/tasks", json={"title": "order"}, headers={**ada, **key("order-42")})
+    assert retry.headers["idempotent-replayed"] == "true" and retry.json()["id"] == first.json()["id"]
+
+
+@pytest.mark.parametrize("chapter", chapters_from(15))
+def test_the_key_belongs_to_the_user_whichever_credential_carries_it(api_at, chapter):
+    api = api_at(chapter)
+    ada = sign_up(api, "Ada")
+    token = api.post("/tokens", json={"email": "ada@example.org", "password": PASSWORD}).json()["access_token"]
+    first = api.post("/tasks", json={"title": "once"}, headers={**ada, **key("k")})
+    retry = api.post("/tasks", json={"title": "once"}, headers={"Authorization": f"Bearer {token}", **key("k")})
+    assert retry.headers["idempotent-replayed"] == "true" and retry.json()["id"] == first.json()["id"]
+    forged = api.post("/tasks", json={"title": "once"}, headers={"Authorization": "Bearer not.a.token", **key("k")})
+    assert forged.status_code == 401, forged.text
+
+
+@pytest.fixture
+def shared_settings(tmp_path):
+    """Settings of replicas on one database: a SQLite file, or a schema of DATABASE_URL's PostgreSQL."""
+    if not os.environ.get("DATABASE_URL", "").startswith("postgresql"):
+        yield Settings(database_url=f"sqlite:///{tmp_path / 'shared.db'}", isolate_database=False)
+        return
+    database = isolated_database()
+    url = database.engine.url.update_query_dict({"options": f"-c search_path={database.schema}"})
+    yield Settings(database_url=url.render_as_string(hide_password=False), isolate_database=False)
+    database.drop()
+
+
+@pytest.mark.parametrize("chapter", chapters_from(6))
+def test_one_key_on_two_replicas_and_after_a_restart_creates_one_task(shared_settings, chapter):
+    replicas = [serve(app_for(chapter, shared_settings), name=f"replica-{n}") for n in (1, 2)]
+    headers = {**sign_up(replicas[0], "Ada"), **key("one-task")}
+    first = replicas[0].post("/tasks", json={"title": "once"}, headers=headers)
+    other = replicas[1].post("/tasks", json={"title": "once"}, headers=headers)
+    assert first.status_code == 201 and other.headers["idempotent-replayed"] == "true"
+    for replica in replicas:
+        replica.stop()
+    restarted = serve(app_for(chapter, shared_settings), name="replica-restarted")
+    again = restarted.post("/tasks", json={"title": "once"}, headers=headers)
+    assert again.headers["idempotent-replayed"] == "true" and again.json()["id"] == first.json()["id"]
+    assert [task["title"] for task in all_tasks(restarted, headers)].count("once") == 1
+    restarted.stop()
+
+
+@pytest.mark.parametrize("chapter", chapters_from(3))
+def test_redis_down_is_503_with_retry_after_at_once_and_nothing_runs(chapter):
+    app = app_for(chapter)
+    api = serve(app, name=f"test-ch{chapter:02d}")
+    headers = writer_headers(api)
+    store, working = app.state.idempotency, app.state.idempotency.redis
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers: a stopped redis-server
+        store.redis = redis.Redis(host="127.0.0.1", port=silent.getsockname()[1], **FAIL_FAST)
+        started = time.perf_counter()
+        down = api.post("/tasks", json={"title": "later"}, headers={**headers, **key("down")})
+        elapsed = time.perf_counter() - started
+    store.redis = working
+    assert down.status_code == 503 and int(down.headers["retry-after"]) > 0, down.text
+    assert down.headers["content-type"] == "application/problem+json"
+    assert elapsed < 3, f"{elapsed:.2f} s"
+    assert not any(task["title"] == "later" for task in all_tasks(api, headers))
+
+
+@pytest.mark.parametrize("chapter", chapters_from(3))
+def test_a_refusal_is_not_kept_so_the_corrected_retry_runs(api_at, chapter):
+    api = api_at(chapter)
+    headers = {**writer_headers(api), **key("corrected")}
+    refused = api.post("/tasks", json={"title": "fixed"}, headers={**headers, "Accept": "application/xml"})
+    invalid = api.post("/tasks", json={"description": "no title"}, headers=headers)
+    corrected = api.post("/tasks", json={"title": "fixed"}, headers=headers)
+    assert (refused.status_code, invalid.status_code, corrected.status_code) == (406, 422, 201)
+    assert "idempotent-replayed" not in corrected.headers
+    assert api.post("/tasks", json={"title": "fixed"}, headers=headers).headers["idempotent-replayed"] == "true"
+
+
+class FailsAfterCommit:
+    """The app's storage, whose request units of work raise right after their commit: a 500 after the effect."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    @asynccontextmanager
+    async def request_unit_of_work(self):
+        async with self.inner.request_unit_of_work() as uow:
+            commit = uow.commit
+
+            def commit_then_fail():
+                commit()
+                raise RuntimeError("the connection broke after the commit")
+
+            uow.commit = commit_then_fail
+            yield uow
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+@pytest.mark.parametrize("chapter", chapters_from(3))
+def test_a_500_after_the_commit_is_replayed_never_run_again(chapter):
+    app = app_for(chapter)
+    api = serve(app, name=f"test-ch{chapter:02d}")
+    headers = writer_headers(api)
+    working, app.state.storage = app.state.storage, FailsAfterCommit(app.state.storage)
+    first = api.post("/tasks", json={"title": "committed"}, headers={**headers, **key("after-commit")})
+    retry = api.post("/tasks", json={"title": "committed"}, headers={**headers, **key("after-commit")})
+    app.state.storage = working
+    assert first.status_code == retry.status_code == 500 and retry.headers["idempotent-replayed"] == "true"
+    assert [task["title"] for task in all_tasks(api, headers)].count("committed") == 1
+
+
+@pytest.mark.parametrize("chapter", chapters_from(9))
+def test_a_session_cookie_names_the_same_user_as_the_api_key(chapter):
+    api = serve(app_for(chapter, Settings(session_cookie_secure=False)), name=f"test-cookie-{chapter}")
+    ada = sign_up(api, "Ada")
+    first = api.post("/tasks", json={"title": "once"}, headers={**ada, **key("by-cookie")})
+    login = api.post("/session", json={"email": "ada@example.org", "password": PASSWORD})  # the jar keeps the cookie
+    csrf = {"X-CSRF-Token": login.json()["csrf_token"]}
+    forged = api.post("/tasks", json={"title": "once"}, headers={"Origin": "https://evil.example", **key("by-cookie")})
+    retry = api.post("/tasks", json={"title": "once"}, headers={**csrf, **key("by-cookie")})
+    assert forged.status_code == 403 and "idempotent-replayed" not in forged.headers
+    assert retry.headers["idempotent-replayed"] == "true" and retry.json()["id"] == first.json()["id"]
+    api.stop()
