@@ -483,7 +483,7 @@ api.get(url, headers=ada).status_code, cache.stats["undecodable"] > 0
 # ## Exercises
 
 # %%
-from course_lib.checks.ch16 import q1, q2, q3
+from course_lib.checks.ch16 import q1, q2, q3, q4
 
 # %% [markdown]
 # **Exercise 1.** Write `list_key(user_id, generation, page, limit)`: the cache key of one page of a user's task
@@ -554,6 +554,29 @@ save_title = None  # YOUR CODE HERE
 
 # %%
 q3.check(save_title)
+
+# %% [markdown]
+# **Exercise 4.** The read side. Write `cached_title(db, cache, task_id)`: the title cached under `task:<id>` if there
+# is one (`cache.get(key)`, None when absent), without asking the database; else `db.title(task_id)` — None when
+# there is no such task — and a title found is kept for 60 seconds, `cache.set(key, title, ex=60)`. "Not found" is
+# never kept: the task may be created a moment later, and a cached "not found" would answer 404 until it expired.
+
+# %%
+### BEGIN SOLUTION
+def cached_title(db, cache, task_id: int) -> str | None:
+    key = f"task:{task_id}"
+    title = cache.get(key)
+    if title is None:
+        title = db.title(task_id)
+        if title is not None:
+            cache.set(key, title, ex=60)
+    return title
+### STUB
+cached_title = None  # YOUR CODE HERE
+### END SOLUTION
+
+# %%
+q4.check(cached_title)
 
 # %% [markdown]
 # ## Recap
