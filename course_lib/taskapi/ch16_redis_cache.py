@@ -15,17 +15,20 @@ from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi.routing import APIRoute
 
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch15_jwt_roles
 from course_lib.taskapi.build import build_app
 from course_lib.taskapi.cached_storage import cached
-from course_lib.taskapi.ch10_http_caching import FORMATS
+from course_lib.taskapi.ch10_http_caching import FORMATS, SAFE
+from course_lib.taskapi.ch12_performance import RETRY_AFTER
 from course_lib.taskapi.records import Task, TaskQuery
 from course_lib.taskapi.seams import Seams, TaskLister
 from course_lib.taskapi.storage import TaskRepository
 from course_lib.web.conditional import strong
 from course_lib.web.negotiation import RENDERERS, negotiate
+from course_lib.web.openapi_responses import document_responses, edit_openapi, operations
 from course_lib.web.pagination import TOTAL_COUNT_HEADER
 
 PREVIOUS = ch15_jwt_roles
@@ -60,8 +63,26 @@ def swap_seams(seams: Seams) -> Seams:
 
 
 def extend(app: FastAPI, seams: Seams) -> None:
-    """The cache beside the storage, for notebooks and tests to look into (hits, misses, loads)."""
+    """The cache beside the storage, for notebooks and tests to look into (hits, misses, loads); its 503 documented."""
     app.state.cache = app.state.storage.cache
+    document_responses(app, cache_unavailable)
+    edit_openapi(app, retry_after_on_cache_503)
+
+
+CACHE_DOWN = "The cache (Redis) is unreachable, so the write could not invalidate it: nothing was written (Retry-After)"
+
+
+def cache_unavailable(path: str, route: APIRoute) -> dict[int, str]:
+    """503 for every route that writes tasks: it is refused when Redis cannot hear of the write."""
+    return {503: CACHE_DOWN} if "/tasks" in path and not route.methods <= SAFE else {}
+
+
+def retry_after_on_cache_503(schema: dict) -> None:
+    """Each such 503 says when to retry."""
+    for operation in operations(schema):
+        answer = operation.get("responses", {}).get("503")
+        if answer is not None and answer.get("description") == CACHE_DOWN:
+            answer.setdefault("headers", RETRY_AFTER)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

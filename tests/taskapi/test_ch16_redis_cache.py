@@ -263,3 +263,11 @@ def test_a_stopped_redis_server_costs_the_socket_timeout_refuses_writes_and_leav
         assert api.get(url, headers=auth).json()["title"] == "after"
     finally:
         api.stop()
+
+
+def test_the_contract_says_a_write_may_be_refused_with_503_and_retry_after():
+    schema = app_for(16).openapi()
+    patch = schema["paths"]["/tasks/{task_id}"]["patch"]["responses"]["503"]
+    assert "Retry-After" in patch["headers"] and "Redis" in patch["description"]
+    assert "503" not in schema["paths"]["/tasks/{task_id}"]["get"]["responses"]
+    assert "503" in schema["paths"]["/users/{user_id}/tasks"]["post"]["responses"]
