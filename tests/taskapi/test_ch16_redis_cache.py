@@ -20,7 +20,7 @@ import redis
 from sqlalchemy import event
 
 from course_lib.notebook.server import serve
-from course_lib.services.cache_aside import FAIL_FAST, GENERATION_TTLS, WAITERS
+from course_lib.services.cache_aside import FAIL_FAST, GENERATION_TTLS, WAITERS, CacheAside
 from course_lib.services.settings import Settings
 from course_lib.taskapi import app_for, ch16_redis_cache
 from course_lib.taskapi.auth import sign_up
@@ -271,3 +271,26 @@ def test_the_contract_says_a_write_may_be_refused_with_503_and_retry_after():
     assert "Retry-After" in patch["headers"] and "Redis" in patch["description"]
     assert "503" not in schema["paths"]["/tasks/{task_id}"]["get"]["responses"]
     assert "503" in schema["paths"]["/users/{user_id}/tasks"]["post"]["responses"]
+
+
+def test_on_a_redis_server_the_lock_is_only_its_owners_and_an_undecodable_entry_is_a_miss(stoppable_redis):
+    """WATCH/MULTI, SET NX PX and generations as a real server runs them (fakeredis is tested in tests/services)."""
+    url_of_redis, _ = stoppable_redis
+    cache = CacheAside(redis.Redis.from_url(url_of_redis, decode_responses=True, **FAIL_FAST), 30, "real")
+
+    def load_past_the_locks_expiry():
+        cache.redis.set("real:slow:lock", "another loader")  # ours expired during the load; another took it
+        return 1
+
+    assert cache.read(lambda: "real:slow", load_past_the_locks_expiry, str, int) == 1
+    assert cache.redis.get("real:slow:lock") == "another loader"
+    assert cache.read(lambda: "real:fast", lambda: 2, str, int) == 2 and cache.redis.get("real:fast:lock") is None
+    cache.redis.set("real:old", "written by an older version")
+    assert cache.read(lambda: "real:old", lambda: 3, str, int) == 3 and cache.stats["undecodable"] > 0
+    before = cache.generation("all")
+    cache.redis.delete("real:gen:all")  # evicted
+    assert cache.generation("all") not in (before, None) and cache.redis.ttl("real:gen:all") > 30
+    cache.hold({"all"})
+    assert cache.entry("all", "list") is None
+    cache.bump({"all"})
+    assert cache.entry("all", "list") is not None
