@@ -327,8 +327,8 @@ assert cache.stats["waits"] > before["waits"]  # some requests did wait for anot
  "loads": cache.stats["loads"] - before["loads"]}
 
 # %% [markdown]
-# One `SELECT` for sixteen requests: the others waited for its copy. A waiter that would wait longer than a second
-# (`WAIT_SECONDS`: the loader is slow, or died holding the lock) stops waiting and reads the database itself, and a
+# One `SELECT` for sixteen requests: the others waited for its copy. A waiter that would wait longer than two
+# seconds (`WAIT_SECONDS`: the loader is slow, or died holding the lock) stops waiting and reads the database itself, and a
 # seventeenth concurrent waiter would not wait at all: the lock protects the database, it must not become a new way
 # to hang.
 #
@@ -591,7 +591,7 @@ q4.check(cached_title)
 # - Invalidation lives in the unit of work's `commit()`, behind the storage seam: no route can forget it. It holds
 #   before the commit and bumps after; a write Redis cannot hear of is refused (503 + `Retry-After`).
 # - **Single flight** (`SET NX PX` in Redis, released only by its owner): sixteen concurrent misses, one `SELECT`;
-#   waiting bounded in time (a second) and in threads (sixteen per process).
+#   waiting bounded in time (two seconds) and in threads (sixteen per process).
 # - The ETag comes from the cached version — of a task, and of a list page — so a 304 costs no database read.
 # - A hit beats a miss always, the database sometimes: measure, on the real server. If Redis is down, read the
 #   database — never a 500; a hung Redis costs the socket timeout per call, so keep it short.

@@ -40,7 +40,7 @@ T = TypeVar("T")
 FAIL_FAST = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25, "retry": Retry(NoBackoff(), 0)}
 
 LOCK_MS = 2000  # a loader that died frees the key's lock after this long
-WAIT_SECONDS = 1.0  # how long a reader waits for another's load before it reads the database itself
+WAIT_SECONDS = 2.0  # how long a reader waits for another's load before it reads the database itself
 WAITERS = 16  # threads of one process that may wait at once (a server has ~40: the rest stay free for other requests)
 POLL_SECONDS = 0.002  # a waiting reader's first look for the loaded copy; it then looks half as often each time
 POLL_MAX_SECONDS = 0.05
