@@ -9,10 +9,11 @@
 # - build **keys** that cannot mix users, pages or versions: per user, per query, with a **generation** a write bumps;
 # - **invalidate on every write, after the commit** — and see why "invalidate, then commit" serves stale data;
 # - prove it: hundreds of write→read pairs and concurrent readers and writers, never a stale read;
-# - stop a **stampede**: many concurrent misses on one key → one database read (a Redis lock, `SET NX PX`);
-# - serve the **ETag** from the cached copy, so a 304 costs no database read of the task;
-# - measure hit vs miss vs database on fakeredis (and on redis-server when `REDIS_URL` is set), and keep answering
-#   when Redis is down.
+# - stop a **stampede**: many concurrent misses on one key → one database read (a Redis lock, `SET NX PX`), without
+#   letting the waiting readers take every thread of the server;
+# - serve the **ETag** from the cached copy — of a task and of a list page — so a 304 costs no database read;
+# - measure hit vs miss vs database (fakeredis here, redis-server's figures from the course's benchmark), keep
+#   answering reads when Redis is down, and refuse the writes it cannot be told about.
 #
 # **Why it matters.** Chapter 10 made revalidation cheap for the *network*: a 304 carries no body. The server still
 # read the row to know the version. Reads outnumber writes in most APIs by ten or a hundred to one, and the same
@@ -49,8 +50,10 @@ start_chapter(16, "Redis cache + ETag")
 #         A->>R: SET task:1:g3 … EX ttl
 #     end
 #     Note over A,D: write
-#     A->>D: UPDATE tasks …, then COMMIT
-#     A->>R: INCR gen:task:1, gen:user:7, gen:all (after the commit)
+#     A->>D: UPDATE tasks …
+#     A->>R: hold gen:task:1, gen:user:7, gen:all (before the commit)
+#     A->>D: COMMIT
+#     A->>R: new gen:task:1, gen:user:7, gen:all (after the commit)
 # ```
 #
 # Where should the invalidation live? If every route had to remember it, one day a new route would not. So this
@@ -108,21 +111,28 @@ f"database reads of the task for that 304: {cache.stats['loads'] - loads}"
 #
 # | cached | key | changes when |
 # |---|---|---|
-# | one task | `task:<id>:g<n>` | any write to that task (`gen:task:<id>`) |
-# | a user's list | `tasks:user=<id>:g<n>:list:<query digest>` (and `:count:`) | any write to that user's tasks |
-# | the list of all tasks | `tasks:user=all:g<n>:list:<query digest>` | any write to any task |
+# | one task | `v2:task:<id>:g<generation>` | any write to that task (`gen:task:<id>`) |
+# | a user's list | `v2:tasks:user=<id>:list:<query digest>:g<generation>` (and `:count:`) | a write to their tasks |
+# | the list of all tasks | `v2:tasks:user=all:list:<query digest>:g<generation>` | any write to any task |
 #
 # Instead of finding and deleting every cached page of a list (Redis has no "delete by pattern" that is both fast
-# and safe), a write **bumps a generation counter**; readers build keys from the current counters, so old copies are
-# simply never asked for again and expire by TTL. Every key of this app also starts with its own namespace: two apps
-# in one kernel (or two chapters) never read each other's copies.
+# and safe), a write **replaces a generation**; readers build keys from the current generations, so old copies are
+# simply never asked for again and expire by TTL. A generation is a **random token**, not a counter: its key lives ten
+# cache TTLs and then goes (or Redis evicts it, or restarts without its data), and a counter would start again at 0
+# and find the old entries it numbered once; a token nobody has used finds nothing. `v2` is the version of the
+# encoding: a deploy that changes how a task is written into Redis changes it, and during a rolling deploy the old and
+# the new code never read each other's entries (the generations are shared, so a write by either invalidates both; an
+# entry that still fails to decode is a miss, never a 500). Every key of this app also starts with its own namespace:
+# two apps in one kernel (or two chapters) never read each other's copies.
 
 # %%
 bob, bob_id = sign_up("Bob")
 api.post("/tasks", json={"title": "fix bike"}, headers=bob)
 ada_list, bob_list = api.get(f"/users/{ada_id}/tasks", headers=ada), api.get(f"/users/{bob_id}/tasks", headers=bob)
-sorted(key.removeprefix(cache.namespace) for key in cache.redis.scan_iter(match=f"{cache.namespace}:*")
-       if ":gen:" not in key)
+import re
+
+sorted(re.sub(r":g[0-9a-f]+$", ":g<generation>", key.removeprefix(cache.namespace))  # a random token each run
+       for key in cache.redis.scan_iter(match=f"{cache.namespace}:v*"))
 
 # %% [markdown]
 # Each user's list has its own key (`user=1`, `user=2`), so Bob's list can never be answered with Ada's. Every copy
@@ -132,8 +142,27 @@ sorted(key.removeprefix(cache.namespace) for key in cache.redis.scan_iter(match=
 # %%
 from course_lib.services.settings import get_settings
 
-ttls = {cache.redis.ttl(key) for key in cache.redis.scan_iter(match=f"{cache.namespace}:task*")}
+ttls = {cache.redis.ttl(key) for key in cache.redis.scan_iter(match=f"{cache.namespace}:v*")}
 get_settings().cache_ttl, all(0 < ttl <= get_settings().cache_ttl for ttl in ttls)
+
+# %% [markdown]
+# ## An ETag for a list page, from the cache
+# Chapter 10 gave each task an ETag; a list had none, so a client polling its list downloaded it every time. A list
+# page's representation is the tasks on it, each at its version, and the total (`X-Total-Count`): that is what its
+# ETag names, hashed — `list_etag` below. The page comes from the cache, so a client that sends the tag back gets a
+# **304 without a database read**; any write to a task on the page, or to the list's total, changes the tag.
+
+# %%
+from course_lib.taskapi.ch16_redis_cache import list_etag
+
+show_source(list_etag)
+
+# %%
+page_1 = api.get(f"/users/{ada_id}/tasks", headers=ada)
+loads = cache.stats["loads"]
+not_modified = api.get(f"/users/{ada_id}/tasks", headers={**ada, "If-None-Match": page_1.headers["etag"]})
+show(not_modified, headers=["etag"], request_headers=["if-none-match"])
+f"database reads for that 304: {cache.stats['loads'] - loads}"
 
 # %% [markdown]
 # ## Invalidate on commit, never before
@@ -157,7 +186,16 @@ get_settings().cache_ttl, all(0 < ttl <= get_settings().cache_ttl for ttl in ttl
 #
 # So the unit of work commits first, then bumps. A reader that loaded the old row *before* the commit and stores it
 # after the bump stores it under the old generation, which nobody reads any more — the generation closes the other
-# classic race too:
+# classic race too (plain delete-after-commit leaves it open: exercise 3).
+#
+# One more step comes *before* the commit: the unit of work **holds** the generations it will bump (sets them to a
+# `held-…` token that lives one cache TTL). While a scope is held, readers read the database and keep nothing. Two
+# things follow. If Redis cannot be reached, the hold fails and the write is refused with **503 + Retry-After**
+# before anything is committed — a write that commits while Redis is unreachable would leave its old copies in
+# the cache, read back for a whole TTL once Redis returns. And if Redis dies between the commit and the bump, the
+# scopes stay held until the hold expires: reads are slower for a while, never stale. We chose refusing writes over
+# accepting them blind: a task list that cannot be saved for a minute is visible and retried; a saved title that reads
+# back as the old one for a minute looks like lost data.
 
 # %%
 show_source(CachedUnitOfWork.commit)
@@ -225,16 +263,34 @@ f"reads: {len(started_reads)}, writes: {len(finished)}, reads older than a finis
 # (set only if absent, expire in 2 s in case its owner dies); the others poll the key for a moment and take the copy
 # the first one stored. A Redis lock, not a Python one, because chapter 11 runs several processes: they share Redis,
 # not memory.
+#
+# Three details make the lock safe to ship:
+# - **only its owner deletes it.** The lock's value is the loader's random token. "GET, and DEL if it is mine" in two
+#   commands can delete *another* loader's lock: ours expired during a slow load, another reader took it, and our
+#   DEL lands after the GET. The release is one atomic compare-and-delete: `WATCH` the lock, `GET`, then `MULTI`/`DEL`/
+#   `EXEC`, which Redis refuses if the lock changed since the `WATCH` (a Lua script does the same in one command, but
+#   fakeredis runs Lua only with an extra package);
+# - **waiting is bounded in time**: a reader waits at most `WAIT_SECONDS` for the loader's copy, then reads the
+#   database itself;
+# - **and in threads.** A route of this API runs in a worker thread (about 40 of them), and a waiting reader sleeps
+#   in its thread. A thousand misses on one key would put every thread to sleep, and every other request of the
+#   process would queue behind them. At most `WAITERS` readers of a process wait at once; the next ones read the
+#   database — a crowd beyond that size costs the database some reads, never the whole server.
 
 # %%
+from course_lib.services import cache_aside
 from course_lib.services.cache_aside import CacheAside
 
 show_source(CacheAside._read)
+{"WAIT_SECONDS": cache_aside.WAIT_SECONDS, "WAITERS": cache_aside.WAITERS, "LOCK_MS": cache_aside.LOCK_MS}
+
+# %%
+show_source(CacheAside._unlock)
 
 # %% [markdown]
-# Thirty clients released by a barrier read a task nobody has cached. A stampede hurts when the query is slow, so
-# the database's statement hook below makes every read of the tasks table take 200 ms (a busy database) — and
-# counts them:
+# Sixteen clients (as many as may wait) released by a barrier read a task nobody has cached. A stampede hurts when
+# the query is slow, so the database's statement hook below makes every read of the tasks table take 200 ms (a busy
+# database) — and counts them:
 
 # %%
 from sqlalchemy import event
@@ -251,7 +307,8 @@ def count_task_reads(conn, cursor, statement, *rest) -> None:
 
 engine = app.state.storage.inner.database.engine
 event.listen(engine, "before_cursor_execute", count_task_reads)
-barrier, before = threading.Barrier(30), dict(cache.stats)
+CROWD = cache_aside.WAITERS
+barrier, before = threading.Barrier(CROWD), dict(cache.stats)
 
 
 def read_cold(_: int) -> int:
@@ -260,9 +317,9 @@ def read_cold(_: int) -> int:
 
 
 try:
-    with httpx.Client(base_url=api.url, timeout=30, limits=httpx.Limits(max_connections=30)) as client, \
-            ThreadPoolExecutor(30) as pool:
-        statuses = list(pool.map(read_cold, range(30)))
+    with httpx.Client(base_url=api.url, timeout=30, limits=httpx.Limits(max_connections=CROWD)) as client, \
+            ThreadPoolExecutor(CROWD) as pool:
+        statuses = list(pool.map(read_cold, range(CROWD)))
 finally:
     event.remove(engine, "before_cursor_execute", count_task_reads)
 assert cache.stats["waits"] > before["waits"]  # some requests did wait for another's load
@@ -270,15 +327,38 @@ assert cache.stats["waits"] > before["waits"]  # some requests did wait for anot
  "loads": cache.stats["loads"] - before["loads"]}
 
 # %% [markdown]
-# One `SELECT` for thirty requests: the others waited for its copy. A waiter that waits longer than a second (the loader is slow, or died holding the
-# lock) stops waiting and reads the database itself: the lock protects the database, it must not become a new way
+# One `SELECT` for sixteen requests: the others waited for its copy. A waiter that would wait longer than two
+# seconds (`WAIT_SECONDS`: the loader is slow, or died holding the lock) stops waiting and reads the database itself, and a
+# seventeenth concurrent waiter would not wait at all: the lock protects the database, it must not become a new way
 # to hang.
 #
 # ## Hit vs miss vs database, measured
 # What does a hit save? Three ways to read the same task, and the same page of 20 tasks (with its total count),
 # through a unit of work as a route does: straight from the **database** (no cache), a **miss** (cache asked, database
 # read, copy stored) and a **hit**. On fakeredis "Redis" is a Python object in this process; on redis-server every
-# command is a round trip over loopback.
+# command is a round trip over loopback. So what fakeredis shows is the logic — which reads hit, how many load, the
+# single flight, the invalidation — and the Python cost of building keys and decoding copies. What it cannot show is
+# the network: the round trip every command costs on a real server (and each read here sends two or more: the
+# generation, then the copy), a server's memory limit and evictions, a server that stops answering. The course's
+# benchmark (`make bench`) measures both; its rows, as they stand in `docs/benchmarks.md`:
+
+# %% tags=["nbval-ignore-output"]
+from pathlib import Path
+
+import course_lib
+
+BENCHMARKS = Path(course_lib.__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+rows = [line.strip("|").split("|") for line in BENCHMARKS.read_text().splitlines() if line.startswith("| cache")]
+table([{"figure (docs/benchmarks.md)": f.strip(), "baseline": b.strip(), "measured": m.strip(), "ratio": r.strip()}
+       for f, b, m, r, *_ in rows])
+
+# %% [markdown]
+# There a hit on redis-server (a GET over loopback, and the JSON decoded) costs somewhat more than on fakeredis, both
+# far less than a read by id from the database in a session of its own; a "cache miss" row is only the lookup that
+# finds nothing (the database read and the store come on top). A whole cached `GET /tasks/{id}` over HTTP on
+# PostgreSQL + redis-server gains less than the read alone suggests: the HTTP work, the login and the response model
+# stay. Now this kernel's own measurement (fakeredis, plus redis-server when `REDIS_URL` is set), through the whole
+# read path — generation, lookup, lock, load, store, unlock:
 
 # %% tags=["nbval-ignore-output"]
 import statistics
@@ -287,7 +367,6 @@ import matplotlib.pyplot as plt
 
 from course_lib.services.cache import redis_client
 from course_lib.services.cache_aside import FAIL_FAST
-from course_lib.services.settings import Settings
 from course_lib.taskapi.cached_storage import CachedStorage
 from course_lib.taskapi.records import TaskQuery
 
@@ -358,14 +437,16 @@ for name, found in results.items():
 # network hop), busy, or the query expensive — measure before you cache.
 #
 # ## When Redis is down
-# The cache is an optimisation, so its failure must not become the API's. Every Redis call sits behind one
-# `except redis.RedisError`: the read goes to the database, the write commits anyway (and its invalidation is lost —
-# the TTL bounds how long a copy written before the outage can outlive it). The client fails fast: no retries, a
-# 0.25 s socket timeout. Point the running app's cache at a closed port:
+# The cache is an optimisation for reads, so its failure must not become theirs: every Redis call of a read sits behind
+# one `except redis.RedisError`, and the read goes to the database. A write is different. It cannot commit without
+# holding its scopes (see *Invalidate on commit*), so with Redis down it is refused — **503 Service Unavailable** with
+# `Retry-After`, as for any dependency that is down (chapter 12), and nothing is written. The client fails fast: no
+# retries, and a 0.25 s socket timeout. Point the running app's cache at a closed port:
 
 # %%
 import redis
 
+api.patch(url, json={"title": "written before the outage"}, headers={**ada, "If-Match": "*"})
 working = cache.redis
 cache.redis = redis.Redis(host="127.0.0.1", port=1, **FAIL_FAST)  # nothing listens on port 1
 errors = cache.stats["errors"]
@@ -374,28 +455,45 @@ during = [api.get(url, headers=ada).status_code,
           api.get(f"/users/{ada_id}/tasks", headers=ada).status_code]
 title_during = api.get(url, headers=ada).json()["title"]
 cache.redis = working
-during, title_during, f"Redis errors absorbed: {cache.stats['errors'] - errors}"
+title_after = api.get(url, headers=ada).json()["title"]
+during, title_during, title_after, f"Redis errors: {cache.stats['errors'] - errors}"
 
 # %% [markdown]
-# Every request answered 200 from the database. (A circuit breaker would stop even trying Redis for a while after a
-# few failures; with a refused connection each try costs well under a millisecond, so it is left out here.)
+# The reads answered 200 from the database; the PATCH answered 503 and changed nothing, so once Redis is back no cached
+# copy disagrees with the database (the tests do the same with a real redis-server stopped by `SIGSTOP`, and with
+# thirty writes across an outage). A *refused* connection, as here, costs well under a millisecond per call. A *hung*
+# Redis — stopped, or behind a network that drops packets — accepts the connection and never answers: each call then
+# costs the whole socket timeout, 0.25 s, on every request. That is why the timeout is short, and it is where a
+# circuit breaker (stop trying Redis for a few seconds after a few failures) would pay off; it is left out here.
+#
+# One more failure is a deploy. The new version's code may encode a task differently; its keys carry its encoding's
+# version (`v2`), so it never reads the old version's copies, and a copy that fails to decode anyway is a miss:
+
+# %%
+for key in cache.redis.scan_iter(match=f"{cache.namespace}:v*:task:*"):
+    cache.redis.set(key, "{written by an older version}", keepttl=True)
+api.get(url, headers=ada).status_code, cache.stats["undecodable"] > 0
 #
 # ## Try it
 # - Set `CACHE_TTL=2`, restart the kernel, warm a task, write to the database *behind the cache's back*
 #   (`app.state.storage.inner.tasks.update(...)`) and read it every second: when does the new title appear?
 # - Delete the `SET … NX PX` branch in your head: how many `SELECT`s would the stampede cell count?
+# - Set `CROWD = 40` in the stampede cell: how many `SELECT`s now, what did `cache.stats["crowded"]` count, and what
+#   did the other requests of the server gain from it?
 # - Look at `cache.stats` after a few requests in the API docs: what is your hit ratio?
 
 # %% [markdown]
 # ## Exercises
 
 # %%
-from course_lib.checks.ch16 import q1, q2, q3
+from course_lib.checks.ch16 import q1, q2, q3, q4
 
 # %% [markdown]
 # **Exercise 1.** Write `list_key(user_id, generation, page, limit)`: the cache key of one page of a user's task
 # list. Two different lists must never share a key — mind that user 1 with generation 12 is not user 11 with
-# generation 2 — and the same list must always get the same key.
+# generation 2 — and the same list must always get the same key, in every process: the replicas of chapter 11 share
+# one Redis, so a key that differs from process to process (Python's `hash()` of a string does: it is salted per
+# process) is never found by the others.
 
 # %%
 ### BEGIN SOLUTION
@@ -441,6 +539,11 @@ q2.check(stale_keys)
 # Write a `save_title(db, cache, task_id, title)` that never leaves a stale copy: `db.update(task_id, title)` changes
 # the title inside the open transaction, `db.commit()` makes it visible, `cache.delete(key)` drops a copy; the copy
 # of a task is under `task:<id>`. The check sends a reader in right after each `cache.delete`, as a busy API would.
+#
+# (Delete-after-commit is the classic fix, and it still leaves one race, rarer: a reader that *read* the old row before
+# the commit and *stores* it after the delete puts the old title back until the TTL ends. The reader has to be slower
+# than the whole write for that, so it is rare, but a busy server makes rare things happen daily. The generations and
+# holds of this chapter's storage close it: that late store lands under a generation nobody reads.)
 
 # %%
 ### BEGIN SOLUTION
@@ -456,15 +559,42 @@ save_title = None  # YOUR CODE HERE
 q3.check(save_title)
 
 # %% [markdown]
+# **Exercise 4.** The read side. Write `cached_title(db, cache, task_id)`: the title cached under `task:<id>` if there
+# is one (`cache.get(key)`, None when absent), without asking the database; else `db.title(task_id)` — None when
+# there is no such task — and a title found is kept for 60 seconds, `cache.set(key, title, ex=60)`. "Not found" is
+# never kept: the task may be created a moment later, and a cached "not found" would answer 404 until it expired.
+
+# %%
+### BEGIN SOLUTION
+def cached_title(db, cache, task_id: int) -> str | None:
+    key = f"task:{task_id}"
+    title = cache.get(key)
+    if title is None:
+        title = db.title(task_id)
+        if title is not None:
+            cache.set(key, title, ex=60)
+    return title
+### STUB
+cached_title = None  # YOUR CODE HERE
+### END SOLUTION
+
+# %%
+q4.check(cached_title)
+
+# %% [markdown]
 # ## Recap
 # - **Cache-aside**: read the cache; on a miss read the database and store a copy with a **TTL**. A write commits,
 #   *then* invalidates; invalidating first lets a reader cache the old row again.
-# - A key names everything the answer depends on: the user, the query, the page — and a **generation** that every
-#   write bumps, so no list page has to be found and deleted, and a late store of an old row lands where nobody looks.
-# - Invalidation lives in the unit of work's `commit()`, behind the storage seam: no route can forget it.
-# - **Single flight** (`SET NX PX` in Redis): thirty concurrent misses, one `SELECT`.
-# - The ETag comes from the cached version, so a 304 costs no database read of the task.
-# - A hit beats a miss always, the database sometimes: measure. If Redis is down, read the database — never a 500.
+# - A key names everything the answer depends on: the user, the query, the page, the encoding's version — and a
+#   **generation**, a random token that every write replaces, so no list page has to be found and deleted, a late
+#   store of an old row lands where nobody looks, and a generation Redis lost never brings old copies back.
+# - Invalidation lives in the unit of work's `commit()`, behind the storage seam: no route can forget it. It holds
+#   before the commit and bumps after; a write Redis cannot hear of is refused (503 + `Retry-After`).
+# - **Single flight** (`SET NX PX` in Redis, released only by its owner): sixteen concurrent misses, one `SELECT`;
+#   waiting bounded in time (two seconds) and in threads (sixteen per process).
+# - The ETag comes from the cached version — of a task, and of a list page — so a 304 costs no database read.
+# - A hit beats a miss always, the database sometimes: measure, on the real server. If Redis is down, read the
+#   database — never a 500; a hung Redis costs the socket timeout per call, so keep it short.
 #
 # ## Going further
 # - [Redis: client-side caching and invalidation](https://redis.io/docs/latest/develop/reference/client-side-caching/),
@@ -475,7 +605,7 @@ q3.check(save_title)
 # - Probabilistic early expiration ("XFetch") refreshes hot keys before they expire, so they never stampede.
 #
 # ## Where this lives in course_lib
-# `course_lib/services/cache_aside.py` (read-through with single flight, generations, failure tolerance),
+# `course_lib/services/cache_aside.py` (read-through with single flight, generations, holds, failure tolerance),
 # `course_lib/taskapi/cached_storage.py` (the cached storage, unit of work and task repository),
-# `course_lib/taskapi/ch16_redis_cache.py` (the chapter: one seam swapped), `course_lib/services/cache.py` (fakeredis
-# or redis-server), `course_lib/checks/ch16.py` (the checks).
+# `course_lib/taskapi/ch16_redis_cache.py` (the chapter: the storage seam swapped, list pages tagged),
+# `course_lib/services/cache.py` (fakeredis or redis-server), `course_lib/checks/ch16.py` (the checks).

@@ -1,7 +1,12 @@
-"""Checks for chapter 16 — Redis cache: a list's cache key, what a write makes stale, and invalidating after commit."""
+"""Checks for chapter 16 — Redis cache: a list's cache key, what a write makes stale, invalidating after commit, and
+the read side of cache-aside."""
 
 from __future__ import annotations
 
+import builtins
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import product
 
 from course_lib.notebook.exercises import Exercise, Incorrect
@@ -16,6 +21,17 @@ WHY_DISTINCT = {
 }
 
 
+@contextmanager
+def another_process() -> Iterator[None]:
+    """In this thread only, hash() gives what another process would: Python salts hash() of str per process."""
+    real, here = builtins.hash, threading.get_ident()
+    builtins.hash = lambda value: real(("another process", value)) if threading.get_ident() == here else real(value)
+    try:
+        yield
+    finally:
+        builtins.hash = real
+
+
 def _test_list_key(list_key) -> None:
     seen: dict[str, tuple] = {}
     for args in product(USERS, GENERATIONS, PAGES, LIMITS):
@@ -26,6 +42,13 @@ def _test_list_key(list_key) -> None:
         if list_key(*args) != key:
             raise Incorrect("the same arguments must give the same key every time, or no read ever hits.",
                             request=call, expected=key, got=list_key(*args))
+        with another_process():
+            elsewhere = list_key(*args)
+        if elsewhere != key:
+            raise Incorrect("another process (a replica, or this app after a restart) builds a different key for the "
+                            "same list, so it never finds this one's copy: hash() of a str is salted per process "
+                            "(PYTHONHASHSEED). Build the key from the values themselves (or a digest from hashlib).",
+                            request=f"{call} here and in another process", expected=key, got=elsewhere)
         if key in seen:
             differ = [name for name, a, b in zip(PART_NAMES, seen[key], args) if a != b]
             raise Incorrect(f"two different lists get the same key: {WHY_DISTINCT[differ[0]]}. Put every part in "
@@ -158,4 +181,88 @@ def _test_save_title(save_title) -> None:
 q3 = Exercise(
     "ch16.q3", "Invalidate after commit", _test_save_title,
     hint="db.update(task_id, title); db.commit(); cache.delete(f'task:{task_id}') — in that order.",
+)
+
+
+TTL = 60  # seconds a cached title lives, as the exercise states
+
+
+class TitleDatabase:
+    """Task titles by id, counting the reads that reach it."""
+
+    def __init__(self, titles: dict[int, str]) -> None:
+        self.titles, self.reads = dict(titles), 0
+
+    def title(self, task_id: int) -> str | None:
+        """The task's title, or None when there is no such task."""
+        self.reads += 1
+        return self.titles.get(task_id)
+
+
+class TtlCache:
+    """A dict with get/set(ex=)/delete that remembers each key's TTL (None: kept for ever)."""
+
+    def __init__(self) -> None:
+        self.copies: dict[str, object] = {}
+        self.ttls: dict[str, int | None] = {}
+
+    def get(self, key: str) -> object:
+        return self.copies.get(key)
+
+    def set(self, key: str, value: object, ex: int | None = None, **options) -> None:
+        self.copies[key], self.ttls[key] = value, ex
+
+    def delete(self, key: str) -> None:
+        self.copies.pop(key, None)
+        self.ttls.pop(key, None)
+
+
+def _test_cached_title(cached_title) -> None:
+    db, cache = TitleDatabase({7: "seven", 17: "seventeen", 70: "seventy"}), TtlCache()
+    for task_id, title in ((7, "seven"), (17, "seventeen")):
+        call = f"cached_title(db, cache, {task_id}) on an empty cache"
+        got = cached_title(db, cache, task_id)
+        if got != title:
+            raise Incorrect("a miss reads the title from the database and returns it.", request=call,
+                            expected=title, got=got)
+        key = f"task:{task_id}"
+        if cache.copies.get(key) != title:
+            raise Incorrect(f"a miss keeps the title it loaded under {key!r}, so the next read is a hit.",
+                            request=call, expected={key: title}, got=dict(cache.copies))
+        if cache.ttls[key] != TTL:
+            raise Incorrect(f"keep the copy for {TTL} seconds: cache.set(key, title, ex={TTL}). Without a TTL a copy "
+                            "whose invalidation was lost is served for ever.", request=call,
+                            expected=f"ex={TTL}", got=f"ex={cache.ttls[key]}")
+    reads = db.reads
+    got = cached_title(db, cache, 7)
+    if got != "seven" or db.reads != reads:
+        raise Incorrect("a hit answers from the cache without asking the database.",
+                        request="cached_title(db, cache, 7) a second time",
+                        expected="'seven' and no database read", got=f"{got!r} and {db.reads - reads} database read(s)")
+    cache.set("task:70", "seventy (cached)", ex=TTL)
+    got = cached_title(db, cache, 70)
+    if got != "seventy (cached)":
+        raise Incorrect("look in the cache first, under task:<id>: a copy is there.",
+                        request="cached_title(db, cache, 70) with 'task:70' cached", expected="seventy (cached)",
+                        got=got)
+    reads, before = db.reads, dict(cache.copies)
+    got = cached_title(db, cache, 8)
+    if got is not None:
+        raise Incorrect("no task 8: return None (the route answers 404).", request="cached_title(db, cache, 8)",
+                        expected=None, got=got)
+    if cache.copies != before:
+        raise Incorrect("never keep 'not found': the task may be created a moment later, and until the copy expired "
+                        "every read of it would answer 404.", request="cached_title(db, cache, 8)",
+                        expected="nothing stored", got={k: v for k, v in cache.copies.items() if k not in before})
+    db.titles[8] = "eight"  # created now
+    got = cached_title(db, cache, 8)
+    if got != "eight":
+        raise Incorrect("task 8 exists now: its read must find it.", request="task 8 created, then "
+                        "cached_title(db, cache, 8)", expected="eight", got=got)
+
+
+q4 = Exercise(
+    "ch16.q4", "The read side of cache-aside", _test_cached_title,
+    hint="key = f'task:{task_id}'; title = cache.get(key); if it is None: title = db.title(task_id), and if that is "
+         "not None, cache.set(key, title, ex=60); return title.",
 )

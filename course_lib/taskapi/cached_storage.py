@@ -1,14 +1,15 @@
 """A storage that reads tasks through a Redis cache and invalidates what a unit of work wrote when it commits.
 
 It wraps any Storage (the storage seam), so no route can forget to invalidate: every write goes through a unit of
-work, and its commit() bumps the generations of what it changed — after the database commit, never before.
-| key | generation it carries | bumped by a write to |
+work, and its commit() holds the generations of what it changed, commits, then bumps them. A write whose hold fails
+(Redis unreachable) is refused with 503 + Retry-After before it commits: it could not tell the cache, and a write
+the cache never hears of is read back stale for a whole TTL once Redis returns.
+| key (under `<ns>:v<ENCODING>:`) | generation it carries | bumped by a write to |
 |---|---|---|
-| `<ns>:task:<id>:g<n>` | `task:<id>` | that task |
-| `<ns>:tasks:user=<owner>:g<n>:<op>:<query>` | `user:<owner>` | any task of that owner |
-| `<ns>:tasks:user=all:g<n>:<op>:<query>` | `all` | any task |
+| `task:<id>:g<token>` | `task:<id>` | that task |
+| `tasks:user=<owner>:<op>:<query>:g<token>` | `user:<owner>` | any task of that owner |
+| `tasks:user=all:<op>:<query>:g<token>` | `all` | any task |
 """
-
 from __future__ import annotations
 
 import hashlib
@@ -21,10 +22,13 @@ from dataclasses import asdict, astuple
 from datetime import datetime
 
 from course_lib.services.cache import redis_client
-from course_lib.services.cache_aside import FAIL_FAST, CacheAside
+from course_lib.services.cache_aside import FAIL_FAST, CacheAside, CacheUnavailable
 from course_lib.services.settings import Settings
 from course_lib.taskapi.records import Task, TaskQuery
 from course_lib.taskapi.storage import AutoCommitRepositories, Storage, TaskRepository, UnitOfWork
+from course_lib.web.outbound import dependency_problem
+
+ENCODING = "2"  # change it with encode_task: entries of another encoding are never read (a rolling deploy)
 
 
 def encode_task(task: Task) -> str:
@@ -53,7 +57,7 @@ class CachedTasks:
     def get(self, task_id: int) -> Task | None:
         if self.uow.bypasses_cache:
             return self.inner.get(task_id)
-        return self.cache.read(lambda: self.cache.key("task", task_id, f"g{self.cache.generation(f'task:{task_id}')}"),
+        return self.cache.read(lambda: self.cache.entry(f"task:{task_id}", "task", task_id),
                                lambda: self.inner.get(task_id), encode_task, decode_task)
 
     def list(self, query: TaskQuery = TaskQuery()) -> list[Task]:
@@ -68,11 +72,10 @@ class CachedTasks:
             return self.inner.count(query)
         return self.cache.read(lambda: self._list_key("count", query), lambda: self.inner.count(query), str, int)
 
-    def _list_key(self, operation: str, query: TaskQuery) -> str:
+    def _list_key(self, operation: str, query: TaskQuery) -> str | None:
         scope = "all" if query.owner_id is None else f"user:{query.owner_id}"
         owner = "all" if query.owner_id is None else query.owner_id
-        return self.cache.key("tasks", f"user={owner}", f"g{self.cache.generation(scope)}", operation,
-                              query_digest(query))
+        return self.cache.entry(scope, "tasks", f"user={owner}", operation, query_digest(query))
 
     def add(self, title: str, **fields) -> Task:
         task = self.inner.add(title, **fields)
@@ -96,14 +99,14 @@ class CachedTasks:
 
 
 class CachedUnitOfWork:
-    """A unit of work whose task reads go through the cache; commit() commits, then invalidates what it wrote."""
+    """A unit of work whose task reads go through the cache; commit() holds what it changed, commits, then bumps it."""
 
     def __init__(self, inner: UnitOfWork, cache: CacheAside) -> None:
         self.inner, self.cache = inner, cache
         self.users, self.api_keys = inner.users, inner.api_keys
         self.tasks = CachedTasks(inner.tasks, cache, self)
         self.writing = False
-        self.stale: set[str] = set()  # generations to bump once the changes are committed
+        self.stale: set[str] = set()  # scopes to hold before the commit and bump after it
 
     @property
     def bypasses_cache(self) -> bool:
@@ -115,10 +118,17 @@ class CachedUnitOfWork:
         self.stale |= {f"task:{task.id}", "all"} | ({f"user:{task.owner_id}"} if task.owner_id is not None else set())
 
     def commit(self) -> None:
-        """Commit, then invalidate: a reader between the two would only see the old version, never cache it anew."""
-        self.inner.commit()
+        """Hold what changed, commit, then bump it: no reader keeps the old version, and no write goes untold."""
+        try:
+            self.cache.hold(self.stale)  # readers of these scopes read the database until the bump
+        except CacheUnavailable:
+            raise dependency_problem(503, "cache (Redis)", "unreachable, so this write could not invalidate the "
+                                     "cached copies it changes; nothing was written") from None
         stale, self.stale = self.stale, set()
-        self.cache.bump(stale)
+        try:
+            self.inner.commit()
+        finally:
+            self.cache.bump(stale)  # committed or not, the held scopes move on
 
     def begin_write(self) -> None:
         """Lock as the storage does; from now on reads bypass the cache."""
@@ -168,7 +178,7 @@ def cached(storage: Callable[[Settings], Storage]) -> Callable[[Settings], Cache
         # An app with its own database gets its own keys; replicas on one database share one cache, as their data.
         namespace = f"cache:{secrets.token_hex(4)}" if settings.isolate_database else "cache:shared"
         client = redis_client(settings, **FAIL_FAST)  # a dead Redis costs a request milliseconds, not seconds
-        wrapped = CachedStorage(storage(settings), CacheAside(client, settings.cache_ttl, namespace))
+        wrapped = CachedStorage(storage(settings), CacheAside(client, settings.cache_ttl, namespace, ENCODING))
         if settings.isolate_database:
             weakref.finalize(wrapped, wrapped.cache.clear)  # also when the app is never served
         return wrapped

@@ -1,6 +1,8 @@
 """Each checker against its stub, its solution and known-wrong answers."""
 
-from course_lib.checks.ch16 import q1, q2, q3
+import hashlib
+
+from course_lib.checks.ch16 import q1, q2, q3, q4
 from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
 
 
@@ -21,9 +23,22 @@ def test_q1_solution_stub_and_wrong_keys():
         lambda user_id, generation, page, limit: (user_id, generation, page, limit),
         lambda user_id, generation, page, limit: "",
         lambda user_id, generation, page, limit: 1 / 0,
+        # the same in one process, different in the next (hash() of a str is salted per process)
+        lambda user_id, generation, page, limit: f"tasks:{hash(f'{user_id}:{generation}:{page}:{limit}')}",
+        lambda user_id, generation, page, limit: f"tasks:{hash(('tasks', user_id, generation, page, limit))}",
+        lambda user_id, generation, page, limit: f"tasks:{user_id}:{hash(str(generation))}:{page}:{limit}",
     ]
     for answer in wrong:
-        assert q1.evaluate(answer).status == INCORRECT
+        assert q1.evaluate(answer).status == INCORRECT, answer
+    salted = q1.evaluate(wrong[-1])
+    assert "salted per process" in "\n".join(salted.lines())
+
+
+def test_q1_a_digest_from_hashlib_is_correct_in_every_process():
+    def digest_key(user_id, generation, page, limit):
+        return "tasks:" + hashlib.sha256(f"{user_id}:{generation}:{page}:{limit}".encode()).hexdigest()
+
+    assert q1.evaluate(digest_key).status == CORRECT
 
 
 def stale_keys(task_id, owner_id, cached):
@@ -97,3 +112,76 @@ def test_q3_solution_stub_and_wrong_orders():
         result = q3.evaluate(answer)
         assert result.status == INCORRECT, answer
     assert "between your cache.delete and your db.commit" in "\n".join(q3.evaluate(invalidate_then_commit).lines())
+
+
+def cached_title(db, cache, task_id):
+    key = f"task:{task_id}"
+    title = cache.get(key)
+    if title is None:
+        title = db.title(task_id)
+        if title is not None:
+            cache.set(key, title, ex=60)
+    return title
+
+
+def test_q4_solution_stub_and_wrong_reads():
+    assert q4.evaluate(None).status == NOT_ATTEMPTED
+    assert q4.evaluate(cached_title).status == CORRECT
+
+    def no_ttl(db, cache, task_id):
+        title = cache.get(f"task:{task_id}")
+        if title is None:
+            title = db.title(task_id)
+            if title is not None:
+                cache.set(f"task:{task_id}", title)
+        return title
+
+    def keeps_not_found_for_ever(db, cache, task_id):  # a cached copy served for a 404, for ever
+        if f"task:{task_id}" in cache.copies:
+            return cache.get(f"task:{task_id}")
+        title = db.title(task_id)
+        cache.set(f"task:{task_id}", title, ex=60)
+        return title
+
+    def keeps_not_found_as_a_marker(db, cache, task_id):
+        title = cache.get(f"task:{task_id}")
+        if title is None:
+            title = db.title(task_id) or ""
+            cache.set(f"task:{task_id}", title, ex=60)
+        return title or None
+
+    def always_the_database(db, cache, task_id):
+        title = db.title(task_id)
+        if title is not None:
+            cache.set(f"task:{task_id}", title, ex=60)
+        return title
+
+    def never_stores(db, cache, task_id):
+        return cache.get(f"task:{task_id}") or db.title(task_id)
+
+    def salted_key(db, cache, task_id):
+        key = f"task:{hash(str(task_id))}"
+        title = cache.get(key)
+        if title is None:
+            title = db.title(task_id)
+            if title is not None:
+                cache.set(key, title, ex=60)
+        return title
+
+    def another_ttl(db, cache, task_id):
+        title = cache.get(f"task:{task_id}")
+        if title is None and (title := db.title(task_id)) is not None:
+            cache.set(f"task:{task_id}", title, ex=3600)
+        return title
+
+    def ttl_in_milliseconds_as_seconds(db, cache, task_id):
+        title = cache.get(f"task:{task_id}")
+        if title is None and (title := db.title(task_id)) is not None:
+            cache.set(f"task:{task_id}", title, ex=60_000)
+        return title
+
+    for answer in (no_ttl, keeps_not_found_for_ever, keeps_not_found_as_a_marker, always_the_database, never_stores,
+                   salted_key, another_ttl, ttl_in_milliseconds_as_seconds,
+                   lambda db, cache, task_id: None, lambda db, cache, task_id: db.title(task_id)):
+        assert q4.evaluate(answer).status == INCORRECT, answer
+    assert "never keep 'not found'" in "\n".join(q4.evaluate(keeps_not_found_for_ever).lines())

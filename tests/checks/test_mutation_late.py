@@ -52,6 +52,7 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch16.q1": "",
     "ch16.q2": "",
     "ch16.q3": "",
+    "ch16.q4": "",
 }
 
 FREE_TEXT = "the text of an error's detail is free; the check asserts the status"

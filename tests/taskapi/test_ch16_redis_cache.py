@@ -1,17 +1,26 @@
 """Chapter 16: task reads cached in Redis (per user, with TTL), no stale read after a write, one database read for a
-crowd of misses, the ETag from the cached copy, and the database answering when Redis is gone."""
+crowd of misses, the ETag from the cached copy (lists too), the database answering reads when Redis is gone, and a
+write refused (503) rather than left uninvalidated — on fakeredis, and on a redis-server stopped with SIGSTOP."""
 
+import gc
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import fakeredis
 import httpx
 import pytest
 import redis
 from sqlalchemy import event
 
 from course_lib.notebook.server import serve
-from course_lib.services.cache_aside import FAIL_FAST
+from course_lib.services.cache_aside import FAIL_FAST, GENERATION_TTLS, WAITERS, CacheAside
 from course_lib.services.settings import Settings
 from course_lib.taskapi import app_for, ch16_redis_cache
 from course_lib.taskapi.auth import sign_up
@@ -111,15 +120,15 @@ def test_a_users_list_is_never_served_to_another_user(cached_api, chapter):
 def test_many_concurrent_misses_read_the_database_once(cached_api, chapter):
     api, cache, auth, url = cached_api(chapter)
     selects = slow_task_reads(api.server.config.app)
-    barrier = threading.Barrier(30)
+    barrier = threading.Barrier(WAITERS)  # one loads, the others wait: as many as may wait in one process
 
     def read(_: int) -> int:
         barrier.wait()
         return client.get(url).status_code
 
     with httpx.Client(base_url=api.url, headers=auth, timeout=30, limits=httpx.Limits(max_connections=30)) as client, \
-            ThreadPoolExecutor(30) as pool:
-        assert set(pool.map(read, range(30))) == {200}
+            ThreadPoolExecutor(WAITERS) as pool:
+        assert set(pool.map(read, range(WAITERS))) == {200}
     assert len(selects) == 1 and cache.stats["loads"] == 1 and cache.stats["waits"] > 0
 
 
@@ -130,25 +139,158 @@ def test_cached_copies_live_cache_ttl_seconds():
         api.client.headers.update(sign_up(api, "Ada"))
         api.get(api.post("/tasks", json={"title": "t"}).headers["location"])
         cache = app.state.cache
-        copies = [key for key in cache.redis.scan_iter(match=f"{cache.namespace}:task:*")]
+        copies = [key for key in cache.redis.scan_iter(match=f"{cache.namespace}:v*:task:*")]
         assert copies and all(0 < cache.redis.ttl(key) <= 7 for key in copies)
+        generations = [key for key in cache.redis.scan_iter(match=f"{cache.namespace}:gen:*")]
+        assert generations and all(7 < cache.redis.ttl(key) <= 7 * GENERATION_TTLS for key in generations)
     finally:
         api.stop()
 
 
-def test_with_redis_gone_every_request_is_served_from_the_database():
+@pytest.mark.parametrize("chapter", chapters_from(16))
+def test_a_list_page_has_an_etag_and_revalidates_from_the_cache(cached_api, chapter):
+    api, cache, auth, url = cached_api(chapter)
+    first = api.get("/tasks")
+    assert first.status_code == 200 and first.headers["etag"].startswith('"tasks-')
+    loads = cache.stats["loads"]
+    again = api.get("/tasks", headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.content == b"" and cache.stats["loads"] == loads  # from the cache
+    assert api.get("/tasks?limit=1").headers["etag"] != first.headers["etag"] or len(first.json()) <= 1
+    api.patch(url, json={"title": "changed"}, headers={**auth, "If-Match": "*"})
+    changed = api.get("/tasks", headers={"If-None-Match": first.headers["etag"]})
+    assert changed.status_code == 200 and changed.headers["etag"] != first.headers["etag"]
+    api.post("/tasks", json={"title": "another"}, headers=auth)
+    assert api.get("/tasks").headers["etag"] != changed.headers["etag"]
+    assert api.get("/tasks", headers={"Accept": "text/csv"}).headers["etag"] != api.get("/tasks").headers["etag"]
+
+
+def test_with_redis_gone_reads_come_from_the_database_and_writes_are_refused():
     app = app_for(16)
     api = serve(app, name="test-ch16-down")
     try:
         auth = sign_up(api, "Ada")
-        api.client.headers.update(auth)
         url = api.post("/tasks", json={"title": "before"}, headers=auth).headers["location"]
-        api.get(url)
+        api.get(url, headers=auth)
+        working = app.state.cache.redis
         app.state.cache.redis = redis.Redis(host="127.0.0.1", port=1, **FAIL_FAST)
-        assert api.get(url).json()["title"] == "before"
-        assert api.patch(url, json={"title": "after"}, headers={**auth, "If-Match": "*"}).status_code == 200
-        assert api.get(url).json()["title"] == "after"
-        assert api.get("/tasks").status_code == 200 and api.get("/users/1/tasks").status_code == 200
+        assert api.get(url, headers=auth).json()["title"] == "before"
+        refused = api.patch(url, json={"title": "after"}, headers={**auth, "If-Match": "*"})
+        assert refused.status_code == 503 and refused.headers["content-type"] == "application/problem+json"
+        assert int(refused.headers["retry-after"]) > 0
+        assert api.get(url, headers=auth).json()["title"] == "before"
+        assert api.get("/tasks", headers=auth).status_code == 200
+        assert api.get("/users/1/tasks", headers=auth).status_code == 200
         assert app.state.cache.stats["errors"] >= 3
+        app.state.cache.redis = working
+        assert api.get(url, headers=auth).json()["title"] == "before"
+        assert api.patch(url, json={"title": "after"}, headers={**auth, "If-Match": "*"}).status_code == 200
+        assert api.get(url, headers=auth).json()["title"] == "after"
     finally:
         api.stop()
+
+
+def test_a_redis_outage_leaves_no_stale_read_behind():
+    """fakeredis's server disconnected and back: every write during the outage is refused, every read after is true."""
+    app = app_for(16)
+    server = fakeredis.FakeServer()
+    app.state.cache.redis = fakeredis.FakeRedis(server=server, decode_responses=True)
+    api = serve(app, name="test-ch16-outage")
+    try:
+        auth = sign_up(api, "Ada")
+        url = api.post("/tasks", json={"title": "v0"}, headers=auth).headers["location"]
+        list_url = f"/users/{api.get(url, headers=auth).json()['owner_id']}/tasks"
+        written = "v0"
+        for n in range(1, 31):
+            server.connected = n % 3 != 0  # every third write meets Redis down
+            answer = api.patch(url, json={"title": f"v{n}"}, headers={**auth, "If-Match": "*"})
+            assert answer.status_code == (200 if server.connected else 503), n
+            written = f"v{n}" if answer.status_code == 200 else written
+            server.connected = True
+            assert api.get(url, headers=auth).json()["title"] == written, n
+            assert api.get(list_url, headers=auth).json()[0]["title"] == written, n
+    finally:
+        api.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def stoppable_redis():
+    """A redis-server of this test's own (it will be stopped with SIGSTOP): its URL and process."""
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
+    port, folder = free_port(), tempfile.mkdtemp(prefix="ch16-redis-")
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", folder,
+                                "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    client = redis.Redis(port=port, **FAIL_FAST)
+    for _ in range(200):  # answers within a second or two
+        try:
+            client.ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.01)
+    try:
+        yield f"redis://127.0.0.1:{port}/0", process
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
+        gc.collect()  # the apps' finalizers clear their keys while this server still answers
+        process.terminate()
+        process.wait(10)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_stopped_redis_server_costs_the_socket_timeout_refuses_writes_and_leaves_nothing_stale(stoppable_redis):
+    url_of_redis, process = stoppable_redis
+    app = ch16_redis_cache.create_app(Settings(redis_url=url_of_redis))
+    api = serve(app, name="test-ch16-sigstop")
+    try:
+        auth = sign_up(api, "Ada")
+        url = api.post("/tasks", json={"title": "before"}, headers=auth).headers["location"]
+        assert [api.get(url, headers=auth).json()["title"] for _ in range(2)] == ["before"] * 2  # now cached
+        os.kill(process.pid, signal.SIGSTOP)  # hung, not dead: connections open, nothing answers
+        started = time.monotonic()
+        assert api.get(url, headers=auth).json()["title"] == "before"
+        refused = api.patch(url, json={"title": "during"}, headers={**auth, "If-Match": "*"})
+        assert refused.status_code == 503 and "retry-after" in refused.headers
+        assert time.monotonic() - started < 10 * FAIL_FAST["socket_timeout"]  # a few timeouts, not seconds each
+        os.kill(process.pid, signal.SIGCONT)
+        assert api.get(url, headers=auth).json()["title"] == "before"
+        assert api.patch(url, json={"title": "after"}, headers={**auth, "If-Match": "*"}).status_code == 200
+        assert api.get(url, headers=auth).json()["title"] == "after"
+    finally:
+        api.stop()
+
+
+def test_the_contract_says_a_write_may_be_refused_with_503_and_retry_after():
+    schema = app_for(16).openapi()
+    patch = schema["paths"]["/tasks/{task_id}"]["patch"]["responses"]["503"]
+    assert "Retry-After" in patch["headers"] and "Redis" in patch["description"]
+    assert "503" not in schema["paths"]["/tasks/{task_id}"]["get"]["responses"]
+    assert "503" in schema["paths"]["/users/{user_id}/tasks"]["post"]["responses"]
+
+
+def test_on_a_redis_server_the_lock_is_only_its_owners_and_an_undecodable_entry_is_a_miss(stoppable_redis):
+    """WATCH/MULTI, SET NX PX and generations as a real server runs them (fakeredis is tested in tests/services)."""
+    url_of_redis, _ = stoppable_redis
+    cache = CacheAside(redis.Redis.from_url(url_of_redis, decode_responses=True, **FAIL_FAST), 30, "real")
+
+    def load_past_the_locks_expiry():
+        cache.redis.set("real:slow:lock", "another loader")  # ours expired during the load; another took it
+        return 1
+
+    assert cache.read(lambda: "real:slow", load_past_the_locks_expiry, str, int) == 1
+    assert cache.redis.get("real:slow:lock") == "another loader"
+    assert cache.read(lambda: "real:fast", lambda: 2, str, int) == 2 and cache.redis.get("real:fast:lock") is None
+    cache.redis.set("real:old", "written by an older version")
+    assert cache.read(lambda: "real:old", lambda: 3, str, int) == 3 and cache.stats["undecodable"] > 0
+    before = cache.generation("all")
+    cache.redis.delete("real:gen:all")  # evicted
+    assert cache.generation("all") not in (before, None) and cache.redis.ttl("real:gen:all") > 30
+    cache.hold({"all"})
+    assert cache.entry("all", "list") is None
+    cache.bump({"all"})
+    assert cache.entry("all", "list") is not None
