@@ -135,7 +135,7 @@ TICK = 0.002
 
 
 async def _watch(primes_below, limit: int) -> tuple[object, float, float]:
-    """Await primes_below(limit) while a heartbeat runs on the same loop: its answer, the longest gap, the call's time."""
+    """Await primes_below(limit) beside a heartbeat on the same loop: its answer, the longest gap, the call's time."""
     gaps, running = [0.0], True
 
     async def heartbeat() -> None:
