@@ -1,8 +1,7 @@
 import socket
 
-from fastapi import FastAPI, Request, Response
-
 import pytest
+from fastapi import FastAPI, Request, Response
 
 from course_lib.lab.proxy import ReverseProxy, hop_by_hop, may_share_with_credentials, shared_max_age
 from course_lib.notebook.server import serve
