@@ -127,6 +127,7 @@ def load_balancer(upstreams: list[str], settings: Settings | None = None, prefer
             log = folder / "proxy.log"
             root = str(Path(course_lib.__file__).resolve().parents[1])
             env = {**os.environ, "UPSTREAMS": ",".join(upstreams), "CACHE": "1" if cache else "0",
+                   "TMPDIR": str(folder),  # its temporary files go where stop() removes them
                    "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
             with log.open("w") as out:
                 process = children.start([sys.executable, "-m", "uvicorn", "--factory",

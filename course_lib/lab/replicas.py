@@ -127,9 +127,11 @@ def start_replicas(count: int, backends: SharedBackends, app: str = APP, timeout
     for number in range(1, count + 1):
         name, port, log = f"replica-{number}", free_port(), folder / f"replica-{number}.log"
         path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+        # TMPDIR: whatever a replica writes to temporary folders lands in `folder`, removed by stop() even when
+        # the replica, ended by SIGTERM, runs no clean-up of its own
         environment = {**os.environ, "PYTHONPATH": path, "DATABASE_URL": backends.database_url,
                        "REDIS_URL": backends.redis_url, "ISOLATE_DATABASE": "false", "INSTANCE_NAME": name,
-                       **(env or {})}
+                       "TMPDIR": str(folder), **(env or {})}
         command = [sys.executable, "-m", "uvicorn", "--factory", app, "--host", HOST, "--port", str(port),
                    "--no-access-log", "--log-level", "warning"]
         with log.open("w") as out:
