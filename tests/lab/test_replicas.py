@@ -25,6 +25,9 @@ def test_replicas_share_the_database_and_redis_and_stop_cleanly():
         counted = [client.post("/visits/in-redis").json()["visits"] for client in (first, second)]
         assert counted[1] == counted[0] + 1
         assert [client.post("/visits/in-memory").json()["visits"] for client in (first, second)] == [1, 1]
+        # each replica's temporary folders are under the replicas' folder, which stop() removes (SIGTERM runs no
+        # atexit clean-up of the replica's own)
+        assert len(list(replicas.folder.glob("backend-course-db-*"))) == 2
     finally:
         replicas.stop()
         backends.stop()
