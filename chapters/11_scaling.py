@@ -129,9 +129,9 @@ dict(sorted(Counter(served).items()))
 #
 # | field | says | the app uses it for |
 # |---|---|---|
-# | `X-Forwarded-For` | the client's address (a list when several proxies append to it) | `request.client`: logs, rate limits (chapter 20) |
+# | `X-Forwarded-For` | the client's address (a list when several proxies append to it) | `request.client`: logs, rate limits |
 # | `X-Forwarded-Proto` | `http` or `https`, as the client connected | `request.url.scheme`: absolute links, `Secure` cookies |
-# | `Host` (or `X-Forwarded-Host`) | the host name the client asked for | absolute links; checked against the API's own names (chapter 20) |
+# | `Host` (or `X-Forwarded-Host`) | the host name the client asked for | absolute links, once checked against the API's own names (Starlette's `TrustedHostMiddleware`) |
 #
 # (`Forwarded`, RFC 7239, is the standard form of all three; the `X-` fields are what most proxies send.) They are
 # only text, and a client can write them too. So two rules: the app believes them **only from its proxy's address**
@@ -235,8 +235,9 @@ len(client.get("/tasks", params={"limit": 50}, headers=key).json())
 # %% tags=["nbval-ignore-output"]
 import os
 
-USERS, SECONDS = 16, 2.0
+USERS, SECONDS = 16, 1.5
 fronts = {1: load_balancer(replicas.urls[:1]), 2: load_balancer(replicas.urls[:2]), 3: balancer}
+print(f"{balancer.kind} in front of 1, 2 and 3 replicas: {USERS} users for {SECONDS:g} s each")
 runs = {}
 for count in (1, 2, 3):
     runs[(count, "all")] = measure(f"{fronts[count].url}/tasks", users=USERS, seconds=SECONDS, headers=key)
@@ -302,12 +303,12 @@ assert runs[(3, "all")].throughput >= 0.3 * runs[(1, "all")].throughput, "three 
 #   added: the proxy is one Python process doing all the forwarding, it is the bottleneck, and every replica takes
 #   CPU away from it. nginx does the same job in C with a fraction of the CPU.
 #
-# **Why no latency panel.** Each of the 16 users sends its next request when the last one returns (a *closed*
-# loop), so at any moment 16 requests are in flight and Little's law fixes the average latency at users ÷
-# throughput (at, say, 400 requests/s: 16 ÷ 400 = 40 ms). A latency plot would show the throughput plot upside down, not how fast a request
-# is; and a p99 from a few hundred requests is a handful of samples. Measuring latency honestly takes an *open* loop
-# — requests sent at a fixed rate whether or not earlier ones returned — and long runs: chapter 21 plots latency
-# histograms from the API's own metrics.
+# **Why no latency panel.** Each of the 16 users sends its next request when the last one returns (a *closed* loop), so
+# at any moment 16 requests are in flight and Little's law fixes the average latency at users ÷ throughput (at, say, 400
+# requests/s: 16 ÷ 400 = 40 ms). A latency plot would show the throughput plot upside down, not how fast a request is;
+# and a p99 from a few hundred requests is a handful of samples. Measuring latency honestly takes an *open* loop —
+# requests sent at a fixed rate whether or not earlier ones returned — and runs long enough for the tail to hold
+# thousands of requests.
 
 # %% [markdown]
 # ## A shared cache in front
@@ -363,11 +364,11 @@ sorted({(answer.status_code, answer.headers["x-instance"]) for answer in answers
 
 # %% [markdown]
 # ## At home: docker-compose
-# `deploy/docker-compose.yml` is the same architecture for a machine with Docker: nginx in front, three API
-# replicas (`deploy.replicas`), PostgreSQL, Redis, an RQ worker for the jobs of chapters 17 and 22, and a one-shot
-# `migrate` service. `deploy/Dockerfile` builds the API image: only the API's packages, a non-root user, one process
-# per container. The course's tests validate the file with `docker-compose config -q`, run its migrate command, and
-# lint the Dockerfile with hadolint.
+# `deploy/docker-compose.yml` is the same architecture for a machine with Docker: nginx in front, three API replicas
+# (`deploy.replicas`), PostgreSQL, Redis, an RQ worker for background jobs (chapters 17 and 22, to come), and a one-shot
+# `migrate` service. `deploy/Dockerfile` builds the API image: only the API's packages, a non-root user, one process per
+# container. The course's tests validate the file with `docker-compose config -q`, run its migrate command, and lint the
+# Dockerfile with hadolint.
 #
 # **Where the schema is migrated.** Once per deploy, in its own short-lived step that runs the Alembic migrations to
 # head (chapter 13 writes them) and exits; the replicas start only after it succeeded
@@ -511,12 +512,12 @@ assert children.live() == [], children.live()
 #   [proxy_next_upstream](https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_next_upstream).
 # - [RFC 7239: Forwarded](https://www.rfc-editor.org/rfc/rfc7239) and
 #   [RFC 9111 §3.5: storing responses to authenticated requests](https://www.rfc-editor.org/rfc/rfc9111#section-3.5).
-# - Chapter 12 measures what one request costs; chapter 16 puts a Redis cache behind the API; chapter 22 runs
-#   worker processes.
+# - Chapter 12 measures what one request costs; chapter 16 puts a Redis cache behind the API; chapter 22 (to come)
+#   will run worker processes.
 #
 # ## Where this lives in course_lib
-# `course_lib/taskapi/ch11_scaling.py` (X-Instance, the two counters), `course_lib/lab/replicas.py` (replica
-# processes, shared database and Redis), `course_lib/lab/nginx.py` (the config, `nginx -t`),
-# `course_lib/lab/balancer.py` (nginx or the course's proxy, round-robin, failed replicas left out), `course_lib/lab/load.py` and
-# `course_lib/lab/locustfile.py` (locust), `course_lib/lab/children.py` (processes tied to the kernel),
-# `deploy/` (compose, Dockerfile, nginx.conf), `course_lib/checks/ch11.py` (the checks).
+# `course_lib/taskapi/ch11_scaling.py` (X-Instance, the two counters), `course_lib/lab/replicas.py` (replica processes,
+# shared database and Redis), `course_lib/lab/nginx.py` (the config, `nginx -t`), `course_lib/lab/balancer.py` (nginx or
+# the course's proxy, round-robin, failed replicas left out), `course_lib/lab/load.py` and
+# `course_lib/lab/locustfile.py` (locust), `course_lib/lab/children.py` (processes tied to the kernel), `deploy/`
+# (compose, Dockerfile, nginx.conf), `course_lib/checks/ch11.py` (the checks).

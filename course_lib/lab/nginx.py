@@ -18,7 +18,7 @@ def find_nginx(settings: Settings | None = None) -> str | None:
 
 
 PROXY_HEADERS = """\
-            proxy_set_header Host $http_host;               # the host the client asked for (the app checks it)
+            proxy_set_header Host $http_host;               # the host the client asked for
             proxy_set_header X-Forwarded-For $remote_addr;  # the peer nginx saw, never a list a client wrote
             proxy_set_header X-Forwarded-Proto $scheme;     # http or https, as the client connected"""
 # A shared cache in front of the replicas: what Cache-Control lets a shared cache keep (public, max-age) is answered
