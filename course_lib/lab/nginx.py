@@ -48,6 +48,7 @@ def nginx_config(upstreams: list[str], port: int, prefix: Path, upstream: str | 
         # round-robin (the default): each new request goes to the next server in turn
 {servers}
         keepalive 32;  # reuse connections to the replicas instead of a TCP handshake per request
+        keepalive_timeout 4s;  # close an idle one before uvicorn does (5 s): reusing one it closed is a failure
     }}"""
     return f"""\
 # Written by course_lib.lab.nginx: every path is relative to the prefix folder (nginx -p), so nothing leaves it.

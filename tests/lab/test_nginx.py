@@ -32,6 +32,7 @@ def test_config_lists_every_upstream_and_keeps_files_under_the_prefix(tmp_path):
     text = nginx.nginx_config(["127.0.0.1:8001", "127.0.0.1:8002"], 9000, tmp_path)
     assert "server 127.0.0.1:8001;" in text and "server 127.0.0.1:8002;" in text
     assert "listen 127.0.0.1:9000;" in text and "keepalive 32;" in text
+    assert "keepalive_timeout 4s;" in text  # below uvicorn's 5 s: nginx never reuses a connection uvicorn closed
     assert 'proxy_set_header Connection "";' in text and "proxy_http_version 1.1;" in text
     for line in text.splitlines():  # relative paths: nginx -p puts them under the prefix, the text names no folder
         if line.strip().startswith(("pid ", "error_log ", *(f"{name}_temp_path" for name in nginx.TEMP_PATHS))):
@@ -179,3 +180,22 @@ def test_the_course_proxy_skips_a_dead_upstream_and_marks_it_down(upstreams):
     served = [answer.headers["x-instance"] for answer in answers]
     assert sorted(served) == ["replica-1"] * 4 + ["replica-2"] * 5 or sorted(served) == (
         ["replica-1"] * 5 + ["replica-2"] * 4), served
+
+
+@needs_nginx
+def test_nginx_passes_a_failed_connection_to_the_next_upstream():
+    servers = [serve(ch11_scaling.create_app(Settings(instance_name=f"replica-{i}")), name=f"nginx-lose{i}")
+               for i in (1, 2, 3)]
+    balancer = load_balancer([server.url for server in servers])
+    try:
+        with httpx.Client(base_url=balancer.url) as client:
+            assert {client.get("/health").headers["x-instance"] for _ in range(3)} == {
+                "replica-1", "replica-2", "replica-3"}
+            servers[2].stop()
+            answers = [client.get("/health") for _ in range(6)]
+    finally:
+        balancer.stop()
+        for server in servers:
+            server.stop()
+    assert {(answer.status_code, answer.headers["x-instance"]) for answer in answers} == {
+        (200, "replica-1"), (200, "replica-2")}
