@@ -135,7 +135,7 @@ dict(sorted(Counter(served).items()))
 #
 # (`Forwarded`, RFC 7239, is the standard form of all three; the `X-` fields are what most proxies send.) They are
 # only text, and a client can write them too. So two rules: the app believes them **only from its proxy's address**
-# (uvicorn's `--forwarded-allow-ips`, default `127.0.0.1`), and the proxy that meets the client **writes them from
+# (uvicorn's `--forwarded-allow-ips`, default `127.0.0.1,::1`), and the proxy that meets the client **writes them from
 # what it saw**, replacing whatever the client sent — nginx's `proxy_set_header X-Forwarded-For $remote_addr` above.
 # The tempting `$proxy_add_x_forwarded_for` *appends* to the client's list: `X-Forwarded-For: 6.6.6.6, 203.0.113.7`,
 # and an app that trusts every address (`--forwarded-allow-ips '*'`, which uvicorn reads from the left) takes
@@ -154,7 +154,7 @@ def whoami(request: Request) -> dict:
     return {"client": request.client.host, "scheme": request.url.scheme}
 
 
-whoami = serve(whoami_app, name="whoami")  # uvicorn's default: proxy headers believed from 127.0.0.1 only
+whoami = serve(whoami_app, name="whoami")  # uvicorn's default: proxy headers believed from loopback only
 front = load_balancer([whoami.url])
 spoof = {"X-Forwarded-For": "6.6.6.6", "X-Forwarded-Proto": "https"}
 table([{"request": "to the app, nothing added", **httpx.get(f"{whoami.url}/whoami").json()},
@@ -338,7 +338,9 @@ print("GET /tasks with an API key, 3 times: served by", sorted(a.headers["x-inst
 
 # %% [markdown]
 # One replica served the script once; nginx answered the other three (`HIT`). The task list, asked with a key, went
-# to a replica every time. (Without nginx the course's proxy stands in, with the same rules and an `X-Cache` header.)
+# to a replica every time. (Without nginx the course's proxy stands in, with an `X-Cache` header; it follows RFC 9111
+# §3.5 to the letter, so an answer marked `public` may also serve a request with credentials, where this nginx config
+# is stricter.)
 # Chapter 16 caches *inside* the API, in Redis, where a write can invalidate what it changed — a shared cache in front
 # can only wait for `max-age` to run out.
 

@@ -199,3 +199,17 @@ def test_nginx_passes_a_failed_connection_to_the_next_upstream():
             server.stop()
     assert {(answer.status_code, answer.headers["x-instance"]) for answer in answers} == {
         (200, "replica-1"), (200, "replica-2")}
+
+
+def test_the_course_proxy_caches_by_the_same_rules_where_nginx_is_missing(upstreams):
+    balancer = load_balancer(upstreams, prefer_nginx=False, cache=True)
+    try:
+        with httpx.Client(base_url=balancer.url) as client:
+            script = [client.get("/client.js") for _ in range(3)]
+            keyed = [client.get("/client.js", headers={"X-API-Key": "k"}) for _ in range(2)]
+            health = [client.get("/health") for _ in range(2)]
+    finally:
+        balancer.stop()
+    assert [answer.headers["x-cache"] for answer in script] == ["MISS", "HIT", "HIT"]
+    assert [answer.headers["x-cache"] for answer in keyed] == ["HIT", "HIT"]  # public: it says any cache may
+    assert [answer.headers["x-cache"] for answer in health] == ["MISS", "MISS"]  # no-store
