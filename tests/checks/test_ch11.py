@@ -160,3 +160,15 @@ def test_q3_solution_stub_and_wrong_answers():
         MEMORY.clear()
         result = q3.evaluate(wrong)
         assert result.status == INCORRECT, (wrong, result)
+
+
+def test_q3_without_fork_runs_the_visits_in_threads(monkeypatch):
+    monkeypatch.delattr("os.fork")  # Windows: no fork; the check still runs, in this process
+    assert q3.evaluate(count_visit).status == CORRECT
+
+    def read_then_write(redis, page):
+        count = int(redis.get(f"visits:{page}") or 0) + 1
+        redis.set(f"visits:{page}", count)
+        return count
+
+    assert q3.evaluate(read_then_write).status == INCORRECT
