@@ -282,9 +282,12 @@ assert all(row["same body"] for row in rows)
 # Same requests, same answers. On the way the proxy drops the **hop-by-hop** header fields, which describe one
 # connection rather than the message (`Connection` and every field it names, `Keep-Alive`, `TE`,
 # `Transfer-Encoding`, `Upgrade`, `Proxy-Connection`: RFC 9110 §7.6.1); it sets `Host` to the server it forwards to
-# (§7.2) and recomputes `Content-Length` for the bytes it sends; it adds `Via`. And it uses `Cache-Control`: the
-# script may be reused, so the second request for it never reaches the API; the task list is `no-cache`, so every
-# request for it does.
+# (§7.2) and recomputes `Content-Length` for the bytes it sends; it adds `Via`, and `X-Forwarded-For` with the
+# address *it* saw (one a client wrote is dropped: chapter 11). And it uses `Cache-Control`: the script may be reused,
+# so the second request for it never reaches the API; the task list is `no-cache`, so every request for it does. A
+# request with credentials (`Authorization`, an API key, a cookie) asks for one user's data: a shared cache stores
+# and reuses its answer only when the answer says `public` or `s-maxage` (RFC 9111 §3.5), or one user would be
+# served another's.
 
 # %%
 forwarded_before = reverse.forwarded

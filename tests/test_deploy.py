@@ -1,6 +1,7 @@
 """deploy/: the compose file validated by docker-compose, the Dockerfile by hadolint, nginx.conf by nginx -t."""
 
 import importlib.metadata
+import ipaddress
 import os
 import re
 import shutil
@@ -111,3 +112,41 @@ def test_nginx_accepts_the_deploy_config(tmp_path):
 def test_ci_installs_docker_compose():
     install = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if "apt-get install" in line]
     assert any("docker-compose" in line.split() for line in install)
+
+
+def test_replicas_trust_proxy_headers_from_nginx_alone_and_nginx_sets_them_from_the_peer():
+    conf = "\n".join(line.split("#")[0] for line in (DEPLOY / "nginx.conf").read_text().splitlines())
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf and "$proxy_add_x_forwarded_for" not in conf
+    assert "forwarded-allow-ips" not in (DEPLOY / "Dockerfile").read_text()  # no '*': FORWARDED_ALLOW_IPS decides
+    config = yaml.safe_load(COMPOSE.read_text())
+    nginx_address = config["services"]["nginx"]["networks"]["default"]["ipv4_address"]
+    assert config["x-api-environment"]["FORWARDED_ALLOW_IPS"] == nginx_address
+    subnet = config["networks"]["default"]["ipam"]["config"][0]["subnet"]
+    assert ipaddress.ip_address(nginx_address) in ipaddress.ip_network(subnet)
+
+
+@pytest.mark.parametrize("made_by", ["nothing", "create_all"])
+def test_the_migrate_step_brings_the_database_to_alembics_head(tmp_path, made_by):
+    """The compose file's migrate command, run as compose runs it: every revision, before any replica starts."""
+    from course_lib.services import migrations
+    from course_lib.services.db import make_engine
+    from course_lib.taskapi.sql_storage import create_tables
+
+    url = f"sqlite:///{tmp_path / 'tasks.db'}"
+    settings = Settings(database_url=url, isolate_database=False)
+    if made_by == "create_all":  # what the old migrate step left: tables, no version
+        engine = make_engine(settings)
+        create_tables(engine)
+        engine.dispose()
+    command = yaml.safe_load(COMPOSE.read_text())["services"]["migrate"]["command"]
+    assert "create_tables" not in " ".join(command)
+    env = {**os.environ, "DATABASE_URL": url, "ISOLATE_DATABASE": "false", "PYTHONPATH": str(ROOT)}
+    assert command[0] == "python"  # the image's python: here this test's
+    ran = subprocess.run([sys.executable, *command[1:]], capture_output=True, text=True, cwd=tmp_path, env=env,
+                         timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    engine = make_engine(settings)
+    try:
+        assert migrations.current(engine) == migrations.revisions()[-1]
+    finally:
+        engine.dispose()

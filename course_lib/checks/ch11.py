@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import select
+import signal
 import tempfile
 import threading
 import time
+import traceback
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import fakeredis
+import redis
 
 from course_lib.lab import nginx
 from course_lib.notebook.exercises import Exercise, Incorrect, NotAttempted
@@ -146,33 +154,45 @@ q2 = Exercise(
 
 # --- q3: a counter every replica shares ---------------------------------------------------------------------
 
-THREADS, VISITS = 8, 10
+PROCESSES, THREADS, VISITS = 2, 4, 10  # two replica processes, each serving 4 requests at a time, 10 visits each
+LATENCY = 0.002  # seconds added to every answer from Redis: the network between a replica and Redis
+DEADLINE = 30.0  # seconds for the replica processes to finish
 
 
-class _Replica:
-    """A Redis client as one replica holds it, each command a little slow: read-then-write races show."""
+class _NetworkConnection(redis.Connection):
+    """A connection to Redis whose every answer takes LATENCY longer, as over a network: a read-then-write
+    (pipelined or not) leaves the window in which another replica's write slips between."""
 
-    def __init__(self, server: fakeredis.FakeServer) -> None:
-        self._redis = fakeredis.FakeRedis(server=server, decode_responses=True)
-        self._lock = threading.Lock()
-
-    def __getattr__(self, name: str):
-        method = getattr(self._redis, name)
-        if not callable(method):
-            return method
-
-        def slow(*args, **kwargs):
-            with self._lock:  # fakeredis clients are not thread-safe; a real connection pool is
-                result = method(*args, **kwargs)
-            time.sleep(0.002)  # the network between the replica and Redis
-            return result
-
-        return slow
+    def read_response(self, *args, **kwargs):
+        answer = super().read_response(*args, **kwargs)
+        time.sleep(LATENCY)
+        return answer
 
 
-def _values(server: fakeredis.FakeServer) -> list[str]:
-    """Every string value and hash field value stored in `server`."""
-    raw = fakeredis.FakeRedis(server=server, decode_responses=True)
+def _client(port: int) -> redis.Redis:
+    """A replica's own client to the shared Redis (a real redis-py client: pipelines, WATCH and scripts work)."""
+    pool = redis.ConnectionPool(host="127.0.0.1", port=port, decode_responses=True,
+                                connection_class=_NetworkConnection)
+    return redis.Redis(connection_pool=pool)
+
+
+@contextmanager
+def _shared_redis() -> Iterator[int]:
+    """A fakeredis server on a loopback TCP port that every replica process connects to; its port."""
+    server = fakeredis.TcpFakeServer(("127.0.0.1", 0))
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="check-ch11-redis", daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _values(port: int) -> list[str]:
+    """Every string value and hash field value stored in the shared Redis."""
+    raw = redis.Redis(host="127.0.0.1", port=port, decode_responses=True)
     values = []
     for key in raw.keys("*"):
         kind = raw.type(key)
@@ -180,32 +200,101 @@ def _values(server: fakeredis.FakeServer) -> list[str]:
             values.append(raw.get(key))
         elif kind == "hash":
             values.extend(raw.hvals(key))
+    raw.close()
     return values
 
 
+def _replica_process(count_visit, port: int, go: int, out: int) -> None:
+    """In a forked child: wait for the start signal, count VISITS visits on each of THREADS threads, report."""
+    os.read(go, 1)
+    try:
+        client = _client(port)
+        with ThreadPoolExecutor(THREADS) as pool:
+            counts = list(pool.map(lambda _: count_visit(client, "/c"), range(THREADS * VISITS)))
+        report = {"counts": [count if type(count) is int else repr(count) for count in counts]}
+    except BaseException as error:  # the learner's code failed in the replica: say how
+        report = {"error": "".join(traceback.format_exception_only(type(error), error)).strip()}
+    os.write(out, json.dumps(report).encode())
+
+
+def _in_processes(count_visit, port: int) -> list[dict]:
+    """Run count_visit in PROCESSES forked replica processes at once (a fork: the function needs no import)."""
+    go_read, go_write = os.pipe()
+    children = []
+    for _ in range(PROCESSES):
+        out_read, out_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: nothing of the kernel runs here but the learner's function
+            try:
+                os.close(go_write)
+                os.close(out_read)
+                _replica_process(count_visit, port, go_read, out_write)
+            finally:
+                os._exit(0)
+        os.close(out_write)
+        children.append((pid, out_read))
+    os.close(go_read)
+    os.write(go_write, b"g" * PROCESSES)  # one byte each: both start together
+    os.close(go_write)
+    reports, deadline = [], time.monotonic() + DEADLINE
+    for pid, out_read in children:
+        chunks = []
+        while True:
+            ready, _, _ = select.select([out_read], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(out_read, 65536) if ready else b""
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(out_read)
+        if time.monotonic() >= deadline:
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        try:
+            reports.append(json.loads(b"".join(chunks)))
+        except ValueError:
+            reports.append({"error": f"the replica process gave no answer within {DEADLINE:g} s"})
+    return reports
+
+
+def _in_threads(count_visit, port: int) -> list[dict]:
+    """Where a process cannot fork (Windows): the same visits from threads of this process, with a client each."""
+    clients = [_client(port) for _ in range(PROCESSES)]
+    with ThreadPoolExecutor(PROCESSES * THREADS) as pool:
+        counts = list(pool.map(lambda i: count_visit(clients[i % PROCESSES], "/c"),
+                               range(PROCESSES * THREADS * VISITS)))
+    return [{"counts": counts}]
+
+
 def _test_count_visit(count_visit) -> None:
-    server = fakeredis.FakeServer()
-    first, second = _Replica(server), _Replica(server)
-    steps = [(first, "/a", 1), (second, "/a", 2), (first, "/b", 1), (second, "/a", 3), (second, "/b", 2)]
-    for replica, page, expected in steps:
-        name = "replica 1" if replica is first else "replica 2"
-        got = count_visit(replica, page)
-        if got != expected or type(got) is not int:
-            raise Incorrect("count in Redis, per page, and return the new count as an int: both replicas share "
-                            "one counter per page.", request=f"count_visit(<{name}'s redis>, {page!r})",
-                            expected=expected, got=got)
-    if "3" not in _values(server):
-        raise Incorrect("the count must live in Redis (where every replica sees it), not in this process.",
-                        request="the values stored in Redis after 3 visits to '/a'", expected="3 among them",
-                        got=_values(server))
-    with ThreadPoolExecutor(THREADS) as pool:
-        counts = list(pool.map(lambda i: count_visit(first if i % 2 else second, "/c"), range(THREADS * VISITS)))
-    if sorted(counts) != list(range(1, THREADS * VISITS + 1)):
-        lost = THREADS * VISITS - len(set(counts))
-        raise Incorrect(f"under concurrency {lost} visits were lost or counted twice: reading the count and writing "
-                        "it back is two steps another replica can slip between. Use one atomic command (INCR).",
-                        request=f"{THREADS * VISITS} × count_visit(..., '/c') from {THREADS} threads on 2 replicas",
-                        expected=f"each of 1..{THREADS * VISITS} once", got=f"{len(set(counts))} distinct counts")
+    with _shared_redis() as port:
+        first, second = _client(port), _client(port)
+        steps = [(first, "/a", 1), (second, "/a", 2), (first, "/b", 1), (second, "/a", 3), (second, "/b", 2)]
+        for replica, page, expected in steps:
+            name = "replica 1" if replica is first else "replica 2"
+            got = count_visit(replica, page)
+            if got != expected or type(got) is not int:
+                raise Incorrect("count in Redis, per page, and return the new count as an int: both replicas "
+                                "share one counter per page.", request=f"count_visit(<{name}'s redis>, {page!r})",
+                                expected=expected, got=got)
+        if "3" not in _values(port):
+            raise Incorrect("the count must live in Redis (where every replica sees it), not in this process.",
+                            request="the values stored in Redis after 3 visits to '/a'", expected="3 among them",
+                            got=_values(port))
+        total = PROCESSES * THREADS * VISITS
+        reports = _in_processes(count_visit, port) if hasattr(os, "fork") else _in_threads(count_visit, port)
+    request = (f"{total} × count_visit(..., '/c'): {PROCESSES} replica processes at once, {THREADS} threads each, "
+               "on one Redis")
+    for report in reports:
+        if "error" in report:
+            raise Incorrect("count_visit failed in a replica process.", request=request,
+                            expected="a count from every call", got=report["error"])
+    counts = [count for report in reports for count in report["counts"]]
+    if sorted(counts, key=str) != sorted(range(1, total + 1), key=str):
+        distinct = len({count for count in counts if type(count) is int and 1 <= count <= total})
+        raise Incorrect(f"under concurrency {total - distinct} of {total} visits were lost or counted twice: reading "
+                        "the count and writing it back is two steps another replica can slip between — and a lock "
+                        "in one process does not stop another process. Use one atomic command (INCR).",
+                        request=request, expected=f"each of 1..{total} once", got=f"{distinct} distinct counts")
 
 
 q3 = Exercise(

@@ -21,6 +21,13 @@ HOP_BY_HOP = frozenset({"connection", "proxy-connection", "keep-alive", "te", "t
 # Not hop-by-hop, but set again on the next hop: Host names the origin (RFC 9110 §7.2), and the body's length is
 # framing that the proxy recomputes for the bytes it actually sends.
 REWRITTEN = frozenset({"host", "content-length"})
+# What a proxy says about the client: set from what the proxy itself saw, never passed on from the client, who could
+# write anything there (an X-Forwarded-For of 6.6.6.6 would otherwise become the client's address behind it).
+FORWARDING = frozenset({"forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip"})
+# A request that carries credentials asks for one user's data (RFC 9111 §3.5 names Authorization; an API key or a
+# cookie does the same here): a shared cache neither stores nor reuses its answer unless the answer says it may.
+CREDENTIALS = ("authorization", "x-api-key", "cookie")
+SHARED_DESPITE_CREDENTIALS = frozenset({"public", "s-maxage", "must-revalidate"})
 VIA = "1.1 course-proxy"
 
 
@@ -49,6 +56,11 @@ def shared_max_age(cache_control: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
+def may_share_with_credentials(cache_control: str | None) -> bool:
+    """True when a response may be stored and reused for requests with credentials (public, s-maxage, ...)."""
+    return bool(SHARED_DESPITE_CREDENTIALS & directives(cache_control).keys())
+
+
 @dataclass
 class Stored:
     status: int
@@ -56,6 +68,7 @@ class Stored:
     body: bytes
     stored_at: float
     max_age: int
+    shared: bool = False  # may answer a request that carries credentials
 
 
 class ReverseProxy:
@@ -84,8 +97,9 @@ class ReverseProxy:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         key = (target, request.headers.get("accept", ""))  # the origin varies on Accept
         cacheable = self.caching and request.method in ("GET", "HEAD")
+        credentials = any(name in request.headers for name in CREDENTIALS)
         stored = self.cache.get(key) if cacheable else None
-        if stored is not None:
+        if stored is not None and (stored.shared or not credentials):
             age = int(self.clock() - stored.stored_at)
             if age < stored.max_age:
                 return self._response(stored.status, stored.headers, stored.body, request.method,
@@ -98,25 +112,31 @@ class ReverseProxy:
         except httpx.TransportError as error:
             return self._gateway_error(502, f"the origin could not be reached ({type(error).__name__})",
                                        request.method)
-        max_age = shared_max_age(dict(headers).get("cache-control"))
-        if cacheable and request.method == "GET" and status == 200 and max_age:
-            self.cache[key] = Stored(status, headers, body, self.clock(), max_age)
+        cache_control = dict(headers).get("cache-control")
+        max_age, shared = shared_max_age(cache_control), may_share_with_credentials(cache_control)
+        if cacheable and request.method == "GET" and status == 200 and max_age and (shared or not credentials):
+            self.cache[key] = Stored(status, headers, body, self.clock(), max_age, shared)
         return self._response(status, headers, body, request.method, [("x-cache", "MISS")])
 
     async def _forward(self, request: Request, target: str) -> tuple[int, list[tuple[str, str]], bytes]:
         self.forwarded += 1
         incoming = request.headers.items()
-        dropped = hop_by_hop(incoming) | REWRITTEN  # httpx sets Host and Content-Length for the origin
+        dropped = hop_by_hop(incoming) | REWRITTEN | FORWARDING  # httpx sets Host and Content-Length for the origin
         headers = [(k, v) for k, v in incoming if k not in dropped]
         client = request.client.host if request.client else "unknown"
-        headers += [("x-forwarded-for", client), ("via", VIA)]
-        async with self.connect() as http:
-            answer = await http.request(request.method, target, headers=headers, content=await request.body())
+        headers += [("x-forwarded-for", client), ("x-forwarded-proto", request.url.scheme),
+                    ("x-forwarded-host", request.headers.get("host", "")), ("via", VIA)]
+        answer = await self.exchange(request.method, target, headers, await request.body())
         received = answer.headers.multi_items()
         # httpx hands over the decoded body, so its encoding and length are recomputed on the way out
         dropped = hop_by_hop(received) | {"content-length", "content-encoding"}
         kept = [(k, v) for k, v in received if k.lower() not in dropped]
         return answer.status_code, kept, answer.content
+
+    async def exchange(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> httpx.Response:
+        """Send the request to the origin and read its answer (a load balancer may try another origin)."""
+        async with self.connect() as http:
+            return await http.request(method, target, headers=headers, content=body)
 
     def connect(self) -> AbstractAsyncContextManager[httpx.AsyncClient]:
         """A client to the origin for one request (a load balancer picks among origins and keeps connections)."""

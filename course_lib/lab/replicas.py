@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +95,19 @@ class Replicas:
     def __len__(self) -> int:
         return len(self.members)
 
+    def pin(self, cpus: set[int] | None) -> None:
+        """Let every replica run on `cpus` only (None: on every CPU this kernel may use): a smaller or a bigger
+        machine for the same processes, without restarting them (Linux; elsewhere NotImplementedError)."""
+        if not hasattr(os, "sched_setaffinity"):
+            raise NotImplementedError("CPU affinity needs Linux (os.sched_setaffinity)")
+        chosen = cpus if cpus is not None else os.sched_getaffinity(0)
+        for replica in self.members:
+            for task in (Path("/proc") / str(replica.process.pid) / "task").iterdir():  # every thread of it
+                try:
+                    os.sched_setaffinity(int(task.name), chosen)
+                except ProcessLookupError:  # a thread that has just ended
+                    pass
+
     def stop(self) -> None:
         """Stop every replica (SIGTERM, then SIGKILL) and remove their logs."""
         for replica in self.members:
@@ -102,8 +116,9 @@ class Replicas:
 
 
 def start_replicas(count: int, backends: SharedBackends, app: str = APP, timeout: float = 60.0,
-                   env: dict[str, str] | None = None) -> Replicas:
-    """Start `count` uvicorn processes of `app` on free loopback ports, named replica-1..N; wait until all answer."""
+                   env: dict[str, str] | None = None, report: Callable[[str], object] | None = None) -> Replicas:
+    """Start `count` uvicorn processes of `app` on free loopback ports, named replica-1..N; wait until all answer
+    (`report` hears "replica-N answers" as each one does: progress for a cell that waits a few seconds)."""
     if not 1 <= count <= 16:
         raise ValueError("between 1 and 16 replicas")
     folder = Path(tempfile.mkdtemp(prefix="course-replicas-"))
@@ -112,9 +127,11 @@ def start_replicas(count: int, backends: SharedBackends, app: str = APP, timeout
     for number in range(1, count + 1):
         name, port, log = f"replica-{number}", free_port(), folder / f"replica-{number}.log"
         path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+        # TMPDIR: whatever a replica writes to temporary folders lands in `folder`, removed by stop() even when
+        # the replica, ended by SIGTERM, runs no clean-up of its own
         environment = {**os.environ, "PYTHONPATH": path, "DATABASE_URL": backends.database_url,
                        "REDIS_URL": backends.redis_url, "ISOLATE_DATABASE": "false", "INSTANCE_NAME": name,
-                       **(env or {})}
+                       "TMPDIR": str(folder), **(env or {})}
         command = [sys.executable, "-m", "uvicorn", "--factory", app, "--host", HOST, "--port", str(port),
                    "--no-access-log", "--log-level", "warning"]
         with log.open("w") as out:
@@ -124,6 +141,8 @@ def start_replicas(count: int, backends: SharedBackends, app: str = APP, timeout
     try:
         for replica in members:
             wait_until_up(f"{replica.url}/health", replica.process, replica.log, timeout)
+            if report is not None:
+                report(f"{replica.name} answers")
     except BaseException:
         replicas.stop()
         raise

@@ -1,6 +1,9 @@
 """Each checker against its stub, its solution and known-wrong answers."""
 
+import threading
+
 import pytest
+import redis as redis_py
 
 from course_lib.checks.ch11 import STATES, q1, q2, q3
 from course_lib.lab import nginx
@@ -71,6 +74,58 @@ def count_visit(redis, page):
 
 
 MEMORY: dict[str, int] = {}
+LOCK = threading.Lock()
+
+
+def locked_read_then_write(redis, page):
+    """Safe among the threads of one process, and nothing more: replicas are processes."""
+    with LOCK:
+        count = int(redis.get(f"visits:{page}") or 0) + 1
+        redis.set(f"visits:{page}", count)
+        return count
+
+
+def pipelined_read_then_write(redis, page):
+    """Two pipelines: each one round trip, and another replica's write still slips between them."""
+    count = int(redis.pipeline().get(f"visits:{page}").execute()[0] or 0) + 1
+    redis.pipeline().set(f"visits:{page}", count).execute()
+    return count
+
+
+def watched(redis, page):
+    """Optimistic: WATCH the key, write in MULTI/EXEC, start again when another replica wrote first."""
+    key = f"visits:{page}"
+    with redis.pipeline() as pipe:
+        while True:
+            try:
+                pipe.watch(key)
+                count = int(pipe.get(key) or 0) + 1
+                pipe.multi()
+                pipe.set(key, count)
+                pipe.execute()
+                return count
+            except redis_py.WatchError:
+                continue
+
+
+def test_q3_replicas_are_processes_so_a_threading_lock_or_a_pipeline_does_not_pass():
+    for wrong in (locked_read_then_write, pipelined_read_then_write):
+        result = q3.evaluate(wrong)
+        assert result.status == INCORRECT and "lost or counted twice" in result.message, (wrong, result)
+    assert q3.evaluate(watched).status == CORRECT
+
+
+def test_q3_says_what_failed_in_a_replica_process():
+    calls = []
+
+    def fails_under_load(redis, page):
+        calls.append(page)
+        if page == "/c":
+            raise RuntimeError("no connection")
+        return redis.incr(f"visits:{page}")
+
+    result = q3.evaluate(fails_under_load)
+    assert result.status == INCORRECT and "RuntimeError: no connection" in str(result), result
 
 
 def test_q3_solution_stub_and_wrong_answers():
@@ -105,3 +160,15 @@ def test_q3_solution_stub_and_wrong_answers():
         MEMORY.clear()
         result = q3.evaluate(wrong)
         assert result.status == INCORRECT, (wrong, result)
+
+
+def test_q3_without_fork_runs_the_visits_in_threads(monkeypatch):
+    monkeypatch.delattr("os.fork")  # Windows: no fork; the check still runs, in this process
+    assert q3.evaluate(count_visit).status == CORRECT
+
+    def read_then_write(redis, page):
+        count = int(redis.get(f"visits:{page}") or 0) + 1
+        redis.set(f"visits:{page}", count)
+        return count
+
+    assert q3.evaluate(read_then_write).status == INCORRECT

@@ -1,8 +1,9 @@
 import socket
 
+import pytest
 from fastapi import FastAPI, Request, Response
 
-from course_lib.lab.proxy import ReverseProxy, hop_by_hop, shared_max_age
+from course_lib.lab.proxy import ReverseProxy, hop_by_hop, may_share_with_credentials, shared_max_age
 from course_lib.notebook.server import serve
 
 
@@ -29,6 +30,18 @@ def _origin() -> FastAPI:
 
     @app.get("/static")
     def static(request: Request) -> Response:
+        request.app.state.hits += 1
+        return Response(f"v{request.app.state.hits}", headers={"Cache-Control": "public, max-age=60"})
+
+    @app.get("/mine")
+    def mine(request: Request) -> Response:
+        # a careless origin: one user's data marked max-age without `private`
+        request.app.state.hits += 1
+        who = request.headers.get("authorization") or request.headers.get("x-api-key") or "anonymous"
+        return Response(f"data of {who}", headers={"Cache-Control": "max-age=60"})
+
+    @app.get("/shared")
+    def shared(request: Request) -> Response:
         request.app.state.hits += 1
         return Response(f"v{request.app.state.hits}", headers={"Cache-Control": "public, max-age=60"})
 
@@ -120,3 +133,48 @@ def test_an_origin_that_never_answers_is_a_504():
         proxy = serve(ReverseProxy(f"http://127.0.0.1:{silent.getsockname()[1]}", timeout=0.2), name="proxy")
         answer = proxy.get("/tasks")
     assert answer.status_code == 504 and answer.json()["title"] == "Gateway Timeout"
+
+
+def test_may_share_with_credentials_only_when_the_answer_says_so():
+    assert may_share_with_credentials("public, max-age=60") and may_share_with_credentials("s-maxage=5")
+    assert may_share_with_credentials("max-age=5, must-revalidate")
+    assert not may_share_with_credentials("max-age=60") and not may_share_with_credentials(None)
+
+
+@pytest.mark.parametrize("credentials", [{"Authorization": "Bearer ada"}, {"X-API-Key": "ada-key"},
+                                         {"Cookie": "session=ada"}])
+def test_a_response_to_a_request_with_credentials_is_never_served_to_another(credentials):
+    origin_app = _origin()
+    origin = serve(origin_app, name="origin")
+    proxy = serve(ReverseProxy(origin.url), name="proxy")
+    first = proxy.get("/mine", headers=credentials)
+    bob = {name: value.replace("ada", "bob") for name, value in credentials.items()}
+    assert proxy.get("/mine", headers=bob).text == "data of " + (bob.get("Authorization") or bob.get("X-API-Key")
+                                                                  or "anonymous")
+    anonymous = proxy.get("/mine")
+    assert first.headers["x-cache"] == "MISS" and anonymous.headers["x-cache"] == "MISS"
+    assert anonymous.text == "data of anonymous"
+    assert proxy.get("/mine", headers=credentials).headers["x-cache"] == "MISS"  # nor reused for the same user
+    assert origin_app.state.hits == 4
+
+
+def test_an_anonymous_answer_is_not_reused_for_a_request_with_credentials_unless_public():
+    origin_app = _origin()
+    origin = serve(origin_app, name="origin")
+    proxy = serve(ReverseProxy(origin.url), name="proxy")
+    assert proxy.get("/mine").headers["x-cache"] == "MISS" and proxy.get("/mine").headers["x-cache"] == "HIT"
+    assert proxy.get("/mine", headers={"Authorization": "Bearer ada"}).text == "data of Bearer ada"
+    assert proxy.get("/shared", headers={"X-API-Key": "k"}).headers["x-cache"] == "MISS"
+    assert proxy.get("/shared", headers={"X-API-Key": "other"}).headers["x-cache"] == "HIT"  # public: it says so
+    assert proxy.get("/shared").headers["x-cache"] == "HIT"
+
+
+def test_forwarding_headers_a_client_sends_are_replaced_by_what_the_proxy_saw():
+    origin = serve(_origin(), name="origin")
+    proxy = serve(ReverseProxy(origin.url), name="proxy")
+    # (X-Forwarded-For and -Proto from a loopback client are applied by serve()'s uvicorn before the proxy runs:
+    # tests/lab/test_nginx.py sends them to the proxy in a process of its own, which trusts no one)
+    seen = proxy.get("/received", headers={"Forwarded": "for=6.6.6.6", "X-Forwarded-Host": "evil.example",
+                                           "X-Real-IP": "6.6.6.6"}).json()
+    assert "forwarded" not in seen and "x-real-ip" not in seen
+    assert seen["x-forwarded-proto"] == "http" and seen["x-forwarded-host"] == f"127.0.0.1:{proxy.port}"

@@ -1,6 +1,9 @@
 """Replicas: uvicorn processes sharing one database and one Redis, stopped without leftovers."""
 
+import os
+
 import httpx
+import pytest
 
 from course_lib.lab.replicas import shared_backends, start_replicas
 from course_lib.services.processes import alive
@@ -22,9 +25,32 @@ def test_replicas_share_the_database_and_redis_and_stop_cleanly():
         counted = [client.post("/visits/in-redis").json()["visits"] for client in (first, second)]
         assert counted[1] == counted[0] + 1
         assert [client.post("/visits/in-memory").json()["visits"] for client in (first, second)] == [1, 1]
+        # each replica's temporary folders are under the replicas' folder, which stop() removes (SIGTERM runs no
+        # atexit clean-up of the replica's own)
+        assert len(list(replicas.folder.glob("backend-course-db-*"))) == 2
     finally:
         replicas.stop()
         backends.stop()
     assert not any(alive(replica.process.pid) for replica in replicas.members)
     assert backends.redis_process is None or not alive(backends.redis_process.pid)
     assert not replicas.folder.exists() and backends.database.dropped
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity needs Linux")
+def test_replicas_can_be_pinned_to_fewer_cpus_and_back_and_report_progress():
+    backends = shared_backends()
+    heard = []
+    replicas = start_replicas(2, backends, report=heard.append)
+    try:
+        assert heard == ["replica-1 answers", "replica-2 answers"]
+        everything = os.sched_getaffinity(0)
+        one = {min(everything)}
+        replicas.pin(one)
+        assert all(os.sched_getaffinity(replica.process.pid) == one for replica in replicas.members)
+        with httpx.Client(base_url=replicas.urls[0]) as client:
+            assert client.get("/health").status_code == 200
+        replicas.pin(None)
+        assert all(os.sched_getaffinity(replica.process.pid) == everything for replica in replicas.members)
+    finally:
+        replicas.stop()
+        backends.stop()
