@@ -73,6 +73,20 @@ def test_server_errors_go_to_the_log_not_to_stdout(capsys):
     assert any("boom inside the handler" in line for line in api.logs(wait_for="boom inside"))
 
 
+def test_the_client_keeps_its_headers_and_cookies_after_a_server_error():
+    app = hello_app()
+
+    @app.get("/whoami")
+    def whoami(request: Request) -> dict:
+        return {"key": request.headers.get("x-api-key"), "cookie": request.cookies.get("c")}
+
+    api = serve(app)
+    api.client.headers["X-API-Key"] = "tk_ada"
+    api.client.cookies.set("c", "1")
+    assert api.get("/fail").status_code == 500  # the client is replaced: uvicorn closed the connection
+    assert api.get("/whoami").json() == {"key": "tk_ada", "cookie": "1"}
+
+
 def test_serving_context_stops_on_exit():
     with serving(hello_app()) as api:
         assert api.get("/hello").status_code == 200
@@ -115,3 +129,15 @@ def test_requests_from_the_kernel_see_no_proxy_prefix(monkeypatch):
     assert api.get("/where").json() == {"url": f"http://127.0.0.1:{api.port}/where", "root_path": ""}
     proxied = api.get("/where", headers={"X-Forwarded-Prefix": "/user/learner/proxy/1"}).json()
     assert proxied["root_path"] == "/user/learner/proxy/1" and proxied["url"].endswith("/user/learner/proxy/1/where")
+
+
+def test_a_client_sent_x_forwarded_for_never_becomes_the_client():
+    app = hello_app()
+
+    @app.get("/client")
+    def client(request: Request) -> dict:
+        return {"host": request.client.host, "scheme": request.url.scheme}
+
+    api = serve(app)
+    answer = api.get("/client", headers={"X-Forwarded-For": "6.6.6.6", "X-Forwarded-Proto": "https"}).json()
+    assert answer == {"host": "127.0.0.1", "scheme": "http"}
