@@ -272,8 +272,8 @@ table([{"flag": flag, "value": morsel[key] or "—", "prevents": prevents} for f
           "prevents": "anyone setting or overwriting it but this host over HTTPS (Secure, Path=/, no Domain enforced)"}])
 
 # %% [markdown]
-# No `Max-Age` (nor `Expires`) makes it a *non-persistent* cookie, kept in the browser's memory: OWASP "highly
-# recommend[s] to use non-persistent cookies for session management purposes, so that the session ID does not
+# No `Max-Age` (nor `Expires`) makes it a *non-persistent* cookie, kept in the browser's memory. OWASP: "it is
+# highly recommended to use non-persistent cookies for session management purposes, so that the session ID does not
 # remain on the web client cache for long periods of time". A `Max-Age` could not say when the session ends anyway —
 # each request renews it on the server (*Timeouts*, below). (A browser that restores its last session on restart
 # restores such cookies too; the server's timeouts still end the session.)
@@ -356,9 +356,11 @@ new_session, new_csrf = session_of(again), again.json()["csrf_token"]
 #    typed or bookmarked the URL). A page cannot forge or drop it. A write that is `cross-site` or `same-site` is
 #    refused; no token needed to know.
 # 2. **Origin**, the fallback OWASP requires for older browsers without Fetch Metadata: an `Origin` header that is
-#    not one of the **allowed origins** is refused. Those come from the settings (`ALLOWED_ORIGINS`, e.g. a front
-#    end served from another origin; empty by default), never from the request's own `Host` header: the client
-#    chooses that one, and behind a proxy it names the proxy's upstream, not the site.
+#    not one of the **allowed origins** is refused. Those come from the settings (`ALLOWED_ORIGINS`: the site's
+#    public origin, for those older browsers, and any front end served from another origin), never from the
+#    request's own `Host` header: the client chooses that one, and behind a proxy it names the proxy's upstream, not
+#    the site. The default is empty: this notebook's server has a new port each run, and every browser that opens
+#    its Swagger UI — here or on Binder — sends `Sec-Fetch-Site: same-origin`.
 # 3. **A CSRF token bound to the session** (the *synchronizer token* pattern, OWASP's choice for stateful servers):
 #    the session's token (from the login answer or `GET /session`) must come back in the `X-CSRF-Token` header.
 #    Another site can make the browser *send* the cookie, but it cannot *read* the token (the same-origin policy
