@@ -628,7 +628,7 @@ q3.check(log_in)
 #   [CSRF Prevention](https://cheatsheetseries.owasp.org/cheatsheets/Cross-Site_Request_Forgery_Prevention_Cheat_Sheet.html),
 #   [Authentication](https://cheatsheetseries.owasp.org/cheatsheets/Authentication_Cheat_Sheet.html).
 # - [Fetch Metadata Request Headers](https://www.w3.org/TR/fetch-metadata/) (W3C) — `Sec-Fetch-Site` and its
-#   siblings; Go's `net/http.CrossOriginProtection` implements the same rule in its standard library.
+#   siblings; Go's `net/http.CrossOriginProtection` puts a rule of the same kind in a standard library.
 # - [OAuth 2.0 for Browser-Based Applications](https://datatracker.ietf.org/doc/draft-ietf-oauth-browser-based-apps/)
 #   (IETF, Best Current Practice) — the backend-for-frontend pattern and why tokens in the browser rank last.
 # - Chapter 15 issues JWTs with roles; chapter 20 rate-limits logins and sets CORS.
