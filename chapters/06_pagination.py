@@ -82,7 +82,9 @@ show(api.get("/tasks?limit=3"))
 # - the **body** is still a JSON array of tasks, the same items as before — newest first, the default order;
 # - **`X-Total-Count`** says how many tasks match in all;
 # - **`Link`** (RFC 8288) names the URLs of the `first`, `next` and `last` pages (and `prev` when there is one), so
-#   a client never builds page URLs itself.
+#   a client never builds page URLs itself. They are relative references (`</tasks?page=2&limit=20>`), which a
+#   client resolves against the URL it asked for (RFC 8288 §3.1): the API never writes back the `Host` header a
+#   client sent, which anyone can set and a shared cache could hand to everyone.
 #
 # The page parameters are a dependency: `page` from 1, `limit` from 1 to 100, defaults 1 and 20.
 

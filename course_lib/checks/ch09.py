@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import random
+import uuid
+from unittest import mock
+
 import fakeredis
 
 from course_lib.notebook.exercises import Exercise, Incorrect
@@ -72,22 +76,98 @@ CSRF_CASES = [
 ]
 
 
+class _Compared:
+    """Whether a watched token met == or != with another non-empty token."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+    def note(self, other: object) -> None:
+        if isinstance(other, (str, bytes)) and other:
+            self.seen = True
+
+
+class _WatchedBytes(bytes):
+    """A token's bytes that notice == and !=."""
+
+    compared: _Compared
+
+    def __eq__(self, other: object) -> bool:
+        self.compared.note(other)
+        return bytes.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        self.compared.note(other)
+        return bytes.__ne__(self, other)
+
+    __hash__ = bytes.__hash__
+
+
+class _Watched(str):
+    """A token that notices == and != (they stop at the first different character: a timing leak)."""
+
+    compared: _Compared
+
+    def __eq__(self, other: object) -> bool:
+        self.compared.note(other)
+        return str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        self.compared.note(other)
+        return str.__ne__(self, other)
+
+    __hash__ = str.__hash__
+
+    def encode(self, *args, **kwargs) -> bytes:
+        encoded = _WatchedBytes(str.encode(self, *args, **kwargs))
+        encoded.compared = self.compared
+        return encoded
+
+
+def _watched(token: str | None, compared: _Compared) -> str | None:
+    if token is None:
+        return None
+    watched = _Watched(token)
+    watched.compared = compared
+    return watched
+
+
+NON_ASCII = "tökén-" + TOKEN  # a header may carry any text
+
+
 def _test_csrf_allows(csrf_allows) -> None:
     cases = [*CSRF_CASES, ("POST", None, "", False, ""), ("PUT", "https://api.example.org", "s3cret",
-                                                         True, "s3cret", "https://api.example.org")]
+                                                         True, "s3cret", "https://api.example.org"),
+             ("POST", OWN, NON_ASCII, False)]
+    leaked_at = None  # the first call that compared the tokens with == (said after any wrong answer)
     for method, origin, sent, allowed, *rest in cases:
         session_token = rest[0] if rest else TOKEN
         own = rest[1] if len(rest) > 1 else OWN
-        got = csrf_allows(method, origin, own, sent, session_token)
+        compared = _Compared()
         call = (f"csrf_allows({method!r}, {origin!r}, {own!r}, "
                 f"{'the right token' if sent == session_token and sent else repr(sent)}, "
                 f"{'the session token' if session_token else repr(session_token)})")
+        try:
+            got = csrf_allows(method, origin, own, _watched(sent, compared), _watched(session_token, compared))
+        except TypeError as error:
+            if sent != NON_ASCII:
+                raise
+            raise Incorrect("a token from a header may hold any text: compare bytes, "
+                            "secrets.compare_digest(sent_token.encode(), session_token.encode()) "
+                            "(compare_digest refuses str with non-ASCII characters: in an API, a 500).",
+                            request=call, expected=allowed, got=f"TypeError: {error}") from None
+        leaked_at = leaked_at or (call if compared.seen else None)
         if not isinstance(got, bool):
             raise Incorrect("return True (let the request run) or False (refuse it).", request=call,
                             expected=allowed, got=got)
         if got != allowed:
             raise Incorrect(_why_csrf(method, origin, own, sent, session_token, allowed), request=call,
                             expected=allowed, got=got)
+    if leaked_at:
+        raise Incorrect("compare the tokens in constant time with secrets.compare_digest, as the task says: == "
+                        "stops at the first character that differs, so its time tells an attacker how much "
+                        "of a guess was right.", request=leaked_at, expected="secrets.compare_digest(...)",
+                        got="== or != on the tokens")
 
 
 def _why_csrf(method: str, origin, own: str, sent, session_token: str, allowed: bool) -> str:
@@ -107,13 +187,44 @@ def _why_csrf(method: str, origin, own: str, sent, session_token: str, allowed: 
 q2 = Exercise(
     "ch09.q2", "The CSRF rule for cookie-authenticated requests", _test_csrf_allows,
     hint="Safe methods (GET, HEAD, OPTIONS) → True. Otherwise: an Origin that is present and not own_origin → "
-         "False; then True only if sent_token is non-empty and equal to session_token "
-         "(secrets.compare_digest compares in constant time).",
+         "False; then True only if sent_token is non-empty and equal to session_token, compared as bytes in "
+         "constant time: secrets.compare_digest(sent_token.encode(), session_token.encode()).",
 )
 
 
+def _weak_id(session_id: str) -> str | None:
+    """Why `session_id` could be guessed, judged from the id itself; None when nothing shows."""
+    if len(session_id) < 22:
+        return f"{len(session_id)} characters cannot hold the 128 random bits a session id needs (OWASP: 64 at least)"
+    if session_id.replace(".", "", 1).isdigit():
+        return "the id is a number: a counter or a clock reading, which the next login's id can be guessed from"
+    try:
+        version = uuid.UUID(session_id).version
+    except ValueError:
+        return None
+    if version != 4:
+        return f"a uuid{version} is made of a clock and a node or of a name, not of random bits"
+    return None
+
+
+def _predictable(log_in) -> bool:
+    """True when two logins under the same `random` seed and the same clock reading get the same id."""
+    ids = []
+    state = random.getstate()
+    try:
+        for _ in range(2):
+            store = SessionStore(fakeredis.FakeRedis(decode_responses=True), idle=60)
+            random.seed(2026)
+            with mock.patch("time.time", return_value=1_800_000_000.0), \
+                    mock.patch("time.time_ns", return_value=1_800_000_000_000_000_000):
+                ids.append(log_in(store, None, 5))
+    finally:
+        random.setstate(state)
+    return ids[0] == ids[1]
+
+
 def _test_log_in(log_in) -> None:
-    store = SessionStore(fakeredis.FakeRedis(decode_responses=True), ttl=60)
+    store = SessionStore(fakeredis.FakeRedis(decode_responses=True), idle=60)
     bystander, _ = store.create(99)
     checks = [(None, 5, "no session before"), ("planted-by-an-attacker", 7, "an id the server never issued"),
               (store.create(3)[0], 3, "the user's own previous session"),
@@ -128,10 +239,20 @@ def _test_log_in(log_in) -> None:
             raise Incorrect(f"with {what}, the id after login must be a new one: an id known before login could "
                             "be known to an attacker too (session fixation).", request=call,
                             expected="a new id", got="the same id")
+        weak = _weak_id(new)
+        if weak:
+            raise Incorrect(f"the new id must be unguessable: {weak}. store.create makes one from secrets "
+                            "(256 random bits).", request=call, expected="secrets.token_urlsafe(32)-like", got=new)
+        ttl = store.ttl_of(new)  # before store.get, which renews it
+        if ttl == -1 or ttl > store.idle:
+            raise Incorrect("the new session must expire: store.create gives it the idle timeout in Redis; a session "
+                            "written without one lives until someone deletes it.", request=call,
+                            expected=f"a TTL of at most {store.idle} s", got="no TTL" if ttl == -1 else ttl)
         session = store.get(new)
         if session is None or session.user_id != user_id:
-            raise Incorrect("the returned id must name a session of the user who logged in (store.create).",
-                            request=call, expected=user_id, got=None if session is None else session.user_id)
+            raise Incorrect("the returned id must name a session of the user who logged in: store.create writes "
+                            "it with its user, CSRF token and timeouts.", request=call, expected=user_id,
+                            got=None if session is None else session.user_id)
         if old and store.get(old) is not None:
             raise Incorrect(f"{what} must be deleted on the server at login, not left valid.", request=call,
                             expected="store.get(old) is None", got="still a session")
@@ -139,6 +260,11 @@ def _test_log_in(log_in) -> None:
         raise Incorrect("logging one browser in must not end other users' sessions.",
                         request="log_in(...) then store.get(<another user's session>)",
                         expected="still a session", got=None)
+    if _predictable(log_in):
+        raise Incorrect("two logins with the same `random` seed and the same clock got the same session id: it "
+                        "comes from random or time, which an attacker can replay. Use store.create (secrets).",
+                        request="log_in(store, None, 5), twice, random.seed(2026) and a frozen clock",
+                        expected="two different ids", got="the same id twice")
 
 
 q3 = Exercise(

@@ -22,7 +22,13 @@ class Settings(BaseSettings):
     nginx_bin: str | None = Field(default=None, description="Path to nginx, for the scaling chapter.")
     session_cookie_secure: bool = Field(default=True, description="Session cookie with Secure and the __Host- "
                                         "prefix (HTTPS; browsers also on localhost); False for plain-HTTP clients.")
-    session_ttl: int = Field(default=30 * 60, ge=1, description="Seconds from login until a session expires.")
+    session_idle_timeout: int = Field(default=30 * 60, ge=1, description="Seconds a session lives without a "
+                                      "request (OWASP: 15-30 minutes for low-risk applications).")
+    session_absolute_timeout: int = Field(default=8 * 3600, ge=1, description="Seconds from login until a session "
+                                          "ends however active it is (OWASP: 4-8 hours for a working day).")
+    allowed_origins: list[str] = Field(default=[], description="Origins whose pages may send cookie-authenticated "
+                                       "writes, e.g. [\"https://app.example.org\"]: the site's own (for browsers "
+                                       "without Sec-Fetch-Site) and any front end served elsewhere. Never the Host.")
     cursor_ttl: int = Field(default=60 * 60, ge=1, description="Seconds a list cursor stays valid after it was "
                             "issued (chapter 14); each page issues a fresh one.")
     cache_ttl: int = Field(default=60, ge=1, description="Seconds a cached copy of a read lives (chapter 16).")

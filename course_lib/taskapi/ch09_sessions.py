@@ -1,16 +1,21 @@
 """Chapter 09 — authentication vs authorization: browsers log in with a session cookie; API keys keep working.
 
 - POST /session checks email and password (argon2id) and sets the session cookie; GET /session says who you are;
-  DELETE /session logs out. The session lives in Redis (fakeredis, or redis-server from REDIS_URL) and expires there.
+  DELETE /session logs out. The session lives in Redis (fakeredis, or redis-server from REDIS_URL) and ends there:
+  30 minutes without a request, 8 hours after login at most. A Redis that is down is a 503, not a 500.
 - Who is calling: a live session cookie, else the API key. Writes authenticated by the cookie must pass the CSRF
-  rule (own Origin, X-CSRF-Token); whether the caller may change a task is still the route's rule (403).
+  rule (not from another site: Sec-Fetch-Site, else Origin against ALLOWED_ORIGINS; the session's X-CSRF-Token);
+  whether the caller may change a task is still the route's rule (403).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
+import redis
 from fastapi import FastAPI
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from course_lib.services.cache import redis_client
 from course_lib.services.settings import Settings
@@ -23,6 +28,12 @@ from course_lib.web.sessions import SessionStore, session_cookie
 
 PREVIOUS = ch08_validation
 
+# A session read takes well under a millisecond: a Redis that answers in none of a second is down. One retry, at
+# once, and only for a broken connection (a restarted Redis), not a silent one: 503 within about a second, not
+# redis-py's default of 5 s timeouts and 10 retries with backoff.
+SESSION_REDIS = {"socket_timeout": 1.0, "socket_connect_timeout": 0.5,
+                 "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,))}
+
 
 def swap_seams(seams: Seams) -> Seams:
     """Who is calling: the session cookie, else the API key."""
@@ -34,9 +45,11 @@ def extend(app: FastAPI, seams: Seams) -> None:
     settings = app.state.settings
     # Replicas on one database share its users, so they share their sessions too; an app of its own keeps its own.
     prefix = None if settings.isolate_database else "session:shared:"
-    app.state.sessions = SessionStore(redis_client(settings), ttl=settings.session_ttl, prefix=prefix)
+    client = redis_client(settings, **SESSION_REDIS)
+    app.state.sessions = SessionStore(client, idle=settings.session_idle_timeout,
+                                      absolute=settings.session_absolute_timeout, prefix=prefix)
     app.state.session_cookie = session_cookie(secure=settings.session_cookie_secure)
-    app.state.trusted_origins = set()  # e.g. {"https://app.example.org"} for a front end served elsewhere
+    app.state.allowed_origins = frozenset(settings.allowed_origins)  # configured, never taken from Host
     app.include_router(sessions.router(seams))
     forget_on_stop(app, app.state.sessions.clear)  # an app of its own drops its database at stop, and its sessions
 

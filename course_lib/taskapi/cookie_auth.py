@@ -3,20 +3,25 @@
 Browsers log in once (POST /session) and send the session cookie by themselves; scripts and servers keep sending
 X-API-Key. A cookie arrives with every request the browser makes to this API — also those another site makes it
 send — so a write authenticated by the cookie must pass the CSRF rule (web/sessions.csrf_refusal); a write with an
-API key need not: no browser adds that header on another site's behalf.
+API key need not: no browser adds that header on another site's behalf. The session store lives in Redis: when Redis
+cannot be reached, a request that needs a session is a 503 with Retry-After within about a second, never a 500.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
+import redis
 from fastapi import HTTPException, Request, Security
 
 from course_lib.taskapi.auth import CHALLENGE, api_key_header, api_key_user
 from course_lib.taskapi.deps import UnitOfWorkDep
 from course_lib.taskapi.records import User
+from course_lib.web.outbound import dependency_problem
 from course_lib.web.problems import Problem
-from course_lib.web.sessions import CSRF_HEADER, Session, SessionCookie, SessionStore, csrf_refusal, foreign
+from course_lib.web.sessions import CSRF_HEADER, Session, SessionCookie, SessionStore, cross_site_refusal, csrf_refusal
 
 CSRF_PROBLEM = "tag:backend-course.example,2026:problems/csrf"  # a tag URI names the kind; no page behind it
 
@@ -36,32 +41,49 @@ def session_id_of(request: Request) -> str | None:
     return request.cookies.get(cookie_of(request).name)
 
 
-def own_origins(request: Request) -> set[str]:
-    """The origins this API takes cookie-authenticated writes from: its own, and any the app trusts."""
-    own = f"{request.url.scheme}://{request.headers.get('host', '')}"
-    return {own, *request.app.state.trusted_origins}
+@contextmanager
+def session_store_reachable() -> Iterator[None]:
+    """Turn a Redis failure inside the block into a 503 + Retry-After problem: the store is down, not the request."""
+    try:
+        yield
+    except redis.RedisError as error:
+        why = f"{type(error).__name__}, try again later"
+        raise dependency_problem(503, "the session store (Redis)", why) from error
 
 
-def refuse_foreign_origin(request: Request) -> None:
-    """403 when the browser says another origin sent the request (for a login: signing the victim in as someone)."""
-    origin = request.headers.get("origin")
-    if foreign(origin, own_origins(request)):
-        raise Problem(403, f"a request from the origin {origin!r}: use this API's own pages",
-                      type=CSRF_PROBLEM, title="Possible cross-site request forgery")
+def allowed_origins(request: Request) -> frozenset[str]:
+    """Origins configured to send cookie-authenticated writes (ALLOWED_ORIGINS), never read from the request."""
+    return request.app.state.allowed_origins
+
+
+def refuse_cross_site(request: Request) -> None:
+    """403 when the browser says another site sent the request (for a login: signing the victim in as someone)."""
+    refusal = cross_site_refusal(request.headers.get("origin"), request.headers.get("sec-fetch-site"),
+                                 allowed_origins(request))
+    if refusal:
+        raise Problem(403, f"{refusal}: use this API's own pages", type=CSRF_PROBLEM,
+                      title="Possible cross-site request forgery")
 
 
 def refuse_csrf(request: Request, session: Session) -> None:
     """403 when a cookie-authenticated request may have been sent by another site."""
-    reason = csrf_refusal(request.method, request.headers.get("origin"), own_origins(request),
-                          request.headers.get(CSRF_HEADER), session.csrf_token)
+    reason = csrf_refusal(request.method, request.headers.get("origin"), allowed_origins(request),
+                          request.headers.get(CSRF_HEADER), session.csrf_token, request.headers.get("sec-fetch-site"))
     if reason:
         raise Problem(403, reason, type=CSRF_PROBLEM, title="Possible cross-site request forgery")
+
+
+def end_sessions_of(request: Request, user_id: int) -> int:
+    """End every session of `user_id`: what a password change or a role change calls (privilege changed)."""
+    with session_store_reachable():
+        return session_store(request).end_all(user_id)
 
 
 def session_or_api_key_user(request: Request, uow: UnitOfWorkDep,
                             key: Annotated[str | None, Security(api_key_header)]) -> User:
     """The user of a live session cookie (its writes CSRF-checked), else of the API key; 401 when neither."""
-    session = session_store(request).get(session_id_of(request))
+    with session_store_reachable():
+        session = session_store(request).get(session_id_of(request))
     if session is not None:
         refuse_csrf(request, session)
         user = uow.users.get(session.user_id)

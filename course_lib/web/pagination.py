@@ -99,9 +99,15 @@ def page_links(url: URL, page: Page, total: int) -> dict[str, URL]:
     return {rel: url.include_query_params(page=number, limit=page.limit) for rel, number in targets.items()}
 
 
+def relative(url: URL) -> str:
+    """`url` as a relative reference (path and query): the Host a client sent never reaches what the API answers."""
+    return url.path + (f"?{url.query}" if url.query else "")
+
+
 def link_header(links: dict[str, URL | str]) -> str:
-    """An RFC 8288 Link header value: <url>; rel="next", <url>; rel="last"."""
-    return ", ".join(f'<{target}>; rel="{rel}"' for rel, target in links.items())
+    """An RFC 8288 Link header value: </tasks?page=2>; rel="next", ... (URLs become relative references, §3.1)."""
+    return ", ".join(f'<{relative(target) if isinstance(target, URL) else target}>; rel="{rel}"'
+                     for rel, target in links.items())
 
 
 def pagination_headers(url: URL, page: Page, total: int) -> dict[str, str]:

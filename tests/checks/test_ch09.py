@@ -1,6 +1,12 @@
 """Each checker against its stub, its solution and plausible wrong answers; q1's answers against the live API."""
 
+import hashlib
+import hmac
+import itertools
+import random
 import secrets
+import time
+import uuid
 
 import pytest
 
@@ -73,6 +79,48 @@ def test_q1_statuses():
 
 
 def csrf_solution(method, origin, own_origin, sent_token, session_token):
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return True
+    if origin is not None and origin != own_origin:
+        return False
+    return bool(sent_token) and secrets.compare_digest(sent_token.encode(), session_token.encode())
+
+
+def with_hmac(method, origin, own_origin, sent_token, session_token):  # a valid alternative
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return True
+    if origin not in (None, own_origin):
+        return False
+    return sent_token not in (None, "") and hmac.compare_digest(sent_token.encode("utf-8"), session_token.encode())
+
+
+def equality(method, origin, own_origin, sent_token, session_token):  # right answers, leaks timing
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return True
+    if origin is not None and origin != own_origin:
+        return False
+    return bool(sent_token) and sent_token == session_token
+
+
+def bytes_equality(method, origin, own_origin, sent_token, session_token):
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return True
+    if origin is not None and origin != own_origin:
+        return False
+    return bool(sent_token) and sent_token.encode() == session_token.encode()
+
+
+def inequality(method, origin, own_origin, sent_token, session_token):
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return True
+    if origin is not None and origin != own_origin:
+        return False
+    if not sent_token or sent_token != session_token:
+        return False
+    return True
+
+
+def compare_digest_on_str(method, origin, own_origin, sent_token, session_token):  # TypeError on non-ASCII
     if method in ("GET", "HEAD", "OPTIONS"):
         return True
     if origin is not None and origin != own_origin:
@@ -152,12 +200,16 @@ def test_q2_csrf_allows():
 
     assert q2.evaluate(stub).status == NOT_ATTEMPTED
     assert q2.evaluate(csrf_solution).status == CORRECT
+    assert q2.evaluate(with_hmac).status == CORRECT
     for wrong in (no_safe_methods, origin_only, token_only, plain_equality, prefix_origin, null_is_no_origin,
                   origin_required, substring_token, case_blind_token, literal_origin, only_get_is_safe,
-                  reason_or_none, lambda *args: True, lambda *args: False):
+                  reason_or_none, equality, bytes_equality, inequality, compare_digest_on_str,
+                  lambda *args: True, lambda *args: False):
         assert q2.evaluate(wrong).status == INCORRECT, wrong.__name__
     assert "Origin" in q2.evaluate(origin_required).message
-    assert "empty" in q2.evaluate(plain_equality).message
+    for timing_leak in (equality, bytes_equality, inequality):
+        assert "compare_digest" in q2.evaluate(timing_leak).message, timing_leak.__name__
+    assert "bytes" in q2.evaluate(compare_digest_on_str).message
 
 
 def rotate(store, old_session_id, user_id):
@@ -198,10 +250,52 @@ def deletes_the_new(store, old_session_id, user_id):
     return session_id
 
 
+def writing(make_id, ttl: bool = True):
+    """log_in writing the session by hand, its id from `make_id()`."""
+    def log_in(store, old_session_id, user_id):
+        store.delete(old_session_id)
+        session_id = make_id()
+        key = store.key(session_id)
+        store.redis.hset(key, mapping={"user_id": user_id, "csrf_token": secrets.token_urlsafe(32),
+                                       "ends_at": time.time() + store.absolute})
+        if ttl:
+            store.redis.expire(key, store.idle)
+        return session_id
+    return log_in
+
+
+COUNTER = itertools.count(1000)
+WEAK_IDS = {
+    "a counter": lambda: str(next(COUNTER)),
+    "the clock": lambda: str(time.time()),
+    "the clock in ns": lambda: str(time.time_ns()),
+    "uuid1": lambda: str(uuid.uuid1()),
+    "random.random": lambda: str(random.random()),
+    "random bits from random": lambda: f"{random.getrandbits(256):064x}",
+    "a hash of the clock": lambda: hashlib.sha256(str(time.time()).encode()).hexdigest(),
+}
+
+
 @pytest.mark.parametrize("wrong", [keeps_the_old, reuses_a_known_id, ends_everyone, always_user_one,
                                    returns_the_tuple, deletes_the_new])
 def test_q3_wrong_rotations(wrong):
     assert q3.evaluate(wrong).status == INCORRECT
+
+
+@pytest.mark.parametrize("kind", WEAK_IDS)
+def test_q3_a_guessable_session_id_is_incorrect(kind):
+    result = q3.evaluate(writing(WEAK_IDS[kind]))
+    assert result.status == INCORRECT and ("guess" in result.message or "random" in result.message), result.message
+
+
+def test_q3_a_session_without_expiry_is_incorrect():
+    result = q3.evaluate(writing(lambda: secrets.token_urlsafe(32), ttl=False))
+    assert result.status == INCORRECT and "expire" in result.message
+
+
+def test_q3_a_random_id_written_by_hand_with_its_timeout_is_correct():
+    assert q3.evaluate(writing(lambda: secrets.token_urlsafe(32))).status == CORRECT
+    assert q3.evaluate(writing(lambda: str(uuid.uuid4()))).status == CORRECT  # 122 random bits
 
 
 def test_q3_log_in():

@@ -1,7 +1,9 @@
 """Chapter 09: session-cookie login beside API keys, 401 vs 403, cookie flags, rotation, logout, expiry and CSRF."""
 
 import os
+import socket
 import statistics
+import threading
 import time
 from http.cookies import SimpleCookie
 
@@ -18,6 +20,7 @@ from tests.taskapi.conftest import chapters_from, public_task_chapters
 PASSWORD = "correct horse battery staple"
 ADA = {"email": "ada@example.org", "password": PASSWORD}
 EVIL = {"Origin": "https://evil.example"}
+CROSS_SITE = {**EVIL, "Sec-Fetch-Site": "cross-site"}  # what a browser sends with another site's form or fetch
 PLAIN_HTTP = Settings(session_cookie_secure=False)
 
 
@@ -59,7 +62,8 @@ def test_login_sets_the_production_cookie(api_at, chapter):
     assert response.headers["cache-control"] == "no-store"
     morsel = set_cookie(response)["__Host-session"]
     assert morsel["secure"] and morsel["httponly"] and morsel["samesite"].lower() == "lax"
-    assert morsel["path"] == "/" and not morsel["domain"] and morsel["max-age"] == "1800"
+    assert morsel["path"] == "/" and not morsel["domain"]
+    assert not morsel["max-age"] and not morsel["expires"]  # non-persistent: the server's timeouts end it
     assert len(morsel.value) >= 43  # 256 random bits
     body = response.json()
     assert body["user"]["email"] == ADA["email"] and body["csrf_token"] and morsel.value not in response.text
@@ -158,8 +162,8 @@ def test_logout_ends_the_session_on_the_server(plain_http_api, chapter):
 
 
 @pytest.mark.parametrize("chapter", chapters_from(9))
-def test_a_session_expires_in_redis(plain_http_api, chapter):
-    api = plain_http_api(chapter, session_ttl=1)
+def test_an_unused_session_expires_in_redis(plain_http_api, chapter):
+    api = plain_http_api(chapter, session_idle_timeout=1)
     csrf = log_in(api)
     assert api.get("/session").status_code == 200
     time.sleep(1.1)
@@ -168,25 +172,51 @@ def test_a_session_expires_in_redis(plain_http_api, chapter):
 
 
 @pytest.mark.parametrize("chapter", chapters_from(9))
+def test_every_request_renews_the_idle_timeout_up_to_the_absolute_one(plain_http_api, chapter):
+    api = plain_http_api(chapter, session_idle_timeout=600, session_absolute_timeout=3600)
+    log_in(api)
+    store, session_id = api.server.config.app.state.sessions, api.client.cookies["session"]
+    store.redis.expire(store.key(session_id), 5)  # as if the session had sat unused for 595 s
+    assert api.get("/session").status_code == 200 and 590 <= store.ttl_of(session_id) <= 600
+    store.redis.hset(store.key(session_id), "ends_at", time.time() - 1)  # as if 8 hours had passed
+    assert api.get("/session").status_code == 401 and store.ttl_of(session_id) < 0
+
+
+@pytest.mark.parametrize("chapter", chapters_from(9))
 def test_cookie_writes_need_the_csrf_token_and_their_own_origin(plain_http_api, chapter):
     api = plain_http_api(chapter)
     csrf = log_in(api)
     refused = [api.post("/tasks", json={"title": "forged"}),
                api.post("/tasks", json={"title": "forged"}, headers={"X-CSRF-Token": "guess"}),
-               api.post("/tasks", json={"title": "forged"}, headers={**csrf, **EVIL})]
+               api.post("/tasks", json={"title": "forged"}, headers={**csrf, **EVIL}),
+               api.post("/tasks", json={"title": "forged"}, headers={**csrf, **CROSS_SITE}),
+               api.post("/tasks", json={"title": "forged"}, headers={**csrf, "Sec-Fetch-Site": "same-site"}),
+               # the API's own origin, but from a browser without Fetch Metadata and not in ALLOWED_ORIGINS
+               api.post("/tasks", json={"title": "forged"}, headers={**csrf, "Origin": api.url})]
     for response in refused:
         assert response.status_code == 403 and response.headers["content-type"] == PROBLEM_JSON
         assert response.json()["type"] == CSRF_PROBLEM
-    assert api.post("/tasks", json={"title": "mine"}, headers={**csrf, "Origin": api.url}).status_code == 201
-    assert api.get("/tasks", headers=EVIL).status_code == 200  # reads change nothing
+    own_page = {**csrf, "Origin": api.url, "Sec-Fetch-Site": "same-origin"}
+    assert api.post("/tasks", json={"title": "mine"}, headers=own_page).status_code == 201
+    assert api.get("/tasks", headers=CROSS_SITE).status_code == 200  # reads change nothing
     assert api.get("/tasks").json()[0]["title"] == "mine" and len(api.get("/tasks").json()) == 1
+
+
+@pytest.mark.parametrize("chapter", chapters_from(9))
+def test_allowed_origins_come_from_the_settings_never_from_the_host_header(plain_http_api, chapter):
+    api = plain_http_api(chapter, allowed_origins=["https://app.example.org"])
+    csrf = log_in(api)
+    spoofed = {**csrf, "Host": "evil.example", "Origin": "http://evil.example"}  # Origin matches the Host sent
+    assert api.post("/tasks", json={"title": "forged"}, headers=spoofed).status_code == 403
+    front_end = {**csrf, "Origin": "https://app.example.org", "Sec-Fetch-Site": "cross-site"}
+    assert api.post("/tasks", json={"title": "from the front end"}, headers=front_end).status_code == 201
 
 
 @pytest.mark.parametrize("chapter", chapters_from(9))
 def test_api_key_writes_need_no_csrf_token(plain_http_api, chapter):
     api = plain_http_api(chapter)
     bob = sign_up(api, "Bob")
-    assert api.post("/tasks", json={"title": "script"}, headers={**bob, **EVIL}).status_code == 201
+    assert api.post("/tasks", json={"title": "script"}, headers={**bob, **CROSS_SITE}).status_code == 201
 
 
 @pytest.mark.parametrize("chapter", chapters_from(9))
@@ -200,9 +230,11 @@ def test_a_dead_cookie_falls_back_to_the_api_key(plain_http_api, chapter):
 @pytest.mark.parametrize("chapter", chapters_from(9))
 def test_a_login_from_another_origin_is_refused(plain_http_api, chapter):
     api = plain_http_api(chapter)
-    response = api.post("/session", json=ADA, headers=EVIL)
-    assert response.status_code == 403 and response.json()["type"] == CSRF_PROBLEM
-    assert "set-cookie" not in response.headers
+    for sent_by in (EVIL, CROSS_SITE, {"Sec-Fetch-Site": "same-site"}):
+        response = api.post("/session", json=ADA, headers=sent_by)
+        assert response.status_code == 403 and response.json()["type"] == CSRF_PROBLEM
+        assert "set-cookie" not in response.headers
+    assert api.post("/session", json=ADA, headers={"Sec-Fetch-Site": "same-origin"}).status_code == 201
 
 
 @pytest.mark.parametrize("chapter", chapters_from(9))
@@ -221,3 +253,79 @@ def test_openapi_documents_the_session_and_keeps_the_api_key_first(chapter):
     assert {"401", "403"} <= set(spec["paths"]["/session"]["post"]["responses"])
     scheme = next(iter(spec["components"]["securitySchemes"].values()))
     assert scheme["in"] == "header" and scheme["name"] == "X-API-Key"
+
+
+@pytest.fixture
+def silent_redis():
+    """A TCP server that accepts connections and never answers: a Redis stopped with SIGSTOP."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+    stop.set()
+    thread.join()
+    for connection in accepted:
+        connection.close()
+    listener.close()
+
+
+def closed_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize("chapter", chapters_from(9))
+@pytest.mark.parametrize("down", ["refused", "silent"])
+def test_a_session_store_that_is_down_is_a_503_with_retry_after_within_seconds(silent_redis, chapter, down):
+    dead = f"redis://127.0.0.1:{closed_port()}/0" if down == "refused" else silent_redis
+    api = serve(app_for(chapter, Settings(session_cookie_secure=False, redis_url=dead)), name=f"test-down-{chapter}")
+    assert api.post("/users", json={"name": "Ada", "email": ADA["email"], "password": PASSWORD}).status_code == 201
+    for method, path, body in (("POST", "/session", ADA), ("GET", "/session", None), ("DELETE", "/session", None),
+                               ("POST", "/tasks", {"title": "t"})):
+        started = time.perf_counter()
+        response = api.request(method, path, json=body, headers={"Cookie": "session=some-id"})
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 503, (method, path, response.text)
+        assert response.headers["content-type"] == PROBLEM_JSON and int(response.headers["retry-after"]) > 0
+        assert "session store" in response.json()["detail"]
+        assert elapsed < 4, (method, path, elapsed)  # redis-py's defaults took 5 s and more, then a 500
+
+
+def make_admin(api, user_id: int) -> None:
+    """What an operator does once, on the server: no API route can make the first admin."""
+    with api.server.config.app.state.storage.unit_of_work() as uow:
+        uow.users.set_role(user_id, "admin")
+        uow.commit()
+
+
+@pytest.mark.parametrize("chapter", chapters_from(15))
+def test_a_role_change_ends_every_session_of_that_user(plain_http_api, chapter):
+    api = plain_http_api(chapter)
+    sign_up(api, "Bob")
+    make_admin(api, 1)
+    ada_csrf, ada_cookie = log_in(api), api.client.cookies["session"]
+    bob_cookies = []
+    for _ in range(2):  # two browsers
+        api.client.cookies.clear()
+        log_in(api, "bob@example.org")
+        bob_cookies.append(api.client.cookies["session"])
+    api.client.cookies.clear()
+    promoted = api.put("/admin/users/2/role", json={"role": "admin"},
+                       headers={"Cookie": f"session={ada_cookie}", **ada_csrf})
+    assert promoted.status_code == 200, promoted.text
+    for cookie in bob_cookies:  # a privilege change: Bob's next session, made at login, gets a new id (OWASP)
+        assert api.get("/session", headers={"Cookie": f"session={cookie}"}).status_code == 401
+    assert api.get("/session", headers={"Cookie": f"session={ada_cookie}"}).status_code == 200
+    log_in(api, "bob@example.org")
+    assert api.get("/session").json()["user"]["role"] == "admin"

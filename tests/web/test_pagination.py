@@ -76,6 +76,25 @@ def test_link_header_follows_rfc_8288():
     assert headers["X-Total-Count"] == "21" and 'rel="next"' in headers["Link"]
 
 
+def test_link_urls_are_relative_so_a_forged_host_never_reaches_them():
+    headers = pagination_headers(URL("http://evil.example/tasks?done=false"), Page(2, 10), total=35)
+    assert "evil.example" not in headers["Link"] and headers["Link"].startswith(
+        '</tasks?done=false&page=1&limit=10>; rel="first", </tasks?done=false&page=1&limit=10>; rel="prev"')
+
+
+def test_a_served_list_answers_a_spoofed_host_with_relative_links():
+    app = FastAPI()
+
+    @app.get("/items")
+    def items(page: PageDep, request: Request, response: Response) -> list:
+        response.headers.update(pagination_headers(request.url, page, total=50))
+        return []
+
+    with serving(app) as client:
+        link = client.get("/items?limit=10", headers={"Host": "evil.example"}).headers["link"]
+        assert "evil.example" not in link and '</items?page=2&limit=10>; rel="next"' in link
+
+
 def test_page_parameters_are_bounded():
     app = FastAPI()
 

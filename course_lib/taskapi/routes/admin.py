@@ -11,10 +11,11 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 
 from course_lib.taskapi.bearer_auth import admin_by_claim, admin_by_lookup
+from course_lib.taskapi.cookie_auth import end_sessions_of
 from course_lib.taskapi.deps import UnitOfWorkDep, UserId
 from course_lib.taskapi.records import TaskQuery, User
 from course_lib.taskapi.routes.users import find_user
@@ -50,11 +51,12 @@ def router(seams: Seams) -> APIRouter:
         return uow.users.list()
 
     @admin.put("/users/{user_id}/role", response_model=seams.user_models.public, responses={404: {}})
-    def set_role(user_id: UserId, body: RoleChange, uow: UnitOfWorkDep, who: ByLookup) -> User:
-        """200 with the user in their new role; 404 when there is no such user."""
+    def set_role(user_id: UserId, body: RoleChange, request: Request, uow: UnitOfWorkDep, who: ByLookup) -> User:
+        """200 with the user in their new role (their sessions ended); 404 when there is no such user."""
         find_user(uow, user_id)
         user = uow.users.set_role(user_id, body.role)
         uow.commit()
+        end_sessions_of(request, user_id)  # a privilege change: the next session gets a new id (OWASP)
         return user
 
     @admin.get("/stats", response_model=Stats)

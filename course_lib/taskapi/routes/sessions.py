@@ -3,6 +3,8 @@
 | path | methods |
 |---|---|
 | /session | POST (log in → 201 + Set-Cookie), GET (who am I, and the CSRF token), DELETE (log out → 204) |
+
+Redis down: 503 + Retry-After (a dependency failed, the client may try again), never a 500.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the body and response models at run time.
@@ -18,10 +20,11 @@ from course_lib.taskapi.auth import CHALLENGE
 from course_lib.taskapi.cookie_auth import (
     cookie_of,
     not_logged_in,
+    refuse_cross_site,
     refuse_csrf,
-    refuse_foreign_origin,
     session_id_of,
     session_store,
+    session_store_reachable,
 )
 from course_lib.taskapi.deps import UnitOfWorkDep
 from course_lib.taskapi.records import User
@@ -33,6 +36,7 @@ from course_lib.web.sessions import CSRF_HEADER
 
 WRONG_CREDENTIALS = "wrong email or password"  # one message for both: it must not say which of the two was wrong
 NO_STORE = {"Cache-Control": "no-store"}  # a CSRF token must not sit in any cache
+UNAVAILABLE = {503: {"description": "The session store (Redis) cannot be reached: try again after Retry-After"}}
 
 
 class Login(BaseModel):
@@ -66,24 +70,26 @@ def router(seams: Seams) -> APIRouter:
 
     @session.post("", status_code=201, response_model=SessionPublic,
                   responses={401: {"description": "Wrong email or password"},
-                             403: {"description": "Sent from another origin (login CSRF)"}})
+                             403: {"description": "Sent by another site (login CSRF)"}, **UNAVAILABLE})
     def log_in(body: Login, request: Request, response: Response, uow: UnitOfWorkDep) -> dict:
         """201 with the user and a CSRF token; the session id travels only in Set-Cookie. 401 when wrong."""
         store = session_store(request)
-        refuse_foreign_origin(request)  # login CSRF: signing the victim in as the attacker
+        refuse_cross_site(request)  # login CSRF: signing the victim in as the attacker
         user = authenticate(uow, body.email, body.password.get_secret_value())
         if user is None:
             raise HTTPException(401, WRONG_CREDENTIALS, headers=CHALLENGE)
-        store.delete(session_id_of(request))  # rotate: an id that existed before login is never a logged-in one
-        session_id, created = store.create(user.id)
-        cookie_of(request).set(response, session_id, max_age=store.ttl)
+        with session_store_reachable():
+            store.delete(session_id_of(request))  # rotate: an id that existed before login is never a logged-in one
+            session_id, created = store.create(user.id)
+        cookie_of(request).set(response, session_id)  # no Max-Age: the server's timeouts end the session
         response.headers.update({"Location": "/session", **NO_STORE})
         return {"user": user, "csrf_token": created.csrf_token}
 
-    @session.get("", response_model=SessionPublic, responses={401: {"description": "Not logged in"}})
+    @session.get("", response_model=SessionPublic, responses={401: {"description": "Not logged in"}, **UNAVAILABLE})
     def who_am_i(request: Request, response: Response, uow: UnitOfWorkDep) -> dict:
         """200 with the logged-in user and the session's CSRF token; 401 without a live session."""
-        found = session_store(request).get(session_id_of(request))
+        with session_store_reachable():
+            found = session_store(request).get(session_id_of(request))
         user = uow.users.get(found.user_id) if found else None
         if user is None and session_id_of(request):
             raise not_logged_in(request)  # a cookie whose session has ended
@@ -92,14 +98,17 @@ def router(seams: Seams) -> APIRouter:
         response.headers.update(NO_STORE)
         return {"user": user, "csrf_token": found.csrf_token}
 
-    @session.delete("", status_code=204, responses={403: {"description": f"No {CSRF_HEADER}, or another origin"}})
+    @session.delete("", status_code=204, responses={403: {"description": f"No {CSRF_HEADER}, or another site"},
+                                                    **UNAVAILABLE})
     def log_out(request: Request) -> Response:
         """204: the session is deleted on the server and the cookie cleared; logging out twice is fine."""
         store, session_id = session_store(request), session_id_of(request)
-        found = store.get(session_id)
+        with session_store_reachable():
+            found = store.get(session_id)
         if found is not None:
             refuse_csrf(request, found)
-            store.delete(session_id)
+            with session_store_reachable():
+                store.delete(session_id)
         response = Response(status_code=204)
         cookie_of(request).clear(response)
         return response
