@@ -3,6 +3,7 @@ with If-Match (412 when its copy is stale, 428 when it does not say which copy i
 
 - ETag: "task-<id>-v<version>-<json|csv>", strong, one per representation (JSON and CSV are different bytes);
 - GET/HEAD with If-None-Match naming it → 304, no body, with ETag, Cache-Control and Vary (RFC 9110 §15.4.5);
+- Last-Modified from updated_at once its second is over; without If-None-Match, If-Modified-Since → 304 by date;
 - PUT, PATCH, DELETE and POST /tasks/{id}/complete need If-Match (428 without, RFC 6585): a tag of the current
   version compared strongly (a W/ tag never matches), or '*' for "whatever is there now" (last write wins, said out
   loud); a stale tag → 412 and nothing changes. The check runs on the row as read under the write lock;
@@ -18,11 +19,11 @@ from course_lib.services.settings import Settings
 from course_lib.taskapi import ch09_sessions
 from course_lib.taskapi.build import build_app
 from course_lib.taskapi.deps import UnitOfWorkDep
-from course_lib.taskapi.records import Task
+from course_lib.taskapi.records import Task, utcnow
 from course_lib.taskapi.seams import Conditions, Seams
 from course_lib.taskapi.storage import UnitOfWork
 from course_lib.web.cache_control import CacheRule
-from course_lib.web.conditional import NotModifiedMiddleware, if_match_holds, strong
+from course_lib.web.conditional import NotModifiedMiddleware, if_match_holds, last_modified, strong
 from course_lib.web.negotiation import RENDERERS, negotiate
 from course_lib.web.openapi_responses import document_responses, edit_openapi, operations, uses_dependency
 from course_lib.web.problems import Problem
@@ -48,8 +49,10 @@ class ETagConditions:
         self.response, self.uow = response, uow
 
     def tag(self, task: Task) -> None:
-        """ETag of the representation this response carries."""
+        """ETag of the representation this response carries, and Last-Modified for clients that revalidate by date."""
         self.response.headers["ETag"] = task_etag(task, self.media_type)
+        if (modified := last_modified(task.updated_at, utcnow())) is not None:
+            self.response.headers["Last-Modified"] = modified
 
     def check(self, task: Task) -> None:
         """428 without If-Match; else lock, read the task as it is now, and 412 unless If-Match names it (or is '*')."""
