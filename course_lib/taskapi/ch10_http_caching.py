@@ -91,12 +91,14 @@ def preconditions(path: str, route: APIRoute) -> dict[int, str]:
     """412 and 428 for every write that checks If-Match."""
     if not uses_dependency(route, etag_conditions) or route.methods <= SAFE or route.status_code == 201:
         return {}
-    return {412: "If-Match names a version that is no longer current (nothing was changed)",
+    return {412: "If-Match names no current version: a stale or weak tag, or an empty or malformed value "
+                 "(nothing was changed)",
             428: "If-Match is missing: send the ETag you read, or '*'"}
 
 
 IF_MATCH = {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"},
-            "description": "The ETag of the task as you read it, or * to overwrite whatever is there."}
+            "description": "The ETag of the task as you read it (or several, comma-separated), or * to overwrite "
+                           "whatever is there. An empty or malformed value names no version: 412."}
 
 
 def require_if_match(schema: dict) -> None:

@@ -50,7 +50,10 @@ def any_case(word: str) -> str:
 LABEL = r"(?![A-Za-z0-9-]{64})[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
 EMAIL_PATTERN = (rf"^(?!.{{{MAX_EMAIL + 1}}})(?![^@]{{65}})[A-Za-z0-9_%+-]+(?:\.[A-Za-z0-9_%+-]+)*@(?:{LABEL}\.)+"
                  rf"(?!(?:{'|'.join(map(any_case, SPECIAL_USE))})$)[A-Za-z]{{2,63}}$(?!\n)")
-HAS_TEXT = r"\S"  # somewhere a character that is not whitespace (what has_text checks after stripping)
+# What str.strip() removes (the characters of str.isspace), spelled out for the OpenAPI: ECMA-262's \S means another
+# set (its \s has U+FEFF and lacks U+001C–U+001F and U+0085), so a client would accept titles the server refuses.
+SPACES = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+HAS_TEXT = rf"[^{SPACES}]"  # somewhere a character that is not whitespace: what has_text checks
 
 
 def plain_address(value: object) -> object:

@@ -159,3 +159,12 @@ def test_last_modified_once_its_second_is_over_and_if_modified_since_304_unless_
     # RFC 9110 §13.1.3: an If-None-Match decides alone, whatever the date says
     assert api.get(url, headers={"If-None-Match": '"other"', "If-Modified-Since": since}).status_code == 200
     assert api.get(url, headers={"If-None-Match": tag, "If-Modified-Since": before}).status_code == 304
+
+
+@pytest.mark.parametrize("chapter", chapters_from(10))
+def test_an_empty_or_malformed_if_match_is_412_as_the_contract_says(writer, chapter):
+    api, auth, task_id, tag = writer(chapter)
+    for if_match in ("", "junk", tag.strip('"'), f"{tag} {tag}"):
+        refused = api.patch(f"/tasks/{task_id}", json={"title": "x"}, headers={**auth, "If-Match": if_match})
+        assert refused.status_code == 412, if_match
+    assert api.get(f"/tasks/{task_id}").json()["title"] == "draft"
