@@ -325,7 +325,8 @@ from course_lib.checks.ch10 import q1, q2, q3
 # If-Match header (`None` when absent) and the task's current strong ETag: `428` without the header, `None` (go
 # ahead) when it is `*` or when one of its tags equals `current` *strongly*, else `412`. The header is a
 # comma-separated list of entity-tags, but a tag may itself contain a comma (`"a,b"` is one tag: anything but `"`
-# may sit between the quotes), so find the quoted tags rather than splitting on commas.
+# may sit between the quotes), so find the quoted tags rather than splitting on commas. A header that is not a list
+# of tags (`junk`) names no version: `412`.
 
 # %%
 ### BEGIN SOLUTION

@@ -36,12 +36,37 @@ PRECONDITION_CASES = [
     ('"a,b", W/"v3"', '"v3"', 412),
     ('W/"a,b"', '"a,b"', 412),
     ('"a", "b"', '"a"', None),
+    ("junk", '"v3"', 412),  # not a list of entity-tags: it names no version
+    ('"v1" junk', '"v3"', 412),
 ]
+PATIENCE = 2.0  # seconds one call of precondition_status may take: a parse loop that never advances hangs
+
+
+def _within(seconds: float, function, *args):
+    """function(*args), or Incorrect when it has not returned after `seconds` (it runs on in a daemon thread)."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, function(*args)))
+        except BaseException as error:  # noqa: BLE001 - re-raised in the checking thread, with its traceback
+            outcome.append((False, error))
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
+        raise Incorrect(f"no answer after {seconds:.0f} s: does every turn of your parsing loop move forward?",
+                        request=f"precondition_status{args!r}", expected="an answer at once", got="still running")
+    returned, value = outcome[0]
+    if not returned:
+        raise value
+    return value
 
 
 def _test_precondition(precondition_status) -> None:
     for if_match, current, expected in PRECONDITION_CASES:
-        got = precondition_status(if_match, current)
+        got = _within(PATIENCE, precondition_status, if_match, current)
         if got != expected:
             why = {428: "no If-Match at all: the server requires one (428 Precondition Required).",
                    412: "this If-Match names no current version (a W/ tag never matches: If-Match compares "
@@ -113,6 +138,20 @@ def _test_revalidate(fetch) -> None:
                 raise Incorrect("after the task changed, the server answers 200 with the new version: return its "
                                 "ETag and body, not the stale copy.", request=f"GET {url} (If-None-Match)",
                                 expected={"etag": changed.headers["etag"], "body": changed.json()}, got=fresh)
+            client.seen.clear()
+            kept = fetch(client, url, fresh)
+            if client.seen[-1:] != [("GET", fresh["etag"], 304)] or kept != fresh:
+                raise Incorrect("revalidate with the ETag of the copy you were given (now the new version's).",
+                                request=f"GET {url} with the copy of version 2",
+                                expected=f"GET with If-None-Match: {fresh['etag']} → 304, the copy returned",
+                                got=([f"{m} (If-None-Match: {tag}) → {s}" for m, tag, s in client.seen], kept))
+            other = api.post("/tasks", json={"title": "another"}, headers=auth)
+            other_url = other.headers["location"]
+            another = fetch(client, other_url, None)
+            if another != {"etag": other.headers["etag"], "body": api.get(other_url).json()}:
+                raise Incorrect("fetch the URL you were given.", request=f"GET {other_url}",
+                                expected={"etag": other.headers["etag"], "body": api.get(other_url).json()},
+                                got=another)
     finally:
         context.__exit__(None, None, None)
 
@@ -125,6 +164,7 @@ q2 = Exercise(
 
 WRITERS = 8
 GIVE_UP = 50  # PATCHes against a server that always answers 412 before the check calls the retry loop unbounded
+STALE_TASK = "/tasks/7"  # the task that always has a newer version than the one just read
 
 
 class _ReadTogether(httpx.Client):
@@ -187,6 +227,8 @@ def _always_stale() -> tuple[httpx.Client, list[tuple[str, float]]]:
     seen: list[tuple[str, float]] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path != STALE_TASK:
+            return httpx.Response(404, json={"title": "Not Found", "status": 404})
         seen.append((request.method, time.monotonic()))
         if request.method == "GET":
             version = len(seen)
@@ -203,7 +245,7 @@ def _test_gives_up(append_line, auth: dict) -> None:
     request = "append_line against a server whose every PATCH is 412 (another writer always got there first)"
     with client:
         try:
-            result = append_line(client, "/tasks/1", "note", auth)
+            result = append_line(client, STALE_TASK, "note", auth)
         except _RetriedTooOften:
             raise Incorrect(f"still retrying after {GIVE_UP} PATCHes: bound the retries (say 10 tries), then stop "
                             "and return the last 412 so the caller can report it.", request=request,

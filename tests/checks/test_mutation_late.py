@@ -1,4 +1,4 @@
-"""Mutation tests of the chapter 04–08 and 11–16 checkers: every mutant of a solution that changes behaviour fails.
+"""Mutation tests of the chapter 04–08 and 10–16 checkers: every mutant of a solution that changes behaviour fails.
 
 Each exercise's solution cell is mutated (tests/checks/mutants.py) and run in a namespace prepared as the notebook
 prepares it (SETUP: the imports of earlier cells it needs). A surviving mutant is a wrong answer the check calls
@@ -34,6 +34,8 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch08.q1": MODELS_08,
     "ch08.q2": MODELS_08,
     "ch08.q3": MODELS_08,
+    "ch10.q1": "",
+    "ch10.q2": "import httpx\n",
     "ch11.q1": "",
     "ch11.q2": "from course_lib.checks.ch11 import STATE_ITEMS\n",
     "ch11.q3": "",
@@ -132,6 +134,11 @@ EQUIVALENT = {  # mutant description → why it is a right answer too
             "no total crashes the handler; the exercise asks only that no input gives a 500",
         "keyword removed: `ge=0` from `Field(ge=0)`":
             "no total crashes the handler; the exercise asks only that no input gives a 500",
+    },
+    "ch10.q1": {
+        "constant: `0` → `-1` in `tags, position = [], 0`": "re.match's pos below 0 is read as 0",
+        "constant: `'W/'` → `'W'` in `return None if any(tag == current and not tag.startswith(\"W/\") for ta…`":
+            "a strong tag starts with a quote, so starting with W and starting with W/ are the same test here",
     },
     "ch11.q1": {
         "constant: `'\\n'` → `''` in `return \"\\n\".join(lines)`":
