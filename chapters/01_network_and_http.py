@@ -258,8 +258,10 @@ show(api.post("/tasks/1", json={"title": "not a collection"}))
 # PUT or DELETE, a JSON body, a custom header — makes the browser ask first: an OPTIONS request carrying `Origin`,
 # `Access-Control-Request-Method` and `Access-Control-Request-Headers`. Only if the answer's `Access-Control-Allow-*`
 # headers permit it does the browser send the real request. This is **CORS** (Cross-Origin Resource Sharing, defined
-# in the Fetch standard): the server grants, the browser enforces. This chapter's API grants nothing yet, so a
-# browser would stop here:
+# in the Fetch standard): the server grants, the browser enforces. This chapter's API grants nothing yet. It answers
+# the preflight as it answers any OPTIONS — 204, and the methods in `Allow` — but with no `Access-Control-Allow-Origin`,
+# and that missing field is the refusal: a browser sends the real request only when the preflight names its origin.
+# So a browser would stop here:
 
 # %%
 preflight = {"Origin": "http://localhost:3000", "Access-Control-Request-Method": "PUT",
@@ -267,7 +269,9 @@ preflight = {"Origin": "http://localhost:3000", "Access-Control-Request-Method":
 show(api.request("OPTIONS", "/tasks/1", headers=preflight), request_headers=list(preflight))
 
 # %% [markdown]
-# Chapter 20 configures CORS for the task API. Here is the same preflight against a small app with Starlette's
+# (Answering 405 instead would contradict `Allow`, which lists OPTIONS; answering with CORS headers would grant
+# what nobody configured.) Chapter 20 (still to be written) will configure CORS for the task API: a CORS middleware
+# placed in front of this one answers the preflights it grants before they reach it. Here is the same preflight against a small app with Starlette's
 # `CORSMiddleware`, which lists the origins, methods and headers it allows:
 
 # %%

@@ -7,7 +7,8 @@
 # - name the layers that cache a response — browser, CDN, reverse proxy, application cache, database index — and say
 #   which of them an HTTP header controls;
 # - give every task an **ETag** (strong, one per representation) and answer a revalidation (`If-None-Match`) with
-#   **304 Not Modified**: no body, but the ETag, Cache-Control and Vary a 200 would carry;
+#   **304 Not Modified**: no body, but the ETag, Cache-Control and Vary a 200 would carry; and beside the tag,
+#   `Last-Modified` / `If-Modified-Since`, the coarser validator by date;
 # - choose Cache-Control per route: `private, no-cache` for per-user data;
 # - see a **lost update** happen (two clients, last write wins silently), then prevent it with **If-Match**: a stale
 #   tag gets **412** and changes nothing, a missing one **428**; `*` means "whatever is there";
@@ -139,7 +140,8 @@ show(api.get(url, headers={"Accept": "text/csv"}), headers=["etag", "vary", "con
 # A client that holds a copy sends its tag in `If-None-Match`. If the tag still names the current representation
 # (weak comparison: `W/` is ignored here), the server answers **304** with no body. RFC 9110 §15.4.5: the 304 carries
 # the `Cache-Control`, `Content-Location`, `Date`, `ETag`, `Expires` and `Vary` a 200 would have had — the cache needs
-# them to refresh its stored copy — and no other representation metadata.
+# them to refresh its stored copy — and no other *representation metadata* (`Content-Type`, `Content-Length`, ...).
+# Fields about the exchange rather than the representation stay: a `Set-Cookie`, a `Link`, a request id.
 #
 # ```mermaid
 # sequenceDiagram
@@ -173,6 +175,32 @@ table([{"answer": "200", "body bytes": len(full.content)}, {"answer": "304", "bo
 # %%
 [api.get(url, headers={"If-None-Match": tag, **accept}).status_code
  for tag, accept in ((etag, {}), (etag, {"Accept": "text/csv"}), ('"task-1-v0-json"', {}), ("*", {}))]
+
+# %% [markdown]
+# **Last-Modified, the older validator.** Tasks have an `updated_at`, so the API also sends `Last-Modified`, and a
+# client that keeps dates instead of tags revalidates with `If-Modified-Since`: 304 when the task has not changed
+# since that date. A date is a coarser validator than a tag — HTTP dates count whole seconds, so two changes in one
+# second share a date — which is why the API sends `Last-Modified` only once the second of the change is over
+# (RFC 9110 §8.8.2.2), and why, when a request carries both, **If-None-Match decides alone** and If-Modified-Since is
+# ignored (§13.1.3). The task above changed just now, so first we wait for its second to end:
+
+# %%
+import time
+from datetime import datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+
+updated = datetime.fromisoformat(full.json()["updated_at"].replace("Z", "+00:00"))
+time.sleep(max(0.0, int(updated.timestamp()) + 1 - time.time()))  # the clock, not a server: at most one second
+dated = api.get(url)
+since = dated.headers["last-modified"]
+a_second_before = format_datetime(parsedate_to_datetime(since) - timedelta(seconds=1), usegmt=True)
+show(dated, headers=["etag", "last-modified"], body=False)
+
+# %%
+{"If-Modified-Since: Last-Modified": api.get(url, headers={"If-Modified-Since": since}).status_code,
+ "If-Modified-Since: a second before": api.get(url, headers={"If-Modified-Since": a_second_before}).status_code,
+ "both, the tag stale": api.get(url, headers={"If-Modified-Since": since,
+                                              "If-None-Match": '"task-1-v0-json"'}).status_code}
 
 # %% [markdown]
 # **Cache-Control per route.** Task and user data belongs to someone; from chapter 10 on it is
@@ -233,8 +261,12 @@ fresh = api.get(url).headers["etag"]
  for if_match in (None, f"W/{fresh}", fresh.replace("json", "csv"), "*")]
 
 # %% [markdown]
-# The CSV tag of the current version passed: any representation's strong tag names the same state. `*` wrote over
-# whatever was there — the explicit form of last-write-wins, for a client that truly means it. 404 and 403 still
+# The CSV tag of the current version passed. **That is a deviation from RFC 9110 §13.1.1**, which compares If-Match
+# with the ETag of the *selected* representation — the one this request would get, JSON here — so a strict server
+# answers 412. We accept the tag of any representation of the current version because what If-Match guards is the
+# task's state, and both tags name the same state: a client that read the CSV and writes JSON is not writing from a
+# stale copy. A stale version still gets 412, and a weak tag never passes. `*` wrote over whatever was there — the
+# explicit form of last-write-wins, for a client that truly means it. 404 and 403 still
 # come first: a precondition is about a resource that exists and that you may change. The contract says so too:
 
 # %%
@@ -244,10 +276,15 @@ operation = api.get("/openapi.json").json()["paths"]["/tasks/{task_id}"]["patch"
 # %% [markdown]
 # ## Why the check must hold the lock
 # Comparing the tag and then writing is a check-then-act. If two requests both compare before either writes, both
-# pass, and we are back to a lost update. So the check reads the task *as it will be written*: `begin_write()` takes
-# the lock first — on SQLite `BEGIN IMMEDIATE` (the database's single write lock, waited for; a deferred transaction
-# that read first could not upgrade its lock and would fail with "database is locked"), on PostgreSQL
-# `SELECT … FOR UPDATE` (the row's lock). The second writer waits, then reads the new version, and its tag no longer
+# pass, and we are back to a lost update. A transaction alone does not stop that: its **isolation level** says what
+# it sees of other transactions, and at the default ones a plain read takes no lock. PostgreSQL's default, READ
+# COMMITTED, lets two transactions read the same row at once, each then writing from what it read; SQLite lets any
+# number of readers in and takes its write lock only at the first write. (Chapter 13 returns to the levels: at
+# SERIALIZABLE the database itself would refuse one of the two, and the client would retry.) So the check reads the
+# task *as it will be written*, under an explicit lock: `begin_write()` takes it first — on SQLite `BEGIN IMMEDIATE`
+# (the database's single write lock, waited for; a deferred transaction that read first could not upgrade its lock
+# and would fail with "database is locked"), on PostgreSQL `SELECT … FOR UPDATE` (a lock on the rows it reads, held
+# to the commit). The second writer waits for the first to commit, then reads the new version, and its tag no longer
 # matches:
 
 # %%
@@ -286,16 +323,36 @@ from course_lib.checks.ch10 import q1, q2, q3
 # %% [markdown]
 # **Exercise 1.** Write `precondition_status(if_match, current)`: what the server answers a write, given the
 # If-Match header (`None` when absent) and the task's current strong ETag: `428` without the header, `None` (go
-# ahead) when it is `*` or when one of its comma-separated tags equals `current` *strongly*, else `412`.
+# ahead) when it is `*` or when one of its tags equals `current` *strongly*, else `412`. The header is a
+# comma-separated list of entity-tags, but a tag may itself contain a comma (`"a,b"` is one tag: anything but `"`
+# may sit between the quotes), so find the quoted tags rather than splitting on commas. A header that is not a list
+# of tags (`junk`) names no version: `412`.
 
 # %%
 ### BEGIN SOLUTION
+import re
+
+ENTITY_TAG = re.compile(r'\s*((?:W/)?"[^"]*")\s*(?:,|$)')  # one list member: optional W/, a quoted opaque part
+
+
+def entity_tags(header: str) -> list[str]:
+    """The entity-tags of an If-Match list, in order; [] when the header is not a list of tags."""
+    tags, position = [], 0
+    while position < len(header):
+        match = ENTITY_TAG.match(header, position)
+        if match is None:
+            return []  # malformed: it names no version, so no write can go ahead on it
+        tags.append(match.group(1))
+        position = match.end()
+    return tags
+
+
 def precondition_status(if_match: str | None, current: str) -> int | None:
     if if_match is None:
         return 428
     if if_match.strip() == "*":
         return None
-    tags = [tag.strip() for tag in if_match.split(",")]
+    tags = entity_tags(if_match)
     return None if any(tag == current and not tag.startswith("W/") for tag in tags) else 412
 ### STUB
 precondition_status = None  # YOUR CODE HERE
@@ -327,18 +384,30 @@ q2.check(fetch)
 # %% [markdown]
 # **Exercise 3.** Write `append_line(client, url, line, auth)`: add `"\n" + line` to the task's description without
 # ever losing another writer's line. Read the task, PATCH with `If-Match` set to the ETag you read, and on 412 read
-# again and retry; return the successful response. The check runs 8 of them at once, all reading the same version.
+# again and retry — but not forever: at most 10 tries, and between them wait a random time that grows with each try
+# (*jittered exponential backoff*: writers that retry in step collide again, and a loop without a bound hangs a
+# client when the task keeps changing). Return the successful response, or the last 412 when every try was refused,
+# so the caller learns the line was not added. The check runs 8 of them at once, all reading the same version, and
+# one against a server whose every PATCH is 412.
 
 # %%
 ### BEGIN SOLUTION
+import random
+import time
+
+TRIES = 10
+
+
 def append_line(client: httpx.Client, url: str, line: str, auth: dict) -> httpx.Response:
-    while True:
+    for attempt in range(TRIES):
         task = client.get(url)
         description = task.json()["description"] + "\n" + line
         response = client.patch(url, json={"description": description},
                                 headers={**auth, "If-Match": task.headers["etag"]})
         if response.status_code != 412:
             return response
+        time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))  # full jitter, capped at 0.2 s
+    return response  # still 412 after TRIES tries: the caller reports it
 ### STUB
 append_line = None  # YOUR CODE HERE
 ### END SOLUTION
@@ -352,7 +421,9 @@ q3.check(append_line)
 #   first three; `private` keeps per-user data out of shared ones, `no-cache` means "revalidate before use".
 # - An ETag names one version of one representation. Strong tags promise bytes (so JSON and CSV get different tags);
 #   weak tags promise meaning, and cannot guard a write.
-# - `If-None-Match` + a current tag → **304**, no body, with ETag, Cache-Control and Vary.
+# - `If-None-Match` + a current tag → **304**, no body, with ETag, Cache-Control and Vary (and every field that is not
+#   about the representation, such as Set-Cookie). Without If-None-Match, `If-Modified-Since` is compared with
+#   `Last-Modified`, to the second.
 # - `If-Match` turns a lost update into a **412**; without it the API answers **428** (its stated policy), and `*` is
 #   the explicit "overwrite". The comparison is strong, and it runs under the write lock, in the request's unit of
 #   work: 50 concurrent writers with one tag → 1 × 200, 49 × 412.

@@ -37,7 +37,11 @@ show_source(orm_models.TaskRow, highlight_text=("server_default", "onupdate", "v
 # %% [markdown]
 # - `server_default=utc_now()` puts a `DEFAULT` into the table: an INSERT that leaves the column out gets the
 #   database's time. `eager_defaults` makes SQLAlchemy read it back in the same statement (`INSERT … RETURNING`).
-# - `onupdate=next_updated_at()` is added to **every** UPDATE that does not set the column itself.
+# - `onupdate=next_updated_at()` is added to every UPDATE **that SQLAlchemy emits** for the table (an ORM flush, a
+#   Core `update(TaskRow)`) and that does not set the column itself. It is not in the table: an UPDATE typed in
+#   `psql`, sent by another program or as raw `text()` SQL leaves `updated_at` alone. Only a trigger in the database
+#   (`BEFORE UPDATE … FOR EACH ROW`) would stamp every one; the course keeps the rule in the model, where one team
+#   writes all the UPDATEs, and says so here.
 # - `version_id_col` tells the ORM to check and bump `version` on every UPDATE of a loaded task (more below).
 #
 # `utc_now()` is one SQL expression that each database spells its own way — SQLite has no timestamp type, so it
@@ -54,8 +58,15 @@ table([{"database": name, "created_at DEFAULT": str(orm_models.utc_now().compile
 # **Why `GREATEST(now, old + 1 tick)`?** Two reasons the plain clock is not enough. SQLite's clock ticks in
 # milliseconds: two updates in one millisecond would get the same time. PostgreSQL's `now()` is the time the
 # *transaction began*: a transaction that started first but waited for a row lock would write an **earlier**
-# `updated_at` than the one it overwrites. The expression makes `updated_at` strictly increasing per row, which is what
-# a client comparing two versions, or a cursor over `updated_at` (chapter 14), relies on.
+# `updated_at` than the one it overwrites. The expression makes each version of a row later than the version it
+# replaces (writes to one row take turns, under its lock), which is what a client comparing two versions of one task
+# relies on — chapter 10's `Last-Modified`, for one.
+#
+# It does **not** put different rows in commit order. On PostgreSQL a transaction that began at 10:00:00.1 and
+# committed at 10:00:02 stamps its row 10:00:00.1, after another row stamped 10:00:01 was already visible: a client
+# syncing "everything changed since the newest `updated_at` I saw" would miss it. No cursor in this course walks
+# `updated_at` (chapter 14's walks `(created_at, id)`); a change feed that must not miss a row needs something the
+# database hands out in commit order (a log, or a sequence read under a lock), not a clock.
 #
 # **UTC in and out.** The column type is chapter 06's `UTCDateTime`: it refuses a naive datetime going in, and hands
 # back an aware UTC datetime whatever the database stored — naive UTC text on SQLite, `timestamptz` on PostgreSQL
@@ -316,8 +327,11 @@ table([{"writer": name, "names kept": outcome["names kept"], "attempts": outcome
 # across requests — chapter 10's ETag is this version — and it costs retries when writers collide often. *Pessimistic*
 # (`SELECT … FOR UPDATE`) makes the second writer wait inside the database: right for short read-then-write
 # transactions with frequent collisions, such as a counter or a balance. Better still, when the new value can be
-# computed *in* the UPDATE (`SET version = version + 1`), there is no read to race with — that is what `OrmTasks.update`
-# does.
+# computed *in* the UPDATE, there is no read to race with: `OrmTasks.update` writes `SET version = version + 1`, so
+# two updates always leave two different versions. That protects the counter only. The other columns of a PATCH come
+# from the client's copy, so `version + 1` alone would still let a stale client overwrite a newer description; what
+# stops that lost update in the API is chapter 10's `If-Match`, compared with the version read *under the write lock*
+# before this UPDATE runs.
 #
 # **Isolation levels.** PostgreSQL runs each transaction at **READ COMMITTED** by default: every statement sees what
 # was committed before it started, so the naive writer's read is stale by the time it writes, and nothing complains.
@@ -460,7 +474,8 @@ q3.check(AddPriority)
 #   `selectinload` (2 statements) for collections, `joinedload` (1) for many-to-one.
 # - A read-modify-write loses updates under concurrency. Fix it with a version column (`UPDATE … WHERE version =
 #   :read`, 0 rows → retry; the ORM's `version_id_col`), a lock taken before the read (`FOR UPDATE`, SQLite's
-#   `BEGIN IMMEDIATE`), or no read at all (`SET version = version + 1`).
+#   `BEGIN IMMEDIATE`), or no read at all (`SET version = version + 1` — for the counter; the API's other columns are
+#   guarded by If-Match under the lock).
 # - The schema has a history: Alembic revisions with upgrade and downgrade, drafted by autogenerate and adjusted by
 #   hand, run by the app at start; data migrations compute in batches and stop on conflicts they cannot resolve.
 # - A sort whitelist is also an index list: every allowed sort reads an index, none sorts the table.
@@ -471,7 +486,8 @@ q3.check(AddPriority)
 # - [Alembic: Running "Batch" Migrations for SQLite](https://alembic.sqlalchemy.org/en/latest/batch.html) and
 #   [What does Autogenerate Detect (and what does it not)](https://alembic.sqlalchemy.org/en/latest/autogenerate.html).
 # - [PostgreSQL: Transaction Isolation](https://www.postgresql.org/docs/current/transaction-iso.html).
-# - Chapter 14 pages by `(created_at, id)` with a cursor: it relies on the index and on times that never go back.
+# - Chapter 14 pages by `(created_at, id)` with a cursor: it relies on the index and on `created_at` never changing
+#   after the insert.
 #
 # ## Where this lives in course_lib
 # `course_lib/taskapi/orm_models.py` (the models, `utc_now`, `next_updated_at`), `course_lib/taskapi/orm_storage.py`

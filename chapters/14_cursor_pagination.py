@@ -16,7 +16,11 @@
 #
 # **Why it matters.** Chapter 06 measured offset pagination's two flaws and named the fix. Feeds, sync jobs and
 # exports walk lists to the end while others write to them; they need a walk that neither repeats nor skips, at a
-# cost that does not grow with the depth. That is what every large API (GitHub, Stripe, Slack) pages with.
+# cost that does not grow with the depth. That is why many large APIs page their long lists by cursor: Stripe
+# ([`starting_after`](https://docs.stripe.com/api/pagination)), Slack
+# ([`cursor`](https://api.slack.com/docs/pagination)), GitHub's GraphQL API and some of its REST endpoints
+# ([`before`/`after`](https://docs.github.com/en/rest/using-the-rest-api/using-pagination-in-the-rest-api)) — while
+# many other REST endpoints, GitHub's included, still offer page numbers.
 
 # %%
 from course_lib import serve, show, show_source, start_chapter, table
@@ -75,7 +79,10 @@ second = api.client.get(first.links["next"]["url"])
 # The rules, all in one dependency:
 # - no `page` and the default order (`-created_at`, which is `(created_at, id)` descending) → a **cursor page**;
 #   `first` and `next` by cursor, `last` by page number (a keyset cannot jump to the end);
-# - `?page=N`, or any other order (`sort=title` has no index to seek in) → chapter 06's **offset page**, unchanged;
+# - `?page=N`, or any other order → chapter 06's **offset page**, unchanged. Not for want of an index — chapter 13
+#   gave every allowed sort one, `(title, id)` for `sort=title` — but because this cursor's key is hard-wired to
+#   `(created_at, id)`: a cursor for `sort=title` would have to carry `(title, id)` and compare on it (Going
+#   further). The API's contract says which orders page by cursor;
 # - `cursor` together with `page` → 400: the two would name two different places.
 
 # %%
@@ -354,6 +361,8 @@ walk_api.stop()
 # would have issued there — the key of the 99,980th row — to skip the walk.
 
 # %% tags=["nbval-ignore-output"]
+import sys
+
 from tqdm import tqdm
 
 from course_lib.taskapi.ch14_cursor_pagination import KEYSET_ORDER, cursor_position, list_scope
@@ -370,7 +379,7 @@ def bulk_rows(count: int):
         yield {"title": f"bulk task {i:06d}", "done": i % 4 == 0, "created_at": moment, "updated_at": moment}
 
 
-with tqdm(total=ROWS, unit="row") as progress:
+with tqdm(total=ROWS, unit="row", file=sys.stdout) as progress:  # stdout: progress, not an error
     for inserted in big_app.state.storage.add_many(bulk_rows(ROWS), batch_size=10_000):
         progress.update(inserted - progress.n)
 newest_first = TaskQuery(sort=tuple(KEYSET_ORDER))
@@ -450,26 +459,32 @@ def sql_ms(connection, statement) -> float:
 samples = {name: {"sql": [], "request": []} for name in REQUESTS}
 counts = []
 with engine.connect() as connection:  # SQL alone first: no server thread busy beside
-    for _ in tqdm(range(RUNS), unit="round", desc="SQL"):
+    for _ in tqdm(range(RUNS), unit="round", desc="SQL", file=sys.stdout):
         counts.append(sql_ms(connection, select(func.count()).select_from(TaskRow)))
         for name in REQUESTS:
             samples[name]["sql"].append(sql_ms(connection, task_select(QUERIES[name])))
-for _ in tqdm(range(RUNS), unit="round", desc="HTTP"):
+for _ in tqdm(range(RUNS), unit="round", desc="HTTP", file=sys.stdout):
     for name in REQUESTS:
         request = REQUESTS[name]
         samples[name]["request"].append(elapsed_ms(lambda: big_api.get("/tasks", params=request).raise_for_status()))
 
 # Load elsewhere on the machine only ever adds time: the best round is the query's own cost, the median a typical one.
+count_ms = min(counts)
 timing = {name: {"sql": min(parts["sql"]), "request": statistics.median(parts["request"])}
           for name, parts in samples.items()}
+for part in timing.values():  # what is left of a request once its two SELECTs are taken out
+    part["rest"] = part["request"] - part["sql"] - count_ms
 table([{"pagination": way, "page": depth, "SELECT ms (best)": f"{timing[way, depth]['sql']:.3f}",
+        "count(*) ms (best)": f"{count_ms:.3f}", "rest: HTTP, app, JSON ms": f"{timing[way, depth]['rest']:.1f}",
         "request ms (median)": f"{timing[way, depth]['request']:.1f}"} for way, depth in REQUESTS])
-print(f"SELECT count(*) behind X-Total-Count, on every page: {min(counts):.1f} ms")
 ratio = {way: timing[way, "deep"]["sql"] / timing[way, "first"]["sql"] for way in ("offset", "cursor")}
 request_ratio = {way: timing[way, "deep"]["request"] / timing[way, "first"]["request"]
                  for way in ("offset", "cursor")}
 print(f"deep page / first page — SELECT: offset {ratio['offset']:.1f}x, cursor {ratio['cursor']:.1f}x; "
       f"request: offset {request_ratio['offset']:.1f}x, cursor {request_ratio['cursor']:.1f}x")
+first = timing["cursor", "first"]
+print(f"the cursor's first page, {first['request']:.1f} ms: its SELECT {first['sql']:.2f} ms, count(*) "
+      f"{count_ms:.2f} ms, the rest (HTTP, routing, middleware, JSON) {first['rest']:.1f} ms")
 
 figure, axes = plt.subplots(figsize=(7, 3.5))
 for shift, depth in ((-0.2, "first"), (0.2, "deep")):
@@ -482,14 +497,19 @@ axes.legend()
 plt.show()
 assert ratio["cursor"] <= 2, f"the cursor's deep page should cost at most 2x its first, not {ratio['cursor']:.1f}x"
 assert ratio["offset"] >= 5, f"the offset's deep page should cost at least 5x its first, not {ratio['offset']:.1f}x"
+if engine.dialect.name == "sqlite":  # what the text below says of the embedded default
+    assert first["rest"] > 2 * (first["sql"] + count_ms), "the fixed part should be most of a first page's request"
 
 # %% [markdown]
 # The cursor's deepest page is as cheap as its first: the database seeks to the key in the index (a few page reads
 # of a B-tree, whatever the depth) and reads 21 rows. The offset's deepest page walks 99,980 index entries first.
-# Whole requests differ less than their `SELECT`s: every request of this API also pays for the `SELECT count(*)`
-# behind `X-Total-Count`, a full pass over an index on *every* page, first or deep — kept here because chapter 06's
-# clients rely on it, and the next thing to drop (or cache, chapter 16) for a list this large. With `DATABASE_URL`
-# set, the cell runs on PostgreSQL: the same shape.
+# Whole requests differ less than their `SELECT`s, and the last line says why: on the embedded SQLite most of a
+# request is the part that does not depend on the page at all — HTTP, routing, middleware, serializing JSON — so a
+# `SELECT` that grows with the depth moves the total less than it moves itself. The `SELECT count(*)` behind
+# `X-Total-Count` is a small share here. It is paid on *every* page, first or deep, and it grows with the table as
+# the fixed part does not — kept because chapter 06's clients rely on it, and the first thing to drop (or cache,
+# chapter 16) for a list much larger than this. With `DATABASE_URL` set, the cell runs on
+# PostgreSQL: the same shape for the `SELECT`s.
 
 # %%
 big_api.stop()
@@ -597,7 +617,8 @@ q3.check(verify)
 # - [SQLite: row values](https://www.sqlite.org/rowvalue.html) and
 #   [PostgreSQL: row constructor comparison](https://www.postgresql.org/docs/current/functions-comparisons.html#ROW-WISE-COMPARISON).
 # - A `rel="prev"` cursor: the same key, the comparison and the order reversed, the page reversed back.
-# - Keysets for other orders (`sort=title`): the key becomes `(title, id)` and needs its own index.
+# - Keysets for other orders (`sort=title`): the key becomes `(title, id)`, the cursor carries a title, and the
+#   seek reads the `(title, id)` index chapter 13 created.
 # - [RFC 2104, HMAC](https://www.rfc-editor.org/rfc/rfc2104); chapter 15 signs tokens (JWT) the same way.
 #
 # ## Where this lives in course_lib

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -29,12 +30,43 @@ PRECONDITION_CASES = [
     ('"task-9-v1"', '"task-9-v2"', 412),
     ('"V3"', '"v3"', 412),
     ("", '"v3"', 412),
+    # an entity-tag may hold a comma (RFC 9110 §8.8.3: etagc is any visible character but '"'): parse, don't split
+    ('"a,b"', '"a,b"', None),
+    ('"x", "a,b"', '"a,b"', None),
+    ('"a,b", W/"v3"', '"v3"', 412),
+    ('W/"a,b"', '"a,b"', 412),
+    ('"a", "b"', '"a"', None),
+    ("junk", '"v3"', 412),  # not a list of entity-tags: it names no version
+    ('"v1" junk', '"v3"', 412),
 ]
+PATIENCE = 2.0  # seconds one call of precondition_status may take: a parse loop that never advances hangs
+
+
+def _within(seconds: float, function, *args):
+    """function(*args), or Incorrect when it has not returned after `seconds` (it runs on in a daemon thread)."""
+    outcome: list = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, function(*args)))
+        except BaseException as error:  # noqa: BLE001 - re-raised in the checking thread, with its traceback
+            outcome.append((False, error))
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
+        raise Incorrect(f"no answer after {seconds:.0f} s: does every turn of your parsing loop move forward?",
+                        request=f"precondition_status{args!r}", expected="an answer at once", got="still running")
+    returned, value = outcome[0]
+    if not returned:
+        raise value
+    return value
 
 
 def _test_precondition(precondition_status) -> None:
     for if_match, current, expected in PRECONDITION_CASES:
-        got = precondition_status(if_match, current)
+        got = _within(PATIENCE, precondition_status, if_match, current)
         if got != expected:
             why = {428: "no If-Match at all: the server requires one (428 Precondition Required).",
                    412: "this If-Match names no current version (a W/ tag never matches: If-Match compares "
@@ -47,8 +79,9 @@ def _test_precondition(precondition_status) -> None:
 
 q1 = Exercise(
     "ch10.q1", "If-Match: go ahead, 412 or 428?", _test_precondition,
-    hint="None header → 428. '*' → None. Otherwise split on commas, strip spaces; a tag starting with W/ never "
-         "matches; any tag equal to `current` → None; else 412.",
+    hint="None header → 428. '*' → None. Otherwise find the tags with a regex — (W/)?\"[^\"]*\" — not by "
+         "splitting on commas: '\"a,b\"' is ONE tag. A tag starting with W/ never matches; any tag equal to "
+         "`current` → None; else 412.",
 )
 
 
@@ -105,6 +138,20 @@ def _test_revalidate(fetch) -> None:
                 raise Incorrect("after the task changed, the server answers 200 with the new version: return its "
                                 "ETag and body, not the stale copy.", request=f"GET {url} (If-None-Match)",
                                 expected={"etag": changed.headers["etag"], "body": changed.json()}, got=fresh)
+            client.seen.clear()
+            kept = fetch(client, url, fresh)
+            if client.seen[-1:] != [("GET", fresh["etag"], 304)] or kept != fresh:
+                raise Incorrect("revalidate with the ETag of the copy you were given (now the new version's).",
+                                request=f"GET {url} with the copy of version 2",
+                                expected=f"GET with If-None-Match: {fresh['etag']} → 304, the copy returned",
+                                got=([f"{m} (If-None-Match: {tag}) → {s}" for m, tag, s in client.seen], kept))
+            other = api.post("/tasks", json={"title": "another"}, headers=auth)
+            other_url = other.headers["location"]
+            another = fetch(client, other_url, None)
+            if another != {"etag": other.headers["etag"], "body": api.get(other_url).json()}:
+                raise Incorrect("fetch the URL you were given.", request=f"GET {other_url}",
+                                expected={"etag": other.headers["etag"], "body": api.get(other_url).json()},
+                                got=another)
     finally:
         context.__exit__(None, None, None)
 
@@ -116,6 +163,8 @@ q2 = Exercise(
 )
 
 WRITERS = 8
+GIVE_UP = 50  # PATCHes against a server that always answers 412 before the check calls the retry loop unbounded
+STALE_TASK = "/tasks/7"  # the task that always has a newer version than the one just read
 
 
 class _ReadTogether(httpx.Client):
@@ -164,11 +213,60 @@ def _test_append_line(append_line) -> None:
     if not all(isinstance(result, httpx.Response) and result.status_code == 200 for result in results):
         raise Incorrect("return the response of the PATCH that succeeded (200).", request=f"PATCH {url}",
                         expected=200, got=[getattr(result, "status_code", result) for result in results])
+    _test_gives_up(append_line, auth)
+
+
+class _RetriedTooOften(BaseException):
+    """Raised by the always-412 server to stop a retry loop with no bound."""
+
+    # a BaseException: an answer's `except Exception` must not swallow it and loop on
+
+
+def _always_stale() -> tuple[httpx.Client, list[tuple[str, float]]]:
+    """A client whose server always has a newer version: every PATCH is 412. It records (method, time) per request."""
+    seen: list[tuple[str, float]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path != STALE_TASK:
+            return httpx.Response(404, json={"title": "Not Found", "status": 404})
+        seen.append((request.method, time.monotonic()))
+        if request.method == "GET":
+            version = len(seen)
+            return httpx.Response(200, json={"id": 1, "description": "first"}, headers={"ETag": f'"v{version}"'})
+        if sum(method == "PATCH" for method, _ in seen) > GIVE_UP:
+            raise _RetriedTooOften
+        return httpx.Response(412, json={"title": "Precondition Failed", "status": 412})
+
+    return httpx.Client(base_url="http://tasks.test", transport=httpx.MockTransport(answer)), seen
+
+
+def _test_gives_up(append_line, auth: dict) -> None:
+    client, seen = _always_stale()
+    request = "append_line against a server whose every PATCH is 412 (another writer always got there first)"
+    with client:
+        try:
+            result = append_line(client, STALE_TASK, "note", auth)
+        except _RetriedTooOften:
+            raise Incorrect(f"still retrying after {GIVE_UP} PATCHes: bound the retries (say 10 tries), then stop "
+                            "and return the last 412 so the caller can report it.", request=request,
+                            expected="a bounded number of tries", got=f"more than {GIVE_UP} PATCHes") from None
+    patches = [at for method, at in seen if method == "PATCH"]
+    if not isinstance(result, httpx.Response) or result.status_code != 412:
+        raise Incorrect("when every try is refused, return the last response (412): the caller must learn that "
+                        "the line was not added.", request=request, expected=412,
+                        got=getattr(result, "status_code", result))
+    waits = [later - earlier for earlier, later in zip(patches, [at for method, at in seen if method == "GET"][1:])]
+    if sum(waits) < 0.005:
+        raise Incorrect("wait a little between tries, longer each time and at random (jittered backoff): "
+                        "writers that retry at once collide again.", request=request,
+                        expected="a random, growing wait between a 412 and the next read",
+                        got=f"{len(patches)} tries, {sum(waits) * 1000:.1f} ms of waiting in all")
 
 
 q3 = Exercise(
     "ch10.q3", "Append without losing an update", _test_append_line,
-    hint="Loop: task = client.get(url); description = task.json()['description'] + '\\n' + line; "
-         "response = client.patch(url, json={'description': ...}, headers={**auth, 'If-Match': task.headers['etag']}); "
-         "return it unless it is 412 (then loop).",
+    hint="for attempt in range(10): task = client.get(url); description = task.json()['description'] + '\\n' + "
+         "line; response = client.patch(url, json={'description': ...}, headers={**auth, 'If-Match': "
+         "task.headers['etag']}); return it unless it is 412; else time.sleep(random.uniform(0, min(0.2, "
+         "0.005 * 2 ** attempt))). After the loop, return the last (412) response.",
 )

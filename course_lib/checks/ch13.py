@@ -48,6 +48,14 @@ def _test_save_if_unchanged(save_if_unchanged) -> None:
     with _migrated() as engine, Session(engine) as session:
         session.add_all([TaskRow(title="other", description="keep"), TaskRow(title="mine", description="v1")])
         session.commit()
+        save_if_unchanged(session, 2, 1, "rolled back")
+        session.rollback()  # the caller changes its mind: nothing of the call may be left
+        if _task(session, 2) != ("v1", 1):
+            raise Incorrect("don't commit: the caller owns the transaction (it may roll back, or add more to it), "
+                            "and here it rolled back — yet your change stayed.",
+                            request="save_if_unchanged(session, 2, 1, 'rolled back'), then session.rollback()",
+                            expected=("v1", 1), got=_task(session, 2))
+        session.rollback()
         steps = [  # (version read, new description) → (returns, description after, version after)
             (1, "v2", True, "v2", 2),
             (1, "stale", False, "v2", 2),  # someone read version 1 too, and wrote after us: refused
@@ -149,8 +157,13 @@ def _test_users_with_tasks(users_with_tasks) -> None:
             if got is None:
                 raise NotAttempted
             try:
-                loaded = {user.name: [task.title for task in user.tasks] for user in got}
-                names = [user.name for user in got]
+                users = list(got)  # once: a ScalarResult can be read only once
+            except TypeError:
+                raise Incorrect("return the users (a list, or the result of session.scalars(...)).",
+                                request="users_with_tasks(session)", expected="a list of UserRow", got=got) from None
+            try:
+                loaded = {user.name: [task.title for task in user.tasks] for user in users}
+                names = [user.name for user in users]
             except sa.exc.InvalidRequestError as error:
                 raise Incorrect("user.tasks was not loaded by your query (the relationship is lazy='raise'): add "
                                 "a loader option, e.g. .options(selectinload(UserRow.tasks)).",

@@ -251,6 +251,8 @@ def cache_directives(value: str | None) -> dict[str, str | None]:
 
 _LIBRARY_ROOTS = tuple(sorted({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
                               | {str(Path(course_lib.__file__).parent)}))
+# code a library compiles at run time (SQLAlchemy's __init__ and flush, dataclasses' methods): never a learner's line
+_GENERATED = ("<frozen", "<string>", "<sqlalchemy ")
 _SHORT = reprlib.Repr()
 _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict = 60, 60, 6, 6
 
@@ -258,17 +260,33 @@ _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict = 60, 60, 6, 6
 def learner_frame(tb: types.TracebackType | None) -> traceback.FrameSummary | None:
     """The innermost frame of a traceback that runs the learner's code, not a library's or the course's."""
     for frame in reversed(traceback.extract_tb(tb)):
-        if not frame.filename.startswith(_LIBRARY_ROOTS) and not frame.filename.startswith("<frozen"):
+        if not frame.filename.startswith((*_LIBRARY_ROOTS, *_GENERATED)):
             return frame
+    return None
+
+
+def _library(tb: types.TracebackType | None) -> str | None:
+    """Which library the innermost frame of a traceback is in: 'sqlalchemy', 'the check', ...; None if unknown."""
+    frames = [frame for frame in traceback.extract_tb(tb) if not frame.filename.startswith("<")]
+    if not frames:
+        return None
+    path = Path(frames[-1].filename)
+    if path.is_relative_to(Path(course_lib.__file__).parent):
+        return "the check"
+    for root in sorted(_LIBRARY_ROOTS, key=len, reverse=True):
+        if path.is_relative_to(root):
+            return path.relative_to(root).parts[0].removesuffix(".py")
     return None
 
 
 def describe_error(error: BaseException) -> str:
     """'ZeroDivisionError: division by zero (line 3 of total: `return a / b`)', the line being the learner's."""
-    frame = learner_frame(error.__traceback__) or (traceback.extract_tb(error.__traceback__) or [None])[-1]
+    frame = learner_frame(error.__traceback__)
     text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
-    if frame is None:
-        return text
+    if frame is None:  # not on a line of the learner's: say where it came from rather than quote a library's line
+        where = _library(error.__traceback__)
+        return f"{text} (inside {where}, after your code returned: in what it returned or left behind)" \
+            if where else text
     code = f": `{frame.line.strip()}`" if frame.line else ""
     return f"{text} (line {frame.lineno} of {frame.name}{code})"
 

@@ -3,6 +3,7 @@ with If-Match (412 when its copy is stale, 428 when it does not say which copy i
 
 - ETag: "task-<id>-v<version>-<json|csv>", strong, one per representation (JSON and CSV are different bytes);
 - GET/HEAD with If-None-Match naming it → 304, no body, with ETag, Cache-Control and Vary (RFC 9110 §15.4.5);
+- Last-Modified from updated_at once its second is over; without If-None-Match, If-Modified-Since → 304 by date;
 - PUT, PATCH, DELETE and POST /tasks/{id}/complete need If-Match (428 without, RFC 6585): a tag of the current
   version compared strongly (a W/ tag never matches), or '*' for "whatever is there now" (last write wins, said out
   loud); a stale tag → 412 and nothing changes. The check runs on the row as read under the write lock;
@@ -18,11 +19,11 @@ from course_lib.services.settings import Settings
 from course_lib.taskapi import ch09_sessions
 from course_lib.taskapi.build import build_app
 from course_lib.taskapi.deps import UnitOfWorkDep
-from course_lib.taskapi.records import Task
+from course_lib.taskapi.records import Task, utcnow
 from course_lib.taskapi.seams import Conditions, Seams
 from course_lib.taskapi.storage import UnitOfWork
 from course_lib.web.cache_control import CacheRule
-from course_lib.web.conditional import NotModifiedMiddleware, if_match_holds, strong
+from course_lib.web.conditional import NotModifiedMiddleware, if_match_holds, last_modified, strong
 from course_lib.web.negotiation import RENDERERS, negotiate
 from course_lib.web.openapi_responses import document_responses, edit_openapi, operations, uses_dependency
 from course_lib.web.problems import Problem
@@ -48,8 +49,10 @@ class ETagConditions:
         self.response, self.uow = response, uow
 
     def tag(self, task: Task) -> None:
-        """ETag of the representation this response carries."""
+        """ETag of the representation this response carries, and Last-Modified for clients that revalidate by date."""
         self.response.headers["ETag"] = task_etag(task, self.media_type)
+        if (modified := last_modified(task.updated_at, utcnow())) is not None:
+            self.response.headers["Last-Modified"] = modified
 
     def check(self, task: Task) -> None:
         """428 without If-Match; else lock, read the task as it is now, and 412 unless If-Match names it (or is '*')."""
@@ -88,12 +91,14 @@ def preconditions(path: str, route: APIRoute) -> dict[int, str]:
     """412 and 428 for every write that checks If-Match."""
     if not uses_dependency(route, etag_conditions) or route.methods <= SAFE or route.status_code == 201:
         return {}
-    return {412: "If-Match names a version that is no longer current (nothing was changed)",
+    return {412: "If-Match names no current version: a stale or weak tag, or an empty or malformed value "
+                 "(nothing was changed)",
             428: "If-Match is missing: send the ETag you read, or '*'"}
 
 
 IF_MATCH = {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"},
-            "description": "The ETag of the task as you read it, or * to overwrite whatever is there."}
+            "description": "The ETag of the task as you read it (or several, comma-separated), or * to overwrite "
+                           "whatever is there. An empty or malformed value names no version: 412."}
 
 
 def require_if_match(schema: dict) -> None:

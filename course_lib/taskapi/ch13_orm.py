@@ -1,8 +1,9 @@
 """Chapter 13 — ORM design: the schema comes from migrations, and the database's clock stamps every task.
 
 - storage: OrmStorage (orm_storage.py) over the ORM models (orm_models.py): created_at and updated_at are column
-  DEFAULTs and an onupdate of the database, in UTC on SQLite and PostgreSQL; updated_at moves forward on every
-  update (PUT, PATCH, complete); version + 1 happens inside the UPDATE;
+  DEFAULTs and an onupdate SQL expression (the database's clock), in UTC on SQLite and PostgreSQL; updated_at moves
+  forward on every update (PUT, PATCH, complete); version + 1 happens inside the UPDATE (If-Match, checked under the
+  write lock, is what refuses a stale write);
 - the tables are built by Alembic migrations (course_lib/taskapi/migrations), upgraded to head when the app starts;
 - every allowed sort has an index that serves it. The API's routes and JSON are chapter 12's.
 """

@@ -39,8 +39,9 @@ KEYSET_ORDER = ["-created_at", "-id"]  # the order ix_tasks_created_at_id serves
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 PageNumber = Annotated[int | None, Query(ge=1, json_schema_extra=not_null,
-                                         description="Page number, from 1: an offset page (chapter 06). Leave it "
-                                                     "out to page by cursor.")]
+                                         description="Page number, from 1: an offset page (chapter 06). Without "
+                                                     "it, the default order (-created_at) pages by cursor and any "
+                                                     "other sort by offset from page 1. Not with `cursor` (400).")]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, 1..{MAX_LIMIT}.")]
 CursorParam = Annotated[str | None, Query(json_schema_extra=not_null,
                                           description="Where the page starts: copy it from the Link header's "

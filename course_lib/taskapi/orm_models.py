@@ -2,7 +2,8 @@
 
 The tables are chapter 06's (sql_storage.py), mapped again with what an ORM design adds:
 - created_at and updated_at come from the database (server defaults), in UTC, not from each app process's clock;
-- updated_at moves on every UPDATE, and only forward: the later of the database's now and the old value + 1 tick;
+- updated_at moves on every UPDATE SQLAlchemy emits (an onupdate, not a trigger: raw SQL skips it), and only
+  forward per row: the later of the database's now and the old value + 1 tick (not commit order across rows);
 - the ORM checks the version column itself (version_id_col): an UPDATE … WHERE version = :read, 0 rows → StaleDataError;
 - relationships between users and tasks that refuse to load lazily: every query says what it loads (selectinload);
 - an index for every sort the API allows, so no allowed sort makes the database sort the table.

@@ -56,7 +56,10 @@ LABEL = r"(?![A-Za-z0-9-]{64})(?:[Xx][Nn]--)?[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
 TOP_LEVEL = r"(?:[A-Za-z]{2,63}|(?![A-Za-z0-9-]{64})[Xx][Nn]--[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)"
 EMAIL_PATTERN = (rf"^(?!.{{{MAX_EMAIL + 1}}})(?![^@]{{65}}){ATEXT}+(?:\.{ATEXT}+)*@(?:{LABEL}\.)+"
                  rf"(?!(?:{'|'.join(map(any_case, SPECIAL_USE))})$){TOP_LEVEL}$(?!\n)")
-HAS_TEXT = r"\S"  # somewhere a character that is not whitespace (what has_text checks after stripping)
+# What str.strip() removes (the characters of str.isspace), spelled out for the OpenAPI: ECMA-262's \S means another
+# set (its \s has U+FEFF and lacks U+001C–U+001F and U+0085), so a client would accept titles the server refuses.
+SPACES = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+HAS_TEXT = rf"[^{SPACES}]"  # somewhere a character that is not whitespace: what has_text checks
 
 
 def ascii_domain(address: str) -> str:

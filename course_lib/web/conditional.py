@@ -4,20 +4,27 @@
     weak("task-7-v3")                 'W/"task-7-v3"': promises the same meaning, not the same bytes
     if_none_match_hits(header, tag)   weak comparison: True → answer 304 to a GET or HEAD
     if_match_holds(header, tags)      strong comparison, '*' for "whatever is there": False → 412
-    NotModifiedMiddleware             turns a 200 whose ETag the client already holds into a bodiless 304
+    last_modified(when, now)          the Last-Modified of a change, once its second is over (else None)
+    modified_since(header, value)     If-Modified-Since: False → answer 304 to a GET or HEAD
+    NotModifiedMiddleware             turns a 200 the client already holds (by ETag, else by date) into a bodiless 304
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from datetime import datetime
+from email.utils import format_datetime, parsedate_to_datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ANY = "*"
 _TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
-# RFC 9110 §15.4.5: a 304 carries the fields a 200 would have had among these; no other representation metadata.
-KEPT_ON_304 = frozenset({b"cache-control", b"content-location", b"date", b"etag", b"expires", b"vary"})
+# RFC 9110 §15.4.5: a 304 carries the Cache-Control, Content-Location, Date, ETag, Expires and Vary a 200 would
+# have had, and SHOULD NOT carry other representation metadata (§8: these). Fields about the exchange — Set-Cookie,
+# Link, X-Request-ID — are not representation metadata: they stay.
+DROPPED_ON_304 = frozenset({b"content-type", b"content-length", b"content-encoding", b"content-language",
+                            b"content-range"})
 
 
 def strong(opaque: str) -> str:
@@ -81,13 +88,42 @@ def if_match_holds(header: str, current: Iterable[str]) -> bool:
     return any(strong_match(tag, now) for tag in tags for now in current)
 
 
+def last_modified(when: datetime, now: datetime) -> str | None:
+    """The Last-Modified of a change made at `when`; None while its second lasts (a later change could share it)."""
+    if int(when.timestamp()) >= int(now.timestamp()):
+        return None  # RFC 9110 §8.8.2.2: a date is a strong validator only if it is a second or more before Date
+    return format_datetime(when, usegmt=True)
+
+
+def http_date(value: str | None) -> datetime | None:
+    """An HTTP-date as an aware datetime; None when absent, malformed, or more than one value."""
+    if value is None or value.count(",") > 1:  # "Sun, 06 Nov 1994 08:49:37 GMT" has one comma; a list has more
+        return None
+    try:
+        parsed = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def modified_since(header: str | None, value: str | None) -> bool:
+    """False when If-Modified-Since is a valid date and the Last-Modified `value` is not after it (→ 304)."""
+    since, modified = http_date(header), http_date(value)
+    return since is None or modified is None or modified > since
+
+
 def not_modified(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """The headers of a 304 made from a 200's: only those a 304 carries."""
-    return [(name, value) for name, value in headers if name.lower() in KEPT_ON_304]
+    """The headers of a 304 made from a 200's: all but the representation metadata a 304 does not repeat."""
+    has_etag = any(name.lower() == b"etag" for name, _ in headers)
+    dropped = DROPPED_ON_304 | ({b"last-modified"} if has_etag else set())  # the ETag validates; the date is redundant
+    return [(name, value) for name, value in headers if name.lower() not in dropped]
 
 
 class NotModifiedMiddleware:
     """A GET or HEAD whose If-None-Match names the ETag of the 200 it would get is answered 304, without the body.
+
+    Without If-None-Match, If-Modified-Since is compared with the 200's Last-Modified (RFC 9110 §13.2.2: an
+    If-None-Match, when sent, decides alone — a tag is the finer validator).
 
     The handler still runs (it must read the task to know its version); what the 304 saves is the body on the wire
     and the client's work. A cache in front (a browser, a CDN, a reverse proxy) saves the trip as well.
@@ -100,8 +136,10 @@ class NotModifiedMiddleware:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        header = next((value.decode("latin-1") for name, value in scope["headers"] if name == b"if-none-match"), None)
-        if header is None:
+        request = {name: value.decode("latin-1") for name, value in scope["headers"]
+                   if name in (b"if-none-match", b"if-modified-since")}
+        header, since = request.get(b"if-none-match"), request.get(b"if-modified-since")
+        if header is None and since is None:
             await self.app(scope, receive, send)
             return
         replaced = False
@@ -110,8 +148,13 @@ class NotModifiedMiddleware:
             nonlocal replaced
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                etag = next((value.decode("latin-1") for name, value in headers if name.lower() == b"etag"), None)
-                if message["status"] == 200 and etag is not None and if_none_match_hits(header, etag):
+                fields = {name.lower(): value.decode("latin-1") for name, value in headers}
+                etag = fields.get(b"etag")
+                if header is not None:
+                    held = etag is not None and if_none_match_hits(header, etag)
+                else:
+                    held = b"last-modified" in fields and not modified_since(since, fields[b"last-modified"])
+                if message["status"] == 200 and held:
                     replaced = True
                     await send({"type": "http.response.start", "status": 304, "headers": not_modified(headers)})
                     await send({"type": "http.response.body", "body": b""})

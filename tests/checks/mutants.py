@@ -11,7 +11,10 @@ API
     Every mutant of `source` whose change lies on one of `lines`: comparison flips (`<`↔`<=`, `<`↔`>=`, `==`↔`!=`,
     `in`↔`not in`, `is`↔`is not`), int/float constants ±1, booleans negated, strings and bytes shortened by their last
     character, `and`↔`or`, `not` dropped, an if-branch inverted, a statement replaced by `pass`, a return value
-    replaced by None, and — with `observed` from `observe()` — a parameter use (or `param.attr`, `param[key]`)
+    replaced by None, a keyword argument removed from a call (`ex=`, `algorithms=`: the library's default instead),
+    `compare_digest(a, b)` replaced by `a == b` (not constant-time), `session.commit()` added before each return of
+    a function that writes through a `session`-like parameter (the caller owns the transaction), and — with
+    `observed` from `observe()` — a parameter use (or `param.attr`, `param[key]`)
     replaced by the literal value the check passed first (the "hard-coded value" wrong answer). Each `Mutant` has a
     `description` (stable across edits that do not touch that code: no line numbers) and the full cell `source`.
 
@@ -182,6 +185,46 @@ def _parameter_chains(tree: ast.AST, parents: dict[ast.AST, ast.AST]) -> Iterato
                 break
 
 
+_WRITES = frozenset({"execute", "add", "add_all", "delete", "merge", "flush", "scalars", "scalar"})
+
+
+def _session_parameter(function: ast.AST) -> str | None:
+    """The parameter of `function` that it runs statements through (`session.execute(...)`, `session.add(...)`)."""
+    arguments = function.args
+    names = {arg.arg for arg in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _WRITES \
+                and isinstance(node.func.value, ast.Name) and node.func.value.id in names:
+            return node.func.value.id
+    return None
+
+
+def _enclosing_function(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> ast.AST | None:
+    scope = parents.get(node)
+    while scope is not None and not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        scope = parents.get(scope)
+    return scope
+
+
+def _writes(node: ast.AST, session: str) -> bool:
+    return any(isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in _WRITES
+               and isinstance(call.func.value, ast.Name) and call.func.value.id == session for call in ast.walk(node))
+
+
+def _after_a_write(node: ast.Return, parents: dict[ast.AST, ast.AST], session: str) -> bool:
+    """The return's value writes through `session`, or a simple statement before it in its block does."""
+    if _writes(node.value, session):
+        return True
+    body = next(value for _, value in ast.iter_fields(parents[node]) if isinstance(value, list) and node in value)
+    return any(isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign)) and _writes(statement, session)
+               for statement in body[:body.index(node)])
+
+
+def _is_compare_digest(node: ast.Call) -> bool:
+    name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+    return name == "compare_digest" and len(node.args) == 2 and not node.keywords
+
+
 def _sites(tree: ast.Module, lines: frozenset[int], observed: dict[int, Any]) -> Iterator[tuple[int, str, Any]]:
     """(node index in ast.walk order, kind, payload) for every mutation of `tree` on `lines`."""
     parents = _parents(tree)
@@ -215,6 +258,17 @@ def _sites(tree: ast.Module, lines: frozenset[int], observed: dict[int, Any]) ->
         if isinstance(node, ast.Return) and node.value is not None and not (
                 isinstance(node.value, ast.Constant) and node.value.value is None):
             yield index, "return-none", None
+        if isinstance(node, ast.Call):
+            for position, keyword in enumerate(node.keywords):
+                if keyword.arg is not None:  # not **kwargs
+                    yield index, "drop-keyword", position
+            if _is_compare_digest(node):
+                yield index, "digest-eq", None
+        if isinstance(node, ast.Return) and node.value is not None:
+            function = _enclosing_function(node, parents)
+            session = function is not None and _session_parameter(function)
+            if session and _after_a_write(node, parents, session):
+                yield index, "add-commit", session
         if id(node) in chains and index in observed:
             literal = _literal(observed[index])
             if literal is not None:
@@ -253,6 +307,20 @@ def _apply(tree: ast.Module, index: int, kind: str, payload: Any, source: str) -
     elif kind == "return-none":
         node.value = ast.Constant(None)
         after, what = "return None", "return value"
+    elif kind == "drop-keyword":
+        keyword = node.keywords.pop(payload)
+        after, what = ast.unparse(node), "keyword removed"
+        return (f"{what}: `{_clip(ast.unparse(keyword))}` from `{_clip(before)}`", _unparse(mutated))
+    elif kind == "digest-eq":
+        _replace(parents[node], node, ast.Compare(node.args[0], [ast.Eq()], [node.args[1]]))
+        after, what = f"{ast.unparse(node.args[0])} == {ast.unparse(node.args[1])}", "== for compare_digest"
+    elif kind == "add-commit":  # return x → result = x; session.commit(); return result
+        body = next(value for _, value in ast.iter_fields(parents[node]) if isinstance(value, list) and node in value)
+        keep = ast.Assign([ast.Name("_mutant_result", ast.Store())], node.value)
+        commit = ast.Expr(ast.Call(ast.Attribute(ast.Name(payload, ast.Load()), "commit", ast.Load()), [], []))
+        body[body.index(node):body.index(node) + 1] = [keep, commit,
+                                                      ast.Return(ast.Name("_mutant_result", ast.Load()))]
+        return f"commit added: `{payload}.commit()` at `{_clip(before)}`", _unparse(mutated)
     elif kind == "literal":
         _replace(parents[node], node, payload)
         after, what = ast.unparse(payload), "parameter → literal"
@@ -382,12 +450,19 @@ in_timezone = local_time_zone  # run a block with the process's local time zone 
 
 
 def assert_every_behaviour_changing_mutant_is_incorrect(exercise_id: str, setup: str,
-                                                         equivalent: dict[str, str], report) -> None:
-    """Run the mutants of an exercise; every survivor must be a listed equivalent, and every listed one survive."""
+                                                         equivalent: dict[str, str], report,
+                                                         known_gaps: dict[str, str] | None = None) -> None:
+    """Run the mutants of an exercise; every survivor must be a listed equivalent, and every listed one survive.
+
+    `known_gaps`: wrong answers the check still calls Correct, each with who fixes it; tolerated, never required.
+    """
+    known_gaps = known_gaps or {}
     killed, survivors = run_mutants(exercise_id, setup)
+    gaps = [mutant.description for mutant in survivors if mutant.description in known_gaps]
     report(f"\nmutation score {exercise_id}: {score(killed, survivors)} killed, "
-           f"{len(survivors)} equivalent survivor(s)")
-    wrongly_correct = [mutant.description for mutant in survivors if mutant.description not in equivalent]
+           f"{len(survivors) - len(gaps)} equivalent survivor(s)" + (f", {len(gaps)} KNOWN GAP(S)" if gaps else ""))
+    wrongly_correct = [mutant.description for mutant in survivors
+                       if mutant.description not in equivalent and mutant.description not in known_gaps]
     assert not wrongly_correct, f"wrong answers the check of {exercise_id} calls Correct: {wrongly_correct}"
     refused = sorted(set(equivalent) - {mutant.description for mutant in survivors})
     assert not refused, f"right answers the check of {exercise_id} refuses (or stale entries): {refused}"

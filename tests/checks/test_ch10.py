@@ -1,7 +1,24 @@
 """Each checker against its stub, its solution and known-wrong answers."""
 
+import random
+import re
+import time
+
 from course_lib.checks.ch10 import q1, q2, q3
 from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
+
+ENTITY_TAG = re.compile(r'\s*((?:W/)?"[^"]*")\s*(?:,|$)')
+
+
+def entity_tags(header):
+    tags, position = [], 0
+    while position < len(header):
+        match = ENTITY_TAG.match(header, position)
+        if match is None:
+            return []
+        tags.append(match.group(1))
+        position = match.end()
+    return tags
 
 
 def precondition_status(if_match, current):
@@ -9,8 +26,25 @@ def precondition_status(if_match, current):
         return 428
     if if_match.strip() == "*":
         return None
+    tags = entity_tags(if_match)
+    return None if any(tag == current and not tag.startswith("W/") for tag in tags) else 412
+
+
+def splits_on_commas(if_match, current):
+    if if_match is None:
+        return 428
+    if if_match.strip() == "*":
+        return None
     tags = [tag.strip() for tag in if_match.split(",")]
     return None if any(tag == current and not tag.startswith("W/") for tag in tags) else 412
+
+
+def finds_tags(if_match, current):
+    if if_match is None:
+        return 428
+    if if_match.strip() == "*":
+        return None
+    return None if ("", current) in re.findall(r'(W/)?("[^"]*")', if_match) else 412
 
 
 def test_q1_solution_stub_and_mutants():
@@ -47,8 +81,10 @@ def test_q1_solution_stub_and_mutants():
     def raises(if_match, current):
         raise ValueError("boom")
 
+    assert q1.evaluate(finds_tags).status == CORRECT  # another valid parse
+
     for wrong in (weak_allowed, missing_is_412, no_star, first_tag_only, substring, case_blind, raises,
-                  lambda if_match, current: None, lambda if_match, current: 412):
+                  splits_on_commas, lambda if_match, current: None, lambda if_match, current: 412):
         assert q1.evaluate(wrong).status == INCORRECT, wrong
 
 
@@ -89,18 +125,50 @@ def test_q2_solution_stub_and_mutants():
 
 
 def append_line(client, url, line, auth):
-    while True:
+    for attempt in range(10):
         task = client.get(url)
         description = task.json()["description"] + "\n" + line
         response = client.patch(url, json={"description": description},
                                 headers={**auth, "If-Match": task.headers["etag"]})
         if response.status_code != 412:
             return response
+        time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+    return response
 
 
 def test_q3_solution_stub_and_mutants():
     assert q3.evaluate(None).status == NOT_ATTEMPTED
     assert q3.evaluate(append_line).status == CORRECT
+
+    def unbounded(client, url, line, auth):
+        while True:
+            task = client.get(url)
+            description = task.json()["description"] + "\n" + line
+            response = client.patch(url, json={"description": description},
+                                    headers={**auth, "If-Match": task.headers["etag"]})
+            if response.status_code != 412:
+                return response
+            time.sleep(random.uniform(0, 0.002))
+
+    def swallows_everything(client, url, line, auth):
+        while True:
+            try:
+                return unbounded(client, url, line, auth)
+            except Exception:  # noqa: BLE001 - the wrong answer under test
+                continue
+
+    def no_backoff(client, url, line, auth):
+        for _ in range(10):
+            task = client.get(url)
+            response = client.patch(url, json={"description": task.json()["description"] + "\n" + line},
+                                    headers={**auth, "If-Match": task.headers["etag"]})
+            if response.status_code != 412:
+                return response
+        return response
+
+    def gives_up_silently(client, url, line, auth):
+        response = append_line(client, url, line, auth)
+        return response if response.status_code == 200 else None
 
     def last_write_wins(client, url, line, auth):
         description = client.get(url).json()["description"] + "\n" + line
@@ -131,6 +199,7 @@ def test_q3_solution_stub_and_mutants():
                 return response
         return response
 
-    for wrong in (last_write_wins, no_if_match, no_retry, replaces, retries_with_the_stale_tag):
+    for wrong in (last_write_wins, no_if_match, no_retry, replaces, retries_with_the_stale_tag, unbounded,
+                  swallows_everything, no_backoff, gives_up_silently):
         result = q3.evaluate(wrong)
         assert result.status == INCORRECT, (wrong, result)

@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 from sqlalchemy import select, update
-from sqlalchemy.orm import immediateload, joinedload, lazyload, selectinload, subqueryload
+from sqlalchemy.orm import Session, immediateload, joinedload, lazyload, selectinload, subqueryload
 
 from course_lib.checks.ch13 import q1, q2, q3
 from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
@@ -42,7 +42,19 @@ def test_q1_solution_stub_and_wrong_answers():
     def raises(session, task_id, version_read, description):
         raise RuntimeError("boom")
 
-    for wrong in (no_version_check, no_increment, at_least, always_true, every_task, raises):
+    def commits(session, task_id, version_read, description):
+        saved = save_if_unchanged(session, task_id, version_read, description)
+        session.commit()
+        return saved
+
+    def commits_elsewhere(session, task_id, version_read, description):
+        with Session(session.get_bind()) as own:
+            saved = save_if_unchanged(own, task_id, version_read, description)
+            own.commit()
+        return saved
+
+    for wrong in (no_version_check, no_increment, at_least, always_true, every_task, raises, commits,
+                  commits_elsewhere):
         assert q1.evaluate(wrong).status == INCORRECT, wrong.__name__
 
 
@@ -56,6 +68,10 @@ def test_q2_solution_stub_and_wrong_answers():
     assert q2.evaluate(solution).status == CORRECT
     for right in (joinedload(UserRow.tasks), subqueryload(UserRow.tasks)):
         assert q2.evaluate(lambda session, option=right: by_name(session, option)).status == CORRECT
+    one_shot = q2.evaluate(lambda session: session.scalars(select(UserRow).options(selectinload(UserRow.tasks))
+                                                           .order_by(UserRow.name)))
+    assert one_shot.status == CORRECT, one_shot  # a ScalarResult, read once by the check (was "got []")
+    assert q2.evaluate(lambda session: session.get(UserRow, 1)).status == INCORRECT
     wrong_answers = [
         lambda session: session.scalars(select(UserRow).order_by(UserRow.name)).all(),  # lazy='raise'
         lambda session: by_name(session, lazyload(UserRow.tasks)),  # N+1

@@ -43,6 +43,8 @@ EQUIVALENT = {  # mutant description → why it is a right answer too
             "with status_code=204 FastAPI answers a None return with an empty 204",
         "return value: `return Response(status_code=204)` → `return None`":
             "with status_code=204 FastAPI answers a None return with an empty 204",
+        "keyword removed: `status_code=204` from `app.delete('/notes/{note_id}', status_code=204)`":
+            "the returned Response(status_code=204) sets the status; the decorator's code only documents it",
         "constant: `204` → `205` in `@app.delete(\"/notes/{note_id}\", status_code=204)`":
             "the returned Response(status_code=204) sets the status; the decorator's code only documents it",
         "constant: `204` → `203` in `@app.delete(\"/notes/{note_id}\", status_code=204)`":

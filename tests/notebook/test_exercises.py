@@ -67,6 +67,36 @@ def test_the_learners_line_is_named_not_the_librarys():
     assert "of parse: `return json.loads(text)  # the line the learner must see`" in result.message
 
 
+def test_code_a_library_generated_is_not_the_learners_line():
+    from course_lib.taskapi.orm_models import TaskRow
+
+    def build(title):
+        return TaskRow(titel=title)  # the learner's typo: SQLAlchemy's generated __init__ raises
+
+    result = Exercise("test.q5b", "calls", lambda f: f("x"), hint="", solution="").evaluate(build)
+    assert result.status == INCORRECT and "of build: `return TaskRow(titel=title)" in result.message
+
+
+def test_an_error_after_the_learners_code_returned_names_the_library_not_its_line():
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    from course_lib.notebook.exercises import describe_error
+    from course_lib.taskapi.orm_models import Base, TaskRow
+
+    engine = sa.create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add(TaskRow(title=None))  # what the learner left behind; the check's commit fails on it
+        try:
+            session.commit()
+        except sa.exc.IntegrityError as error:
+            failed = error.with_traceback(error.__traceback__.tb_next)  # only library frames: no line of the learner's
+    described = describe_error(failed)
+    assert described.startswith("IntegrityError") and described.endswith(
+        "(inside sqlalchemy, after your code returned: in what it returned or left behind)")
+
+
 def test_the_input_that_broke_a_function_is_named():
     def halve(values):
         return [value // 2 for value in values if value > 0 or value["x"]]

@@ -2,6 +2,8 @@
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 
 import httpx
 import pytest
@@ -134,3 +136,35 @@ def test_etag_names_id_version_and_format():
     task = ch10_http_caching.Task(7, "t", version=3)
     assert ch10_http_caching.task_etag(task) == '"task-7-v3-json"'
     assert ch10_http_caching.task_etag(task, "text/csv") == '"task-7-v3-csv"'
+
+
+@pytest.mark.parametrize("chapter", chapters_from(10))
+def test_last_modified_once_its_second_is_over_and_if_modified_since_304_unless_if_none_match(
+        writer, chapter, monkeypatch):
+    api, auth, task_id, tag = writer(chapter)
+    url = f"/tasks/{task_id}"
+    assert "last-modified" not in api.get(url).headers  # changed this second: another change could share the date
+    later = ch10_http_caching.utcnow() + timedelta(seconds=2)
+    monkeypatch.setattr(ch10_http_caching, "utcnow", lambda: later)
+    fresh = api.get(url)
+    modified = parsedate_to_datetime(fresh.headers["last-modified"])
+    updated = datetime.fromisoformat(fresh.json()["updated_at"].replace("Z", "+00:00"))
+    assert modified == updated.replace(microsecond=0)
+    since = fresh.headers["last-modified"]
+    before = format_datetime(modified - timedelta(seconds=1), usegmt=True)
+    for method in ("GET", "HEAD"):
+        held = api.request(method, url, headers={"If-Modified-Since": since})
+        assert held.status_code == 304 and held.content == b"" and held.headers["etag"] == tag
+        assert api.request(method, url, headers={"If-Modified-Since": before}).status_code == 200
+    # RFC 9110 §13.1.3: an If-None-Match decides alone, whatever the date says
+    assert api.get(url, headers={"If-None-Match": '"other"', "If-Modified-Since": since}).status_code == 200
+    assert api.get(url, headers={"If-None-Match": tag, "If-Modified-Since": before}).status_code == 304
+
+
+@pytest.mark.parametrize("chapter", chapters_from(10))
+def test_an_empty_or_malformed_if_match_is_412_as_the_contract_says(writer, chapter):
+    api, auth, task_id, tag = writer(chapter)
+    for if_match in ("", "junk", tag.strip('"'), f"{tag} {tag}"):
+        refused = api.patch(f"/tasks/{task_id}", json={"title": "x"}, headers={**auth, "If-Match": if_match})
+        assert refused.status_code == 412, if_match
+    assert api.get(f"/tasks/{task_id}").json()["title"] == "draft"

@@ -1,6 +1,10 @@
 """The OpenAPI document is the contract: it states the rules the API keeps and every status it can answer."""
 
+import json
 import re
+import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -9,7 +13,7 @@ from course_lib.lab.postman import success_status
 from course_lib.lab.slow_service import with_calendar
 from course_lib.taskapi import app_for, latest
 from course_lib.taskapi.records import SORT_KEYS
-from course_lib.taskapi.schemas_validated import EMAIL_PATTERN
+from course_lib.taskapi.schemas_validated import EMAIL_PATTERN, HAS_TEXT
 from course_lib.web.openapi_responses import operations
 from course_lib.web.pagination import sort_pattern
 from course_lib.web.problems import PROBLEM_JSON
@@ -110,6 +114,49 @@ def test_an_a_label_that_is_not_valid_idna_matches_the_pattern_but_is_refused(ap
     assert re.search(EMAIL_PATTERN, "a@xn--b.org")
     body = {"name": "Someone", "email": "a@xn--b.org", "password": "correct horse battery staple"}
     assert api_at(8).post("/users", json=body).status_code == 422
+
+
+def has_text_in_python() -> set[int]:
+    return {code for code in range(sys.maxunicode + 1) if re.search(HAS_TEXT, chr(code))}
+
+
+def test_the_title_pattern_is_the_servers_rule_for_every_code_point():
+    assert has_text_in_python() == {code for code in range(sys.maxunicode + 1) if chr(code).strip()}
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node (an ECMA-262 engine) is not installed")
+def test_the_title_pattern_means_the_same_in_ecma_262():
+    script = ("const p = new RegExp(JSON.parse(process.argv[1]), 'u'); const out = [];"
+              "for (let c = 0; c <= 0x10FFFF; c++) { if (c >= 0xD800 && c <= 0xDFFF) continue;"
+              " if (!p.test(String.fromCodePoint(c))) out.push(c); } console.log(JSON.stringify(out));")
+    refused = json.loads(subprocess.run(["node", "-e", script, json.dumps(HAS_TEXT)], capture_output=True,
+                                        text=True, check=True, timeout=120).stdout)
+    assert set(refused) == {code for code in range(sys.maxunicode + 1) if not chr(code).strip()}
+
+
+@pytest.mark.parametrize("title, valid", [("\x85", False), ("\x1c", False), ("\u3000 \t", False), ("\ufeff", True),
+                                          ("a\x85", True), ("\u200b", True)])
+def test_the_title_pattern_and_the_server_agree_on_edge_characters(api_at, title, valid):
+    api = api_at(8)
+    assert bool(re.search(HAS_TEXT, title)) is valid
+    assert api.post("/users", json={"name": "Ada", "email": "ada@example.org",
+                                    "password": "correct horse battery staple"}).status_code == 201
+    headers = {"X-API-Key": api.post("/users", json={"name": "Bob", "email": "bob@example.org",
+                                                    "password": "correct horse battery staple"}).json()["api_key"]}
+    assert api.post("/tasks", json={"title": title}, headers=headers).status_code == (201 if valid else 422)
+
+
+def test_the_contract_says_how_page_cursor_and_if_match_are_refused():
+    openapi = latest().openapi()
+    listing = openapi["paths"]["/tasks"]["get"]
+    page = next(parameter for parameter in listing["parameters"] if parameter["name"] == "page")
+    assert "Leave it out to page by cursor" not in page["description"]
+    assert "other sort by offset" in page["description"] and "Not with `cursor` (400)" in page["description"]
+    assert "sent with page" in listing["responses"]["400"]["description"]
+    patch = openapi["paths"]["/tasks/{task_id}"]["patch"]
+    if_match = next(parameter for parameter in patch["parameters"] if parameter["name"] == "If-Match")
+    assert "empty or malformed value names no version: 412" in if_match["description"]
+    assert "empty or malformed" in patch["responses"]["412"]["description"]
 
 
 def test_done_must_be_a_boolean_not_a_number(api_at):
