@@ -4,18 +4,34 @@ from __future__ import annotations
 
 import ast
 import inspect
+import linecache
 import textwrap
+import types
 from collections.abc import Callable
 from typing import Any
 
 
+def _code_names(code: types.CodeType) -> set[str]:
+    """Every global and attribute name a code object (and the functions inside it) refers to."""
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            names |= _code_names(constant)
+    return names
+
+
 def called_names(function: Callable[..., Any]) -> set[str] | None:
-    """The names `function` calls (`compare_digest` for `hmac.compare_digest(...)`), or None without its source."""
+    """The names `function` calls (`compare_digest` for `hmac.compare_digest(...)`), or None when it cannot be read.
+
+    Without source (code run by exec), the compiled names stand in: every name it refers to, called or not."""
+    function = inspect.unwrap(function)  # a checker's wrapper (functools.wraps) is not the learner's code
+    code = getattr(function, "__code__", None)
     try:
-        source = textwrap.dedent(inspect.getsource(function))
-        tree = ast.parse(source)
+        if isinstance(code, types.CodeType) and not linecache.getlines(code.co_filename):
+            raise OSError("no source")  # exec'd code: inspect would guess from __main__'s file, a wrong source
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     except (OSError, TypeError, SyntaxError):
-        return None
+        return _code_names(code) if isinstance(code, types.CodeType) else None
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
@@ -55,6 +71,10 @@ def _always_leaves(statements: list[ast.stmt]) -> bool:
 
 def may_end_without_return(function: Callable[..., Any]) -> bool:
     """True when some path through `function` can end without a `return` (or its source is not readable)."""
+    function = inspect.unwrap(function)
+    code = getattr(function, "__code__", None)
+    if not isinstance(code, types.CodeType) or not linecache.getlines(code.co_filename):
+        return True
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     except (OSError, TypeError, SyntaxError):

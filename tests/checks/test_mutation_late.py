@@ -154,13 +154,7 @@ EQUIVALENT = {  # mutant description → why it is a right answer too
 }
 
 
-KNOWN_GAPS = {  # wrong answers a check still calls Correct: tolerated (never required) until the checker is fixed
-    "ch14.q3": {
-        "== for compare_digest: `hmac.compare_digest(expected.rstrip(b'=').decode(), signature)` → "
-        "`expected.rstrip(b'=').decode() == signature`":
-            "a timing-unsafe comparison: the check does not examine it yet (exercise 3 is being reworked on main)",
-    },
-}
+KNOWN_GAPS: dict[str, dict[str, str]] = {}  # wrong answers a check still calls Correct: tolerated until fixed
 
 
 @pytest.mark.parametrize("exercise_id", sorted(SETUP))

@@ -28,7 +28,7 @@ def test_a_function_that_never_calls_it_misses_it():
     assert not misses_call(constant_time, "compare_digest")
 
 
-def test_without_source_nothing_is_claimed():
+def test_without_source_or_code_nothing_is_claimed():
     assert called_names(len) is None
     assert not misses_call(len, "compare_digest")
 
@@ -62,3 +62,11 @@ def test_a_function_that_returns_on_every_path_does_not_end_without_return():
     assert not may_end_without_return(constant_time)
     assert may_end_without_return(falls_off)
     assert may_end_without_return(len)  # no source: assume it may
+
+
+def test_without_source_the_compiled_names_stand_in():
+    namespace: dict = {}
+    exec("import hmac\ndef made_by_exec(a, b):\n    return hmac.compare_digest(a, b)\n"
+         "def equals(a, b):\n    return a == b\n", namespace)
+    assert not misses_call(namespace["made_by_exec"], "compare_digest")
+    assert misses_call(namespace["equals"], "compare_digest")
