@@ -92,7 +92,7 @@ show_source(schemas_strict.UserCreate.to_record)
 
 # %%
 signed_up = api.post("/users", json={"name": "Ada", "email": "ada@example.org",
-                                     "password": "correct horse battery staple"})
+                                     "password": "violet harbor lantern 42"})
 show(signed_up, headers=["location"])
 ada = {"X-API-Key": signed_up.json()["api_key"]}
 
@@ -123,18 +123,18 @@ import time
 from course_lib.web.passwords import hash_password, verify_password
 
 started = time.perf_counter()
-hash_password("correct horse battery staple")
+hash_password("violet harbor lantern 42")
 argon2_seconds = time.perf_counter() - started
 started = time.perf_counter()
 for _ in range(1000):
-    hashlib.sha256(b"correct horse battery staple").hexdigest()
+    hashlib.sha256(b"violet harbor lantern 42").hexdigest()
 sha256_seconds = (time.perf_counter() - started) / 1000
 print(f"argon2id: {argon2_seconds * 1000:.0f} ms per hash · sha256: {sha256_seconds * 1e6:.1f} µs per hash · "
       f"{argon2_seconds / sha256_seconds:,.0f}× slower")
 assert argon2_seconds > 100 * sha256_seconds
 
 # %%
-verify_password("correct horse battery staple", record.password_hash), verify_password("guess", record.password_hash)
+verify_password("violet harbor lantern 42", record.password_hash), verify_password("guess", record.password_hash)
 
 # %% [markdown]
 # ## Proving that nothing leaks
@@ -146,7 +146,7 @@ api.post("/tasks", json={"title": "serialize carefully"}, headers=ada)
 responses = [signed_up, api.get("/users"), api.get("/users/1"), api.get("/users/1/tasks"), api.get("/tasks"),
              api.get("/tasks/1"), api.get("/openapi.json"),
              api.post("/users", json={"name": "Bob", "email": "bob@example.org", "password": "hunter2"})]
-secrets = ["correct horse battery staple", "hunter2", record.password_hash, "$argon2", "password_hash"]
+secrets = ["violet harbor lantern 42", "hunter2", record.password_hash, "$argon2", "password_hash"]
 [(r.request.method, r.request.url.path, r.status_code, [s for s in secrets if s in r.text]) for r in responses]
 
 # %% [markdown]
@@ -157,7 +157,7 @@ secrets = ["correct horse battery staple", "hunter2", record.password_hash, "$ar
 # on purpose.
 
 # %%
-body = schemas_strict.UserCreate(name="Ada", email="ada@example.org", password="correct horse battery staple")
+body = schemas_strict.UserCreate(name="Ada", email="ada@example.org", password="violet harbor lantern 42")
 body, body.model_dump_json(), body.password.get_secret_value()
 
 # %% [markdown]
@@ -286,7 +286,7 @@ except ValidationError as error:
 show(api.post("/tasks", json={"title": "mine now", "owner_id": 2}, headers=ada))
 
 # %%
-show(api.post("/users", json={"name": "Eve", "email": "eve@example.org", "password": "correct horse battery staple",
+show(api.post("/users", json={"name": "Eve", "email": "eve@example.org", "password": "violet harbor lantern 42",
                               "role": "admin"}))
 
 # %% [markdown]

@@ -59,7 +59,7 @@ show_source(ch08_validation.extend)
 app = ch08_validation.create_app()
 api = serve(app)
 signed_up = api.post("/users", json={"name": "Ada", "email": "ada@example.org",
-                                     "password": "correct horse battery staple"})
+                                     "password": "violet harbor lantern 42"})
 ada = {"X-API-Key": signed_up.json()["api_key"]}
 api, signed_up.status_code
 
@@ -117,10 +117,27 @@ Invite.model_validate({"list_id": "6f1c2a3e-8b7d-4c5e-9f0a-1b2c3d4e5f60", "email
 # deliver to one.
 
 # %% [markdown]
-# A password's rule is a length and nothing more: 15 to 128 characters. NIST SP 800-63B-4 (2025) requires at least 15
-# for a password used on its own (8 only when it is one factor of a multi-factor login), and it forbids composition
-# rules ("a digit, a capital and a symbol"): they make passwords harder to remember, not to guess. The cap keeps a
-# huge body from costing an argon2 hash.
+# A password's rules are few. NIST SP 800-63B-4 (2025), §3.1.1.2, asks for a length — at least 15 characters for a
+# password used on its own (8 only when it is one factor of a multi-factor login) — and forbids composition rules
+# ("a digit, a capital and a symbol"): they make passwords harder to remember, not to guess. The API's cap of 128
+# keeps a huge body from costing an argon2 hash. NIST also requires a **blocklist** check: a password that is
+# commonly used, expected or compromised is refused, however long. The famous *correct horse battery staple* is
+# 28 characters — and in every cracking dictionary since the comic that made it famous. The course's blocklist is
+# small and offline (well-known passphrases, repeats, keyboard walks, a word plus digits, the service's own name); a
+# production service also asks a breach corpus such as Have I Been Pwned's, whose range API never sees the password.
+# (Below, a second rule compares the password with the user's own name and e-mail.)
+
+# %%
+from course_lib.web import password_rules
+
+show_source(password_rules.blocklist_reason)
+
+# %%
+for candidate in ("correct horse battery staple", "passwordpassword", "123456789012345", "violet harbor lantern 42"):
+    print(f"{candidate!r:34} → {password_rules.blocklist_reason(candidate) or 'accepted'}")
+
+# %%
+show(api.post("/users", json={"name": "Cy", "email": "cy@example.org", "password": "correct horse battery staple"}))
 
 # %% [markdown]
 # ## A custom validator
@@ -208,7 +225,7 @@ assert missing.status_code == 422 and [(e["in"], e["pointer"], e["type"]) for e 
 
 # %%
 bob = {"X-API-Key": api.post("/users", json={"name": "Bob", "email": "bob@example.org",
-                                             "password": "correct horse battery staple"}).json()["api_key"]}
+                                             "password": "violet harbor lantern 42"}).json()["api_key"]}
 JSON = {"content-type": "application/json"}
 error_demo = [
     ("POST", "/tasks", {"content": b'{"title": ', "headers": {**ada, **JSON}}, "not JSON"),
@@ -218,7 +235,7 @@ error_demo = [
     ("DELETE", "/tasks", {}, "wrong method"),
     ("GET", "/tasks/1", {"headers": {"Accept": "image/png"}}, "no acceptable representation"),
     ("POST", "/users",
-     {"json": {"name": "Ada", "email": "ADA@example.org", "password": "correct horse battery staple"}}, "email taken"),
+     {"json": {"name": "Ada", "email": "ADA@example.org", "password": "violet harbor lantern 42"}}, "email taken"),
     ("POST", "/tasks", {"content": b'{"title": "' + b"x" * 70_000 + b'"}', "headers": {**ada, **JSON}}, "too large"),
     ("POST", "/tasks", {"content": b"title=x", "headers": {**ada, "content-type": "text/plain"}}, "not JSON type"),
     ("POST", "/tasks", {"json": {"title": "  "}, "headers": ada}, "blank title"),
@@ -441,6 +458,7 @@ q3.check(SplitBill)
 #   422 for broken rules, 404/403/409 for state.
 # - Declare rules where you can (`Field`, `EmailStr`, `UUID`, `Literal`), write a validator where you must, and use a
 #   model validator for rules across fields.
+# - Passwords (NIST SP 800-63B-4): 15+ characters, no composition rules, and a blocklist of common ones.
 # - RFC 9457: `application/problem+json` with `type`, `title`, `status` (= the HTTP status), `detail`, `instance`,
 #   plus extensions such as per-field `errors`. Never echo the rejected input.
 # - Install it cross-cutting (exception handlers + one middleware), so routes added later answer the same way.

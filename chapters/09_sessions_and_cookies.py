@@ -57,7 +57,7 @@ show_source(ch09_sessions.extend)
 # %%
 app = ch09_sessions.create_app()
 api = serve(app)
-PASSWORD = "correct horse battery staple"
+PASSWORD = "violet harbor lantern 42"
 ada_key = {"X-API-Key": api.post("/users", json={"name": "Ada", "email": "ada@example.org",
                                                  "password": PASSWORD}).json()["api_key"]}
 bob_key = {"X-API-Key": api.post("/users", json={"name": "Bob", "email": "bob@example.org",

@@ -49,7 +49,7 @@ start_chapter(10, "HTTP caching")
 # %%
 from course_lib.taskapi import ch08_validation
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "violet harbor lantern 42"
 old = serve(ch08_validation.create_app(), name="chapter-08")
 ada_old = {"X-API-Key": old.post("/users", json={"name": "Ada", "email": "ada@example.org",
                                                 "password": PASSWORD}).json()["api_key"]}

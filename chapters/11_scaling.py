@@ -197,7 +197,7 @@ redis.Redis.from_url(backends.redis_url).delete(ch11_scaling.VISITS_KEY)  # a fr
 # %%
 from http.cookies import SimpleCookie
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "violet harbor lantern 42"
 created = client.post("/users", json={"name": "Ada", "email": "ada@example.org", "password": PASSWORD})
 login = client.post("/session", json={"email": "ada@example.org", "password": PASSWORD})
 session_id = SimpleCookie(login.headers["set-cookie"])["__Host-session"].value

@@ -172,7 +172,7 @@ from course_lib.services.settings import Settings
 settings = Settings(calendar_url=dependency.url, calendar_timeout=0.5)
 api = serve(ch12_performance.create_app(settings))
 ada = {"X-API-Key": api.post("/users", json={"name": "Ada", "email": "ada@example.org",
-                                            "password": "correct horse battery staple"}).json()["api_key"]}
+                                            "password": "violet harbor lantern 42"}).json()["api_key"]}
 show(api.get("/users/1/availability"))
 
 # %% [markdown]
@@ -201,9 +201,9 @@ show(api.get("/users/1/availability"), headers=["content-type"])
 calendar.mode = "ok"
 unplugged = serve(ch12_performance.create_app(Settings(calendar_url="http://127.0.0.1:9", calendar_timeout=0.5)),
                   name="unplugged")  # port 9 (discard): nothing listens there, the connection is refused
-unplugged.post("/users", json={"name": "Bob", "email": "bob@example.org", "password": "correct horse battery staple"})
+unplugged.post("/users", json={"name": "Bob", "email": "bob@example.org", "password": "violet harbor lantern 42"})
 nowhere = serve(ch12_performance.create_app(), name="no-calendar")  # CALENDAR_URL not set
-nowhere.post("/users", json={"name": "Cy", "email": "cy@example.org", "password": "correct horse battery staple"})
+nowhere.post("/users", json={"name": "Cy", "email": "cy@example.org", "password": "violet harbor lantern 42"})
 table([{"case": case, "status": response.status_code, "Retry-After": response.headers.get("retry-after", ""),
         "detail": response.json().get("detail", "")}
        for case, response in [("calendar answers", api.get("/users/1/availability")),

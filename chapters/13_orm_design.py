@@ -89,7 +89,7 @@ show_source(OrmTasks.update)
 # %%
 app = ch13_orm.create_app()
 api = serve(app)
-PASSWORD = "correct horse battery staple"
+PASSWORD = "violet harbor lantern 42"
 ada = {"X-API-Key": api.post("/users", json={"name": "Ada", "email": "ada@example.org",
                                             "password": PASSWORD}).json()["api_key"], "If-Match": "*"}
 created = api.post("/tasks", json={"title": "buy milk"}, headers=ada)

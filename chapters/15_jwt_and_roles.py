@@ -90,7 +90,7 @@ show_source(ch15_jwt_roles.swap_seams)
 # %%
 api = serve(ch15_jwt_roles.create_app())
 api.client.headers["If-Match"] = "*"  # chapter 10's rule: a write names the version it changes (here: any)
-PASSWORD = "correct horse battery staple"
+PASSWORD = "violet harbor lantern 42"
 for name in ("Ada", "Bob"):
     api.post("/users", json={"name": name, "email": f"{name.lower()}@example.org", "password": PASSWORD})
 

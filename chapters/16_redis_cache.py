@@ -79,7 +79,7 @@ show_source(CachedTasks.get)
 app = ch16_redis_cache.create_app()
 api = serve(app)
 cache = app.state.cache
-PASSWORD = "correct horse battery staple"
+PASSWORD = "violet harbor lantern 42"
 
 
 def sign_up(name: str) -> tuple[dict, int]:

@@ -13,7 +13,7 @@ from course_lib.notebook.exercises import Exercise, Incorrect, expect_status
 from course_lib.notebook.server import serving
 from course_lib.taskapi import ch05_api_design
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "violet harbor lantern 42"
 ADA = {"name": "Ada", "email": "ada@example.org", "password": PASSWORD}
 BOB = {"name": "Bob", "email": "bob@example.org", "password": PASSWORD}
 # What exists before the learner's cases run: Ada and Bob with their keys, and task {task} owned by Ada.

@@ -47,7 +47,7 @@ LINK_CASES = [
 def _signed_up_key(server) -> str:
     """Sign up a user on `server` and return the API key its writes need."""
     response = server.post("/users", json={"name": "Pat", "email": "pat@example.org",
-                                           "password": "correct horse battery staple"})
+                                           "password": "violet harbor lantern 42"})
     if response.status_code != 201 or "api_key" not in response.json():
         raise RuntimeError(f"the check could not sign up on the chapter's API: {response.status_code} {response.text}")
     return response.json()["api_key"]

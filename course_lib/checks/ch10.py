@@ -12,7 +12,7 @@ from course_lib.notebook.exercises import Exercise, Incorrect
 from course_lib.notebook.server import serving
 from course_lib.taskapi import ch10_http_caching
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "violet harbor lantern 42"
 
 # (If-Match header, current ETag) → what the server must answer: 428, 412, or None (go ahead).
 PRECONDITION_CASES = [

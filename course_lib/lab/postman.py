@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
+
+from course_lib.web import status_phrases
 
 SCHEMA_URL = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
@@ -214,7 +215,7 @@ def _auth(operation: dict, schemes: dict) -> dict:
 
 def _example_response(request: dict, status: str, spec: dict) -> dict:
     code = int(status) if status.isdigit() else 0
-    phrase = HTTPStatus(code).phrase if code in HTTPStatus._value2member_map_ else status
+    phrase = status_phrases.phrase(code) or status
     return {"name": f"{status} {spec.get('description', phrase)}", "originalRequest": request,
             "code": code, "status": phrase, "header": [], "body": ""}
 

@@ -1,8 +1,9 @@
 """What the OpenAPI cannot state, told to schemathesis: loaded by conformance.py through SCHEMATHESIS_HOOKS.
 
 JSON Schema checks each field on its own; chapter 08's cross-field rule (a password must not contain the user's name
-or the first part of the email) compares fields, so the document states it in words and this hook keeps generated
-sign-ups on the right side of it. Every other rule is in the document itself.
+or the first part of the email) compares fields, and its blocklist (NIST SP 800-63B-4) is no pattern either, so the
+document states them in words and this hook keeps generated sign-ups on the right side of them. Every other rule
+is in the document itself.
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ from __future__ import annotations
 import schemathesis
 
 from course_lib.taskapi.schemas_validated import is_personal
+from course_lib.web.password_rules import blocklist_reason
 
 
 @schemathesis.hook
 def filter_body(context, body) -> bool:
-    """Leave out a sign-up whose password contains its name or email: the API refuses it, as documented in words."""
+    """Leave out a sign-up whose password contains its name or email, or is a common one: the API refuses it, as
+    documented in words."""
     if not isinstance(body, dict):
         return True
     password, name, email = body.get("password"), body.get("name"), body.get("email")
     if not all(isinstance(value, str) for value in (password, name, email)):
         return True
-    return not is_personal(password, name.strip(), email)
+    return not is_personal(password, name.strip(), email) and blocklist_reason(password) is None

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from http import HTTPStatus
 
 import httpx
 
+from course_lib.web.status_phrases import phrase
+
 # Headers that change on every run or say nothing about the lesson.
-NOISY_HEADERS = frozenset({"date", "server", "x-request-id", "x-process-time"})
+# Varies from run to run; a cell that teaches one of them asks for it by name.
+NOISY_HEADERS = frozenset({"date", "server", "x-request-id", "x-process-time", "last-modified"})
 BODY_LIMIT = 2000
 
 
 def reason(status: int) -> str:
-    """The standard reason phrase of a status code ('Not Found' for 404)."""
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
+    """The standard reason phrase of a status code ('Not Found' for 404), as RFC 9110 names it."""
+    return phrase(status)
 
 
 def format_body(content: bytes, content_type: str | None) -> str:

@@ -49,7 +49,7 @@ def api_key_user(uow: UnitOfWorkDep, key: Annotated[str | None, Security(api_key
 
 
 def sign_up(client, name: str, email: str | None = None,
-            password: str = "correct horse battery staple") -> dict[str, str]:
+            password: str = "violet harbor lantern 42") -> dict[str, str]:
     """Create a user through `client` (a RunningServer, httpx or TestClient); return the headers its requests carry.
 
     Before chapter 05 there are no keys, and the headers are {}.

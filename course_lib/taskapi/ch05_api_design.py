@@ -77,7 +77,7 @@ def document_errors(app: FastAPI) -> None:
     document_responses(app, lambda path, route: failure_statuses(path, route, current_user), error_content)
 
 
-PASSWORD = "correct horse battery staple"  # ignored until users have passwords; then the same contract still holds
+PASSWORD = "violet harbor lantern 42"  # ignored until users have passwords; then the same contract still holds
 ADA = {"name": "Ada", "email": "ada@example.org", "password": PASSWORD}
 BOB = {"name": "Bob", "email": "bob@example.org", "password": PASSWORD}
 

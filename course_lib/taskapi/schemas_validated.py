@@ -3,7 +3,8 @@
 - field rules: lengths (title 1..200, description up to 2000, name 1..100), formats (email), ranges (password 15..128),
   and types kept exactly (done is true or false, never 0 or "yes");
 - a custom validator: a title or name of whitespace only is refused, and text is stored without surrounding spaces;
-- a cross-field rule: a password may not contain the user's name or the local part of the email.
+- a cross-field rule: a password may not contain the user's name or the local part of the email;
+- a blocklist (NIST SP 800-63B-4): no well-known or patterned password (web/password_rules.py).
 
 The OpenAPI states each rule the server keeps (a pattern for "more than whitespace", the email addresses accepted),
 so a client, or a tool that generates requests from the document, can tell a valid body from an invalid one.
@@ -15,7 +16,16 @@ import re
 from typing import Annotated
 
 import idna
-from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, StrictBool, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    EmailStr,
+    Field,
+    Secret,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
 from course_lib.taskapi import schemas
 from course_lib.taskapi.schemas_strict import TaskCreate as StrictTaskCreate
@@ -23,6 +33,7 @@ from course_lib.taskapi.schemas_strict import TaskPublic, UserCreated, UserPubli
 from course_lib.taskapi.schemas_strict import TaskReplace as StrictTaskReplace
 from course_lib.taskapi.schemas_strict import TaskUpdate as StrictTaskUpdate
 from course_lib.taskapi.schemas_strict import UserCreate as StrictUserCreate
+from course_lib.web.password_rules import blocklist_reason
 
 MAX_TITLE, MAX_DESCRIPTION, MAX_NAME = 200, 2000, 100
 
@@ -118,10 +129,19 @@ class TaskUpdate(StrictTaskUpdate):
 
 
 class UserCreate(StrictUserCreate):
-    """POST /users: a name, a valid email address, and a password that does not contain either."""
+    """POST /users: a name, a valid email address, and a password that contains neither and is not a common one."""
 
     name: Name
     email: Email
+
+    @field_validator("password")
+    @classmethod
+    def password_is_not_common(cls, password: Secret[str]) -> Secret[str]:
+        """NIST SP 800-63B-4 §3.1.1.2: refuse what an attacker's dictionary tries first."""
+        why = blocklist_reason(password.get_secret_value())
+        if why is not None:
+            raise ValueError(f"choose another password: {why}, so it is among the first an attacker tries")
+        return password
 
     @model_validator(mode="after")
     def password_is_not_personal(self) -> UserCreate:

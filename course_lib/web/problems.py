@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,11 +18,10 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from course_lib.web.openapi_responses import edit_openapi, operations
+from course_lib.web.status_phrases import is_default_phrase, phrase
 
 PROBLEM_JSON = "application/problem+json"
 DETAIL_LIMIT = 500  # characters of a rewritten plain-text error body kept as "detail"
-# RFC 9110 renamed these; Python before 3.13 still has the RFC 7231 phrases.
-RFC_9110_TITLES = {413: "Content Too Large", 416: "Range Not Satisfiable", 422: "Unprocessable Content"}
 
 
 class ProblemResponse(JSONResponse):
@@ -43,12 +41,7 @@ class Problem(HTTPException):
 
 def title_for(status: int) -> str:
     """The standard reason phrase of `status`, the title RFC 9457 asks for when type is about:blank."""
-    if status in RFC_9110_TITLES:
-        return RFC_9110_TITLES[status]
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "Error"
+    return phrase(status) or "Error"
 
 
 def occurrence() -> str:
@@ -100,7 +93,8 @@ def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 async def http_error(request: Request, exc: HTTPException) -> ProblemResponse:
     """Any HTTPException (404, 405, 409, 401, ...) as problem+json; its headers (Allow, WWW-Authenticate) kept."""
-    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title_for(exc.status_code) else None
+    detail = exc.detail if isinstance(exc.detail, str) and not is_default_phrase(exc.detail, exc.status_code) \
+        else None
     members: dict[str, Any] = {}
     if isinstance(exc, Problem):
         members = {"type": exc.type, "title": exc.title, **exc.extensions}

@@ -16,7 +16,7 @@ from course_lib.notebook.server import serve
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch09_sessions
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "violet harbor lantern 42"
 
 
 def test_q1_scenarios_are_what_the_api_answers():

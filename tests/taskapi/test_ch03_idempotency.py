@@ -20,7 +20,7 @@ from tests.taskapi.conftest import chapters_from, public_task_chapters
 from tests.taskapi.test_ch02_rest import new_task, writer_headers
 
 WAIT = 10  # seconds: a bound on waits for events that should happen at once, never a sleep
-PASSWORD = "correct horse battery staple"
+PASSWORD = "violet harbor lantern 42"
 BOOKKEEPING = {"updated_at"}  # when the server last wrote a task; not part of the state a client sets
 
 

@@ -118,7 +118,7 @@ def test_wrong_method_is_405_with_allow(api_at, chapter, method, path, allow):
 @pytest.mark.parametrize("chapter", chapters_from(4))
 def test_users_are_resources_and_a_taken_email_is_409(api_at, chapter):
     api = api_at(chapter)
-    body = {"name": "Ada", "email": "ada@example.org", "password": "correct horse battery staple"}
+    body = {"name": "Ada", "email": "ada@example.org", "password": "violet harbor lantern 42"}
     created = api.post("/users", json=body)
     assert created.status_code == 201
     user_id = created.json()["id"]

@@ -12,7 +12,7 @@ from course_lib.taskapi.schemas_strict import TaskPublic, UserCreate, to_wire
 from course_lib.web.passwords import verify_password
 from tests.taskapi.conftest import chapters_from, public_task_chapters
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "violet harbor lantern 42"
 
 
 @pytest.fixture

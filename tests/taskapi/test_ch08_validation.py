@@ -8,7 +8,7 @@ from course_lib.web.limits import MAX_BODY_BYTES
 from course_lib.web.problems import PROBLEM_JSON
 from tests.taskapi.conftest import chapters_from, public_task_chapters
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "violet harbor lantern 42"
 JSON = {"content-type": "application/json"}
 ENDPOINTS = ["GET /tasks", "POST /tasks", "GET /tasks/{id}", "PUT /tasks/{id}", "PATCH /tasks/{id}",
              "DELETE /tasks/{id}", "POST /tasks/{id}/complete", "GET /users", "POST /users", "GET /users/{id}",
@@ -170,3 +170,15 @@ def test_fuzz_finds_no_500_and_every_error_is_a_problem(api_with_ada, chapter):
     assert report.ok, report.failures[:5]
     assert report.not_problem == []
     assert report.count == 300 and {201, 404, 415, 422} <= set(report.statuses)
+
+
+@pytest.mark.parametrize("chapter", chapters_from(8))
+@pytest.mark.parametrize("password", ["correct horse battery staple", "passwordpassword", "123456789012345"])
+def test_a_common_password_is_refused_however_long(api_at, chapter, password):
+    """NIST SP 800-63B-4 §3.1.1.2: a blocklist check, from chapter 08 on."""
+    api = api_at(chapter)
+    refused = api.post("/users", json={"name": "Cy", "email": "cy@example.org", "password": password})
+    assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json"
+    assert "attacker" in refused.text and password not in refused.text
+    assert api.post("/users", json={"name": "Cy", "email": "cy@example.org",
+                                    "password": "violet harbor lantern 42"}).status_code == 201

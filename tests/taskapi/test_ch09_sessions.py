@@ -17,7 +17,7 @@ from course_lib.taskapi.routes.sessions import dummy_hash
 from course_lib.web.problems import PROBLEM_JSON
 from tests.taskapi.conftest import chapters_from, public_task_chapters
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "violet harbor lantern 42"
 ADA = {"email": "ada@example.org", "password": PASSWORD}
 EVIL = {"Origin": "https://evil.example"}
 CROSS_SITE = {**EVIL, "Sec-Fetch-Site": "cross-site"}  # what a browser sends with another site's form or fetch

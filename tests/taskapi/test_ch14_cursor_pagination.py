@@ -18,7 +18,7 @@ from course_lib.web.problems import PROBLEM_JSON
 from tests.taskapi.conftest import chapters_from, public_task_chapters
 from tests.taskapi.test_ch06_pagination import BASE, ids, links, seeded
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "violet harbor lantern 42"
 
 
 def walk(api, url: str) -> tuple[list[int], int]:

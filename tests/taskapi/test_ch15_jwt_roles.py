@@ -16,7 +16,7 @@ from course_lib.web.problems import PROBLEM_JSON
 from course_lib.web.tokens import TokenConfig, issue, key_id
 from tests.taskapi.conftest import chapters_from
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "violet harbor lantern 42"
 
 
 def log_in(api, email: str, password: str = PASSWORD):

@@ -97,14 +97,14 @@ def test_the_sort_pattern_says_what_the_api_accepts(api_at, value, valid):
 def test_the_email_pattern_says_what_the_api_accepts(api_at, email, valid):
     assert bool(re.search(EMAIL_PATTERN, email)) is valid
     api = api_at(8)
-    body = {"name": "Someone", "email": email, "password": "correct horse battery staple"}
+    body = {"name": "Someone", "email": email, "password": "violet harbor lantern 42"}
     assert api.post("/users", json=body).status_code == (201 if valid else 422)
 
 
 @pytest.mark.parametrize("email, stored", [("user@bücher.de", "user@bücher.de"), ("user@пример.рф", "user@пример.рф")])
 def test_an_internationalized_domain_is_accepted_though_the_pattern_names_its_a_labels(api_at, email, stored):
     assert not re.search(EMAIL_PATTERN, email)  # the document describes the ASCII form; the server converts
-    body = {"name": "Someone", "email": email, "password": "correct horse battery staple"}
+    body = {"name": "Someone", "email": email, "password": "violet harbor lantern 42"}
     created = api_at(8).post("/users", json=body)
     assert created.status_code == 201 and created.json()["email"] == stored
 
@@ -112,7 +112,7 @@ def test_an_internationalized_domain_is_accepted_though_the_pattern_names_its_a_
 def test_an_a_label_that_is_not_valid_idna_matches_the_pattern_but_is_refused(api_at):
     """The one known gap: a regular expression cannot check punycode, so the server alone refuses xn--b."""
     assert re.search(EMAIL_PATTERN, "a@xn--b.org")
-    body = {"name": "Someone", "email": "a@xn--b.org", "password": "correct horse battery staple"}
+    body = {"name": "Someone", "email": "a@xn--b.org", "password": "violet harbor lantern 42"}
     assert api_at(8).post("/users", json=body).status_code == 422
 
 
@@ -140,9 +140,9 @@ def test_the_title_pattern_and_the_server_agree_on_edge_characters(api_at, title
     api = api_at(8)
     assert bool(re.search(HAS_TEXT, title)) is valid
     assert api.post("/users", json={"name": "Ada", "email": "ada@example.org",
-                                    "password": "correct horse battery staple"}).status_code == 201
+                                    "password": "violet harbor lantern 42"}).status_code == 201
     headers = {"X-API-Key": api.post("/users", json={"name": "Bob", "email": "bob@example.org",
-                                                    "password": "correct horse battery staple"}).json()["api_key"]}
+                                                    "password": "violet harbor lantern 42"}).json()["api_key"]}
     assert api.post("/tasks", json={"title": title}, headers=headers).status_code == (201 if valid else 422)
 
 
@@ -162,7 +162,7 @@ def test_the_contract_says_how_page_cursor_and_if_match_are_refused():
 def test_done_must_be_a_boolean_not_a_number(api_at):
     api = api_at(8)
     headers = {"X-API-Key": api.post("/users", json={"name": "Ada", "email": "ada@example.org",
-                                                    "password": "correct horse battery staple"}).json()["api_key"]}
+                                                    "password": "violet harbor lantern 42"}).json()["api_key"]}
     assert api.post("/tasks", json={"title": "t", "done": 0}, headers=headers).status_code == 422
     assert api.post("/tasks", json={"title": "t", "done": False}, headers=headers).status_code == 201
 

@@ -23,7 +23,7 @@ from course_lib.taskapi.sql_storage import SqlStorage, task_select
 from tests.taskapi import ch99_basic_auth
 
 ROOT = Path(__file__).resolve().parents[2]
-PASSWORD = "correct horse battery staple"
+PASSWORD = "violet harbor lantern 42"
 
 
 def test_a_chapter_swaps_authentication_without_touching_a_router():
@@ -138,7 +138,7 @@ def test_a_crowd_larger_than_the_worker_threads_all_finish(chapter):
 def test_an_app_of_its_own_leaves_no_session_token_or_counter_in_redis_once_stopped():
     app = latest(Settings(session_cookie_secure=False))
     api = serve(app, name="forgets")
-    password = "correct horse battery staple"
+    password = "violet harbor lantern 42"
     assert api.post("/users", json={"name": "Ada", "email": "ada@example.org", "password": password}).status_code == 201
     login = {"email": "ada@example.org", "password": password}
     assert api.post("/session", json=login).status_code == 201

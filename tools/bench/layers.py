@@ -87,7 +87,7 @@ async def measure_layers(repeats: int) -> dict[str, list[float]]:
     async with api.router.lifespan_context(api):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://127.0.0.1") as client:
             response = await client.post("/users", json={"name": "Bench", "email": "bench@example.org",
-                                                          "password": "correct horse battery staple"})
+                                                          "password": "violet harbor lantern 42"})
             auth = {"X-API-Key": response.json()["api_key"]}
             task_id = (await client.post("/tasks", json={"title": "layers"}, headers=auth)).json()["id"]
         layers = {HELLO: (bare, "/hello", {}),

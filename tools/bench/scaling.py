@@ -25,7 +25,7 @@ def scaling(context: Context):
     try:
         with httpx.Client(base_url=fronts[3].url, timeout=30) as client:
             user = client.post("/users", json={"name": "Bench", "email": "bench@example.org",
-                                               "password": "correct horse battery staple"})
+                                               "password": "violet harbor lantern 42"})
             if user.status_code != 201:
                 raise RuntimeError(f"sign-up through the balancer: {user.status_code} {user.text[:300]}")
             key = {"X-API-Key": user.json()["api_key"]}
