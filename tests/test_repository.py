@@ -42,7 +42,7 @@ def test_binder_image_installs_services_pins_and_start():
     assert "binder/requirements.txt" in dockerfile
     assert "binder/postBuild" in dockerfile
     assert "R2D_ENTRYPOINT" in dockerfile and "binder/start" in dockerfile
-    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    python = pinned_python()
     assert f"conda environment for python={python}" in dockerfile, "Binder must build the Python the pins are for"
 
 
@@ -72,9 +72,17 @@ def test_jupyter_settings_turn_off_the_news_prompt(tmp_path):
     assert settings["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
 
 
+def pinned_python() -> str:
+    """The Python constraints.txt was resolved for, from its first line ('# resolved for Python 3.11 ...')."""
+    first = (ROOT / "constraints.txt").read_text().splitlines()[0]
+    assert first.startswith("# resolved for Python "), "constraints.txt must say which Python it was resolved for"
+    return first.removeprefix("# resolved for Python ").split()[0]
+
+
 def test_binder_uses_the_python_the_pins_were_resolved_for():
+    """Not the Python running the tests: the suite also runs on 3.12 and 3.13, Binder builds the pinned one."""
     runtime = (ROOT / "binder/runtime.txt").read_text().strip()
-    assert runtime == f"python-{sys.version_info.major}.{sys.version_info.minor}"
+    assert runtime == f"python-{pinned_python()}"
 
 
 def test_binder_installs_the_runtime_set_pinned():
