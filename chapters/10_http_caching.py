@@ -180,7 +180,8 @@ table([{"answer": "200", "body bytes": len(full.content)}, {"answer": "304", "bo
 # shared proxy may keep it. `/health` stays `no-store`, the script of chapter 02 `public, max-age=3600`:
 
 # %%
-[(path, api.get(path).headers["cache-control"]) for path in ("/tasks", url, "/users/1", "/health", "/client.js")]
+[(path, api.get(path, headers=ada).headers["cache-control"]) for path in ("/tasks", url, "/users/1", "/health",
+                                                                       "/client.js")]
 
 # %% [markdown]
 # ## Conditional write: If-Match

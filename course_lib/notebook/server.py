@@ -131,8 +131,12 @@ class RunningServer:
         """Send one request to this server."""
         response = self.client.request(method, path, **kwargs)
         if response.status_code >= 500 and self._client is not None:
-            # uvicorn closes the connection after an unhandled exception; reusing it would race that close.
-            self._client.close()
+            # uvicorn closes the connection after an unhandled exception; reusing it would race that close. The
+            # new client keeps what was set on the old one (a key in its headers, its auth, its cookies).
+            old = self._client
+            old.close()
+            self._client = httpx.Client(base_url=self.url, timeout=CLIENT_TIMEOUT, verify=client_tls_context(),
+                                        headers=old.headers, auth=old.auth, cookies=old.cookies)
         return response
 
     def get(self, path: str, **kwargs) -> httpx.Response:

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
                                    "repository; required unless DEVELOPMENT is set.")
     development: bool = Field(default=False, description="A machine of your own: without SECRET_KEY, a random key "
                               "for this process (tokens and cursors die with it). Off unless set.")
+    profiling: bool = Field(default=False, description="?profile=1 answers an admin a profiler report instead "
+                            "(chapter 12); off unless set: a profile is for the operator, never for any caller.")
     calendar_url: str | None = Field(default=None, description="Base URL of the calendar service (chapter 12); "
                                      "None: /users/{id}/availability answers 503.")
     calendar_timeout: float = Field(default=2.0, gt=0, description="Seconds an outbound call to the calendar "

@@ -6,7 +6,7 @@ admins have routes of their own.
   a spent token presented again revokes its family. POST /tokens/revoke logs out.
 - Who is calling: a Bearer token, else chapter 09's session cookie, else chapter 05's API key. A bad token is 401
   with WWW-Authenticate: Bearer error="invalid_token", never a 500.
-- Tasks are private: another user's task is 404, the same answer as a missing one (no BOLA, no id probing).
+- Tasks are private: another user's task is 404, the same answer as a missing one (no BOLA).
 - /admin/*: 403 for members, 401 for nobody; the role from the token's claim or from the database (the trade-off).
 """
 

@@ -73,6 +73,13 @@ def test_server_errors_go_to_the_log_not_to_stdout(capsys):
     assert any("boom inside the handler" in line for line in api.logs(wait_for="boom inside"))
 
 
+def test_the_client_keeps_its_headers_after_a_5xx_closes_its_connection():
+    api = serve(hello_app())
+    api.client.headers["X-API-Key"] = "tk_ada"
+    assert api.get("/fail").status_code == 500
+    assert api.client.headers["X-API-Key"] == "tk_ada"
+
+
 def test_serving_context_stops_on_exit():
     with serving(hello_app()) as api:
         assert api.get("/hello").status_code == 200
