@@ -79,7 +79,8 @@ def router(seams: Seams) -> APIRouter:
     # Who asks is checked first (401), so an anonymous request costs no lookup and no outbound call.
     caller = Depends(in_a_short_unit_of_work(seams.current_user))
 
-    @users.get("/{user_id}/availability", response_model=Availability, dependencies=[caller])
+    @users.get("/{user_id}/availability", response_model=Availability, dependencies=[caller],
+               responses={401: {"description": "No credentials, or ones the API does not know (see WWW-Authenticate)"}})
     async def availability(user_id: UserId, request: Request,
                            client: Annotated[httpx.AsyncClient, Depends(outbound_client)]) -> Availability:
         """200 with the user's busy slots; 404 for an unknown user; 502/503/504 when the calendar service fails."""
