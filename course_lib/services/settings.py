@@ -18,10 +18,9 @@ NOT_TEXT = {".ipynb", ".pyc", ".png", ".jpg", ".svg", ".db", ".sqlite"}  # noteb
 _DEVELOPMENT_KEY = secrets.token_urlsafe(MIN_KEY_BYTES)  # DEVELOPMENT=1 without SECRET_KEY: this process's own
 
 
+# Not a ValueError: pydantic would wrap that in a ValidationError, which echoes part of the key into a log.
 class SecretKeyError(RuntimeError):
-    """SECRET_KEY is missing, short or public: the server refuses to start (the message says what to set).
-
-    Not a ValueError, so pydantic does not wrap it in a ValidationError that would echo part of the key into a log."""
+    """SECRET_KEY is missing, short or public: the server refuses to start (the message says what to set)."""
 
 
 class Settings(BaseSettings):
