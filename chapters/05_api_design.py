@@ -23,7 +23,7 @@ HEADERS = ["content-type", "location", "www-authenticate", "allow"]  # the heade
 
 # %% [markdown]
 # ## Who is calling: API keys
-# Reads stay public; every write to a task needs a key. `POST /users` creates a user and answers its key **once**;
+# Reads of tasks stay public; every write to a task needs a key, and so does reading users. `POST /users` creates a user and answers its key **once**;
 # the database keeps only the key's SHA-256 digest (in the same transaction as the new user), so not even a leaked
 # database reveals keys, and every server process on that database knows every key. The key goes in the `X-API-Key`
 # header, and one dependency turns it into a user:
@@ -104,6 +104,31 @@ show(api.post("/users", json={**BOB, "name": "Bob again"}), headers=HEADERS)
 show(api.post("/tasks", json={"done": True}, headers=ada), headers=HEADERS)
 
 # %% [markdown]
+# ## Reading users: who asks decides what they see
+# Until this chapter `GET /users` answered anyone with every user's email and role: a list of addresses to phish and
+# of admins to aim at. The OWASP API Security Top 10 calls it *Broken Object Property Level Authorization*
+# (API3:2023): a caller who may read an object may still not read every property of it. Now that callers say who they
+# are, reading users needs a key, and the answer depends on who asks — your own account whole; anyone else as a
+# profile, an id and a name with nothing to reach them by; an admin (chapter 15 adds the routes for admins) sees
+# everyone whole. One function in the user routes decides:
+
+# %%
+from course_lib.taskapi.routes import users
+
+show_source(users.view)
+
+# %%
+{who: api.get("/users/1", headers=headers).json() for who, headers in [("nobody", {}), ("Ada", ada), ("Bob", bob)]}
+
+# %% [markdown]
+# The same rule holds for the list, `GET /users`: Bob finds Ada by name, never her address. **What sign-up still
+# tells.** `POST /users` with a taken email answers 409 to anyone, so whoever tries an address learns that it has an
+# account (*account enumeration*). It stays here because a sign-up form must say "this address is taken" to the
+# person typing it, and this API has no way to reach them otherwise. An API that must hide it answers every sign-up
+# alike ("check your inbox") and sends the mail instead — a link to finish signing up, or "you already have an
+# account" — as OWASP's Authentication Cheat Sheet advises; rate limiting (chapter 20) makes trying many addresses
+# slow either way.
+#
 # ## In which order the checks run
 # One request can be wrong in several ways at once. The order decides which status a client sees, and it should put
 # the cheapest, least revealing checks first: identity before anything about the resource.

@@ -143,8 +143,8 @@ verify_password("violet harbor lantern 42", record.password_hash), verify_passwo
 
 # %%
 api.post("/tasks", json={"title": "serialize carefully"}, headers=ada)
-responses = [signed_up, api.get("/users"), api.get("/users/1"), api.get("/users/1/tasks"), api.get("/tasks"),
-             api.get("/tasks/1"), api.get("/openapi.json"),
+responses = [signed_up, api.get("/users", headers=ada), api.get("/users/1", headers=ada), api.get("/users/1/tasks"),
+             api.get("/tasks"), api.get("/tasks/1"), api.get("/openapi.json"),
              api.post("/users", json={"name": "Bob", "email": "bob@example.org", "password": "hunter2"})]
 secrets = ["violet harbor lantern 42", "hunter2", record.password_hash, "$argon2", "password_hash"]
 [(r.request.method, r.request.url.path, r.status_code, [s for s in secrets if s in r.text]) for r in responses]

@@ -208,7 +208,8 @@ show(dated, headers=["etag", "last-modified"], body=False)
 # shared proxy may keep it. `/health` stays `no-store`, the script of chapter 02 `public, max-age=3600`:
 
 # %%
-[(path, api.get(path).headers["cache-control"]) for path in ("/tasks", url, "/users/1", "/health", "/client.js")]
+[(path, api.get(path, headers=ada).headers["cache-control"]) for path in ("/tasks", url, "/users/1", "/health",
+                                                                       "/client.js")]
 
 # %% [markdown]
 # ## Conditional write: If-Match

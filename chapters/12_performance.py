@@ -140,7 +140,9 @@ from course_lib.taskapi import availability, ch12_performance
 show_source(availability.router, highlight_text=("timeout", "get_json"))
 
 # %% [markdown]
-# The route is `async def`: while it waits for the calendar it holds no thread, and — the comment says why — no
+# The route first asks who is calling, as every read of `/users` does from chapter 05 on: without credentials it is
+# a 401 before any lookup, so nobody anonymous can make the API call another service on their behalf. It is
+# `async def`: while it waits for the calendar it holds no thread, and — the comment says why — no
 # database connection either. A connection held across a slow call is a connection fifty other requests cannot use.
 # The call itself goes through one pooled `httpx.AsyncClient` the chapter opens in its lifespan, and `get_json` maps
 # every failure to a status:
@@ -173,6 +175,7 @@ settings = Settings(calendar_url=dependency.url, calendar_timeout=0.5)
 api = serve(ch12_performance.create_app(settings))
 ada = {"X-API-Key": api.post("/users", json={"name": "Ada", "email": "ada@example.org",
                                             "password": "violet harbor lantern 42"}).json()["api_key"]}
+api.client.headers.update(ada)  # like every read of /users, availability is for callers who say who they are
 show(api.get("/users/1/availability"))
 
 # %% [markdown]
@@ -198,12 +201,14 @@ calendar.mode = "garbage"
 show(api.get("/users/1/availability"), headers=["content-type"])
 
 # %%
+from course_lib.taskapi.auth import sign_up
+
 calendar.mode = "ok"
 unplugged = serve(ch12_performance.create_app(Settings(calendar_url="http://127.0.0.1:9", calendar_timeout=0.5)),
                   name="unplugged")  # port 9 (discard): nothing listens there, the connection is refused
-unplugged.post("/users", json={"name": "Bob", "email": "bob@example.org", "password": "violet harbor lantern 42"})
+unplugged.client.headers.update(sign_up(unplugged, "Bob"))
 nowhere = serve(ch12_performance.create_app(), name="no-calendar")  # CALENDAR_URL not set
-nowhere.post("/users", json={"name": "Cy", "email": "cy@example.org", "password": "violet harbor lantern 42"})
+nowhere.client.headers.update(sign_up(nowhere, "Cy"))
 table([{"case": case, "status": response.status_code, "Retry-After": response.headers.get("retry-after", ""),
         "detail": response.json().get("detail", "")}
        for case, response in [("calendar answers", api.get("/users/1/availability")),
@@ -399,7 +404,8 @@ assert speedup >= 5, speedup
 # %%
 from course_lib.lab.concurrency import burst, handlers_app, stall_during
 
-lab = serve(handlers_app(dependency.url), name="lab")
+lab_app = handlers_app(dependency.url, settings=Settings(profiling=True))  # ?profile=1 on: see the profiler below
+lab = serve(lab_app, name="lab")
 show_source(handlers_app, highlight_text=("blocking.get", "await request.app.state.client", "count_primes"))
 
 # %% tags=["nbval-ignore-output"]
@@ -496,12 +502,27 @@ assert pairs["thread"]["2 at once"] >= 1.6 * cpu_one  # the GIL: two threads nev
 # %% [markdown]
 # ## A profiler on a slow route
 # When a route is slow and you do not know why, do not guess: sample it. **pyinstrument** looks at the call stack
-# every millisecond and reports where the time went, including time spent awaiting. The lab app profiles any
-# request that carries `?profile=1` (the `profile` middleware in `handlers_app` above, as pyinstrument's docs show
-# for FastAPI) — here `/report`, which calls the dependency and then computes:
+# every millisecond and reports where the time went, including time spent awaiting. The lab app profiles a request
+# that carries `?profile=1`, as pyinstrument's docs show for FastAPI — but a profile shows the server's insides to
+# whoever reads it, and sampling costs every profiled request, so the middleware is there only when the `PROFILING`
+# setting is on (off by default; the lab above turned it on) and answers only an admin (the lab, having no users,
+# makes one random key its admin's). Anyone else's `?profile=1` is served as if it were not there:
+
+# %%
+from course_lib.web.profiler import add_profiler
+
+show_source(add_profiler)
+
+# %%
+ADMIN = {"Authorization": f"Bearer {lab_app.state.admin_key}"}
+anyone = lab.get("/report", params={"profile": 1, "seconds": 0, "limit": 100})
+anyone.status_code, anyone.json()
+
+# %% [markdown]
+# The admin's `?profile=1` on `/report`, which calls the dependency and then computes:
 
 # %% tags=["nbval-ignore-output"]
-report = lab.get("/report", params={"profile": 1, "seconds": 0.05, "limit": 30_000})
+report = lab.get("/report", params={"profile": 1, "seconds": 0.05, "limit": 30_000}, headers=ADMIN)
 print(report.text)
 assert report.status_code == 200 and "count_primes" in report.text and "report" in report.text
 

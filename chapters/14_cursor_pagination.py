@@ -195,6 +195,30 @@ from course_lib.web.cursors import CursorSigner
 show_source(CursorSigner)
 
 # %% [markdown]
+# **Where `SECRET_KEY` comes from.** Whoever holds the key can sign any cursor — and from chapter 15 on any access
+# token, for any user, with any role. So the API has no default key: a default is written in the repository, and a
+# key anyone can read signs for anyone. The settings refuse to start (`SecretKeyError`) when `SECRET_KEY` is missing,
+# shorter than 32 bytes (HMAC-SHA256 wants a key at least as long as its 256-bit hash, RFC 7518 §3.2, drawn by a
+# random generator rather than chosen by a person, RFC 8725 §3.5), or written anywhere in the course's files. Make
+# one with `python3 -c 'import secrets; print(secrets.token_urlsafe(32))'` and keep it where secrets live (the
+# environment, a secrets manager), never in the code.
+#
+# A notebook kernel needs no such step: `start_chapter` gives the kernel a random key of its own, and the replicas
+# it starts inherit it. Outside a kernel, a machine of your own says `DEVELOPMENT=1` for the same thing: a random key
+# per process, so its cursors and tokens die with it. We made development an explicit switch, off unless set, so that
+# a forgotten setting fails closed — a server that refuses to start, saying what to set — instead of open, a server
+# signing with a key that everyone has. The key this course once shipped as a default, and a short one:
+
+# %%
+from course_lib.services.settings import SecretKeyError, Settings
+
+for key in ["course-secret-key-change-me-in-production-0123456789", "change-me"]:
+    try:
+        Settings(secret_key=key)
+    except SecretKeyError as refused:
+        print(refused)
+
+# %% [markdown]
 # **Opaque is a promise, not a secret.** Anyone can decode the payload — it is only base64:
 
 # %%

@@ -293,10 +293,12 @@ statuses = {f"{method} {path}": api.request(method, path, json=body, headers=bob
 statuses, api.get("/tasks", headers=bob).json(), api.get(task_url, headers=ada).json()["title"]
 
 # %% [markdown]
-# Why 404 and not chapter 05's 403? A 403 says "it exists, and it is not yours": enough to probe which ids exist and
-# how many tasks the API holds. Broken Object Level Authorization (BOLA) is the first risk of the OWASP API Security
-# Top 10; the fix is the owner check on *every* route — here one seam all task routes ask — and an answer that
-# reveals nothing.
+# Why 404 and not chapter 05's 403? A 403 says "it exists, and it is not yours": enough to tell which of the ids
+# Bob tries are someone else's tasks. Broken Object Level Authorization (BOLA) is the first risk of the OWASP API
+# Security Top 10; the fix is the owner check on *every* route — here one seam all task routes ask — and an answer
+# that tells nothing about another user's task. What ids still tell, by design: they count up, so Bob's next new
+# task shows roughly how many exist (random ids would hide that too); and `/users` shows any logged-in caller each
+# user's id and name — never their email or role (chapter 05) — so users can find each other.
 #
 # ## Roles: in the token, or looked up?
 # Users have a role, `member` or `admin`. The first admin is made by an operator on the server (no API route can

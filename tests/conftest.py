@@ -1,12 +1,15 @@
 """Shared fixtures: a throwaway progress record and no server left running after a test."""
 
 import os
+import secrets
 
 import pytest
 
 # argon2id at its minimal cost in the tests (before any Settings is read): thousands of sign-ups and logins would each
 # spend 0.1–0.3 s of CPU on the recommended cost. The notebooks, and so nbval, keep the recommended cost.
 os.environ.setdefault("PASSWORD_HASH_COST", "minimal")
+# As in a notebook kernel (settings.use_kernel_key): a random SECRET_KEY of this run, inherited by what it starts.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
 
 from course_lib.notebook import server
 

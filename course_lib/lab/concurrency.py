@@ -10,12 +10,15 @@ CPU work on the loop, in a thread or in a process. Plus burst() and stall_during
 | /cpu/thread | computes in a worker thread (anyio.to_thread) | the loop stays free; the GIL runs one thread at a time |
 | /cpu/process | computes in a worker process (ProcessPoolExecutor) | another core: the loop and the GIL stay free |
 | /report | waits for the dependency, then computes: the slow route a profiler looks at (`?profile=1`) | |
+
+`?profile=1` is answered only with PROFILING set and the lab's admin key (`app.state.admin_key`) as a Bearer token.
 """
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import secrets
 import signal
 import statistics
 import threading
@@ -27,17 +30,18 @@ from contextlib import asynccontextmanager
 import anyio
 import httpx
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import PlainTextResponse
-from pyinstrument import Profiler
 
 from course_lib.lab.cpu_work import count_primes
+from course_lib.services.settings import Settings, get_settings
+from course_lib.web.profiler import add_profiler, bearer_is
 
 Seconds = Query(0.1, ge=0, le=5)
 Limit = Query(20_000, ge=2, le=2_000_000)
 
 
-def handlers_app(dependency_url: str, processes: int = 2) -> FastAPI:
+def handlers_app(dependency_url: str, processes: int = 2, settings: Settings | None = None) -> FastAPI:
     """The lab app; `dependency_url` answers GET /wait?seconds= (course_lib.lab.slow_service)."""
+    settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,14 +61,8 @@ def handlers_app(dependency_url: str, processes: int = 2) -> FastAPI:
     app = FastAPI(title="Handler styles (lab)", lifespan=lifespan)
     blocking = httpx.Client(base_url=dependency_url)
 
-    @app.middleware("http")
-    async def profile(request: Request, call_next):
-        """?profile=1: run the request under pyinstrument and answer its report as text instead."""
-        if request.query_params.get("profile") != "1":
-            return await call_next(request)
-        with Profiler(interval=0.001, async_mode="enabled") as profiler:
-            await call_next(request)
-        return PlainTextResponse(profiler.output_text(unicode=True, color=False, show_all=False))
+    app.state.admin_key = secrets.token_urlsafe(32)  # the lab has no users: whoever holds this key is its admin
+    add_profiler(app, settings.profiling, bearer_is(app.state.admin_key))
 
     @app.get("/health")
     async def health() -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from course_lib.notebook import server
-from course_lib.services.settings import Settings, get_settings
+from course_lib.services.settings import Settings, get_settings, use_kernel_key
 
 _RESETS: list[Callable[[Settings], None]] = []
 
@@ -20,6 +20,7 @@ def on_reset(reset: Callable[[Settings], None]) -> Callable[[Settings], None]:
 def start_chapter(number: int, title: str) -> None:
     """Stop every server of this kernel, clear registered state, print the chapter and its backends."""
     server.stop()
+    use_kernel_key()  # a kernel is a machine of your own: a random key for it, none to configure
     get_settings.cache_clear()
     settings = get_settings()
     for reset in _RESETS:

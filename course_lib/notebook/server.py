@@ -131,12 +131,12 @@ class RunningServer:
         """Send one request to this server."""
         response = self.client.request(method, path, **kwargs)
         if response.status_code >= 500 and self._client is not None:
-            # uvicorn closes the connection after an unhandled exception; reusing it would race that close. The new
-            # client keeps what the old one would have sent: its default headers (a key, a token) and its cookies.
+            # uvicorn closes the connection after an unhandled exception; reusing it would race that close. The
+            # new client keeps what was set on the old one (a key in its headers, its auth, its cookies).
             old = self._client
             old.close()
-            self.client.headers.update(old.headers)
-            self.client.cookies.update(old.cookies)
+            self._client = httpx.Client(base_url=self.url, timeout=CLIENT_TIMEOUT, verify=client_tls_context(),
+                                        headers=old.headers, auth=old.auth, cookies=old.cookies)
         return response
 
     def get(self, path: str, **kwargs) -> httpx.Response:
@@ -259,9 +259,6 @@ def serve(app, name: str = "api", port: int = 0, access_log: bool = False) -> Ru
             access_log=access_log,
             lifespan="auto",
             timeout_graceful_shutdown=2,
-            # uvicorn would trust X-Forwarded-For/-Proto from any loopback client; in a kernel every client is one, so
-            # any of them could name its own address. Trust none: the course's proxies run as servers of their own.
-            proxy_headers=False,
         )
         server = _Server(config)
         thread = threading.Thread(target=_run, args=(server, sock), name=f"uvicorn-{name}", daemon=True)

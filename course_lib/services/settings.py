@@ -1,10 +1,26 @@
 """Course settings: embedded defaults that work offline, real services when their URLs are set."""
 
+import os
+import secrets
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_KEY_BYTES = 32  # HS256 needs a key at least as long as its hash (RFC 7518 §3.2): 256 bits
+# Keys that were ever in the repository: anyone can sign with them. Any other key found in the course's files is too.
+KNOWN_KEYS = frozenset({"course-secret-key-change-me-in-production-0123456789"})
+ROOT = Path(__file__).resolve().parents[2]
+SCANNED = ("course_lib", "chapters", "deploy", "tests", "tools", "docs", "binder", "README.md")
+NOT_TEXT = {".ipynb", ".pyc", ".png", ".jpg", ".svg", ".db", ".sqlite"}  # notebooks are made from chapters/
+_DEVELOPMENT_KEY = secrets.token_urlsafe(MIN_KEY_BYTES)  # DEVELOPMENT=1 without SECRET_KEY: this process's own
+
+
+# Not a ValueError: pydantic would wrap that in a ValidationError, which echoes part of the key into a log.
+class SecretKeyError(RuntimeError):
+    """SECRET_KEY is missing, short or public: the server refuses to start (the message says what to set)."""
 
 
 class Settings(BaseSettings):
@@ -32,8 +48,13 @@ class Settings(BaseSettings):
     cursor_ttl: int = Field(default=60 * 60, ge=1, description="Seconds a list cursor stays valid after it was "
                             "issued (chapter 14); each page issues a fresh one.")
     cache_ttl: int = Field(default=60, ge=1, description="Seconds a cached copy of a read lives (chapter 16).")
-    secret_key: str = Field(default="course-secret-key-change-me-in-production-0123456789",
-                            description="Signs sessions, cursors and tokens; set SECRET_KEY outside the course.")
+    secret_key: str | None = Field(default=None, repr=False, description="Signs cursors and access tokens "
+                                   f"(HMAC-SHA256): at least {MIN_KEY_BYTES} random bytes, never a key from the "
+                                   "repository; required unless DEVELOPMENT is set.")
+    development: bool = Field(default=False, description="A machine of your own: without SECRET_KEY, a random key "
+                              "for this process (tokens and cursors die with it). Off unless set.")
+    profiling: bool = Field(default=False, description="?profile=1 answers an admin a profiler report instead "
+                            "(chapter 12); off unless set: a profile is for the operator, never for any caller.")
     calendar_url: str | None = Field(default=None, description="Base URL of the calendar service (chapter 12); "
                                      "None: /users/{id}/availability answers 503.")
     calendar_timeout: float = Field(default=2.0, gt=0, description="Seconds an outbound call to the calendar "
@@ -46,6 +67,25 @@ class Settings(BaseSettings):
                                             "Drop each once ACCESS_TOKEN_TTL has passed (a JSON list).")
     password_hash_cost: Literal["recommended", "minimal"] = Field(
         default="recommended", description="argon2id at pwdlib's recommended cost; 'minimal' only for test suites.")
+
+    @field_validator("secret_key")
+    @classmethod
+    def strong_and_unknown(cls, key: str | None) -> str | None:
+        """Refuse a key too short to be random enough, or one anybody can read in the course's files."""
+        if key is not None and len(key.encode()) < MIN_KEY_BYTES:
+            raise SecretKeyError(f"SECRET_KEY has {len(key.encode())} bytes, fewer than {MIN_KEY_BYTES}: {NEW_KEY}")
+        if key is not None and (key in KNOWN_KEYS or in_course_files(key)):
+            raise SecretKeyError(f"SECRET_KEY is written in the course's files, so anyone can sign with it: {NEW_KEY}")
+        return key
+
+    @model_validator(mode="after")
+    def a_key_or_development(self) -> "Settings":
+        """No key: refuse to start, unless DEVELOPMENT says this is a machine of your own."""
+        if self.secret_key is None:
+            if not self.development:
+                raise SecretKeyError(f"SECRET_KEY is not set: {NEW_KEY}; or DEVELOPMENT=1 on a machine of your own")
+            self.secret_key = _DEVELOPMENT_KEY
+        return self
 
     @property
     def uses_real_database(self) -> bool:
@@ -66,6 +106,28 @@ def _database_name(url: str | None) -> str:
     if url.startswith("postgresql"):
         return "PostgreSQL"
     return url.split(":", 1)[0]
+
+
+NEW_KEY = (f"set SECRET_KEY to {MIN_KEY_BYTES} or more random bytes, e.g. the output of "
+           f"python3 -c 'import secrets; print(secrets.token_urlsafe({MIN_KEY_BYTES}))'")
+
+
+@lru_cache(maxsize=16)
+def in_course_files(key: str) -> bool:
+    """True when `key` is written in one of the course's text files (a key copied from them is public)."""
+    for place in SCANNED:
+        path = ROOT / place
+        files = path.rglob("*") if path.is_dir() else [path]
+        for file in files:
+            if file.is_file() and file.suffix not in NOT_TEXT and key in file.read_text(errors="ignore"):
+                return True
+    return False
+
+
+def use_kernel_key() -> None:
+    """A notebook kernel or test run needs no set-up: a random SECRET_KEY of its own unless one is set; the
+    processes it starts (replicas) inherit it, so they accept each other's tokens and cursors."""
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(MIN_KEY_BYTES))
 
 
 @lru_cache

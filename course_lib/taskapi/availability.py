@@ -2,7 +2,8 @@
 
 # No `from __future__ import annotations`: FastAPI reads the response model at run time.
 
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -12,6 +13,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ValidationError
 
 from course_lib.taskapi.deps import UserId
+from course_lib.taskapi.records import User
+from course_lib.taskapi.seams import Seams
 from course_lib.taskapi.storage import Storage
 from course_lib.web.outbound import dependency_problem, get_json
 
@@ -43,6 +46,22 @@ def user_exists(storage: Storage, user_id: int) -> bool:
         return uow.users.get(user_id) is not None
 
 
+def in_a_short_unit_of_work(current_user: Callable[..., User]) -> Callable[..., User]:
+    """The seam's current user (a dependency taking `uow`), found in a unit of work of its own that ends at once, not
+    the request's, which would hold a database connection for as long as the route waits on the other service."""
+    signature = inspect.signature(current_user, eval_str=True)
+    others = [parameter for name, parameter in signature.parameters.items() if name not in ("uow", "request")]
+
+    def caller(request: Request, **kwargs) -> User:
+        with request.app.state.storage.unit_of_work() as uow:
+            return current_user(request=request, uow=uow, **kwargs) if "request" in signature.parameters \
+                else current_user(uow=uow, **kwargs)
+
+    request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
+    caller.__signature__ = signature.replace(parameters=[request, *others])
+    return caller
+
+
 async def outbound_client(request: Request) -> AsyncIterator[httpx.AsyncClient]:
     """The app's pooled client for outbound calls (the chapter's lifespan opens it), else one for this request."""
     pooled = getattr(request.app.state, "outbound", None)
@@ -53,11 +72,15 @@ async def outbound_client(request: Request) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def router() -> APIRouter:
-    """GET /users/{user_id}/availability."""
+def router(seams: Seams) -> APIRouter:
+    """GET /users/{user_id}/availability, for the seams' current user."""
     users = APIRouter(prefix="/users", tags=["users"])
 
-    @users.get("/{user_id}/availability", response_model=Availability)
+    # Who asks is checked first (401), so an anonymous request costs no lookup and no outbound call.
+    caller = Depends(in_a_short_unit_of_work(seams.current_user))
+
+    @users.get("/{user_id}/availability", response_model=Availability, dependencies=[caller],
+               responses={401: {"description": "No credentials, or ones the API does not know (see WWW-Authenticate)"}})
     async def availability(user_id: UserId, request: Request,
                            client: Annotated[httpx.AsyncClient, Depends(outbound_client)]) -> Availability:
         """200 with the user's busy slots; 404 for an unknown user; 502/503/504 when the calendar service fails."""

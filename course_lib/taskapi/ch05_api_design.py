@@ -2,7 +2,8 @@
 
 - POST /users answers the new user's API key once (201); the key goes in X-API-Key.
 - Writes to tasks need a valid key (401 + WWW-Authenticate without one), and only a task's owner may change it (403).
-- Reads stay public. A taken email is 409. Each route documents its failure statuses in the OpenAPI, with the
+- Reading users needs a key too: your own account whole, other users' profiles (id and name, no email or role).
+- Reads of tasks stay public. A taken email is 409. Each route documents its failure statuses in the OpenAPI, with the
   JSON body each one carries, so the contract a client reads (Swagger UI, a Postman collection) lists them.
 """
 
@@ -87,9 +88,10 @@ CONTRACT = [
     Case("sign up Bob", "POST", "/users", 201, json=BOB, save={"bob_key": "api_key"}),
     Case("email already taken", "POST", "/users", 409, json={**BOB, "name": "Bob again"}),
     Case("user without an email", "POST", "/users", 422, json={"name": "Nobody", "password": PASSWORD}),
-    Case("list users", "GET", "/users", 200),
-    Case("read a user", "GET", "/users/{ada}", 200),
-    Case("unknown user", "GET", "/users/999", 404),
+    Case("list users without a key", "GET", "/users", 401, must_have=("www-authenticate",)),
+    Case("list users", "GET", "/users", 200, key="bob_key"),
+    Case("read a user", "GET", "/users/{ada}", 200, key="bob_key"),
+    Case("unknown user", "GET", "/users/999", 404, key="bob_key"),
     Case("create a task without a key", "POST", "/tasks", 401, json={"title": "t"}, must_have=("www-authenticate",)),
     Case("create a task with a wrong key", "POST", "/tasks", 401, json={"title": "t"},
          headers={"X-API-Key": "tk_not-a-real-key"}, must_have=("www-authenticate",)),

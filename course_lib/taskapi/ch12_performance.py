@@ -30,7 +30,7 @@ RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before asking aga
 
 def extend(app: FastAPI, seams: Seams) -> None:
     """The availability route, and its dependency's failures in the contract."""
-    app.include_router(availability.router())
+    app.include_router(availability.router(seams))
     document_responses(app, dependency_failures)
     edit_openapi(app, retry_after_on_503)
 

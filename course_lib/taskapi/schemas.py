@@ -101,6 +101,15 @@ class UserPublic(BaseModel):
     created_at: datetime
 
 
+class UserProfile(BaseModel):
+    """Another user as a caller sees them (from chapter 05 on): who they are, not how to reach them (OWASP API3)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+
+
 class UserCreated(UserPublic):
     """The answer to POST /users once users have API keys (chapter 05): the key, shown this one time."""
 
@@ -119,11 +128,12 @@ class TaskModels:
 
 @dataclass(frozen=True)
 class UserModels:
-    """The body models the user routes use; `created` is what POST /users answers."""
+    """The body models the user routes use; `created` is what POST /users answers, `profile` what others see."""
 
     create: type[BaseModel] = UserCreate
     public: type[BaseModel] = UserPublic
     created: type[BaseModel] = UserPublic
+    profile: type[BaseModel] = UserProfile
 
 
 TASK_MODELS = TaskModels()

@@ -6,6 +6,7 @@ from course_lib.lab.concurrency import burst, handlers_app, stall_during
 from course_lib.lab.cpu_work import count_primes
 from course_lib.lab.slow_service import CalendarService
 from course_lib.notebook.server import serve
+from course_lib.services.settings import Settings
 
 
 def test_count_primes():
@@ -15,7 +16,7 @@ def test_count_primes():
 @pytest.fixture
 def lab():
     dependency = serve(CalendarService().app, name="test-lab-calendar")
-    app = serve(handlers_app(dependency.url, processes=1), name="test-lab")
+    app = serve(handlers_app(dependency.url, processes=1, settings=Settings(profiling=True)), name="test-lab")
     yield app
     app.stop()
     dependency.stop()
@@ -38,6 +39,8 @@ def test_cpu_on_the_loop_stalls_other_requests_and_the_profiler_finds_it(lab):
     assert stalled["slowest probe"] >= 0.5 * stalled["work"]
     free = stall_during(f"{lab.url}/cpu/process?limit=40000", f"{lab.url}/health")
     assert free["median probe"] * 2 < stalled["slowest probe"]
-    report = lab.get("/report", params={"profile": 1, "seconds": 0, "limit": 20000})
+    admin = {"Authorization": f"Bearer {lab.server.config.app.state.admin_key}"}
+    assert lab.get("/report", params={"profile": 1, "seconds": 0, "limit": 100}).json() == {"primes": 25}
+    report = lab.get("/report", params={"profile": 1, "seconds": 0, "limit": 20000}, headers=admin)
     assert report.headers["content-type"].startswith("text/plain")
     assert "count_primes" in report.text

@@ -29,33 +29,50 @@ def api_at():
         api = serve(app_for(chapter), name=f"test-ch{chapter:02d}")
         if chapter >= 10:  # earlier chapters' tests accept last-write-wins, and from chapter 10 on must say so
             api.client.headers["If-Match"] = "*"
-        if chapter >= PRIVATE_TASKS:
-            api.client.auth = ReadsAsTheLastWriter()
+        if chapter >= PRIVATE_USERS:
+            api.client.auth = ReadsAsTheLastWriter(private_tasks=chapter >= PRIVATE_TASKS)
         return api
     return start
 
 
+PRIVATE_USERS = 5  # from chapter 05 on reading /users needs credentials: you see yourself whole, others' profiles
 PRIVATE_TASKS = 15  # from chapter 15 on a task is its owner's alone: another user's task is 404, reading needs a login
 
 
 class ReadsAsTheLastWriter(httpx.Auth):
-    """From chapter 15 on, a read that names no one is sent with the API key this client last sent.
+    """A read that names no one is sent with the API key this client last sent, or else the last one sign-up answered.
 
-    Earlier chapters' tests write as a user and read anonymously (reads were public); on a chapter with private tasks
-    the same read is the writer reading their own tasks, so the held-over behaviour is still checked. A read that sends
-    its own credentials (X-API-Key, Authorization, a cookie) is left alone, and so is every write.
+    Earlier chapters' tests write as a user and read anonymously (reads were public); on a chapter where the read
+    needs a login (users from chapter 05, tasks from chapter 15) the same read is the writer reading their own data,
+    so the held-over behaviour is still checked. A read that sends its own credentials (X-API-Key, Authorization, a
+    cookie) is left alone, and so is every write.
     """
 
-    def __init__(self) -> None:
+    requires_response_body = True
+
+    def __init__(self, private_tasks: bool = True) -> None:
         self.key: str | None = None
+        self.signed_up: str | None = None
+        self.private_tasks = private_tasks
 
     def auth_flow(self, request: httpx.Request):
         if "x-api-key" in request.headers:
             self.key = request.headers["x-api-key"]
-        elif (self.key and request.method in ("GET", "HEAD")
-              and "authorization" not in request.headers and "cookie" not in request.headers):
-            request.headers["X-API-Key"] = self.key
-        yield request
+        elif (request.method in ("GET", "HEAD") and "authorization" not in request.headers
+              and "cookie" not in request.headers):
+            key = self.key_for(request.url.path)
+            if key:
+                request.headers["X-API-Key"] = key
+        response = yield request
+        if request.method == "POST" and request.url.path == "/users" and response.status_code == 201:
+            self.signed_up = response.json().get("api_key") or self.signed_up
+
+    def key_for(self, path: str) -> str | None:
+        """Users are read as the last writer or the last user signed up; from chapter 15 on everything else is read
+        as the last writer."""
+        if path.startswith("/users") and not path.endswith("/tasks"):
+            return self.key or self.signed_up
+        return self.key if self.private_tasks else None
 
 
 def public_task_chapters(first: int) -> list[int]:

@@ -14,7 +14,9 @@ WRITES = [("POST", "/tasks"), ("PUT", "/tasks/1"), ("PATCH", "/tasks/1"), ("DELE
 
 @pytest.mark.parametrize("chapter", public_task_chapters(5))
 def test_the_contract_holds(api_at, chapter):
-    outcomes = run_contract(api_at(chapter), ch05_api_design.CONTRACT)
+    api = api_at(chapter)
+    api.client.auth = None  # each case says which key it sends, or none
+    outcomes = run_contract(api, ch05_api_design.CONTRACT)
     assert failures(outcomes) == [], outcome_rows(failures(outcomes))
 
 
@@ -82,4 +84,38 @@ def test_failure_statuses_follow_the_dependencies():
     assert by_route[("/tasks", ("POST",))] == [400, 401, 403, 406]
     assert by_route[("/tasks/{task_id}", ("GET",))] == [404, 406]
     assert by_route[("/users", ("POST",))] == [400, 406, 409]
-    assert by_route[("/users", ("GET",))] == [406]
+    assert by_route[("/users", ("GET",))] == [401, 403, 406]  # reading users needs a key
+
+
+def make_admin(api, user_id: int) -> None:
+    """What an operator does on the server (no route makes the first admin; chapter 15 adds /admin for the rest)."""
+    with api.server.config.app.state.storage.unit_of_work() as uow:
+        uow.users.set_role(user_id, "admin")
+        uow.commit()
+
+
+@pytest.mark.parametrize("chapter", chapters_from(5))
+def test_reading_users_needs_a_key_and_shows_others_only_a_profile(api_at, chapter):
+    api = api_at(chapter)
+    api.client.auth = None  # nobody's key is added for us: each request below says who is asking
+    ada, bob = sign_up(api, "Ada"), sign_up(api, "Bob")
+    for path in ("/users", "/users/1", "/users/2", "/users/99"):
+        anonymous = api.get(path)
+        assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"], path
+        assert "example.org" not in anonymous.text, path
+    own, other = api.get("/users/1", headers=ada).json(), api.get("/users/2", headers=ada).json()
+    assert (own["email"], own["role"]) == ("ada@example.org", "member")
+    assert other == {"id": 2, "name": "Bob"}  # no email, no role (OWASP API3:2023)
+    listed = api.get("/users", headers=bob).json()
+    assert listed[0] == {"id": 1, "name": "Ada"} and listed[1]["email"] == "bob@example.org"
+
+
+@pytest.mark.parametrize("chapter", chapters_from(5))
+def test_an_admin_reads_every_user_whole(api_at, chapter):
+    api = api_at(chapter)
+    api.client.auth = None
+    ada, bob = sign_up(api, "Ada"), sign_up(api, "Bob")
+    make_admin(api, 1)
+    assert api.get("/users/2", headers=ada).json()["email"] == "bob@example.org"
+    assert [user["role"] for user in api.get("/users", headers=ada).json()] == ["admin", "member"]
+    assert api.get("/users/1", headers=bob).json() == {"id": 1, "name": "Ada"}  # Bob is no admin

@@ -1,7 +1,10 @@
 """Chapter 12: /users/{id}/availability calls the calendar service within a timeout; its failures are 502/503/504."""
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
+import httpx
 import pytest
 
 from course_lib.lab.slow_service import CalendarService, busy_slots
@@ -9,6 +12,7 @@ from course_lib.notebook.server import serve
 from course_lib.services.settings import Settings
 from course_lib.taskapi import app_factory
 from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.sql_storage import pool_capacity
 from course_lib.web.problems import PROBLEM_JSON
 from tests.taskapi.conftest import chapters_from
 
@@ -22,7 +26,7 @@ def calendar_api():
             url = serve(service.app, name=f"test-calendar-{chapter}").url
         api = serve(app_factory(chapter)(Settings(calendar_url=url, calendar_timeout=timeout)),
                     name=f"test-ch{chapter:02d}-calendar")
-        sign_up(api, "Ada")
+        api.client.headers.update(sign_up(api, "Ada"))  # availability is for callers who say who they are
         return api, service
     return start
 
@@ -44,6 +48,38 @@ def test_availability_comes_from_the_calendar_service(calendar_api, chapter):
                                                     for slot in busy_slots(1)]}
     problem(api.get("/users/2/availability"), 404)
     assert service.calls == 1  # an unknown user costs no outbound call
+
+
+@pytest.mark.parametrize("chapter", chapters_from(12))
+def test_availability_is_401_for_nobody_before_any_lookup_or_outbound_call(calendar_api, chapter):
+    api, service = calendar_api(chapter)
+    for path in ("/users/1/availability", "/users/2/availability"):
+        answer = api.client.get(path, headers={"X-API-Key": ""})
+        assert answer.status_code == 401 and answer.headers["www-authenticate"]
+    assert service.calls == 0
+
+
+@pytest.mark.parametrize("chapter", chapters_from(12))
+def test_waiting_callers_hold_no_database_connection(calendar_api, chapter):
+    api, service = calendar_api(chapter, timeout=10)
+    crowd = pool_capacity(api.server.config.app.state.storage.database.engine) + 2
+    service.latency = 6  # every caller arrives long before the first answer (a busy machine included)
+    done = threading.Event()
+
+    def ask(_: int) -> int:
+        with httpx.Client(base_url=api.url, headers=dict(api.client.headers), timeout=30) as client:
+            status = client.get("/users/1/availability").status_code
+        done.set()
+        return status
+
+    with ThreadPoolExecutor(crowd) as pool:
+        waiting = [pool.submit(ask, number) for number in range(crowd)]
+        deadline = time.monotonic() + 5
+        while service.calls < crowd and time.monotonic() < deadline:  # every caller is now waiting on the calendar
+            time.sleep(0.01)
+        assert service.calls == crowd, f"only {service.calls} of {crowd} callers reached the calendar"
+        assert api.get("/users/1").status_code == 200 and not done.is_set()  # the database still serves others
+        assert [future.result() for future in waiting] == [200] * crowd
 
 
 @pytest.mark.parametrize("chapter", chapters_from(12))

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from course_lib.services.settings import use_kernel_key
 from tools.bench import cache, layers, notebooks, pagination, scaling, server, setup, throughput  # noqa: F401
 from tools.bench.core import REGISTRY, ROOT, Context, Figure, run_benchmark
 from tools.bench.report import document, plot, text_table, write_json, write_markdown, write_readme_goals
@@ -38,6 +39,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
+    use_kernel_key()  # the apps measured (and their server processes) sign with a random key of this run
     context = Context(repeats=args.repeats, quick=args.quick, out=args.out)
     chosen = args.only or sorted(REGISTRY, key=lambda name: ORDER.index(name) if name in ORDER else len(ORDER))
     groups = [name for name in chosen if name not in args.skip]

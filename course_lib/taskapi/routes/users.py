@@ -5,6 +5,9 @@
 | /users | GET (list), POST (sign up → 201 + Location; 409 when the email is taken) |
 | /users/{user_id} | GET |
 | /users/{user_id}/tasks | GET (the user's tasks), POST (a task owned by that user) |
+
+Once callers say who they are (chapter 05), reading users needs credentials: you see your own account whole, an admin
+sees everyone's, and anyone else's is a profile with no email and no role.
 """
 
 # No `from __future__ import annotations`: FastAPI reads the body models (models.create, ...) at run time.
@@ -12,9 +15,11 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Response
+from pydantic import BaseModel
 
 from course_lib.taskapi.deps import UnitOfWorkDep, UserId
 from course_lib.taskapi.records import EmailTaken, Task, TaskQuery, User
+from course_lib.taskapi.schemas import UserModels
 from course_lib.taskapi.seams import Seams, TaskAccess, TaskLister
 from course_lib.taskapi.storage import UnitOfWork
 
@@ -33,6 +38,13 @@ def ensure_self(who: User | None, user_id: int) -> None:
         raise HTTPException(403, f"you may only add tasks to your own list (/users/{who.id}/tasks)")
 
 
+def view(models: UserModels, user: User, who: User | None) -> BaseModel:
+    """What `who` may read of `user`: the whole account when it is theirs or they are an admin, else the profile."""
+    # who is None only before chapter 05, when no caller can say who they are yet: those chapters show users whole
+    whole = who is None or who.id == user.id or who.role == "admin"
+    return (models.public if whole else models.profile).model_validate(user, from_attributes=True)
+
+
 def router(seams: Seams) -> APIRouter:
     """The user routes, with the seams' models, task list, current user and sign-up credentials."""
     models, task_models = seams.user_models, seams.task_models
@@ -41,10 +53,10 @@ def router(seams: Seams) -> APIRouter:
     Access = Annotated[TaskAccess, Depends(seams.task_access)]
     users = APIRouter(prefix="/users", tags=["users"])
 
-    @users.get("", response_model=list[models.public])
-    def list_users(uow: UnitOfWorkDep) -> list[User]:
-        """200 with every user."""
-        return uow.users.list()
+    @users.get("", response_model=list[models.public | models.profile])
+    def list_users(uow: UnitOfWorkDep, who: CurrentUser) -> list[BaseModel]:
+        """200 with every user: your own account whole, the others' profiles (an admin sees them whole)."""
+        return [view(models, user, who) for user in uow.users.list()]
 
     @users.post("", status_code=201, response_model=models.created)
     def create_user(body: models.create, uow: UnitOfWorkDep, response: Response) -> dict:
@@ -58,10 +70,10 @@ def router(seams: Seams) -> APIRouter:
         response.headers["Location"] = f"/users/{user.id}"
         return {**models.public.model_validate(user, from_attributes=True).model_dump(), **credentials}
 
-    @users.get("/{user_id}", response_model=models.public)
-    def get_user(user_id: UserId, uow: UnitOfWorkDep) -> User:
-        """200 with the user; 404 when there is none."""
-        return find_user(uow, user_id)
+    @users.get("/{user_id}", response_model=models.public | models.profile)
+    def get_user(user_id: UserId, uow: UnitOfWorkDep, who: CurrentUser) -> BaseModel:
+        """200 with the user (whole when it is you, else the profile); 404 when there is none."""
+        return view(models, find_user(uow, user_id), who)
 
     @users.get("/{user_id}/tasks", response_model=list[task_models.public])
     def list_user_tasks(user_id: UserId, uow: UnitOfWorkDep, task_list: TaskList, access: Access) -> list[Task]:
