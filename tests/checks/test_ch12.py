@@ -144,7 +144,7 @@ def test_q3_solution_stub_and_mutants():
         return count_primes(limit)
 
     async def fixed_limit(limit):
-        return await anyio.to_thread.run_sync(count_primes, 60_013)
+        return await anyio.to_thread.run_sync(count_primes, 150_001)
 
     async def off_by_one(limit):
         return await anyio.to_thread.run_sync(count_primes, limit + 1)
