@@ -21,28 +21,36 @@ from course_lib.taskapi.sql_storage import TaskRow, UserRow, create_tables
 
 _JSON = b'{"busy": []}'
 
+_REQUEST = httpx.Request("GET", "http://calendar.example/calendars/1")
+
+
+def _response(status: int, **kwargs) -> httpx.Response:
+    """A response as a real call returns it: with its request, so raise_for_status() works on it."""
+    return httpx.Response(status, request=_REQUEST, **kwargs)
+
+
 # (what the outbound call gave, how to say it, what the API must answer)
 OUTCOMES = [
-    (httpx.Response(200, content=_JSON), "200 with a JSON body", 200),
-    (httpx.Response(201, content=_JSON), "201 with a JSON body", 200),
-    (httpx.Response(299, content=_JSON), "299 with a JSON body", 200),
-    (httpx.ReadTimeout("timed out"), "httpx.ReadTimeout", 504),
-    (httpx.ConnectTimeout("timed out"), "httpx.ConnectTimeout", 504),
-    (httpx.PoolTimeout("timed out"), "httpx.PoolTimeout", 504),
-    (httpx.WriteTimeout("timed out"), "httpx.WriteTimeout", 504),
-    (httpx.ConnectError("connection refused"), "httpx.ConnectError", 503),
-    (httpx.ReadError("connection reset"), "httpx.ReadError", 503),
-    (httpx.Response(503, content=b"overloaded"), "503 from the dependency", 503),
-    (httpx.Response(500, content=_JSON), "500 (with a JSON body)", 503),
-    (httpx.Response(599), "599", 503),
-    (httpx.Response(429, content=b"slow down"), "429 Too Many Requests", 503),
-    (httpx.Response(499), "499", 502),
-    (httpx.Response(404, content=_JSON), "404 (with a JSON body)", 502),
-    (httpx.Response(400, content=_JSON), "400 (with a JSON body)", 502),
-    (httpx.Response(302, content=_JSON), "302 (with a JSON body)", 502),
-    (httpx.Response(200, content=b"<html>maintenance</html>"), "200 with an HTML page", 502),
-    (httpx.Response(200), "200 with an empty body", 502),
-    (httpx.RemoteProtocolError("illegal status line"), "httpx.RemoteProtocolError", 502),
+    (_response(200, content=_JSON), "200 with a JSON body", 200),
+    (_response(201, content=_JSON), "201 with a JSON body", 200),
+    (_response(299, content=_JSON), "299 with a JSON body", 200),
+    (httpx.ReadTimeout("timed out", request=_REQUEST), "httpx.ReadTimeout", 504),
+    (httpx.ConnectTimeout("timed out", request=_REQUEST), "httpx.ConnectTimeout", 504),
+    (httpx.PoolTimeout("timed out", request=_REQUEST), "httpx.PoolTimeout", 504),
+    (httpx.WriteTimeout("timed out", request=_REQUEST), "httpx.WriteTimeout", 504),
+    (httpx.ConnectError("connection refused", request=_REQUEST), "httpx.ConnectError", 503),
+    (httpx.ReadError("connection reset", request=_REQUEST), "httpx.ReadError", 503),
+    (_response(503, content=b"overloaded"), "503 from the dependency", 503),
+    (_response(500, content=_JSON), "500 (with a JSON body)", 503),
+    (_response(599), "599", 503),
+    (_response(429, content=b"slow down"), "429 Too Many Requests", 503),
+    (_response(499), "499", 502),
+    (_response(404, content=_JSON), "404 (with a JSON body)", 502),
+    (_response(400, content=_JSON), "400 (with a JSON body)", 502),
+    (_response(302, content=_JSON), "302 (with a JSON body)", 502),
+    (_response(200, content=b"<html>maintenance</html>"), "200 with an HTML page", 502),
+    (_response(200), "200 with an empty body", 502),
+    (httpx.RemoteProtocolError("illegal status line", request=_REQUEST), "httpx.RemoteProtocolError", 502),
 ]
 WHY = {
     200: "a 2xx whose body is JSON is an answer the API can use: 200.",
