@@ -183,7 +183,7 @@ assert too_slow.status_code == 504 and waited < 1.5, waited  # the deadline boun
 # And the case per-phase timeouts miss: the calendar answers at once, but trickles its 176-byte answer one byte
 # every 0.05 s (about 9 s in all). Every read is quick; the whole is not. The deadline still ends it at 0.5 s:
 
-# %%
+# %% tags=["nbval-ignore-output"]
 calendar.latency, calendar.mode = 0.05, "trickle"
 started = time.perf_counter()
 trickled = api.get("/users/1/availability")
