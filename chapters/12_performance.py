@@ -316,49 +316,23 @@ assert ratio >= 3, ratio
 # and how does that change with the table's size? Two scratch databases, 3,000 and 30,000 tasks (100 per user),
 # first **without** the index:
 
-# %% tags=["nbval-ignore-output"]
-from sqlalchemy import func, select, text
+# %%
+from sqlalchemy import func, select
 
-from course_lib.services.query_plan import explain, uses_index
+from course_lib.lab.index_lab import PAGE_INDEX, plans, seconds_per_run, task_indexes, tasks_without_indexes
+from course_lib.services.query_plan import uses_index
 from course_lib.taskapi.records import TaskQuery
 from course_lib.taskapi.sql_storage import TaskRow, task_select
 
-INDEX = "ix_tasks_owner_created_at_id"
-indexes = {index.name: index for index in TaskRow.__table__.indexes}
+show_source(tasks_without_indexes)
 
-
-def tasks_without_indexes(owners: int):
-    """A database of its own with `owners` users of 100 tasks each, and no index on tasks."""
-    database = isolated_database()
-    create_tables(database.engine)
-    for index in indexes.values():
-        index.drop(database.engine)  # no index while loading: bulk inserts are faster, and this is the "none" case
-    seed(database.engine, owners=owners, tasks_per_owner=100)
-    with database.engine.begin() as connection:
-        connection.execute(text("ANALYZE"))  # fresh statistics, so the planner knows the table's size
-    return database
-
-
-tables = {3_000: tasks_without_indexes(30), 30_000: tasks_without_indexes(300)}
+# %% tags=["nbval-ignore-output"]
+indexes = task_indexes()
+tables = {3_000: tasks_without_indexes(owners=30), 30_000: tasks_without_indexes(owners=300)}
 big = tables[30_000]
-one_page = task_select(TaskQuery(owner_id=15, sort=("-created_at",), limit=20))
-one_count = select(func.count()).select_from(TaskRow).where(TaskRow.owner_id == 15)
-
-
-def plans(database) -> dict[str, list[str]]:
-    """The plans of one page of /users/15/tasks: its SELECT and its count."""
-    with database.engine.connect() as connection:
-        return {"page": explain(connection, one_page), "count": explain(connection, one_count)}
-
-
-def page_seconds(database) -> float:
-    """The median time of one page's two statements."""
-    with database.engine.connect() as connection:
-        return median_seconds(lambda: (connection.execute(one_page).all(), connection.execute(one_count).scalar()),
-                              runs=9)
-
-
-without_plan = plans(big)
+one_page = {"page": task_select(TaskQuery(owner_id=15, sort=("-created_at",), limit=20)),  # /users/15/tasks
+            "count": select(func.count()).select_from(TaskRow).where(TaskRow.owner_id == 15)}  # its X-Total-Count
+without_plan = plans(big, one_page)
 without_plan
 
 # %% [markdown]
@@ -367,10 +341,10 @@ without_plan
 
 # %% tags=["nbval-ignore-output"]
 started = time.perf_counter()
-indexes[INDEX].create(big.engine)
+indexes[PAGE_INDEX].create(big.engine)
 index_build = time.perf_counter() - started
-with_plan = plans(big)
-assert uses_index(with_plan["page"], INDEX) and not uses_index(without_plan["page"], INDEX)
+with_plan = plans(big, one_page)
+assert uses_index(with_plan["page"], PAGE_INDEX) and not uses_index(without_plan["page"], PAGE_INDEX)
 with_plan
 
 # %% [markdown]
@@ -378,12 +352,12 @@ with_plan
 # The count even reads the index alone (`COVERING INDEX`). Timed, on both tables:
 
 # %% tags=["nbval-ignore-output"]
-indexes[INDEX].drop(big.engine)
+indexes[PAGE_INDEX].drop(big.engine)
 timed = {}
 for rows, database in tables.items():
-    without_seconds = page_seconds(database)
-    indexes[INDEX].create(database.engine)
-    timed[rows] = {"without": without_seconds, "with": page_seconds(database)}
+    without_seconds = seconds_per_run(database, one_page)
+    indexes[PAGE_INDEX].create(database.engine)
+    timed[rows] = {"without": without_seconds, "with": seconds_per_run(database, one_page)}
 table([{"tasks in the table": f"{rows:,}", "without the index": f"{t['without'] * 1e3:.2f} ms",
         "with the index": f"{t['with'] * 1e3:.2f} ms", "speed-up": f"×{t['without'] / t['with']:.0f}"}
        for rows, t in timed.items()])
