@@ -76,8 +76,9 @@ def database_url(settings: Settings | None = None) -> str:
     settings = settings or get_settings()
     if settings.database_url:
         return settings.database_url
-    path = scratch_folder() / f"{uuid.uuid4().hex}.db"
-    path.touch()  # an empty file is a new SQLite database; it keeps the folder from being removed as empty
+    with _scratch_lock:  # no drop may remove the folder, found empty, before the file is in it
+        path = scratch_folder() / f"{uuid.uuid4().hex}.db"
+        path.touch()  # an empty file is a new SQLite database; it keeps the folder from being removed as empty
     return f"sqlite:///{path}"
 
 
@@ -138,7 +139,8 @@ class IsolatedDatabase:
             with _admin_engine(self.url).begin() as connection:
                 connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
         elif self.path and _scratch and self.path.parent == _scratch[1]:
-            scratch_folder().joinpath(self.path.name).touch()  # the folder made again if the last drop removed it
+            with _scratch_lock:
+                scratch_folder().joinpath(self.path.name).touch()  # the folder made again if a drop removed it
         self.dropped = False
         _LIVE.add(self)
 
