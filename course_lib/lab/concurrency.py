@@ -1,5 +1,6 @@
 """A lab app to measure handler styles: I/O awaited, I/O blocking in a thread, I/O blocking the event loop, and
-CPU work on the loop, in a thread or in a process. Plus burst() and stall_during() to measure them from outside.
+CPU work on the loop, in a thread or in a process. Plus burst(), stall_during() and one_and_two_at_once() to measure
+them from outside, and profile_shares() to read a profile.
 
 | route | what the handler does | what it costs the server |
 |---|---|---|
@@ -17,7 +18,9 @@ CPU work on the loop, in a thread or in a process. Plus burst() and stall_during
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
+import re
 import secrets
 import signal
 import statistics
@@ -31,7 +34,8 @@ import anyio
 import httpx
 from fastapi import FastAPI, Query, Request
 
-from course_lib.lab.cpu_work import count_primes
+from course_lib.lab.cpu_work import count_primes, timed_count_primes
+from course_lib.lab.timing import in_turns
 from course_lib.services.settings import Settings, get_settings
 from course_lib.web.profiler import add_profiler, bearer_is
 
@@ -87,18 +91,18 @@ def handlers_app(dependency_url: str, processes: int = 2, settings: Settings | N
     @app.get("/cpu/inline")
     async def cpu_inline(limit: int = Limit) -> dict:
         """Compute on the event loop: nothing else runs meanwhile."""
-        return {"primes": count_primes(limit)}
+        return timed_count_primes(limit)
 
     @app.get("/cpu/thread")
     async def cpu_thread(limit: int = Limit) -> dict:
         """Compute in a worker thread: the loop runs between the GIL's switches."""
-        return {"primes": await anyio.to_thread.run_sync(count_primes, limit)}
+        return await anyio.to_thread.run_sync(timed_count_primes, limit)
 
     @app.get("/cpu/process")
     async def cpu_process(request: Request, limit: int = Limit) -> dict:
         """Compute in a worker process: another interpreter, another GIL, another core."""
         loop = asyncio.get_running_loop()
-        return {"primes": await loop.run_in_executor(request.app.state.pool, count_primes, limit)}
+        return await loop.run_in_executor(request.app.state.pool, timed_count_primes, limit)
 
     @app.get("/report")
     async def report(request: Request, seconds: float = Seconds, limit: int = Limit) -> dict:
@@ -109,21 +113,25 @@ def handlers_app(dependency_url: str, processes: int = 2, settings: Settings | N
     return app
 
 
-def burst(url: str, n: int) -> float:
-    """Send `n` GETs to `url` at the same moment; seconds until the last one answered (each must answer 200)."""
+def burst(url: str, n: int, answers: list | None = None) -> float:
+    """Send `n` GETs to `url` at the same moment; seconds until the last one answered (each must answer 200).
+    Their JSON bodies are added to `answers` when given."""
     start = threading.Barrier(n + 1)
     with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=n)) as client, ThreadPoolExecutor(n) as pool:
-        def one(_: int) -> int:
+        def one(_: int) -> httpx.Response:
             start.wait()
-            return client.get(url).status_code
+            return client.get(url)
 
         futures = [pool.submit(one, i) for i in range(n)]
         start.wait()
         began = time.perf_counter()
-        statuses = [future.result() for future in futures]
+        responses = [future.result() for future in futures]
         elapsed = time.perf_counter() - began
-    if set(statuses) != {200}:
-        raise RuntimeError(f"{url} answered {sorted(set(statuses))}, expected 200")
+    statuses = {response.status_code for response in responses}
+    if statuses != {200}:
+        raise RuntimeError(f"{url} answered {sorted(statuses)}, expected 200")
+    if answers is not None:
+        answers.extend(response.json() for response in responses)
     return elapsed
 
 
@@ -144,3 +152,33 @@ def stall_during(work_url: str, probe_url: str) -> dict[str, float]:
             took = time.perf_counter() - began
     return {"work": took, "slowest probe": max(probes), "median probe": statistics.median(probes),
             "probes": len(probes)}
+
+
+def one_and_two_at_once(lab_url: str, limit: int, rounds: int = 3) -> dict[str, dict[str, float]]:
+    """CPU work in a thread and in a process, taken in turns: the median seconds of 1 request and of 2 at once, and
+    the CPU seconds the two computations used (measured where they ran: a busy machine cannot shrink the wall time
+    below it when they take turns)."""
+    cpu: dict[str, list[float]] = {"thread": [], "process": []}
+
+    def two(place: str) -> float:
+        answers: list[dict] = []
+        seconds = burst(f"{lab_url}/cpu/{place}?limit={limit}", 2, answers)
+        cpu[place].append(sum(answer["cpu_seconds"] for answer in answers))
+        return seconds
+
+    cases = {f"{place} {n}": (functools.partial(burst, f"{lab_url}/cpu/{place}?limit={limit}", 1) if n == 1 else
+                              functools.partial(two, place))
+             for place in ("thread", "process") for n in (1, 2)}
+    medians = in_turns(cases, rounds)
+    return {place: {"1 request": medians[f"{place} 1"], "2 at once": medians[f"{place} 2"],
+                    "CPU of the 2": statistics.median(cpu[place])} for place in ("thread", "process")}
+
+
+def profile_shares(report: str, of: str, parts: tuple[str, ...]) -> dict[str, float]:
+    """From pyinstrument's text report: the share of `of`'s seconds that each of `parts` took (first line of each)."""
+    seconds: dict[str, float] = {}
+    for line in report.splitlines():
+        found = re.search(r"(\d+\.\d+) (\S+)", line)
+        if found and found[2] in (of, *parts):
+            seconds.setdefault(found[2], float(found[1]))
+    return {part: seconds.get(part, 0.0) / seconds[of] for part in parts}

@@ -4,6 +4,7 @@
     dependency = serve(service.app, name="calendar")
     service.latency, service.mode = 3.0, "ok"          # too slow now
     service.mode = "error"                              # 503 from it; "garbage": 200 with a non-JSON body
+    service.mode = "trickle"                            # the right answer, one byte every `latency` seconds
 
 GET /calendars/{user_id} gives the user's busy slots; GET /wait?seconds= answers after that many seconds (the I/O
 of the async-vs-sync demo). Both wait with asyncio.sleep, so one server serves any number of slow calls at once.
@@ -12,23 +13,19 @@ of the async-vs-sync demo). Both wait with asyncio.sleep, so one server serves a
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+import json
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Query
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 
 from course_lib.notebook.server import serve
+from course_lib.services.calendar import busy_slots
 from course_lib.services.settings import Settings
 
-MODES = ("ok", "error", "garbage")
-DAY = datetime(2026, 1, 5, tzinfo=UTC)  # a fixed Monday: the same calendar every run
+MODES = ("ok", "error", "garbage", "trickle")
 
-
-def busy_slots(user_id: int) -> list[dict[str, str]]:
-    """A deterministic calendar: two meetings, their hours depending on the user."""
-    first = DAY + timedelta(hours=9 + user_id % 4)
-    return [{"start": first.isoformat(), "end": (first + timedelta(minutes=30)).isoformat()},
-            {"start": (first + timedelta(hours=4)).isoformat(), "end": (first + timedelta(hours=5)).isoformat()}]
+__all__ = ["MODES", "CalendarService", "busy_slots", "with_calendar"]
 
 
 class CalendarService:
@@ -46,6 +43,9 @@ class CalendarService:
         async def calendar(user_id: int) -> Response:
             """The user's busy slots, after `latency` seconds; or the failure `mode` asks for."""
             self.calls += 1
+            if self.mode == "trickle":
+                body = json.dumps({"user_id": user_id, "busy": busy_slots(user_id)}).encode()
+                return StreamingResponse(self._trickle(body), media_type="application/json")
             await asyncio.sleep(self.latency)
             if self.mode == "error":
                 return PlainTextResponse("overloaded", status_code=503)
@@ -60,6 +60,12 @@ class CalendarService:
             return {"waited": seconds}
 
         return app
+
+    async def _trickle(self, body: bytes) -> AsyncIterator[bytes]:
+        """One byte, then `latency` seconds, and so on: every read is quick, the whole answer is not."""
+        for index in range(len(body)):
+            yield body[index:index + 1]
+            await asyncio.sleep(self.latency)
 
     def __repr__(self) -> str:
         return f"<CalendarService latency={self.latency:g}s mode={self.mode} calls={self.calls}>"

@@ -1,4 +1,11 @@
-"""Database engines: an embedded SQLite file by default, PostgreSQL (or any SQLAlchemy URL) from DATABASE_URL."""
+"""Database engines: an embedded SQLite file by default, PostgreSQL (or any SQLAlchemy URL) from DATABASE_URL.
+
+Embedded files live in a folder of this process, backend-course-db-<pid>-*, in the temp folder. It goes away when
+the process exits (atexit), when it is stopped with SIGTERM (how docker, systemd and Jupyter stop a process: uvicorn
+re-raises the signal after its graceful shutdown, and atexit never runs), and when its last database is dropped.
+What a killed process (SIGKILL, a crash) left is swept by the next process that creates its folder: a folder whose
+pid no longer runs, as PostgreSQL schemas are below.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +13,10 @@ import atexit
 import hashlib
 import os
 import shutil
+import signal
 import socket
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -17,14 +26,60 @@ from sqlalchemy.pool import NullPool
 from course_lib.services.processes import alive
 from course_lib.services.settings import Settings, get_settings
 
-_SCRATCH = Path(tempfile.mkdtemp(prefix="backend-course-db-"))
-atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
+SCRATCH_PREFIX = "backend-course-db-"
+_scratch: tuple[int, Path] | None = None  # (pid, folder): a forked child makes a folder of its own
+_scratch_lock = threading.RLock()  # reentrant: the SIGTERM handler may run while this thread holds it
+
+
+def scratch_folder() -> Path:
+    """This process's folder for embedded databases, made on first use (after sweeping dead processes' folders)."""
+    global _scratch
+    with _scratch_lock:
+        if _scratch is None or _scratch[0] != os.getpid():
+            sweep_scratch_folders()
+            _scratch = os.getpid(), Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+        _scratch[1].mkdir(mode=0o700, exist_ok=True)  # again, if its last database took it away
+        return _scratch[1]
+
+
+def sweep_scratch_folders(root: Path | None = None) -> list[Path]:
+    """Remove the database folders of processes that no longer run (killed before they could clean up)."""
+    swept = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = folder.name.removeprefix(SCRATCH_PREFIX).split("-")[0]
+        try:
+            mine = folder.stat().st_uid == os.getuid()
+        except OSError:
+            continue
+        if pid.isdigit() and mine and not alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            swept.append(folder)
+    return swept
+
+
+def _remove_scratch_folder(only_if_empty: bool = False) -> None:
+    """Remove this process's folder (with only_if_empty, only when no database file is left in it)."""
+    with _scratch_lock:
+        if _scratch is None or _scratch[0] != os.getpid():
+            return
+        try:
+            if only_if_empty:
+                _scratch[1].rmdir()
+            else:
+                shutil.rmtree(_scratch[1], ignore_errors=True)
+        except OSError:  # not empty (another database still lives there), or gone already
+            pass
 
 
 def database_url(settings: Settings | None = None) -> str:
-    """DATABASE_URL when set, else a new SQLite file of this kernel (deleted when the kernel exits)."""
+    """DATABASE_URL when set, else a new SQLite file of this process (deleted when dropped, or when it exits)."""
     settings = settings or get_settings()
-    return settings.database_url or f"sqlite:///{_SCRATCH / f'{uuid.uuid4().hex}.db'}"
+    if settings.database_url:
+        return settings.database_url
+    with _scratch_lock:  # no drop may remove the folder, found empty, before the file is in it
+        path = scratch_folder() / f"{uuid.uuid4().hex}.db"
+        path.touch()  # an empty file is a new SQLite database; it keeps the folder from being removed as empty
+    return f"sqlite:///{path}"
 
 
 def make_engine(settings: Settings | None = None, **kwargs) -> Engine:
@@ -83,6 +138,9 @@ class IsolatedDatabase:
         if self.schema:
             with _admin_engine(self.url).begin() as connection:
                 connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+        elif self.path and _scratch and self.path.parent == _scratch[1]:
+            with _scratch_lock:
+                scratch_folder().joinpath(self.path.name).touch()  # the folder made again if a drop removed it
         self.dropped = False
         _LIVE.add(self)
 
@@ -99,6 +157,7 @@ class IsolatedDatabase:
         elif self.path:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            _remove_scratch_folder(only_if_empty=True)  # the server stopped: nothing left behind
 
     @property
     def where(self) -> str:
@@ -186,3 +245,17 @@ def _drop_leftovers() -> None:
             database.drop()
         except Exception:  # the server may already be gone at exit; nothing else to do
             pass
+    _remove_scratch_folder()
+
+
+def _on_sigterm(signum: int, _frame) -> None:
+    """Clean up as at exit, then die of SIGTERM as the default handler would (the exit status stays honest)."""
+    _drop_leftovers()
+    signal.signal(signum, signal.SIG_DFL)
+    signal.raise_signal(signum)
+
+
+# Only where nobody else handles SIGTERM, and only the main thread may set a handler. uvicorn.run() puts its own in
+# place while it serves, then restores this one and raises the signal again after its graceful shutdown.
+if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    signal.signal(signal.SIGTERM, _on_sigterm)

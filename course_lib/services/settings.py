@@ -56,9 +56,9 @@ class Settings(BaseSettings):
     profiling: bool = Field(default=False, description="?profile=1 answers an admin a profiler report instead "
                             "(chapter 12); off unless set: a profile is for the operator, never for any caller.")
     calendar_url: str | None = Field(default=None, description="Base URL of the calendar service (chapter 12); "
-                                     "None: /users/{id}/availability answers 503.")
-    calendar_timeout: float = Field(default=2.0, gt=0, description="Seconds an outbound call to the calendar "
-                                    "service may take before the API answers 504.")
+                                     "None: an embedded calendar in this process answers.")
+    calendar_timeout: float = Field(default=2.0, gt=0, description="Seconds a whole outbound call to the calendar "
+                                    "service (body included) may take before the API answers 504.")
     access_token_ttl: int = Field(default=5 * 60, ge=1, description="Seconds an access token (JWT) is valid.")
     refresh_token_ttl: int = Field(default=14 * 24 * 3600, ge=1, description="Seconds from login until its "
                                    "refresh tokens expire (each refresh rotates the token, not this deadline).")

@@ -1,4 +1,4 @@
-"""/users/{user_id}/availability: when a user is busy, from the calendar service, an outbound call with a timeout."""
+"""/users/{user_id}/availability: when a user is busy, from the calendar service, an outbound call with a deadline."""
 
 # No `from __future__ import annotations`: FastAPI reads the response model at run time.
 
@@ -12,6 +12,7 @@ import httpx
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ValidationError
 
+from course_lib.services.calendar import calendar_client, calendar_url
 from course_lib.taskapi.deps import UserId
 from course_lib.taskapi.records import User
 from course_lib.taskapi.seams import Seams
@@ -21,8 +22,8 @@ from course_lib.web.outbound import dependency_problem, get_json
 SERVICE = "calendar service"
 FAILURES = {
     502: "The calendar service gave an answer the API cannot use",
-    503: "The calendar service is unreachable, failing or not configured (see Retry-After)",
-    504: "The calendar service did not answer within the timeout",
+    503: "The calendar service is unreachable or failing (see Retry-After)",
+    504: "The calendar service did not answer completely within the deadline",
 }
 
 
@@ -68,7 +69,7 @@ async def outbound_client(request: Request) -> AsyncIterator[httpx.AsyncClient]:
     if pooled is not None:
         yield pooled
         return
-    async with httpx.AsyncClient() as client:
+    async with calendar_client(request.app.state.settings) as client:
         yield client
 
 
@@ -89,9 +90,7 @@ def router(seams: Seams) -> APIRouter:
         # another service must not hold a database connection the whole time.
         if not await anyio.to_thread.run_sync(user_exists, storage, user_id):
             raise HTTPException(404, f"user {user_id} not found")
-        if not settings.calendar_url:
-            raise dependency_problem(503, SERVICE, "not configured (set CALENDAR_URL)")
-        answer = await get_json(client, f"{settings.calendar_url.rstrip('/')}/calendars/{user_id}",
+        answer = await get_json(client, f"{calendar_url(settings)}/calendars/{user_id}",
                                 service=SERVICE, timeout=settings.calendar_timeout)
         try:
             return Availability.model_validate(answer)

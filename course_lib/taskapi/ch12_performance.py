@@ -1,10 +1,10 @@
-"""Chapter 12 — performance: the API's first outbound call, with a timeout and honest failures.
+"""Chapter 12 — performance: the API's first outbound call, within a deadline, with honest failures.
 
-- GET /users/{user_id}/availability asks the calendar service (CALENDAR_URL) when the user is busy, through one
-  pooled httpx.AsyncClient, within CALENDAR_TIMEOUT seconds; the route is `async def`, so a slow calendar holds no
-  worker thread and no database connection;
-- the calendar too slow → 504; unreachable, failing (5xx) or not configured → 503 with Retry-After; an answer the
-  API cannot use → 502 (RFC 9110 §15.6). All problem+json, all in the OpenAPI; never a 500.
+- GET /users/{user_id}/availability asks the calendar service (CALENDAR_URL, else an embedded one in this process)
+  when the user is busy, through one pooled httpx.AsyncClient; the whole call, body included, has CALENDAR_TIMEOUT
+  seconds; the route is `async def`, so a slow calendar holds no worker thread and no database connection;
+- the calendar too slow → 504; unreachable or failing (5xx) → 503 with Retry-After; an answer the API cannot use
+  (not JSON, too large) → 502 (the statuses RFC 9110 §15.6 gives gateways). All problem+json, in the OpenAPI.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
+from course_lib.services.calendar import calendar_client
 from course_lib.services.settings import Settings
-from course_lib.services.tls import client_tls_context
 from course_lib.taskapi import availability, ch11_scaling
 from course_lib.taskapi.build import build_app
 from course_lib.taskapi.seams import Seams
@@ -38,7 +37,7 @@ def extend(app: FastAPI, seams: Seams) -> None:
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """One pooled client for outbound calls while the server runs: connections to the dependency are reused."""
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=100), verify=client_tls_context()) as client:
+    async with calendar_client(app.state.settings) as client:
         app.state.outbound = client
         yield
 
@@ -55,5 +54,5 @@ def retry_after_on_503(schema: dict) -> None:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Chapter 11's API with a route that calls another service, within a timeout."""
+    """Chapter 11's API with a route that calls another service, within a deadline."""
     return build_app(__name__, settings)

@@ -29,10 +29,39 @@ def outbound_status(outcome):
     return 200
 
 
+def with_raise_for_status(outcome):
+    if isinstance(outcome, httpx.TimeoutException):
+        return 504
+    if isinstance(outcome, httpx.NetworkError):
+        return 503
+    if isinstance(outcome, Exception):
+        return 502
+    try:
+        outcome.raise_for_status()
+    except httpx.HTTPStatusError as error:
+        return 503 if error.response.status_code >= 500 or error.response.status_code == 429 else 502
+    try:
+        outcome.json()
+    except ValueError:
+        return 502
+    return 200
+
+
 def test_q1_solution_stub_and_mutants():
     assert q1.evaluate(None).status == NOT_ATTEMPTED
     assert q1.evaluate(outbound_status).status == CORRECT
     assert q1.evaluate(status_for).status == CORRECT  # the API's own mapping is the solution
+    assert q1.evaluate(with_raise_for_status).status == CORRECT  # a valid alternative, not refused
+
+    def every_status_error_is_503(outcome):
+        if isinstance(outcome, httpx.Response):
+            try:
+                outcome.raise_for_status()
+            except httpx.HTTPStatusError:
+                return 503
+        return with_raise_for_status(outcome)
+
+    assert q1.evaluate(every_status_error_is_503).status == INCORRECT
 
     def every_transport_error_is_503(outcome):
         return 503 if isinstance(outcome, httpx.TransportError) else outbound_status(outcome)
@@ -144,7 +173,7 @@ def test_q3_solution_stub_and_mutants():
         return count_primes(limit)
 
     async def fixed_limit(limit):
-        return await anyio.to_thread.run_sync(count_primes, 200_003)
+        return await anyio.to_thread.run_sync(count_primes, 150_001)
 
     async def off_by_one(limit):
         return await anyio.to_thread.run_sync(count_primes, limit + 1)

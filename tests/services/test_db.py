@@ -1,7 +1,10 @@
 import os
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import inspect, text
 
@@ -114,3 +117,81 @@ def test_schemas_of_dead_processes_are_swept_and_live_ones_kept():
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{alive}" CASCADE'))
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{dead}" CASCADE'))
         engine.dispose()
+
+
+def _child(code: str, tmp_path, **kwargs) -> subprocess.Popen:
+    """A Python process whose temp folder is `tmp_path`, on the embedded defaults."""
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    return subprocess.Popen([sys.executable, "-c", code], env=env, **kwargs)
+
+
+def _folders(tmp_path) -> list:
+    return sorted(tmp_path.glob(f"{db.SCRATCH_PREFIX}*"))
+
+
+def test_sigterm_to_a_process_serving_the_api_leaves_no_database_folder(tmp_path):
+    from course_lib.lab.children import free_port, wait_until_up
+
+    port = free_port()
+    serving = _child("import uvicorn; from course_lib.taskapi import latest; "
+                     f"uvicorn.run(latest(), host='127.0.0.1', port={port}, log_level='warning')", tmp_path)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/health", serving)
+        signed_up = httpx.post(f"http://127.0.0.1:{port}/users", json={
+            "name": "Ada", "email": "ada@example.org", "password": "correct horse battery staple"})
+        assert signed_up.status_code == 201, signed_up.text
+        assert [path.suffix for folder in _folders(tmp_path) for path in folder.iterdir()].count(".db") >= 1
+        serving.send_signal(signal.SIGTERM)  # how docker and systemd stop a process
+        assert serving.wait(timeout=30) == -signal.SIGTERM  # uvicorn re-raised it: died of it, as it should
+    finally:
+        serving.kill()
+    assert _folders(tmp_path) == []
+
+
+def test_the_folder_of_a_killed_process_is_swept_by_the_next_one_and_a_live_ones_kept(tmp_path):
+    make = ("from course_lib.services.db import isolated_database; import sys; "
+            "database = isolated_database(); print(database.path, flush=True); sys.stdin.read()")
+    killed = _child(make, tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    living = _child(make, tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        killed_file, living_file = (Path(child.stdout.readline().strip()) for child in (killed, living))
+        killed.kill()  # SIGKILL: no handler runs, the folder stays
+        killed.wait()
+        assert killed_file.exists()
+        nxt = _child("from course_lib.services.db import database_url; database_url()", tmp_path)
+        assert nxt.wait(timeout=60) == 0
+        assert not killed_file.parent.exists()  # its pid is dead: swept
+        assert living_file.exists()  # its process still runs: kept
+    finally:
+        living.communicate("", timeout=60)  # stdin closed: it exits normally and removes its own folder
+    assert _folders(tmp_path) == []
+
+
+def test_sweep_keeps_folders_of_live_pids_and_foreign_names(tmp_path):
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead, live = int(finished.stdout), os.getpid()
+    for name in (f"{dead}-abc", f"{live}-def", "oldstyle"):
+        (tmp_path / f"{db.SCRATCH_PREFIX}{name}").mkdir()
+    assert db.sweep_scratch_folders(tmp_path) == [tmp_path / f"{db.SCRATCH_PREFIX}{dead}-abc"]
+    assert [folder.name.removeprefix(db.SCRATCH_PREFIX) for folder in _folders(tmp_path)] == [f"{live}-def",
+                                                                                               "oldstyle"]
+
+
+def test_a_folder_goes_when_its_last_database_is_dropped(tmp_path):
+    # In a process of its own: this one holds other tests' databases in its folder.
+    code = """if True:
+        from course_lib.services.db import isolated_database
+        first, second = isolated_database(), isolated_database()
+        folder = first.path.parent
+        first.drop()
+        assert folder.is_dir()  # the second still lives there
+        second.drop()
+        assert not folder.exists()  # the server stopped: nothing left in the temp folder
+        third = isolated_database()  # and the next database gets a folder again
+        assert third.path.parent.is_dir()
+        third.drop()
+        assert not third.path.parent.exists()
+    """
+    assert _child(code, tmp_path).wait(timeout=60) == 0
+    assert _folders(tmp_path) == []

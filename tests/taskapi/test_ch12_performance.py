@@ -104,11 +104,29 @@ def test_a_failing_calendar_is_503_with_retry_after_and_garbage_is_502(calendar_
 
 
 @pytest.mark.parametrize("chapter", chapters_from(12))
-def test_unreachable_or_unconfigured_calendar_is_503(calendar_api, chapter):
+def test_an_unreachable_calendar_is_503(calendar_api, chapter):
     refused, _ = calendar_api(chapter, url="http://127.0.0.1:9")
     problem(refused.get("/users/1/availability"), 503)
-    nowhere, _ = calendar_api(chapter, url=None)
-    assert "not configured" in problem(nowhere.get("/users/1/availability"), 503)["detail"]
+
+
+@pytest.mark.parametrize("chapter", chapters_from(12))
+def test_on_embedded_defaults_the_embedded_calendar_answers(calendar_api, chapter):
+    embedded, _ = calendar_api(chapter, url=None)
+    answer = embedded.get("/users/1/availability")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["busy"][0]["start"] == busy_slots(1)[0]["start"].replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize("chapter", chapters_from(12))
+def test_a_trickling_calendar_is_cut_at_the_deadline(calendar_api, chapter):
+    # Each byte comes within 0.05 s, far inside any per-read timeout: only a deadline on the whole call ends it.
+    api, service = calendar_api(chapter, timeout=0.5)
+    service.mode, service.latency = "trickle", 0.05
+    started = time.perf_counter()
+    body = problem(api.get("/users/1/availability"), 504)
+    waited = time.perf_counter() - started
+    assert 0.5 <= waited < 2.5, waited  # the whole body would take ~6 s
+    assert body["type"] == "/problems/dependency-timeout" and "0.5 s" in body["detail"]
 
 
 @pytest.mark.parametrize("chapter", chapters_from(12))
