@@ -126,8 +126,8 @@ show_source(users.view)
 # account (*account enumeration*). It stays here because a sign-up form must say "this address is taken" to the
 # person typing it, and this API has no way to reach them otherwise. An API that must hide it answers every sign-up
 # alike ("check your inbox") and sends the mail instead — a link to finish signing up, or "you already have an
-# account" — as OWASP's Authentication Cheat Sheet advises; rate limiting (chapter 20) makes trying many addresses
-# slow either way.
+# account" — as OWASP's Authentication Cheat Sheet advises; rate limiting (chapter 20, not written yet) will make
+# trying many addresses slow either way.
 #
 # ## In which order the checks run
 # One request can be wrong in several ways at once. The order decides which status a client sees, and it should put

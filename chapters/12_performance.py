@@ -499,7 +499,7 @@ assert pairs["thread"]["2 at once"] >= 0.9 * pairs["thread"]["CPU of the 2"], pa
 # | waiting on I/O with an async library | `await` it in `async def` |
 # | waiting on I/O with a blocking library | a `def` handler (thread pool) |
 # | short CPU work (< a few ms) | anywhere; it is cheaper than moving it |
-# | long CPU work in Python (hashing, image resizing, reports) | a process pool — or a job queue (chapter 17) |
+# | long CPU work in Python (hashing, image resizing, reports) | a process pool — or a job queue (chapter 17, to come) |
 # | CPU work in C that releases the GIL (argon2, numpy, zlib) | a thread is enough |
 #
 # A process pool is not free either: starting one costs a second or more (the lab app starts its workers once, at
@@ -666,7 +666,7 @@ q3.check(primes_below)
 #   [PostgreSQL: Using EXPLAIN](https://www.postgresql.org/docs/current/using-explain.html).
 # - [FastAPI: Concurrency and async / await](https://fastapi.tiangolo.com/async/);
 #   [pyinstrument](https://pyinstrument.readthedocs.io/) and [py-spy](https://github.com/benfred/py-spy).
-# - Timeouts are half of resilience: retries with backoff and circuit breakers come with jobs (chapters 17, 22).
+# - Timeouts are half of resilience: retries with backoff and circuit breakers will come with jobs (chapters 17 and 22, not written yet).
 #
 # ## Where this lives in course_lib
 # `course_lib/taskapi/ch12_performance.py` (the chapter: the route, its lifespan client, its documented failures),

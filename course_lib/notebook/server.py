@@ -259,6 +259,9 @@ def serve(app, name: str = "api", port: int = 0, access_log: bool = False) -> Ru
             access_log=access_log,
             lifespan="auto",
             timeout_graceful_shutdown=2,
+            # uvicorn would trust X-Forwarded-For/-Proto from any loopback client; in a kernel every client is one, so
+            # any of them could name its own address. Trust none: the course's proxies run as servers of their own.
+            proxy_headers=False,
         )
         server = _Server(config)
         thread = threading.Thread(target=_run, args=(server, sock), name=f"uvicorn-{name}", daemon=True)

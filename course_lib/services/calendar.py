@@ -10,7 +10,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from fastapi import FastAPI
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from course_lib.services.settings import Settings
 from course_lib.services.tls import client_tls_context
@@ -26,16 +29,14 @@ def busy_slots(user_id: int) -> list[dict[str, str]]:
             {"start": (first + timedelta(hours=4)).isoformat(), "end": (first + timedelta(hours=5)).isoformat()}]
 
 
-def embedded_calendar() -> FastAPI:
-    """GET /calendars/{user_id}: the user's busy slots, answered at once."""
-    app = FastAPI(title="Calendar service (embedded)")
+def embedded_calendar() -> Starlette:
+    """GET /calendars/{user_id}: the user's busy slots, answered at once (plain Starlette: nothing to build lazily)."""
 
-    @app.get("/calendars/{user_id}")
-    async def calendar(user_id: int) -> dict:
-        """The user's busy slots."""
-        return {"user_id": user_id, "busy": busy_slots(user_id)}
+    async def calendar(request: Request) -> JSONResponse:
+        user_id = request.path_params["user_id"]
+        return JSONResponse({"user_id": user_id, "busy": busy_slots(user_id)})
 
-    return app
+    return Starlette(routes=[Route("/calendars/{user_id:int}", calendar)])
 
 
 def calendar_url(settings: Settings) -> str:

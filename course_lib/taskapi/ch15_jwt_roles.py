@@ -1,9 +1,10 @@
 """Chapter 15 — JWT and roles: log in for a short-lived access token and a rotating refresh token; tasks are private;
 admins have routes of their own.
 
-- POST /tokens (email + password) → an access token (JWT, HS256 with the server's key; exp, iat, sub, aud, iss
-  required) and a refresh token (opaque, stored as a digest, one family per login). POST /tokens/refresh rotates it;
-  a spent token presented again revokes its family. POST /tokens/revoke logs out.
+- POST /tokens (email + password) → 200 with an access token (JWT, HS256 with the server's key, named by its kid;
+  exp, iat, sub, aud, iss required) and a refresh token (opaque, stored as a digest, one family per login).
+  POST /tokens/refresh rotates it; a spent token presented again revokes its family. POST /tokens/revoke logs out.
+  Redis unreachable: 503 + Retry-After within about a second, not a 500 after the client library's retries.
 - Who is calling: a Bearer token, else chapter 09's session cookie, else chapter 05's API key. A bad token is 401
   with WWW-Authenticate: Bearer error="invalid_token", never a 500.
 - Tasks are private: another user's task is 404, the same answer as a missing one (no BOLA).
@@ -14,7 +15,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import redis
 from fastapi import FastAPI
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from course_lib.services.cache import redis_client
 from course_lib.services.settings import Settings
@@ -27,6 +31,7 @@ from course_lib.web.refresh_tokens import RefreshStore
 from course_lib.web.tokens import TokenConfig
 
 PREVIOUS = ch14_cursor_pagination
+REDIS_TIMEOUT = 0.5  # seconds to connect, and to wait for each answer, before a login answers 503
 
 
 def swap_seams(seams: Seams) -> Seams:
@@ -37,12 +42,19 @@ def swap_seams(seams: Seams) -> Seams:
 def extend(app: FastAPI, seams: Seams) -> None:
     """Token settings, a refresh-token store in Redis, /tokens and /admin."""
     settings = app.state.settings
-    app.state.tokens = TokenConfig(key=settings.secret_key, ttl=settings.access_token_ttl)
+    app.state.tokens = TokenConfig(key=settings.secret_key, ttl=settings.access_token_ttl,
+                                   previous_keys=tuple(settings.previous_secret_keys))
     prefix = None if settings.isolate_database else "refresh:shared:"  # replicas share their refresh tokens
-    app.state.refresh_tokens = RefreshStore(redis_client(settings), ttl=settings.refresh_token_ttl, prefix=prefix)
+    app.state.refresh_tokens = RefreshStore(refresh_redis(settings), ttl=settings.refresh_token_ttl, prefix=prefix)
     app.include_router(tokens.router())
     app.include_router(admin.router(seams))
     forget_on_stop(app, app.state.refresh_tokens.clear)  # as chapter 09's sessions
+
+
+def refresh_redis(settings: Settings) -> redis.Redis:
+    """The refresh tokens' Redis client: short timeouts and one retry (redis-py's default retries for ~5 s)."""
+    return redis_client(settings, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT,
+                        retry=Retry(NoBackoff(), 1))
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -139,7 +139,7 @@ def test_sigterm_to_a_process_serving_the_api_leaves_no_database_folder(tmp_path
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", serving)
         signed_up = httpx.post(f"http://127.0.0.1:{port}/users", json={
-            "name": "Ada", "email": "ada@example.org", "password": "correct horse battery staple"})
+            "name": "Ada", "email": "ada@example.org", "password": "violet harbor lantern 42"})
         assert signed_up.status_code == 201, signed_up.text
         assert [path.suffix for folder in _folders(tmp_path) for path in folder.iterdir()].count(".db") >= 1
         serving.send_signal(signal.SIGTERM)  # how docker and systemd stop a process
