@@ -154,7 +154,7 @@ def whoami(request: Request) -> dict:
     return {"client": request.client.host, "scheme": request.url.scheme}
 
 
-whoami = serve(whoami_app, name="whoami")  # uvicorn's default: proxy headers believed from loopback only
+whoami = serve(whoami_app, name="whoami", trust_loopback_proxies=True)  # uvicorn's default: believed from loopback
 front = load_balancer([whoami.url])
 spoof = {"X-Forwarded-For": "6.6.6.6", "X-Forwarded-Proto": "https"}
 table([{"request": "to the app, nothing added", **httpx.get(f"{whoami.url}/whoami").json()},
@@ -166,7 +166,8 @@ table([{"request": "to the app, nothing added", **httpx.get(f"{whoami.url}/whoam
 # because the request comes from 127.0.0.1 — the address the app trusts, since the balancer is there too. That is
 # why, in a deployment, only the proxy can reach a replica: `deploy/docker-compose.yml` publishes no port of the API,
 # gives nginx a fixed address and sets `FORWARDED_ALLOW_IPS` to it alone. (The course's own proxy drops client-sent
-# forwarding headers the same way.)
+# forwarding headers the same way.) The course's `serve()` trusts no forwarding headers at all unless asked, as above:
+# in a notebook every client is on loopback.
 
 # %%
 front.stop()

@@ -243,8 +243,12 @@ def _bind(port: int) -> socket.socket:
     return sock
 
 
-def serve(app, name: str = "api", port: int = 0, access_log: bool = False) -> RunningServer:
+def serve(app, name: str = "api", port: int = 0, access_log: bool = False,
+          trust_loopback_proxies: bool = False) -> RunningServer:
     """Start `app` on 127.0.0.1 (a free port unless given), wait until it answers, and return it.
+
+    X-Forwarded-For/-Proto are believed from nobody, unless `trust_loopback_proxies` (uvicorn's own default: from
+    127.0.0.1), which chapter 11 uses to show why a replica must be reachable only through its proxy.
 
     Serving again under the same name first stops the previous server, so re-running a cell restarts cleanly.
     """
@@ -261,7 +265,7 @@ def serve(app, name: str = "api", port: int = 0, access_log: bool = False) -> Ru
             timeout_graceful_shutdown=2,
             # uvicorn would trust X-Forwarded-For/-Proto from any loopback client; in a kernel every client is one, so
             # any of them could name its own address. Trust none: the course's proxies run as servers of their own.
-            proxy_headers=False,
+            proxy_headers=trust_loopback_proxies,
         )
         server = _Server(config)
         thread = threading.Thread(target=_run, args=(server, sock), name=f"uvicorn-{name}", daemon=True)
