@@ -9,6 +9,7 @@ build_app folds the seams of every chapter up to the asked one, then lets each c
 
 from __future__ import annotations
 
+import logging
 import sys
 import weakref
 from collections.abc import AsyncIterator, Callable
@@ -50,7 +51,15 @@ def forget_on_stop(app: FastAPI, forget: Callable[[], object]) -> None:
     was never served), so what it kept in a shared Redis goes with its data; replicas on a shared database keep it."""
     if app.state.settings.isolate_database:
         app.state.on_stop.append(forget)
-        weakref.finalize(app, forget)
+        weakref.finalize(app, _quietly, forget)
+
+
+def _quietly(forget: Callable[[], object]) -> None:
+    """Clean-up that must not fail a server's stop: a Redis that is down then leaves keys that expire on their own."""
+    try:
+        forget()
+    except Exception as error:  # any failure of a clean-up is only worth a line in the log
+        logging.getLogger("course_lib.taskapi").warning("clean-up at stop failed: %s", error)
 
 
 def build_app(module_name: str, settings: Settings | None = None) -> FastAPI:
@@ -72,7 +81,7 @@ def build_app(module_name: str, settings: Settings | None = None) -> FastAPI:
                 yield
         finally:
             for forget in app.state.on_stop:
-                forget()
+                _quietly(forget)
             storage.stop()
 
     app = FastAPI(title="Task API", version=f"0.{chapter_number(module)}.0", lifespan=lifespan,

@@ -22,3 +22,22 @@ def test_every_call_builds_a_fresh_app():
 def test_before_the_first_chapter_there_is_no_app():
     with pytest.raises(LookupError):
         app_factory(-1)
+
+
+def test_a_clean_up_that_fails_does_not_fail_the_stop(caplog):
+    """Redis down at stop: forgetting its keys fails, the server still stops (and says so in the log)."""
+    from course_lib.notebook.server import serve
+    from course_lib.taskapi import ch03_idempotency
+    from course_lib.taskapi.build import forget_on_stop
+
+    app = ch03_idempotency.create_app()
+
+    def broken() -> None:
+        raise ConnectionError("redis is down")
+
+    forget_on_stop(app, broken)
+    api = serve(app, name="test-broken-clean-up")
+    assert api.get("/health").status_code == 200
+    api.stop()
+    assert not api.running
+    assert any("clean-up at stop failed: redis is down" in record.getMessage() for record in caplog.records)
