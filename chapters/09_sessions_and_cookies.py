@@ -176,14 +176,14 @@ show(api.patch(f"/tasks/{task['id']}", json={"done": True}, headers=browser(bob_
 #     A->>A: argon2id verify (against a dummy hash when there is no such user)
 #     A->>R: DEL the session of any cookie sent (rotation)
 #     A->>R: HSET session:sha256(id) user_id, csrf_token, ends_at + EXPIRE idle + SADD to the user's index
-#     A-->>B: 201 Set-Cookie: __Host-session=id#59; HttpOnly#59; Secure#59; SameSite=Lax#59; Path=/ + {user, csrf_token}
+#     A-->>B: 201 Set-Cookie __Host-session=id (HttpOnly, Secure, SameSite=Lax, Path=/) + {user, csrf_token}
 #     B->>A: PATCH /tasks/1  Cookie: __Host-session=id, X-CSRF-Token: token
 #     A->>R: HGETALL session:sha256(id) + EXPIRE idle (used: the idle timeout starts again)
 #     A->>A: CSRF rule (Sec-Fetch-Site or Origin, token), then ensure_owner (403 when not yours)
 #     A-->>B: 200
 #     B->>A: DELETE /session  Cookie + X-CSRF-Token
 #     A->>R: DEL session:sha256(id)
-#     A-->>B: 204 Set-Cookie: __Host-session=""#59; Max-Age=0
+#     A-->>B: 204 Set-Cookie __Host-session="" (Max-Age=0: the browser drops it)
 # ```
 #
 # ## Passwords: alike in the answer and in the time
