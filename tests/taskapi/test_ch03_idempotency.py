@@ -16,6 +16,7 @@ from course_lib.services.db import isolated_database
 from course_lib.services.settings import Settings
 from course_lib.taskapi import app_for
 from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.storage import MemoryStorage
 from tests.taskapi.conftest import chapters_from, public_task_chapters
 from tests.taskapi.test_ch02_rest import new_task, writer_headers
 
@@ -133,15 +134,26 @@ def test_a_retry_while_in_flight_gets_409(chapter):
     app = app_for(chapter)
     api = serve(app, name=f"test-ch{chapter:02d}")
     headers = {**writer_headers(api), **key("slow")}
+    one_at_a_time = isinstance(app.state.storage, MemoryStorage)
     gated = app.state.storage = GatedStorage(app.state.storage)
-    with ThreadPoolExecutor(1) as pool:
+    with ThreadPoolExecutor(2) as pool:
         first = pool.submit(httpx.post, f"{api.url}/tasks", json={"title": "slow"}, headers=headers, timeout=WAIT)
         assert gated.entered.wait(WAIT)
-        busy = api.post("/tasks", json={"title": "slow"}, headers=headers)
+        retry = pool.submit(httpx.post, f"{api.url}/tasks", json={"title": "slow"}, headers=headers, timeout=WAIT)
+        if not one_at_a_time:
+            busy = retry.result()  # answered while the first is still held at the gate
         gated.release.set()
         assert first.result().status_code == 201
-    assert busy.status_code == 409
+        if one_at_a_time:
+            # The in-memory storage of chapters 01-05 runs one unit of work at a time, and finding who calls (the
+            # key's scope) needs one: the retry waits for the first request, then gets its stored answer.
+            busy = retry.result()
+    if one_at_a_time:
+        assert busy.status_code == 201 and busy.headers["idempotent-replayed"] == "true"
+    else:
+        assert busy.status_code == 409
     assert api.post("/tasks", json={"title": "slow"}, headers=headers).headers["idempotent-replayed"] == "true"
+    assert sum(task["title"] == "slow" for task in all_tasks(api, headers)) == 1
 
 
 @pytest.mark.parametrize("chapter", public_task_chapters(3))
