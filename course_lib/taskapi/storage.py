@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, fields, replace
 from typing import Protocol
 
@@ -50,9 +50,13 @@ class ApiKeyRepository(Protocol):
 class UnitOfWork(Protocol):
     """The repositories of one transaction; begin_write() before reading what it will change (chapter 10)."""
 
-    tasks: TaskRepository
-    users: UserRepository
-    api_keys: ApiKeyRepository
+    # Read-only to callers (properties), so an implementation may hold its own repository classes in them.
+    @property
+    def tasks(self) -> TaskRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
 
     def commit(self) -> None: ...
     def begin_write(self) -> None: ...
@@ -61,8 +65,8 @@ class UnitOfWork(Protocol):
 class Storage(Protocol):
     """Where an app keeps its data: opens units of work; start() and stop() bracket a server's life."""
 
-    def unit_of_work(self) -> Iterator[UnitOfWork]: ...
-    def request_unit_of_work(self) -> AsyncIterator[UnitOfWork]: ...
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]: ...
+    def request_unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
     def start(self) -> None: ...
     def stop(self) -> None: ...
 
