@@ -12,6 +12,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, fields, replace
+from operator import attrgetter
 from typing import Protocol
 
 import anyio
@@ -119,7 +120,7 @@ class MemoryTasks:
     def list(self, query: TaskQuery = TaskQuery()) -> list[Task]:
         found = [task for task in self.data.tasks.values() if matches(task, query)]
         for key in reversed(sort_key(query.sort)):  # stable sorts, last key first
-            found.sort(key=lambda task, k=key.lstrip("-"): getattr(task, k), reverse=key.startswith("-"))
+            found.sort(key=attrgetter(key.lstrip("-")), reverse=key.startswith("-"))
         end = None if query.limit is None else query.offset + query.limit
         return found[query.offset:end]
 
@@ -181,7 +182,8 @@ class MemoryApiKeys:
         self.data.api_keys[digest] = user_id
 
     def user(self, digest: str) -> User | None:
-        return self.data.users.get(self.data.api_keys.get(digest))
+        user_id = self.data.api_keys.get(digest)
+        return None if user_id is None else self.data.users.get(user_id)
 
 
 class MemoryUnitOfWork:
@@ -207,12 +209,12 @@ class AutoCommitRepositories:
     """storage.tasks / storage.users: each call its own unit of work (for notebooks and tests, not for routes)."""
 
     @property
-    def tasks(self) -> AutoCommit:
+    def tasks(self: Storage) -> AutoCommit:
         """The task repository, each call committed on its own."""
         return AutoCommit(self, "tasks")
 
     @property
-    def users(self) -> AutoCommit:
+    def users(self: Storage) -> AutoCommit:
         """The user repository, each call committed on its own."""
         return AutoCommit(self, "users")
 
