@@ -9,7 +9,7 @@ SqlStorage (sql_storage.py, from chapter 06) gives each unit of work its own dat
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, fields, replace
 from operator import attrgetter
@@ -70,6 +70,12 @@ class Storage(Protocol):
     def request_unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
     def start(self) -> None: ...
     def stop(self) -> None: ...
+
+
+class Seedable(Protocol):
+    """A storage that inserts tasks in bulk past the units of work (SqlStorage: for seeding, not for routes)."""
+
+    def add_many(self, tasks: Iterable[dict], batch_size: int = ...) -> Iterator[int]: ...
 
 
 TURN_POLL_SECONDS = 0.001  # how often a waiting request looks whether the memory store is free
