@@ -34,7 +34,8 @@ ALLOWED = {"server", "keepalive", "keepalive_timeout", "keepalive_requests", "ke
 def _statements(text: str) -> list[list[str]]:
     """nginx's syntax in miniature: comments dropped, words grouped into statements, braces as their own words."""
     words = re.findall(r"[{};]|[^\s{};]+", re.sub(r"#[^\n]*", "", text))
-    statements, current = [], []
+    statements: list[list[str]] = []
+    current: list[str] = []
     for word in words:
         if word in "{};":
             if current or word != ";":
@@ -211,7 +212,7 @@ def _replica_process(count_visit, port: int, go: int, out: int) -> None:
         client = _client(port)
         with ThreadPoolExecutor(THREADS) as pool:
             counts = list(pool.map(lambda _: count_visit(client, "/c"), range(THREADS * VISITS)))
-        report = {"counts": [count if type(count) is int else repr(count) for count in counts]}
+        report: dict[str, object] = {"counts": [count if type(count) is int else repr(count) for count in counts]}
     except BaseException as error:  # the learner's code failed in the replica: say how
         report = {"error": "".join(traceback.format_exception_only(type(error), error)).strip()}
     os.write(out, json.dumps(report).encode())
