@@ -34,7 +34,7 @@ VALID_EVENTS: list[tuple[str, dict[str, Any]]] = [
     ("another title to strip", {"title": "\tBoard games night "}),
 ]
 STRIPPED = {"  Launch party  ": "Launch party", "\tBoard games night ": "Board games night", "x": "x"}
-INVALID_EVENTS = [
+INVALID_EVENTS: list[tuple[str, dict[str, Any]]] = [
     ("a title of spaces only", {"title": "   "}),
     ("a title of tabs and newlines only", {"title": "\t\n "}),
     ("an empty title", {"title": ""}),

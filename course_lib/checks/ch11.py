@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import fakeredis
 import redis
@@ -194,7 +195,7 @@ def _shared_redis() -> Iterator[int]:
 def _values(port: int) -> list[str]:
     """Every string value and hash field value stored in the shared Redis."""
     raw = redis.Redis(host="127.0.0.1", port=port, decode_responses=True)
-    values = []
+    values: list[Any] = []  # str: the client decodes responses
     for key in raw.keys("*"):
         kind = raw.type(key)
         if kind == "string":
