@@ -105,7 +105,8 @@ def measure(path: Path, timeout: int = 900) -> Measurement:
         started = time.perf_counter()
         # The kernel's stderr carries only start-up warnings; a failing cell raises CellExecutionError here.
         with client.setup_kernel(env=env, stderr=subprocess.DEVNULL):
-            pid = client.km.provisioner.pid
+            # setup_kernel has started the kernel: its manager and local provisioner exist, and the process has a pid.
+            pid = client.km.provisioner.pid  # type: ignore[union-attr]
             sampler = TreeSampler(pid)
             sampler.start()
             error = ""

@@ -18,6 +18,7 @@ import itertools
 import os
 from collections import defaultdict
 from pathlib import Path
+from typing import Any, cast
 
 import nbval.kernel
 import pytest
@@ -53,7 +54,8 @@ def starting_again(start):
                 if attempt == KERNEL_STARTS:
                     raise
                 print(f"\nkernel start {attempt} of {KERNEL_STARTS} failed ({died}); starting it again", flush=True)
-    start_kernel.starting_again = True
+    # A mark read back with getattr (one wrapper, however often the plugin loads); typeshed's functions take none.
+    start_kernel.starting_again = True  # type: ignore[attr-defined]
     return start_kernel
 
 
@@ -74,8 +76,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not folders:
         return
     arranged: list[pytest.Item] = []
-    for notebook, cells in itertools.groupby(items, key=_notebook_of):
-        cells = list(cells)
+    for notebook, group in itertools.groupby(items, key=_notebook_of):
+        cells = list(group)
         arranged += cells
         if notebook is None or not any(notebook.path.resolve().is_relative_to(folder) for folder in folders):
             continue
@@ -93,7 +95,7 @@ def _notebook_of(item: pytest.Item) -> IPyNbFile | None:
 def pytest_runtest_setup(item: pytest.Item):
     """Start sampling a measured notebook's memory as soon as nbval has started its kernel."""
     result = yield
-    notebook = item.parent
+    notebook = cast(IPyNbFile, item.parent)  # a cell's parent: its notebook
     if (isinstance(item, IPyNbCell) and notebook.stash.get(MEASURE, False) and SAMPLER not in notebook.stash
             and notebook.kernel is not None and notebook.kernel.is_alive()):
         sampler = TreeSampler(notebook.kernel.km.provisioner.pid)
@@ -147,8 +149,9 @@ class PeakMemory(pytest.Item):
         self.limit_mb = limit_mb
 
     def runtest(self) -> None:
-        sampler = self.parent.stash.get(SAMPLER, None)
-        if sampler is None or not self.parent.kernel.is_alive():
+        notebook = cast(IPyNbFile, self.parent)
+        sampler = notebook.stash.get(SAMPLER, None)
+        if sampler is None or not notebook.kernel.is_alive():
             raise MemoryCheckFailed(f"{self.path.name}: the kernel was not running, so its memory was not measured")
         tree_mb = sampler.stop() / MB
         kernel_mb = kernel_high_water_mark(sampler.root.pid) / MB
@@ -159,10 +162,10 @@ class PeakMemory(pytest.Item):
                 f"{self.path.name} peaked at {peak_mb:.0f} MB over both runs (kernel alone {kernel_mb:.0f} MB, with "
                 f"the processes it started {tree_mb:.0f} MB); the limit is {self.limit_mb:.0f} MB of Binder's 2048")
 
-    def repr_failure(self, excinfo):
+    def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, MemoryCheckFailed):
             return str(excinfo.value)
-        return super().repr_failure(excinfo)
+        return super().repr_failure(excinfo, style)
 
     def reportinfo(self):
         return self.path, None, f"{self.path.name}::peak memory"
@@ -173,7 +176,7 @@ class PeakTable:
 
     def __init__(self, limit_mb: float) -> None:
         self.limit_mb = limit_mb
-        self.peaks: dict[str, int] = {}
+        self.peaks: dict[str, Any] = {}  # peak MB per notebook, as the reports carry it
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import re
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import httpx
 from fastapi import FastAPI, Request, Response
@@ -121,7 +122,7 @@ def _counting_client(base_url: str, log: list[str]) -> httpx.Client:
 
     def watch(response: httpx.Response) -> None:
         response.__class__ = _WatchedResponse
-        response.reads = reads
+        cast(_WatchedResponse, response).reads = reads
 
     return httpx.Client(base_url=base_url, timeout=10.0, event_hooks={"request": [record], "response": [watch]})
 

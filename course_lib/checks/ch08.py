@@ -2,6 +2,8 @@
 
 # No `from __future__ import annotations`: FastAPI must see the learner's model class in the handler signature.
 
+from typing import Any
+
 from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
 
@@ -19,7 +21,7 @@ VALID_EVENT = {
     "ends_at": "2026-05-01T20:00:00Z",
 }
 # Valid variants: both ends of every range, other offsets, an email with a tag and a subdomain, an upper-case UUID.
-VALID_EVENTS = [
+VALID_EVENTS: list[tuple[str, dict[str, Any]]] = [
     ("a 1-character title", {"title": "x"}),
     ("a 100-character title", {"title": "x" * 100}),
     ("1 seat", {"seats": 1}),
@@ -32,7 +34,7 @@ VALID_EVENTS = [
     ("another title to strip", {"title": "\tBoard games night "}),
 ]
 STRIPPED = {"  Launch party  ": "Launch party", "\tBoard games night ": "Board games night", "x": "x"}
-INVALID_EVENTS = [
+INVALID_EVENTS: list[tuple[str, dict[str, Any]]] = [
     ("a title of spaces only", {"title": "   "}),
     ("a title of tabs and newlines only", {"title": "\t\n "}),
     ("an empty title", {"title": ""}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from typing import Any
 from unittest import mock
 
 import fakeredis
@@ -136,9 +137,10 @@ NON_ASCII = "tökén-" + TOKEN  # a header may carry any text
 
 
 def _test_csrf_allows(csrf_allows) -> None:
-    cases = [*CSRF_CASES, ("POST", None, "", False, ""), ("PUT", "https://api.example.org", "s3cret",
-                                                         True, "s3cret", "https://api.example.org"),
-             ("POST", OWN, NON_ASCII, False)]
+    cases: list[tuple[Any, ...]] = [
+        *CSRF_CASES, ("POST", None, "", False, ""),
+        ("PUT", "https://api.example.org", "s3cret", True, "s3cret", "https://api.example.org"),
+        ("POST", OWN, NON_ASCII, False)]
     leaked_at = None  # the first call that compared the tokens with == (said after any wrong answer)
     for method, origin, sent, allowed, *rest in cases:
         session_token = rest[0] if rest else TOKEN

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import fakeredis
 import redis
@@ -34,7 +35,8 @@ ALLOWED = {"server", "keepalive", "keepalive_timeout", "keepalive_requests", "ke
 def _statements(text: str) -> list[list[str]]:
     """nginx's syntax in miniature: comments dropped, words grouped into statements, braces as their own words."""
     words = re.findall(r"[{};]|[^\s{};]+", re.sub(r"#[^\n]*", "", text))
-    statements, current = [], []
+    statements: list[list[str]] = []
+    current: list[str] = []
     for word in words:
         if word in "{};":
             if current or word != ";":
@@ -193,7 +195,7 @@ def _shared_redis() -> Iterator[int]:
 def _values(port: int) -> list[str]:
     """Every string value and hash field value stored in the shared Redis."""
     raw = redis.Redis(host="127.0.0.1", port=port, decode_responses=True)
-    values = []
+    values: list[Any] = []  # str: the client decodes responses
     for key in raw.keys("*"):
         kind = raw.type(key)
         if kind == "string":
@@ -211,7 +213,7 @@ def _replica_process(count_visit, port: int, go: int, out: int) -> None:
         client = _client(port)
         with ThreadPoolExecutor(THREADS) as pool:
             counts = list(pool.map(lambda _: count_visit(client, "/c"), range(THREADS * VISITS)))
-        report = {"counts": [count if type(count) is int else repr(count) for count in counts]}
+        report: dict[str, object] = {"counts": [count if type(count) is int else repr(count) for count in counts]}
     except BaseException as error:  # the learner's code failed in the replica: say how
         report = {"error": "".join(traceback.format_exception_only(type(error), error)).strip()}
     os.write(out, json.dumps(report).encode())

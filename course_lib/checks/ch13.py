@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from alembic.migration import MigrationContext
@@ -34,7 +35,7 @@ def _migrated(settings: Settings | None = None) -> Iterator[Engine]:
 
 def _task(session: Session, task_id: int) -> tuple[str, int]:
     session.expire_all()
-    row = session.get(TaskRow, task_id)
+    row = session.get_one(TaskRow, task_id)
     return row.description, row.version
 
 
@@ -190,11 +191,11 @@ q2 = Exercise(
 
 # --- q3: a migration and its downgrade ------------------------------------------------------------------------------
 
-def _columns(engine: Engine) -> dict[str, dict]:
+def _columns(engine: Engine) -> dict[str, Any]:
     return {column["name"]: column for column in inspect(engine).get_columns("tasks")}
 
 
-def _indexes(engine: Engine) -> dict[str, list[str]]:
+def _indexes(engine: Engine) -> dict[str | None, list[str | None]]:
     return {index["name"]: index["column_names"] for index in inspect(engine).get_indexes("tasks")}
 
 

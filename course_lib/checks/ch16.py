@@ -112,7 +112,8 @@ class Database:
     """Committed titles other transactions see, and the pending change of the one transaction being written."""
 
     def __init__(self, titles: dict[int, str]) -> None:
-        self.committed, self.pending = dict(titles), {}
+        self.committed: dict[int, str] = dict(titles)
+        self.pending: dict[int, str] = {}
 
     def update(self, task_id: int, title: str) -> None:
         """Change a title in the open transaction (nobody else sees it before commit)."""

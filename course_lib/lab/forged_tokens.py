@@ -17,7 +17,7 @@ import hmac
 import json
 import time
 import warnings
-from typing import Any
+from typing import Any, cast
 
 import jwt
 from cryptography.exceptions import InvalidSignature
@@ -126,7 +126,8 @@ def header_trusting_verify(token: str, public_pem: bytes) -> dict[str, Any]:
     elif algorithm == "ES256":
         der = encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
         try:
-            serialization.load_pem_public_key(public_pem).verify(der, signing_input, ec.ECDSA(hashes.SHA256()))
+            key = cast(ec.EllipticCurvePublicKey, serialization.load_pem_public_key(public_pem))  # an ES256 key
+            key.verify(der, signing_input, ec.ECDSA(hashes.SHA256()))
         except InvalidSignature:
             raise ValueError("bad ECDSA signature") from None
     else:

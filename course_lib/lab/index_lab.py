@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Executable, Index, text
+from collections.abc import Mapping
+from typing import cast
+
+from sqlalchemy import Index, Select, Table, text
 
 from course_lib.lab.timing import median_seconds
 from course_lib.services.db import IsolatedDatabase, isolated_database
@@ -13,9 +16,9 @@ from course_lib.taskapi.task_owners import seed
 PAGE_INDEX = "ix_tasks_owner_created_at_id"  # chapter 06's index for one user's tasks, newest first
 
 
-def task_indexes() -> dict[str, Index]:
+def task_indexes() -> dict[str | None, Index]:
     """The indexes the tasks table declares, by name."""
-    return {index.name: index for index in TaskRow.__table__.indexes}
+    return {index.name: index for index in cast(Table, TaskRow.__table__).indexes}  # a mapped class's Table
 
 
 def tasks_without_indexes(owners: int, tasks_per_owner: int = 100) -> IsolatedDatabase:
@@ -30,13 +33,13 @@ def tasks_without_indexes(owners: int, tasks_per_owner: int = 100) -> IsolatedDa
     return database
 
 
-def plans(database: IsolatedDatabase, statements: dict[str, Executable]) -> dict[str, list[str]]:
+def plans(database: IsolatedDatabase, statements: Mapping[str, Select]) -> dict[str, list[str]]:
     """The plan of each statement, as the database reports it (EXPLAIN)."""
     with database.engine.connect() as connection:
         return {name: explain(connection, statement) for name, statement in statements.items()}
 
 
-def seconds_per_run(database: IsolatedDatabase, statements: dict[str, Executable], runs: int = 9) -> float:
+def seconds_per_run(database: IsolatedDatabase, statements: Mapping[str, Select], runs: int = 9) -> float:
     """The median time of running every statement once (all rows fetched)."""
     with database.engine.connect() as connection:
         return median_seconds(lambda: [connection.execute(statement).all() for statement in statements.values()],

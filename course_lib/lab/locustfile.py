@@ -5,6 +5,7 @@ import os
 
 import gevent
 from locust import FastHttpUser, constant, events, task
+from locust.env import Environment
 
 PATH = os.environ.get("LOAD_PATH", "/")
 HEADERS = json.loads(os.environ.get("LOAD_HEADERS", "{}"))
@@ -24,7 +25,7 @@ class Client(FastHttpUser):
         self.client.request(METHOD, PATH, headers=HEADERS, data=BODY, name=PATH)
 
 
-_environment = []
+_environment: list[Environment] = []
 
 
 @events.init.add_listener
@@ -36,4 +37,6 @@ def _remember(environment, **_) -> None:
 def _stop_in_time(**_) -> None:
     # The clock starts once every user runs (spawning takes a moment, and --reset-stats drops what came before);
     # locust's own --run-time counts from the start and takes whole seconds only.
-    gevent.spawn_later(SECONDS, _environment[-1].runner.quit)
+    runner = _environment[-1].runner
+    assert runner is not None  # locust has started the users
+    gevent.spawn_later(SECONDS, runner.quit)

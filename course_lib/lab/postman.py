@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Set
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +131,7 @@ def _hands_out_key(item: dict) -> bool:
     return any("apiKey" in line for event in item.get("event", []) for line in event["script"]["exec"])
 
 
-def postman_url(path: str, parameters: list[dict], shared: set[str] = frozenset()) -> dict:
+def postman_url(path: str, parameters: list[dict], shared: Set[str] = frozenset()) -> dict:
     """`/tasks/{task_id}` as a Postman URL: {{baseUrl}}/tasks/:task_id with a path variable.
 
     A parameter named in `shared` reads the collection variable of that name ({{task_id}}), which creates set.

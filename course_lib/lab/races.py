@@ -35,7 +35,7 @@ def optimistic(session: Session, task_id: int, name: str, wait: Callable[[], Non
     attempts = 0
     while True:
         attempts += 1
-        task = session.get(TaskRow, task_id, populate_existing=True)
+        task = session.get_one(TaskRow, task_id, populate_existing=True)
         wait()
         task.description = f"{task.description} {name}"
         try:
@@ -48,7 +48,7 @@ def optimistic(session: Session, task_id: int, name: str, wait: Callable[[], Non
 def locked(session: Session, task_id: int, name: str, wait: Callable[[], None]) -> int:
     """Lock, then read: SELECT … FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE on SQLite; the next writer waits."""
     begin_write(session.connection())  # SQLite has no row locks: its one write lock, taken before the read
-    task = session.get(TaskRow, task_id, with_for_update=True, populate_existing=True)
+    task = session.get_one(TaskRow, task_id, with_for_update=True, populate_existing=True)
     # No wait(): nobody else can read the row until we commit, so waiting for every writer to read would never end.
     task.description = f"{task.description} {name}"
     session.commit()
@@ -76,5 +76,5 @@ def race(engine: Engine, task_id: int, writer: Writer, writers: int = 12) -> dic
     with ThreadPoolExecutor(writers) as pool:
         attempts = sum(pool.map(one, range(writers)))
     with sessions() as session:
-        description = session.scalar(select(TaskRow.description).where(TaskRow.id == task_id))
+        description = session.execute(select(TaskRow.description).where(TaskRow.id == task_id)).scalar_one()
     return {"names kept": len(description.split()), "attempts": attempts}

@@ -60,6 +60,7 @@ def shared_backends(settings: Settings | None = None) -> SharedBackends:
     redis_url = settings.redis_url
     if not redis_url:
         redis_process = children.start([sys.executable, "-c", FAKE_REDIS], stdout=subprocess.PIPE, text=True)
+        assert redis_process.stdout is not None  # stdout=PIPE
         redis_url = f"redis://{HOST}:{int(redis_process.stdout.readline())}/0"
     return children.track(SharedBackends(url.render_as_string(hide_password=False), redis_url, database,
                                          redis_process))

@@ -21,6 +21,6 @@ def filter_body(context, body) -> bool:
     if not isinstance(body, dict):
         return True
     password, name, email = body.get("password"), body.get("name"), body.get("email")
-    if not all(isinstance(value, str) for value in (password, name, email)):
+    if not (isinstance(password, str) and isinstance(name, str) and isinstance(email, str)):
         return True
     return not is_personal(password, name.strip(), email) and blocklist_reason(password) is None

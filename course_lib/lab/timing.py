@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import httpx
 from sqlalchemy import Engine, select
@@ -24,7 +24,7 @@ def median_seconds(work: Callable[[], object], runs: int = 15) -> float:
     return statistics.median(times)
 
 
-def in_turns(cases: dict[str, Callable[[], float]], rounds: int = 3) -> dict[str, float]:
+def in_turns(cases: Mapping[str, Callable[[], float]], rounds: int = 3) -> dict[str, float]:
     """Run every case once per round, one after the other, and give each case's median: a moment of load on a
     busy machine then falls on every case alike, not on whichever happened to run during it."""
     results: dict[str, list[float]] = {name: [] for name in cases}

@@ -318,7 +318,7 @@ class _Calls:
             except BaseException as error:
                 if not hasattr(error, "course_call"):
                     try:
-                        error.course_call = call
+                        error.course_call = call  # type: ignore[attr-defined]  # any exception takes one (see below)
                     except AttributeError:  # an exception type with __slots__
                         pass
                 raise

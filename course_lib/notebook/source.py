@@ -31,6 +31,6 @@ def show_source(obj, highlight_text: tuple[str, ...] = ()) -> Source:
     code = textwrap.dedent(inspect.getsource(obj))
     module = inspect.getmodule(obj)
     name = getattr(obj, "__qualname__", None) or obj.__name__
-    title = f"{module.__name__}.{name}" if module is not obj else obj.__name__
+    title = f"{module.__name__}.{name}" if module is not None and module is not obj else obj.__name__
     lines = [i for i, line in enumerate(code.splitlines(), start=1) if any(text in line for text in highlight_text)]
     return Source(code, title, lines)

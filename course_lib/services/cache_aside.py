@@ -26,7 +26,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import redis
 from redis.backoff import NoBackoff
@@ -37,7 +37,7 @@ T = TypeVar("T")
 # A cache must fail fast: redis-py's default retries a refused connection with backoff (seconds per call), and a hung
 # Redis (stopped, not dead) would hold every call until the socket timeout. 0.25 s is what each call to a hung Redis
 # costs; a refused connection costs well under a millisecond.
-FAIL_FAST = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25, "retry": Retry(NoBackoff(), 0)}
+FAIL_FAST: dict[str, Any] = {"socket_timeout": 0.25, "socket_connect_timeout": 0.25, "retry": Retry(NoBackoff(), 0)}
 
 LOCK_MS = 2000  # a loader that died frees the key's lock after this long
 WAIT_SECONDS = 2.0  # how long a reader waits for another's load before it reads the database itself
@@ -103,7 +103,7 @@ class CacheAside:
                     pipe.set(self.key("gen", scope), token, ex=seconds)
                 pipe.execute()
 
-    def read(self, key: Callable[[], str | None], load: Callable[[], T], encode: Callable[[T], str],
+    def read(self, key: Callable[[], str | None], load: Callable[[], T], encode: Callable[[Any], str],
              decode: Callable[[str], T]) -> T:
         """The cached value under key(), or load() it (one loader per key at a time) and cache it for `ttl` seconds.
 
@@ -163,8 +163,9 @@ class CacheAside:
         finally:
             self._unlock(lock, token)
 
-    def _lookup(self, name: str, decode: Callable[[str], T]) -> tuple[bool, T | None]:
-        cached = self.redis.get(name)
+    def _lookup(self, name: str, decode: Callable[[str], T]) -> tuple[bool, Any]:
+        """(True, the decoded value) or (False, None)."""
+        cached = cast(str | None, self.redis.get(name))  # the client decodes responses (redis_client's default)
         if cached is None:
             return False, None
         try:

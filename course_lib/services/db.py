@@ -15,10 +15,12 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import tempfile
 import threading
 import uuid
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.pool import NullPool
@@ -108,7 +110,7 @@ def begin_write(connection: Connection) -> None:
     """
     if connection.dialect.name != "sqlite":
         return
-    raw = connection.connection.driver_connection
+    raw = cast(sqlite3.Connection, connection.connection.driver_connection)  # pysqlite's connection
     if not raw.in_transaction:  # pysqlite's legacy mode: reads so far ran outside a transaction
         raw.execute("BEGIN IMMEDIATE")
 

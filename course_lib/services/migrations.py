@@ -106,6 +106,7 @@ def autogenerate(engine: Engine, metadata: MetaData) -> str:
     """The upgrade() body autogenerate would draft to bring the database to `metadata`."""
     with engine.connect() as connection:
         script = produce_migrations(MigrationContext.configure(connection, opts=COMPARE), metadata)
+    assert script.upgrade_ops is not None, "produce_migrations drafts an upgrade, empty or not"
     return render_python_code(script.upgrade_ops, render_as_batch=True)
 
 
@@ -142,4 +143,5 @@ def _migrated_template() -> str:
             command.upgrade(config(connection), "head")
     finally:
         engine.dispose()
+    assert engine.url.database, "a SQLite file"
     return engine.url.database

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Executable, text
+from sqlalchemy import Connection, Select, text
 
 
-def explain(connection: Connection, statement: Executable) -> list[str]:
+def explain(connection: Connection, statement: Select) -> list[str]:
     """The plan of `statement` on this connection's database, as text lines (its parameters inlined)."""
     sql = str(statement.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
     if connection.dialect.name == "sqlite":

@@ -90,7 +90,7 @@ class Settings(BaseSettings):
     @property
     def uses_real_database(self) -> bool:
         """True when DATABASE_URL points at a server rather than the embedded SQLite."""
-        return bool(self.database_url) and not self.database_url.startswith("sqlite")
+        return bool(self.database_url and not self.database_url.startswith("sqlite"))
 
     def describe(self) -> str:
         """One line naming the live backends, e.g. 'database: SQLite · cache: fakeredis · jobs: in-process'."""

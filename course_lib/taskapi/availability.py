@@ -47,19 +47,20 @@ def user_exists(storage: Storage, user_id: int) -> bool:
         return uow.users.get(user_id) is not None
 
 
-def in_a_short_unit_of_work(current_user: Callable[..., User]) -> Callable[..., User]:
+def in_a_short_unit_of_work(current_user: Callable[..., User | None]) -> Callable[..., User | None]:
     """The seam's current user (a dependency taking `uow`), found in a unit of work of its own that ends at once, not
     the request's, which would hold a database connection for as long as the route waits on the other service."""
     signature = inspect.signature(current_user, eval_str=True)
     others = [parameter for name, parameter in signature.parameters.items() if name not in ("uow", "request")]
 
-    def caller(request: Request, **kwargs) -> User:
+    def caller(request: Request, **kwargs) -> User | None:
         with request.app.state.storage.unit_of_work() as uow:
             return current_user(request=request, uow=uow, **kwargs) if "request" in signature.parameters \
                 else current_user(uow=uow, **kwargs)
 
     request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
-    caller.__signature__ = signature.replace(parameters=[request, *others])
+    # FastAPI reads it through inspect.signature; typeshed gives functions no __signature__ to assign.
+    caller.__signature__ = signature.replace(parameters=[request, *others])  # type: ignore[attr-defined]
     return caller
 
 

@@ -20,12 +20,13 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict, astuple
 from datetime import datetime
+from typing import cast
 
 from course_lib.services.cache import redis_client
 from course_lib.services.cache_aside import FAIL_FAST, CacheAside, CacheUnavailable
 from course_lib.services.settings import Settings
 from course_lib.taskapi.records import Task, TaskQuery
-from course_lib.taskapi.storage import AutoCommitRepositories, Storage, TaskRepository, UnitOfWork
+from course_lib.taskapi.storage import AutoCommitRepositories, Seedable, Storage, TaskRepository, UnitOfWork
 from course_lib.web.outbound import dependency_problem
 
 ENCODING = "2"  # change it with encode_task: entries of another encoding are never read (a rolling deploy)
@@ -164,7 +165,7 @@ class CachedStorage(AutoCommitRepositories):
 
     def add_many(self, tasks, batch_size: int = 5000) -> Iterator[int]:
         """Seed tasks past the units of work, then drop every cached copy (they may all be stale now)."""
-        yield from self.inner.add_many(tasks, batch_size)
+        yield from cast(Seedable, self.inner).add_many(tasks, batch_size)  # over SqlStorage only
         self.cache.clear()
 
     def __getattr__(self, name: str):

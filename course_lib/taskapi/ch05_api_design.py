@@ -62,7 +62,7 @@ def failure_statuses(path: str, route: APIRoute, current_user) -> dict[int, str]
         statuses += [401, 403]
     if "{" in path:
         statuses.append(404)
-    if path == "/users" and "POST" in route.methods:
+    if path == "/users" and "POST" in (route.methods or set()):
         statuses.append(409)
     return {status: ERRORS[status] for status in sorted(statuses)}
 

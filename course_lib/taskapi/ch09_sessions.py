@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import redis
 from fastapi import FastAPI
@@ -31,7 +32,7 @@ PREVIOUS = ch08_validation
 # A session read takes well under a millisecond: a Redis that answers in none of a second is down. One retry, at
 # once, and only for a broken connection (a restarted Redis), not a silent one: 503 within about a second, not
 # redis-py's default of 5 s timeouts and 10 retries with backoff.
-SESSION_REDIS = {"socket_timeout": 1.0, "socket_connect_timeout": 0.5,
+SESSION_REDIS: dict[str, Any] = {"socket_timeout": 1.0, "socket_connect_timeout": 0.5,
                  "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,))}
 
 

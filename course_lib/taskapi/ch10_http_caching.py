@@ -89,7 +89,7 @@ def extend(app: FastAPI, seams: Seams) -> None:
 
 def preconditions(path: str, route: APIRoute) -> dict[int, str]:
     """412 and 428 for every write that checks If-Match."""
-    if not uses_dependency(route, etag_conditions) or route.methods <= SAFE or route.status_code == 201:
+    if not uses_dependency(route, etag_conditions) or (route.methods or set()) <= SAFE or route.status_code == 201:
         return {}
     return {412: "If-Match names no current version: a stale or weak tag, or an empty or malformed value "
                  "(nothing was changed)",

@@ -74,7 +74,7 @@ CACHE_DOWN = "The cache (Redis) is unreachable, so the write could not invalidat
 
 def cache_unavailable(path: str, route: APIRoute) -> dict[int, str]:
     """503 for every route that writes tasks: it is refused when Redis cannot hear of the write."""
-    return {503: CACHE_DOWN} if "/tasks" in path and not route.methods <= SAFE else {}
+    return {503: CACHE_DOWN} if "/tasks" in path and not (route.methods or set()) <= SAFE else {}
 
 
 def retry_after_on_cache_503(schema: dict) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import fields
+from typing import cast
 
 import anyio
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,7 +23,7 @@ from course_lib.taskapi import sql_storage
 from course_lib.taskapi.orm_models import ApiKeyRow, TaskRow, UserRow
 from course_lib.taskapi.records import EmailTaken, Task, TaskQuery, User, email_key
 from course_lib.taskapi.sql_storage import SqlStorage, pool_capacity
-from course_lib.taskapi.storage import check_changes
+from course_lib.taskapi.storage import UnitOfWork, check_changes
 
 
 def _record(cls, row):
@@ -61,7 +62,7 @@ class OrmTasks:
         return [_record(Task, row) for row in self.session.scalars(task_select(query))]
 
     def count(self, query: TaskQuery = TaskQuery()) -> int:
-        return self.session.scalar(select(func.count()).select_from(TaskRow).where(*task_filters(query)))
+        return self.session.execute(select(func.count()).select_from(TaskRow).where(*task_filters(query))).scalar_one()
 
     def update(self, task_id: int, **changes) -> Task | None:
         check_changes(changes)
@@ -73,7 +74,7 @@ class OrmTasks:
         return _record(Task, row) if row else None
 
     def delete(self, task_id: int) -> bool:
-        return self.session.execute(delete(TaskRow).where(TaskRow.id == task_id)).rowcount > 0
+        return cast(CursorResult, self.session.execute(delete(TaskRow).where(TaskRow.id == task_id))).rowcount > 0
 
 
 class OrmUsers:
@@ -154,7 +155,7 @@ class OrmStorage(SqlStorage):
         database.engine.dispose()  # no idle connection held for an app that is built but never served
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[OrmUnitOfWork]:
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
         """A session; closing it rolls back whatever was not committed."""
         with self._sessions() as session:
             yield OrmUnitOfWork(session)

@@ -16,9 +16,9 @@ when the app is built, so FastAPI sees the real dependencies and documents them 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from course_lib.services.settings import Settings
 from course_lib.taskapi.records import Task, TaskQuery, User
@@ -26,6 +26,8 @@ from course_lib.taskapi.schemas import TASK_MODELS, USER_MODELS, TaskModels, Use
 from course_lib.taskapi.storage import MemoryStorage, Storage, TaskRepository, UnitOfWork
 
 TaskLister = Callable[[TaskRepository, TaskQuery], list[Task]]
+T = TypeVar("T")
+Dependency = Callable[..., T | Awaitable[T]]  # a FastAPI dependency giving a T: plain or async, parameters injected
 
 
 def nobody() -> None:
@@ -98,10 +100,10 @@ class Seams:
     """The swappable parts of the task API, with the defaults of its first chapters."""
 
     storage: Callable[[Settings], Storage] = memory_storage
-    current_user: Callable[..., User | None] = nobody
+    current_user: Callable[..., User | None] = nobody  # not async: availability.py calls it outside FastAPI
     credentials_at_signup: Callable[[UnitOfWork, User], dict[str, Any]] = no_credentials
-    task_list: Callable[..., TaskLister] = all_tasks
-    conditions: Callable[..., Conditions] = unconditional
-    task_access: Callable[..., TaskAccess] = everyone_reads
+    task_list: Dependency[TaskLister] = all_tasks
+    conditions: Dependency[Conditions] = unconditional
+    task_access: Dependency[TaskAccess] = everyone_reads
     task_models: TaskModels = TASK_MODELS
     user_models: UserModels = USER_MODELS

@@ -12,15 +12,18 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import fields
 from datetime import UTC, datetime
+from typing import Any, cast
 
 import anyio
 from sqlalchemy import (
     Boolean,
+    CursorResult,
     DateTime,
     Engine,
     ForeignKey,
     Index,
     Integer,
+    Select,
     String,
     Text,
     delete,
@@ -38,7 +41,7 @@ from sqlalchemy.types import TypeDecorator
 from course_lib.services.db import Database, begin_write, database_for
 from course_lib.services.settings import Settings
 from course_lib.taskapi.records import EmailTaken, Task, TaskQuery, User, email_key, sort_key, utcnow
-from course_lib.taskapi.storage import AutoCommitRepositories, check_changes
+from course_lib.taskapi.storage import AutoCommitRepositories, UnitOfWork, check_changes
 
 
 class UTCDateTime(TypeDecorator):
@@ -123,7 +126,7 @@ def _record(cls, row):
     return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
 
 
-def task_filters(query: TaskQuery, rows: type = TaskRow) -> list[ColumnElement[bool]]:
+def task_filters(query: TaskQuery, rows: Any = TaskRow) -> list[ColumnElement[bool]]:
     """The WHERE conditions of a TaskQuery (same meaning as records.matches) on a mapping of the tasks table."""
     conditions = []
     if query.owner_id is not None:
@@ -139,13 +142,13 @@ def task_filters(query: TaskQuery, rows: type = TaskRow) -> list[ColumnElement[b
     return conditions
 
 
-def task_order(query: TaskQuery, rows: type = TaskRow) -> list[ColumnElement]:
+def task_order(query: TaskQuery, rows: Any = TaskRow) -> list[ColumnElement]:
     """ORDER BY for a TaskQuery: whitelisted keys only (ValueError otherwise), id last as the tiebreaker."""
     return [getattr(rows, key[1:]).desc() if key.startswith("-") else getattr(rows, key).asc()
             for key in sort_key(query.sort)]
 
 
-def task_select(query: TaskQuery, rows: type = TaskRow):
+def task_select(query: TaskQuery, rows: Any = TaskRow) -> Select:
     """The SELECT that list() runs: filters, order, then OFFSET/LIMIT."""
     statement = select(rows).where(*task_filters(query, rows)).order_by(*task_order(query, rows))
     if query.offset:
@@ -181,7 +184,7 @@ class SqlTasks:
         return [_record(Task, row) for row in self.session.scalars(task_select(query))]
 
     def count(self, query: TaskQuery = TaskQuery()) -> int:
-        return self.session.scalar(select(func.count()).select_from(TaskRow).where(*task_filters(query)))
+        return self.session.execute(select(func.count()).select_from(TaskRow).where(*task_filters(query))).scalar_one()
 
     def update(self, task_id: int, **changes) -> Task | None:
         check_changes(changes)
@@ -197,7 +200,7 @@ class SqlTasks:
         return _record(Task, row)
 
     def delete(self, task_id: int) -> bool:
-        return self.session.execute(delete(TaskRow).where(TaskRow.id == task_id)).rowcount > 0
+        return cast(CursorResult, self.session.execute(delete(TaskRow).where(TaskRow.id == task_id))).rowcount > 0
 
 
 class SqlUsers:
@@ -295,13 +298,13 @@ class SqlStorage(AutoCommitRepositories):
         return cls(database_for(settings))
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[SqlUnitOfWork]:
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
         """A session; closing it rolls back whatever was not committed."""
         with self._sessions() as session:
             yield SqlUnitOfWork(session)
 
     @asynccontextmanager
-    async def request_unit_of_work(self) -> AsyncIterator[SqlUnitOfWork]:
+    async def request_unit_of_work(self) -> AsyncIterator[UnitOfWork]:
         """The same, for a request: it waits on the event loop until a connection is surely free for it."""
         # One slot per pooled connection. Without them, a crowd's worker threads would all block on the pool while
         # the requests that hold its connections wait for a thread to finish on: everybody waits for 30 s.

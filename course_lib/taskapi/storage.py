@@ -9,9 +9,10 @@ SqlStorage (sql_storage.py, from chapter 06) gives each unit of work its own dat
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field, fields, replace
+from operator import attrgetter
 from typing import Protocol
 
 import anyio
@@ -50,9 +51,13 @@ class ApiKeyRepository(Protocol):
 class UnitOfWork(Protocol):
     """The repositories of one transaction; begin_write() before reading what it will change (chapter 10)."""
 
-    tasks: TaskRepository
-    users: UserRepository
-    api_keys: ApiKeyRepository
+    # Read-only to callers (properties), so an implementation may hold its own repository classes in them.
+    @property
+    def tasks(self) -> TaskRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
 
     def commit(self) -> None: ...
     def begin_write(self) -> None: ...
@@ -61,10 +66,16 @@ class UnitOfWork(Protocol):
 class Storage(Protocol):
     """Where an app keeps its data: opens units of work; start() and stop() bracket a server's life."""
 
-    def unit_of_work(self) -> Iterator[UnitOfWork]: ...
-    def request_unit_of_work(self) -> AsyncIterator[UnitOfWork]: ...
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]: ...
+    def request_unit_of_work(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
     def start(self) -> None: ...
     def stop(self) -> None: ...
+
+
+class Seedable(Protocol):
+    """A storage that inserts tasks in bulk past the units of work (SqlStorage: for seeding, not for routes)."""
+
+    def add_many(self, tasks: Iterable[dict], batch_size: int = ...) -> Iterator[int]: ...
 
 
 TURN_POLL_SECONDS = 0.001  # how often a waiting request looks whether the memory store is free
@@ -115,7 +126,7 @@ class MemoryTasks:
     def list(self, query: TaskQuery = TaskQuery()) -> list[Task]:
         found = [task for task in self.data.tasks.values() if matches(task, query)]
         for key in reversed(sort_key(query.sort)):  # stable sorts, last key first
-            found.sort(key=lambda task, k=key.lstrip("-"): getattr(task, k), reverse=key.startswith("-"))
+            found.sort(key=attrgetter(key.lstrip("-")), reverse=key.startswith("-"))
         end = None if query.limit is None else query.offset + query.limit
         return found[query.offset:end]
 
@@ -177,7 +188,8 @@ class MemoryApiKeys:
         self.data.api_keys[digest] = user_id
 
     def user(self, digest: str) -> User | None:
-        return self.data.users.get(self.data.api_keys.get(digest))
+        user_id = self.data.api_keys.get(digest)
+        return None if user_id is None else self.data.users.get(user_id)
 
 
 class MemoryUnitOfWork:
@@ -203,12 +215,12 @@ class AutoCommitRepositories:
     """storage.tasks / storage.users: each call its own unit of work (for notebooks and tests, not for routes)."""
 
     @property
-    def tasks(self) -> AutoCommit:
+    def tasks(self: Storage) -> AutoCommit:
         """The task repository, each call committed on its own."""
         return AutoCommit(self, "tasks")
 
     @property
-    def users(self) -> AutoCommit:
+    def users(self: Storage) -> AutoCommit:
         """The user repository, each call committed on its own."""
         return AutoCommit(self, "users")
 

@@ -75,6 +75,13 @@ def _script_json(value: Any) -> str:
     return json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def openapi_url(app: FastAPI) -> str:
+    """Where the app serves its OpenAPI document, which both pages load (an app without one has no docs pages)."""
+    if app.openapi_url is None:
+        raise ValueError("the docs pages need the app's OpenAPI document, and its openapi_url is None")
+    return app.openapi_url
+
+
 def oauth2_redirect_url(app: FastAPI) -> str:
     """Where Swagger UI's OAuth2 login returns: FastAPI's setting, /docs/oauth2-redirect by default."""
     return app.swagger_ui_oauth2_redirect_url or f"{DOCS_URL}/oauth2-redirect"
@@ -86,7 +93,7 @@ def swagger_page(app: FastAPI, docs_url: str = DOCS_URL) -> str:
         **swagger_ui_default_parameters,
         "validatorUrl": None,  # the default validator badge loads an image from the internet
         **(app.swagger_ui_parameters or {}),
-        "url": relative(docs_url, app.openapi_url),
+        "url": relative(docs_url, openapi_url(app)),
         "oauth2RedirectUrl": relative(docs_url, oauth2_redirect_url(app)),
     }
     init_oauth = f"ui.initOAuth({_script_json(app.swagger_ui_init_oauth)});" if app.swagger_ui_init_oauth else ""
@@ -110,7 +117,7 @@ def redoc_script() -> bytes:
 def redoc_page(app: FastAPI, redoc_url: str = REDOC_URL) -> str:
     """The ReDoc page for `app`, served at `redoc_url`."""
     return REDOC_PAGE.format(title=html.escape(app.title), assets=relative(redoc_url, ASSETS_URL),
-                             spec=html.escape(relative(redoc_url, app.openapi_url)))
+                             spec=html.escape(relative(redoc_url, openapi_url(app))))
 
 
 def install_offline_docs(app: FastAPI) -> None:

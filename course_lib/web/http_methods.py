@@ -1,5 +1,7 @@
 """HEAD, OPTIONS and a correct Allow header for every route, as RFC 9110 asks of a server."""
 
+from collections.abc import Set
+
 from fastapi.routing import iter_route_contexts
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,7 +28,7 @@ def methods_of_routes(app, scope: Scope) -> set[str]:
     return methods | {"OPTIONS"} if methods else set()
 
 
-def allow_header(methods: set[str]) -> str:
+def allow_header(methods: Set[str]) -> str:
     """The Allow header value, in a stable order."""
     order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     return ", ".join(sorted(methods, key=lambda m: order.index(m) if m in order else len(order)))
@@ -74,7 +76,7 @@ def without_body(send: Send) -> Send:
     return wrapped
 
 
-def _with_allow(send: Send, allowed: set[str]) -> Send:
+def _with_allow(send: Send, allowed: Set[str]) -> Send:
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start" and message["status"] == 405 and allowed:
             headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]

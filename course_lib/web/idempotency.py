@@ -130,7 +130,7 @@ class IdempotencyStore:
             return Claim("done", found["response"])
         return Claim("in_flight")
 
-    def _while_claimed(self, client: str, key: str, token: str, change: Callable[[redis.client.Pipeline], None],
+    def _while_claimed(self, client: str, key: str, token: str, change: Callable[[redis.client.Pipeline], object],
                        ) -> bool:
         """Apply `change` only if the key is still the claim `token` took (WATCH: no one else's claim is touched)."""
         name = self._key(client, key)
@@ -353,7 +353,8 @@ async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], bod
     await send({"type": "http.response.body", "body": body})
 
 
-async def _replay(send: Send, response: dict) -> None:
+async def _replay(send: Send, response: dict | None) -> None:
+    assert response is not None, "a claim whose outcome is done carries its response"
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response["headers"]]
     await _send(send, response["status"], [*headers, (REPLAYED_HEADER.encode(), b"true")],
                 base64.b64decode(response["body"]))

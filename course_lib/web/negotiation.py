@@ -188,7 +188,7 @@ def _rendering(send: Send, render: Callable[[object], str] | None, media_type: s
                 return
             start = {**message, "headers": headers}
             return
-        if start is None:
+        if start is None or render is None:  # (render is None: start was never kept)
             await send(message)
             return
         chunks.append(message.get("body", b""))

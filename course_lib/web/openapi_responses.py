@@ -11,12 +11,13 @@ from fastapi.routing import APIRoute, iter_route_contexts
 Rule = Callable[[str, APIRoute], dict[int, str]]
 Content = Callable[[int], dict[str, Any]]  # a status → the response's "content" (media type → schema)
 Edit = Callable[[dict], None]
+Responses = dict[int | str, dict[str, Any]]  # FastAPI's `responses=`: a status → its OpenAPI response
 
 
 def api_routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
     """(full path, route) for every FastAPI route of `app`, those of included routers too."""
     for context in iter_route_contexts(app.routes):
-        if isinstance(context.original_route, APIRoute):
+        if isinstance(context.original_route, APIRoute) and context.path is not None:
             yield context.path, context.original_route
 
 
@@ -48,7 +49,8 @@ def edit_openapi(app: FastAPI, edit: Edit, *, last: bool = False) -> None:
 def _edits(app: FastAPI) -> dict[str, list[Edit]]:
     """The app's OpenAPI edits, wrapping app.openapi the first time."""
     if not hasattr(app.state, "openapi_edits"):
-        app.state.openapi_edits = edits = {"ordered": [], "last": []}
+        edits: dict[str, list[Edit]] = {"ordered": [], "last": []}
+        app.state.openapi_edits = edits
         generate = app.openapi
 
         def openapi() -> dict:
@@ -57,7 +59,7 @@ def _edits(app: FastAPI) -> dict[str, list[Edit]]:
                 edit(schema)  # edits are idempotent: FastAPI caches the document and hands the same dict back
             return schema
 
-        app.openapi = openapi
+        app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend OpenAPI
     return app.state.openapi_edits
 
 
@@ -79,7 +81,7 @@ def document_responses(app: FastAPI, rule: Rule, content: Content | None = None)
         for path, route in api_routes(app):
             if not route.include_in_schema:
                 continue
-            for method in route.methods:
+            for method in route.methods or ():
                 operation = schema.get("paths", {}).get(path, {}).get(method.lower())
                 if operation is None:
                     continue

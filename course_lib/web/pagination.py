@@ -2,7 +2,7 @@
 # No `from __future__ import annotations` here: sort_dependency builds its Query annotation at run time.
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -104,7 +104,7 @@ def relative(url: URL) -> str:
     return url.path + (f"?{url.query}" if url.query else "")
 
 
-def link_header(links: dict[str, URL | str]) -> str:
+def link_header(links: Mapping[str, URL | str]) -> str:
     """An RFC 8288 Link header value: </tasks?page=2>; rel="next", ... (URLs become relative references, §3.1)."""
     return ", ".join(f'<{relative(target) if isinstance(target, URL) else target}>; rel="{rel}"'
                      for rel, target in links.items())

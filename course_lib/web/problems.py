@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -62,7 +63,7 @@ def problem_body(status: int, detail: str | None = None, *, type: str = "about:b
     return {**body, **extensions}
 
 
-def problem(status: int, detail: str | None = None, *, headers: dict[str, str] | None = None,
+def problem(status: int, detail: str | None = None, *, headers: Mapping[str, str] | None = None,
             **members: Any) -> ProblemResponse:
     """An application/problem+json response whose "status" member equals its HTTP status."""
     return ProblemResponse(problem_body(status, detail, **members), status_code=status, headers=headers)
@@ -184,8 +185,9 @@ async def _send_problem(scope: Scope, send: Send, start: Message, body: bytes) -
 
 def install_problem_details(app: FastAPI) -> FastAPI:
     """Answer every error of `app` as application/problem+json, whoever raised it."""
-    app.add_exception_handler(HTTPException, http_error)
-    app.add_exception_handler(RequestValidationError, validation_error)
+    # Starlette types every handler as taking Exception, whichever class it is registered for.
+    app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, server_error)
     app.add_middleware(ProblemDetailsMiddleware)
     return app

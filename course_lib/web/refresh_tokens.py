@@ -15,6 +15,7 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
+from typing import cast
 
 import redis
 
@@ -73,9 +74,13 @@ class RefreshStore:
         pipe.expire(self._token_key(token), ttl)
         return token
 
+    def _fields(self, name: str) -> dict[str, str]:
+        """A hash's fields, as the str the client decodes them to (redis_client's default)."""
+        return cast(dict[str, str], self.redis.hgetall(name))
+
     def rotate(self, token: str) -> tuple[Grant, str]:
         """Spend `token`: its grant and the family's next token. RefreshRefused when it cannot be spent."""
-        found = self.redis.hgetall(self._token_key(token)) if token else {}
+        found = self._fields(self._token_key(token)) if token else {}
         if not found:
             raise RefreshRefused("unknown or expired refresh token: log in again")
         grant = Grant(int(found["user_id"]), found["family"])
@@ -100,7 +105,7 @@ class RefreshStore:
 
     def revoke(self, token: str) -> bool:
         """Log out: revoke the family of `token`; True when there was a live one."""
-        found = self.redis.hgetall(self._token_key(token)) if token else {}
+        found = self._fields(self._token_key(token)) if token else {}
         return bool(found) and self.revoke_family(found["family"])
 
     def revoke_family(self, family: str) -> bool:

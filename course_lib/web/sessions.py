@@ -133,7 +133,9 @@ class SessionStore:
             return None
         key = self.key(session_id)
         with self.redis.pipeline(transaction=False) as pipe:  # one round trip: read it, and it was used now
-            found, _ = pipe.hgetall(key).expire(key, self.idle).execute()
+            pipe.hgetall(key)
+            pipe.expire(key, self.idle)
+            found, _ = pipe.execute()
         if not found or not {"user_id", "csrf_token", "ends_at"} <= found.keys():
             return None
         session = Session(int(found["user_id"]), found["csrf_token"], float(found["ends_at"]))
@@ -147,7 +149,7 @@ class SessionStore:
 
     def delete(self, session_id: str | None) -> bool:
         """End a session at once (logout, rotation); True when there was one."""
-        return bool(session_id) and self.redis.delete(self.key(session_id)) > 0
+        return bool(session_id and self.redis.delete(self.key(session_id)) > 0)
 
     def end_all(self, user_id: int) -> int:
         """End every session of `user_id` (a password change, a role change); returns how many were live."""
@@ -198,7 +200,7 @@ def cross_site_refusal(origin: str | None, fetch_site: str | None, allowed_origi
 
 def tokens_match(sent: str | None, expected: str) -> bool:
     """True when `sent` is the non-empty `expected` token, compared in constant time (as bytes: any text is safe)."""
-    return bool(sent) and bool(expected) and hmac.compare_digest(sent.encode(), expected.encode())
+    return bool(sent and expected and hmac.compare_digest(sent.encode(), expected.encode()))
 
 
 def csrf_refusal(method: str, origin: str | None, allowed_origins: Collection[str], sent_token: str | None,

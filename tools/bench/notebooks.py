@@ -66,7 +66,7 @@ def slowest_cell(path: Path, cells: dict[str, float]) -> str:
     return f"slowest: code cell {index} ({seconds:.1f} s) `{first}`"
 
 
-def nbval_session(paths: list[Path], report: Path) -> dict[str, float]:
+def nbval_session(paths: list[Path], report: Path) -> dict[str, dict[str, float]]:
     """Run strict nbval (the sanitizer and the two workers `make nbval` uses) over `paths` in one session; seconds per
     cell of each notebook."""
     command = [sys.executable, "-m", "pytest", "--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",

@@ -133,7 +133,7 @@ def plot(path: Path, figures: Sequence[Figure]) -> bool:
 
     fig, ax = plt.subplots(figsize=(9, 0.32 * len(drawn) + 1.2))
     names = [figure.name for figure in drawn][::-1]
-    ratios = [figure.ratio for figure in drawn][::-1]
+    ratios = [figure.ratio or 0.0 for figure in drawn][::-1]  # drawn: those with a ratio
     colours = [{True: "tab:green", False: "tab:red", None: "tab:gray"}[figure.passed] for figure in drawn][::-1]
     ax.barh(names, ratios, color=colours)
     for y, figure in enumerate(drawn[::-1]):

@@ -43,6 +43,7 @@ def _bare_start_stop(app) -> float:
         server = BareServer(app)
 
     seconds = timed(start, 1)[0]
+    assert server is not None
     server.stop()
     return seconds
 

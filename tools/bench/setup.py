@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from tools.bench.core import ROOT, Context, Figure, Goal, benchmark, measured, timed
 
@@ -42,7 +43,7 @@ def size_mb(path: Path) -> float:
     return total / 1e6
 
 
-def fresh_install(install, inspect) -> tuple[float, float, object]:
+def fresh_install(install, inspect) -> tuple[float, float, dict[str, Any]]:
     """Seconds of one install into a new temporary venv, its size in MB, and what `inspect(venv)` says of it; then
     the venv is removed."""
     folder = Path(tempfile.mkdtemp(prefix="bench-venv-"))
@@ -82,7 +83,7 @@ def footprint_mb(venv: Path, roots: tuple[str, ...]) -> float:
     return float(result.stdout)
 
 
-def inspect_venv(venv: Path) -> dict[str, object]:
+def inspect_venv(venv: Path) -> dict[str, Any]:
     """JupyterLab's own share of the venv, and a fresh interpreter's `import nbformat` there (3 runs)."""
     python = venv / "bin/python"
     return {"floor_mb": footprint_mb(venv, FLOOR), "plots_mb": footprint_mb(venv, ("matplotlib",)),

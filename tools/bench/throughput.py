@@ -27,6 +27,7 @@ def target(kind: str) -> Iterator[str]:
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                env={**without_services(os.environ), "PYTHONPATH": str(ROOT)})
     try:
+        assert process.stdout is not None  # stdout=PIPE
         port = process.stdout.readline().strip()
         if not port.isdigit():
             raise RuntimeError(f"the {kind} server did not start")

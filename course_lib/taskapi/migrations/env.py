@@ -1,11 +1,13 @@
 """Alembic's entry point for the task API's migrations: the connection course_lib hands over, or DATABASE_URL's."""
 
+from typing import Any
+
 from alembic import context
 
 from course_lib.services.db import make_engine
 from course_lib.taskapi.orm_models import Base
 
-OPTIONS = {
+OPTIONS: dict[str, Any] = {
     "target_metadata": Base.metadata,  # what autogenerate compares the database with: chapter 13's models
     "render_as_batch": True,  # SQLite cannot ALTER a column: autogenerate writes batch operations (copy the table)
     "compare_server_default": True,  # created_at's DEFAULT is part of the design: a missing one is a difference

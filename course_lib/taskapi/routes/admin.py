@@ -11,17 +11,17 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict
 
 from course_lib.taskapi.bearer_auth import admin_by_claim, admin_by_lookup
 from course_lib.taskapi.cookie_auth import end_sessions_of
 from course_lib.taskapi.deps import UnitOfWorkDep, UserId
 from course_lib.taskapi.records import TaskQuery, User
-from course_lib.taskapi.routes.users import find_user
 from course_lib.taskapi.seams import Seams
+from course_lib.web.openapi_responses import Responses
 
-FORBIDDEN = {401: {"description": "Not logged in"}, 403: {"description": "Not an admin"}}
+FORBIDDEN: Responses = {401: {"description": "Not logged in"}, 403: {"description": "Not an admin"}}
 
 
 class RoleChange(BaseModel):
@@ -53,8 +53,9 @@ def router(seams: Seams) -> APIRouter:
     @admin.put("/users/{user_id}/role", response_model=seams.user_models.public, responses={404: {}})
     def set_role(user_id: UserId, body: RoleChange, request: Request, uow: UnitOfWorkDep, who: ByLookup) -> User:
         """200 with the user in their new role (their sessions ended); 404 when there is no such user."""
-        find_user(uow, user_id)
         user = uow.users.set_role(user_id, body.role)
+        if user is None:
+            raise HTTPException(404, f"user {user_id} not found")
         uow.commit()
         end_sessions_of(request, user_id)  # a privilege change: the next session gets a new id (OWASP)
         return user

@@ -31,12 +31,14 @@ from course_lib.taskapi.records import User
 from course_lib.taskapi.schemas_strict import MAX_PASSWORD
 from course_lib.taskapi.seams import Seams
 from course_lib.taskapi.storage import UnitOfWork
+from course_lib.web.openapi_responses import Responses
 from course_lib.web.passwords import hash_password, verify_password
 from course_lib.web.sessions import CSRF_HEADER
 
 WRONG_CREDENTIALS = "wrong email or password"  # one message for both: it must not say which of the two was wrong
 NO_STORE = {"Cache-Control": "no-store"}  # a CSRF token must not sit in any cache
-UNAVAILABLE = {503: {"description": "The session store (Redis) cannot be reached: try again after Retry-After"}}
+UNAVAILABLE: Responses = {
+    503: {"description": "The session store (Redis) cannot be reached: try again after Retry-After"}}
 
 
 class Login(BaseModel):
@@ -93,7 +95,7 @@ def router(seams: Seams) -> APIRouter:
         user = uow.users.get(found.user_id) if found else None
         if user is None and session_id_of(request):
             raise not_logged_in(request)  # a cookie whose session has ended
-        if user is None:
+        if user is None or found is None:  # no session found: no user either
             raise HTTPException(401, "not logged in: POST /session with your email and password", headers=CHALLENGE)
         response.headers.update(NO_STORE)
         return {"user": user, "csrf_token": found.csrf_token}

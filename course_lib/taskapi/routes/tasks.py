@@ -29,6 +29,13 @@ def find_task(uow: UnitOfWork, task_id: int, access: TaskAccess | None = None) -
     return task
 
 
+def written(task: Task | None, task_id: int) -> Task:
+    """The task a write returns, or 404: without row locks another request may have deleted it since it was found."""
+    if task is None:
+        raise HTTPException(404, f"task {task_id} not found")
+    return task
+
+
 def ensure_owner(who: User | None, task: Task) -> None:
     """403 unless `who` owns `task`; when nobody has to say who they are (who is None) there is no one to check."""
     if who is not None and task.owner_id != who.id:
@@ -73,7 +80,7 @@ def router(seams: Seams) -> APIRouter:
         task = find_task(uow, task_id, access)
         ensure_owner(who, task)
         conditions.check(task)
-        task = uow.tasks.update(task_id, **body.model_dump())
+        task = written(uow.tasks.update(task_id, **body.model_dump()), task_id)
         uow.commit()
         conditions.tag(task)
         return task
@@ -87,7 +94,7 @@ def router(seams: Seams) -> APIRouter:
         conditions.check(task)
         changes = body.model_dump(exclude_unset=True)
         if changes:
-            task = uow.tasks.update(task_id, **changes)
+            task = written(uow.tasks.update(task_id, **changes), task_id)
             uow.commit()
         conditions.tag(task)
         return task
@@ -121,7 +128,7 @@ def actions_router(seams: Seams) -> APIRouter:
         ensure_owner(who, task)
         conditions.check(task)
         if not task.done:
-            task = uow.tasks.update(task_id, done=True)
+            task = written(uow.tasks.update(task_id, done=True), task_id)
             uow.commit()
         conditions.tag(task)
         return task

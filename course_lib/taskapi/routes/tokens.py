@@ -24,6 +24,7 @@ from course_lib.taskapi.bearer_auth import BEARER_CHALLENGE, token_config
 from course_lib.taskapi.deps import UnitOfWorkDep
 from course_lib.taskapi.records import User
 from course_lib.taskapi.routes.sessions import WRONG_CREDENTIALS, Login, authenticate
+from course_lib.web.openapi_responses import Responses
 from course_lib.web.outbound import dependency_problem
 from course_lib.web.problems import Problem
 from course_lib.web.refresh_tokens import RefreshRefused, RefreshStore
@@ -32,10 +33,9 @@ from course_lib.web.tokens import issue
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1: tokens sit in no cache
 REFRESH_PROBLEM = "tag:backend-course.example,2026:problems/refresh-refused"
 STORE = "refresh-token store (Redis)"
-STORE_DOWN = {503: {"description": "The refresh-token store (Redis) cannot be reached: retry after Retry-After "
-                                   "seconds", "headers": {"Retry-After": {"description": "Seconds to wait before "
-                                                                                         "asking again.",
-                                                                          "schema": {"type": "integer"}}}}}
+STORE_DOWN: Responses = {503: {
+    "description": "The refresh-token store (Redis) cannot be reached: retry after Retry-After seconds",
+    "headers": {"Retry-After": {"description": "Seconds to wait before asking again.", "schema": {"type": "integer"}}}}}
 
 
 class TokenPair(BaseModel):
