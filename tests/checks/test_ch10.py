@@ -203,3 +203,33 @@ def test_q3_solution_stub_and_mutants():
                   swallows_everything, no_backoff, gives_up_silently):
         result = q3.evaluate(wrong)
         assert result.status == INCORRECT, (wrong, result)
+
+
+def test_q3_backoff_is_read_from_the_sleeps_asked_not_from_the_clock():
+    """A loop without a sleep is Incorrect however slow the machine; a sleep imported by name is still seen."""
+    from time import sleep
+
+    def sleeps_by_name(client, url, line, auth):
+        for attempt in range(10):
+            task = client.get(url)
+            response = client.patch(url, json={"description": task.json()["description"] + "\n" + line},
+                                    headers={**auth, "If-Match": task.headers["etag"]})
+            if response.status_code != 412:
+                return response
+            sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
+        return response
+
+    def slow_without_sleeping(client, url, line, auth):
+        for _ in range(10):
+            task = client.get(url)
+            deadline = time.perf_counter() + 0.002  # a busy machine: time passes, nobody waits on purpose
+            while time.perf_counter() < deadline:
+                pass
+            response = client.patch(url, json={"description": task.json()["description"] + "\n" + line},
+                                    headers={**auth, "If-Match": task.headers["etag"]})
+            if response.status_code != 412:
+                return response
+        return response
+
+    assert q3.evaluate(sleeps_by_name).status == CORRECT
+    assert q3.evaluate(slow_without_sleeping).status == INCORRECT
