@@ -9,11 +9,12 @@ from course_lib.taskapi.sql_storage import TaskRow, task_select
 
 
 def test_a_table_without_indexes_then_with_the_page_index():
-    database = tasks_without_indexes(owners=3, tasks_per_owner=5)
+    # enough rows that PostgreSQL's planner prefers the index (with 15 rows it scans the table whatever exists)
+    database = tasks_without_indexes(owners=20, tasks_per_owner=100)
     try:
         assert inspect(database.engine).get_indexes("tasks") == []
         with database.engine.connect() as connection:
-            assert connection.execute(select(func.count()).select_from(TaskRow)).scalar() == 15
+            assert connection.execute(select(func.count()).select_from(TaskRow)).scalar() == 2000
         page = {"page": task_select(TaskQuery(owner_id=2, sort=("-created_at",), limit=2))}
         assert not uses_index(plans(database, page)["page"], PAGE_INDEX)
         task_indexes()[PAGE_INDEX].create(database.engine)
