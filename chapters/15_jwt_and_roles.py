@@ -134,7 +134,7 @@ show_source(bearer_auth.token_session_or_api_key_user)
 #     A->>D: the user named by sub, then their tasks only
 #     A-->>C: 200
 #     C->>A: POST /tokens/refresh {refresh_token}
-#     A->>R: HDEL unspent (first use? family alive?)
+#     A->>R: MULTI, HDEL unspent, TTL family, EXEC (first use? family alive?)
 #     A-->>C: 200 {new access_token, new refresh_token}
 #     C->>A: POST /tokens/refresh {the OLD refresh_token}
 #     A->>R: nothing to HDEL: a reuse, DEL the family
@@ -209,8 +209,10 @@ def outcome(verify) -> str:
 # A spent token that comes back means two parties hold it — the user and a thief — and the server cannot tell which
 # is which, so it revokes the whole family. Spending is one `HDEL`: atomic (two refreshes cannot both delete the
 # field), and unlike `HINCRBY` it cannot recreate a key that expired a moment before — such a key would have no TTL
-# and stay in Redis for ever. For the same reason a login writes the family and its first token, each with its
-# `EXPIRE`, in one `MULTI`/`EXEC`:
+# and stay in Redis for ever. The same `MULTI`/`EXEC` reads the family's TTL: a second refresh can revoke the family
+# only after it finds the field gone, so the winner has already read "alive" — read in a second step, the loser's
+# revocation could fall in between and leave no winner at all. For the same reason a login writes the family and
+# its first token, each with its `EXPIRE`, in one `MULTI`/`EXEC`:
 
 # %%
 from course_lib.web.refresh_tokens import RefreshStore

@@ -86,11 +86,16 @@ class RefreshStore:
         grant = Grant(int(found["user_id"]), found["family"])
         # One atomic HDEL decides who spent the token first: two concurrent refreshes cannot both delete the field,
         # and unlike HINCRBY it never recreates a key that expired meanwhile (one with no TTL, kept for ever).
-        if not self.redis.hdel(self._token_key(token), "unspent"):
+        # The family's TTL is read in the same MULTI: a loser can revoke the family only after it sees the field
+        # gone, so the winner's reading always comes first — two steps would let the loser revoke in between.
+        with self.redis.pipeline() as pipe:
+            pipe.hdel(self._token_key(token), "unspent")
+            pipe.ttl(self._family_key(grant.family))  # -2: revoked or expired; the next token lives no longer
+            spent, left = pipe.execute()
+        if not spent:
             self.revoke_family(grant.family)
             raise RefreshRefused("this refresh token was already used: its whole family is revoked, log in again",
                                  reused=True)
-        left = self.redis.ttl(self._family_key(grant.family))  # -2: revoked or expired; the next token lives no longer
         if left < 1:
             raise RefreshRefused("this refresh token was revoked (logout, or a reused token in its family) or its "
                                  "login expired: log in again")
