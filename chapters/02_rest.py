@@ -83,8 +83,8 @@ task_titles(api.url)
 # %%
 from course_lib.taskapi.storage import MemoryStorage
 
-app.state.storage = MemoryStorage()
-app.state.storage.tasks.add("moved to new storage")
+app.context.storage = MemoryStorage()
+app.context.storage.tasks.add("moved to new storage")
 task_titles(api.url)
 
 # %% [markdown]
@@ -238,7 +238,7 @@ from course_lib.web.cache_control import cache_control_for
 show_source(cache_control_for)
 
 # %%
-app.state.cache_rules
+app.context.cache_rules
 
 # %%
 samples = [("GET", "/tasks"), ("GET", "/tasks/2"), ("GET", "/tasks/99"), ("POST", "/tasks"), ("GET", "/health"),
@@ -341,7 +341,7 @@ print(public_url(api.port, "/app"))
 # - Ask for `Accept: text/csv;q=0.9, application/json;q=0.9`. Who breaks the tie?
 # - Stop the API (`api.stop()`) and request `/client.js` through the proxy: the cached copy still answers; `/tasks`
 #   does not (a 502 from the proxy, which cannot reach the API).
-# - Add a rule in front of `app.state.cache_rules` that lets caches keep `/tasks` for 5 seconds, and watch the proxy
+# - Add a rule in front of `app.context.cache_rules` that lets caches keep `/tasks` for 5 seconds, and watch the proxy
 #   answer `HIT`.
 #
 # ## Exercises

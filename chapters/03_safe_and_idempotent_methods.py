@@ -251,7 +251,7 @@ class HeldStorage:
         return getattr(self.inner, name)
 
 
-held = app.state.storage = HeldStorage(app.state.storage)
+held = app.context.storage = HeldStorage(app.context.storage)
 slow_key = {"Idempotency-Key": '"slow-1"'}
 with ThreadPoolExecutor(1) as pool:
     first = pool.submit(httpx.post, f"{api.url}/tasks", json={"title": "slow"}, headers=slow_key, timeout=10)
@@ -259,7 +259,7 @@ with ThreadPoolExecutor(1) as pool:
     busy = api.post("/tasks", json={"title": "slow"}, headers=slow_key)
     held.gate.set()
     done = first.result()
-app.state.storage = held.inner
+app.context.storage = held.inner
 show(busy, request_headers=["idempotency-key"])
 
 # %%
@@ -328,7 +328,7 @@ refused.status_code, corrected.status_code, "idempotent-replayed" in corrected.h
 # run. A kept response expires 24 h after it completed:
 
 # %%
-store = app.state.idempotency
+store = app.context.idempotency
 ttls = [store.redis.ttl(name) for name in store.redis.scan_iter(match=f"{store.prefix}*")]
 print("stored keys:", len(ttls), "· prefix of this app:", store.prefix.split(":")[0] + ":<app id>:")
 print("every key expires within 24 h:", all(0 < ttl <= idempotency.KEY_TTL for ttl in ttls))

@@ -284,7 +284,7 @@ from course_lib.taskapi.storage import MemoryStorage
 app = ch04_resources.create_app()
 scratch = serve(app, name="scratch")
 scratch.post("/tasks", json={"title": "in the first store"})
-app.state.storage = MemoryStorage()
+app.context.storage = MemoryStorage()
 [scratch.get("/tasks").json(), scratch.post("/tasks", json={"title": "second store"}).status_code]
 
 # %% [markdown]

@@ -66,8 +66,8 @@ def seed_tasks(count: int, owner_id: int) -> list[dict]:
             for i in range(count)]
 
 
-list(app.state.storage.add_many(seed_tasks(45, owner_id=1)))
-print(app.state.storage.tasks.count(), "tasks stored")
+list(app.context.storage.add_many(seed_tasks(45, owner_id=1)))
+print(app.context.storage.tasks.count(), "tasks stored")
 api
 
 # %% [markdown]
@@ -320,9 +320,9 @@ def bulk_rows(count: int):
 
 
 with tqdm(total=ROWS, unit="row") as progress:  # a progress bar: this takes a few seconds
-    for inserted in big_app.state.storage.add_many(bulk_rows(ROWS), batch_size=10_000):
+    for inserted in big_app.context.storage.add_many(bulk_rows(ROWS), batch_size=10_000):
         progress.update(inserted - progress.n)
-assert big_app.state.storage.tasks.count() == ROWS
+assert big_app.context.storage.tasks.count() == ROWS
 
 # %% [markdown]
 # Now time the same request at growing depths: `limit=20`, so page 5,000 is the last one. The client times each whole
@@ -419,7 +419,7 @@ assert last_share > first_share, f"the deep SELECT should weigh more: {last_shar
 
 # %%
 big_api.stop()
-print("the big table is gone:", big_app.state.storage.database.dropped)
+print("the big table is gone:", big_app.context.storage.database.dropped)
 
 # %% [markdown]
 # ## Try it

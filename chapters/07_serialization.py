@@ -109,7 +109,7 @@ ada = {"X-API-Key": signed_up.json()["api_key"]}
 # even of the same password:
 
 # %%
-record = app.state.storage.users.get(1)
+record = app.context.storage.users.get(1)
 record.password_hash.split("$")[1:4]
 
 # %% [markdown]

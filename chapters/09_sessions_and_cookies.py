@@ -240,7 +240,7 @@ from course_lib.web.sessions import SessionStore
 show_source(SessionStore.create)
 
 # %%
-store = app.state.sessions
+store = app.context.sessions
 stored = store.redis.hgetall(store.key(ada_session))
 {"the id appears in a Redis key": any(ada_session in key for key in store.redis.keys()),
  "the session's fields": sorted(stored) == ["csrf_token", "ends_at", "user_id"] and stored["csrf_token"] == ada_csrf,

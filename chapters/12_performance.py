@@ -403,7 +403,7 @@ from course_lib.lab.concurrency import burst, handlers_app, stall_during
 
 lab_app = handlers_app(dependency.url, settings=Settings(profiling=True))  # ?profile=1 on: see the profiler below
 lab = serve(lab_app, name="lab")
-show_source(handlers_app, highlight_text=("blocking.get", "await request.app.state.client", "count_primes"))
+show_source(handlers_app, highlight_text=("blocking.get", "await app.client", "count_primes"))
 
 # %% tags=["nbval-ignore-output"]
 CONCURRENT, WAIT = 10, 0.2
@@ -520,7 +520,7 @@ from course_lib.web.profiler import add_profiler
 show_source(add_profiler)
 
 # %%
-ADMIN = {"Authorization": f"Bearer {lab_app.state.admin_key}"}
+ADMIN = {"Authorization": f"Bearer {lab_app.admin_key}"}
 anyone = lab.get("/report", params={"profile": 1, "seconds": 0, "limit": 100})
 anyone.status_code, anyone.json()
 

@@ -122,7 +122,7 @@ table([{"step": label, "status": answer.status_code, "updated_at": answer.json()
 # %% tags=["nbval-ignore-output"]
 from sqlalchemy import select, text
 
-engine = app.state.storage.database.engine
+engine = app.context.storage.database.engine
 with engine.connect() as connection:
     raw = connection.execute(text("SELECT created_at FROM tasks WHERE id = 1")).scalar()
     mapped = connection.execute(select(orm_models.TaskRow.created_at).where(orm_models.TaskRow.id == 1)).scalar()

@@ -56,7 +56,7 @@ def seed_tasks(count: int, step: timedelta = timedelta(minutes=1), owner_id: int
              "updated_at": START + i * step} for i in range(count)]
 
 
-list(app.state.storage.add_many(seed_tasks(45)))
+list(app.context.storage.add_many(seed_tasks(45)))
 first = api.get("/tasks?limit=5")
 show(first, headers=["x-total-count", "link"])
 
@@ -116,7 +116,7 @@ print(task_select(query))
 # %% tags=["nbval-ignore-output"]
 from sqlalchemy import text
 
-engine = app.state.storage.database.engine
+engine = app.context.storage.database.engine
 compiled = task_select(query).compile(engine, compile_kwargs={"literal_binds": True})
 with engine.connect() as connection:
     if connection.dialect.name == "postgresql":
@@ -164,7 +164,7 @@ assert by_time_only == [30, 29, 28, 27, 26, 25, 24] and by_time_and_id == list(r
 # %%
 same_time_app = ch14_cursor_pagination.create_app()
 same_time = serve(same_time_app, name="same-time")
-list(same_time_app.state.storage.add_many(seed_tasks(45, step=timedelta(0), owner_id=None)))
+list(same_time_app.context.storage.add_many(seed_tasks(45, step=timedelta(0), owner_id=None)))
 
 response, walked, pages = same_time.get("/tasks?limit=7"), [], 0
 while True:
@@ -270,7 +270,7 @@ assert [row["status"] for row in rows] == [200] + [400] * 7
 
 # %%
 clock = [1_800_000_000.0]
-app.state.cursors = CursorSigner(app.state.settings.secret_key, ttl=60, clock=lambda: clock[0])
+app.context.cursors = CursorSigner(app.context.settings.secret_key, ttl=60, clock=lambda: clock[0])
 fresh = api.get("/tasks?limit=5").links["next"]["url"]
 statuses = [api.client.get(fresh).status_code]
 clock[0] += 61  # a minute and a second later
@@ -279,7 +279,7 @@ statuses.append(stale.status_code)
 statuses, stale.json()["type"], stale.json()["detail"]
 
 # %%
-app.state.cursors = CursorSigner(app.state.settings.secret_key, ttl=app.state.settings.cursor_ttl)
+app.context.cursors = CursorSigner(app.context.settings.secret_key, ttl=app.context.settings.cursor_ttl)
 assert statuses == [200, 400] and stale.json()["type"] == "/problems/expired-cursor"
 
 # %% [markdown]
@@ -318,7 +318,7 @@ import httpx
 walk_app = ch14_cursor_pagination.create_app()
 walk_api = serve(walk_app, name="walk")
 writer_key = sign_up(walk_api, "Writer")
-list(walk_app.state.storage.add_many(seed_tasks(60)))
+list(walk_app.context.storage.add_many(seed_tasks(60)))
 
 
 def walk_while_writing(first_url: str) -> tuple[list[int], list[int]]:
@@ -404,12 +404,12 @@ def bulk_rows(count: int):
 
 
 with tqdm(total=ROWS, unit="row", file=sys.stdout) as progress:  # stdout: progress, not an error
-    for inserted in big_app.state.storage.add_many(bulk_rows(ROWS), batch_size=10_000):
+    for inserted in big_app.context.storage.add_many(bulk_rows(ROWS), batch_size=10_000):
         progress.update(inserted - progress.n)
 newest_first = TaskQuery(sort=tuple(KEYSET_ORDER))
-row_before_deep_page = big_app.state.storage.tasks.list(
+row_before_deep_page = big_app.context.storage.tasks.list(
     TaskQuery(sort=tuple(KEYSET_ORDER), offset=ROWS - LIMIT - 1, limit=1))[0]
-deep_cursor = big_app.state.cursors.sign(cursor_position(row_before_deep_page),
+deep_cursor = big_app.context.cursors.sign(cursor_position(row_before_deep_page),
                                          list_scope(httpx.URL("/tasks"), newest_first))
 REQUESTS = {
     ("offset", "first"): {"page": 1, "limit": LIMIT},
@@ -459,7 +459,7 @@ def elapsed_ms(action) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-engine = big_app.state.storage.database.engine
+engine = big_app.context.storage.database.engine
 
 
 def per_run_ms(action, at_least_ms: float = 20) -> float:
@@ -537,7 +537,7 @@ if engine.dialect.name == "sqlite":  # what the text below says of the embedded 
 
 # %%
 big_api.stop()
-print("the big table is gone:", big_app.state.storage.database.dropped)
+print("the big table is gone:", big_app.context.storage.database.dropped)
 
 # %% [markdown]
 # ## Try it

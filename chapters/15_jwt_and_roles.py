@@ -149,7 +149,7 @@ show_source(bearer_auth.token_session_or_api_key_user)
 # %%
 from course_lib.lab.forged_tokens import forged
 
-app_config = api.server.config.app.state.tokens
+app_config = api.server.config.app.context.tokens
 refused = {}
 for kind, bad in forged(app_config, 1).items():
     response = api.get("/tasks", headers={"Authorization": f"Bearer {bad}"})
@@ -263,7 +263,7 @@ winner = next(answer for answer in answers if answer.status_code == 200)
 # %%
 import fakeredis
 
-store = api.server.config.app.state.refresh_tokens
+store = api.server.config.app.context.refresh_tokens
 working, down = store.redis, fakeredis.FakeServer()
 down.connected = False
 store.redis = fakeredis.FakeRedis(server=down, decode_responses=True)
@@ -312,7 +312,7 @@ from course_lib.taskapi.routes import admin
 show_source(admin.router)
 
 # %%
-with api.server.config.app.state.storage.unit_of_work() as uow:  # the operator's one-off, on the server
+with api.server.config.app.context.storage.unit_of_work() as uow:  # the operator's one-off, on the server
     uow.users.set_role(1, "admin")
     uow.commit()
 ada_admin = api.post("/tokens", json={"email": "ada@example.org", "password": PASSWORD}).json()
@@ -331,7 +331,7 @@ show_source(bearer_auth.admin_by_claim)
 
 # %%
 api.post("/users", json={"name": "Root", "email": "root@example.org", "password": PASSWORD})
-with api.server.config.app.state.storage.unit_of_work() as uow:
+with api.server.config.app.context.storage.unit_of_work() as uow:
     uow.users.set_role(3, "admin")
     uow.commit()
 root = {"Authorization": "Bearer " + api.post("/tokens", json={"email": "root@example.org",

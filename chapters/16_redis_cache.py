@@ -78,7 +78,7 @@ show_source(CachedTasks.get)
 # %%
 app = ch16_redis_cache.create_app()
 api = serve(app)
-cache = app.state.cache
+cache = app.context.cache
 PASSWORD = "violet harbor lantern 42"
 
 
@@ -305,7 +305,7 @@ def count_task_reads(conn, cursor, statement, *rest) -> None:
         time.sleep(0.2)  # a slow query: every request that arrives meanwhile also misses
 
 
-engine = app.state.storage.inner.database.engine
+engine = app.context.storage.inner.database.engine
 event.listen(engine, "before_cursor_execute", count_task_reads)
 CROWD = cache_aside.WAITERS
 barrier, before = threading.Barrier(CROWD), dict(cache.stats)
@@ -371,7 +371,7 @@ from course_lib.taskapi.cached_storage import CachedStorage
 from course_lib.taskapi.records import TaskQuery
 
 for n in range(200):
-    app.state.storage.tasks.add(f"task {n}", owner_id=ada_id)
+    app.context.storage.tasks.add(f"task {n}", owner_id=ada_id)
 task_id = int(url.rsplit("/", 1)[1])
 page = TaskQuery(owner_id=ada_id, sort=("-created_at",), limit=20)
 
@@ -404,10 +404,10 @@ def measure(storage: CachedStorage, runs: int = 100) -> dict[str, float]:
     return {name: statistics.median(found) * 1000 for name, found in times.items()}
 
 
-backends = {"fakeredis": app.state.storage}
+backends = {"fakeredis": app.context.storage}
 if get_settings().redis_url:  # a real redis-server: the same database, the cache over loopback
     server_cache = CacheAside(redis_client(get_settings(), **FAIL_FAST), ttl=60, namespace="cache:bench16")
-    backends["redis-server"] = CachedStorage(app.state.storage.inner, server_cache)
+    backends["redis-server"] = CachedStorage(app.context.storage.inner, server_cache)
 else:
     print("REDIS_URL is not set: measuring fakeredis only (set REDIS_URL to a redis-server to compare)")
 results = {name: measure(storage) for name, storage in backends.items()}
@@ -476,7 +476,7 @@ api.get(url, headers=ada).status_code, cache.stats["undecodable"] > 0
 #
 # ## Try it
 # - Set `CACHE_TTL=2`, restart the kernel, warm a task, write to the database *behind the cache's back*
-#   (`app.state.storage.inner.tasks.update(...)`) and read it every second: when does the new title appear?
+#   (`app.context.storage.inner.tasks.update(...)`) and read it every second: when does the new title appear?
 # - Delete the `SET … NX PX` branch in your head: how many `SELECT`s would the stampede cell count?
 # - Set `CROWD = 40` in the stampede cell: how many `SELECT`s now, what did `cache.stats["crowded"]` count, and what
 #   did the other requests of the server gain from it?

@@ -12,7 +12,7 @@ them from outside, and profile_shares() to read a profile.
 | /cpu/process | computes in a worker process (ProcessPoolExecutor) | another core: the loop and the GIL stay free |
 | /report | waits for the dependency, then computes: the slow route a profiler looks at (`?profile=1`) | |
 
-`?profile=1` is answered only with PROFILING set and the lab's admin key (`app.state.admin_key`) as a Bearer token.
+`?profile=1` is answered only with PROFILING set and the lab's admin key (`app.admin_key`) as a Bearer token.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from contextlib import asynccontextmanager
 
 import anyio
 import httpx
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Query
 
 from course_lib.lab.cpu_work import count_primes, timed_count_primes
 from course_lib.lab.timing import in_turns
@@ -43,12 +43,20 @@ Seconds = Query(0.1, ge=0, le=5)
 Limit = Query(20_000, ge=2, le=2_000_000)
 
 
-def handlers_app(dependency_url: str, processes: int = 2, settings: Settings | None = None) -> FastAPI:
+class LabApp(FastAPI):
+    """The lab app and what it holds: an admin key, and while served its outbound client and its process pool."""
+
+    admin_key: str
+    client: httpx.AsyncClient
+    pool: ProcessPoolExecutor
+
+
+def handlers_app(dependency_url: str, processes: int = 2, settings: Settings | None = None) -> LabApp:
     """The lab app; `dependency_url` answers GET /wait?seconds= (course_lib.lab.slow_service)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: LabApp) -> AsyncIterator[None]:
         # Workers ignore Ctrl-C: interrupting the kernel stops the request, the pool stays for the next one.
         # spawn: what macOS and Windows use anyway, and safe in a kernel full of threads (fork copies held locks).
         pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
@@ -56,17 +64,17 @@ def handlers_app(dependency_url: str, processes: int = 2, settings: Settings | N
         warm = [asyncio.get_running_loop().run_in_executor(pool, count_primes, 2) for _ in range(processes)]
         await asyncio.gather(*warm)  # start the workers now: a process costs a second to start, not per request
         async with httpx.AsyncClient(base_url=dependency_url) as client:
-            app.state.client, app.state.pool = client, pool
+            app.client, app.pool = client, pool
             try:
                 yield
             finally:
                 pool.shutdown(cancel_futures=True)
 
-    app = FastAPI(title="Handler styles (lab)", lifespan=lifespan)
+    app = LabApp(title="Handler styles (lab)", lifespan=lifespan)
     blocking = httpx.Client(base_url=dependency_url)
 
-    app.state.admin_key = secrets.token_urlsafe(32)  # the lab has no users: whoever holds this key is its admin
-    add_profiler(app, settings.profiling, bearer_is(app.state.admin_key))
+    app.admin_key = secrets.token_urlsafe(32)  # the lab has no users: whoever holds this key is its admin
+    add_profiler(app, settings.profiling, bearer_is(app.admin_key))
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -74,9 +82,9 @@ def handlers_app(dependency_url: str, processes: int = 2, settings: Settings | N
         return {"status": "ok"}
 
     @app.get("/io/async")
-    async def io_async(request: Request, seconds: float = Seconds) -> dict:
+    async def io_async(seconds: float = Seconds) -> dict:
         """Await the dependency: the loop serves other requests meanwhile."""
-        return (await request.app.state.client.get("/wait", params={"seconds": seconds})).json()
+        return (await app.client.get("/wait", params={"seconds": seconds})).json()
 
     @app.get("/io/sync")
     def io_sync(seconds: float = Seconds) -> dict:
@@ -99,15 +107,15 @@ def handlers_app(dependency_url: str, processes: int = 2, settings: Settings | N
         return await anyio.to_thread.run_sync(timed_count_primes, limit)
 
     @app.get("/cpu/process")
-    async def cpu_process(request: Request, limit: int = Limit) -> dict:
+    async def cpu_process(limit: int = Limit) -> dict:
         """Compute in a worker process: another interpreter, another GIL, another core."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(request.app.state.pool, timed_count_primes, limit)
+        return await loop.run_in_executor(app.pool, timed_count_primes, limit)
 
     @app.get("/report")
-    async def report(request: Request, seconds: float = Seconds, limit: int = Limit) -> dict:
+    async def report(seconds: float = Seconds, limit: int = Limit) -> dict:
         """A slow route: one call to the dependency, then a computation."""
-        await request.app.state.client.get("/wait", params={"seconds": seconds})
+        await app.client.get("/wait", params={"seconds": seconds})
         return {"primes": count_primes(limit)}
 
     return app

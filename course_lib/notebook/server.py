@@ -218,7 +218,7 @@ class _ProxiedPrefix:
         self.app = app
 
     def __getattr__(self, name: str):
-        return getattr(self.app, name)  # server.config.app.state etc. keep working
+        return getattr(self.app, name)  # server.config.app.context etc. keep working
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] in ("http", "websocket"):

@@ -88,6 +88,13 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def signing_key(self) -> str:
+        """SECRET_KEY, or the development key: always one once the settings are validated."""
+        if self.secret_key is None:  # only if a caller set it to None after validation
+            raise SecretKeyError(f"SECRET_KEY is not set: {NEW_KEY}")
+        return self.secret_key
+
+    @property
     def uses_real_database(self) -> bool:
         """True when DATABASE_URL points at a server rather than the embedded SQLite."""
         return bool(self.database_url and not self.database_url.startswith("sqlite"))

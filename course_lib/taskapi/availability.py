@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ValidationError
 
 from course_lib.services.calendar import calendar_client, calendar_url
+from course_lib.taskapi.context import ContextDep, context_of
 from course_lib.taskapi.deps import UserId
 from course_lib.taskapi.records import User
 from course_lib.taskapi.seams import Seams
@@ -54,7 +55,7 @@ def in_a_short_unit_of_work(current_user: Callable[..., User | None]) -> Callabl
     others = [parameter for name, parameter in signature.parameters.items() if name not in ("uow", "request")]
 
     def caller(request: Request, **kwargs) -> User | None:
-        with request.app.state.storage.unit_of_work() as uow:
+        with context_of(request.app).storage.unit_of_work() as uow:
             return current_user(request=request, uow=uow, **kwargs) if "request" in signature.parameters \
                 else current_user(uow=uow, **kwargs)
 
@@ -64,13 +65,12 @@ def in_a_short_unit_of_work(current_user: Callable[..., User | None]) -> Callabl
     return caller
 
 
-async def outbound_client(request: Request) -> AsyncIterator[httpx.AsyncClient]:
+async def outbound_client(context: ContextDep) -> AsyncIterator[httpx.AsyncClient]:
     """The app's pooled client for outbound calls (the chapter's lifespan opens it), else one for this request."""
-    pooled = getattr(request.app.state, "outbound", None)
-    if pooled is not None:
-        yield pooled
+    if context.outbound is not None:
+        yield context.outbound
         return
-    async with calendar_client(request.app.state.settings) as client:
+    async with calendar_client(context.settings) as client:
         yield client
 
 
@@ -83,10 +83,10 @@ def router(seams: Seams) -> APIRouter:
 
     @users.get("/{user_id}/availability", response_model=Availability, dependencies=[caller],
                responses={401: {"description": "No credentials, or ones the API does not know (see WWW-Authenticate)"}})
-    async def availability(user_id: UserId, request: Request,
+    async def availability(user_id: UserId, context: ContextDep,
                            client: Annotated[httpx.AsyncClient, Depends(outbound_client)]) -> Availability:
         """200 with the user's busy slots; 404 for an unknown user; 502/503/504 when the calendar service fails."""
-        settings, storage = request.app.state.settings, request.app.state.storage
+        settings, storage = context.settings, context.storage
         # The lookup takes a pooled connection and gives it back before the slow call: a request waiting on
         # another service must not hold a database connection the whole time.
         if not await anyio.to_thread.run_sync(user_exists, storage, user_id):

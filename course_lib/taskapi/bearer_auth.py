@@ -14,6 +14,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from course_lib.taskapi.auth import API_KEY_HEADER, api_key_header
+from course_lib.taskapi.context import context_of, need
 from course_lib.taskapi.cookie_auth import session_or_api_key_user
 from course_lib.taskapi.deps import UnitOfWorkDep
 from course_lib.taskapi.records import Task, TaskQuery, User
@@ -29,8 +30,8 @@ bearer_scheme = HTTPBearer(auto_error=False, bearerFormat="JWT",
 
 
 def token_config(request: Request) -> TokenConfig:
-    """The app's token settings (chapter 15's extend puts them on app.state)."""
-    return request.app.state.tokens
+    """The app's token settings (chapter 15 adds them)."""
+    return need(context_of(request.app).tokens, "token settings", 15)
 
 
 def invalid_token(why: str) -> Problem:

@@ -1,9 +1,11 @@
 """Chapter 00 — the smallest backend: an app that answers GET /health."""
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 
 from course_lib.services.settings import Settings
 from course_lib.taskapi.build import build_app
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.context import TaskAPI
 from course_lib.taskapi.seams import Seams
 
 health = APIRouter()
@@ -15,11 +17,14 @@ def check_health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def extend(app: FastAPI, seams: Seams) -> None:
+def extend(app: TaskAPI, seams: Seams) -> None:
     """The first route: GET /health."""
     app.include_router(health)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+CHAPTER = Chapter(__name__, previous=None, extend=extend)
+
+
+def create_app(settings: Settings | None = None) -> TaskAPI:
     """A FastAPI app with one endpoint that says the service is up."""
-    return build_app(__name__, settings)
+    return build_app(CHAPTER, settings)

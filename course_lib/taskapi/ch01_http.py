@@ -12,15 +12,16 @@ from pydantic import BaseModel
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch00_health
 from course_lib.taskapi.build import build_app
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.context import TaskAPI
 from course_lib.taskapi.routes import tasks
 from course_lib.taskapi.seams import Seams
 from course_lib.web.http_methods import MethodsMiddleware
 
-PREVIOUS = ch00_health
 RATE_LIMIT = 3  # requests per client to /demo/limited before 429
 
 
-def extend(app: FastAPI, seams: Seams) -> None:
+def extend(app: TaskAPI, seams: Seams) -> None:
     """The task routes; HEAD, OPTIONS and Allow for every route; malformed JSON is 400, not 422."""
     app.include_router(tasks.router(seams))
     app.add_middleware(MethodsMiddleware)
@@ -39,9 +40,12 @@ def _plain(errors) -> list[dict]:
     return [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+CHAPTER = Chapter(__name__, previous=ch00_health.CHAPTER, extend=extend)
+
+
+def create_app(settings: Settings | None = None) -> TaskAPI:
     """Chapter 00's app plus the task routes, HEAD/OPTIONS, and 400 for malformed JSON."""
-    return build_app(__name__, settings)
+    return build_app(CHAPTER, settings)
 
 
 class Room(BaseModel):

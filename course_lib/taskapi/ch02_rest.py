@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch01_http
 from course_lib.taskapi.build import build_app
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.context import TaskAPI
 from course_lib.taskapi.seams import Seams
 from course_lib.web.cache_control import DEFAULT_RULES, CacheControlMiddleware
 from course_lib.web.negotiation import NegotiationMiddleware
@@ -30,7 +32,6 @@ async function showTasks(list) {
 }
 """
 
-PREVIOUS = ch01_http
 
 PAGE_HTML = """\
 <!doctype html>
@@ -42,11 +43,11 @@ PAGE_HTML = """\
 """
 
 
-def extend(app: FastAPI, seams: Seams) -> None:
+def extend(app: TaskAPI, seams: Seams) -> None:
     """Representations chosen by Accept, Cache-Control on every response, and code on demand."""
     app.add_middleware(NegotiationMiddleware)
-    app.state.cache_rules = DEFAULT_RULES
-    app.add_middleware(CacheControlMiddleware)
+    app.context.cache_rules = DEFAULT_RULES  # in the context: a later chapter puts its own rules in front
+    app.add_middleware(CacheControlMiddleware, rules=lambda: app.context.cache_rules)
     app.include_router(code_on_demand)
 
 
@@ -65,6 +66,9 @@ def page() -> HTMLResponse:
     return HTMLResponse(PAGE_HTML)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+CHAPTER = Chapter(__name__, previous=ch01_http.CHAPTER, extend=extend)
+
+
+def create_app(settings: Settings | None = None) -> TaskAPI:
     """Chapter 01's API plus content negotiation, Cache-Control and /client.js."""
-    return build_app(__name__, settings)
+    return build_app(CHAPTER, settings)

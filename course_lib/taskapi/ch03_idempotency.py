@@ -21,11 +21,11 @@ from course_lib.services.cache import redis_client
 from course_lib.services.cache_aside import FAIL_FAST
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch02_rest
-from course_lib.taskapi.build import build_app, forget_on_stop
+from course_lib.taskapi.build import build_app
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.context import TaskAPI
 from course_lib.taskapi.seams import Seams, nobody
 from course_lib.web.idempotency import IdempotencyMiddleware, IdempotencyStore, Principal, anonymous
-
-PREVIOUS = ch02_rest
 
 
 def principal_from(app: FastAPI, current_user) -> Principal:
@@ -53,16 +53,19 @@ def shared_prefix(settings: Settings) -> str:
     return f"idempotency:{hashlib.sha256(str(settings.database_url).encode()).hexdigest()[:12]}:"
 
 
-def extend(app: FastAPI, seams: Seams) -> None:
+def extend(app: TaskAPI, seams: Seams) -> None:
     """A POST carrying an Idempotency-Key runs once; a retry with the same key gets the stored response."""
-    settings = app.state.settings
+    settings = app.context.settings
     prefix = None if settings.isolate_database else shared_prefix(settings)
     store = IdempotencyStore(redis_client(settings, **FAIL_FAST), prefix=prefix)  # Redis down: 503 at once
-    app.state.idempotency = store
+    app.context.idempotency = store
     app.add_middleware(IdempotencyMiddleware, store=store, principal=principal_from(app, seams.current_user))
-    forget_on_stop(app, store.clear)  # an app of its own forgets its keys with its database; replicas keep them
+    app.context.at_stop(store.clear)  # an app of its own forgets its keys with its database; replicas keep them
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+CHAPTER = Chapter(__name__, previous=ch02_rest.CHAPTER, extend=extend)
+
+
+def create_app(settings: Settings | None = None) -> TaskAPI:
     """Chapter 02's API with Idempotency-Key on every POST and PATCH."""
-    return build_app(__name__, settings)
+    return build_app(CHAPTER, settings)

@@ -9,7 +9,6 @@
 
 from dataclasses import replace
 
-from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from course_lib.lab.contract import Case
@@ -17,11 +16,11 @@ from course_lib.services.settings import Settings
 from course_lib.taskapi import ch04_resources
 from course_lib.taskapi.auth import api_key_user, issue_api_key
 from course_lib.taskapi.build import build_app
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.context import TaskAPI
 from course_lib.taskapi.schemas import UserCreated
 from course_lib.taskapi.seams import Seams
 from course_lib.web.openapi_responses import document_responses, uses_dependency
-
-PREVIOUS = ch04_resources
 
 ERRORS = {
     400: "The body is not JSON at all (malformed syntax)",
@@ -43,14 +42,17 @@ def swap_seams(seams: Seams) -> Seams:
                    user_models=replace(seams.user_models, created=UserCreated))
 
 
-def extend(app: FastAPI, seams: Seams) -> None:
+def extend(app: TaskAPI, seams: Seams) -> None:
     """Every route documents the failures it can answer."""
     document_errors(app)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+CHAPTER = Chapter(__name__, previous=ch04_resources.CHAPTER, swap_seams=swap_seams, extend=extend)
+
+
+def create_app(settings: Settings | None = None) -> TaskAPI:
     """Chapter 04's API with authenticated writes, ownership, and documented failure responses."""
-    return build_app(__name__, settings)
+    return build_app(CHAPTER, settings)
 
 
 def failure_statuses(path: str, route: APIRoute, current_user) -> dict[int, str]:
@@ -72,9 +74,9 @@ def error_content(status: int) -> dict:
     return {"application/json": {"schema": VALIDATION_BODY if status == 400 else ERROR_BODY}}
 
 
-def document_errors(app: FastAPI) -> None:
+def document_errors(app: TaskAPI) -> None:
     """Add each route's failure statuses and their bodies to its OpenAPI responses (FastAPI documents 422 itself)."""
-    current_user = app.state.seams.current_user
+    current_user = app.context.seams.current_user
     document_responses(app, lambda path, route: failure_statuses(path, route, current_user), error_content)
 
 

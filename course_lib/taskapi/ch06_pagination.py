@@ -5,19 +5,19 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch05_api_design
 from course_lib.taskapi.build import build_app
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.context import TaskAPI
 from course_lib.taskapi.records import SORT_KEYS, Task, TaskQuery
 from course_lib.taskapi.schemas import not_null
 from course_lib.taskapi.seams import Seams, TaskLister
 from course_lib.taskapi.sql_storage import SqlStorage
 from course_lib.taskapi.storage import TaskRepository
 from course_lib.web.pagination import PageDep, pagination_headers, sort_dependency
-
-PREVIOUS = ch05_api_design
 
 SortDep = Annotated[tuple[str, ...], Depends(sort_dependency(SORT_KEYS))]
 # None: the filter was left out (a query string cannot say null, so the OpenAPI does not offer it).
@@ -49,6 +49,9 @@ def offset_pages(request: Request, response: Response, page: PageDep, sort: Sort
     return list_page
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+CHAPTER = Chapter(__name__, previous=ch05_api_design.CHAPTER, swap_seams=swap_seams)
+
+
+def create_app(settings: Settings | None = None) -> TaskAPI:
     """Chapter 05's API on a SQL database of its own, with task lists paginated, sorted and filtered."""
-    return build_app(__name__, settings)
+    return build_app(CHAPTER, settings)

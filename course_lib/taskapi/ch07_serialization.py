@@ -5,14 +5,12 @@ POST /users now takes a password; UserCreate.to_record() hashes it, so storage o
 
 from dataclasses import replace
 
-from fastapi import FastAPI
-
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch06_pagination, schemas_strict
 from course_lib.taskapi.build import build_app
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.context import TaskAPI
 from course_lib.taskapi.seams import Seams
-
-PREVIOUS = ch06_pagination
 
 
 def swap_seams(seams: Seams) -> Seams:
@@ -20,6 +18,9 @@ def swap_seams(seams: Seams) -> Seams:
     return replace(seams, task_models=schemas_strict.TASK_MODELS, user_models=schemas_strict.USER_MODELS)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+CHAPTER = Chapter(__name__, previous=ch06_pagination.CHAPTER, swap_seams=swap_seams)
+
+
+def create_app(settings: Settings | None = None) -> TaskAPI:
     """Chapter 06's API with closed input models, sign-up with a password, and UTC timestamps."""
-    return build_app(__name__, settings)
+    return build_app(CHAPTER, settings)

@@ -8,18 +8,17 @@ Path ids were checked from the start (deps.TaskId: digits only, 1..MAX_ID), so n
 
 from dataclasses import replace
 
-from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch07_serialization, schemas_validated
 from course_lib.taskapi.build import build_app
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.context import TaskAPI
 from course_lib.taskapi.seams import Seams
 from course_lib.web.limits import MAX_BODY_BYTES, install_limits
 from course_lib.web.openapi_responses import document_responses
 from course_lib.web.problems import document_problems, install_problem_details
-
-PREVIOUS = ch07_serialization
 
 
 def swap_seams(seams: Seams) -> Seams:
@@ -27,7 +26,7 @@ def swap_seams(seams: Seams) -> Seams:
     return replace(seams, task_models=schemas_validated.TASK_MODELS, user_models=schemas_validated.USER_MODELS)
 
 
-def extend(app: FastAPI, seams: Seams) -> None:
+def extend(app: TaskAPI, seams: Seams) -> None:
     """Problem details for every error, and limits on request bodies; the OpenAPI documents both."""
     install_problem_details(app)
     install_limits(app, max_bytes=MAX_BODY_BYTES)
@@ -42,6 +41,9 @@ def body_limits(path: str, route: APIRoute) -> dict[int, str]:
     return {413: f"The body is larger than {MAX_BODY_BYTES} bytes", 415: "The body is not application/json"}
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+CHAPTER = Chapter(__name__, previous=ch07_serialization.CHAPTER, swap_seams=swap_seams, extend=extend)
+
+
+def create_app(settings: Settings | None = None) -> TaskAPI:
     """Chapter 07's API with validated models, problem details for every error, and limits on request bodies."""
-    return build_app(__name__, settings)
+    return build_app(CHAPTER, settings)

@@ -14,20 +14,19 @@ from dataclasses import replace
 from typing import Any
 
 import redis
-from fastapi import FastAPI
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from course_lib.services.cache import redis_client
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch08_validation
-from course_lib.taskapi.build import build_app, forget_on_stop
+from course_lib.taskapi.build import build_app
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.context import TaskAPI
 from course_lib.taskapi.cookie_auth import session_or_api_key_user
 from course_lib.taskapi.routes import sessions
 from course_lib.taskapi.seams import Seams
 from course_lib.web.sessions import SessionStore, session_cookie
-
-PREVIOUS = ch08_validation
 
 # A session read takes well under a millisecond: a Redis that answers in none of a second is down. One retry, at
 # once, and only for a broken connection (a restarted Redis), not a silent one: 503 within about a second, not
@@ -41,20 +40,24 @@ def swap_seams(seams: Seams) -> Seams:
     return replace(seams, current_user=session_or_api_key_user)
 
 
-def extend(app: FastAPI, seams: Seams) -> None:
+def extend(app: TaskAPI, seams: Seams) -> None:
     """A session store in Redis, the cookie's flags, and /session to log in and out."""
-    settings = app.state.settings
+    settings = app.context.settings
     # Replicas on one database share its users, so they share their sessions too; an app of its own keeps its own.
     prefix = None if settings.isolate_database else "session:shared:"
     client = redis_client(settings, **SESSION_REDIS)
-    app.state.sessions = SessionStore(client, idle=settings.session_idle_timeout,
-                                      absolute=settings.session_absolute_timeout, prefix=prefix)
-    app.state.session_cookie = session_cookie(secure=settings.session_cookie_secure)
-    app.state.allowed_origins = frozenset(settings.allowed_origins)  # configured, never taken from Host
+    store = SessionStore(client, idle=settings.session_idle_timeout, absolute=settings.session_absolute_timeout,
+                         prefix=prefix)
+    app.context.sessions = store
+    app.context.session_cookie = session_cookie(secure=settings.session_cookie_secure)
+    app.context.allowed_origins = frozenset(settings.allowed_origins)  # configured, never taken from Host
     app.include_router(sessions.router(seams))
-    forget_on_stop(app, app.state.sessions.clear)  # an app of its own drops its database at stop, and its sessions
+    app.context.at_stop(store.clear)  # an app of its own drops its database at stop, and its sessions
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+CHAPTER = Chapter(__name__, previous=ch08_validation.CHAPTER, swap_seams=swap_seams, extend=extend)
+
+
+def create_app(settings: Settings | None = None) -> TaskAPI:
     """Chapter 08's API with session-cookie login beside API keys, and CSRF checks on cookie writes."""
-    return build_app(__name__, settings)
+    return build_app(CHAPTER, settings)

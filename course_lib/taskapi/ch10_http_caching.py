@@ -12,12 +12,14 @@ with If-Match (412 when its copy is stale, 428 when it does not say which copy i
 
 from dataclasses import replace
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch09_sessions
 from course_lib.taskapi.build import build_app
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.context import TaskAPI
 from course_lib.taskapi.deps import UnitOfWorkDep
 from course_lib.taskapi.records import Task, utcnow
 from course_lib.taskapi.seams import Conditions, Seams
@@ -27,8 +29,6 @@ from course_lib.web.conditional import NotModifiedMiddleware, if_match_holds, la
 from course_lib.web.negotiation import RENDERERS, negotiate
 from course_lib.web.openapi_responses import document_responses, edit_openapi, operations, uses_dependency
 from course_lib.web.problems import Problem
-
-PREVIOUS = ch09_sessions
 
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 FORMATS = {"application/json": "json", "text/csv": "csv"}
@@ -79,10 +79,10 @@ def swap_seams(seams: Seams) -> Seams:
     return replace(seams, conditions=etag_conditions)
 
 
-def extend(app: FastAPI, seams: Seams) -> None:
+def extend(app: TaskAPI, seams: Seams) -> None:
     """304 for a copy the client already holds, private caching of API data, 412/428 in the contract."""
     app.add_middleware(NotModifiedMiddleware)
-    app.state.cache_rules = (CacheRule("/tasks", PRIVATE), CacheRule("/users", PRIVATE), *app.state.cache_rules)
+    app.context.cache_rules = (CacheRule("/tasks", PRIVATE), CacheRule("/users", PRIVATE), *app.context.cache_rules)
     document_responses(app, preconditions)
     edit_openapi(app, require_if_match)
 
@@ -109,6 +109,9 @@ def require_if_match(schema: dict) -> None:
             parameters.append(IF_MATCH)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+CHAPTER = Chapter(__name__, previous=ch09_sessions.CHAPTER, swap_seams=swap_seams, extend=extend)
+
+
+def create_app(settings: Settings | None = None) -> TaskAPI:
     """Chapter 09's API with ETags, 304 Not Modified, and writes that refuse a stale copy."""
-    return build_app(__name__, settings)
+    return build_app(CHAPTER, settings)

@@ -12,22 +12,22 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from course_lib.services.calendar import calendar_client
 from course_lib.services.settings import Settings
 from course_lib.taskapi import availability, ch11_scaling
 from course_lib.taskapi.build import build_app
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.context import TaskAPI
 from course_lib.taskapi.seams import Seams
 from course_lib.web.openapi_responses import document_responses, edit_openapi
 
-PREVIOUS = ch11_scaling
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before asking again.",
                                "schema": {"type": "integer", "minimum": 0}}}
 
 
-def extend(app: FastAPI, seams: Seams) -> None:
+def extend(app: TaskAPI, seams: Seams) -> None:
     """The availability route, and its dependency's failures in the contract."""
     app.include_router(availability.router(seams))
     document_responses(app, dependency_failures)
@@ -35,10 +35,10 @@ def extend(app: FastAPI, seams: Seams) -> None:
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+async def lifespan(app: TaskAPI) -> AsyncIterator[None]:
     """One pooled client for outbound calls while the server runs: connections to the dependency are reused."""
-    async with calendar_client(app.state.settings) as client:
-        app.state.outbound = client
+    async with calendar_client(app.context.settings) as client:
+        app.context.outbound = client
         yield
 
 
@@ -53,6 +53,9 @@ def retry_after_on_503(schema: dict) -> None:
     operation["responses"]["503"].setdefault("headers", RETRY_AFTER)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+CHAPTER = Chapter(__name__, previous=ch11_scaling.CHAPTER, extend=extend, lifespan=lifespan)
+
+
+def create_app(settings: Settings | None = None) -> TaskAPI:
     """Chapter 11's API with a route that calls another service, within a deadline."""
-    return build_app(__name__, settings)
+    return build_app(CHAPTER, settings)

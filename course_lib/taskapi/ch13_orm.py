@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fastapi import FastAPI
-
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch12_performance
 from course_lib.taskapi.build import build_app
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.context import TaskAPI
 from course_lib.taskapi.orm_storage import OrmStorage
 from course_lib.taskapi.seams import Seams
-
-PREVIOUS = ch12_performance
 
 
 def swap_seams(seams: Seams) -> Seams:
@@ -28,6 +26,9 @@ def swap_seams(seams: Seams) -> Seams:
     return replace(seams, storage=OrmStorage.for_settings)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+CHAPTER = Chapter(__name__, previous=ch12_performance.CHAPTER, swap_seams=swap_seams)
+
+
+def create_app(settings: Settings | None = None) -> TaskAPI:
     """Chapter 12's API on a migrated schema whose timestamps and versions the database sets."""
-    return build_app(__name__, settings)
+    return build_app(CHAPTER, settings)

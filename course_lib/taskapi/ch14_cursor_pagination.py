@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Query, Request, Response
+from fastapi import Query, Request, Response
 from fastapi.routing import APIRoute
 from starlette.datastructures import URL
 
@@ -24,6 +24,8 @@ from course_lib.services.settings import Settings
 from course_lib.taskapi import ch13_orm
 from course_lib.taskapi.build import build_app
 from course_lib.taskapi.ch06_pagination import DoneFilter, SortDep, TextFilter, offset_pages
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.context import ContextDep, TaskAPI, need
 from course_lib.taskapi.records import MAX_ID, Task, TaskQuery, sort_key
 from course_lib.taskapi.schemas import not_null
 from course_lib.taskapi.seams import Seams, TaskLister
@@ -32,8 +34,6 @@ from course_lib.web.cursors import CursorSigner, ExpiredCursor, InvalidCursor
 from course_lib.web.openapi_responses import document_responses, uses_dependency
 from course_lib.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, TOTAL_COUNT_HEADER, Page, last_page, link_header
 from course_lib.web.problems import Problem
-
-PREVIOUS = ch13_orm
 
 KEYSET_ORDER = ["-created_at", "-id"]  # the order ix_tasks_created_at_id serves, read backwards
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -79,11 +79,12 @@ def bad_cursor(error: InvalidCursor) -> Problem:
     return Problem(400, str(error), type=f"/problems/{kind}")
 
 
-async def keyset_pages(request: Request, response: Response, sort: SortDep, limit: Limit = DEFAULT_LIMIT,
+async def keyset_pages(request: Request, response: Response, context: ContextDep, sort: SortDep,
+                       limit: Limit = DEFAULT_LIMIT,
                        page: PageNumber = None, cursor: CursorParam = None, done: DoneFilter = None,
                        text: TextFilter = None) -> TaskLister:
     """Newest-first lists page by cursor; ?page= and other orders page by offset, as in chapter 06."""
-    signer: CursorSigner = request.app.state.cursors
+    signer = need(context.cursors, "cursor signer", 14)
 
     def list_page(tasks: TaskRepository, query: TaskQuery) -> list[Task]:
         """One page after the cursor's key (or the first page), with X-Total-Count and a Link to the next."""
@@ -117,10 +118,10 @@ def swap_seams(seams: Seams) -> Seams:
     return replace(seams, task_list=keyset_pages)
 
 
-def extend(app: FastAPI, seams: Seams) -> None:
+def extend(app: TaskAPI, seams: Seams) -> None:
     """A cursor signer with the app's secret key; 400 for a bad cursor in the contract."""
-    settings = app.state.settings
-    app.state.cursors = CursorSigner(settings.secret_key, ttl=settings.cursor_ttl)
+    settings = app.context.settings
+    app.context.cursors = CursorSigner(settings.signing_key, ttl=settings.cursor_ttl)
     document_responses(app, cursor_errors)
 
 
@@ -131,6 +132,9 @@ def cursor_errors(path: str, route: APIRoute) -> dict[int, str]:
     return {400: "The cursor is malformed, tampered with, expired, made for another list, or sent with page"}
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+CHAPTER = Chapter(__name__, previous=ch13_orm.CHAPTER, swap_seams=swap_seams, extend=extend)
+
+
+def create_app(settings: Settings | None = None) -> TaskAPI:
     """Chapter 13's API with newest-first lists paged by signed cursors; offset pages still answer ?page=."""
-    return build_app(__name__, settings)
+    return build_app(CHAPTER, settings)

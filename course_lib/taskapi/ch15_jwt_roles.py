@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 import redis
-from fastapi import FastAPI
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
@@ -24,13 +23,14 @@ from course_lib.services.cache import redis_client
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch14_cursor_pagination
 from course_lib.taskapi.bearer_auth import own_tasks_only, token_session_or_api_key_user
-from course_lib.taskapi.build import build_app, forget_on_stop
+from course_lib.taskapi.build import build_app
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.context import TaskAPI
 from course_lib.taskapi.routes import admin, tokens
 from course_lib.taskapi.seams import Seams
 from course_lib.web.refresh_tokens import RefreshStore
 from course_lib.web.tokens import TokenConfig
 
-PREVIOUS = ch14_cursor_pagination
 REDIS_TIMEOUT = 0.5  # seconds to connect, and to wait for each answer, before a login answers 503
 
 
@@ -39,16 +39,17 @@ def swap_seams(seams: Seams) -> Seams:
     return replace(seams, current_user=token_session_or_api_key_user, task_access=own_tasks_only)
 
 
-def extend(app: FastAPI, seams: Seams) -> None:
+def extend(app: TaskAPI, seams: Seams) -> None:
     """Token settings, a refresh-token store in Redis, /tokens and /admin."""
-    settings = app.state.settings
-    app.state.tokens = TokenConfig(key=settings.secret_key, ttl=settings.access_token_ttl,
-                                   previous_keys=tuple(settings.previous_secret_keys))
+    settings = app.context.settings
+    app.context.tokens = TokenConfig(key=settings.signing_key, ttl=settings.access_token_ttl,
+                                     previous_keys=tuple(settings.previous_secret_keys))
     prefix = None if settings.isolate_database else "refresh:shared:"  # replicas share their refresh tokens
-    app.state.refresh_tokens = RefreshStore(refresh_redis(settings), ttl=settings.refresh_token_ttl, prefix=prefix)
+    refresh_tokens = RefreshStore(refresh_redis(settings), ttl=settings.refresh_token_ttl, prefix=prefix)
+    app.context.refresh_tokens = refresh_tokens
     app.include_router(tokens.router())
     app.include_router(admin.router(seams))
-    forget_on_stop(app, app.state.refresh_tokens.clear)  # as chapter 09's sessions
+    app.context.at_stop(refresh_tokens.clear)  # as chapter 09's sessions
 
 
 def refresh_redis(settings: Settings) -> redis.Redis:
@@ -57,6 +58,9 @@ def refresh_redis(settings: Settings) -> redis.Redis:
                         retry=Retry(NoBackoff(), 1))
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+CHAPTER = Chapter(__name__, previous=ch14_cursor_pagination.CHAPTER, swap_seams=swap_seams, extend=extend)
+
+
+def create_app(settings: Settings | None = None) -> TaskAPI:
     """Chapter 14's API with JWT access tokens, rotating refresh tokens, private tasks and admin routes."""
-    return build_app(__name__, settings)
+    return build_app(CHAPTER, settings)

@@ -12,17 +12,19 @@
 
 import hashlib
 from dataclasses import replace
-from typing import Annotated
+from typing import Annotated, cast
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
 
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch15_jwt_roles
 from course_lib.taskapi.build import build_app
-from course_lib.taskapi.cached_storage import cached
+from course_lib.taskapi.cached_storage import CachedStorage, cached
 from course_lib.taskapi.ch10_http_caching import FORMATS, SAFE
 from course_lib.taskapi.ch12_performance import RETRY_AFTER
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.context import TaskAPI
 from course_lib.taskapi.records import Task, TaskQuery
 from course_lib.taskapi.seams import Seams, TaskLister
 from course_lib.taskapi.storage import TaskRepository
@@ -30,8 +32,6 @@ from course_lib.web.conditional import strong
 from course_lib.web.negotiation import RENDERERS, negotiate
 from course_lib.web.openapi_responses import document_responses, edit_openapi, operations
 from course_lib.web.pagination import TOTAL_COUNT_HEADER
-
-PREVIOUS = ch15_jwt_roles
 
 
 def list_etag(tasks: list[Task], total: str | None, media_type: str = "application/json") -> str:
@@ -62,9 +62,9 @@ def swap_seams(seams: Seams) -> Seams:
     return replace(seams, storage=cached(seams.storage), task_list=tagged(seams.task_list))
 
 
-def extend(app: FastAPI, seams: Seams) -> None:
+def extend(app: TaskAPI, seams: Seams) -> None:
     """The cache beside the storage, for notebooks and tests to look into (hits, misses, loads); its 503 documented."""
-    app.state.cache = app.state.storage.cache
+    app.context.cache = cast(CachedStorage, app.context.storage).cache
     document_responses(app, cache_unavailable)
     edit_openapi(app, retry_after_on_cache_503)
 
@@ -85,6 +85,9 @@ def retry_after_on_cache_503(schema: dict) -> None:
             answer.setdefault("headers", RETRY_AFTER)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+CHAPTER = Chapter(__name__, previous=ch15_jwt_roles.CHAPTER, swap_seams=swap_seams, extend=extend)
+
+
+def create_app(settings: Settings | None = None) -> TaskAPI:
     """Chapter 15's API with task reads cached in Redis and invalidated on every write."""
-    return build_app(__name__, settings)
+    return build_app(CHAPTER, settings)

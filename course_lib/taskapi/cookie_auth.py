@@ -17,6 +17,7 @@ import redis
 from fastapi import HTTPException, Request, Security
 
 from course_lib.taskapi.auth import CHALLENGE, api_key_header, api_key_user
+from course_lib.taskapi.context import context_of, need
 from course_lib.taskapi.deps import UnitOfWorkDep
 from course_lib.taskapi.records import User
 from course_lib.web.outbound import dependency_problem
@@ -27,13 +28,13 @@ CSRF_PROBLEM = "tag:backend-course.example,2026:problems/csrf"  # a tag URI name
 
 
 def session_store(request: Request) -> SessionStore:
-    """The app's session store (chapter 09's extend puts it on app.state)."""
-    return request.app.state.sessions
+    """The app's session store (chapter 09 adds it)."""
+    return need(context_of(request.app).sessions, "session store", 9)
 
 
 def cookie_of(request: Request) -> SessionCookie:
     """The name and flags of the app's session cookie."""
-    return request.app.state.session_cookie
+    return need(context_of(request.app).session_cookie, "session cookie", 9)
 
 
 def session_id_of(request: Request) -> str | None:
@@ -53,7 +54,7 @@ def session_store_reachable() -> Iterator[None]:
 
 def allowed_origins(request: Request) -> frozenset[str]:
     """Origins configured to send cookie-authenticated writes (ALLOWED_ORIGINS), never read from the request."""
-    return request.app.state.allowed_origins
+    return context_of(request.app).allowed_origins
 
 
 def refuse_cross_site(request: Request) -> None:

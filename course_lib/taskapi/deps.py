@@ -3,16 +3,17 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path
 from pydantic import BeforeValidator
 
+from course_lib.taskapi.context import ContextDep
 from course_lib.taskapi.records import MAX_ID
 from course_lib.taskapi.storage import UnitOfWork
 
 
-async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+async def unit_of_work(context: ContextDep) -> AsyncIterator[UnitOfWork]:
     """One unit of work per request, from the app's storage; what the route does not commit is rolled back."""
-    async with request.app.state.storage.request_unit_of_work() as uow:
+    async with context.storage.request_unit_of_work() as uow:
         yield uow
 
 

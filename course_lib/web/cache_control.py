@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,19 +35,20 @@ def cache_control_for(method: str, path: str, status: int, rules=DEFAULT_RULES) 
 
 
 class CacheControlMiddleware:
-    """Adds Cache-Control to every response whose handler did not set one, using the rules in app.state.cache_rules.
+    """Adds Cache-Control to every response whose handler did not set one, using the rules `rules()` gives.
 
-    The rules live on app.state so a later chapter can put its own in front: app.state.cache_rules = (rule, *old).
+    The rules are read per request, so an app that keeps them where a later chapter can put its own in front
+    (the task API's context) passes a function reading them there.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, rules: Callable[[], Sequence[CacheRule]] = lambda: DEFAULT_RULES) -> None:
+        self.app, self.rules = app, rules
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rules = getattr(scope["app"].state, "cache_rules", DEFAULT_RULES)
+        rules = self.rules()
 
         async def wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":

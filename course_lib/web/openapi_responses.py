@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -46,11 +47,14 @@ def edit_openapi(app: FastAPI, edit: Edit, *, last: bool = False) -> None:
         edits["ordered"].append(edit)
 
 
+_EDITS: weakref.WeakKeyDictionary[FastAPI, dict[str, list[Edit]]] = weakref.WeakKeyDictionary()
+
+
 def _edits(app: FastAPI) -> dict[str, list[Edit]]:
     """The app's OpenAPI edits, wrapping app.openapi the first time."""
-    if not hasattr(app.state, "openapi_edits"):
+    if app not in _EDITS:
         edits: dict[str, list[Edit]] = {"ordered": [], "last": []}
-        app.state.openapi_edits = edits
+        _EDITS[app] = edits
         generate = app.openapi
 
         def openapi() -> dict:
@@ -60,7 +64,7 @@ def _edits(app: FastAPI) -> dict[str, list[Edit]]:
             return schema
 
         app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend OpenAPI
-    return app.state.openapi_edits
+    return _EDITS[app]
 
 
 def operations(schema: dict) -> Iterator[dict]:

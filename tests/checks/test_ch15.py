@@ -151,7 +151,7 @@ def live():
 def test_q2_cases_are_what_the_api_answers(live):
     """Each case of q2 on the live API: users 1 (admin) and 2 (member); task 1 is user 1's."""
     ada, bob = sign_up(live, "Ada"), sign_up(live, "Bob")
-    with live.server.config.app.state.storage.unit_of_work() as uow:
+    with live.server.config.app.context.storage.unit_of_work() as uow:
         uow.users.set_role(1, "admin")
         uow.commit()
     live.post("/tasks", json={"title": "Ada's"}, headers=ada)

@@ -42,7 +42,7 @@ def test_cpu_on_the_loop_stalls_other_requests_and_the_profiler_finds_it(lab):
     assert stalled["slowest probe"] >= 0.5 * stalled["work"], stalled
     free = stall_during(f"{lab.url}/cpu/process?limit=150000", f"{lab.url}/health")
     assert free["median probe"] * 2 < stalled["slowest probe"], (free, stalled)
-    admin = {"Authorization": f"Bearer {lab.server.config.app.state.admin_key}"}
+    admin = {"Authorization": f"Bearer {lab.server.config.app.admin_key}"}
     assert lab.get("/report", params={"profile": 1, "seconds": 0, "limit": 100}).json() == {"primes": 25}
     report = lab.get("/report", params={"profile": 1, "seconds": 0, "limit": 20000}, headers=admin)
     assert report.headers["content-type"].startswith("text/plain")

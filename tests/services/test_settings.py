@@ -93,7 +93,7 @@ def test_a_kernel_makes_up_its_key_once_and_keeps_one_that_is_set(production):
 @pytest.mark.parametrize("chapter", [15, max(chapter_modules())])
 def test_a_token_forged_with_the_old_default_key_is_401(chapter):
     app = app_for(chapter)
-    forger = replace(app.state.tokens, key=OLD_DEFAULT)
+    forger = replace(app.context.tokens, key=OLD_DEFAULT)
     admin = jwt.encode(claims(forger, 1, role="admin"), OLD_DEFAULT, algorithm="HS256")
     with serving(app, name=f"forged-{chapter}") as api:
         sign_up(api, "Ada")  # user 1 exists: the token names a real user

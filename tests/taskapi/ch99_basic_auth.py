@@ -3,18 +3,19 @@
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Depends, HTTPException
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch08_validation
 from course_lib.taskapi.build import build_app
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.context import TaskAPI
 from course_lib.taskapi.deps import UnitOfWorkDep
 from course_lib.taskapi.records import User
 from course_lib.taskapi.seams import Seams
 from course_lib.web.passwords import verify_password
 
-PREVIOUS = ch08_validation
 basic = HTTPBasic(auto_error=False)
 
 
@@ -31,6 +32,9 @@ def swap_seams(seams: Seams) -> Seams:
     return replace(seams, current_user=basic_user)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+CHAPTER = Chapter(__name__, previous=ch08_validation.CHAPTER, swap_seams=swap_seams)
+
+
+def create_app(settings: Settings | None = None) -> TaskAPI:
     """Chapter 08's API with Basic authentication."""
-    return build_app(__name__, settings)
+    return build_app(CHAPTER, settings)

@@ -23,7 +23,7 @@ def test_keys_are_random_and_only_their_digest_is_kept():
 
 def whoami_app() -> FastAPI:
     app = FastAPI()
-    app.state.storage = MemoryStorage()
+    app.context.storage = MemoryStorage()
 
     @app.get("/me")
     def me(user: Annotated[User, Depends(api_key_user)]) -> dict:
@@ -33,7 +33,7 @@ def whoami_app() -> FastAPI:
 
 
 def issue(app: FastAPI, name: str = "Ada") -> str:
-    with app.state.storage.unit_of_work() as uow:
+    with app.context.storage.unit_of_work() as uow:
         user = uow.users.add(name, f"{name.lower()}@example.org")
         key = issue_api_key(uow, user)["api_key"]
         uow.commit()
@@ -52,7 +52,7 @@ def test_api_key_user_is_401_with_a_challenge_without_a_valid_key():
 def test_a_key_whose_user_is_gone_is_401():
     app = whoami_app()
     key = issue(app)
-    app.state.storage.data.users.clear()
+    app.context.storage.data.users.clear()
     assert serve(app, name="test-auth").get("/me", headers={"X-API-Key": key}).status_code == 401
 
 

@@ -134,8 +134,8 @@ def test_a_retry_while_in_flight_gets_409(chapter):
     app = app_for(chapter)
     api = serve(app, name=f"test-ch{chapter:02d}")
     headers = {**writer_headers(api), **key("slow")}
-    one_at_a_time = isinstance(app.state.storage, MemoryStorage)
-    gated = app.state.storage = GatedStorage(app.state.storage)
+    one_at_a_time = isinstance(app.context.storage, MemoryStorage)
+    gated = app.context.storage = GatedStorage(app.context.storage)
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(httpx.post, f"{api.url}/tasks", json={"title": "slow"}, headers=headers, timeout=WAIT)
         assert gated.entered.wait(WAIT)
@@ -185,7 +185,7 @@ def test_idempotency_keys_are_forgotten_when_the_server_stops():
     app = app_for(3)
     api = serve(app, name="test-forget")
     api.post("/tasks", json={"title": "x"}, headers=key("k"))
-    store = app.state.idempotency
+    store = app.context.idempotency
     assert list(store.redis.scan_iter(match=f"{store.prefix}*"))
     api.stop()
     assert not list(store.redis.scan_iter(match=f"{store.prefix}*"))
@@ -249,7 +249,7 @@ def test_redis_down_is_503_with_retry_after_at_once_and_nothing_runs(chapter):
     app = app_for(chapter)
     api = serve(app, name=f"test-ch{chapter:02d}")
     headers = writer_headers(api)
-    store, working = app.state.idempotency, app.state.idempotency.redis
+    store, working = app.context.idempotency, app.context.idempotency.redis
     with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers: a stopped redis-server
         store.redis = redis.Redis(host="127.0.0.1", port=silent.getsockname()[1], **FAIL_FAST)
         started = time.perf_counter()
@@ -301,10 +301,10 @@ def test_a_500_after_the_commit_is_replayed_never_run_again(chapter):
     app = app_for(chapter)
     api = serve(app, name=f"test-ch{chapter:02d}")
     headers = writer_headers(api)
-    working, app.state.storage = app.state.storage, FailsAfterCommit(app.state.storage)
+    working, app.context.storage = app.context.storage, FailsAfterCommit(app.context.storage)
     first = api.post("/tasks", json={"title": "committed"}, headers={**headers, **key("after-commit")})
     retry = api.post("/tasks", json={"title": "committed"}, headers={**headers, **key("after-commit")})
-    app.state.storage = working
+    app.context.storage = working
     assert first.status_code == retry.status_code == 500 and retry.headers["idempotent-replayed"] == "true"
     assert [task["title"] for task in all_tasks(api, headers)].count("committed") == 1
 

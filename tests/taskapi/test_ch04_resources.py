@@ -156,7 +156,7 @@ def test_routes_reach_storage_only_through_the_unit_of_work():
     app = ch04_resources.create_app()
     api = serve(app, name="test-ch04")
     api.post("/tasks", json={"title": "in the first store"})
-    app.state.storage = MemoryStorage()
+    app.context.storage = MemoryStorage()
     assert api.get("/tasks").json() == []
     assert api.post("/tasks", json={"title": "second"}).json()["id"] == 1
 

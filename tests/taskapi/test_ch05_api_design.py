@@ -77,7 +77,7 @@ def test_openapi_documents_the_key_and_the_failures(chapter):
 
 def test_failure_statuses_follow_the_dependencies():
     app = ch05_api_design.create_app()
-    current_user = app.state.seams.current_user
+    current_user = app.context.seams.current_user
     by_route = {(path, tuple(sorted(route.methods))): sorted(ch05_api_design.failure_statuses(path, route,
                                                                                                current_user))
                 for path, route in api_routes(app)}
@@ -89,7 +89,7 @@ def test_failure_statuses_follow_the_dependencies():
 
 def make_admin(api, user_id: int) -> None:
     """What an operator does on the server (no route makes the first admin; chapter 15 adds /admin for the rest)."""
-    with api.server.config.app.state.storage.unit_of_work() as uow:
+    with api.server.config.app.context.storage.unit_of_work() as uow:
         uow.users.set_role(user_id, "admin")
         uow.commit()
 

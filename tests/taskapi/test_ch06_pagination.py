@@ -15,7 +15,7 @@ BASE = datetime(2026, 1, 1, tzinfo=UTC)
 def seeded(api_at, chapter: int, count: int = 45, same_time: bool = False):
     """A served app with `count` tasks: 'task 00' is the oldest; every third is done; 'urgent' on every fifth."""
     api = api_at(chapter)
-    tasks = api.server.config.app.state.storage
+    tasks = api.server.config.app.context.storage
     owner = {}
     if chapter >= PRIVATE_TASKS:  # private tasks: the seeded ones belong to a reader whose key the client sends
         api.client.headers.update(sign_up(api, "Reader"))
@@ -41,16 +41,16 @@ def links(response) -> dict[str, str]:
 
 def test_storage_is_sql_and_every_app_has_its_own():
     first, second = app_for(6), app_for(6)
-    assert isinstance(first.state.storage, SqlStorage) and isinstance(second.state.storage, SqlStorage)
-    first.state.storage.tasks.add("only in the first")
-    assert first.state.storage.tasks.count() == 1 and second.state.storage.tasks.count() == 0
-    first.state.storage.database.drop()
-    second.state.storage.database.drop()
+    assert isinstance(first.context.storage, SqlStorage) and isinstance(second.context.storage, SqlStorage)
+    first.context.storage.tasks.add("only in the first")
+    assert first.context.storage.tasks.count() == 1 and second.context.storage.tasks.count() == 0
+    first.context.storage.database.drop()
+    second.context.storage.database.drop()
 
 
 def test_stopping_the_server_drops_its_database(api_at):
     api = api_at(6)
-    database = api.server.config.app.state.storage.database
+    database = api.server.config.app.context.storage.database
     assert not database.dropped
     api.stop()
     assert database.dropped
@@ -175,7 +175,7 @@ def test_head_gives_the_total_without_the_items(api_at, chapter):
 @pytest.mark.parametrize("chapter", public_task_chapters(6))
 def test_a_users_tasks_are_paginated_too(api_at, chapter):
     api = api_at(chapter)
-    state = api.server.config.app.state
+    state = api.server.config.app.context
     ada, grace = (state.storage.users.add(name, f"{name.lower()}@example.com") for name in ("Ada", "Grace"))
     list(state.storage.add_many({"title": f"t{i}", "owner_id": ada.id if i % 2 else grace.id,
                                "created_at": BASE + timedelta(minutes=i)} for i in range(25)))

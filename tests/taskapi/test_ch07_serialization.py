@@ -87,7 +87,7 @@ def test_password_hash_and_key_digest_never_leave_the_server(live, chapter):
     created, auth = sign_up(api)
     user_id = created.json()["id"]
     api.post("/tasks", json={"title": "t"}, headers=auth)
-    stored = app.state.storage.users.get(user_id).password_hash
+    stored = app.context.storage.users.get(user_id).password_hash
     assert stored.startswith("$argon2id$") and verify_password(PASSWORD, stored)
     responses = [created, api.get("/users"), api.get(f"/users/{user_id}"), api.get(f"/users/{user_id}/tasks"),
                  api.get("/tasks"), api.get("/tasks/1"), api.get("/openapi.json"),

@@ -175,7 +175,7 @@ def test_an_unused_session_expires_in_redis(plain_http_api, chapter):
 def test_every_request_renews_the_idle_timeout_up_to_the_absolute_one(plain_http_api, chapter):
     api = plain_http_api(chapter, session_idle_timeout=600, session_absolute_timeout=3600)
     log_in(api)
-    store, session_id = api.server.config.app.state.sessions, api.client.cookies["session"]
+    store, session_id = api.server.config.app.context.sessions, api.client.cookies["session"]
     store.redis.expire(store.key(session_id), 5)  # as if the session had sat unused for 595 s
     assert api.get("/session").status_code == 200 and 590 <= store.ttl_of(session_id) <= 600
     store.redis.hset(store.key(session_id), "ends_at", time.time() - 1)  # as if 8 hours had passed
@@ -304,7 +304,7 @@ def test_a_session_store_that_is_down_is_a_503_with_retry_after_within_seconds(s
 
 def make_admin(api, user_id: int) -> None:
     """What an operator does once, on the server: no API route can make the first admin."""
-    with api.server.config.app.state.storage.unit_of_work() as uow:
+    with api.server.config.app.context.storage.unit_of_work() as uow:
         uow.users.set_role(user_id, "admin")
         uow.commit()
 

@@ -43,7 +43,7 @@ def test_replicas_share_the_redis_counter_but_not_the_memory_one(tmp_path):
                                                        instance_name=f"replica-{i}")), name=f"ch11-r{i}")
                 for i in (1, 2)]
     try:
-        redis = replicas[0].server.config.app.state.redis
+        redis = replicas[0].server.config.app.context.redis
         redis.delete(ch11_scaling.VISITS_KEY)
         in_redis = [replicas[i % 2].post("/visits/in-redis").json() for i in range(4)]
         in_memory = [replicas[i % 2].post("/visits/in-memory").json() for i in range(4)]

@@ -62,7 +62,7 @@ def test_availability_is_401_for_nobody_before_any_lookup_or_outbound_call(calen
 @pytest.mark.parametrize("chapter", chapters_from(12))
 def test_waiting_callers_hold_no_database_connection(calendar_api, chapter):
     api, service = calendar_api(chapter, timeout=10)
-    crowd = pool_capacity(api.server.config.app.state.storage.database.engine) + 2
+    crowd = pool_capacity(api.server.config.app.context.storage.database.engine) + 2
     service.latency = 6  # every caller arrives long before the first answer (a busy machine included)
     done = threading.Event()
 

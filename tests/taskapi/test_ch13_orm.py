@@ -51,10 +51,10 @@ def test_the_database_sets_the_times_not_the_apps_clock(api_at, monkeypatch):
 
 
 def test_the_chapter_swaps_only_the_storage_seam():
-    assert ch13_orm.PREVIOUS is not None
+    assert ch13_orm.CHAPTER.previous is not None
     app = app_for(13)
-    assert isinstance(app.state.storage, OrmStorage)
-    app.state.storage.stop()
+    assert isinstance(app.context.storage, OrmStorage)
+    app.context.storage.stop()
 
 
 def plan(storage: OrmStorage, sort: tuple[str, ...]) -> str:
@@ -70,7 +70,7 @@ def plan(storage: OrmStorage, sort: tuple[str, ...]) -> str:
 @pytest.mark.parametrize("key", SORT_KEYS)
 def test_every_allowed_sort_reads_an_index_in_either_direction(key):
     app = app_for(13)
-    storage: OrmStorage = app.state.storage
+    storage: OrmStorage = app.context.storage
     try:
         for sort in ((key,), (f"-{key}",)):
             found = plan(storage, sort)

@@ -90,7 +90,7 @@ def test_deleting_rows_during_a_walk_skips_none_of_the_others(api_at, chapter):
     api = seeded(api_at, chapter, count=30)
     app = api.server.config.app
     first = api.get("/tasks?limit=10")
-    with app.state.storage.unit_of_work() as uow:  # delete the last row seen and the first one not seen yet
+    with app.context.storage.unit_of_work() as uow:  # delete the last row seen and the first one not seen yet
         for task_id in (ids(first)[-1], ids(first)[-1] - 1):
             uow.tasks.delete(task_id)
         uow.commit()
@@ -109,7 +109,7 @@ def test_page_numbers_and_other_orders_still_page_by_offset(api_at, chapter):
 @pytest.mark.parametrize("chapter", public_task_chapters(14))
 def test_a_users_list_pages_by_cursor_and_its_cursor_is_for_that_user_only(api_at, chapter):
     api = api_at(chapter)
-    state = api.server.config.app.state
+    state = api.server.config.app.context
     ada, grace = (state.storage.users.add(name, f"{name.lower()}@example.com") for name in ("Ada", "Grace"))
     list(state.storage.add_many({"title": f"t{i}", "owner_id": ada.id if i % 2 else grace.id,
                                  "created_at": BASE + timedelta(minutes=i)} for i in range(25)))
@@ -137,7 +137,7 @@ def test_a_tampered_or_expired_cursor_is_a_400_problem(api_at, chapter):
     api = seeded(api_at, chapter)
     app = api.server.config.app
     clock = [1_800_000_000.0]
-    app.state.cursors = CursorSigner(app.state.settings.secret_key, ttl=60, clock=lambda: clock[0])
+    app.context.cursors = CursorSigner(app.context.settings.secret_key, ttl=60, clock=lambda: clock[0])
     cursor = cursor_of(api.get("/tasks?limit=5"))
     payload, signature = cursor.split(".")
     flipped = signature[:-1] + ("A" if signature[-1] != "A" else "B")
@@ -159,7 +159,7 @@ def test_the_limit_may_change_along_a_walk(api_at, chapter):
 def fuzz_api():
     """Chapter 14's API with 5 tasks (every test's servers stop after it: see tests/conftest.py)."""
     api = serve(app_for(14), name="test-ch14-fuzz")
-    list(api.server.config.app.state.storage.add_many({"title": f"t{i}", "created_at": BASE} for i in range(5)))
+    list(api.server.config.app.context.storage.add_many({"title": f"t{i}", "created_at": BASE} for i in range(5)))
     return api
 
 
@@ -190,7 +190,8 @@ def names_a_row_key(position) -> bool:
 def test_signed_positions_that_name_no_row_key_are_400_problems(fuzz_api, position):
     """Only a leaked key could sign these; still never a 500."""
     scope = "/tasks?owner=None&done=None&text=None&sort=-created_at,-id"
-    response = fuzz_api.get("/tasks", params={"cursor": fuzz_api.server.config.app.state.cursors.sign(position, scope)})
+    cursor = fuzz_api.server.config.app.context.cursors.sign(position, scope)
+    response = fuzz_api.get("/tasks", params={"cursor": cursor})
     assert response.status_code == 200 if names_a_row_key(position) else is_400_problem(response), response.text
 
 
@@ -198,13 +199,13 @@ def test_a_signed_position_far_in_the_past_or_future_is_just_a_page(fuzz_api):
     scope = "/tasks?owner=None&done=None&text=None&sort=-created_at,-id"
     for moment, expected in ((datetime(9999, 1, 1, tzinfo=UTC), 5), (datetime(1, 1, 2, tzinfo=UTC), 0)):
         micros = (moment - EPOCH) // timedelta(microseconds=1)
-        cursor = fuzz_api.server.config.app.state.cursors.sign([micros, MAX_ID], scope)
+        cursor = fuzz_api.server.config.app.context.cursors.sign([micros, MAX_ID], scope)
         assert len(fuzz_api.get("/tasks", params={"cursor": cursor}).json()) == expected
 
 
 def test_the_keyset_page_reads_the_index_without_sorting():
     app = app_for(14)
-    storage = app.state.storage
+    storage = app.context.storage
     query = TaskQuery(sort=("-created_at", "-id"), limit=21, before=(BASE, 1000))
     compiled = task_select(query).compile(storage.database.engine, compile_kwargs={"literal_binds": True})
     with storage.database.engine.connect() as connection:

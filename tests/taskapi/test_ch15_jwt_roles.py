@@ -37,7 +37,7 @@ def tokens_of(api, name: str) -> dict:
 
 def make_admin(api, user_id: int) -> None:
     """What an operator does once, on the server: no API route can make the first admin."""
-    storage = api.server.config.app.state.storage
+    storage = api.server.config.app.context.storage
     with storage.unit_of_work() as uow:
         uow.users.set_role(user_id, "admin")
         uow.commit()
@@ -66,7 +66,7 @@ def test_unknown_email_and_wrong_password_answer_alike(api_at, chapter):
 def test_every_forged_or_broken_token_is_401_invalid_token_never_500(api_at, chapter):
     api = api_at(chapter)
     pair = tokens_of(api, "Ada")
-    config = api.server.config.app.state.tokens
+    config = api.server.config.app.context.tokens
     bad = {**forged(config, 1), "empty": "", "subject not a user id": signed(config, claims(config, "ada"))}
     assert api.get("/tasks", headers=bearer(pair["access_token"])).status_code == 200  # the good one works
     for name, token in bad.items():
@@ -80,7 +80,7 @@ def test_every_forged_or_broken_token_is_401_invalid_token_never_500(api_at, cha
 def test_a_token_for_a_deleted_user_or_an_unknown_id_is_401(api_at, chapter):
     api = api_at(chapter)
     tokens_of(api, "Ada")
-    token = issue(api.server.config.app.state.tokens, 999, role="admin")
+    token = issue(api.server.config.app.context.tokens, 999, role="admin")
     assert api.get("/tasks", headers=bearer(token)).status_code == 401
 
 
@@ -210,7 +210,7 @@ def test_every_401_of_the_token_routes_says_how_to_authenticate(api_at, chapter)
     """RFC 9110 §15.5.2: every 401 MUST carry WWW-Authenticate: wrong password, dead refresh token, lost user."""
     api = api_at(chapter)
     pair = tokens_of(api, "Ada")
-    ghost = api.server.config.app.state.refresh_tokens.start(999)  # a family whose user was deleted since
+    ghost = api.server.config.app.context.refresh_tokens.start(999)  # a family whose user was deleted since
     spent = pair["refresh_token"]
     api.post("/tokens/refresh", json={"refresh_token": spent})
     answers = {"wrong password": log_in(api, "ada@example.org", "not it"),
@@ -246,7 +246,7 @@ def dead_redis_clients():
 def test_redis_down_is_a_quick_503_with_retry_after_never_a_500(api_at, chapter):
     api = api_at(chapter)
     pair = tokens_of(api, "Ada")
-    store = api.server.config.app.state.refresh_tokens
+    store = api.server.config.app.context.refresh_tokens
     working, (clients, silent) = store.redis, dead_redis_clients()
     try:
         for name, client in clients.items():
@@ -288,7 +288,7 @@ def test_a_token_signed_with_the_previous_key_verifies_after_a_rotation(chapter)
         if expected == 401:
             assert "kid names no key" in response.headers["www-authenticate"]
         fresh = TokenConfig(key=new).keys()
-        assert set(fresh) <= set(after.server.config.app.state.tokens.keys())  # it signs with the new one
+        assert set(fresh) <= set(after.server.config.app.context.tokens.keys())  # it signs with the new one
         after.stop()
 
 
@@ -296,6 +296,6 @@ def test_the_key_set_comes_from_secret_key_and_previous_secret_keys(monkeypatch)
     current, previous = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     monkeypatch.setenv("SECRET_KEY", current)
     monkeypatch.setenv("PREVIOUS_SECRET_KEYS", f'["{previous}"]')
-    config = app_for(15, Settings()).state.tokens
+    config = app_for(15, Settings()).context.tokens
     assert config.key == current and config.previous_keys == (previous,)
     assert set(config.keys()) == {key_id(current), key_id(previous)}

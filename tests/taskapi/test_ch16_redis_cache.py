@@ -35,7 +35,7 @@ def cached_api(api_at):
         auth = sign_up(api, "Ada")
         api.client.headers.update(auth)  # reads are Ada's too: from chapter 15 on a task is its owner's alone
         url = api.post("/tasks", json={"title": "draft"}, headers=auth).headers["location"]
-        return api, api.server.config.app.state.cache, auth, url
+        return api, api.server.config.app.context.cache, auth, url
     return start
 
 
@@ -49,7 +49,7 @@ def slow_task_reads(app, seconds: float = 0.2) -> list[str]:
             seen.append(statement)
             time.sleep(seconds)
 
-    event.listen(app.state.storage.inner.database.engine, "before_cursor_execute", record)
+    event.listen(app.context.storage.inner.database.engine, "before_cursor_execute", record)
     return seen
 
 
@@ -140,7 +140,7 @@ def test_cached_copies_live_cache_ttl_seconds():
     try:
         api.client.headers.update(sign_up(api, "Ada"))
         api.get(api.post("/tasks", json={"title": "t"}).headers["location"])
-        cache = app.state.cache
+        cache = app.context.cache
         copies = [key for key in cache.redis.scan_iter(match=f"{cache.namespace}:v*:task:*")]
         assert copies and all(0 < cache.redis.ttl(key) <= 7 for key in copies)
         generations = [key for key in cache.redis.scan_iter(match=f"{cache.namespace}:gen:*")]
@@ -173,8 +173,8 @@ def test_with_redis_gone_reads_come_from_the_database_and_writes_are_refused():
         auth = sign_up(api, "Ada")
         url = api.post("/tasks", json={"title": "before"}, headers=auth).headers["location"]
         api.get(url, headers=auth)
-        working = app.state.cache.redis
-        app.state.cache.redis = redis.Redis(host="127.0.0.1", port=1, **FAIL_FAST)
+        working = app.context.cache.redis
+        app.context.cache.redis = redis.Redis(host="127.0.0.1", port=1, **FAIL_FAST)
         assert api.get(url, headers=auth).json()["title"] == "before"
         refused = api.patch(url, json={"title": "after"}, headers={**auth, "If-Match": "*"})
         assert refused.status_code == 503 and refused.headers["content-type"] == "application/problem+json"
@@ -182,8 +182,8 @@ def test_with_redis_gone_reads_come_from_the_database_and_writes_are_refused():
         assert api.get(url, headers=auth).json()["title"] == "before"
         assert api.get("/tasks", headers=auth).status_code == 200
         assert api.get("/users/1/tasks", headers=auth).status_code == 200
-        assert app.state.cache.stats["errors"] >= 3
-        app.state.cache.redis = working
+        assert app.context.cache.stats["errors"] >= 3
+        app.context.cache.redis = working
         assert api.get(url, headers=auth).json()["title"] == "before"
         assert api.patch(url, json={"title": "after"}, headers={**auth, "If-Match": "*"}).status_code == 200
         assert api.get(url, headers=auth).json()["title"] == "after"
@@ -195,7 +195,7 @@ def test_a_redis_outage_leaves_no_stale_read_behind():
     """fakeredis's server disconnected and back: every write during the outage is refused, every read after is true."""
     app = app_for(16)
     server = fakeredis.FakeServer()
-    app.state.cache.redis = fakeredis.FakeRedis(server=server, decode_responses=True)
+    app.context.cache.redis = fakeredis.FakeRedis(server=server, decode_responses=True)
     api = serve(app, name="test-ch16-outage")
     try:
         auth = sign_up(api, "Ada")

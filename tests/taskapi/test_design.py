@@ -102,7 +102,7 @@ def test_every_path_id_that_is_not_an_integer_in_range_is_422_never_5xx(id_api, 
 
 def test_the_default_order_reads_the_index_without_sorting():
     app = app_for(6)
-    storage: SqlStorage = app.state.storage
+    storage: SqlStorage = app.context.storage
     statement = task_select(TaskQuery(sort=("-created_at",), limit=20))
     compiled = statement.compile(storage.database.engine, compile_kwargs={"literal_binds": True})
     with storage.database.engine.connect() as connection:
@@ -144,9 +144,9 @@ def test_an_app_of_its_own_leaves_no_session_token_or_counter_in_redis_once_stop
     assert api.post("/session", json=login).status_code == 201
     assert api.post("/tokens", json=login).status_code == 200
     assert api.post("/visits/in-redis").status_code == 200
-    redis = app.state.redis
-    kept = {"sessions": f"{app.state.sessions.prefix}*", "refresh tokens": f"{app.state.refresh_tokens.prefix}*",
-            "visits": app.state.visits_key}
+    redis = app.context.redis
+    kept = {"sessions": f"{app.context.sessions.prefix}*", "refresh tokens": f"{app.context.refresh_tokens.prefix}*",
+            "visits": app.context.visits_key}
     assert all(list(redis.scan_iter(match=pattern)) for pattern in kept.values()), kept
     api.stop()
     left = {name: list(redis.scan_iter(match=pattern)) for name, pattern in kept.items()}

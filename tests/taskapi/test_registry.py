@@ -28,14 +28,12 @@ def test_a_clean_up_that_fails_does_not_fail_the_stop(caplog):
     """Redis down at stop: forgetting its keys fails, the server still stops (and says so in the log)."""
     from course_lib.notebook.server import serve
     from course_lib.taskapi import ch03_idempotency
-    from course_lib.taskapi.build import forget_on_stop
-
     app = ch03_idempotency.create_app()
 
     def broken() -> None:
         raise ConnectionError("redis is down")
 
-    forget_on_stop(app, broken)
+    app.context.at_stop(broken)
     api = serve(app, name="test-broken-clean-up")
     assert api.get("/health").status_code == 200
     api.stop()

@@ -18,7 +18,7 @@ def test_reads_follow_the_first_matching_rule():
 
 def test_middleware_adds_the_header_unless_the_handler_set_one():
     app = FastAPI()
-    app.state.cache_rules = (CacheRule("/static", "public, max-age=60"), CacheRule("/", "no-cache"))
+    rules = [CacheRule("/static", "public, max-age=60"), CacheRule("/", "no-cache")]
 
     @app.get("/static/a")
     def static() -> dict:
@@ -28,7 +28,7 @@ def test_middleware_adds_the_header_unless_the_handler_set_one():
     def own() -> Response:
         return Response("x", headers={"Cache-Control": "max-age=5"})
 
-    app.add_middleware(CacheControlMiddleware)
+    app.add_middleware(CacheControlMiddleware, rules=lambda: rules)
     api = serve(app)
     assert api.get("/static/a").headers["cache-control"] == "public, max-age=60"
     assert api.get("/own").headers["cache-control"] == "max-age=5"

@@ -21,6 +21,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from course_lib.taskapi.bearer_auth import BEARER_CHALLENGE, token_config
+from course_lib.taskapi.context import context_of, need
 from course_lib.taskapi.deps import UnitOfWorkDep
 from course_lib.taskapi.records import User
 from course_lib.taskapi.routes.sessions import WRONG_CREDENTIALS, Login, authenticate
@@ -56,8 +57,8 @@ class RefreshBody(BaseModel):
 
 
 def refresh_store(request: Request) -> RefreshStore:
-    """The app's refresh-token store (chapter 15's extend puts it on app.state)."""
-    return request.app.state.refresh_tokens
+    """The app's refresh-token store (chapter 15 adds it)."""
+    return need(context_of(request.app).refresh_tokens, "refresh-token store", 15)
 
 
 @contextmanager

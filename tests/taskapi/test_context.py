@@ -1,0 +1,60 @@
+"""One typed context per app: resources by chapter, need() naming the chapter, one clean-up at stop or at garbage."""
+
+import gc
+import os
+import subprocess
+import sys
+from dataclasses import fields
+
+import pytest
+
+from course_lib.notebook.server import serve
+from course_lib.services.settings import Settings
+from course_lib.taskapi import app_for, chapter_modules
+from course_lib.taskapi.context import AppContext, need
+
+
+def test_need_names_the_chapter_that_adds_a_missing_resource():
+    with pytest.raises(RuntimeError, match="this app has no session store: chapter 09 adds it"):
+        need(app_for(8).context.sessions, "session store", 9)
+    assert need(app_for(9).context.sessions, "session store", 9) is not None
+
+
+def test_each_resource_first_appears_in_the_chapter_that_says_it_adds_it():
+    """Set from the declared chapter on, at its default before: the declared chapters cannot drift from the code."""
+    origins = app_for(max(chapter_modules())).origins.resources
+    declared = {each.name: each.metadata["chapter"] for each in fields(AppContext) if each.metadata.get("chapter")}
+    served = {"outbound", "memory_visits"}  # set while a server serves (its lifespan, a request), not by extend
+    assert {name: chapters[0] for name, chapters in origins.items()} == {
+        name: 10 if name == "cache_rules" else chapter  # 02 installs the default rules; 10 first puts its own first
+        for name, chapter in declared.items() if name not in served}
+    before = {chapter - 1: app_for(chapter - 1).context for chapter in set(declared.values())}
+    for name, chapter in declared.items():
+        assert getattr(before[chapter - 1], name) == AppContext.__dataclass_fields__[name].default, name
+
+
+def test_clean_ups_run_once_at_stop():
+    app, forgotten = app_for(3), []
+    app.context.at_stop(lambda: forgotten.append("stop"))
+    api = serve(app, name="test-context-stop")
+    api.get("/health")
+    api.stop()
+    gc.collect()
+    assert forgotten == ["stop"]
+
+
+def test_an_app_never_served_forgets_at_exit(tmp_path):
+    """FastAPI's own caches keep an app alive for the process's life: its clean-ups run at interpreter exit."""
+    mark = tmp_path / "forgotten"
+    script = ("import pathlib; from course_lib.taskapi import app_for; "
+              f"app_for(3).context.at_stop(lambda: pathlib.Path({str(mark)!r}).write_text('exit'))")
+    subprocess.run([sys.executable, "-c", script], check=True, env={**os.environ, "DEVELOPMENT": "1"}, timeout=120)
+    assert mark.read_text() == "exit"
+
+
+def test_replicas_on_a_shared_database_keep_what_they_share(tmp_path):
+    shared = Settings(database_url=f"sqlite:///{tmp_path}/shared.db", isolate_database=False, development=True)
+    app, forgotten = app_for(6, shared), []
+    app.context.at_stop(lambda: forgotten.append("shared"))
+    app.context.stop()
+    assert forgotten == []
