@@ -29,7 +29,7 @@ start_chapter(6, "Pagination, sorting, filtering")
 # PostgreSQL. Datetimes stay timezone-aware UTC on both, and two indexes exist for the orders that pages use:
 
 # %%
-from course_lib.taskapi.sql_storage import TaskRow
+from course_lib.taskapi.sql_tables import TaskRow
 
 show_source(TaskRow, highlight_text=("Index", "ForeignKey"))
 
@@ -145,7 +145,7 @@ show(api.get("/tasks", params={"sort": "password_hash"}))
 
 # %%
 from course_lib.taskapi.records import TaskQuery
-from course_lib.taskapi.sql_storage import task_order, task_select
+from course_lib.taskapi.sql_queries import task_order, task_select
 
 show_source(task_order)
 
@@ -519,6 +519,8 @@ q3.check(page_statement)
 #   `OFFSET` is slow and what to use instead.
 #
 # ## Where this lives in course_lib
-# `course_lib/web/pagination.py` (page parameters, sort whitelist, Link headers), `course_lib/taskapi/sql_storage.py`
-# (the tables and the SQL repositories), `course_lib/services/db.py` (`isolated_database`: a database per app),
+# `course_lib/web/pagination.py` (page parameters, sort whitelist, Link headers), `course_lib/taskapi/sql_tables.py`
+# (the tables; their UTC column type in `sql_types.py`), `course_lib/taskapi/sql_queries.py` (a `TaskQuery` as
+# WHERE, ORDER BY, OFFSET/LIMIT), `course_lib/taskapi/sql_repositories.py` and `sql_storage.py` (the repositories, the
+# unit of work, the storage), `course_lib/services/db.py` (`isolated_database`: a database per app),
 # `course_lib/taskapi/ch06_pagination.py` (this chapter's API), `course_lib/checks/ch06.py` (the checks).

@@ -7,7 +7,7 @@ data lives, who is calling, which tasks a list returns, what goes over the wire.
 - adds in `extend(app, seams)` routers, middleware (`app.add_middleware`) and handlers,
 - and may hold resources while a server runs in `lifespan(app)`.
 It never removes or re-registers what an earlier chapter added. build.py composes the chapters; every request gets
-one unit of work (deps.py), and the database keeps the invariants (sql_storage.py).
+one unit of work (deps.py), and the database keeps the invariants (sql_tables.py).
 """
 
 from __future__ import annotations

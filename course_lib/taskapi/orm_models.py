@@ -1,6 +1,6 @@
 """Chapter 13's ORM models of the task API's tables: the database's clock sets created_at and updated_at.
 
-The tables are chapter 06's (sql_storage.py), mapped again with what an ORM design adds:
+The tables are chapter 06's (sql_tables.py), mapped again with what an ORM design adds:
 - created_at and updated_at come from the database (server defaults), in UTC, not from each app process's clock;
 - updated_at moves on every UPDATE SQLAlchemy emits (an onupdate, not a trigger: raw SQL skips it), and only
   forward per row: the later of the database's now and the old value + 1 tick (not commit order across rows);
@@ -18,13 +18,13 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql.functions import FunctionElement
 
-from course_lib.taskapi.sql_storage import UTCDateTime
+from course_lib.taskapi.sql_types import UTCTimestamp
 
 
 class utc_now(FunctionElement):  # noqa: N801 — a SQL function, named as SQL names them
     """The database's current time in UTC, in the form the column stores (server_default, onupdate)."""
 
-    type = UTCDateTime()
+    type = UTCTimestamp()
     inherit_cache = True
 
 
@@ -47,7 +47,7 @@ def _utc_now_sqlite(element, compiler, **kw) -> str:
 class next_updated_at(FunctionElement):  # noqa: N801
     """updated_at for an UPDATE of a task: the database's now, or the old value + 1 tick if the clock has not moved."""
 
-    type = UTCDateTime()
+    type = UTCTimestamp()
     inherit_cache = True
 
 
@@ -86,7 +86,7 @@ class UserRow(Base):
     email_key: Mapped[str] = mapped_column(String(320), unique=True)
     role: Mapped[str] = mapped_column(String(50), default="member")
     password_hash: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=utc_now())
+    created_at: Mapped[datetime] = mapped_column(UTCTimestamp, server_default=utc_now())
 
     # lazy="raise": touching user.tasks without loading it is an error, not a hidden query per user (N+1).
     tasks: Mapped[list[TaskRow]] = relationship(back_populates="owner", lazy="raise", order_by="TaskRow.id",
@@ -111,8 +111,8 @@ class TaskRow(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=utc_now())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=utc_now(), onupdate=next_updated_at())
+    created_at: Mapped[datetime] = mapped_column(UTCTimestamp, server_default=utc_now())
+    updated_at: Mapped[datetime] = mapped_column(UTCTimestamp, server_default=utc_now(), onupdate=next_updated_at())
     version: Mapped[int] = mapped_column(Integer, server_default="1")
 
     owner: Mapped[UserRow | None] = relationship(back_populates="tasks", lazy="raise")
@@ -129,6 +129,6 @@ class ApiKeyRow(Base):
 
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=utc_now())
+    created_at: Mapped[datetime] = mapped_column(UTCTimestamp, server_default=utc_now())
 
     __mapper_args__ = {"eager_defaults": True}

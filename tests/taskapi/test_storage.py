@@ -178,7 +178,7 @@ def test_a_task_needs_an_existing_owner(storage):
 def test_deleting_a_user_deletes_the_users_tasks_and_keys(database):
     from sqlalchemy import delete
 
-    from course_lib.taskapi.sql_storage import UserRow
+    from course_lib.taskapi.sql_tables import UserRow
 
     storage = SqlStorage(database)
     ada = storage.users.add("Ada", "ada@example.com")
