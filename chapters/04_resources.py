@@ -206,7 +206,7 @@ show(api.delete("/tasks"), headers=HEADERS)
 # %%
 from course_lib.taskapi import sql_repositories, sql_tables
 
-show_source(sql_tables.UserRow, highlight_text=("unique=True",))
+show_source(sql_tables.UserColumns, highlight_text=("unique=True",))
 
 # %%
 show_source(sql_repositories.SqlUsers.add, highlight_text=("except IntegrityError", "EmailTaken"))

@@ -26,8 +26,8 @@ start_chapter(13, "ORM design")
 
 # %% [markdown]
 # ## The models: what the database sets
-# Chapter 13 maps the same three tables again (`course_lib/taskapi/orm_models.py`), with what the database is now
-# responsible for highlighted:
+# Chapter 13 maps the same three tables again (`course_lib/taskapi/orm_models.py`): chapter 06's columns
+# (`TaskColumns`), with the columns the database is now responsible for declared again, and what is new highlighted:
 
 # %%
 from course_lib.taskapi import orm_models

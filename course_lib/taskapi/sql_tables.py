@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, Engine, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -16,15 +17,11 @@ from course_lib.taskapi.sql_types import UTCTimestamp
 # - an API key is stored as its SHA-256 digest with a foreign key to its user: a leaked table reveals no key.
 
 
-class Base(DeclarativeBase):
-    """The tables of the task API from chapter 06 on."""
-
-
-class UserRow(Base):
-    """One row of the users table."""
+class UserColumns:
+    """The users table as chapter 06 declares it (chapter 13 maps it again, with the database's clock)."""
 
     __tablename__ = "users"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__: Any = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -35,17 +32,10 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow)
 
 
-class TaskRow(Base):
-    """One row of the tasks table."""
+class TaskColumns:
+    """The tasks table as chapter 06 declares it (chapter 13 maps it again, with the database's clock)."""
 
     __tablename__ = "tasks"
-    # AUTOINCREMENT on SQLite: a deleted task's id is never handed to a new task (its URL stays gone).
-    __table_args__ = (
-        # The default order, newest first: ORDER BY created_at DESC, id DESC reads this index backwards, no sort.
-        Index("ix_tasks_created_at_id", "created_at", "id"),
-        Index("ix_tasks_owner_created_at_id", "owner_id", "created_at", "id"),  # /users/{id}/tasks
-        {"sqlite_autoincrement": True},
-    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # Byte order on PostgreSQL too, so sort=title gives the same pages on every database (as SQLite's BINARY).
@@ -58,14 +48,38 @@ class TaskRow(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)  # +1 on every update: what an ETag names
 
 
-class ApiKeyRow(Base):
-    """One issued API key: its digest, never the key."""
+class ApiKeyColumns:
+    """The api_keys table as chapter 06 declares it: a key's digest, never the key."""
 
     __tablename__ = "api_keys"
 
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCTimestamp, default=utcnow)
+
+
+class Base(DeclarativeBase):
+    """The tables of the task API from chapter 06 on."""
+
+
+class UserRow(UserColumns, Base):
+    """One row of the users table."""
+
+
+class TaskRow(TaskColumns, Base):
+    """One row of the tasks table."""
+
+    # AUTOINCREMENT on SQLite: a deleted task's id is never handed to a new task (its URL stays gone).
+    __table_args__ = (
+        # The default order, newest first: ORDER BY created_at DESC, id DESC reads this index backwards, no sort.
+        Index("ix_tasks_created_at_id", "created_at", "id"),
+        Index("ix_tasks_owner_created_at_id", "owner_id", "created_at", "id"),  # /users/{id}/tasks
+        {"sqlite_autoincrement": True},
+    )
+
+
+class ApiKeyRow(ApiKeyColumns, Base):
+    """One issued API key."""
 
 
 def create_tables(engine: Engine) -> None:
