@@ -84,7 +84,7 @@ from course_lib.taskapi import ch13_orm, orm_storage
 show_source(ch13_orm.swap_seams)
 
 # %%
-show_source(orm_storage, highlight_text=("stamps", "version=TaskRow.version + 1", "migrations.upgrade"))
+show_source(orm_storage, highlight_text=("def stamps", "version=TaskRow.version + 1", "migrations.upgrade"))
 
 # %%
 app = ch13_orm.create_app()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Boolean, Engine, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -21,7 +20,7 @@ class UserColumns:
     """The users table as chapter 06 declares it (chapter 13 maps it again, with the database's clock)."""
 
     __tablename__ = "users"
-    __table_args__: Any = {"sqlite_autoincrement": True}
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
