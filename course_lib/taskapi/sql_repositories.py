@@ -126,6 +126,7 @@ class SqlApiKeys:
 class SqlSchema:
     """What a SqlStorage maps: its row classes, the tasks repository over them, and how its tables are made."""
 
+    # Mapped classes of two declarative bases (chapter 06's, chapter 13's) with the same columns: no common type.
     users: Any
     tasks: Any
     api_keys: Any
