@@ -204,12 +204,12 @@ show(api.delete("/tasks"), headers=HEADERS)
 # second row, and the repository turns that into the same `EmailTaken` the route answers 409 for:
 
 # %%
-from course_lib.taskapi import sql_storage
+from course_lib.taskapi import sql_repositories, sql_tables
 
-show_source(sql_storage.UserRow, highlight_text=("unique=True",))
+show_source(sql_tables.UserColumns, highlight_text=("unique=True",))
 
 # %%
-show_source(sql_storage.SqlUsers.add, highlight_text=("except IntegrityError", "EmailTaken"))
+show_source(sql_repositories.SqlUsers.add, highlight_text=("except IntegrityError", "EmailTaken"))
 
 # %% [markdown]
 # Here, still in memory:

@@ -26,12 +26,19 @@ start_chapter(6, "Pagination, sorting, filtering")
 # ## The tasks move into a database
 # Until now tasks lived in a Python dict. From this chapter on they live in SQL tables, defined with SQLAlchemy 2.0's
 # typed ORM (`Mapped[...]`, `mapped_column`). The embedded default is a SQLite file; with `DATABASE_URL` set it is
-# PostgreSQL. Datetimes stay timezone-aware UTC on both, and two indexes exist for the orders that pages use:
+# PostgreSQL. Datetimes stay timezone-aware UTC on both (the column type `UTCTimestamp`). The tasks table's columns:
 
 # %%
-from course_lib.taskapi.sql_storage import TaskRow
+from course_lib.taskapi.sql_tables import TaskColumns, TaskRow
 
-show_source(TaskRow, highlight_text=("Index", "ForeignKey"))
+show_source(TaskColumns, highlight_text=("ForeignKey", "UTCTimestamp"))
+
+# %% [markdown]
+# The columns are a plain class (a mixin) so that chapter 13 can map the same table again with the database's clock;
+# chapter 06's mapping adds two indexes, for the orders that pages use:
+
+# %%
+show_source(TaskRow, highlight_text=("Index",))
 
 # %% [markdown]
 # The routes do not change: each still asks for a unit of work (chapter 04's seam), which now holds a database
@@ -145,7 +152,7 @@ show(api.get("/tasks", params={"sort": "password_hash"}))
 
 # %%
 from course_lib.taskapi.records import TaskQuery
-from course_lib.taskapi.sql_storage import task_order, task_select
+from course_lib.taskapi.sql_queries import task_order, task_select
 
 show_source(task_order)
 
@@ -519,6 +526,8 @@ q3.check(page_statement)
 #   `OFFSET` is slow and what to use instead.
 #
 # ## Where this lives in course_lib
-# `course_lib/web/pagination.py` (page parameters, sort whitelist, Link headers), `course_lib/taskapi/sql_storage.py`
-# (the tables and the SQL repositories), `course_lib/services/db.py` (`isolated_database`: a database per app),
+# `course_lib/web/pagination.py` (page parameters, sort whitelist, Link headers), `course_lib/taskapi/sql_tables.py`
+# (the tables; their UTC column type in `sql_types.py`), `course_lib/taskapi/sql_queries.py` (a `TaskQuery` as
+# WHERE, ORDER BY, OFFSET/LIMIT), `course_lib/taskapi/sql_repositories.py` and `sql_storage.py` (the repositories, the
+# unit of work, the storage), `course_lib/services/db.py` (`isolated_database`: a database per app),
 # `course_lib/taskapi/ch06_pagination.py` (this chapter's API), `course_lib/checks/ch06.py` (the checks).

@@ -289,7 +289,7 @@ operation = api.get("/openapi.json").json()["paths"]["/tasks/{task_id}"]["patch"
 # matches:
 
 # %%
-from course_lib.taskapi.sql_storage import SqlUnitOfWork
+from course_lib.taskapi.sql_repositories import SqlUnitOfWork
 
 show_source(SqlUnitOfWork.begin_write)
 
@@ -441,5 +441,6 @@ q3.check(append_line)
 # ## Where this lives in course_lib
 # `course_lib/web/conditional.py` (entity tags, the two comparisons, the 304 middleware),
 # `course_lib/taskapi/ch10_http_caching.py` (ETags on tasks, If-Match on writes, private caching),
-# `course_lib/taskapi/sql_storage.py` (the `version` column, `begin_write`), `course_lib/services/db.py`
-# (`BEGIN IMMEDIATE` on SQLite), `course_lib/web/cache_control.py` (the rules), `course_lib/checks/ch10.py` (the checks).
+# `course_lib/taskapi/sql_tables.py` (the `version` column), `course_lib/taskapi/sql_repositories.py`
+# (`begin_write`), `course_lib/services/db.py` (`BEGIN IMMEDIATE` on SQLite), `course_lib/web/cache_control.py` (the
+# rules), `course_lib/checks/ch10.py` (the checks).

@@ -53,7 +53,7 @@ import time
 
 from course_lib.lab.timing import hierarchy_of_waiting, median_seconds, with_factors
 from course_lib.services.db import isolated_database
-from course_lib.taskapi.sql_storage import create_tables
+from course_lib.taskapi.sql_tables import create_tables
 from course_lib.taskapi.task_owners import seed
 
 scratch = isolated_database()  # a database of its own for the measurements: SQLite file or a PostgreSQL schema
@@ -327,7 +327,8 @@ from sqlalchemy import func, select
 from course_lib.lab.index_lab import PAGE_INDEX, plans, seconds_per_run, task_indexes, tasks_without_indexes
 from course_lib.services.query_plan import uses_index
 from course_lib.taskapi.records import TaskQuery
-from course_lib.taskapi.sql_storage import TaskRow, task_select
+from course_lib.taskapi.sql_queries import task_select
+from course_lib.taskapi.sql_tables import TaskRow
 
 show_source(tasks_without_indexes)
 
@@ -600,7 +601,7 @@ q1.check(outbound_status)
 # %%
 from sqlalchemy import func, select
 
-from course_lib.taskapi.sql_storage import TaskRow, UserRow
+from course_lib.taskapi.sql_tables import TaskRow, UserRow
 
 
 ### BEGIN SOLUTION

@@ -26,8 +26,8 @@ start_chapter(13, "ORM design")
 
 # %% [markdown]
 # ## The models: what the database sets
-# Chapter 13 maps the same three tables again (`course_lib/taskapi/orm_models.py`), with what the database is now
-# responsible for highlighted:
+# Chapter 13 maps the same three tables again (`course_lib/taskapi/orm_models.py`): chapter 06's columns
+# (`TaskColumns`), with the columns the database is now responsible for declared again, and what is new highlighted:
 
 # %%
 from course_lib.taskapi import orm_models
@@ -68,23 +68,23 @@ table([{"database": name, "created_at DEFAULT": str(orm_models.utc_now().compile
 # `updated_at` (chapter 14's walks `(created_at, id)`); a change feed that must not miss a row needs something the
 # database hands out in commit order (a log, or a sequence read under a lock), not a clock.
 #
-# **UTC in and out.** The column type is chapter 06's `UTCDateTime`: it refuses a naive datetime going in, and hands
+# **UTC in and out.** The column type is chapter 06's `UTCTimestamp`: it refuses a naive datetime going in, and hands
 # back an aware UTC datetime whatever the database stored — naive UTC text on SQLite, `timestamptz` on PostgreSQL
 # (an instant: the session's `TimeZone` changes only how it is *printed*).
 
 # %% [markdown]
 # ## The API, stamped by the database
-# The chapter's app changes one seam: storage. Its schema is built by migrations when it starts (next section), and
-# its repository leaves the timestamps and the version to the database:
+# The chapter's app changes one seam: storage. It is chapter 06's `SqlStorage` and repositories given another
+# `SqlSchema`: these models, the migrations as what builds the tables when the app starts (next section), and a tasks
+# repository that leaves the timestamps and the version to the database:
 
 # %%
-from course_lib.taskapi import ch13_orm
-from course_lib.taskapi.orm_storage import OrmTasks
+from course_lib.taskapi import ch13_orm, orm_storage
 
 show_source(ch13_orm.swap_seams)
 
 # %%
-show_source(OrmTasks.update)
+show_source(orm_storage, highlight_text=("def stamps", "version=TaskRow.version + 1", "migrations.upgrade"))
 
 # %%
 app = ch13_orm.create_app()
@@ -127,7 +127,7 @@ with engine.connect() as connection:
     raw = connection.execute(text("SELECT created_at FROM tasks WHERE id = 1")).scalar()
     mapped = connection.execute(select(orm_models.TaskRow.created_at).where(orm_models.TaskRow.id == 1)).scalar()
 assert mapped.utcoffset().total_seconds() == 0
-{"database": engine.dialect.name, "raw": raw, "through UTCDateTime": mapped}
+{"database": engine.dialect.name, "raw": raw, "through UTCTimestamp": mapped}
 
 # %% [markdown]
 # ## Schema migrations with Alembic
@@ -356,13 +356,14 @@ show(api.get("/tasks?sort=password_hash"))
 # %%
 import re
 
-from course_lib.taskapi.orm_storage import task_select
+from course_lib.taskapi.sql_queries import task_select
 from course_lib.taskapi.records import SORT_KEYS, TaskQuery
 
 
 def served_by(sort: str) -> dict:
     """Which index the database reads for `?sort=…&limit=20`, and whether it still sorts."""
-    compiled = task_select(TaskQuery(sort=(sort,), limit=20)).compile(engine, compile_kwargs={"literal_binds": True})
+    statement = task_select(TaskQuery(sort=(sort,), limit=20), orm_models.TaskRow)  # the query, on chapter 13's models
+    compiled = statement.compile(engine, compile_kwargs={"literal_binds": True})
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SET enable_seqscan = off"))  # a tiny table: make the planner show its choice
@@ -491,7 +492,8 @@ q3.check(AddPriority)
 #
 # ## Where this lives in course_lib
 # `course_lib/taskapi/orm_models.py` (the models, `utc_now`, `next_updated_at`), `course_lib/taskapi/orm_storage.py`
-# (repositories over them), `course_lib/taskapi/ch13_orm.py` (the storage seam), `course_lib/taskapi/migrations/`
-# (Alembic's env.py and revisions), `course_lib/services/migrations.py` (upgrade, downgrade, autogenerate from code),
+# (chapter 06's repositories over them, with `OrmTasks` and the migrations as the schema),
+# `course_lib/taskapi/ch13_orm.py` (the storage seam), `course_lib/taskapi/migrations/` (Alembic's env.py and
+# revisions), `course_lib/services/migrations.py` (upgrade, downgrade, autogenerate from code),
 # `course_lib/lab/races.py` and `course_lib/services/query_counter.py` (the race and the statement counter),
 # `course_lib/checks/ch13.py` (the checks).

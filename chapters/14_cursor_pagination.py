@@ -99,7 +99,7 @@ show_source(ch14_cursor_pagination.keyset_pages)
 
 # %%
 from course_lib.taskapi.records import TaskQuery
-from course_lib.taskapi.sql_storage import task_filters, task_select
+from course_lib.taskapi.sql_queries import task_filters, task_select
 
 show_source(task_filters, highlight_text=("before",))
 
@@ -441,7 +441,7 @@ from dataclasses import replace
 import matplotlib.pyplot as plt
 from sqlalchemy import func, select
 
-from course_lib.taskapi.sql_storage import TaskRow
+from course_lib.taskapi.sql_tables import TaskRow
 
 RUNS = 21
 deep_key = (row_before_deep_page.created_at, row_before_deep_page.id)
@@ -647,7 +647,8 @@ q3.check(verify)
 #
 # ## Where this lives in course_lib
 # `course_lib/taskapi/ch14_cursor_pagination.py` (the keyset lister, its links and 400s),
-# `course_lib/web/cursors.py` (signed, scoped, expiring cursors), `course_lib/taskapi/sql_storage.py`
-# (`task_filters`: the row-value condition; `ix_tasks_created_at_id`), `course_lib/taskapi/records.py`
+# `course_lib/web/cursors.py` (signed, scoped, expiring cursors), `course_lib/taskapi/sql_queries.py`
+# (`task_filters`: the row-value condition), `course_lib/taskapi/sql_tables.py` (`ix_tasks_created_at_id`),
+# `course_lib/taskapi/records.py`
 # (`TaskQuery.before`), `course_lib/services/settings.py` (`SECRET_KEY`, `CURSOR_TTL`),
 # `course_lib/checks/ch14.py` (the checks).

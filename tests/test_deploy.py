@@ -130,7 +130,7 @@ def test_the_migrate_step_brings_the_database_to_alembics_head(tmp_path, made_by
     """The compose file's migrate command, run as compose runs it: every revision, before any replica starts."""
     from course_lib.services import migrations
     from course_lib.services.db import make_engine
-    from course_lib.taskapi.sql_storage import create_tables
+    from course_lib.taskapi.sql_tables import create_tables
 
     url = f"sqlite:///{tmp_path / 'tasks.db'}"
     settings = Settings(database_url=url, isolate_database=False)

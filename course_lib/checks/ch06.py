@@ -16,7 +16,7 @@ from course_lib.notebook.exercises import Exercise, Incorrect, NotAttempted, exp
 from course_lib.notebook.server import serving
 from course_lib.services.db import isolated_database
 from course_lib.taskapi import ch06_pagination
-from course_lib.taskapi.sql_storage import TaskRow
+from course_lib.taskapi.sql_tables import TaskRow
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 MAX_REQUESTS = 50  # a walk that needs more is going in circles

@@ -17,7 +17,7 @@ from course_lib.notebook.exercises import Exercise, Incorrect, NotAttempted
 from course_lib.services.db import isolated_database
 from course_lib.services.query_counter import counting_statements
 from course_lib.taskapi.records import utcnow
-from course_lib.taskapi.sql_storage import TaskRow, UserRow, create_tables
+from course_lib.taskapi.sql_tables import TaskRow, UserRow, create_tables
 
 _JSON = b'{"busy": []}'
 

@@ -16,7 +16,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from course_lib.notebook.exercises import Exercise, Incorrect, NotAttempted
 from course_lib.notebook.source_rules import misses_call
 from course_lib.services.db import isolated_database
-from course_lib.taskapi.sql_storage import TaskRow
+from course_lib.taskapi.sql_tables import TaskRow
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 LIMITS = (1, 3, 4, 5, 7, 10, 40)

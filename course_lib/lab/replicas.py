@@ -19,7 +19,7 @@ from course_lib.lab.children import HOST, free_port, wait_until_up
 from course_lib.notebook.chapter import on_reset
 from course_lib.services.db import IsolatedDatabase, isolated_database
 from course_lib.services.settings import Settings, get_settings
-from course_lib.taskapi.sql_storage import create_tables
+from course_lib.taskapi.sql_tables import create_tables
 
 APP = "course_lib.taskapi.ch11_scaling:create_app"
 FAKE_REDIS = ("from fakeredis import TcpFakeServer; server = TcpFakeServer(('127.0.0.1', 0)); "

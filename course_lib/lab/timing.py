@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import Engine, select
 
 from course_lib.lab.cpu_work import count_primes
-from course_lib.taskapi.sql_storage import UserRow
+from course_lib.taskapi.sql_tables import UserRow
 
 
 def median_seconds(work: Callable[[], object], runs: int = 15) -> float:

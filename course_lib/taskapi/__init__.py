@@ -9,7 +9,7 @@ data lives, who is calling, which tasks a list returns, what goes over the wire.
 - `lifespan(app)` may hold resources while a server runs.
 It never removes or re-registers what an earlier chapter added. build.py composes the chapters into a TaskAPI with
 one typed context (context.py); every request gets one unit of work (deps.py), and the database keeps the
-invariants. `python -m course_lib.taskapi describe [NN]` prints what each chapter added (describe.py).
+invariants (sql_tables.py). `python -m course_lib.taskapi describe [NN]` prints what each chapter added (describe.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Chapter 13's ORM models of the task API's tables: the database's clock sets created_at and updated_at.
 
-The tables are chapter 06's (sql_storage.py), mapped again with what an ORM design adds:
+The tables are chapter 06's (the column mixins of sql_tables.py), mapped again with what an ORM design adds:
 - created_at and updated_at come from the database (server defaults), in UTC, not from each app process's clock;
 - updated_at moves on every UPDATE SQLAlchemy emits (an onupdate, not a trigger: raw SQL skips it), and only
   forward per row: the later of the database's now and the old value + 1 tick (not commit order across rows);
@@ -13,18 +13,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Index, Integer
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql.functions import FunctionElement
 
-from course_lib.taskapi.sql_storage import UTCDateTime
+from course_lib.taskapi.sql_tables import ApiKeyColumns, TaskColumns, UserColumns
+from course_lib.taskapi.sql_types import UTCTimestamp
 
 
 class utc_now(FunctionElement):  # noqa: N801 — a SQL function, named as SQL names them
     """The database's current time in UTC, in the form the column stores (server_default, onupdate)."""
 
-    type = UTCDateTime()
+    type = UTCTimestamp()
     inherit_cache = True
 
 
@@ -47,7 +48,7 @@ def _utc_now_sqlite(element, compiler, **kw) -> str:
 class next_updated_at(FunctionElement):  # noqa: N801
     """updated_at for an UPDATE of a task: the database's now, or the old value + 1 tick if the clock has not moved."""
 
-    type = UTCDateTime()
+    type = UTCTimestamp()
     inherit_cache = True
 
 
@@ -73,30 +74,21 @@ class Base(DeclarativeBase):
     """The task API's tables as chapter 13 maps them."""
 
 
-class UserRow(Base):
+class UserRow(UserColumns, Base):
     """A user, and the user's tasks (loaded only when a query asks)."""
 
-    __tablename__ = "users"
-    __table_args__ = {"sqlite_autoincrement": True}
     __mapper_args__ = {"eager_defaults": True}  # INSERT … RETURNING brings back what the database set
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
-    email: Mapped[str] = mapped_column(String(320))
-    email_key: Mapped[str] = mapped_column(String(320), unique=True)
-    role: Mapped[str] = mapped_column(String(50), default="member")
-    password_hash: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=utc_now())
+    created_at: Mapped[datetime] = mapped_column(UTCTimestamp, server_default=utc_now())
 
     # lazy="raise": touching user.tasks without loading it is an error, not a hidden query per user (N+1).
     tasks: Mapped[list[TaskRow]] = relationship(back_populates="owner", lazy="raise", order_by="TaskRow.id",
                                                 passive_deletes=True)  # ON DELETE CASCADE does the deleting
 
 
-class TaskRow(Base):
+class TaskRow(TaskColumns, Base):
     """A task; its owner is a many-to-one relationship over owner_id."""
 
-    __tablename__ = "tasks"
     __table_args__ = (
         Index("ix_tasks_created_at_id", "created_at", "id"),  # sort=created_at (the default, read backwards)
         Index("ix_tasks_owner_created_at_id", "owner_id", "created_at", "id"),  # /users/{id}/tasks
@@ -106,13 +98,8 @@ class TaskRow(Base):
         {"sqlite_autoincrement": True},
     )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    title: Mapped[str] = mapped_column(String(500).with_variant(String(500, collation="C"), "postgresql"))
-    description: Mapped[str] = mapped_column(Text, default="")
-    done: Mapped[bool] = mapped_column(Boolean, default=False)
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=utc_now())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=utc_now(), onupdate=next_updated_at())
+    created_at: Mapped[datetime] = mapped_column(UTCTimestamp, server_default=utc_now())
+    updated_at: Mapped[datetime] = mapped_column(UTCTimestamp, server_default=utc_now(), onupdate=next_updated_at())
     version: Mapped[int] = mapped_column(Integer, server_default="1")
 
     owner: Mapped[UserRow | None] = relationship(back_populates="tasks", lazy="raise")
@@ -122,13 +109,9 @@ class TaskRow(Base):
     __mapper_args__ = {"version_id_col": version, "eager_defaults": True}
 
 
-class ApiKeyRow(Base):
+class ApiKeyRow(ApiKeyColumns, Base):
     """One issued API key: its digest, never the key."""
 
-    __tablename__ = "api_keys"
-
-    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=utc_now())
+    created_at: Mapped[datetime] = mapped_column(UTCTimestamp, server_default=utc_now())
 
     __mapper_args__ = {"eager_defaults": True}

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from course_lib.taskapi.records import utcnow
-from course_lib.taskapi.sql_storage import TaskRow, UserRow
+from course_lib.taskapi.sql_tables import TaskRow, UserRow
 
 Row = tuple[int, str, str | None]  # (task id, title, owner's name)
 

@@ -7,7 +7,7 @@ from sqlalchemy import desc, select
 
 from course_lib.checks.ch06 import q1, q2, q3
 from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
-from course_lib.taskapi.sql_storage import TaskRow
+from course_lib.taskapi.sql_tables import TaskRow
 
 
 def test_q1_link_targets():

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from course_lib.checks.ch12 import q1, q2, q3
 from course_lib.lab.cpu_work import count_primes
 from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
-from course_lib.taskapi.sql_storage import TaskRow, UserRow
+from course_lib.taskapi.sql_tables import TaskRow, UserRow
 from course_lib.web.outbound import status_for
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, tuple_
 
 from course_lib.checks.ch14 import q1, q2, q3
 from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
-from course_lib.taskapi.sql_storage import TaskRow
+from course_lib.taskapi.sql_tables import TaskRow
 
 
 def after_key(created_at, task_id):

@@ -27,7 +27,7 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch05.q3": "",
     "ch06.q1": "",
     "ch06.q2": "",
-    "ch06.q3": "from course_lib.taskapi.sql_storage import TaskRow\n",
+    "ch06.q3": "from course_lib.taskapi.sql_tables import TaskRow\n",
     "ch07.q1": MODELS_07,
     "ch07.q2": MODELS_07,
     "ch07.q3": MODELS_07,
@@ -46,7 +46,7 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch13.q2": "from sqlalchemy import select\nfrom sqlalchemy.orm import Session, selectinload\n"
                "from course_lib.taskapi.orm_models import UserRow\n",
     "ch13.q3": "",
-    "ch14.q1": "from datetime import datetime\nfrom course_lib.taskapi.sql_storage import TaskRow\n",
+    "ch14.q1": "from datetime import datetime\nfrom course_lib.taskapi.sql_tables import TaskRow\n",
     "ch14.q2": "",
     "ch14.q3": "import base64\nimport json\n",
     "ch15.q1": "from course_lib.checks.ch15 import AUDIENCE, ISSUER\n",

@@ -5,7 +5,8 @@ from sqlalchemy import func, inspect, select
 from course_lib.lab.index_lab import PAGE_INDEX, plans, seconds_per_run, task_indexes, tasks_without_indexes
 from course_lib.services.query_plan import uses_index
 from course_lib.taskapi.records import TaskQuery
-from course_lib.taskapi.sql_storage import TaskRow, task_select
+from course_lib.taskapi.sql_queries import task_select
+from course_lib.taskapi.sql_tables import TaskRow
 
 
 def test_a_table_without_indexes_then_with_the_page_index():

@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 from course_lib.services import migrations
 from course_lib.services.db import isolated_database
 from course_lib.services.settings import Settings
-from course_lib.taskapi import orm_models, sql_storage
+from course_lib.taskapi import orm_models, sql_tables
 
 POSTGRES = os.environ.get("DATABASE_URL", "")
 DATABASES = [
@@ -50,7 +50,7 @@ def test_upgrade_downgrade_upgrade_leaves_no_difference_from_the_models(database
 
 def test_the_first_revision_is_the_schema_chapters_06_to_12_create(database):
     migrations.upgrade(database.engine, "0001")
-    assert migrations.differences(database.engine, sql_storage.Base.metadata) == []
+    assert migrations.differences(database.engine, sql_tables.Base.metadata) == []
 
 
 def test_autogenerate_drafts_the_second_revision(database):
@@ -70,7 +70,7 @@ def test_downgrade_one_step_removes_the_defaults_and_keeps_the_rows(database):
                                 "VALUES ('Ada', 'ada@example.org', 'ada@example.org', 'member', '')"))
         connection.execute(text("INSERT INTO tasks (title, description, done, owner_id) VALUES ('t', '', false, 1)"))
     migrations.downgrade(engine, "0001")
-    assert migrations.differences(engine, sql_storage.Base.metadata) == []
+    assert migrations.differences(engine, sql_tables.Base.metadata) == []
     with engine.connect() as connection:
         assert connection.execute(text("SELECT title, version FROM tasks")).all() == [("t", 1)]
         assert connection.execute(text("SELECT count(*) FROM users")).scalar() == 1  # no CASCADE from a copy
@@ -107,7 +107,7 @@ def test_the_data_migration_names_accounts_that_would_collide(database):
 
 def test_a_database_chapters_06_to_12_made_is_adopted_at_the_baseline(database):
     engine = database.engine
-    sql_storage.create_tables(engine)
+    sql_tables.create_tables(engine)
     migrations.upgrade(engine)
     assert migrations.current(engine) == "0003"
     assert migrations.differences(engine, orm_models.Base.metadata) == []

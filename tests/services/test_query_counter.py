@@ -2,7 +2,7 @@ from sqlalchemy import select, text
 
 from course_lib.services.db import isolated_database
 from course_lib.services.query_counter import counting_statements
-from course_lib.taskapi.sql_storage import UserRow, create_tables
+from course_lib.taskapi.sql_tables import UserRow, create_tables
 
 
 def test_counts_every_statement_inside_the_block_only():

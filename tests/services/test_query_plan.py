@@ -2,7 +2,7 @@ from sqlalchemy import select
 
 from course_lib.services.db import isolated_database
 from course_lib.services.query_plan import explain, uses_index
-from course_lib.taskapi.sql_storage import TaskRow, create_tables
+from course_lib.taskapi.sql_tables import TaskRow, create_tables
 
 INDEX = "ix_tasks_owner_created_at_id"
 

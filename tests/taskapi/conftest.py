@@ -6,6 +6,8 @@ import httpx
 import pytest
 
 from course_lib.notebook.server import serve
+from course_lib.services.db import isolated_database
+from course_lib.services.settings import get_settings
 from course_lib.taskapi import app_for, chapter_modules
 
 EVERY_CHAPTER = os.environ.get("COURSE_EVERY_CHAPTER") == "1"
@@ -20,6 +22,15 @@ def chapters_from(first: int) -> list[int]:
 
 def _first_and_last(numbers: list[int]) -> list[int]:
     return numbers if EVERY_CHAPTER else sorted({numbers[0], numbers[-1]})
+
+
+@pytest.fixture
+def database():
+    """A database of the test's own (SQLite file, or a schema on DATABASE_URL's PostgreSQL), dropped after it."""
+    get_settings.cache_clear()
+    database = isolated_database()
+    yield database
+    database.drop()
 
 
 @pytest.fixture

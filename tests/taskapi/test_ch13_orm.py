@@ -5,10 +5,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from course_lib.taskapi import app_for, ch13_orm, records, sql_storage
+from course_lib.taskapi import app_for, ch13_orm, orm_models, records, sql_repositories
 from course_lib.taskapi.auth import sign_up
-from course_lib.taskapi.orm_storage import OrmStorage, task_select
+from course_lib.taskapi.orm_storage import OrmStorage
 from course_lib.taskapi.records import SORT_KEYS, TaskQuery
+from course_lib.taskapi.sql_queries import task_select
 from tests.taskapi.conftest import chapters_from
 
 
@@ -40,7 +41,7 @@ def test_updated_at_moves_forward_on_every_put_patch_and_complete(api_at, chapte
 def test_the_database_sets_the_times_not_the_apps_clock(api_at, monkeypatch):
     wrong = lambda: datetime(2001, 1, 1, tzinfo=UTC)  # noqa: E731 — an app process whose clock is far off
     monkeypatch.setattr(records, "utcnow", wrong)
-    monkeypatch.setattr(sql_storage, "utcnow", wrong)
+    monkeypatch.setattr(sql_repositories, "utcnow", wrong)
     api = api_at(13)
     auth = sign_up(api, "Ada")
     task = api.post("/tasks", json={"title": "t"}, headers=auth).json()
@@ -58,8 +59,8 @@ def test_the_chapter_swaps_only_the_storage_seam():
 
 
 def plan(storage: OrmStorage, sort: tuple[str, ...]) -> str:
-    compiled = task_select(TaskQuery(sort=sort, limit=20)).compile(storage.database.engine,
-                                                                    compile_kwargs={"literal_binds": True})
+    statement = task_select(TaskQuery(sort=sort, limit=20), orm_models.TaskRow)
+    compiled = statement.compile(storage.database.engine, compile_kwargs={"literal_binds": True})
     with storage.database.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection.execute(text("SET enable_seqscan = off"))  # a tiny table: make the planner show its choice

@@ -12,7 +12,7 @@ from course_lib.notebook.server import serve
 from course_lib.taskapi import app_for
 from course_lib.taskapi.ch14_cursor_pagination import EPOCH
 from course_lib.taskapi.records import MAX_ID, TaskQuery
-from course_lib.taskapi.sql_storage import task_select
+from course_lib.taskapi.sql_queries import task_select
 from course_lib.web.cursors import CursorSigner
 from course_lib.web.problems import PROBLEM_JSON
 from tests.taskapi.conftest import chapters_from, public_task_chapters

@@ -19,7 +19,8 @@ from course_lib.services.settings import Settings, get_settings
 from course_lib.taskapi import app_for, latest
 from course_lib.taskapi.auth import sign_up
 from course_lib.taskapi.records import MAX_ID, TaskQuery
-from course_lib.taskapi.sql_storage import SqlStorage, task_select
+from course_lib.taskapi.sql_queries import task_select
+from course_lib.taskapi.sql_storage import SqlStorage
 from tests.taskapi import ch99_basic_auth
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,19 +19,21 @@ def database_read(repeats: int) -> tuple[list[float], dict]:
 
     from course_lib.services.db import isolated_database
     from course_lib.services.settings import Settings
-    from course_lib.taskapi.sql_storage import SqlTasks, create_tables
+    from course_lib.taskapi.sql_repositories import SqlTasks
+    from course_lib.taskapi.sql_storage import CHAPTER_06
+    from course_lib.taskapi.sql_tables import create_tables
 
     database = isolated_database(Settings(database_url=os.environ.get("DATABASE_URL")))
     try:
         create_tables(database.engine)
         with Session(database.engine) as session:
-            task = SqlTasks(session).add("cached")
+            task = SqlTasks(session, CHAPTER_06).add("cached")
             session.commit()
 
         def reads() -> None:
             for _ in range(READS):
                 with Session(database.engine) as session:  # a request's unit of work: its own session each time
-                    SqlTasks(session).get(task.id)
+                    SqlTasks(session, CHAPTER_06).get(task.id)
 
         return timed(reads, repeats), json.loads(json.dumps(asdict(task), default=str))
     finally:

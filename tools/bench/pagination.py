@@ -17,7 +17,10 @@ SORT = ("-created_at",)  # the list's default order: newest first, id breaks tie
 def page_times(database, repeats: int) -> dict[str, list[float]]:
     """Seconds to read the first page and the page DEPTH rows deep, by OFFSET and by keyset, on DEPTH + LIMIT rows."""
     from course_lib.taskapi.records import TaskQuery
-    from course_lib.taskapi.sql_storage import SqlTasks, create_tables, insert_tasks
+    from course_lib.taskapi.sql_repositories import SqlTasks
+    from course_lib.taskapi.sql_seed import insert_tasks
+    from course_lib.taskapi.sql_storage import CHAPTER_06
+    from course_lib.taskapi.sql_tables import create_tables
 
     create_tables(database.engine)
     start = datetime(2026, 1, 1, tzinfo=UTC)  # one creation time per row, a millisecond apart, as real rows have
@@ -25,7 +28,7 @@ def page_times(database, repeats: int) -> dict[str, list[float]]:
     for _ in insert_tasks(database.engine, rows, 10_000):
         pass
     with Session(database.engine) as session:
-        tasks = SqlTasks(session)
+        tasks = SqlTasks(session, CHAPTER_06)
         last_above = tasks.list(TaskQuery(sort=SORT, offset=DEPTH - 1, limit=1))[0]
         keyset = (last_above.created_at, last_above.id)  # what a cursor for the deep page carries
 

@@ -1,4 +1,4 @@
-"""The schema of chapters 06–12: users, api_keys, tasks, as sql_storage.create_tables made them.
+"""The schema of chapters 06–12: users, api_keys, tasks, as sql_tables.create_tables made them.
 
 Revision ID: 0001
 Revises:
