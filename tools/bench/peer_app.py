@@ -122,6 +122,10 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
                                 headers={"WWW-Authenticate": "Bearer"})
         return Token(access_token=create_access_token(secret_key, user.id), token_type="bearer")
 
+    @app.get("/users/me")
+    def read_users_me(current_user: CurrentUser) -> dict[str, int | str]:
+        return {"id": current_user.id, "name": current_user.name}
+
     @app.get("/tasks/{task_id}", response_model=TaskPublic)
     def read_task(task_id: int, session: SessionDep, current_user: CurrentUser) -> Task:
         task = session.get(Task, task_id)
