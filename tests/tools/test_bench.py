@@ -159,3 +159,10 @@ def test_the_readme_gets_the_goals_between_its_markers_and_nothing_else_changes(
     readme.write_text("no markers here\n")
     assert not write_readme_goals(readme, data, figures, details="docs/benchmarks.md")
     assert readme.read_text() == "no markers here\n"
+
+
+def test_a_number_just_under_a_thousand_is_written_out_never_in_exponent_form():
+    from tools.bench.report import number
+
+    assert number(999.7, "req/s") == "1,000 req/s"
+    assert number(998.0, "req/s") == "998 req/s" and number(1234.0, "µs") == "1,234 µs"

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from course_lib.services.settings import use_kernel_key
-from tools.bench import cache, layers, notebooks, pagination, scaling, server, setup, throughput  # noqa: F401
+from tools.bench import cache, layers, notebooks, pagination, peer, scaling, server, setup, throughput  # noqa: F401
 from tools.bench.core import REGISTRY, ROOT, Context, Figure, run_benchmark
 from tools.bench.report import document, plot, text_table, write_json, write_markdown, write_readme_goals
 
@@ -18,9 +18,9 @@ MARKDOWN = ROOT / "docs" / "benchmarks.md"
 PLOT_IN_DOCS = ROOT / "docs" / "benchmarks.png"
 README = ROOT / "README.md"
 
-# The order: set-up, notebooks, server, load, pagination, cache, scaling.
-ORDER = ("set-up", "notebooks", "server start", "throughput", "request layers", "pagination",
-         "pagination (PostgreSQL)", "cache", "scaling")
+# The order: set-up, notebooks, server, load (alone, then beside the peer), pagination, cache, scaling.
+ORDER = ("set-up", "notebooks", "server start", "throughput", "peer", "peer (PostgreSQL)", "request layers",
+         "pagination", "pagination (PostgreSQL)", "cache", "scaling")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

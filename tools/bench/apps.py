@@ -54,4 +54,26 @@ def task_api_uncached() -> FastAPI:
     return app_for(CACHE_CHAPTER - 1, embedded())
 
 
-APPS = {"hello": hello_app, "taskapi": task_api, "taskapi-uncached": task_api_uncached}
+SHARED_DATABASE = "PEER_DATABASE_URL"  # the database the finished API and its peer share (tools/bench/peer.py)
+
+
+def task_api_shared() -> FastAPI:
+    """The finished API on the database $PEER_DATABASE_URL names, shared (not a file or schema of its own), so the peer
+    app reads the same rows; the cache stays fakeredis."""
+    import os
+
+    from course_lib.services.settings import Settings
+    from course_lib.taskapi import latest
+
+    return latest(Settings(database_url=os.environ[SHARED_DATABASE], isolate_database=False, redis_url=None))
+
+
+def peer() -> FastAPI:
+    """The peer app written as FastAPI's tutorials teach, on the same database."""
+    from tools.bench.peer_app import create_app
+
+    return create_app()
+
+
+APPS = {"hello": hello_app, "taskapi": task_api, "taskapi-uncached": task_api_uncached,
+        "taskapi-shared": task_api_shared, "peer": peer}

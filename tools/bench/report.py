@@ -17,7 +17,7 @@ def number(value: float | None, unit: str) -> str:
     """A value with its unit, 3 significant digits: '1.23 s', '845 req/s'."""
     if value is None:
         return "—"
-    text = f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    text = f"{value:.3g}" if abs(value) < 999.5 else f"{value:,.0f}"  # 999.7 is '1,000', not '1e+03'
     return f"{text} {unit}".rstrip()
 
 

@@ -21,11 +21,12 @@ SEED_TASKS = 200
 
 
 @contextmanager
-def target(kind: str) -> Iterator[str]:
-    """A server process of `kind` pinned to SERVER_CPU; yields its base URL and stops it after."""
+def target(kind: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """A server process of `kind` pinned to SERVER_CPU (`env` added to its environment); yields its base URL and
+    stops it after."""
     process = subprocess.Popen([sys.executable, "-m", "tools.bench.target", kind, str(SERVER_CPU)], cwd=ROOT,
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                               env={**without_services(os.environ), "PYTHONPATH": str(ROOT)})
+                               env={**without_services(os.environ), "PYTHONPATH": str(ROOT), **(env or {})})
     try:
         assert process.stdout is not None  # stdout=PIPE
         port = process.stdout.readline().strip()
