@@ -110,7 +110,7 @@ async def measure_layers(repeats: int) -> dict[str, list[tuple[float, float]]]:
             bearer = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
             task_id = (await client.post("/tasks", json={"title": "layers"}, headers=auth)).json()["id"]
         key = os.environ["SECRET_KEY"]
-        peer = create_app(api.state.storage.database.engine.url.render_as_string(hide_password=False), key)
+        peer = create_app(api.context.storage.database.engine.url.render_as_string(hide_password=False), key)
         peer_bearer = {"Authorization": f"Bearer {create_access_token(key, user_id)}"}
         layers = {HELLO: (bare, "/hello", {}), MIDDLEWARE: (api, "/bench/hello", {}),
                   API_KEY: (api, "/bench/whoami", auth), BEARER: (api, "/bench/whoami", bearer),
