@@ -79,7 +79,8 @@ show(api.delete("/tasks/1", headers={"X-API-Key": "tk_made-up"}), headers=HEADER
 # %% [markdown]
 # ## 403: not you
 # Bob's key is valid, so the server knows him — but task 1 is Ada's. **403 Forbidden**: authenticating again will
-# not help. The rule lives in the task routes (`ensure_owner`), which had no writer to check until now:
+# not help. The rule lives in the task routes (`ensure_owner`, which `TaskWrites` runs before every change), which
+# had no writer to check until now:
 
 # %%
 from course_lib.taskapi.routes import tasks
