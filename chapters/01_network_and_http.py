@@ -83,13 +83,21 @@ status_line
 # The first digit is the class: **2xx** it worked, **4xx** the problem is on the client's side, **5xx** it is on the
 # server's side. The class alone does not tell a client whether to send the same request again; the code does, as a
 # section below shows. Here is how the task routes choose theirs. The router is written once, the way it will stay
-# for the rest of the course; its arguments are *dependencies* (`uow`: the storage of this one request, `who`: the
-# caller, whom nobody has to name until chapter 05) that FastAPI fills in before the handler runs:
+# for the rest of the course; its arguments are *dependencies* that FastAPI fills in before the handler runs: `uow`,
+# the storage of this one request, and `write`, the one way a route changes a task (chapter 03 opens it):
 
 # %%
 from course_lib.taskapi.routes import tasks
 
-show_source(tasks.router, highlight_text=("status_code", "HTTPException", "Location"))
+show_source(tasks.router, highlight_text=("status_code", "Location"))
+
+# %% [markdown]
+# The 404 comes from `find_task`. It raises `Problem`, FastAPI's `HTTPException` with room for the extra members
+# of a problem-details body (chapter 08): every error a route of this API answers is raised that one way, so no route
+# has to choose between two.
+
+# %%
+show_source(tasks.find_task, highlight_text=("Problem",))
 
 # %%
 show(api.post("/tasks", json={"title": "learn HTTP"}))

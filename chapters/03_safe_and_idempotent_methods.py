@@ -79,7 +79,16 @@ snapshot() == before
 # %%
 from course_lib.taskapi.routes import tasks
 
-show_source(tasks.router, highlight_text=("@tasks.put", "@tasks.delete", "update(", "delete("))
+show_source(tasks.router, highlight_text=("@tasks.put", "@tasks.delete", "write.change", "write.delete"))
+
+# %% [markdown]
+# Each write route says only *what* to change. `TaskWrites` does the writing, in the same order for every route:
+# find the task (404), check who may change it (403, from chapter 05) and the request's precondition (412, from
+# chapter 10), write, commit, tag the answer. A route copied to make a new one cannot drop a step, because it never
+# wrote the steps:
+
+# %%
+show_source(tasks.TaskWrites, highlight_text=("writable(", "update(", "delete(", "commit()"))
 
 # %%
 replacement = {"title": "write the chapter", "done": True}

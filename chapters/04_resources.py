@@ -246,6 +246,13 @@ show(api.post("/users/1/tasks", json={"title": "review chapter 04"}), headers=HE
 # | API surface | stays small and uniform | one more route per action |
 # | idempotent? | yes (PATCH to the same value) | POST is not by contract; this one is by design (completing twice = done) |
 #
+# The action is a router of its own, and it writes as every task route does, through `TaskWrites`; the lambda says
+# what to change given the task as it is (already done: nothing):
+
+# %%
+show_source(tasks.actions_router, highlight_text=("write.change",))
+
+# %% [markdown]
 # Both end in the same state:
 
 # %%
@@ -463,24 +470,27 @@ q2.check(add_patch_note)
 
 # %% [markdown]
 # **Exercise 3.** Add the action `POST /tasks/{task_id}/reopen` to a chapter-04 app: it sets `done` back to false and
-# answers 200 with the task (`TaskPublic`), or 404 when there is no such task. Use a unit of work through
-# `UnitOfWorkDep`, as the other routes do, and commit your change.
+# answers 200 with the task (`TaskPublic`), or 404 when there is no such task. Write it as `complete` is written,
+# through `TaskWrites`, which finds the task (404), checks its owner and precondition (once later chapters have them),
+# writes and commits. `Writes` below is the dependency that hands a route its `TaskWrites`.
 
 # %%
-from course_lib.taskapi.deps import TaskId, UnitOfWorkDep
-from course_lib.taskapi.routes.tasks import find_task
+from typing import Annotated
+
+from fastapi import Depends
+
+from course_lib.taskapi.deps import TaskId
+from course_lib.taskapi.routes.tasks import TaskWrites, task_writes
 from course_lib.taskapi.schemas import TaskPublic
 
 
 def add_reopen_route(app) -> None:
     """Add POST /tasks/{task_id}/reopen to `app`."""
+    Writes = Annotated[TaskWrites, Depends(task_writes(app.context.seams))]
     ### BEGIN SOLUTION
     @app.post("/tasks/{task_id}/reopen", response_model=TaskPublic)
-    def reopen_task(task_id: TaskId, uow: UnitOfWorkDep):
-        find_task(uow, task_id)
-        task = uow.tasks.update(task_id, done=False)
-        uow.commit()
-        return task
+    def reopen_task(task_id: TaskId, write: Writes):
+        return write.change(task_id, lambda task: {"done": False})
     ### END SOLUTION
 
 

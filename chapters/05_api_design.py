@@ -55,7 +55,7 @@ api
 api.docs_url
 
 # %%
-from course_lib.taskapi.ch05_api_design import ADA, BOB
+from course_lib.lab.task_contract import ADA, BOB
 
 ada_created = api.post("/users", json=ADA)
 show(ada_created, headers=HEADERS)
@@ -79,7 +79,8 @@ show(api.delete("/tasks/1", headers={"X-API-Key": "tk_made-up"}), headers=HEADER
 # %% [markdown]
 # ## 403: not you
 # Bob's key is valid, so the server knows him — but task 1 is Ada's. **403 Forbidden**: authenticating again will
-# not help. The rule lives in the task routes (`ensure_owner`), which had no writer to check until now:
+# not help. The rule lives in the task routes (`ensure_owner`, which `TaskWrites` runs before every change), which
+# had no writer to check until now:
 
 # %%
 from course_lib.taskapi.routes import tasks
@@ -204,16 +205,17 @@ patch_task = openapi["paths"]["/tasks/{task_id}"]["patch"]
 
 # %%
 from course_lib.lab.contract import Case, contract_table, failures, run_contract
+from course_lib.lab.task_contract import CONTRACT
 
 show_source(Case)
 
 # %% [markdown]
-# Here is the whole contract of this chapter's API: every endpoint's success, and each failure mode, run against a
-# fresh server:
+# Here is the whole contract of this chapter's API (`course_lib/lab/task_contract.py`: a lab instrument, not part of
+# the API): every endpoint's success, and each failure mode, run against a fresh server:
 
 # %%
 contract_api = serve(ch05_api_design.create_app(), name="contract")
-outcomes = run_contract(contract_api, ch05_api_design.CONTRACT)
+outcomes = run_contract(contract_api, CONTRACT)
 contract_table(outcomes)
 assert failures(outcomes) == []
 
@@ -400,5 +402,5 @@ q3.check(secured_operations)
 #
 # ## Where this lives in course_lib
 # `course_lib/taskapi/auth.py` (API keys, `CurrentUser`), `course_lib/taskapi/ch05_api_design.py` (this chapter's
-# API, `CONTRACT`), `course_lib/lab/contract.py` (the contract runner), `course_lib/lab/postman.py` (OpenAPI → Postman),
+# API), `course_lib/lab/task_contract.py` (`CONTRACT`), `course_lib/lab/contract.py` (the contract runner), `course_lib/lab/postman.py` (OpenAPI → Postman),
 # `course_lib/checks/ch05.py` (the checks).

@@ -51,10 +51,10 @@ calendar
 # %%
 import time
 
+from course_lib.lab.task_owners import seed
 from course_lib.lab.timing import hierarchy_of_waiting, median_seconds, with_factors
 from course_lib.services.db import isolated_database
 from course_lib.taskapi.sql_tables import create_tables
-from course_lib.taskapi.task_owners import seed
 
 scratch = isolated_database()  # a database of its own for the measurements: SQLite file or a PostgreSQL schema
 create_tables(scratch.engine)
@@ -115,7 +115,8 @@ assert memory * 100 < database and database * 2 < loopback and loopback * 5 < sl
 # ```
 
 # %%
-from course_lib.taskapi import availability, ch12_performance
+from course_lib.taskapi import ch12_performance
+from course_lib.taskapi.routes import availability
 
 show_source(availability.router, highlight_text=("timeout", "get_json", "calendar_url"))
 
@@ -244,7 +245,7 @@ responses = api.get("/openapi.json").json()["paths"]["/users/{user_id}/availabil
 # `selectinload` does for a relationship; chapter 13 declares those):
 
 # %%
-from course_lib.taskapi import task_owners
+from course_lib.lab import task_owners
 
 show_source(task_owners.owners_one_by_one)
 
@@ -671,8 +672,8 @@ q3.check(primes_below)
 #
 # ## Where this lives in course_lib
 # `course_lib/taskapi/ch12_performance.py` (the chapter: the route, its lifespan client, its documented failures),
-# `course_lib/taskapi/availability.py` (the route), `course_lib/web/outbound.py` (the deadline, the body cap and the
-# 502/503/504 mapping), `course_lib/services/calendar.py` (CALENDAR_URL or the embedded calendar), `course_lib/taskapi/task_owners.py` (N+1 and the eager forms), `course_lib/services/query_counter.py`
+# `course_lib/taskapi/routes/availability.py` (the route), `course_lib/web/outbound.py` (the deadline, the body cap and the
+# 502/503/504 mapping), `course_lib/services/calendar.py` (CALENDAR_URL or the embedded calendar), `course_lib/lab/task_owners.py` (N+1 and the eager forms), `course_lib/services/query_counter.py`
 # and `query_plan.py` (statement counts, EXPLAIN), `course_lib/lab/slow_service.py` (the dependency),
 # `course_lib/lab/concurrency.py` (handler styles, bursts, stalls, the profiler), `course_lib/lab/timing.py`
 # (medians, cases in turns, the hierarchy), `course_lib/checks/ch12.py`.

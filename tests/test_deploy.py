@@ -41,17 +41,16 @@ def test_docker_compose_validates_the_file():
 
 
 @needs_compose
-def test_the_stack_has_nginx_replicas_postgres_redis_and_a_worker():
+def test_the_stack_has_nginx_replicas_postgres_and_redis():
     config = yaml.safe_load(compose("config").stdout)
     services = config["services"]
-    assert {"nginx", "api", "migrate", "worker", "db", "redis"} <= services.keys()
+    assert {"nginx", "api", "migrate", "db", "redis"} <= services.keys()
     assert services["api"]["deploy"]["replicas"] >= 2
     api_env = services["api"]["environment"]
     assert api_env["ISOLATE_DATABASE"] == "false"
     assert api_env["DATABASE_URL"].startswith("postgresql+psycopg://") and "@db:" in api_env["DATABASE_URL"]
     assert api_env["REDIS_URL"].startswith("redis://redis:")
     assert api_env["SECRET_KEY"] == "test-secret"
-    assert services["worker"]["environment"] == api_env
     ports = services["nginx"]["ports"]
     # published on loopback only (v1 prints "127.0.0.1:8080:80/tcp", v2 a mapping)
     assert [port["host_ip"] if isinstance(port, dict) else port.split(":")[0] for port in ports] == ["127.0.0.1"]

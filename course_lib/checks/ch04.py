@@ -161,6 +161,6 @@ def _test_reopen(add_reopen_route) -> None:
 
 q3 = Exercise(
     "ch04.q3", "An action route: reopen", _test_reopen,
-    hint="@app.post('/tasks/{task_id}/reopen', response_model=TaskPublic); take `uow: UnitOfWorkDep`; "
-         "find_task(uow, task_id) gives 404 for you; uow.tasks.update(task_id, done=False), then uow.commit().",
+    hint="@app.post('/tasks/{task_id}/reopen', response_model=TaskPublic); take `write: Writes`; "
+         "write.change(task_id, lambda task: {'done': False}) gives 404 for you, writes and commits.",
 )

@@ -9,13 +9,11 @@ import secrets
 from fastapi import FastAPI
 
 from course_lib.lab.contract import Case, outcome_rows, run_contract
+from course_lib.lab.task_contract import ADA, BOB, PASSWORD
 from course_lib.notebook.exercises import Exercise, Incorrect, expect_status
 from course_lib.notebook.server import serving
 from course_lib.taskapi import ch05_api_design
 
-PASSWORD = "violet harbor lantern 42"
-ADA = {"name": "Ada", "email": "ada@example.org", "password": PASSWORD}
-BOB = {"name": "Bob", "email": "bob@example.org", "password": PASSWORD}
 # What exists before the learner's cases run: Ada and Bob with their keys, and task {task} owned by Ada.
 SETUP = [
     Case("sign up Ada", "POST", "/users", 201, json=ADA, save={"ada_key": "api_key"}),

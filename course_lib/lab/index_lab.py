@@ -7,11 +7,11 @@ from typing import cast
 
 from sqlalchemy import Index, Select, Table, text
 
+from course_lib.lab.task_owners import seed
 from course_lib.lab.timing import median_seconds
 from course_lib.services.db import IsolatedDatabase, isolated_database
 from course_lib.services.query_plan import explain
 from course_lib.taskapi.sql_tables import TaskRow, create_tables
-from course_lib.taskapi.task_owners import seed
 
 PAGE_INDEX = "ix_tasks_owner_created_at_id"  # chapter 06's index for one user's tasks, newest first
 

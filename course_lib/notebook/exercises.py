@@ -26,12 +26,12 @@ from typing import Any
 
 import httpx
 
-import course_lib
 from course_lib.notebook import progress
 from course_lib.notebook.server import LOGS
 from course_lib.notebook.solutions import solution_for
 from course_lib.notebook.source_rules import may_end_without_return
 
+COURSE_LIB = Path(__file__).parent.parent  # the course_lib package: its frames are the course's, not the learner's
 CORRECT, INCORRECT, NOT_ATTEMPTED = "correct", "incorrect", "not attempted"
 EXERCISES: dict[str, Exercise] = {}
 _COLOURS = {CORRECT: "#1a7f37", INCORRECT: "#cf222e", NOT_ATTEMPTED: "#9a6700"}
@@ -250,7 +250,7 @@ def cache_directives(value: str | None) -> dict[str, str | None]:
 # --- what the learner's code did -------------------------------------------------------------------------------
 
 _LIBRARY_ROOTS = tuple(sorted({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
-                              | {str(Path(course_lib.__file__).parent)}))
+                              | {str(COURSE_LIB)}))
 # code a library compiles at run time (SQLAlchemy's __init__ and flush, dataclasses' methods): never a learner's line
 _GENERATED = ("<frozen", "<string>", "<sqlalchemy ")
 _SHORT = reprlib.Repr()
@@ -271,7 +271,7 @@ def _library(tb: types.TracebackType | None) -> str | None:
     if not frames:
         return None
     path = Path(frames[-1].filename)
-    if path.is_relative_to(Path(course_lib.__file__).parent):
+    if path.is_relative_to(COURSE_LIB):
         return "the check"
     for root in sorted(_LIBRARY_ROOTS, key=len, reverse=True):
         if path.is_relative_to(root):

@@ -32,7 +32,6 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, description="redis:// URL; None means fakeredis in the kernel.")
     isolate_database: bool = Field(default=True, description="Each app gets its own schema or SQLite file, so "
                                    "chapters never see each other's rows; False shares one database (replicas).")
-    worker: str = Field(default="inprocess", description="'inprocess' runs jobs in the kernel, 'process' in workers.")
     instance_name: str = Field(default="kernel", description="Which process serves: the scaling chapter names each "
                                "replica (INSTANCE_NAME) and the API says it in the X-Instance header.")
     nginx_bin: str | None = Field(default=None, description="Path to nginx, for the scaling chapter.")
@@ -100,11 +99,10 @@ class Settings(BaseSettings):
         return bool(self.database_url and not self.database_url.startswith("sqlite"))
 
     def describe(self) -> str:
-        """One line naming the live backends, e.g. 'database: SQLite · cache: fakeredis · jobs: in-process'."""
+        """One line naming the live backends, e.g. 'database: SQLite (embedded) · cache: fakeredis'."""
         database = _database_name(self.database_url)
         cache = "redis-server" if self.redis_url else "fakeredis"
-        jobs = "worker processes" if self.worker == "process" else "in-process worker"
-        return f"database: {database} · cache: {cache} · jobs: {jobs}"
+        return f"database: {database} · cache: {cache}"
 
 
 def _database_name(url: str | None) -> str:

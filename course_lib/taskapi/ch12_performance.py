@@ -16,10 +16,11 @@ from fastapi.routing import APIRoute
 
 from course_lib.services.calendar import calendar_client
 from course_lib.services.settings import Settings
-from course_lib.taskapi import availability, ch11_scaling
+from course_lib.taskapi import ch11_scaling
 from course_lib.taskapi.build import build_app
 from course_lib.taskapi.chapter import Chapter
 from course_lib.taskapi.context import TaskAPI
+from course_lib.taskapi.routes import availability
 from course_lib.taskapi.seams import Seams
 from course_lib.web.openapi_responses import document_responses, edit_openapi
 

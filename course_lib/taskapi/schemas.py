@@ -1,6 +1,6 @@
 """What goes over the wire: the request and response bodies of the task API, one Pydantic model per role.
 
-A record (repository.Task, repository.User) is what the application stores; these models are what a client may send
+A record (records.Task, records.User) is what the application stores; these models are what a client may send
 (TaskCreate, TaskReplace, TaskUpdate, UserCreate) and what it gets back (TaskPublic, UserPublic). Routes declare them
 as `response_model`, so a field a model does not list (a password hash) can never leave the server.
 
@@ -25,12 +25,8 @@ class TaskCreate(BaseModel):
     done: bool = False
 
 
-class TaskReplace(BaseModel):
+class TaskReplace(TaskCreate):
     """PUT /tasks/{id}: the complete new state; a field left out goes back to its default."""
-
-    title: str
-    description: str = ""
-    done: bool = False
 
 
 def not_null(schema: dict[str, Any]) -> None:

@@ -47,10 +47,8 @@ class TaskCreate(schemas.TaskCreate):
     model_config = CLOSED
 
 
-class TaskReplace(schemas.TaskReplace):
+class TaskReplace(TaskCreate):
     """PUT /tasks/{id}: the complete new state, and nothing else."""
-
-    model_config = CLOSED
 
 
 class TaskUpdate(schemas.TaskUpdate):

@@ -30,7 +30,6 @@ from pydantic import (
 from course_lib.taskapi import schemas
 from course_lib.taskapi.schemas_strict import TaskCreate as StrictTaskCreate
 from course_lib.taskapi.schemas_strict import TaskPublic, UserCreated, UserPublic
-from course_lib.taskapi.schemas_strict import TaskReplace as StrictTaskReplace
 from course_lib.taskapi.schemas_strict import TaskUpdate as StrictTaskUpdate
 from course_lib.taskapi.schemas_strict import UserCreate as StrictUserCreate
 from course_lib.web.password_rules import blocklist_reason
@@ -112,12 +111,8 @@ class TaskCreate(StrictTaskCreate):
     done: StrictBool = False
 
 
-class TaskReplace(StrictTaskReplace):
+class TaskReplace(TaskCreate):
     """PUT /tasks/{id}: the same rules as creating."""
-
-    title: Title
-    description: Description = ""
-    done: StrictBool = False
 
 
 class TaskUpdate(StrictTaskUpdate):

@@ -100,7 +100,7 @@ class Seams:
     """The swappable parts of the task API, with the defaults of its first chapters."""
 
     storage: Callable[[Settings], Storage] = memory_storage
-    current_user: Callable[..., User | None] = nobody  # not async: availability.py calls it outside FastAPI
+    current_user: Callable[..., User | None] = nobody  # not async: routes/availability.py calls it outside FastAPI
     credentials_at_signup: Callable[[UnitOfWork, User], dict[str, Any]] = no_credentials
     task_list: Dependency[TaskLister] = all_tasks
     conditions: Dependency[Conditions] = unconditional

@@ -9,6 +9,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 NO_STORE = "no-store"
+# The headers of a response that carries a secret (a CSRF token, an access or refresh token): no cache may keep it.
+# Pragma for HTTP/1.0 caches, which RFC 6749 §5.1 asks of every token response.
+NEVER_STORED = {"Cache-Control": NO_STORE, "Pragma": "no-cache"}
 
 
 @dataclass(frozen=True)

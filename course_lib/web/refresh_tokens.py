@@ -11,13 +11,14 @@ one: spending is HDEL (which never creates a key) and revoking is DEL.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
 from typing import cast
 
 import redis
+
+from course_lib.web.digests import digest
 
 TOKEN_PREFIX = "rt_"  # recognisable in logs and by secret scanners, like the API keys' tk_
 
@@ -38,11 +39,6 @@ class Grant:
     family: str
 
 
-def digest(token: str) -> str:
-    """What Redis keeps instead of the token: a leaked Redis holds no usable refresh token."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 class RefreshStore:
     """Refresh-token families in Redis under `prefix`; each family expires `ttl` seconds after its login."""
 
@@ -53,7 +49,7 @@ class RefreshStore:
         self.prefix = prefix or f"refresh:{uuid.uuid4().hex[:12]}:"
 
     def _token_key(self, token: str) -> str:
-        return f"{self.prefix}token:{digest(token)}"
+        return f"{self.prefix}token:{digest(token)}"  # a leaked Redis holds no usable refresh token
 
     def _family_key(self, family: str) -> str:
         return f"{self.prefix}family:{family}"

@@ -26,6 +26,8 @@ from typing import Literal
 import redis
 from starlette.responses import Response
 
+from course_lib.web.digests import digest
+
 # OWASP: "Common idle timeouts ranges are 2-5 minutes for high-value applications and 15-30 minutes for low risk
 # applications"; an absolute timeout for "a full day" of office work "could be between 4 and 8 hours".
 IDLE_TIMEOUT = 30 * 60  # a to-do list is a low-risk application: the upper end of 15-30 minutes
@@ -91,11 +93,6 @@ class Session:
     ends_at: float = float("inf")  # the absolute timeout: seconds since the epoch
 
 
-def digest(session_id: str) -> str:
-    """The name a session is stored under: a hash of its id, so Redis holds no usable cookie value."""
-    return hashlib.sha256(session_id.encode()).hexdigest()
-
-
 class SessionStore:
     """Sessions in Redis under `prefix`: each ends after `idle` seconds without use, or `absolute` after login."""
 
@@ -107,7 +104,7 @@ class SessionStore:
         self.prefix = prefix or f"session:{uuid.uuid4().hex[:12]}:"
 
     def key(self, session_id: str) -> str:
-        """The Redis key of a session id."""
+        """The Redis key of a session id: its digest, so Redis holds no usable cookie value."""
         return self.prefix + digest(session_id)
 
     def user_key(self, user_id: int) -> str:

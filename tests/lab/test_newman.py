@@ -6,7 +6,7 @@ import pytest
 
 from course_lib.lab.newman import HOW_TO_INSTALL, newman_bin, node_available, run_newman
 from course_lib.lab.postman import collection_from_contract, collection_from_openapi
-from course_lib.taskapi.ch05_api_design import CONTRACT
+from course_lib.lab.task_contract import CONTRACT
 from tests.taskapi.conftest import chapters_from
 
 

@@ -17,8 +17,8 @@ from course_lib.lab.postman import (
     save_collection,
     success_status,
 )
+from course_lib.lab.task_contract import CONTRACT
 from course_lib.taskapi import app_for
-from course_lib.taskapi.ch05_api_design import CONTRACT
 from tests.taskapi.conftest import chapters_from
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "postman_collection_v2.1.0.schema.json").read_text())

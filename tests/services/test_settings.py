@@ -15,11 +15,11 @@ from course_lib.taskapi.auth import sign_up
 
 
 def test_defaults_need_no_services(monkeypatch):
-    for name in ("DATABASE_URL", "REDIS_URL", "WORKER"):
+    for name in ("DATABASE_URL", "REDIS_URL"):
         monkeypatch.delenv(name, raising=False)
     settings = Settings()
     assert settings.database_url is None and settings.redis_url is None
-    assert settings.describe() == "database: SQLite (embedded) · cache: fakeredis · jobs: in-process worker"
+    assert settings.describe() == "database: SQLite (embedded) · cache: fakeredis"
     assert not settings.uses_real_database
 
 

@@ -1,7 +1,7 @@
 from fastapi import FastAPI, Response
 
 from course_lib.notebook.server import serve
-from course_lib.web.cache_control import CacheControlMiddleware, CacheRule, cache_control_for
+from course_lib.web.cache_control import NEVER_STORED, CacheControlMiddleware, CacheRule, cache_control_for
 
 
 def test_writes_and_errors_are_never_stored():
@@ -33,3 +33,15 @@ def test_middleware_adds_the_header_unless_the_handler_set_one():
     assert api.get("/static/a").headers["cache-control"] == "public, max-age=60"
     assert api.get("/own").headers["cache-control"] == "max-age=5"
     assert api.post("/static/a").headers["cache-control"] == "no-store"
+
+
+def test_a_secret_is_kept_by_no_cache_not_even_an_http_1_0_one():
+    app = FastAPI()
+
+    @app.get("/secret")
+    def secret() -> Response:
+        return Response("s3cret", headers=NEVER_STORED)
+
+    app.add_middleware(CacheControlMiddleware)
+    answer = serve(app).get("/secret")
+    assert (answer.headers["cache-control"], answer.headers["pragma"]) == ("no-store", "no-cache")

@@ -7,7 +7,8 @@ import fakeredis
 import pytest
 import redis
 
-from course_lib.web.refresh_tokens import RefreshRefused, RefreshStore, digest
+from course_lib.web.digests import digest
+from course_lib.web.refresh_tokens import RefreshRefused, RefreshStore
 
 
 @pytest.fixture(params=["fakeredis", "redis-server"])

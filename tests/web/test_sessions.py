@@ -8,6 +8,7 @@ import fakeredis
 import pytest
 from starlette.responses import Response
 
+from course_lib.web.digests import digest
 from course_lib.web.sessions import (
     ABSOLUTE_TIMEOUT,
     IDLE_TIMEOUT,
@@ -17,7 +18,6 @@ from course_lib.web.sessions import (
     SessionStore,
     cross_site_refusal,
     csrf_refusal,
-    digest,
     new_token,
     session_cookie,
     signed_csrf_token,

@@ -34,7 +34,7 @@ def embedded():
 
 def backends(settings) -> str:
     """The database and the cache `settings` select, as a figure's note names them."""
-    return settings.describe().rsplit(" · ", 1)[0]
+    return settings.describe()
 
 
 def task_api() -> FastAPI:

@@ -8,12 +8,14 @@ and each figure is the median server time of a request through one more layer.
 import asyncio
 import statistics
 import time
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import Depends, FastAPI
 
 from course_lib.taskapi.bearer_auth import token_session_or_api_key_user
+from course_lib.taskapi.context import context_of
 from course_lib.taskapi.records import User
+from course_lib.taskapi.sql_storage import SqlStorage
 from tools.bench.apps import backends, embedded, hello_app, task_api
 from tools.bench.core import Context, Figure, benchmark
 
@@ -110,7 +112,8 @@ async def measure_layers(repeats: int) -> dict[str, list[tuple[float, float]]]:
             bearer = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
             task_id = (await client.post("/tasks", json={"title": "layers"}, headers=auth)).json()["id"]
         key = os.environ["SECRET_KEY"]
-        peer = create_app(api.context.storage.database.engine.url.render_as_string(hide_password=False), key)
+        database = cast(SqlStorage, context_of(api).storage).database  # a CachedStorage hands .database on
+        peer = create_app(database.engine.url.render_as_string(hide_password=False), key)
         peer_bearer = {"Authorization": f"Bearer {create_access_token(key, user_id)}"}
         layers = {HELLO: (bare, "/hello", {}), MIDDLEWARE: (api, "/bench/hello", {}),
                   API_KEY: (api, "/bench/whoami", auth), BEARER: (api, "/bench/whoami", bearer),

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import anyio
 import httpx
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ValidationError
 
 from course_lib.services.calendar import calendar_client, calendar_url
@@ -19,6 +19,7 @@ from course_lib.taskapi.records import User
 from course_lib.taskapi.seams import Seams
 from course_lib.taskapi.storage import Storage
 from course_lib.web.outbound import dependency_problem, get_json
+from course_lib.web.problems import Problem
 
 SERVICE = "calendar service"
 FAILURES = {
@@ -90,7 +91,7 @@ def router(seams: Seams) -> APIRouter:
         # The lookup takes a pooled connection and gives it back before the slow call: a request waiting on
         # another service must not hold a database connection the whole time.
         if not await anyio.to_thread.run_sync(user_exists, storage, user_id):
-            raise HTTPException(404, f"user {user_id} not found")
+            raise Problem(404, f"user {user_id} not found")
         answer = await get_json(client, f"{calendar_url(settings)}/calendars/{user_id}",
                                 service=SERVICE, timeout=settings.calendar_timeout)
         try:

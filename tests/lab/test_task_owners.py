@@ -1,9 +1,9 @@
 from sqlalchemy.orm import Session
 
+from course_lib.lab.task_owners import owners_by_join, owners_in_one_query, owners_one_by_one, seed
 from course_lib.services.db import isolated_database
 from course_lib.services.query_counter import counting_statements
 from course_lib.taskapi.sql_tables import create_tables
-from course_lib.taskapi.task_owners import owners_by_join, owners_in_one_query, owners_one_by_one, seed
 
 
 def test_three_forms_same_rows_different_statement_counts():
