@@ -35,19 +35,20 @@ def in_turns(cases: Mapping[str, Callable[[], float]], rounds: int = 3) -> dict[
 
 
 def hierarchy_of_waiting(engine: Engine, dependency_url: str) -> dict[str, float]:
-    """Median seconds of: a dict lookup, a query by primary key, a loopback HTTP call, a 50 ms dependency, CPU work."""
+    """Median seconds of: a dict lookup, a query by primary key, a loopback HTTP call, a 50 ms dependency, CPU work,
+    measured in turns (a moment of load falls on every step alike)."""
     names = {user_id: f"user {user_id}" for user_id in range(1, 201)}
     with engine.connect() as connection, httpx.Client(base_url=dependency_url) as client:
-        return {
-            "dict lookup": median_seconds(lambda: names[150], runs=1000),
-            "database query": median_seconds(
-                lambda: connection.execute(select(UserRow.name).where(UserRow.id == 150)).scalar_one()),
-            "HTTP over loopback": median_seconds(
-                lambda: client.get("/wait", params={"seconds": 0}).raise_for_status()),
-            "slow dependency (50 ms)": median_seconds(
-                lambda: client.get("/wait", params={"seconds": 0.05}).raise_for_status(), runs=5),
-            "CPU: primes below 20,000": median_seconds(lambda: count_primes(20_000), runs=3),
-        }
+        return in_turns({
+            "dict lookup": lambda: median_seconds(lambda: names[150], runs=300),
+            "database query": lambda: median_seconds(
+                lambda: connection.execute(select(UserRow.name).where(UserRow.id == 150)).scalar_one(), runs=5),
+            "HTTP over loopback": lambda: median_seconds(
+                lambda: client.get("/wait", params={"seconds": 0}).raise_for_status(), runs=5),
+            "slow dependency (50 ms)": lambda: median_seconds(
+                lambda: client.get("/wait", params={"seconds": 0.05}).raise_for_status(), runs=1),
+            "CPU: primes below 20,000": lambda: median_seconds(lambda: count_primes(20_000), runs=1),
+        }, rounds=5)
 
 
 def readable(seconds: float) -> str:
