@@ -117,8 +117,8 @@ def context_of(app: FastAPI) -> AppContext:
     return cast(TaskAPI, app).context
 
 
-def app_context(request: Request) -> AppContext:
-    """The dependency: the context of the app serving this request."""
+async def app_context(request: Request) -> AppContext:
+    """The dependency: the context of the app serving this request (async: it only reads, so no thread is taken)."""
     return context_of(request.app)
 
 

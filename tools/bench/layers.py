@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI
 
-from course_lib.taskapi.bearer_auth import token_session_or_api_key_user
+from course_lib.taskapi.bearer_auth import bearer_session_or_api_key
 from course_lib.taskapi.records import User
 from tools.bench.apps import backends, embedded, hello_app, task_api
 from tools.bench.core import Context, Figure, benchmark
@@ -72,7 +72,7 @@ def with_probe_routes(app: FastAPI) -> FastAPI:
         return {"hello": "world"}
 
     @app.get("/bench/whoami")
-    def whoami(who: Annotated[User, Depends(token_session_or_api_key_user)]) -> dict[str, int]:
+    def whoami(who: Annotated[User, Depends(bearer_session_or_api_key)]) -> dict[str, int]:
         return {"id": who.id}
 
     return app

@@ -23,8 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from course_lib.taskapi.bearer_auth import BEARER_CHALLENGE, token_config
 from course_lib.taskapi.context import context_of, need
 from course_lib.taskapi.deps import UnitOfWorkDep
+from course_lib.taskapi.password_login import WRONG_CREDENTIALS, Login, authenticate
 from course_lib.taskapi.records import User
-from course_lib.taskapi.routes.sessions import WRONG_CREDENTIALS, Login, authenticate
 from course_lib.web.openapi_responses import Responses
 from course_lib.web.outbound import dependency_problem
 from course_lib.web.problems import Problem
