@@ -44,8 +44,11 @@ def invalid_token(why: str) -> Problem:
 async def bearer_token(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
 ) -> str | None:
-    """The token of an Authorization: Bearer header ("" when the header names the scheme and no token); else None."""
-    if not request.headers.get("authorization", "").lower().startswith("bearer"):
+    """The token of the Authorization header; "" when it carries no Bearer token; None when there is no header.
+
+    Bearer is the one scheme this API reads in Authorization: any other value there (Basic, a bare string) is
+    credentials sent that cannot be checked, refused as an invalid token rather than ignored for the next scheme."""
+    if "authorization" not in request.headers:
         return None
     return credentials.credentials if credentials else ""
 
