@@ -44,10 +44,9 @@ def invalid_token(why: str) -> Problem:
 async def bearer_token(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
 ) -> str | None:
-    """The token of the Authorization header; "" when it carries no Bearer token; None when there is no header.
-
-    Bearer is the one scheme this API reads in Authorization: any other value there (Basic, a bare string) is
-    credentials sent that cannot be checked, refused as an invalid token rather than ignored for the next scheme."""
+    """The token of the Authorization header ("" when it carries no Bearer token); None when there is no header."""
+    # Bearer is the one scheme this API reads there: any other value (Basic, a bare string) is credentials sent that
+    # cannot be checked, so they are refused as an invalid token, not skipped for the next scheme.
     if "authorization" not in request.headers:
         return None
     return credentials.credentials if credentials else ""
@@ -73,8 +72,9 @@ Claims = Annotated[dict[str, Any] | None, Depends(bearer_claims)]
 
 
 def bearer_user(request: Request, uow: UnitOfWork, token: str) -> User:
-    """The user a verified token names. A token that does not verify, or whose user is gone, is a 401 of its own:
-    RFC 6750 §3's error="invalid_token" tells the client to get a new token, and no later scheme may answer instead."""
+    """The user a verified token names; 401 invalid_token when the token does not verify or its user is gone."""
+    # A 401 of its own (RFC 6750 §3): invalid_token tells the client to fetch a new token, and no cookie or key sent
+    # beside the token may answer in its place.
     user = uow.users.get(int(claims_of(request, token)["sub"]))
     if user is None:
         raise invalid_token("the token's user no longer exists")
