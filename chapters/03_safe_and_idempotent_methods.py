@@ -304,7 +304,7 @@ show_source(ch03_idempotency.principal_from)
 
 # %%
 from course_lib.taskapi import app_for
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 
 with_users = serve(app_for(5), name="with-users")
 ada, bob = sign_up(with_users, "Ada"), sign_up(with_users, "Bob")

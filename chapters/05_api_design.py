@@ -26,22 +26,34 @@ HEADERS = ["content-type", "location", "www-authenticate", "allow"]  # the heade
 # Reads of tasks stay public; every write to a task needs a key, and so does reading users. `POST /users` creates a user and answers its key **once**;
 # the database keeps only the key's SHA-256 digest (in the same transaction as the new user), so not even a leaked
 # database reveals keys, and every server process on that database knows every key. The key goes in the `X-API-Key`
-# header, and one dependency turns it into a user:
+# header. It is a **login scheme**: what a request sends to say who it is (the header), whose those credentials are
+# (the user behind the key's digest, or None), and the challenge a 401 names (`ApiKey header="X-API-Key"`):
 
 # %%
-from course_lib.taskapi import auth
+from course_lib.taskapi import api_keys
 
-show_source(auth.api_key_user)
+show_source(api_keys.api_key_user)
 
 # %% [markdown]
 # The task routes have declared a `CurrentUser` parameter since chapter 01: the **current-user seam**, a dependency
-# that said "nobody" until now. This chapter swaps it for `api_key_user`, so every write starts with the caller
-# known — and no route is rewritten:
+# that said "nobody" until now. This chapter swaps it for `logged_in_by(API_KEY)`, so every write starts with the
+# caller known — and no route is rewritten:
 
 # %%
 from course_lib.taskapi import ch05_api_design
 
 show_source(ch05_api_design.swap_seams)
+
+# %% [markdown]
+# `logged_in_by` takes an **ordered list** of schemes: one here; chapter 09 puts a session cookie before the key,
+# chapter 15 a bearer token before both. It tries each scheme the request sent something for, in order; the first
+# that names a user wins. When none does, it answers one 401 whose `WWW-Authenticate` carries every scheme's challenge,
+# in the order they are tried (RFC 9110 §11.6.1 allows several), and whose detail says what each one wants:
+
+# %%
+from course_lib.taskapi import login_schemes
+
+show_source(login_schemes.logged_in_by)
 
 # %%
 api = serve(ch05_api_design.create_app())
@@ -333,7 +345,7 @@ q1.check(delete_cases)
 # digest of each API key to a name — the keys themselves are stored nowhere, as in the task API. With a key whose
 # digest is in `keys` in `X-API-Key` it answers `{"name": ...}`; without a key, or with any other value (a digest
 # copied from the table included), it answers 401 with a `WWW-Authenticate` header. Put the key check in a
-# dependency, as `auth.api_key_user` does.
+# dependency, as `api_keys.api_key_user` (inside `logged_in_by`) does.
 
 # %%
 import hashlib
@@ -401,6 +413,7 @@ q3.check(secured_operations)
 #   OpenAPI (generated requests, every check, a fixed seed), and chapter 18 (testing, not written yet) will explain how.
 #
 # ## Where this lives in course_lib
-# `course_lib/taskapi/auth.py` (API keys, `CurrentUser`), `course_lib/taskapi/ch05_api_design.py` (this chapter's
-# API), `course_lib/lab/task_contract.py` (`CONTRACT`), `course_lib/lab/contract.py` (the contract runner), `course_lib/lab/postman.py` (OpenAPI → Postman),
+# `course_lib/taskapi/api_keys.py` (API keys: issued, checked, the `sign_up` helper),
+# `course_lib/taskapi/login_schemes.py` (an ordered list of login schemes, one `current_user`),
+# `course_lib/taskapi/ch05_api_design.py` (this chapter's API), `course_lib/lab/task_contract.py` (`CONTRACT`), `course_lib/lab/contract.py` (the contract runner), `course_lib/lab/postman.py` (OpenAPI → Postman),
 # `course_lib/checks/ch05.py` (the checks).

@@ -58,7 +58,7 @@ show_source(ch06_pagination.swap_seams)
 # %%
 from datetime import UTC, datetime, timedelta
 
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 
 app = ch06_pagination.create_app()
 api = serve(app)

@@ -31,8 +31,8 @@ start_chapter(9, "Authentication vs authorization, cookies")
 # %% [markdown]
 # ## Who is calling: a session cookie, else the API key
 # The task routes have asked one dependency who is calling since chapter 01 (the **current-user seam**). Chapter 05
-# answered from the `X-API-Key` header. This chapter answers from the session cookie first, and falls back to the
-# API key — so every script written for chapter 05 keeps working, and no route is rewritten:
+# built it from one login scheme, the `X-API-Key` header. This chapter puts the session cookie before it in the list
+# — so every script written for chapter 05 keeps working, and no route is rewritten:
 
 # %%
 from course_lib.taskapi import ch09_sessions
@@ -42,12 +42,15 @@ show_source(ch09_sessions.swap_seams)
 # %%
 from course_lib.taskapi import cookie_auth
 
-show_source(cookie_auth.session_or_api_key_user)
+show_source(cookie_auth.session_user)
 
 # %% [markdown]
-# Two lines of it are this chapter's subject: a cookie-authenticated request passes `refuse_csrf` first (below,
-# *CSRF*), and nobody known is a **401** whose `WWW-Authenticate` names a way to authenticate. Whether the caller may
-# change a task is not decided here at all: that is the route's `ensure_owner`, a **403**.
+# Two lines of it are this chapter's subject: a cookie-authenticated request passes `refuse_csrf` (below, *CSRF*),
+# and a cookie whose session has ended names nobody — the browser keeps sending it by itself, which is no error — so
+# the API key is tried next. When neither names a user, the answer is one **401** whose `WWW-Authenticate` offers both
+# ways in: `Session login="/session", ApiKey header="X-API-Key"`. (No registered HTTP authentication scheme exists
+# for a session cookie: `Session` is this API's own name, as `ApiKey` is, and only tells a developer where to log in.)
+# Whether the caller may change a task is not decided here at all: that is the route's `ensure_owner`, a **403**.
 #
 # The chapter adds a router for `/session` — the caller's login, as a resource — and a session store:
 
@@ -194,9 +197,9 @@ show(api.patch(f"/tasks/{task['id']}", json={"done": True}, headers=browser(bob_
 # verified against a dummy hash of the same cost:
 
 # %%
-from course_lib.taskapi.routes import sessions
+from course_lib.taskapi import password_login
 
-show_source(sessions.authenticate)
+show_source(password_login.authenticate)
 
 # %%
 unknown = api.post("/session", json={"email": "nobody@example.org", "password": PASSWORD})
@@ -637,6 +640,7 @@ q3.check(log_in)
 #
 # ## Where this lives in course_lib
 # `course_lib/web/sessions.py` (the session store, the cookie's flags, the CSRF rule),
-# `course_lib/taskapi/cookie_auth.py` (session cookie, else API key), `course_lib/taskapi/routes/sessions.py`
+# `course_lib/taskapi/cookie_auth.py` (the session cookie as a login scheme, the CSRF rule),
+# `course_lib/taskapi/password_login.py` (email and password, checked alike), `course_lib/taskapi/routes/sessions.py`
 # (`/session`: log in, who am I, log out), `course_lib/taskapi/ch09_sessions.py` (this chapter's API),
 # `course_lib/checks/ch09.py` (the checks).

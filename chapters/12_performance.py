@@ -211,7 +211,7 @@ calendar.mode = "garbage"
 show(api.get("/users/1/availability"), headers=["content-type"])
 
 # %%
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 
 calendar.mode = "ok"
 unplugged = serve(ch12_performance.create_app(Settings(calendar_url="http://127.0.0.1:9", calendar_timeout=0.5)),

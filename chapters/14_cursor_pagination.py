@@ -42,7 +42,7 @@ show_source(ch14_cursor_pagination.swap_seams)
 # %%
 from datetime import UTC, datetime, timedelta
 
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 
 app = ch14_cursor_pagination.create_app()
 api = serve(app)

@@ -109,13 +109,23 @@ wrong_password = api.post("/tokens", json={"email": "ada@example.org", "password
 (wrong_email.status_code, wrong_email.json()["detail"]), (wrong_password.status_code, wrong_password.json()["detail"])
 
 # %% [markdown]
-# Who is calling is still one dependency (the **current-user seam**): a Bearer token first, else chapter 09's
-# session cookie, else chapter 05's API key. Scripts written for earlier chapters keep working.
+# Who is calling is still one dependency (the **current-user seam**), built from an ordered list of login schemes:
+# `logged_in_by(BEARER, SESSION, API_KEY)` — a Bearer token first (a client's code adds it on purpose), else chapter
+# 09's session cookie, else chapter 05's API key. Scripts written for earlier chapters keep working. The bearer
+# scheme is the one that refuses by itself: a token that does not verify is a 401 with `error="invalid_token"`
+# (RFC 6750 §3), which tells a client to fetch a new token, and no cookie or key sent beside it may answer instead.
 
 # %%
 from course_lib.taskapi import bearer_auth
 
-show_source(bearer_auth.token_session_or_api_key_user)
+show_source(bearer_auth.bearer_user)
+
+# %% [markdown]
+# Nobody at all: one 401 that offers all three ways in, in the order they are tried.
+
+# %%
+anonymous = api.get("/tasks")
+anonymous.status_code, anonymous.headers["www-authenticate"]
 
 # %% [markdown]
 # ## The token's journey

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from course_lib.notebook.server import serve
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 
 SEED = 9457
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,17 +13,17 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from course_lib.taskapi.auth import API_KEY_HEADER, api_key_header
+from course_lib.taskapi.api_keys import API_KEY
 from course_lib.taskapi.context import context_of, need
-from course_lib.taskapi.cookie_auth import session_or_api_key_user
-from course_lib.taskapi.deps import UnitOfWorkDep
+from course_lib.taskapi.cookie_auth import SESSION
+from course_lib.taskapi.login_schemes import LoginScheme, logged_in_by
 from course_lib.taskapi.records import Task, TaskQuery, User
+from course_lib.taskapi.storage import UnitOfWork
 from course_lib.web.problems import Problem
 from course_lib.web.tokens import InvalidToken, TokenConfig, verify
 
 ADMIN = "admin"
 BEARER_CHALLENGE = 'Bearer realm="task-api"'  # every 401 says how to authenticate (RFC 9110 §15.5.2)
-CHALLENGES = f'ApiKey header="{API_KEY_HEADER}", {BEARER_CHALLENGE}'  # every scheme this API accepts
 
 bearer_scheme = HTTPBearer(auto_error=False, bearerFormat="JWT",
                            description="The access_token that POST /tokens answered (a JWT, valid for minutes).")
@@ -41,14 +41,19 @@ def invalid_token(why: str) -> Problem:
                                                 f'error_description="{why}"'})
 
 
-async def bearer_claims(
+async def bearer_token(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
-) -> dict | None:
-    """The claims of the request's Bearer token; None when it sends none; 401 when the token does not verify."""
-    header = request.headers.get("authorization", "")
-    if not header.lower().startswith("bearer"):
+) -> str | None:
+    """The token of the Authorization header ("" when it carries no Bearer token); None when there is no header."""
+    # Bearer is the one scheme this API reads there: any other value (Basic, a bare string) is credentials sent that
+    # cannot be checked, so they are refused as an invalid token, not skipped for the next scheme.
+    if "authorization" not in request.headers:
         return None
-    token = credentials.credentials if credentials else ""
+    return credentials.credentials if credentials else ""
+
+
+def claims_of(request: Request, token: str) -> dict[str, Any]:
+    """The claims of a Bearer token that verifies; 401 invalid_token when it does not."""
     try:
         claims = verify(token_config(request), token)
     except InvalidToken as refused:
@@ -58,27 +63,31 @@ async def bearer_claims(
     return claims
 
 
+async def bearer_claims(request: Request, token: Annotated[str | None, Depends(bearer_token)]) -> dict | None:
+    """The claims of the request's Bearer token; None when it sends none; 401 when the token does not verify."""
+    return None if token is None else claims_of(request, token)
+
+
 Claims = Annotated[dict[str, Any] | None, Depends(bearer_claims)]
 
 
-def token_session_or_api_key_user(request: Request, uow: UnitOfWorkDep,
-                                  key: Annotated[str | None, Security(api_key_header)], claims: Claims) -> User:
-    """The user a verified Bearer token names, else chapter 09's session cookie or API key; 401 when none."""
-    if claims is not None:
-        user = uow.users.get(int(claims["sub"]))
-        if user is None:
-            raise invalid_token("the token's user no longer exists")
-        return user
-    try:
-        return session_or_api_key_user(request, uow, key)
-    except HTTPException as refused:
-        if refused.status_code != 401:
-            raise
-        raise HTTPException(401, f"{refused.detail}; or send Authorization: Bearer <token> from POST /tokens",
-                            headers={"WWW-Authenticate": CHALLENGES}) from None
+def bearer_user(request: Request, uow: UnitOfWork, token: str) -> User:
+    """The user a verified token names; 401 invalid_token when the token does not verify or its user is gone."""
+    # A 401 of its own (RFC 6750 §3): invalid_token tells the client to fetch a new token, and no cookie or key sent
+    # beside the token may answer in its place.
+    user = uow.users.get(int(claims_of(request, token)["sub"]))
+    if user is None:
+        raise invalid_token("the token's user no longer exists")
+    return user
 
 
-CurrentUser = Annotated[User, Depends(token_session_or_api_key_user)]
+BEARER = LoginScheme("bearer", sent=bearer_token, user=bearer_user, challenge=BEARER_CHALLENGE,
+                     hint=lambda token: "send Authorization: Bearer <token> from POST /tokens")
+
+# Chapter 15's order: a token first (a client's code adds it on purpose), then the cookie a browser sends by itself,
+# then chapter 05's key. OwnTasksOnly and the admin check depend on this very function: FastAPI runs it once a request.
+bearer_session_or_api_key = logged_in_by(BEARER, SESSION, API_KEY)
+CurrentUser = Annotated[User, Depends(bearer_session_or_api_key)]
 
 
 class OwnTasksOnly:

@@ -13,10 +13,11 @@ from fastapi.routing import APIRoute
 
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch04_resources
-from course_lib.taskapi.auth import api_key_user, issue_api_key
+from course_lib.taskapi.api_keys import API_KEY, issue_api_key
 from course_lib.taskapi.build import build_app
 from course_lib.taskapi.chapter import Chapter
 from course_lib.taskapi.context import TaskAPI
+from course_lib.taskapi.login_schemes import logged_in_by
 from course_lib.taskapi.schemas import UserCreated
 from course_lib.taskapi.seams import Seams
 from course_lib.web.openapi_responses import document_responses, uses_dependency
@@ -37,7 +38,7 @@ VALIDATION_BODY = {"$ref": "#/components/schemas/HTTPValidationError"}
 
 def swap_seams(seams: Seams) -> Seams:
     """Writers say who they are with an API key, which sign-up hands out once."""
-    return replace(seams, current_user=api_key_user, credentials_at_signup=issue_api_key,
+    return replace(seams, current_user=logged_in_by(API_KEY), credentials_at_signup=issue_api_key,
                    user_models=replace(seams.user_models, created=UserCreated))
 
 

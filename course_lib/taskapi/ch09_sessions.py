@@ -20,10 +20,12 @@ from redis.retry import Retry
 from course_lib.services.cache import redis_client
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch08_validation
+from course_lib.taskapi.api_keys import API_KEY
 from course_lib.taskapi.build import build_app
 from course_lib.taskapi.chapter import Chapter
 from course_lib.taskapi.context import TaskAPI
-from course_lib.taskapi.cookie_auth import session_or_api_key_user
+from course_lib.taskapi.cookie_auth import SESSION
+from course_lib.taskapi.login_schemes import logged_in_by
 from course_lib.taskapi.routes import sessions
 from course_lib.taskapi.seams import Seams
 from course_lib.web.sessions import SessionStore, session_cookie
@@ -37,7 +39,7 @@ SESSION_REDIS: dict[str, Any] = {"socket_timeout": 1.0, "socket_connect_timeout"
 
 def swap_seams(seams: Seams) -> Seams:
     """Who is calling: the session cookie, else the API key."""
-    return replace(seams, current_user=session_or_api_key_user)
+    return replace(seams, current_user=logged_in_by(SESSION, API_KEY))
 
 
 def extend(app: TaskAPI, seams: Seams) -> None:

@@ -22,7 +22,7 @@ from redis.retry import Retry
 from course_lib.services.cache import redis_client
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch14_cursor_pagination
-from course_lib.taskapi.bearer_auth import own_tasks_only, token_session_or_api_key_user
+from course_lib.taskapi.bearer_auth import bearer_session_or_api_key, own_tasks_only
 from course_lib.taskapi.build import build_app
 from course_lib.taskapi.chapter import Chapter
 from course_lib.taskapi.context import TaskAPI
@@ -36,7 +36,7 @@ REDIS_TIMEOUT = 0.5  # seconds to connect, and to wait for each answer, before a
 
 def swap_seams(seams: Seams) -> Seams:
     """Who is calling: a Bearer token first; which tasks they see: their own."""
-    return replace(seams, current_user=token_session_or_api_key_user, task_access=own_tasks_only)
+    return replace(seams, current_user=bearer_session_or_api_key, task_access=own_tasks_only)
 
 
 def extend(app: TaskAPI, seams: Seams) -> None:

@@ -1,4 +1,4 @@
-"""Who is calling, from chapter 09 on: the session cookie, else the API key (chapter 09's current_user).
+"""The session cookie as a login scheme (chapter 09 tries it before the API key), and the CSRF rule its writes pass.
 
 Browsers log in once (POST /session) and send the session cookie by themselves; scripts and servers keep sending
 X-API-Key. A cookie arrives with every request the browser makes to this API — also those another site makes it
@@ -11,15 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
 
 import redis
-from fastapi import HTTPException, Request, Security
+from fastapi import Request
 
-from course_lib.taskapi.auth import CHALLENGE, api_key_header, api_key_user
 from course_lib.taskapi.context import context_of, need
-from course_lib.taskapi.deps import UnitOfWorkDep
+from course_lib.taskapi.login_schemes import LoginScheme
 from course_lib.taskapi.records import User
+from course_lib.taskapi.storage import UnitOfWork
 from course_lib.web.outbound import dependency_problem
 from course_lib.web.problems import Problem
 from course_lib.web.sessions import CSRF_HEADER, Session, SessionCookie, SessionStore, cross_site_refusal, csrf_refusal
@@ -80,25 +79,27 @@ def end_sessions_of(request: Request, user_id: int) -> int:
         return session_store(request).end_all(user_id)
 
 
-def session_or_api_key_user(request: Request, uow: UnitOfWorkDep,
-                            key: Annotated[str | None, Security(api_key_header)]) -> User:
-    """The user of a live session cookie (its writes CSRF-checked), else of the API key; 401 when neither."""
+async def session_cookie(request: Request) -> str | None:
+    """What the request sent for the session scheme: its cookie's session id, if any (async: no I/O, no thread)."""
+    return session_id_of(request)
+
+
+def session_user(request: Request, uow: UnitOfWork, session_id: str) -> User | None:
+    """The user of the live session the cookie names (its writes CSRF-checked); None when the session has ended."""
     with session_store_reachable():
-        session = session_store(request).get(session_id_of(request))
-    if session is not None:
-        refuse_csrf(request, session)
-        user = uow.users.get(session.user_id)
-        if user is not None:
-            return user
-    if key:
-        return api_key_user(uow, key)
-    raise not_logged_in(request)
+        session = session_store(request).get(session_id)
+    if session is None:
+        return None  # the browser keeps sending a cookie after its session ended: not an error, try the next scheme
+    refuse_csrf(request, session)
+    return uow.users.get(session.user_id)
 
 
-def not_logged_in(request: Request) -> HTTPException:
-    """The 401 for a request without a live session or a key: it says whether a session has ended."""
-    if session_id_of(request):
-        return HTTPException(401, "your session has ended (logged out or expired): log in again at POST /session",
-                             headers=CHALLENGE)
-    return HTTPException(401, "log in at POST /session, or send your API key in the X-API-Key header",
-                         headers=CHALLENGE)
+def session_hint(session_id: str | None) -> str:
+    """What a 401 says about the session cookie: whether a session has ended, else where to log in."""
+    if session_id:
+        return "your session has ended (logged out or expired): log in again at POST /session"
+    return "log in at POST /session"
+
+
+SESSION = LoginScheme("session", sent=session_cookie, user=session_user, challenge='Session login="/session"',
+                      hint=session_hint)

@@ -3,7 +3,8 @@
 | seam | what it decides | first filled by |
 |---|---|---|
 | storage | where data lives (a factory of Storage) | chapter 01 (memory), 06 (SQL) |
-| current_user | who is calling: a dependency giving the User (None: nobody has to say) | 01 (nobody), 05 (API key) |
+| current_user | who is calling: a dependency giving the User (None: nobody has to say) | 01 (nobody), 05 (key) |
+|  | from chapter 05 login_schemes.logged_in_by(schemes...), tried in order | 09 (session, key), 15 (bearer, …) |
 | credentials_at_signup | what POST /users hands the new user to prove who it is next time | 01 (nothing), 05 (key) |
 | task_list | which tasks one list request returns (and the headers saying where the rest are) | 01 (all), 06 (pages) |
 | task_models, user_models | what goes over the wire | 01, 05, 07 (closed), 08 (validated) |

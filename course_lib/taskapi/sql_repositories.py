@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, delete, select
+from sqlalchemy import CursorResult, Engine, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -96,6 +96,9 @@ class SqlUsers:
 
     def list(self) -> list[User]:
         return [as_record(User, row) for row in self.session.scalars(select(self.rows).order_by(self.rows.id))]
+
+    def count(self) -> int:
+        return self.session.execute(select(func.count()).select_from(self.rows)).scalar_one()
 
     def set_role(self, user_id: int, role: str) -> User | None:
         row = self.session.get(self.rows, user_id)

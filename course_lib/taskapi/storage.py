@@ -38,6 +38,7 @@ class UserRepository(Protocol):
     def get(self, user_id: int) -> User | None: ...
     def get_by_email(self, email: str) -> User | None: ...
     def list(self) -> list[User]: ...
+    def count(self) -> int: ...
     def set_role(self, user_id: int, role: str) -> User | None: ...
 
 
@@ -170,6 +171,9 @@ class MemoryUsers:
 
     def list(self) -> list[User]:
         return sorted(self.data.users.values(), key=lambda user: user.id)
+
+    def count(self) -> int:
+        return len(self.data.users)
 
     def set_role(self, user_id: int, role: str) -> User | None:
         if user_id not in self.data.users:

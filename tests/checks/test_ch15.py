@@ -7,7 +7,7 @@ from course_lib.checks.ch15 import AUDIENCE, ISSUER, STATUS_CASES, q1, q2
 from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
 from course_lib.notebook.server import serve
 from course_lib.taskapi import ch15_jwt_roles
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 
 REQUIRE = ["exp", "iat", "sub", "aud", "iss"]
 

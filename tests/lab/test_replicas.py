@@ -9,7 +9,7 @@ import pytest
 
 from course_lib.lab.replicas import shared_backends, start_replicas
 from course_lib.services.processes import alive
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 
 
 def test_replicas_share_the_database_and_redis_and_stop_cleanly():

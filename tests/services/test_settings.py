@@ -11,7 +11,7 @@ from course_lib.lab.forged_tokens import claims
 from course_lib.notebook.server import serving
 from course_lib.services.settings import SecretKeyError, Settings, get_settings, use_kernel_key
 from course_lib.taskapi import app_for, chapter_modules
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 
 
 def test_defaults_need_no_services(monkeypatch):

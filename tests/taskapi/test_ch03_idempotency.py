@@ -15,7 +15,7 @@ from course_lib.services.cache_aside import FAIL_FAST
 from course_lib.services.db import isolated_database
 from course_lib.services.settings import Settings
 from course_lib.taskapi import app_for
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 from course_lib.taskapi.storage import MemoryStorage
 from tests.taskapi.conftest import chapters_from, public_task_chapters
 from tests.taskapi.test_ch02_rest import new_task, writer_headers

@@ -4,7 +4,7 @@ import pytest
 
 from course_lib.notebook.server import serve
 from course_lib.taskapi import ch04_resources
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 from course_lib.taskapi.storage import MemoryStorage
 from tests.taskapi.conftest import chapters_from, public_task_chapters
 

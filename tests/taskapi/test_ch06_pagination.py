@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from course_lib.taskapi import app_for
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 from course_lib.taskapi.sql_storage import SqlStorage
 from tests.taskapi.conftest import PRIVATE_TASKS, chapters_from, public_task_chapters
 

@@ -7,8 +7,8 @@ import pytest
 
 from course_lib.notebook.server import serve
 from course_lib.taskapi import app_for
-from course_lib.taskapi.auth import digest
 from course_lib.taskapi.schemas_strict import TaskPublic, UserCreate, to_wire
+from course_lib.web.digests import digest
 from course_lib.web.passwords import verify_password
 from tests.taskapi.conftest import chapters_from, public_task_chapters
 

@@ -10,7 +10,7 @@ import pytest
 
 from course_lib.notebook.server import serve
 from course_lib.taskapi import app_for, ch10_http_caching
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 from tests.taskapi.conftest import chapters_from
 
 

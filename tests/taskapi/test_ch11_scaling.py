@@ -5,7 +5,7 @@ import pytest
 from course_lib.notebook.server import serve
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch11_scaling
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 from tests.taskapi.conftest import chapters_from
 
 

@@ -11,7 +11,7 @@ from course_lib.lab.slow_service import CalendarService, busy_slots
 from course_lib.notebook.server import serve
 from course_lib.services.settings import Settings
 from course_lib.taskapi import app_factory
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 from course_lib.taskapi.sql_storage import pool_capacity
 from course_lib.web.problems import PROBLEM_JSON
 from tests.taskapi.conftest import chapters_from

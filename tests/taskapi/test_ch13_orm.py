@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from course_lib.taskapi import app_for, ch13_orm, orm_models, records, sql_repositories
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 from course_lib.taskapi.orm_storage import OrmStorage
 from course_lib.taskapi.records import SORT_KEYS, TaskQuery
 from course_lib.taskapi.sql_queries import task_select

@@ -11,7 +11,7 @@ from course_lib.lab.forged_tokens import claims, forged, signed
 from course_lib.notebook.server import serve
 from course_lib.services.settings import Settings
 from course_lib.taskapi import app_for, ch15_jwt_roles
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 from course_lib.web.problems import PROBLEM_JSON
 from course_lib.web.tokens import TokenConfig, issue, key_id
 from tests.taskapi.conftest import chapters_from
@@ -125,6 +125,34 @@ def plain_http_api():
 
 
 @pytest.mark.parametrize("chapter", chapters_from(15))
+def test_nobody_is_one_401_offering_every_scheme_in_the_order_they_are_tried(api_at, chapter):
+    api = api_at(chapter)
+    api.client.auth = None
+    refused = api.post("/tasks", json={"title": "t"})
+    assert refused.status_code == 401 and refused.headers["content-type"] == PROBLEM_JSON
+    assert refused.headers["www-authenticate"] == ('Bearer realm="task-api", Session login="/session", '
+                                                   'ApiKey header="X-API-Key"')  # RFC 9110 §11.6.1: several
+    assert refused.json()["detail"] == ("send Authorization: Bearer <token> from POST /tokens, or log in at "
+                                        "POST /session, or send your API key in the X-API-Key header")
+
+
+@pytest.mark.parametrize("chapter", chapters_from(15))
+def test_a_valid_token_wins_over_a_cookie_and_a_cookie_over_a_key(plain_http_api, chapter):
+    api = plain_http_api(chapter)
+    ada_key, bob_key = sign_up(api, "Ada"), sign_up(api, "Bob")
+    bob_token = log_in(api, "bob@example.org").json()["access_token"]
+    ada_csrf = {"X-CSRF-Token": api.post("/session", json={"email": "ada@example.org", "password": PASSWORD}
+                                         ).json()["csrf_token"]}  # Ada's session cookie is in the client's jar
+    by_token = api.post("/tasks", json={"title": "t"}, headers={**bearer(bob_token), **ada_key})
+    assert by_token.status_code == 201 and by_token.json()["owner_id"] == 2  # no CSRF check: the cookie is unread
+    assert api.post("/tasks", json={"title": "t"}, headers=bob_key).status_code == 403  # the cookie, without CSRF
+    by_cookie = api.post("/tasks", json={"title": "t"}, headers={**bob_key, **ada_csrf})
+    assert by_cookie.status_code == 201 and by_cookie.json()["owner_id"] == 1
+    forged = api.post("/tasks", json={"title": "t"}, headers={**bearer("not.a.token"), **ada_csrf, **bob_key})
+    assert forged.status_code == 401 and 'error="invalid_token"' in forged.headers["www-authenticate"]
+
+
+@pytest.mark.parametrize("chapter", chapters_from(15))
 def test_admin_routes_are_401_for_nobody_403_for_members_200_for_admins(api_at, chapter):
     api = api_at(chapter)
     ada, bob = tokens_of(api, "Ada"), tokens_of(api, "Bob")
@@ -181,10 +209,10 @@ def test_another_users_task_is_404_exactly_like_a_missing_one_on_every_route(api
 
 
 @pytest.mark.parametrize("chapter", chapters_from(15))
-def test_openapi_shows_the_bearer_scheme_beside_the_api_key(chapter):
+def test_openapi_shows_the_bearer_scheme_before_the_api_key(chapter):
     spec = app_for(chapter).openapi()
     schemes = spec["components"]["securitySchemes"]
-    assert next(iter(schemes.values()))["name"] == "X-API-Key"  # still the first, as chapter 05 documented it
+    assert list(schemes) == ["HTTPBearer", "APIKeyHeader"]  # in the order the API tries them
     assert {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}.items() <= schemes["HTTPBearer"].items()
     assert {"/tokens", "/tokens/refresh", "/tokens/revoke", "/admin/users", "/admin/stats"} <= set(spec["paths"])
     assert {"401", "403"} <= set(spec["paths"]["/admin/users"]["get"]["responses"])

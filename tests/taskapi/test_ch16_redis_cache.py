@@ -23,7 +23,7 @@ from course_lib.notebook.server import serve
 from course_lib.services.cache_aside import FAIL_FAST, GENERATION_TTLS, WAITERS, CacheAside
 from course_lib.services.settings import Settings
 from course_lib.taskapi import app_for, ch16_redis_cache
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 from tests.taskapi.conftest import chapters_from
 
 

@@ -28,7 +28,7 @@ def test_middleware_is_listed_outermost_first_with_its_chapter():
 def test_routes_seams_and_resources_name_their_chapters():
     text = describe(latest())
     assert re.search(r"POST\s+/tokens\s+ch 15", text) and re.search(r"GET\s+/health\s+ch 00", text)
-    assert re.search(r"current_user\s+token_session_or_api_key_user\s+ch 05, 09, 15", text)
+    assert re.search(r"current_user\s+logged_in_by\(bearer, session, api_key\)\s+ch 05, 09, 15", text)
     assert re.search(r"sessions\s+ch 09\s+SessionStore \| None", text)
 
 

@@ -17,7 +17,7 @@ from course_lib.notebook.server import serve, stop
 from course_lib.services.db import isolated_database
 from course_lib.services.settings import Settings, get_settings
 from course_lib.taskapi import app_for, latest
-from course_lib.taskapi.auth import sign_up
+from course_lib.taskapi.api_keys import sign_up
 from course_lib.taskapi.records import MAX_ID, TaskQuery
 from course_lib.taskapi.sql_queries import task_select
 from course_lib.taskapi.sql_storage import SqlStorage
@@ -189,4 +189,4 @@ def test_only_work_that_blocks_goes_to_the_thread_pool(monkeypatch):
         assert client.get("/tasks?limit=5", headers=auth).status_code == 200
     # The database lookups (who is asking, the task) and FastAPI's own check of a sync route's answer; the
     # dependencies that only read the request (ETag conditions, token claims, access rules, sort, paging) are async.
-    assert offloaded == ["token_session_or_api_key_user", "_run_sync_endpoint", "validate"] * 2
+    assert offloaded == ["current_user", "_run_sync_endpoint", "validate"] * 2

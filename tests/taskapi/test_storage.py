@@ -86,7 +86,7 @@ def test_users_by_email_ignore_case(storage):
     assert ada.created_at.tzinfo is UTC and (grace.role, grace.password_hash) == ("member", "")
     assert storage.users.get_by_email("ADA@example.com") == ada == storage.users.get(ada.id)
     assert storage.users.get_by_email("nobody@example.com") is None
-    assert storage.users.list() == [ada, grace]
+    assert storage.users.list() == [ada, grace] and storage.users.count() == 2
 
 
 @pytest.mark.parametrize("spelling", ["ada@example.com", "ADA@Example.COM", " ada@example.com "])
@@ -94,7 +94,7 @@ def test_a_second_account_per_email_is_refused_by_the_storage(storage, spelling)
     storage.users.add("Ada", "ada@example.com")
     with pytest.raises(EmailTaken):
         storage.users.add("Ada again", spelling)
-    assert len(storage.users.list()) == 1
+    assert len(storage.users.list()) == 1 == storage.users.count()
 
 
 def test_what_a_unit_of_work_does_not_commit_is_rolled_back(storage):

@@ -102,7 +102,7 @@ def cache_aside_get(repeats: int, reads: int = 200) -> Figure:
     from course_lib.notebook.server import serve
     from course_lib.services.settings import get_settings
     from course_lib.taskapi import app_for
-    from course_lib.taskapi.auth import sign_up
+    from course_lib.taskapi.api_keys import sign_up
     from tools.bench.apps import CACHE_CHAPTER, backends
 
     chapters = (CACHE_CHAPTER - 1, CACHE_CHAPTER)

@@ -12,7 +12,7 @@ from typing import Annotated, cast
 
 from fastapi import Depends, FastAPI
 
-from course_lib.taskapi.bearer_auth import token_session_or_api_key_user
+from course_lib.taskapi.bearer_auth import bearer_session_or_api_key
 from course_lib.taskapi.context import context_of
 from course_lib.taskapi.records import User
 from course_lib.taskapi.sql_storage import SqlStorage
@@ -76,7 +76,7 @@ def with_probe_routes(app: FastAPI) -> FastAPI:
         return {"hello": "world"}
 
     @app.get("/bench/whoami")
-    def whoami(who: Annotated[User, Depends(token_session_or_api_key_user)]) -> dict[str, int]:
+    def whoami(who: Annotated[User, Depends(bearer_session_or_api_key)]) -> dict[str, int]:
         return {"id": who.id}
 
     return app

@@ -47,7 +47,7 @@ def target(kind: str, env: dict[str, str] | None = None) -> Iterator[str]:
 
 def seed(url: str) -> tuple[dict[str, str], int]:
     """A user (their API key headers) and SEED_TASKS tasks of theirs; returns the headers and one task's id."""
-    from course_lib.taskapi.auth import sign_up
+    from course_lib.taskapi.api_keys import sign_up
 
     with httpx.Client(base_url=url, timeout=10) as client:
         auth = sign_up(client, "Bench")

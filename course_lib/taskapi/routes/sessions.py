@@ -9,60 +9,29 @@ Redis down: 503 + Retry-After (a dependency failed, the client may try again), n
 
 # No `from __future__ import annotations`: FastAPI reads the body and response models at run time.
 
-import secrets
-from functools import cache
-from typing import Annotated
-
 from fastapi import APIRouter, HTTPException, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, Secret, StringConstraints, create_model
+from pydantic import create_model
 
-from course_lib.taskapi.auth import CHALLENGE
 from course_lib.taskapi.cookie_auth import (
+    SESSION,
     cookie_of,
-    not_logged_in,
     refuse_cross_site,
     refuse_csrf,
+    session_hint,
     session_id_of,
     session_store,
     session_store_reachable,
 )
 from course_lib.taskapi.deps import UnitOfWorkDep
-from course_lib.taskapi.records import User
-from course_lib.taskapi.schemas_strict import MAX_PASSWORD
+from course_lib.taskapi.password_login import WRONG_CREDENTIALS, Login, authenticate
 from course_lib.taskapi.seams import Seams
-from course_lib.taskapi.storage import UnitOfWork
+from course_lib.web.cache_control import NEVER_STORED
 from course_lib.web.openapi_responses import Responses
-from course_lib.web.passwords import hash_password, verify_password
 from course_lib.web.sessions import CSRF_HEADER
 
-WRONG_CREDENTIALS = "wrong email or password"  # one message for both: it must not say which of the two was wrong
-NO_STORE = {"Cache-Control": "no-store"}  # a CSRF token must not sit in any cache
+CHALLENGE = {"WWW-Authenticate": SESSION.challenge}  # a 401 of /session names the way in that it is about
 UNAVAILABLE: Responses = {
     503: {"description": "The session store (Redis) cannot be reached: try again after Retry-After"}}
-
-
-class Login(BaseModel):
-    """POST /session: the email and password the user signed up with."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    email: str = Field(min_length=1, max_length=320)
-    password: Secret[Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD)]] = Field(
-        json_schema_extra={"format": "password", "writeOnly": True})
-
-
-@cache
-def dummy_hash() -> str:
-    """An argon2id hash of a password nobody knows, made with the same cost as real ones."""
-    return hash_password(secrets.token_urlsafe(32))
-
-
-def authenticate(uow: UnitOfWork, email: str, password: str) -> User | None:
-    """The user with this email and password, or None, after the same work in every case."""
-    user = uow.users.get_by_email(email)
-    # Verify even when there is no such user, so that a wrong email takes as long as a wrong password.
-    matches = verify_password(password, user.password_hash if user and user.password_hash else dummy_hash())
-    return user if matches and user is not None else None
 
 
 def router(seams: Seams) -> APIRouter:
@@ -84,7 +53,7 @@ def router(seams: Seams) -> APIRouter:
             store.delete(session_id_of(request))  # rotate: an id that existed before login is never a logged-in one
             session_id, created = store.create(user.id)
         cookie_of(request).set(response, session_id)  # no Max-Age: the server's timeouts end the session
-        response.headers.update({"Location": "/session", **NO_STORE})
+        response.headers.update({"Location": "/session", **NEVER_STORED})
         return {"user": user, "csrf_token": created.csrf_token}
 
     @session.get("", response_model=SessionPublic, responses={401: {"description": "Not logged in"}, **UNAVAILABLE})
@@ -93,11 +62,9 @@ def router(seams: Seams) -> APIRouter:
         with session_store_reachable():
             found = session_store(request).get(session_id_of(request))
         user = uow.users.get(found.user_id) if found else None
-        if user is None and session_id_of(request):
-            raise not_logged_in(request)  # a cookie whose session has ended
-        if user is None or found is None:  # no session found: no user either
-            raise HTTPException(401, "not logged in: POST /session with your email and password", headers=CHALLENGE)
-        response.headers.update(NO_STORE)
+        if user is None or found is None:  # no session found (or it has ended): no user either
+            raise HTTPException(401, session_hint(session_id_of(request)), headers=CHALLENGE)
+        response.headers.update(NEVER_STORED)
         return {"user": user, "csrf_token": found.csrf_token}
 
     @session.delete("", status_code=204, responses={403: {"description": f"No {CSRF_HEADER}, or another site"},

@@ -23,15 +23,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from course_lib.taskapi.bearer_auth import BEARER_CHALLENGE, token_config
 from course_lib.taskapi.context import context_of, need
 from course_lib.taskapi.deps import UnitOfWorkDep
+from course_lib.taskapi.password_login import WRONG_CREDENTIALS, Login, authenticate
 from course_lib.taskapi.records import User
-from course_lib.taskapi.routes.sessions import WRONG_CREDENTIALS, Login, authenticate
+from course_lib.web.cache_control import NEVER_STORED
 from course_lib.web.openapi_responses import Responses
 from course_lib.web.outbound import dependency_problem
 from course_lib.web.problems import Problem
 from course_lib.web.refresh_tokens import RefreshRefused, RefreshStore
 from course_lib.web.tokens import issue
 
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}  # RFC 6749 §5.1: tokens sit in no cache
 REFRESH_PROBLEM = "tag:backend-course.example,2026:problems/refresh-refused"
 STORE = "refresh-token store (Redis)"
 STORE_DOWN: Responses = {503: {
@@ -96,7 +96,7 @@ def router() -> APIRouter:
             raise HTTPException(401, WRONG_CREDENTIALS, headers={"WWW-Authenticate": BEARER_CHALLENGE})
         with store_reachable():
             refresh_token = refresh_store(request).start(user.id)
-        response.headers.update(NO_STORE)
+        response.headers.update(NEVER_STORED)
         return pair(request, user, refresh_token)
 
     @tokens.post("/refresh", response_model=TokenPair,
@@ -112,7 +112,7 @@ def router() -> APIRouter:
             if user is None:
                 refresh_store(request).revoke_family(grant.family)
                 raise refused("this user no longer exists", reused=False)
-        response.headers.update(NO_STORE)
+        response.headers.update(NEVER_STORED)
         return pair(request, user, next_token)  # the role is read again now: a refresh picks up a demotion
 
     @tokens.post("/revoke", status_code=204, responses=STORE_DOWN)

@@ -1,13 +1,16 @@
-"""API keys: issued once, stored as digests in the database, checked by the api_key_user dependency."""
+"""API keys: issued once, stored as digests in the database, the login scheme of chapter 05."""
 
+from types import SimpleNamespace
 from typing import Annotated
 
 from fastapi import Depends, FastAPI
 
 from course_lib.notebook.server import serve
-from course_lib.taskapi.auth import KEY_PREFIX, api_key_user, digest, issue_api_key, sign_up
+from course_lib.taskapi.api_keys import API_KEY, KEY_PREFIX, api_key_hint, issue_api_key, sign_up
+from course_lib.taskapi.login_schemes import logged_in_by
 from course_lib.taskapi.records import User
 from course_lib.taskapi.storage import MemoryStorage
+from course_lib.web.digests import digest
 
 
 def test_keys_are_random_and_only_their_digest_is_kept():
@@ -23,10 +26,10 @@ def test_keys_are_random_and_only_their_digest_is_kept():
 
 def whoami_app() -> FastAPI:
     app = FastAPI()
-    app.context.storage = MemoryStorage()
+    app.context = SimpleNamespace(storage=MemoryStorage())  # what the unit-of-work dependency reads
 
     @app.get("/me")
-    def me(user: Annotated[User, Depends(api_key_user)]) -> dict:
+    def me(user: Annotated[User, Depends(logged_in_by(API_KEY))]) -> dict:
         return {"name": user.name}
 
     return app
@@ -40,12 +43,13 @@ def issue(app: FastAPI, name: str = "Ada") -> str:
     return key
 
 
-def test_api_key_user_is_401_with_a_challenge_without_a_valid_key():
+def test_an_api_key_login_is_401_with_a_challenge_without_a_valid_key():
     app = whoami_app()
     api = serve(app, name="test-auth")
     missing, wrong = api.get("/me"), api.get("/me", headers={"X-API-Key": "tk_wrong"})
     assert missing.status_code == wrong.status_code == 401
-    assert missing.headers["www-authenticate"] == 'ApiKey header="X-API-Key"'
+    assert missing.headers["www-authenticate"] == wrong.headers["www-authenticate"] == 'ApiKey header="X-API-Key"'
+    assert (missing.json()["detail"], wrong.json()["detail"]) == (api_key_hint(None), "unknown API key")
     assert api.get("/me", headers={"X-API-Key": issue(app)}).json() == {"name": "Ada"}
 
 

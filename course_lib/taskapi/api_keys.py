@@ -1,34 +1,28 @@
-"""Who is calling: API keys in the X-API-Key header (chapter 05's current_user).
+"""API keys in the X-API-Key header: issued at sign-up, the login scheme of chapter 05, and a client's sign_up helper.
 
 POST /users issues a random key and answers it once; the database keeps only the key's SHA-256 digest, so a leaked
 database does not leak keys, and every replica on that database knows every key. A request with no key or an
-unknown key is 401 with WWW-Authenticate; whether a known user may do what it asks (403) is the route's decision.
+unknown key names nobody (401 from current_user, login_schemes.py); whether a known user may do what it asks (403)
+is the route's decision.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from typing import Annotated
 
-from fastapi import HTTPException, Security
+from fastapi import Request
 from fastapi.security import APIKeyHeader
 
-from course_lib.taskapi.deps import UnitOfWorkDep
+from course_lib.taskapi.login_schemes import LoginScheme
 from course_lib.taskapi.records import User
 from course_lib.taskapi.storage import UnitOfWork
+from course_lib.web.digests import digest  # a key is random and long: a fast hash is enough
 
 API_KEY_HEADER = "X-API-Key"
 KEY_PREFIX = "tk_"  # recognisable in logs and by secret scanners
-CHALLENGE = {"WWW-Authenticate": f'ApiKey header="{API_KEY_HEADER}"'}
 
 api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
                               description="The api_key that POST /users answered when the user was created.")
-
-
-def digest(key: str) -> str:
-    """What the server stores instead of the key: a key is random and long, so a fast hash is enough."""
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def issue_api_key(uow: UnitOfWork, user: User) -> dict[str, str]:
@@ -38,14 +32,18 @@ def issue_api_key(uow: UnitOfWork, user: User) -> dict[str, str]:
     return {"api_key": key}
 
 
-def api_key_user(uow: UnitOfWorkDep, key: Annotated[str | None, Security(api_key_header)]) -> User:
-    """The user whose key the request carries; 401 with WWW-Authenticate when there is none or it is unknown."""
-    if not key:
-        raise HTTPException(401, f"send your API key in the {API_KEY_HEADER} header", headers=CHALLENGE)
-    user = uow.api_keys.user(digest(key))
-    if user is None:
-        raise HTTPException(401, "unknown API key", headers=CHALLENGE)
-    return user
+def api_key_user(request: Request, uow: UnitOfWork, key: str) -> User | None:
+    """The user whose key the request carries; None when the key is unknown (or its user is gone)."""
+    return uow.api_keys.user(digest(key)) if key else None
+
+
+def api_key_hint(key: str | None) -> str:
+    """What a 401 says about the API key the request sent, or did not."""
+    return "unknown API key" if key else f"send your API key in the {API_KEY_HEADER} header"
+
+
+API_KEY = LoginScheme("api_key", sent=api_key_header, user=api_key_user,
+                      challenge=f'ApiKey header="{API_KEY_HEADER}"', hint=api_key_hint)
 
 
 def sign_up(client, name: str, email: str | None = None,
