@@ -21,7 +21,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from course_lib.taskapi.sql_storage import UTCDateTime
 
 
-class utc_now(FunctionElement):  # noqa: N801 — a SQL function, named as SQL names them
+class utc_now(FunctionElement):  # a SQL function, named as SQL names them
     """The database's current time in UTC, in the form the column stores (server_default, onupdate)."""
 
     type = UTCDateTime()
@@ -44,7 +44,7 @@ def _utc_now_sqlite(element, compiler, **kw) -> str:
     return "strftime('%Y-%m-%d %H:%M:%f000', 'now')"
 
 
-class next_updated_at(FunctionElement):  # noqa: N801
+class next_updated_at(FunctionElement):
     """updated_at for an UPDATE of a task: the database's now, or the old value + 1 tick if the clock has not moved."""
 
     type = UTCDateTime()
