@@ -110,6 +110,19 @@ def test_binder_uses_the_python_the_pins_were_resolved_for():
     assert runtime == f"python-{pinned_python()}"
 
 
+def test_workflow_tests_every_supported_python():
+    """The matrix starts at pyproject's requires-python, holds the pinned Python, and is the list the README states."""
+    import tomllib
+
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github/workflows/test.yml").read_text())
+    versions = workflow["jobs"]["test"]["strategy"]["matrix"]["python-version"]
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert requires == f">={versions[0]}" and pinned_python() in versions
+    assert f"Python {', '.join(versions[:-1])} or {versions[-1]}" in (ROOT / "README.md").read_text()
+
+
 def test_binder_installs_the_runtime_set_pinned():
     lines = [line.strip() for line in (ROOT / "binder/requirements.txt").read_text().splitlines()
              if line.strip() and not line.startswith("#")]
