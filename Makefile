@@ -17,6 +17,10 @@ NOTEBOOK_PASSES := -p tools.nbval_passes $(NBVAL) --run-twice solutions
 NBVAL_WORKERS ?= 2
 # The unit tests in parallel too, a test file per worker (module fixtures stay in one process); the slowest printed.
 UNIT_WORKERS ?= 2
+# COVERAGE=1 (CI's first pass) ends with the line coverage of course_lib they reach, in the test processes (not in the
+# servers or kernels they start): a figure to watch, not a gate ([tool.coverage] in pyproject.toml). Off by default:
+# tracing made the in-process tests 40-50 % slower here (README § For maintainers).
+COVERAGE ?= 0
 # CI's real-services pass runs the solved notebooks only: the learner notebooks run the same chapter code.
 NBVAL_DIRS ?= solutions notebooks
 # Outside the repository, per run: the test runs must not touch a learner's real progress record.
@@ -88,7 +92,8 @@ check: $(DEV_STAMP)
 unit: $(DEV_STAMP) $(NEWMAN_IF_NPM)
 	mkdir -p build && rm -f $(TEST_PROGRESS)
 	COURSE_PROGRESS_FILE=$(TEST_PROGRESS) $(PY) -m pytest tests -q -p no:cacheprovider -n $(UNIT_WORKERS) \
-		--dist loadfile --durations=10
+		--dist loadfile --durations=10 $(if $(filter 1,$(COVERAGE)),--cov --cov-report=,)
+	$(if $(filter 1,$(COVERAGE)),@echo "course_lib line coverage (make unit): $$($(PY) -m coverage report --format=total)%",)
 
 nbval: $(DEV_STAMP) $(NEWMAN_IF_NPM)
 	mkdir -p build && rm -f $(TEST_PROGRESS)

@@ -33,6 +33,31 @@ def test_workflow_runs_the_same_ci_script():
 
 
 @pytest.mark.skipif(shutil.which("jupyter-repo2docker", path=str(BIN)) is None, reason="repo2docker not installed")
+def make_recipe(target: str) -> list[str]:
+    """The commands of a Makefile target, with $(VENV) as its default .venv."""
+    lines = (ROOT / "Makefile").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{target}:"))
+    recipe = []
+    for line in lines[start + 1:]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip().replace("$(VENV)", ".venv"))
+    return recipe
+
+
+def test_pre_commit_runs_the_checks_of_make_lint():
+    import yaml
+
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    assert all(repo["repo"] == "local" for repo in config["repos"]), "hooks use the pinned .venv, nothing downloaded"
+    assert [hook["entry"] for hook in hooks] == make_recipe("lint")
+    assert all(hook["language"] == "system" and hook["pass_filenames"] is False for hook in hooks)
+    result = subprocess.run([str(BIN / "pre-commit"), "validate-config", ".pre-commit-config.yaml"], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_binder_image_installs_services_pins_and_start():
     result = subprocess.run([str(BIN / "jupyter-repo2docker"), "--no-build", "--debug", "--no-run", str(ROOT)],
                             capture_output=True, text=True, timeout=300)
@@ -83,6 +108,19 @@ def test_binder_uses_the_python_the_pins_were_resolved_for():
     """Not the Python running the tests: the suite also runs on 3.12 and 3.13, Binder builds the pinned one."""
     runtime = (ROOT / "binder/runtime.txt").read_text().strip()
     assert runtime == f"python-{pinned_python()}"
+
+
+def test_workflow_tests_every_supported_python():
+    """The matrix starts at pyproject's requires-python, holds the pinned Python, and is the list the README states."""
+    import tomllib
+
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github/workflows/test.yml").read_text())
+    versions = workflow["jobs"]["test"]["strategy"]["matrix"]["python-version"]
+    requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert requires == f">={versions[0]}" and pinned_python() in versions
+    assert f"Python {', '.join(versions[:-1])} or {versions[-1]}" in (ROOT / "README.md").read_text()
 
 
 def test_binder_installs_the_runtime_set_pinned():

@@ -53,7 +53,7 @@ def _within(seconds: float, function, *args):
     def run() -> None:
         try:
             outcome.append((True, function(*args)))
-        except BaseException as error:  # noqa: BLE001 - re-raised in the checking thread, with its traceback
+        except BaseException as error:  # re-raised in the checking thread, with its traceback
             outcome.append((False, error))
 
     worker = threading.Thread(target=run, daemon=True)

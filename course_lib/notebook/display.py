@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import httpx
 
-from course_lib.web.status_phrases import phrase
+from course_lib.web.status_phrases import is_default_phrase, phrase
 
 # Headers that change on every run or say nothing about the lesson.
 # Varies from run to run; a cell that teaches one of them asks for it by name.
@@ -50,7 +50,10 @@ def format_exchange(response: httpx.Response, headers: Iterable[str] | None = No
     if body and request.content:
         lines.append(format_body(request.content, request.headers.get("content-type")))
     lines.append("")
-    lines.append(f"HTTP/1.1 {response.status_code} {response.reason_phrase or reason(response.status_code)}")
+    # The RFC's phrase unless the server chose its own: uvicorn sends this Python's (3.11: "Unprocessable Entity").
+    told = response.reason_phrase
+    shown = reason(response.status_code) if not told or is_default_phrase(told, response.status_code) else told
+    lines.append(f"HTTP/1.1 {response.status_code} {shown}")
     if headers is None:
         names = [name for name in response.headers if name not in NOISY_HEADERS]
     else:

@@ -22,7 +22,7 @@ from course_lib.taskapi.sql_tables import ApiKeyColumns, TaskColumns, UserColumn
 from course_lib.taskapi.sql_types import UTCTimestamp
 
 
-class utc_now(FunctionElement):  # noqa: N801 — a SQL function, named as SQL names them
+class utc_now(FunctionElement):  # a SQL function, named as SQL names them
     """The database's current time in UTC, in the form the column stores (server_default, onupdate)."""
 
     type = UTCTimestamp()
@@ -45,7 +45,7 @@ def _utc_now_sqlite(element, compiler, **kw) -> str:
     return "strftime('%Y-%m-%d %H:%M:%f000', 'now')"
 
 
-class next_updated_at(FunctionElement):  # noqa: N801
+class next_updated_at(FunctionElement):
     """updated_at for an UPDATE of a task: the database's now, or the old value + 1 tick if the clock has not moved."""
 
     type = UTCTimestamp()

@@ -10,6 +10,9 @@ from http import HTTPStatus
 
 RFC_9110 = {413: "Content Too Large", 414: "URI Too Long", 416: "Range Not Satisfiable",
             422: "Unprocessable Content"}
+# The same four as Python before 3.13 and httpx's own table still name them: a server or client may say either.
+OLD_NAMES = {413: "Request Entity Too Large", 414: "Request-URI Too Long", 416: "Requested Range Not Satisfiable",
+             422: "Unprocessable Entity"}
 
 
 def phrase(status: int) -> str:
@@ -23,11 +26,12 @@ def phrase(status: int) -> str:
 
 
 def is_default_phrase(text: object, status: int) -> bool:
-    """True when `text` is only the status's phrase, in RFC 9110's or this Python's wording (Starlette's default)."""
+    """True when `text` is only the status's phrase, in RFC 9110's or an older wording (Starlette's default detail,
+    a status line from uvicorn, httpx's reason_phrase)."""
     if not isinstance(text, str):
         return False
     try:
         python_phrase = HTTPStatus(status).phrase
     except ValueError:
         python_phrase = None
-    return text in (phrase(status), python_phrase)
+    return text in (phrase(status), python_phrase, OLD_NAMES.get(status))

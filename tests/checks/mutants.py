@@ -384,7 +384,7 @@ def observe(source: str, lines: frozenset[int], run: Callable[[dict], None], nam
         _replace(copy_parents[twin], twin, call)
     ast.fix_missing_locations(instrumented)
     space = dict(namespace, **{RECORDER: record})
-    exec(compile(instrumented, "<observed solution>", "exec", dont_inherit=True), space)  # noqa: S102
+    exec(compile(instrumented, "<observed solution>", "exec", dont_inherit=True), space)
     run(space)
     return seen
 
@@ -406,7 +406,7 @@ def run_mutants(exercise_id: str, setup: str = "", answer: str | None = None,
     cell = solution_cell(exercise_id)
     name = answer or cell.answer
     base: dict[str, Any] = {"__name__": "__main__"}
-    exec(compile(setup, f"<setup {exercise_id}>", "exec", dont_inherit=True), base)  # noqa: S102
+    exec(compile(setup, f"<setup {exercise_id}>", "exec", dont_inherit=True), base)
     try:
         solved = exercise.evaluate(_run_cell(cell.source, base)[name])
         if solved.status != CORRECT:
@@ -437,7 +437,7 @@ def run_mutants(exercise_id: str, setup: str = "", answer: str | None = None,
 
 def _run_cell(source: str, base: dict[str, Any]) -> dict[str, Any]:
     space = dict(base)
-    exec(compile(source, "<solution cell>", "exec", dont_inherit=True), space)  # noqa: S102
+    exec(compile(source, "<solution cell>", "exec", dont_inherit=True), space)
     return space
 
 
@@ -475,7 +475,7 @@ def assert_solution_correct_outside_utc(exercise_id: str, setup: str) -> None:
     with in_timezone("America/New_York"):
         assert time.localtime().tm_gmtoff != 0
         space = {"__name__": "__main__"}
-        exec(compile(setup, f"<setup {exercise_id}>", "exec", dont_inherit=True), space)  # noqa: S102
-        exec(compile(cell.source, "<solution cell>", "exec", dont_inherit=True), space)  # noqa: S102
+        exec(compile(setup, f"<setup {exercise_id}>", "exec", dont_inherit=True), space)
+        exec(compile(cell.source, "<solution cell>", "exec", dont_inherit=True), space)
         result = all_exercises()[exercise_id].evaluate(space[cell.answer])
     assert result.status == CORRECT, repr(result)

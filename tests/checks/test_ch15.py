@@ -102,7 +102,7 @@ def test_q1_says_the_algorithm_is_the_servers_choice(name):
 def test_q1_reads_compiled_code_when_there_is_no_source():
     """In an exec'd cell inspect.getsource fails: the names and constants of the code still show the mistake."""
     space = {"jwt": jwt, "AUDIENCE": AUDIENCE, "ISSUER": ISSUER}
-    exec(compile("def verify_token(token, key):\n"  # noqa: S102
+    exec(compile("def verify_token(token, key):\n"
                  "    return jwt.decode(token, key, algorithms=[jwt.get_unverified_header(token)['alg']],\n"
                  "                      audience=AUDIENCE, issuer=ISSUER, leeway=5,\n"
                  "                      options={'require': ['exp', 'iat', 'sub', 'aud', 'iss']})\n",

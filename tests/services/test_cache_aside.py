@@ -142,6 +142,9 @@ def test_a_crowd_larger_than_the_waiting_room_loads_itself_instead_of_taking_eve
         return read(cache, "test:crowd", slow_load)
 
     monkeypatch.setattr("course_lib.services.cache_aside.WAIT_SECONDS", 30)  # no waiter gives up, however busy
+    # nor does the loader's lock expire while the room fills (up to 5 s on a busy machine, LOCK_MS is 2 s): a waiter
+    # that took the expired lock would load too, uncounted as crowded
+    monkeypatch.setattr("course_lib.services.cache_aside.LOCK_MS", 30_000)
     cache._wait = counted_wait
     with ThreadPoolExecutor(3 * WAITERS) as pool:
         assert set(pool.map(reader, range(3 * WAITERS))) == {42}

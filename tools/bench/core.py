@@ -82,7 +82,7 @@ def measured(name: str, samples: list[float], baseline_samples: list[float], *, 
                   samples=list(samples), baseline_samples=list(baseline_samples), note=note)
 
 
-class Skip(Exception):  # noqa: N818 - raised to say "skipped: <reason>"
+class Skip(Exception):  # raised to say "skipped: <reason>"
     """A benchmark cannot run here; the message says why."""
 
 
@@ -127,7 +127,7 @@ def run_benchmark(bench: Benchmark, context: Context) -> Iterator[Figure]:
     except Skip as reason:
         for name in bench.figures or (bench.group,):
             yield Figure(name=name, skipped=str(reason), group=bench.group)
-    except Exception as error:  # noqa: BLE001 - one broken benchmark must not hide the others' figures
+    except Exception as error:  # one broken benchmark must not hide the others' figures
         for name in bench.figures or (bench.group,):
             yield Figure(name=name, skipped=f"failed: {type(error).__name__}: {error}", group=bench.group)
 
