@@ -35,7 +35,7 @@ help:
 	@echo "make lab        set up and open JupyterLab on the course"
 	@echo "make test       set up and run every test (unit tests, notebook checks, nbval on all notebooks)"
 	@echo "make notebooks  rebuild notebooks/ and solutions/ from chapters/ (NN=06 for one chapter)"
-	@echo "make lint       ruff over course_lib, tools and tests; mypy over course_lib and tools"
+	@echo "make lint       ruff check and ruff format --check over course_lib, tools and tests; mypy over course_lib and tools"
 	@echo "make e2e        chapter 00 in JupyterLab in headless chromium (apt-get install chromium); screenshots in build/e2e"
 	@echo "make memory     peak memory of every chapter's kernel, against Binder's 2 GB, as a table"
 	@echo "make scorecard  WORK=folder: run a learner's notebooks, print their exercise scorecard"
@@ -113,6 +113,7 @@ bench: $(DEV_STAMP)
 
 lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check course_lib tools tests
+	$(VENV)/bin/ruff format --check course_lib tools tests
 	$(VENV)/bin/mypy
 
 # The long conformance run (minutes); the unit tests run a quick one. Fails on any schemathesis failure.

@@ -38,8 +38,14 @@ def hub_lab(tmp_path_factory) -> Iterator[JupyterLab]:
 def api(tmp_path_factory) -> Iterator[dict]:
     """The task API started by the course server in a process that sees JUPYTERHUB_SERVICE_PREFIX, as a kernel would."""
     env = isolated_env(tmp_path_factory.mktemp("api-home"), JUPYTERHUB_SERVICE_PREFIX=PREFIX)
-    process = subprocess.Popen([sys.executable, "-c", API_SCRIPT], env=env, stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", API_SCRIPT],
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = process.stdout.readline()
     if not line:
         process.kill()
@@ -80,6 +86,5 @@ def test_the_api_answers_through_the_proxy(hub_lab, api):
 
 
 def test_the_proxy_needs_the_jupyter_token(hub_lab, api):
-    anonymous = hub_lab.get(f"/proxy/{api['port']}/openapi.json", headers={"Authorization": ""},
-                            follow_redirects=False)
+    anonymous = hub_lab.get(f"/proxy/{api['port']}/openapi.json", headers={"Authorization": ""}, follow_redirects=False)
     assert anonymous.status_code in (302, 403)

@@ -22,16 +22,19 @@ DEPLOY = ROOT / "deploy"
 COMPOSE = DEPLOY / "docker-compose.yml"
 DOCKER_COMPOSE = shutil.which("docker-compose")
 HADOLINT = shutil.which("hadolint") or shutil.which("hadolint", path=str(Path(sys.executable).parent))
-needs_compose = pytest.mark.skipif(DOCKER_COMPOSE is None, reason="docker-compose is not installed "
-                                   "(apt-get install -y --no-install-recommends docker-compose)")
+needs_compose = pytest.mark.skipif(
+    DOCKER_COMPOSE is None,
+    reason="docker-compose is not installed (apt-get install -y --no-install-recommends docker-compose)",
+)
 
 
 def compose(*args: str, secret: str | None = "test-secret") -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if key != "SECRET_KEY"}
     if secret is not None:
         env["SECRET_KEY"] = secret
-    return subprocess.run([DOCKER_COMPOSE, "-f", str(COMPOSE), *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return subprocess.run(
+        [DOCKER_COMPOSE, "-f", str(COMPOSE), *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 @needs_compose
@@ -73,7 +76,12 @@ def test_hadolint_finds_nothing_in_the_dockerfile():
 def test_the_image_installs_every_package_the_api_imports():
     imported = subprocess.run(
         [sys.executable, "-c", "import sys, course_lib.taskapi.ch11_scaling; print(' '.join(sys.modules))"],
-        capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+    )
     top = {name.split(".")[0] for name in imported.stdout.split()}
     by_module = importlib.metadata.packages_distributions()
     needed = {dist.lower() for name in top for dist in by_module.get(name, []) if dist.lower() != "course-lib"}
@@ -102,9 +110,22 @@ def test_nginx_accepts_the_deploy_config(tmp_path):
     # Outside compose the host "api" does not resolve: check the same file with the replicas on loopback.
     conf = tmp_path / "nginx.conf"
     conf.write_text((DEPLOY / "nginx.conf").read_text().replace("server api:8000;", "server 127.0.0.1:8000;"))
-    checked = subprocess.run([find_nginx(Settings()), "-t", "-q", "-p", str(tmp_path), "-c", str(conf),
-                              "-g", f"pid {tmp_path}/nginx.pid; error_log stderr;"],
-                             capture_output=True, text=True, timeout=30)
+    checked = subprocess.run(
+        [
+            find_nginx(Settings()),
+            "-t",
+            "-q",
+            "-p",
+            str(tmp_path),
+            "-c",
+            str(conf),
+            "-g",
+            f"pid {tmp_path}/nginx.pid; error_log stderr;",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert checked.returncode == 0, checked.stderr
 
 
@@ -141,8 +162,9 @@ def test_the_migrate_step_brings_the_database_to_alembics_head(tmp_path, made_by
     assert "create_tables" not in " ".join(command)
     env = {**os.environ, "DATABASE_URL": url, "ISOLATE_DATABASE": "false", "PYTHONPATH": str(ROOT)}
     assert command[0] == "python"  # the image's python: here this test's
-    ran = subprocess.run([sys.executable, *command[1:]], capture_output=True, text=True, cwd=tmp_path, env=env,
-                         timeout=120)
+    ran = subprocess.run(
+        [sys.executable, *command[1:]], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
+    )
     assert ran.returncode == 0, ran.stderr
     engine = make_engine(settings)
     try:

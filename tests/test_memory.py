@@ -8,8 +8,12 @@ from tools.memory import MB, TreeSampler, kernel_high_water_mark
 
 def test_the_sampler_counts_child_processes():
     allocate = "import sys; block = b'x' * (200 * 1024 * 1024); print('ready', flush=True); sys.stdin.read()"
-    parent = subprocess.Popen([sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, '-c', "
-                               f"{allocate!r}])"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, '-c', {allocate!r}])"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert parent.stdout.readline().strip() == "ready"
         assert TreeSampler(parent.pid).sample() > 200 * MB

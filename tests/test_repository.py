@@ -16,14 +16,19 @@ BIN = Path(sys.executable).parent
 
 
 def test_workflow_passes_actionlint():
-    result = subprocess.run([str(BIN / "actionlint"), "-no-color", ".github/workflows/test.yml"], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(BIN / "actionlint"), "-no-color", ".github/workflows/test.yml"], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_workflow_matches_the_github_schema():
-    result = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows",
-                             ".github/workflows/test.yml"], cwd=ROOT, capture_output=True, text=True)
+    result = subprocess.run(
+        [str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", ".github/workflows/test.yml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -38,7 +43,7 @@ def make_recipe(target: str) -> list[str]:
     lines = (ROOT / "Makefile").read_text().splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(f"{target}:"))
     recipe = []
-    for line in lines[start + 1:]:
+    for line in lines[start + 1 :]:
         if not line.startswith("\t"):
             break
         recipe.append(line.strip().replace("$(VENV)", ".venv"))
@@ -53,14 +58,22 @@ def test_pre_commit_runs_the_checks_of_make_lint():
     assert all(repo["repo"] == "local" for repo in config["repos"]), "hooks use the pinned .venv, nothing downloaded"
     assert [hook["entry"] for hook in hooks] == make_recipe("lint")
     assert all(hook["language"] == "system" and hook["pass_filenames"] is False for hook in hooks)
-    result = subprocess.run([str(BIN / "pre-commit"), "validate-config", ".pre-commit-config.yaml"], cwd=ROOT,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(BIN / "pre-commit"), "validate-config", ".pre-commit-config.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_binder_image_installs_services_pins_and_start():
-    result = subprocess.run([str(BIN / "jupyter-repo2docker"), "--no-build", "--debug", "--no-run", str(ROOT)],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(BIN / "jupyter-repo2docker"), "--no-build", "--debug", "--no-run", str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     dockerfile = result.stdout + result.stderr
     assert result.returncode == 0, dockerfile[-2000:]
     assert "redis-server" in dockerfile and "nginx" in dockerfile
@@ -78,8 +91,11 @@ def test_binder_installs_no_test_tools():
 
 
 def test_constraints_pin_every_runtime_requirement():
-    pinned = {line.split("==")[0].lower().replace("_", "-") for line in (ROOT / "constraints.txt").read_text().split()
-              if "==" in line}
+    pinned = {
+        line.split("==")[0].lower().replace("_", "-")
+        for line in (ROOT / "constraints.txt").read_text().split()
+        if "==" in line
+    }
     for line in (ROOT / "requirements.in").read_text().splitlines():
         name = line.split("#")[0].split("[")[0].strip().lower().replace("_", "-")
         if name:
@@ -124,8 +140,11 @@ def test_workflow_tests_every_supported_python():
 
 
 def test_binder_installs_the_runtime_set_pinned():
-    lines = [line.strip() for line in (ROOT / "binder/requirements.txt").read_text().splitlines()
-             if line.strip() and not line.startswith("#")]
+    lines = [
+        line.strip()
+        for line in (ROOT / "binder/requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert "-c ../constraints.txt" in lines and "-r ../requirements.in" in lines
     assert not any("requirements-dev" in line for line in lines)
     pinned = {line.split("==")[0].lower() for line in (ROOT / "constraints.txt").read_text().split() if "==" in line}
@@ -141,8 +160,13 @@ def test_binder_start_brings_up_redis_before_jupyter(tmp_path):
     env = {**os.environ, "COURSE_REDIS_PORT": str(port), "TMPDIR": str(tmp_path)}
     env.pop("REDIS_URL", None)
     try:
-        result = subprocess.run([str(ROOT / "binder/start"), "sh", "-c", 'echo "$REDIS_URL"; redis-cli -p "$0" ping',
-                                 str(port)], env=env, capture_output=True, text=True, timeout=30)
+        result = subprocess.run(
+            [str(ROOT / "binder/start"), "sh", "-c", 'echo "$REDIS_URL"; redis-cli -p "$0" ping', str(port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
         assert result.returncode == 0, result.stderr
         assert result.stdout.split() == [f"redis://127.0.0.1:{port}/0", "PONG"]
     finally:

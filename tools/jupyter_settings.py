@@ -18,8 +18,14 @@ OVERRIDES = {
 # Each opened chapter keeps a kernel (~160 MB with its in-kernel API): eight of them fill Binder's 2 GB. The server
 # shuts down a kernel idle for 20 minutes, even with its tab open (JupyterLab then offers to restart it); a busy
 # kernel (a long cell) is never culled.
-SERVER_CONFIG = {"MappingKernelManager": {"cull_idle_timeout": 20 * 60, "cull_interval": 60,
-                                          "cull_connected": True, "cull_busy": False}}
+SERVER_CONFIG = {
+    "MappingKernelManager": {
+        "cull_idle_timeout": 20 * 60,
+        "cull_interval": 60,
+        "cull_connected": True,
+        "cull_busy": False,
+    }
+}
 # What JupyterLab writes into a notebook's metadata when the kernel starts: the notebooks store exactly this.
 KERNELSPEC = {"name": "backend-course", "display_name": "Backend course", "language": "python"}
 
@@ -49,8 +55,9 @@ def install_kernel(prefix: Path) -> Path:
     """Install the course's kernel (this Python) into PREFIX/share/jupyter/kernels and return its folder."""
     from ipykernel.kernelspec import install
 
-    return Path(install(kernel_name=KERNELSPEC["name"], display_name=KERNELSPEC["display_name"],
-                        prefix=str(prefix.resolve())))
+    return Path(
+        install(kernel_name=KERNELSPEC["name"], display_name=KERNELSPEC["display_name"], prefix=str(prefix.resolve()))
+    )
 
 
 if __name__ == "__main__":

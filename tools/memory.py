@@ -97,11 +97,15 @@ def kernel_high_water_mark(pid: int) -> int:
 def measure(path: Path, timeout: int = 900) -> Measurement:
     """Execute the notebook at `path` top to bottom in a fresh kernel, as on Binder, and measure its memory."""
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=timeout, kernel_name=KERNELSPEC["name"],
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        notebook, timeout=timeout, kernel_name=KERNELSPEC["name"], resources={"metadata": {"path": str(path.parent)}}
+    )
     with tempfile.TemporaryDirectory() as scratch:
-        env = {"JUPYTERHUB_SERVICE_PREFIX": BINDER_PREFIX, **os.environ,
-               "COURSE_PROGRESS_FILE": str(Path(scratch) / "progress.json")}
+        env = {
+            "JUPYTERHUB_SERVICE_PREFIX": BINDER_PREFIX,
+            **os.environ,
+            "COURSE_PROGRESS_FILE": str(Path(scratch) / "progress.json"),
+        }
         started = time.perf_counter()
         # The kernel's stderr carries only start-up warnings; a failing cell raises CellExecutionError here.
         with client.setup_kernel(env=env, stderr=subprocess.DEVNULL):
@@ -119,8 +123,7 @@ def measure(path: Path, timeout: int = 900) -> Measurement:
                 tree_peak = sampler.stop()
             kernel_peak = kernel_high_water_mark(pid)
         seconds = time.perf_counter() - started
-    return Measurement(path.name, round(seconds, 1), round(kernel_peak / MB, 1), round(tree_peak / MB, 1),
-                       error)
+    return Measurement(path.name, round(seconds, 1), round(kernel_peak / MB, 1), round(tree_peak / MB, 1), error)
 
 
 def chapters(selected: list[str]) -> list[Path]:
@@ -132,14 +135,14 @@ def chapters(selected: list[str]) -> list[Path]:
 
 
 def table(rows: list[Measurement], limit_mb: float) -> str:
-    lines = [f"{'chapter':<42} {'time s':>7} {'kernel MB':>10} {'tree MB':>8}  within {limit_mb:.0f} MB",
-             "-" * 80]
+    lines = [f"{'chapter':<42} {'time s':>7} {'kernel MB':>10} {'tree MB':>8}  within {limit_mb:.0f} MB", "-" * 80]
     for row in rows:
         verdict = "yes" if row.peak_mb <= limit_mb else "NO"
         if row.error:
             verdict += f" (failed at {row.error})"
-        lines.append(f"{row.notebook:<42} {row.seconds:>7.1f} {row.kernel_peak_mb:>10.1f} {row.tree_peak_mb:>8.1f}  "
-                     f"{verdict}")
+        lines.append(
+            f"{row.notebook:<42} {row.seconds:>7.1f} {row.kernel_peak_mb:>10.1f} {row.tree_peak_mb:>8.1f}  {verdict}"
+        )
     return "\n".join(lines)
 
 

@@ -35,8 +35,15 @@ VERSIONS = {"solutions": "solution", "notebooks": "learner"}
 KEPT_CELL_METADATA = ("tags",)
 # What ipykernel reports on start; JupyterLab writes it into the notebook, so a notebook that lacks any of it opens
 # as modified. `version` is the Python that built the notebook.
-LANGUAGE_INFO_FIELDS = ("codemirror_mode", "file_extension", "mimetype", "name", "nbconvert_exporter",
-                        "pygments_lexer", "version")
+LANGUAGE_INFO_FIELDS = (
+    "codemirror_mode",
+    "file_extension",
+    "mimetype",
+    "name",
+    "nbconvert_exporter",
+    "pygments_lexer",
+    "version",
+)
 # A server's link in a committed output points at a port of the build machine, dead until the cell runs again.
 DOCS_LINK = re.compile(r'<a href="[^"]*" target="_blank">open the API docs \(Swagger UI\)</a>')
 DOCS_LINK_PLACEHOLDER = "<i>the link to the API docs (Swagger UI) appears here once the API is running</i>"
@@ -69,8 +76,13 @@ def clean(notebook):
     """Deterministic ids, sequential execution counts, no volatile metadata."""
     notebook = copy.deepcopy(notebook)
     language_info = notebook.metadata.get("language_info", {})
-    notebook.metadata = {"kernelspec": dict(KERNELSPEC), "language_info": {
-        "name": "python", **{key: language_info[key] for key in LANGUAGE_INFO_FIELDS if key in language_info}}}
+    notebook.metadata = {
+        "kernelspec": dict(KERNELSPEC),
+        "language_info": {
+            "name": "python",
+            **{key: language_info[key] for key in LANGUAGE_INFO_FIELDS if key in language_info},
+        },
+    }
     notebook.nbformat, notebook.nbformat_minor = 4, 5
     count = 0
     for index, cell in enumerate(notebook.cells):
@@ -119,8 +131,9 @@ def execute(notebook, cwd: Path):
 
     with tempfile.TemporaryDirectory() as scratch:
         os.environ["COURSE_PROGRESS_FILE"] = str(Path(scratch) / "progress.json")
-        client = NotebookClient(notebook, timeout=600, kernel_name=kernel_name(),
-                                resources={"metadata": {"path": str(cwd)}})
+        client = NotebookClient(
+            notebook, timeout=600, kernel_name=kernel_name(), resources={"metadata": {"path": str(cwd)}}
+        )
         client.execute()
     return notebook
 
@@ -136,8 +149,10 @@ def kernel_name() -> str:
     try:
         KernelSpecManager().get_kernel_spec(KERNELSPEC["name"])
     except NoSuchKernel:
-        raise KernelMissing(f"the course's kernel {KERNELSPEC['name']!r} is not installed here: run `make install` "
-                            f"(or `python tools/jupyter_settings.py {sys.prefix}`)") from None
+        raise KernelMissing(
+            f"the course's kernel {KERNELSPEC['name']!r} is not installed here: run `make install` "
+            f"(or `python tools/jupyter_settings.py {sys.prefix}`)"
+        ) from None
     return KERNELSPEC["name"]
 
 
@@ -192,8 +207,10 @@ def problems() -> list[str]:
                 found.append(f"{name}: unclean metadata or execution counts; run `make clean-notebooks`")
             missing = [key for key in LANGUAGE_INFO_FIELDS if key not in committed.metadata.get("language_info", {})]
             if missing:
-                found.append(f"{name}: language_info lacks {', '.join(missing)} (JupyterLab would mark it modified "
-                             "on opening); run `make notebooks`")
+                found.append(
+                    f"{name}: language_info lacks {', '.join(missing)} (JupyterLab would mark it modified "
+                    "on opening); run `make notebooks`"
+                )
             unrun = [i for i, c in enumerate(committed.cells) if c.cell_type == "code" and c.execution_count is None]
             if unrun:
                 found.append(f"{name}: code cells {unrun} have no recorded outputs; run `make notebooks`")

@@ -35,17 +35,27 @@ SECOND_RUN = f"second Run All in the same kernel, as on Binder (JUPYTERHUB_SERVI
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("nbval passes", "Run All twice and peak memory, in the kernel nbval runs")
-    group.addoption("--run-twice", action="append", default=[], metavar="FOLDER",
-                    help="after nbval, run the cells of the notebooks under FOLDER again in the same kernel "
-                         "(repeatable)")
-    group.addoption("--peak-mb", type=float, default=LIMIT_MB, metavar="MB",
-                    help=f"fail a notebook run twice when its kernel and the processes it started together peak "
-                         f"above MB over both runs (default {LIMIT_MB:.0f}: Binder's 2048 less the Jupyter server's "
-                         f"share)")
+    group.addoption(
+        "--run-twice",
+        action="append",
+        default=[],
+        metavar="FOLDER",
+        help="after nbval, run the cells of the notebooks under FOLDER again in the same kernel (repeatable)",
+    )
+    group.addoption(
+        "--peak-mb",
+        type=float,
+        default=LIMIT_MB,
+        metavar="MB",
+        help=f"fail a notebook run twice when its kernel and the processes it started together peak "
+        f"above MB over both runs (default {LIMIT_MB:.0f}: Binder's 2048 less the Jupyter server's "
+        f"share)",
+    )
 
 
 def starting_again(start):
     """`start` (nbval's start_new_kernel), tried KERNEL_STARTS times while the kernel dies before it is ready."""
+
     def start_kernel(*args, **kwargs):
         for attempt in range(1, KERNEL_STARTS + 1):
             try:
@@ -54,6 +64,7 @@ def starting_again(start):
                 if attempt == KERNEL_STARTS:
                     raise
                 print(f"\nkernel start {attempt} of {KERNEL_STARTS} failed ({died}); starting it again", flush=True)
+
     # A mark read back with getattr (one wrapper, however often the plugin loads); typeshed's functions take none.
     start_kernel.starting_again = True  # type: ignore[attr-defined]
     return start_kernel
@@ -96,8 +107,13 @@ def pytest_runtest_setup(item: pytest.Item):
     """Start sampling a measured notebook's memory as soon as nbval has started its kernel."""
     result = yield
     notebook = cast(IPyNbFile, item.parent)  # a cell's parent: its notebook
-    if (isinstance(item, IPyNbCell) and notebook.stash.get(MEASURE, False) and SAMPLER not in notebook.stash
-            and notebook.kernel is not None and notebook.kernel.is_alive()):
+    if (
+        isinstance(item, IPyNbCell)
+        and notebook.stash.get(MEASURE, False)
+        and SAMPLER not in notebook.stash
+        and notebook.kernel is not None
+        and notebook.kernel.is_alive()
+    ):
         sampler = TreeSampler(notebook.kernel.km.provisioner.pid)
         sampler.start()
         notebook.stash[SAMPLER] = sampler
@@ -160,7 +176,8 @@ class PeakMemory(pytest.Item):
         if peak_mb > self.limit_mb:
             raise MemoryCheckFailed(
                 f"{self.path.name} peaked at {peak_mb:.0f} MB over both runs (kernel alone {kernel_mb:.0f} MB, with "
-                f"the processes it started {tree_mb:.0f} MB); the limit is {self.limit_mb:.0f} MB of Binder's 2048")
+                f"the processes it started {tree_mb:.0f} MB); the limit is {self.limit_mb:.0f} MB of Binder's 2048"
+            )
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, MemoryCheckFailed):

@@ -14,8 +14,11 @@ URL_PARTS = {"scheme": "http", "host": "127.0.0.1", "port": 8000, "path": "/task
 
 def _test_url_parts(answer: dict) -> None:
     if not isinstance(answer, dict):
-        raise Incorrect("`url_parts` should be a dict with the keys scheme, host, port, path and query.",
-                        expected="a dict", got=type(answer).__name__)
+        raise Incorrect(
+            "`url_parts` should be a dict with the keys scheme, host, port, path and query.",
+            expected="a dict",
+            got=type(answer).__name__,
+        )
     if all(value is None for value in answer.values()):
         raise NotAttempted
     for part, expected in URL_PARTS.items():
@@ -25,24 +28,31 @@ def _test_url_parts(answer: dict) -> None:
 
 
 q1 = Exercise(
-    "ch00.q1", "Take a URL apart", _test_url_parts,
+    "ch00.q1",
+    "Take a URL apart",
+    _test_url_parts,
     hint="scheme://host:port/path?query — the port is a number, the query has no '?'.",
 )
 
 
 def _test_health_response(answer: httpx.Response) -> None:
     if not isinstance(answer, httpx.Response):
-        raise Incorrect("`health_response` should be what `api.get(...)` returns: an httpx.Response.",
-                        expected="httpx.Response", got=type(answer).__name__)
-    expect_equal(describe(answer), "GET /health", "that response answers another request.",
-                 request=describe(answer))
+        raise Incorrect(
+            "`health_response` should be what `api.get(...)` returns: an httpx.Response.",
+            expected="httpx.Response",
+            got=type(answer).__name__,
+        )
+    expect_equal(describe(answer), "GET /health", "that response answers another request.", request=describe(answer))
     expect_status(answer, 200)
-    expect_equal(answer.json(), {"status": "ok"}, "the body of GET /health is not the expected JSON.",
-                 request=describe(answer))
+    expect_equal(
+        answer.json(), {"status": "ok"}, "the body of GET /health is not the expected JSON.", request=describe(answer)
+    )
 
 
 q2 = Exercise(
-    "ch00.q2", "Send your first request", _test_health_response,
+    "ch00.q2",
+    "Send your first request",
+    _test_health_response,
     hint="The server object has a client: `api.get(path)` sends GET to that path and returns the response.",
 )
 
@@ -61,11 +71,19 @@ def _test_version_route(add_version_route) -> None:
     for version, response in zip(VERSIONS, responses, strict=True):
         request = f"GET /version (app version {version})"
         if response.status_code != 200:
-            raise Incorrect(f"GET /version answered {response.status_code}: is the route registered with "
-                            "@app.get('/version') inside your function?", request=request, expected=200,
-                            got=response.status_code)
-        expect_equal(_json(response), {"version": version},
-                     "GET /version should return the app's own version (app.version) as JSON.", request=request)
+            raise Incorrect(
+                f"GET /version answered {response.status_code}: is the route registered with "
+                "@app.get('/version') inside your function?",
+                request=request,
+                expected=200,
+                got=response.status_code,
+            )
+        expect_equal(
+            _json(response),
+            {"version": version},
+            "GET /version should return the app's own version (app.version) as JSON.",
+            request=request,
+        )
 
 
 def _json(response) -> object:
@@ -76,6 +94,8 @@ def _json(response) -> object:
 
 
 q3 = Exercise(
-    "ch00.q3", "Add a /version endpoint", _test_version_route,
+    "ch00.q3",
+    "Add a /version endpoint",
+    _test_version_route,
     hint="Inside the function, decorate a new function with @app.get('/version') and return a dict.",
 )

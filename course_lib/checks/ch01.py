@@ -20,8 +20,10 @@ def _echo_app() -> FastAPI:
     @app.get("/{path:path}")
     def echo(path: str, request: Request) -> dict:
         query = request.scope["query_string"].decode("latin-1")
-        return {"target": request.scope["raw_path"].decode("latin-1") + (f"?{query}" if query else ""),
-                "host": request.headers.get("host")}
+        return {
+            "target": request.scope["raw_path"].decode("latin-1") + (f"?{query}" if query else ""),
+            "host": request.headers.get("host"),
+        }
 
     return app
 
@@ -32,8 +34,12 @@ def _head_fields(data: bytes) -> dict[str, list[str]]:
     for line in data[:-4].split(b"\r\n")[1:]:
         name, colon, value = line.decode("latin-1").partition(":")
         if not colon or not name or name != name.strip():
-            raise Incorrect("each header line is `Name: value`, with no space before the colon.",
-                            request=repr(data), expected="Name: value", got=line)
+            raise Incorrect(
+                "each header line is `Name: value`, with no space before the colon.",
+                request=repr(data),
+                expected="Name: value",
+                got=line,
+            )
         fields.setdefault(name.lower(), []).append(value.strip())
     return fields
 
@@ -48,36 +54,59 @@ def _test_build_request(build_request) -> None:
 def _check_raw(data: bytes, host: str, path: str, port: int) -> None:
     call = f"build_request({host!r}, {path!r})"
     if not isinstance(data, bytes):
-        raise Incorrect("build_request should return bytes (b'...' or text.encode()).", request=call,
-                        expected="bytes", got=type(data).__name__)
+        raise Incorrect(
+            "build_request should return bytes (b'...' or text.encode()).",
+            request=call,
+            expected="bytes",
+            got=type(data).__name__,
+        )
     request_line = data.split(b"\r\n", 1)[0]
-    expect_equal(request_line, f"GET {path} HTTP/1.1".encode(),
-                 "the first line should be the method, the path (with its query) and the version, separated by "
-                 "single spaces and ended by \\r\\n.", request=call)
+    expect_equal(
+        request_line,
+        f"GET {path} HTTP/1.1".encode(),
+        "the first line should be the method, the path (with its query) and the version, separated by "
+        "single spaces and ended by \\r\\n.",
+        request=call,
+    )
     if not data.endswith(b"\r\n\r\n") or b"\r\n\r\n" in data[:-4]:
-        raise Incorrect("the head of a request ends with one empty line: finish with \\r\\n\\r\\n, and nothing after.",
-                        request=call, expected=b"...\r\n\r\n", got=data[-4:])
+        raise Incorrect(
+            "the head of a request ends with one empty line: finish with \\r\\n\\r\\n, and nothing after.",
+            request=call,
+            expected=b"...\r\n\r\n",
+            got=data[-4:],
+        )
     fields = _head_fields(data)
-    expect_equal(fields.get("host"), [host], "HTTP/1.1 needs exactly one Host header naming the host it was given.",
-                 request=call)
+    expect_equal(
+        fields.get("host"), [host], "HTTP/1.1 needs exactly one Host header naming the host it was given.", request=call
+    )
     connection = [token.strip().lower() for value in fields.get("connection", []) for token in value.split(",")]
     if "close" not in connection:
-        raise Incorrect("without `Connection: close` an HTTP/1.1 server keeps the connection open for a next request, "
-                        "so a client that reads until the socket closes waits until the server gives up. "
-                        "Add the header: the server then closes the socket right after answering.", request=call,
-                        expected="Connection: close", got=", ".join(fields.get("connection", [])) or None)
+        raise Incorrect(
+            "without `Connection: close` an HTTP/1.1 server keeps the connection open for a next request, "
+            "so a client that reads until the socket closes waits until the server gives up. "
+            "Add the header: the server then closes the socket right after answering.",
+            request=call,
+            expected="Connection: close",
+            got=", ".join(fields.get("connection", [])) or None,
+        )
     status_line, _, body = split_response(send_raw("127.0.0.1", port, data))
     expect_equal(status_line, "HTTP/1.1 200 OK", "the server did not answer 200 to your bytes.", request=repr(data))
     try:
         echoed = json.loads(body)
     except ValueError:
         echoed = body
-    expect_equal(echoed, {"target": path, "host": host}, "the server read another target or Host from your bytes.",
-                 request=repr(data))
+    expect_equal(
+        echoed,
+        {"target": path, "host": host},
+        "the server read another target or Host from your bytes.",
+        request=repr(data),
+    )
 
 
 q1 = Exercise(
-    "ch01.q1", "Write an HTTP request by hand", _test_build_request,
+    "ch01.q1",
+    "Write an HTTP request by hand",
+    _test_build_request,
     hint="Lines end with \\r\\n: the request line, 'Host: ...', 'Connection: close', then an empty line.",
 )
 
@@ -99,8 +128,11 @@ SITUATION_STATUS = {
 
 def _test_status_codes(answer: dict) -> None:
     if not isinstance(answer, dict):
-        raise Incorrect("`status_for` should be a dict from each situation to a status code.",
-                        expected="dict", got=type(answer).__name__)
+        raise Incorrect(
+            "`status_for` should be a dict from each situation to a status code.",
+            expected="dict",
+            got=type(answer).__name__,
+        )
     if all(value is None for value in answer.values()):
         raise NotAttempted
     for situation, expected in SITUATION_STATUS.items():
@@ -112,9 +144,11 @@ def _test_status_codes(answer: dict) -> None:
 
 
 q2 = Exercise(
-    "ch01.q2", "Pick the status code", _test_status_codes,
+    "ch01.q2",
+    "Pick the status code",
+    _test_status_codes,
     hint="2xx success, 4xx the client must change the request, 5xx the server failed. "
-         "401 = who are you?, 403 = I know you, but no.",
+    "401 = who are you?, 403 = I know you, but no.",
 )
 
 
@@ -140,12 +174,15 @@ def _test_delete_note(add_delete_note) -> None:
             if expected == 204:
                 expect_equal(response.content, b"", "a 204 response has no body.", request=request)
             remaining.pop(note_id, None)
-            expect_equal(notes, remaining, f"after {request} `notes` should hold exactly the notes not deleted.",
-                         request=request)
+            expect_equal(
+                notes, remaining, f"after {request} `notes` should hold exactly the notes not deleted.", request=request
+            )
 
 
 q3 = Exercise(
-    "ch01.q3", "DELETE with the right codes", _test_delete_note,
+    "ch01.q3",
+    "DELETE with the right codes",
+    _test_delete_note,
     hint="Use @app.delete('/notes/{note_id}', status_code=204); raise HTTPException(404) when the id is missing; "
-         "return Response(status_code=204).",
+    "return Response(status_code=204).",
 )

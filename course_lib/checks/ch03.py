@@ -22,25 +22,36 @@ METHOD_PROPERTIES = {
 
 def _test_properties(answer: dict) -> None:
     if not isinstance(answer, dict):
-        raise Incorrect("`properties` should be a dict from each method to {'safe': ..., 'idempotent': ...}.",
-                        expected="dict", got=type(answer).__name__)
+        raise Incorrect(
+            "`properties` should be a dict from each method to {'safe': ..., 'idempotent': ...}.",
+            expected="dict",
+            got=type(answer).__name__,
+        )
     if all(value is None or value == {"safe": None, "idempotent": None} for value in answer.values()):
         raise NotAttempted
     for method, expected in METHOD_PROPERTIES.items():
         got = answer.get(method)
         if not isinstance(got, dict) or None in (got.get("safe"), got.get("idempotent")):
             raise Incorrect(f"{method} still needs both answers.", expected=expected, got=got)
-        for word, why in (("safe", "a safe method changes nothing on the server"),
-                          ("idempotent", "idempotent: sending it twice leaves the same state as sending it once")):
+        for word, why in (
+            ("safe", "a safe method changes nothing on the server"),
+            ("idempotent", "idempotent: sending it twice leaves the same state as sending it once"),
+        ):
             if got[word] != expected[word]:
-                raise Incorrect(f"is {method} {word}? Remember: {why}.", request=f"{method} /tasks/1",
-                                expected={word: expected[word]}, got={word: got[word]})
+                raise Incorrect(
+                    f"is {method} {word}? Remember: {why}.",
+                    request=f"{method} /tasks/1",
+                    expected={word: expected[word]},
+                    got={word: got[word]},
+                )
 
 
 q1 = Exercise(
-    "ch03.q1", "Safe, idempotent, neither", _test_properties,
+    "ch03.q1",
+    "Safe, idempotent, neither",
+    _test_properties,
     hint="Safe ⇒ idempotent (doing nothing twice is still nothing). PUT and DELETE set a state, so repeating them "
-         "changes nothing more; POST and PATCH (in general, e.g. 'append', 'increment') do not have to be.",
+    "changes nothing more; POST and PATCH (in general, e.g. 'append', 'increment') do not have to be.",
 )
 
 LOST = 2  # responses the network loses before one arrives: 3 attempts are enough, 2 are not
@@ -58,19 +69,34 @@ def _test_reliable_create(create_task_reliably) -> None:
     for title, task in zip(TITLES, created, strict=True):
         request = f"create_task_reliably(client, {title!r})"
         if not isinstance(task, dict):
-            raise Incorrect("return the created task: the JSON body of the 201 (response.json()).", request=request,
-                            expected=f"a dict like {{'id': 1, 'title': {title!r}, 'done': False}}", got=task)
-        expect_equal(task.get("title"), title, "the returned task should be the one you created (a second task "
-                     "needs its own Idempotency-Key: one key is one request).", request=request)
-        expect_equal(titles.count(title), 1,
-                     f"the network lost the first {LOST} responses, and your retries did not create the task "
-                     "exactly once. Send the same Idempotency-Key on every attempt.", request=request)
+            raise Incorrect(
+                "return the created task: the JSON body of the 201 (response.json()).",
+                request=request,
+                expected=f"a dict like {{'id': 1, 'title': {title!r}, 'done': False}}",
+                got=task,
+            )
+        expect_equal(
+            task.get("title"),
+            title,
+            "the returned task should be the one you created (a second task "
+            "needs its own Idempotency-Key: one key is one request).",
+            request=request,
+        )
+        expect_equal(
+            titles.count(title),
+            1,
+            f"the network lost the first {LOST} responses, and your retries did not create the task "
+            "exactly once. Send the same Idempotency-Key on every attempt.",
+            request=request,
+        )
 
 
 q2 = Exercise(
-    "ch03.q2", "Retry a POST safely", _test_reliable_create,
-    hint="Make one key (new_key()) before the loop, send it on every attempt as Idempotency-Key: \"<key>\", retry on "
-         "httpx.TransportError, and return response.json() once a response arrives.",
+    "ch03.q2",
+    "Retry a POST safely",
+    _test_reliable_create,
+    hint='Make one key (new_key()) before the loop, send it on every attempt as Idempotency-Key: "<key>", retry on '
+    "httpx.TransportError, and return response.json() once a response arrives.",
 )
 
 DONE = {"state": "done", "fingerprint": "f1", "response": {"status": 201}}
@@ -90,12 +116,18 @@ DECISION_CASES = [  # every state with the same and another fingerprint, and fin
 def _test_decide(decide) -> None:
     for record, request_fingerprint, expected, situation in DECISION_CASES:
         got = decide(None if record is None else dict(record), request_fingerprint)
-        expect_equal(got, expected, f"{situation}: the wrong decision.",
-                     request=f"POST with a key; stored record {record}, request fingerprint {request_fingerprint!r}")
+        expect_equal(
+            got,
+            expected,
+            f"{situation}: the wrong decision.",
+            request=f"POST with a key; stored record {record}, request fingerprint {request_fingerprint!r}",
+        )
 
 
 q3 = Exercise(
-    "ch03.q3", "The Idempotency-Key decision", _test_decide,
+    "ch03.q3",
+    "The Idempotency-Key decision",
+    _test_decide,
     hint="No record → 'run'. A different fingerprint → 422, whatever the state. Same fingerprint: in flight → 409, "
-         "done → 'replay'.",
+    "done → 'replay'.",
 )

@@ -27,29 +27,38 @@ SCENARIOS = {
 
 def _test_statuses(answers) -> None:
     if not isinstance(answers, dict):
-        raise Incorrect("`answers` should be a dict: each scenario → 401 or 403.", expected="dict",
-                        got=type(answers).__name__)
+        raise Incorrect(
+            "`answers` should be a dict: each scenario → 401 or 403.", expected="dict", got=type(answers).__name__
+        )
     missing, unknown = sorted(set(SCENARIOS) - set(answers)), sorted(set(answers) - set(SCENARIOS))
     if missing or unknown:
-        raise Incorrect("answer every scenario of SCENARIOS, by its exact text."
-                        + (f" Missing: {missing}." if missing else "") + (f" Unknown: {unknown}." if unknown else ""),
-                        expected=len(SCENARIOS), got=len(answers))
+        raise Incorrect(
+            "answer every scenario of SCENARIOS, by its exact text."
+            + (f" Missing: {missing}." if missing else "")
+            + (f" Unknown: {unknown}." if unknown else ""),
+            expected=len(SCENARIOS),
+            got=len(answers),
+        )
     odd = {scenario: status for scenario, status in answers.items() if status not in (401, 403)}
     if odd:
         raise Incorrect("each answer is the number 401 or 403.", expected="401 or 403", got=odd)
     for scenario, status in SCENARIOS.items():
         if answers[scenario] != status:
-            why = ("the server does not know who is calling: authenticating (again) would help."
-                   if status == 401 else
-                   "the server knows who is calling, and refuses this caller this action: logging in again "
-                   "would not help.")
+            why = (
+                "the server does not know who is calling: authenticating (again) would help."
+                if status == 401
+                else "the server knows who is calling, and refuses this caller this action: logging in again "
+                "would not help."
+            )
             raise Incorrect(f"{scenario!r}: {why}", request=scenario, expected=status, got=answers[scenario])
 
 
 q1 = Exercise(
-    "ch09.q1", "Who are you (401) or what may you do (403)?", _test_statuses,
+    "ch09.q1",
+    "Who are you (401) or what may you do (403)?",
+    _test_statuses,
     hint="Ask: does the server know who sent this request? No (or no longer) → 401. Yes, but the request is not "
-         "allowed for that caller — not the owner, or not provably sent by the user's own pages → 403.",
+    "allowed for that caller — not the owner, or not provably sent by the user's own pages → 403.",
 )
 
 OWN = "http://127.0.0.1:8000"
@@ -138,59 +147,79 @@ NON_ASCII = "tökén-" + TOKEN  # a header may carry any text
 
 def _test_csrf_allows(csrf_allows) -> None:
     cases: list[tuple[Any, ...]] = [
-        *CSRF_CASES, ("POST", None, "", False, ""),
+        *CSRF_CASES,
+        ("POST", None, "", False, ""),
         ("PUT", "https://api.example.org", "s3cret", True, "s3cret", "https://api.example.org"),
-        ("POST", OWN, NON_ASCII, False)]
+        ("POST", OWN, NON_ASCII, False),
+    ]
     leaked_at = None  # the first call that compared the tokens with == (said after any wrong answer)
     for method, origin, sent, allowed, *rest in cases:
         session_token = rest[0] if rest else TOKEN
         own = rest[1] if len(rest) > 1 else OWN
         compared = _Compared()
-        call = (f"csrf_allows({method!r}, {origin!r}, {own!r}, "
-                f"{'the right token' if sent == session_token and sent else repr(sent)}, "
-                f"{'the session token' if session_token else repr(session_token)})")
+        call = (
+            f"csrf_allows({method!r}, {origin!r}, {own!r}, "
+            f"{'the right token' if sent == session_token and sent else repr(sent)}, "
+            f"{'the session token' if session_token else repr(session_token)})"
+        )
         try:
             got = csrf_allows(method, origin, own, _watched(sent, compared), _watched(session_token, compared))
         except TypeError as error:
             if sent != NON_ASCII:
                 raise
-            raise Incorrect("a token from a header may hold any text: compare bytes, "
-                            "secrets.compare_digest(sent_token.encode(), session_token.encode()) "
-                            "(compare_digest refuses str with non-ASCII characters: in an API, a 500).",
-                            request=call, expected=allowed, got=f"TypeError: {error}") from None
+            raise Incorrect(
+                "a token from a header may hold any text: compare bytes, "
+                "secrets.compare_digest(sent_token.encode(), session_token.encode()) "
+                "(compare_digest refuses str with non-ASCII characters: in an API, a 500).",
+                request=call,
+                expected=allowed,
+                got=f"TypeError: {error}",
+            ) from None
         leaked_at = leaked_at or (call if compared.seen else None)
         if not isinstance(got, bool):
-            raise Incorrect("return True (let the request run) or False (refuse it).", request=call,
-                            expected=allowed, got=got)
+            raise Incorrect(
+                "return True (let the request run) or False (refuse it).", request=call, expected=allowed, got=got
+            )
         if got != allowed:
-            raise Incorrect(_why_csrf(method, origin, own, sent, session_token, allowed), request=call,
-                            expected=allowed, got=got)
+            raise Incorrect(
+                _why_csrf(method, origin, own, sent, session_token, allowed), request=call, expected=allowed, got=got
+            )
     if leaked_at:
-        raise Incorrect("compare the tokens in constant time with secrets.compare_digest, as the task says: == "
-                        "stops at the first character that differs, so its time tells an attacker how much "
-                        "of a guess was right.", request=leaked_at, expected="secrets.compare_digest(...)",
-                        got="== or != on the tokens")
+        raise Incorrect(
+            "compare the tokens in constant time with secrets.compare_digest, as the task says: == "
+            "stops at the first character that differs, so its time tells an attacker how much "
+            "of a guess was right.",
+            request=leaked_at,
+            expected="secrets.compare_digest(...)",
+            got="== or != on the tokens",
+        )
 
 
 def _why_csrf(method: str, origin, own: str, sent, session_token: str, allowed: bool) -> str:
     if method in ("GET", "HEAD", "OPTIONS"):
         return f"{method} is safe: it changes nothing, so it runs whatever its Origin or token."
     if origin is not None and origin != own:
-        return (f"the browser says another origin ({origin!r}) sent this write: refuse it, even with the right "
-                "token. Origins must match exactly: scheme, host and port.")
+        return (
+            f"the browser says another origin ({origin!r}) sent this write: refuse it, even with the right "
+            "token. Origins must match exactly: scheme, host and port."
+        )
     if allowed:
-        return ("the right token and no foreign Origin: let it run (an Origin header may be missing: older browsers "
-                "and non-browser clients do not send one; the token decides).")
+        return (
+            "the right token and no foreign Origin: let it run (an Origin header may be missing: older browsers "
+            "and non-browser clients do not send one; the token decides)."
+        )
     if not sent:
         return "a write without the token must be refused — also when the session's token is empty."
     return "the token must equal the session's token exactly, every character of it."
 
 
 q2 = Exercise(
-    "ch09.q2", "The CSRF rule for cookie-authenticated requests", _test_csrf_allows,
+    "ch09.q2",
+    "The CSRF rule for cookie-authenticated requests",
+    _test_csrf_allows,
     hint="Safe methods (GET, HEAD, OPTIONS) → True. Otherwise: an Origin that is present and not own_origin → "
-         "False; then True only if sent_token is non-empty and equal to session_token, compared as bytes in "
-         "constant time: secrets.compare_digest(sent_token.encode(), session_token.encode()).",
+    "False; then True only if sent_token is non-empty and equal to session_token, compared as bytes in "
+    "constant time: secrets.compare_digest(sent_token.encode(), session_token.encode()).",
 )
 
 
@@ -217,8 +246,10 @@ def _predictable(log_in) -> bool:
         for _ in range(2):
             store = SessionStore(fakeredis.FakeRedis(decode_responses=True), idle=60)
             random.seed(2026)
-            with mock.patch("time.time", return_value=1_800_000_000.0), \
-                    mock.patch("time.time_ns", return_value=1_800_000_000_000_000_000):
+            with (
+                mock.patch("time.time", return_value=1_800_000_000.0),
+                mock.patch("time.time_ns", return_value=1_800_000_000_000_000_000),
+            ):
                 ids.append(log_in(store, None, 5))
     finally:
         random.setstate(state)
@@ -228,49 +259,81 @@ def _predictable(log_in) -> bool:
 def _test_log_in(log_in) -> None:
     store = SessionStore(fakeredis.FakeRedis(decode_responses=True), idle=60)
     bystander, _ = store.create(99)
-    checks = [(None, 5, "no session before"), ("planted-by-an-attacker", 7, "an id the server never issued"),
-              (store.create(3)[0], 3, "the user's own previous session"),
-              (store.create(4)[0], 8, "another user's session on a shared computer")]
+    checks = [
+        (None, 5, "no session before"),
+        ("planted-by-an-attacker", 7, "an id the server never issued"),
+        (store.create(3)[0], 3, "the user's own previous session"),
+        (store.create(4)[0], 8, "another user's session on a shared computer"),
+    ]
     for old, user_id, what in checks:
         call = f"log_in(store, <{what}>, {user_id})"
         new = log_in(store, old, user_id)
         if not isinstance(new, str) or not new:
-            raise Incorrect("return the new session id (a string) for the cookie.", request=call,
-                            expected="a session id", got=new)
+            raise Incorrect(
+                "return the new session id (a string) for the cookie.", request=call, expected="a session id", got=new
+            )
         if new == old:
-            raise Incorrect(f"with {what}, the id after login must be a new one: an id known before login could "
-                            "be known to an attacker too (session fixation).", request=call,
-                            expected="a new id", got="the same id")
+            raise Incorrect(
+                f"with {what}, the id after login must be a new one: an id known before login could "
+                "be known to an attacker too (session fixation).",
+                request=call,
+                expected="a new id",
+                got="the same id",
+            )
         weak = _weak_id(new)
         if weak:
-            raise Incorrect(f"the new id must be unguessable: {weak}. store.create makes one from secrets "
-                            "(256 random bits).", request=call, expected="secrets.token_urlsafe(32)-like", got=new)
+            raise Incorrect(
+                f"the new id must be unguessable: {weak}. store.create makes one from secrets (256 random bits).",
+                request=call,
+                expected="secrets.token_urlsafe(32)-like",
+                got=new,
+            )
         ttl = store.ttl_of(new)  # before store.get, which renews it
         if ttl == -1 or ttl > store.idle:
-            raise Incorrect("the new session must expire: store.create gives it the idle timeout in Redis; a session "
-                            "written without one lives until someone deletes it.", request=call,
-                            expected=f"a TTL of at most {store.idle} s", got="no TTL" if ttl == -1 else ttl)
+            raise Incorrect(
+                "the new session must expire: store.create gives it the idle timeout in Redis; a session "
+                "written without one lives until someone deletes it.",
+                request=call,
+                expected=f"a TTL of at most {store.idle} s",
+                got="no TTL" if ttl == -1 else ttl,
+            )
         session = store.get(new)
         if session is None or session.user_id != user_id:
-            raise Incorrect("the returned id must name a session of the user who logged in: store.create writes "
-                            "it with its user, CSRF token and timeouts.", request=call, expected=user_id,
-                            got=None if session is None else session.user_id)
+            raise Incorrect(
+                "the returned id must name a session of the user who logged in: store.create writes "
+                "it with its user, CSRF token and timeouts.",
+                request=call,
+                expected=user_id,
+                got=None if session is None else session.user_id,
+            )
         if old and store.get(old) is not None:
-            raise Incorrect(f"{what} must be deleted on the server at login, not left valid.", request=call,
-                            expected="store.get(old) is None", got="still a session")
+            raise Incorrect(
+                f"{what} must be deleted on the server at login, not left valid.",
+                request=call,
+                expected="store.get(old) is None",
+                got="still a session",
+            )
     if store.get(bystander) is None:
-        raise Incorrect("logging one browser in must not end other users' sessions.",
-                        request="log_in(...) then store.get(<another user's session>)",
-                        expected="still a session", got=None)
+        raise Incorrect(
+            "logging one browser in must not end other users' sessions.",
+            request="log_in(...) then store.get(<another user's session>)",
+            expected="still a session",
+            got=None,
+        )
     if _predictable(log_in):
-        raise Incorrect("two logins with the same `random` seed and the same clock got the same session id: it "
-                        "comes from random or time, which an attacker can replay. Use store.create (secrets).",
-                        request="log_in(store, None, 5), twice, random.seed(2026) and a frozen clock",
-                        expected="two different ids", got="the same id twice")
+        raise Incorrect(
+            "two logins with the same `random` seed and the same clock got the same session id: it "
+            "comes from random or time, which an attacker can replay. Use store.create (secrets).",
+            request="log_in(store, None, 5), twice, random.seed(2026) and a frozen clock",
+            expected="two different ids",
+            got="the same id twice",
+        )
 
 
 q3 = Exercise(
-    "ch09.q3", "Rotate the session id at login", _test_log_in,
+    "ch09.q3",
+    "Rotate the session id at login",
+    _test_log_in,
     hint="Two calls: store.delete(old_session_id) (it takes None too), then session_id, _ = store.create(user_id); "
-         "return session_id.",
+    "return session_id.",
 )

@@ -53,25 +53,43 @@ def _parse_upstream(text: str) -> tuple[dict[str, int], list[str]]:
     """({address: weight}, keepalive values) of an `upstream api { ... }` block; Incorrect when it is not one."""
     statements = _statements(text)
     if not statements or statements[0] != ["upstream", "api", "{"] or statements[-1] != ["}"]:
-        raise Incorrect("write one block: `upstream api { ... }` (the proxy_pass of the config names it: "
-                        "http://api).", request="the block's first and last lines",
-                        expected="upstream api { ... }", got=text)
+        raise Incorrect(
+            "write one block: `upstream api { ... }` (the proxy_pass of the config names it: http://api).",
+            request="the block's first and last lines",
+            expected="upstream api { ... }",
+            got=text,
+        )
     servers, keepalive = {}, []
     for statement in statements[1:-1]:
         if statement[-1] != ";":
-            raise Incorrect("every directive inside the block ends with ';' (and no block nests in it).",
-                            request="the block's directives", expected="name value ...;", got=" ".join(statement))
+            raise Incorrect(
+                "every directive inside the block ends with ';' (and no block nests in it).",
+                request="the block's directives",
+                expected="name value ...;",
+                got=" ".join(statement),
+            )
         name, args = statement[0], statement[1:-1]
         if name not in ALLOWED:
-            raise Incorrect(f"`{name}` is not asked for: round-robin is nginx's default, the block lists servers "
-                            "(with weights) and keepalive.", request="the block's directives",
-                            expected=sorted(ALLOWED), got=name)
+            raise Incorrect(
+                f"`{name}` is not asked for: round-robin is nginx's default, the block lists servers "
+                "(with weights) and keepalive.",
+                request="the block's directives",
+                expected=sorted(ALLOWED),
+                got=name,
+            )
         if name == "server":
             if not args:
-                raise Incorrect("a server directive names an address: `server host:port;`.",
-                                request="server ...;", expected="server host:port;", got=" ".join(statement))
-            weights = [int(arg.split("=", 1)[1]) for arg in args[1:]
-                       if arg.startswith("weight=") and arg.split("=", 1)[1].isdigit()]
+                raise Incorrect(
+                    "a server directive names an address: `server host:port;`.",
+                    request="server ...;",
+                    expected="server host:port;",
+                    got=" ".join(statement),
+                )
+            weights = [
+                int(arg.split("=", 1)[1])
+                for arg in args[1:]
+                if arg.startswith("weight=") and arg.split("=", 1)[1].isdigit()
+            ]
             servers[args[0]] = weights[0] if weights else 1
         elif name == "keepalive":
             keepalive.extend(args)
@@ -87,48 +105,76 @@ def _test_upstream(upstream_block) -> None:
             raise Incorrect("return the block as a string.", request=call, expected="str", got=text)
         found, alive = _parse_upstream(text)
         if found != servers:
-            raise Incorrect("list every server once, with `weight=N` where its weight is not 1 (a server of weight "
-                            "3 gets 3 of every 6 requests).", request=call,
-                            expected=servers, got=found)
+            raise Incorrect(
+                "list every server once, with `weight=N` where its weight is not 1 (a server of weight "
+                "3 gets 3 of every 6 requests).",
+                request=call,
+                expected=servers,
+                got=found,
+            )
         if alive != [str(keepalive)]:
-            raise Incorrect(f"keep {keepalive} idle connections to the upstreams open: `keepalive {keepalive};`.",
-                            request=call, expected=[str(keepalive)], got=alive)
+            raise Incorrect(
+                f"keep {keepalive} idle connections to the upstreams open: `keepalive {keepalive};`.",
+                request=call,
+                expected=[str(keepalive)],
+                got=alive,
+            )
         if binary:  # nginx itself has the last word on the syntax
             with tempfile.TemporaryDirectory(prefix="check-ch11-") as folder:
                 conf = nginx.write_config([], 8080, Path(folder), upstream=text)
                 try:
                     nginx.check_config(binary, conf, Path(folder))
                 except RuntimeError as refused:
-                    raise Incorrect("nginx refuses this block inside a config.", request=f"nginx -t with {call}",
-                                    expected="syntax is ok", got=str(refused)) from None
+                    raise Incorrect(
+                        "nginx refuses this block inside a config.",
+                        request=f"nginx -t with {call}",
+                        expected="syntax is ok",
+                        got=str(refused),
+                    ) from None
 
 
 q1 = Exercise(
-    "ch11.q1", "An nginx upstream block with weights", _test_upstream,
+    "ch11.q1",
+    "An nginx upstream block with weights",
+    _test_upstream,
     hint="Lines: 'upstream api {', then for each address, weight: 'server ADDRESS;' or 'server ADDRESS weight=W;' "
-         "(when W is not 1), then 'keepalive N;', then '}'. Join them with newlines.",
+    "(when W is not 1), then 'keepalive N;', then '}'. Join them with newlines.",
 )
 
 # --- q2: which state breaks across replicas -----------------------------------------------------------------
 
 STATES = {  # what is kept where → (breaks behind a load balancer over N replicas?, why)
     "a visit counter in a module-level variable": (True, "each process counts only the requests it served"),
-    "logged-in sessions in a Python dict": (True, "a session created on one replica is unknown to the others: "
-                                                  "the user is logged out at random"),
+    "logged-in sessions in a Python dict": (
+        True,
+        "a session created on one replica is unknown to the others: the user is logged out at random",
+    ),
     "logged-in sessions in Redis (chapter 09)": (False, "every replica reads the same Redis"),
     "tasks in PostgreSQL": (False, "every replica reads and writes the same database"),
-    "Idempotency-Key records in the process's memory": (True, "a retry that lands on another replica is not "
-                                                              "recognised: the POST runs twice"),
-    "settings read from environment variables at start": (False, "every replica gets the same environment: a "
-                                                                 "per-process copy of the same values is fine"),
-    "rate-limit counters in the process's memory": (True, "each replica allows the full limit: N replicas allow "
-                                                          "N times as much"),
-    "uploaded files saved to the replica's local disk": (True, "the file exists on one machine only; store it in "
-                                                               "shared storage (S3, a volume, the database)"),
-    "a signed token (JWT) checked with the SECRET_KEY all replicas share": (False, "any replica verifies it with "
-                                                                                   "the same key: nothing is stored"),
-    "an in-process cache of GET /tasks responses, 60 s TTL": (True, "a write on one replica does not invalidate "
-                                                                    "the others' copies: they serve stale data"),
+    "Idempotency-Key records in the process's memory": (
+        True,
+        "a retry that lands on another replica is not recognised: the POST runs twice",
+    ),
+    "settings read from environment variables at start": (
+        False,
+        "every replica gets the same environment: a per-process copy of the same values is fine",
+    ),
+    "rate-limit counters in the process's memory": (
+        True,
+        "each replica allows the full limit: N replicas allow N times as much",
+    ),
+    "uploaded files saved to the replica's local disk": (
+        True,
+        "the file exists on one machine only; store it in shared storage (S3, a volume, the database)",
+    ),
+    "a signed token (JWT) checked with the SECRET_KEY all replicas share": (
+        False,
+        "any replica verifies it with the same key: nothing is stored",
+    ),
+    "an in-process cache of GET /tasks responses, 60 s TTL": (
+        True,
+        "a write on one replica does not invalidate the others' copies: they serve stale data",
+    ),
 }
 STATE_ITEMS = list(STATES)
 
@@ -138,20 +184,30 @@ def _test_breaks(breaks) -> None:
         raise NotAttempted
     if not isinstance(breaks, dict) or set(breaks) != set(STATES):
         got = sorted(breaks) if isinstance(breaks, dict) else breaks
-        raise Incorrect("answer with a dict: every item of STATE_ITEMS → True (breaks across replicas) or False.",
-                        request="breaks", expected=STATE_ITEMS, got=got)
+        raise Incorrect(
+            "answer with a dict: every item of STATE_ITEMS → True (breaks across replicas) or False.",
+            request="breaks",
+            expected=STATE_ITEMS,
+            got=got,
+        )
     for item, (right, why) in STATES.items():
         if breaks[item] is not right:
             verdict = "breaks" if right else "works"
-            raise Incorrect(f"{item!r} {verdict} behind a load balancer: {why}.", request=f"breaks[{item!r}]",
-                            expected=right, got=breaks[item])
+            raise Incorrect(
+                f"{item!r} {verdict} behind a load balancer: {why}.",
+                request=f"breaks[{item!r}]",
+                expected=right,
+                got=breaks[item],
+            )
 
 
 q2 = Exercise(
-    "ch11.q2", "Which state breaks across replicas?", _test_breaks,
+    "ch11.q2",
+    "Which state breaks across replicas?",
+    _test_breaks,
     hint="Ask of each: if request 1 goes to replica A and request 2 to replica B, does B see what A did? State in "
-         "one process's memory or disk breaks; state in a shared service (database, Redis) or derived from the "
-         "same inputs (environment, a shared key) does not.",
+    "one process's memory or disk breaks; state in a shared service (database, Redis) or derived from the "
+    "same inputs (environment, a shared key) does not.",
 )
 
 # --- q3: a counter every replica shares ---------------------------------------------------------------------
@@ -173,8 +229,7 @@ class _NetworkConnection(redis.Connection):
 
 def _client(port: int) -> redis.Redis:
     """A replica's own client to the shared Redis (a real redis-py client: pipelines, WATCH and scripts work)."""
-    pool = redis.ConnectionPool(host="127.0.0.1", port=port, decode_responses=True,
-                                connection_class=_NetworkConnection)
+    pool = redis.ConnectionPool(host="127.0.0.1", port=port, decode_responses=True, connection_class=_NetworkConnection)
     return redis.Redis(connection_pool=pool)
 
 
@@ -262,8 +317,9 @@ def _in_threads(count_visit, port: int) -> list[dict]:
     """Where a process cannot fork (Windows): the same visits from threads of this process, with a client each."""
     clients = [_client(port) for _ in range(PROCESSES)]
     with ThreadPoolExecutor(PROCESSES * THREADS) as pool:
-        counts = list(pool.map(lambda i: count_visit(clients[i % PROCESSES], "/c"),
-                               range(PROCESSES * THREADS * VISITS)))
+        counts = list(
+            pool.map(lambda i: count_visit(clients[i % PROCESSES], "/c"), range(PROCESSES * THREADS * VISITS))
+        )
     return [{"counts": counts}]
 
 
@@ -275,31 +331,49 @@ def _test_count_visit(count_visit) -> None:
             name = "replica 1" if replica is first else "replica 2"
             got = count_visit(replica, page)
             if got != expected or type(got) is not int:
-                raise Incorrect("count in Redis, per page, and return the new count as an int: both replicas "
-                                "share one counter per page.", request=f"count_visit(<{name}'s redis>, {page!r})",
-                                expected=expected, got=got)
+                raise Incorrect(
+                    "count in Redis, per page, and return the new count as an int: both replicas "
+                    "share one counter per page.",
+                    request=f"count_visit(<{name}'s redis>, {page!r})",
+                    expected=expected,
+                    got=got,
+                )
         if "3" not in _values(port):
-            raise Incorrect("the count must live in Redis (where every replica sees it), not in this process.",
-                            request="the values stored in Redis after 3 visits to '/a'", expected="3 among them",
-                            got=_values(port))
+            raise Incorrect(
+                "the count must live in Redis (where every replica sees it), not in this process.",
+                request="the values stored in Redis after 3 visits to '/a'",
+                expected="3 among them",
+                got=_values(port),
+            )
         total = PROCESSES * THREADS * VISITS
         reports = _in_processes(count_visit, port) if hasattr(os, "fork") else _in_threads(count_visit, port)
-    request = (f"{total} × count_visit(..., '/c'): {PROCESSES} replica processes at once, {THREADS} threads each, "
-               "on one Redis")
+    request = (
+        f"{total} × count_visit(..., '/c'): {PROCESSES} replica processes at once, {THREADS} threads each, on one Redis"
+    )
     for report in reports:
         if "error" in report:
-            raise Incorrect("count_visit failed in a replica process.", request=request,
-                            expected="a count from every call", got=report["error"])
+            raise Incorrect(
+                "count_visit failed in a replica process.",
+                request=request,
+                expected="a count from every call",
+                got=report["error"],
+            )
     counts = [count for report in reports for count in report["counts"]]
     if sorted(counts, key=str) != sorted(range(1, total + 1), key=str):
         distinct = len({count for count in counts if type(count) is int and 1 <= count <= total})
-        raise Incorrect(f"under concurrency {total - distinct} of {total} visits were lost or counted twice: reading "
-                        "the count and writing it back is two steps another replica can slip between — and a lock "
-                        "in one process does not stop another process. Use one atomic command (INCR).",
-                        request=request, expected=f"each of 1..{total} once", got=f"{distinct} distinct counts")
+        raise Incorrect(
+            f"under concurrency {total - distinct} of {total} visits were lost or counted twice: reading "
+            "the count and writing it back is two steps another replica can slip between — and a lock "
+            "in one process does not stop another process. Use one atomic command (INCR).",
+            request=request,
+            expected=f"each of 1..{total} once",
+            got=f"{distinct} distinct counts",
+        )
 
 
 q3 = Exercise(
-    "ch11.q3", "A visit counter every replica shares", _test_count_visit,
+    "ch11.q3",
+    "A visit counter every replica shares",
+    _test_count_visit,
     hint="One atomic command does read, add and write in Redis: return redis.incr(f'visits:{page}').",
 )

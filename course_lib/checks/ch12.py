@@ -55,11 +55,11 @@ OUTCOMES = [
 WHY = {
     200: "a 2xx whose body is JSON is an answer the API can use: 200.",
     504: "every httpx.TimeoutException (connect, read, write, pool) means the dependency did not answer in time: "
-         "504 Gateway Timeout (RFC 9110 §15.6.5).",
+    "504 Gateway Timeout (RFC 9110 §15.6.5).",
     503: "the dependency is down or overloaded (no connection, connection lost, 5xx, 429): 503 Service "
-         "Unavailable, and a retry later may work (§15.6.4).",
+    "Unavailable, and a retry later may work (§15.6.4).",
     502: "the dependency answered, but not with something usable (4xx to our request, 3xx, a body that is not "
-         "JSON, broken HTTP): 502 Bad Gateway (§15.6.3).",
+    "JSON, broken HTTP): 502 Bad Gateway (§15.6.3).",
 }
 
 
@@ -71,10 +71,12 @@ def _test_outbound_status(outbound_status) -> None:
 
 
 q1 = Exercise(
-    "ch12.q1", "Outbound failures as status codes", _test_outbound_status,
+    "ch12.q1",
+    "Outbound failures as status codes",
+    _test_outbound_status,
     hint="isinstance(outcome, httpx.TimeoutException) → 504 first; httpx.NetworkError → 503; any other exception → "
-         "502. For a response: status ≥ 500 or 429 → 503; not outcome.is_success → 502; then try outcome.json(): "
-         "ValueError → 502, else 200.",
+    "502. For a response: status ≥ 500 or 429 → 503; not outcome.is_success → 502; then try outcome.json(): "
+    "ValueError → 502, else 200.",
 )
 
 # user → [(done, ...)] per task; user 5 has only done tasks, 6 none, and two tasks have no owner.
@@ -87,11 +89,24 @@ def _seed(engine, tasks: dict[int, list[bool]], orphans: list[bool]) -> None:
     now = utcnow()
     create_tables(engine)
     with engine.begin() as connection:
-        connection.execute(insert(UserRow), [{"id": user, "name": f"user {user}", "email": f"u{user}@example.org",
-                                              "email_key": f"u{user}@example.org", "created_at": now}
-                                             for user in tasks])
-        rows = [{"title": f"t{n}", "done": done, "owner_id": owner, "created_at": now, "updated_at": now}
-                for owner, dones in [*tasks.items(), (None, orphans)] for n, done in enumerate(dones)]
+        connection.execute(
+            insert(UserRow),
+            [
+                {
+                    "id": user,
+                    "name": f"user {user}",
+                    "email": f"u{user}@example.org",
+                    "email_key": f"u{user}@example.org",
+                    "created_at": now,
+                }
+                for user in tasks
+            ],
+        )
+        rows = [
+            {"title": f"t{n}", "done": done, "owner_id": owner, "created_at": now, "updated_at": now}
+            for owner, dones in [*tasks.items(), (None, orphans)]
+            for n, done in enumerate(dones)
+        ]
         connection.execute(insert(TaskRow), rows)
 
 
@@ -115,25 +130,39 @@ def _test_open_tasks(open_tasks_per_user) -> None:
         expected = {user: dones.count(False) for user, dones in tasks.items()}
         request = f"open_tasks_per_user(session) over {len(tasks)} users"
         if not isinstance(result, dict):
-            raise Incorrect("return a dict {user id: number of open tasks}.", request=request,
-                            expected="a dict", got=type(result).__name__)
+            raise Incorrect(
+                "return a dict {user id: number of open tasks}.",
+                request=request,
+                expected="a dict",
+                got=type(result).__name__,
+            )
         if result != expected:
             missing = sorted(set(expected) - set(result))
-            why = (f"every user is in the answer, those with no open task with 0 (users {missing} are missing: an "
-                   "inner JOIN drops users without a matching task; use an outer join)." if missing else
-                   "count only open tasks (done is false) of each user; tasks without an owner belong to nobody.")
+            why = (
+                f"every user is in the answer, those with no open task with 0 (users {missing} are missing: an "
+                "inner JOIN drops users without a matching task; use an outer join)."
+                if missing
+                else "count only open tasks (done is false) of each user; tasks without an owner belong to nobody."
+            )
             raise Incorrect(why, request=request, expected=expected, got=result)
         if count > 2:
-            raise Incorrect(f"right numbers, but {count} SQL statements for {len(tasks)} users: that is the N+1 "
-                            "pattern. Ask once: GROUP BY over users LEFT OUTER JOIN tasks (or two queries: users, "
-                            "then the counts).", request=request, expected="at most 2 statements", got=count)
+            raise Incorrect(
+                f"right numbers, but {count} SQL statements for {len(tasks)} users: that is the N+1 "
+                "pattern. Ask once: GROUP BY over users LEFT OUTER JOIN tasks (or two queries: users, "
+                "then the counts).",
+                request=request,
+                expected="at most 2 statements",
+                got=count,
+            )
 
 
 q2 = Exercise(
-    "ch12.q2", "Fix an N+1: open tasks per user in one query", _test_open_tasks,
+    "ch12.q2",
+    "Fix an N+1: open tasks per user in one query",
+    _test_open_tasks,
     hint="select(UserRow.id, func.count(TaskRow.id)).outerjoin(TaskRow, (TaskRow.owner_id == UserRow.id) & "
-         "TaskRow.done.is_(False)).group_by(UserRow.id); the condition on done goes in the ON clause, so users "
-         "without open tasks still get a row (count 0).",
+    "TaskRow.done.is_(False)).group_by(UserRow.id); the condition on done goes in the ON clause, so users "
+    "without open tasks still get a row (count 0).",
 )
 
 LIMITS = (150_001, 1_010)  # 150001 is prime and so is 1009: an off-by-one either way changes the count
@@ -172,26 +201,39 @@ async def _watch(primes_below, limit: int) -> tuple[object, float, float]:
 
 def _test_off_the_loop(primes_below) -> None:
     if not inspect.iscoroutinefunction(primes_below):
-        raise Incorrect("write it as `async def primes_below(limit)`: a route handler the event loop awaits.",
-                        request="primes_below", expected="an async def function", got=type(primes_below).__name__)
+        raise Incorrect(
+            "write it as `async def primes_below(limit)`: a route handler the event loop awaits.",
+            request="primes_below",
+            expected="an async def function",
+            got=type(primes_below).__name__,
+        )
     for limit in LIMITS:
         expected = _primes(limit)
         with ThreadPoolExecutor(1) as pool:  # a loop of its own: the notebook's is already running
             answer, gap, took = pool.submit(asyncio.run, _watch(primes_below, limit)).result(timeout=120)
         request = f"await primes_below({limit})"
         if answer != expected:
-            raise Incorrect("return count_primes(limit), computed somewhere else than on the event loop.",
-                            request=request, expected=expected, got=answer)
+            raise Incorrect(
+                "return count_primes(limit), computed somewhere else than on the event loop.",
+                request=request,
+                expected=expected,
+                got=answer,
+            )
         if limit == LIMITS[0] and gap > took / 2:
-            raise Incorrect(f"right answer, but the event loop stood still for {gap * 1000:.0f} ms of the "
-                            f"{took * 1000:.0f} ms the work took: no other request could be served meanwhile. "
-                            "Hand the work to a thread (anyio.to_thread.run_sync) or a process, and await it.",
-                            request=request, expected=f"no gap longer than {took * 500:.0f} ms",
-                            got=f"{gap * 1000:.0f} ms")
+            raise Incorrect(
+                f"right answer, but the event loop stood still for {gap * 1000:.0f} ms of the "
+                f"{took * 1000:.0f} ms the work took: no other request could be served meanwhile. "
+                "Hand the work to a thread (anyio.to_thread.run_sync) or a process, and await it.",
+                request=request,
+                expected=f"no gap longer than {took * 500:.0f} ms",
+                got=f"{gap * 1000:.0f} ms",
+            )
 
 
 q3 = Exercise(
-    "ch12.q3", "CPU work off the event loop", _test_off_the_loop,
+    "ch12.q3",
+    "CPU work off the event loop",
+    _test_off_the_loop,
     hint="return await anyio.to_thread.run_sync(count_primes, limit) — the loop keeps serving while a worker "
-         "thread computes (a process pool, with loop.run_in_executor, would also free the GIL).",
+    "thread computes (a process pool, with loop.run_in_executor, would also free the GIL).",
 )

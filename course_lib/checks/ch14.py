@@ -34,11 +34,15 @@ def _newest_first(rows: list[tuple[int, datetime]]) -> list[int]:
 def _walk_problem(got: list[int], expected: list[int], what: str) -> str:
     """Why a walk's ids differ from the newest-first order."""
     if len(got) != len(set(got)):
-        return (f"{what} showed a row twice: the row the cursor names was already on the previous page; keep only "
-                "rows strictly after it (<, not <=).")
+        return (
+            f"{what} showed a row twice: the row the cursor names was already on the previous page; keep only "
+            "rows strictly after it (<, not <=)."
+        )
     if set(got) < set(expected):
-        return (f"{what} skipped rows: rows that share the last row's created_at but have a smaller id come after "
-                "it too. Compare (created_at, id) together: created_at < c, or created_at = c and id < i.")
+        return (
+            f"{what} skipped rows: rows that share the last row's created_at but have a smaller id come after "
+            "it too. Compare (created_at, id) together: created_at < c, or created_at = c and id < i."
+        )
     return f"{what} did not come out newest first: rows after the cursor are older (smaller created_at, then id)."
 
 
@@ -50,8 +54,9 @@ def _test_after_key(after_key) -> None:
         TaskRow.metadata.create_all(database.engine)
         rows = _tied_times()
         with Session(database.engine) as session, session.begin():
-            session.add_all(TaskRow(id=task_id, title=f"t{task_id}", created_at=created_at)
-                            for task_id, created_at in rows)
+            session.add_all(
+                TaskRow(id=task_id, title=f"t{task_id}", created_at=created_at) for task_id, created_at in rows
+            )
         expected = _newest_first(rows)
         with Session(database.engine) as session:
             for limit in LIMITS:
@@ -68,33 +73,64 @@ def _test_after_key(after_key) -> None:
                     condition = after_key(last.created_at, last.id)
                     request = f"after_key({last.created_at:%Y-%m-%d %H:%M:%S}, {last.id}) in a walk, limit={limit}"
                     if not isinstance(condition, ColumnElement):
-                        raise Incorrect("return a SQLAlchemy condition (e.g. tuple_(...) < (...)), not a Python "
-                                        "value: it goes into .where(...).", request=request,
-                                        expected="a SQL expression", got=type(condition).__name__)
+                        raise Incorrect(
+                            "return a SQLAlchemy condition (e.g. tuple_(...) < (...)), not a Python "
+                            "value: it goes into .where(...).",
+                            request=request,
+                            expected="a SQL expression",
+                            got=type(condition).__name__,
+                        )
                     if len(seen) > len(rows):
                         break
                 if seen != expected:
-                    raise Incorrect(_walk_problem(seen, expected, f"Paging {limit} at a time"), request=request,
-                                    expected=expected, got=seen)
+                    raise Incorrect(
+                        _walk_problem(seen, expected, f"Paging {limit} at a time"),
+                        request=request,
+                        expected=expected,
+                        got=seen,
+                    )
     finally:
         database.drop()
 
 
 q1 = Exercise(
-    "ch14.q1", "The keyset WHERE clause", _test_after_key,
+    "ch14.q1",
+    "The keyset WHERE clause",
+    _test_after_key,
     hint="Rows after (c, i) in newest-first order are those with (created_at, id) < (c, i): "
-         "tuple_(TaskRow.created_at, TaskRow.id) < (created_at, task_id).",
+    "tuple_(TaskRow.created_at, TaskRow.id) < (created_at, task_id).",
 )
 
 # (created_at as "HH:MM", id) of small lists, in no particular order, with ties on created_at.
-PAGE_ROWS = [("09:00", 1), ("09:05", 2), ("09:05", 3), ("09:05", 4), ("09:10", 5), ("09:00", 6), ("09:10", 7),
-             ("09:05", 8), ("08:55", 9), ("09:05", 10)]
+PAGE_ROWS = [
+    ("09:00", 1),
+    ("09:05", 2),
+    ("09:05", 3),
+    ("09:05", 4),
+    ("09:10", 5),
+    ("09:00", 6),
+    ("09:10", 7),
+    ("09:05", 8),
+    ("08:55", 9),
+    ("09:05", 10),
+]
 OTHER_ROWS = [("10:00", 11), ("10:00", 14), ("09:59", 13), ("10:00", 12), ("10:01", 3)]
-PAGE_CASES = [(PAGE_ROWS, None, 3), (PAGE_ROWS, None, 20), (PAGE_ROWS, ("09:05", 8), 2), (PAGE_ROWS, ("09:05", 4), 10),
-              (PAGE_ROWS, ("09:10", 5), 3), (PAGE_ROWS, ("09:05", 2), 4), (PAGE_ROWS, ("08:55", 9), 5),
-              (PAGE_ROWS, ("09:00", 1), 1), (PAGE_ROWS, ("09:30", 99), 2), (PAGE_ROWS, ("09:05", 100), 2),
-              (PAGE_ROWS, ("09:05", 3), 1), (OTHER_ROWS, None, 2), (OTHER_ROWS, ("10:00", 13), 3),
-              (OTHER_ROWS, ("10:00", 12), 5)]
+PAGE_CASES = [
+    (PAGE_ROWS, None, 3),
+    (PAGE_ROWS, None, 20),
+    (PAGE_ROWS, ("09:05", 8), 2),
+    (PAGE_ROWS, ("09:05", 4), 10),
+    (PAGE_ROWS, ("09:10", 5), 3),
+    (PAGE_ROWS, ("09:05", 2), 4),
+    (PAGE_ROWS, ("08:55", 9), 5),
+    (PAGE_ROWS, ("09:00", 1), 1),
+    (PAGE_ROWS, ("09:30", 99), 2),
+    (PAGE_ROWS, ("09:05", 100), 2),
+    (PAGE_ROWS, ("09:05", 3), 1),
+    (OTHER_ROWS, None, 2),
+    (OTHER_ROWS, ("10:00", 13), 3),
+    (OTHER_ROWS, ("10:00", 12), 5),
+]
 
 
 def _key(hhmm: str) -> str:
@@ -119,29 +155,35 @@ def _test_keyset_page(keyset_page) -> None:
         if page is None:
             raise NotAttempted
         if not isinstance(page, list) or not all(isinstance(row, dict) and "id" in row for row in page):
-            raise Incorrect("return a list of the row dicts on the page.", request=request,
-                            expected="a list of dicts", got=page)
+            raise Incorrect(
+                "return a list of the row dicts on the page.", request=request, expected="a list of dicts", got=page
+            )
         got, expected = [row["id"] for row in page], _expected_page(spec, cursor, limit)
         if got != expected:
             tied = {task_id for hhmm, task_id in spec if after is not None and hhmm == after[0]}
             if after is not None and after[1] in got:
                 why = "the row the cursor names was on the previous page already: keep only rows strictly after it."
             elif tied & (set(expected) - set(got)):
-                why = ("rows that share the cursor's created_at but have a smaller id were skipped: compare "
-                       "(created_at, id) together, not created_at alone.")
+                why = (
+                    "rows that share the cursor's created_at but have a smaller id were skipped: compare "
+                    "(created_at, id) together, not created_at alone."
+                )
             else:
-                why = ("the page should hold the first `limit` rows after the cursor, newest first "
-                       "(created_at descending, then id descending).")
+                why = (
+                    "the page should hold the first `limit` rows after the cursor, newest first "
+                    "(created_at descending, then id descending)."
+                )
             raise Incorrect(why, request=request, expected=expected, got=got)
         if rows != _rows(spec):
-            raise Incorrect("leave the rows you were given as they are: sort a copy (sorted(...)).",
-                            request=request)
+            raise Incorrect("leave the rows you were given as they are: sort a copy (sorted(...)).", request=request)
 
 
 q2 = Exercise(
-    "ch14.q2", "The id tiebreak", _test_keyset_page,
+    "ch14.q2",
+    "The id tiebreak",
+    _test_keyset_page,
     hint="Sort by (created_at, id) descending; keep rows whose (created_at, id) < after (Python compares tuples "
-         "element by element); take the first `limit`.",
+    "element by element); take the first `limit`.",
 )
 
 
@@ -168,8 +210,12 @@ def _signature_cases() -> list[tuple[str, str, str, Any]]:
     return [
         ("a cursor the server signed", token, SECRET, good),
         ("another cursor the server signed", other, SECRET, {"k": [1, 1]}),
-        ("a cursor signed with a secret of its own", _token({"a": "b"}, "another secret"), "another secret",
-         {"a": "b"}),
+        (
+            "a cursor signed with a secret of its own",
+            _token({"a": "b"}, "another secret"),
+            "another secret",
+            {"a": "b"},
+        ),
         ("the payload edited (id 42 → 41), the old signature kept", f"{forged}.{signature}", SECRET, None),
         ("the signature's last characters changed", f"{payload}.{flipped}", SECRET, None),
         ("a signature made with another secret", _token(good, "guessed secret"), SECRET, None),
@@ -189,24 +235,33 @@ def _signature_cases() -> list[tuple[str, str, str, Any]]:
 
 def _test_verify(verify) -> None:
     if misses_call(verify, "compare_digest"):
-        raise Incorrect("compare the signatures with hmac.compare_digest: `==` stops at the first differing "
-                        "character, so the time it takes tells an attacker how much of a forged signature is right.")
+        raise Incorrect(
+            "compare the signatures with hmac.compare_digest: `==` stops at the first differing "
+            "character, so the time it takes tells an attacker how much of a forged signature is right."
+        )
     for what, token, secret, expected in _signature_cases():
         got = verify(token, secret)
         if got != expected:
-            why = ("this token is genuine: return its payload, decoded from base64url JSON." if expected is not None
-                   else "refuse this token (return None): " + ("recompute the HMAC over the payload part and compare "
-                                                               "it with the signature part." if "payload" not in what
-                                                               or "edited" in what else
-                                                               "return the payload only when it is a JSON object.")
-                   + " Never raise.")
+            why = (
+                "this token is genuine: return its payload, decoded from base64url JSON."
+                if expected is not None
+                else "refuse this token (return None): "
+                + (
+                    "recompute the HMAC over the payload part and compare it with the signature part."
+                    if "payload" not in what or "edited" in what
+                    else "return the payload only when it is a JSON object."
+                )
+                + " Never raise."
+            )
             raise Incorrect(why, request=f"verify({token!r}, {secret!r}) — {what}", expected=expected, got=got)
 
 
 q3 = Exercise(
-    "ch14.q3", "Verify a cursor's signature", _test_verify,
+    "ch14.q3",
+    "Verify a cursor's signature",
+    _test_verify,
     hint="payload, _, signature = token.partition('.'); expected = b64url(hmac.new(secret.encode(), "
-         "payload.encode(), hashlib.sha256).digest()); compare bytes, not str (compare_digest raises TypeError on "
-         "non-ASCII str): if not hmac.compare_digest(expected.encode(), signature.encode()): return None; "
-         "then decode the payload in a try (pad with '='), json.loads it, return it if it is a dict.",
+    "payload.encode(), hashlib.sha256).digest()); compare bytes, not str (compare_digest raises TypeError on "
+    "non-ASCII str): if not hmac.compare_digest(expected.encode(), signature.encode()): return None; "
+    "then decode the payload in a try (pad with '='), json.loads it, return it if it is a dict.",
 )

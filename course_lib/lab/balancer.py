@@ -32,8 +32,14 @@ class RoundRobinProxy(ReverseProxy):
     """The course's reverse proxy (no cache) sending each request to the next origin in turn, as nginx does:
     an origin that fails is left out for FAIL_TIMEOUT seconds and the request goes to the next one."""
 
-    def __init__(self, origins: list[str], timeout: float = 10.0, fail_timeout: float = FAIL_TIMEOUT,
-                 clock: Callable[[], float] = time.monotonic, cache: bool = False) -> None:
+    def __init__(
+        self,
+        origins: list[str],
+        timeout: float = 10.0,
+        fail_timeout: float = FAIL_TIMEOUT,
+        clock: Callable[[], float] = time.monotonic,
+        cache: bool = False,
+    ) -> None:
         if not origins:
             raise ValueError("a load balancer needs at least one origin")
         super().__init__(origins[0], cache=cache, timeout=timeout, clock=clock)
@@ -70,8 +76,9 @@ class RoundRobinProxy(ReverseProxy):
     def _client(self, origin: str) -> httpx.AsyncClient:
         """A kept-alive client to `origin` (the proxy runs in one event loop: its own process)."""
         if origin not in self._clients:
-            self._clients[origin] = httpx.AsyncClient(base_url=origin, timeout=self.timeout,
-                                                      limits=httpx.Limits(max_keepalive_connections=32))
+            self._clients[origin] = httpx.AsyncClient(
+                base_url=origin, timeout=self.timeout, limits=httpx.Limits(max_keepalive_connections=32)
+            )
         return self._clients[origin]
 
     def connect(self) -> AbstractAsyncContextManager[httpx.AsyncClient]:
@@ -81,8 +88,9 @@ class RoundRobinProxy(ReverseProxy):
 
 def from_environment() -> RoundRobinProxy:
     """The proxy for `uvicorn --factory`: origins from UPSTREAMS (comma-separated URLs), a cache if CACHE=1."""
-    return RoundRobinProxy([url for url in os.environ.get("UPSTREAMS", "").split(",") if url],
-                           cache=os.environ.get("CACHE") == "1")
+    return RoundRobinProxy(
+        [url for url in os.environ.get("UPSTREAMS", "").split(",") if url], cache=os.environ.get("CACHE") == "1"
+    )
 
 
 @dataclass
@@ -107,8 +115,13 @@ class Balancer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def load_balancer(upstreams: list[str], settings: Settings | None = None, prefer_nginx: bool = True,
-                  timeout: float = 30.0, cache: bool = False) -> Balancer:
+def load_balancer(
+    upstreams: list[str],
+    settings: Settings | None = None,
+    prefer_nginx: bool = True,
+    timeout: float = 30.0,
+    cache: bool = False,
+) -> Balancer:
     """nginx (where it is missing: the course's proxy) on a free loopback port, round-robin over `upstreams`;
     `cache`: a shared cache in front of them (what Cache-Control allows, never for requests with credentials)."""
     folder = Path(tempfile.mkdtemp(prefix="course-balancer-"))
@@ -120,21 +133,42 @@ def load_balancer(upstreams: list[str], settings: Settings | None = None, prefer
             conf = nginx.write_config(hosts, port, folder, cache=cache)
             nginx.check_config(binary, conf, folder)
             log = folder / "error.log"
-            process = children.start(nginx.nginx_command(binary, conf, folder), stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.STDOUT)
+            process = children.start(
+                nginx.nginx_command(binary, conf, folder), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+            )
             kind = "nginx"
         else:
             log = folder / "proxy.log"
             root = str(Path(course_lib.__file__).resolve().parents[1])
-            env = {**os.environ, "UPSTREAMS": ",".join(upstreams), "CACHE": "1" if cache else "0",
-                   "TMPDIR": str(folder),  # its temporary files go where stop() removes them
-                   "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+            env = {
+                **os.environ,
+                "UPSTREAMS": ",".join(upstreams),
+                "CACHE": "1" if cache else "0",
+                "TMPDIR": str(folder),  # its temporary files go where stop() removes them
+                "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
+            }
             with log.open("w") as out:
-                process = children.start([sys.executable, "-m", "uvicorn", "--factory",
-                                          "course_lib.lab.balancer:from_environment", "--host", HOST, "--port",
-                                          str(port), "--no-access-log", "--log-level", "warning",
-                                          "--no-proxy-headers"],  # the balancer is the first hop: trust no one
-                                         env=env, stdout=out, stderr=subprocess.STDOUT, cwd=folder)
+                process = children.start(
+                    [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        "--factory",
+                        "course_lib.lab.balancer:from_environment",
+                        "--host",
+                        HOST,
+                        "--port",
+                        str(port),
+                        "--no-access-log",
+                        "--log-level",
+                        "warning",
+                        "--no-proxy-headers",
+                    ],  # the balancer is the first hop: trust no one
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=folder,
+                )
             kind = "course proxy"
         balancer = Balancer(kind, f"http://{HOST}:{port}", list(upstreams), process, folder)
         wait_until_up(f"{balancer.url}/health", process, log, timeout)

@@ -59,8 +59,12 @@ def handlers_app(dependency_url: str, processes: int = 2, settings: Settings | N
     async def lifespan(app: LabApp) -> AsyncIterator[None]:
         # Workers ignore Ctrl-C: interrupting the kernel stops the request, the pool stays for the next one.
         # spawn: what macOS and Windows use anyway, and safe in a kernel full of threads (fork copies held locks).
-        pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
+        pool = ProcessPoolExecutor(
+            processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=signal.signal,
+            initargs=(signal.SIGINT, signal.SIG_IGN),
+        )
         warm = [asyncio.get_running_loop().run_in_executor(pool, count_primes, 2) for _ in range(processes)]
         await asyncio.gather(*warm)  # start the workers now: a process costs a second to start, not per request
         async with httpx.AsyncClient(base_url=dependency_url) as client:
@@ -126,6 +130,7 @@ def burst(url: str, n: int, answers: list | None = None) -> float:
     Their JSON bodies are added to `answers` when given."""
     start = threading.Barrier(n + 1)
     with httpx.Client(timeout=60, limits=httpx.Limits(max_connections=n)) as client, ThreadPoolExecutor(n) as pool:
+
         def one(_: int) -> httpx.Response:
             start.wait()
             return client.get(url)
@@ -158,8 +163,12 @@ def stall_during(work_url: str, probe_url: str) -> dict[str, float]:
                 probes.append(time.perf_counter() - sent)
             work.result().raise_for_status()
             took = time.perf_counter() - began
-    return {"work": took, "slowest probe": max(probes), "median probe": statistics.median(probes),
-            "probes": len(probes)}
+    return {
+        "work": took,
+        "slowest probe": max(probes),
+        "median probe": statistics.median(probes),
+        "probes": len(probes),
+    }
 
 
 def one_and_two_at_once(lab_url: str, limit: int, rounds: int = 3) -> dict[str, dict[str, float]]:
@@ -174,12 +183,24 @@ def one_and_two_at_once(lab_url: str, limit: int, rounds: int = 3) -> dict[str, 
         cpu[place].append(sum(answer["cpu_seconds"] for answer in answers))
         return seconds
 
-    cases = {f"{place} {n}": (functools.partial(burst, f"{lab_url}/cpu/{place}?limit={limit}", 1) if n == 1 else
-                              functools.partial(two, place))
-             for place in ("thread", "process") for n in (1, 2)}
+    cases = {
+        f"{place} {n}": (
+            functools.partial(burst, f"{lab_url}/cpu/{place}?limit={limit}", 1)
+            if n == 1
+            else functools.partial(two, place)
+        )
+        for place in ("thread", "process")
+        for n in (1, 2)
+    }
     medians = in_turns(cases, rounds)
-    return {place: {"1 request": medians[f"{place} 1"], "2 at once": medians[f"{place} 2"],
-                    "CPU of the 2": statistics.median(cpu[place])} for place in ("thread", "process")}
+    return {
+        place: {
+            "1 request": medians[f"{place} 1"],
+            "2 at once": medians[f"{place} 2"],
+            "CPU of the 2": statistics.median(cpu[place]),
+        }
+        for place in ("thread", "process")
+    }
 
 
 def profile_shares(report: str, of: str, parts: tuple[str, ...]) -> dict[str, float]:

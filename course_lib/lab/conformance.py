@@ -55,16 +55,41 @@ expected-statuses = ["400", "401", "403", "406", "415", "422", "428"]
 """
 
 
-def schemathesis_args(url: str, headers: dict[str, str], report_dir: Path, *, seed: int = SEED,
-                      max_examples: int | None = None, phases: tuple[str, ...] = PHASES,
-                      max_time: int | None = None) -> list[str]:
+def schemathesis_args(
+    url: str,
+    headers: dict[str, str],
+    report_dir: Path,
+    *,
+    seed: int = SEED,
+    max_examples: int | None = None,
+    phases: tuple[str, ...] = PHASES,
+    max_time: int | None = None,
+) -> list[str]:
     """The command line of one run: all checks, the given phases, one worker (so the seed reproduces the run)."""
     config = report_dir / "schemathesis.toml"
     config.write_text(CONFIG)
-    args = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", f"{url}/openapi.json",
-            "--checks", "all",
-            "--phases", ",".join(phases), "--seed", str(seed), "--workers", "1", "--no-color",
-            "--report", "json", "--report-dir", str(report_dir)]
+    args = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--config-file",
+        str(config),
+        "run",
+        f"{url}/openapi.json",
+        "--checks",
+        "all",
+        "--phases",
+        ",".join(phases),
+        "--seed",
+        str(seed),
+        "--workers",
+        "1",
+        "--no-color",
+        "--report",
+        "json",
+        "--report-dir",
+        str(report_dir),
+    ]
     for name, value in headers.items():
         args += ["--header", f"{name}: {value}"]
     if max_examples is not None:
@@ -91,9 +116,16 @@ def _counts(summary: dict) -> tuple[int, int]:
     return int(cases.get("generated", 0)), int(cases.get("unique_failures", 0)) + len(summary.get("errors", []))
 
 
-def check_conformance(app, report_dir: str | Path = "build/conformance", *, seed: int = SEED,
-                      max_examples: int | None = None, phases: tuple[str, ...] = PHASES,
-                      max_time: int | None = None, timeout: float | None = None) -> Report:
+def check_conformance(
+    app,
+    report_dir: str | Path = "build/conformance",
+    *,
+    seed: int = SEED,
+    max_examples: int | None = None,
+    phases: tuple[str, ...] = PHASES,
+    max_time: int | None = None,
+    timeout: float | None = None,
+) -> Report:
     """Serve `app`, sign a user up, and run schemathesis with every check against it."""
     report_dir = Path(report_dir).resolve()
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -102,13 +134,18 @@ def check_conformance(app, report_dir: str | Path = "build/conformance", *, seed
     api = serve(app, name="conformance")
     try:
         headers = sign_up(api, TESTER["name"], TESTER["email"])
-        args = schemathesis_args(api.url, headers, report_dir, seed=seed, max_examples=max_examples,
-                                 phases=phases, max_time=max_time)
+        args = schemathesis_args(
+            api.url, headers, report_dir, seed=seed, max_examples=max_examples, phases=phases, max_time=max_time
+        )
         # Run in report_dir: schemathesis keeps its example database (.schemathesis/) in the working directory.
-        env = {**os.environ, "SCHEMATHESIS_HOOKS": HOOKS,
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-        done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False, cwd=report_dir,
-                              env=env)
+        env = {
+            **os.environ,
+            "SCHEMATHESIS_HOOKS": HOOKS,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        }
+        done = subprocess.run(
+            args, capture_output=True, text=True, timeout=timeout, check=False, cwd=report_dir, env=env
+        )
     finally:
         api.stop()
     return read_report(report_dir, done.returncode, done.stdout + done.stderr)

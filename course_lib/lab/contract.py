@@ -84,8 +84,16 @@ def outcome_rows(outcomes: list[Outcome]) -> list[dict]:
     rows = []
     for number, outcome in enumerate(outcomes, start=1):
         verdict = "✓" if outcome.ok else "✘" + (f" missing {', '.join(outcome.missing)}" if outcome.missing else "")
-        rows.append({"#": number, "case": outcome.case.name, "request": outcome.request,
-                     "expected": outcome.case.expect, "got": outcome.got, "ok": verdict})
+        rows.append(
+            {
+                "#": number,
+                "case": outcome.case.name,
+                "request": outcome.request,
+                "expected": outcome.case.expect,
+                "got": outcome.got,
+                "ok": verdict,
+            }
+        )
     return rows
 
 

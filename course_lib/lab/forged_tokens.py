@@ -55,13 +55,26 @@ def hs256_by_hand(header: dict[str, Any], payload: dict[str, Any], key: bytes) -
 def claims(config: TokenConfig, subject: int | str, now: float | None = None, **changes: Any) -> dict[str, Any]:
     """The claims of a good token for `subject`, with `changes` applied (a value None removes that claim)."""
     now = time.time() if now is None else now
-    good = {"iss": config.issuer, "aud": config.audience, "sub": str(subject), "iat": int(now),
-            "nbf": int(now), "exp": int(now) + config.ttl, "role": "member"}
+    good = {
+        "iss": config.issuer,
+        "aud": config.audience,
+        "sub": str(subject),
+        "iat": int(now),
+        "nbf": int(now),
+        "exp": int(now) + config.ttl,
+        "role": "member",
+    }
     return {name: value for name, value in {**good, **changes}.items() if value is not None}
 
 
-def signed(config: TokenConfig, payload: dict[str, Any], *, key: str | None = None, algorithm: str = ALGORITHM,
-           kid: str | None = None) -> str:
+def signed(
+    config: TokenConfig,
+    payload: dict[str, Any],
+    *,
+    key: str | None = None,
+    algorithm: str = ALGORITHM,
+    kid: str | None = None,
+) -> str:
     """`payload` signed with the server's key and algorithm and its kid, unless told otherwise."""
     key = config.key if key is None else key
     with warnings.catch_warnings():  # PyJWT warns that HS512 wants 64 bytes: this token is refused before that
@@ -101,10 +114,12 @@ def forged(config: TokenConfig, subject: int | str) -> dict[str, str]:
 def es256_key_pair() -> tuple[bytes, bytes]:
     """(private PEM, public PEM) of a fresh P-256 key: a server signing ES256 publishes the public one to everyone."""
     private = ec.generate_private_key(ec.SECP256R1())
-    return (private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()),
-            private.public_key().public_bytes(serialization.Encoding.PEM,
-                                              serialization.PublicFormat.SubjectPublicKeyInfo))
+    return (
+        private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+        private.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+    )
 
 
 def confused_token(public_pem: bytes, payload: dict[str, Any]) -> str:

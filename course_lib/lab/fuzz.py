@@ -1,7 +1,7 @@
 """A seeded random fuzz: a bounded number of odd requests against a live loopback server, to show none yields a 500.
 
-    report = fuzz(server, ["POST /tasks", "GET /tasks/{id}"], examples={"POST /tasks": {"title": "a"}})
-    assert report.ok, report.failures
+report = fuzz(server, ["POST /tasks", "GET /tasks/{id}"], examples={"POST /tasks": {"title": "a"}})
+assert report.ok, report.failures
 """
 
 from __future__ import annotations
@@ -19,18 +19,80 @@ from course_lib.web.problems import PROBLEM_JSON
 
 # Values that break naive code: wrong types, edges of ranges, odd text, look-alikes of formats.
 ODD_VALUES: list[Any] = [
-    None, True, False, 0, -1, 1, 2**31, 2**63, -(2**63) - 1, 10**40, 1.5, -0.0, 1e308,
-    "", " ", "\t\n", "\x00", "a" * 5000, "ünïcødé ✓", "🙂" * 10, "<script>alert(1)</script>",
-    "' OR 1=1 --", "not-an-email", "a@b", "x@example.com", "00000000-0000-0000-0000-000000000000",
-    "2026-13-45T99:00:00Z", "2026-01-01T00:00:00+14:00", [], [1, "two", None], {}, {"nested": {"deeper": [None]}},
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1,
+    2**31,
+    2**63,
+    -(2**63) - 1,
+    10**40,
+    1.5,
+    -0.0,
+    1e308,
+    "",
+    " ",
+    "\t\n",
+    "\x00",
+    "a" * 5000,
+    "ünïcødé ✓",
+    "🙂" * 10,
+    "<script>alert(1)</script>",
+    "' OR 1=1 --",
+    "not-an-email",
+    "a@b",
+    "x@example.com",
+    "00000000-0000-0000-0000-000000000000",
+    "2026-13-45T99:00:00Z",
+    "2026-01-01T00:00:00+14:00",
+    [],
+    [1, "two", None],
+    {},
+    {"nested": {"deeper": [None]}},
 ]
 ODD_PATH_PARTS = ["1", "2", "0", "-1", "999999", str(2**63), str(10**40), "abc", "1.5", "%00", "ü", "a b", "..", "1e3"]
-ODD_QUERY = ["", "0", "-1", "1", "100", "101", "10000000000000000000000", "abc", "true", "maybe",
-             "-created_at", "title", "password_hash", "1;DROP TABLE tasks", "%", "ü"]
-RAW_BODIES = [b"", b"{", b"null", b"[]", b'"text"', b"NaN", b'{"title": NaN}', b'{"title": Infinity}',
-              b"\xff\xfe\x00", b'{"a": 1, "a": 2}', b"[" * 300 + b"]" * 300, b'{"title": "a"}' * 3]
-CONTENT_TYPES = ["application/json", "application/json; charset=utf-8", "text/plain", "application/xml",
-                 "application/x-www-form-urlencoded", None]
+ODD_QUERY = [
+    "",
+    "0",
+    "-1",
+    "1",
+    "100",
+    "101",
+    "10000000000000000000000",
+    "abc",
+    "true",
+    "maybe",
+    "-created_at",
+    "title",
+    "password_hash",
+    "1;DROP TABLE tasks",
+    "%",
+    "ü",
+]
+RAW_BODIES = [
+    b"",
+    b"{",
+    b"null",
+    b"[]",
+    b'"text"',
+    b"NaN",
+    b'{"title": NaN}',
+    b'{"title": Infinity}',
+    b"\xff\xfe\x00",
+    b'{"a": 1, "a": 2}',
+    b"[" * 300 + b"]" * 300,
+    b'{"title": "a"}' * 3,
+]
+CONTENT_TYPES = [
+    "application/json",
+    "application/json; charset=utf-8",
+    "text/plain",
+    "application/xml",
+    "application/x-www-form-urlencoded",
+    None,
+]
 
 
 @dataclass
@@ -78,8 +140,9 @@ def mutate(example: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         elif action < 0.8 and body:
             body[rng.choice(sorted(body))] = odd_value(rng)
         else:
-            body[rng.choice(["id", "owner_id", "role", "password_hash", "is_admin", "created_at", "extra"])] = \
+            body[rng.choice(["id", "owner_id", "role", "password_hash", "is_admin", "created_at", "extra"])] = (
                 odd_value(rng)
+            )
     return body
 
 
@@ -115,9 +178,15 @@ def random_query(keys: list[str], rng: random.Random) -> dict[str, str]:
     return {key: rng.choice(ODD_QUERY) for key in chosen}
 
 
-def fuzz(server, endpoints: list[str], count: int = 200, seed: int = 0,
-         examples: dict[str, dict[str, Any]] | None = None, query: dict[str, list[str]] | None = None,
-         headers: dict[str, str] | None = None) -> FuzzReport:
+def fuzz(
+    server,
+    endpoints: list[str],
+    count: int = 200,
+    seed: int = 0,
+    examples: dict[str, dict[str, Any]] | None = None,
+    query: dict[str, list[str]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> FuzzReport:
     """Send `count` odd requests spread over `endpoints` ("METHOD /path/{id}"); same seed, same requests."""
     rng = random.Random(seed)
     examples, query = examples or {}, query or {}

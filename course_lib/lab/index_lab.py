@@ -42,5 +42,6 @@ def plans(database: IsolatedDatabase, statements: Mapping[str, Select]) -> dict[
 def seconds_per_run(database: IsolatedDatabase, statements: Mapping[str, Select], runs: int = 9) -> float:
     """The median time of running every statement once (all rows fetched)."""
     with database.engine.connect() as connection:
-        return median_seconds(lambda: [connection.execute(statement).all() for statement in statements.values()],
-                              runs=runs)
+        return median_seconds(
+            lambda: [connection.execute(statement).all() for statement in statements.values()], runs=runs
+        )

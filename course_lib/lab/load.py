@@ -30,8 +30,10 @@ class LoadResult:
     p99_ms: float
 
     def __str__(self) -> str:
-        return (f"{self.requests} requests, {self.failures} failed, {self.throughput:.0f}/s, "
-                f"p50 {self.p50_ms:.0f} ms, p99 {self.p99_ms:.0f} ms")
+        return (
+            f"{self.requests} requests, {self.failures} failed, {self.throughput:.0f}/s, "
+            f"p50 {self.p50_ms:.0f} ms, p99 {self.p99_ms:.0f} ms"
+        )
 
 
 def _loopback(url: str) -> tuple[str, str]:
@@ -50,8 +52,16 @@ def _loopback(url: str) -> tuple[str, str]:
     return f"{parts.scheme}://{parts.netloc}", path
 
 
-def measure(url: str, *, users: int, seconds: float, headers: dict | None = None, method: str = "GET",
-            body: dict | None = None, cpu: int | None = None) -> LoadResult:
+def measure(
+    url: str,
+    *,
+    users: int,
+    seconds: float,
+    headers: dict | None = None,
+    method: str = "GET",
+    body: dict | None = None,
+    cpu: int | None = None,
+) -> LoadResult:
     """Send `method` `url` (JSON `body`) from `users` concurrent clients for `seconds` (locust, FastHttpUser, no think
     time); `cpu` pins the load generator to one CPU, so it does not compete with the server it measures."""
     if users < 1 or not 0 < seconds <= 300:
@@ -59,18 +69,43 @@ def measure(url: str, *, users: int, seconds: float, headers: dict | None = None
     host, path = _loopback(url)
     with tempfile.TemporaryDirectory(prefix="course-load-") as folder:
         prefix = Path(folder) / "run"
-        command = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary",
-                   "--host", host, "-u", str(users), "-r", str(users),
-                   "-t", f"{math.ceil(seconds) + 5}s",  # a bound: the locustfile stops the run at `seconds`
-                   "--json-file", str(prefix), "--reset-stats", "--loglevel", "ERROR", "--exit-code-on-error", "0"]
+        command = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(LOCUSTFILE),
+            "--headless",
+            "--only-summary",
+            "--host",
+            host,
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "-t",
+            f"{math.ceil(seconds) + 5}s",  # a bound: the locustfile stops the run at `seconds`
+            "--json-file",
+            str(prefix),
+            "--reset-stats",
+            "--loglevel",
+            "ERROR",
+            "--exit-code-on-error",
+            "0",
+        ]
         if cpu is not None:
             command = ["taskset", "-c", str(cpu), *command]
         headers = {**(headers or {}), **({"Content-Type": "application/json"} if body is not None else {})}
-        env = {**os.environ, "LOAD_PATH": path, "LOAD_HEADERS": json.dumps(headers), "LOAD_SECONDS": str(seconds),
-               "LOAD_METHOD": method, "LOAD_BODY": json.dumps(body) if body is not None else ""}
+        env = {
+            **os.environ,
+            "LOAD_PATH": path,
+            "LOAD_HEADERS": json.dumps(headers),
+            "LOAD_SECONDS": str(seconds),
+            "LOAD_METHOD": method,
+            "LOAD_BODY": json.dumps(body) if body is not None else "",
+        }
         # cwd: a folder of its own, so locust reads no locust.conf or pyproject.toml it happens to find
-        child = children.start(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+        child = children.start(command, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             _, errors = child.communicate(timeout=seconds + 60)
         except subprocess.TimeoutExpired:
@@ -95,8 +130,13 @@ def parse_stats(entries: list[dict]) -> LoadResult:
     starts = [entry["start_time"] for entry in entries]
     ends = [entry["last_request_timestamp"] for entry in entries if entry["last_request_timestamp"]]
     elapsed = max(ends) - min(starts) if starts and ends else 0.0
-    return LoadResult(requests=requests, failures=failures, throughput=requests / elapsed if elapsed > 0 else 0.0,
-                      p50_ms=percentile(times, 0.50), p99_ms=percentile(times, 0.99))
+    return LoadResult(
+        requests=requests,
+        failures=failures,
+        throughput=requests / elapsed if elapsed > 0 else 0.0,
+        p50_ms=percentile(times, 0.50),
+        p99_ms=percentile(times, 0.99),
+    )
 
 
 def percentile(times: dict[float, int], fraction: float) -> float:

@@ -31,8 +31,9 @@ def new_key() -> str:
     return str(uuid.uuid4())
 
 
-def post_with_retries(client: httpx.Client, url: str, json: dict, idempotency_key: str | None = None,
-                      attempts: int = 3) -> tuple[httpx.Response | None, list[str]]:
+def post_with_retries(
+    client: httpx.Client, url: str, json: dict, idempotency_key: str | None = None, attempts: int = 3
+) -> tuple[httpx.Response | None, list[str]]:
     """POST until a response arrives (at most `attempts` times); return it and what each attempt saw."""
     # The draft's form of the header is a quoted Structured Field string.
     headers = {"Idempotency-Key": f'"{idempotency_key}"'} if idempotency_key else {}

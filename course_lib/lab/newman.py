@@ -16,8 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 PINNED = ROOT / "tools" / "newman"  # package.json + package-lock.json
 INSTALLED = ROOT / "build" / "newman"
-HOW_TO_INSTALL = ("Newman needs Node.js and npm (Debian: apt-get install nodejs npm; else https://nodejs.org), "
-                  "then `make newman` installs the pinned Newman into build/newman.")
+HOW_TO_INSTALL = (
+    "Newman needs Node.js and npm (Debian: apt-get install nodejs npm; else https://nodejs.org), "
+    "then `make newman` installs the pinned Newman into build/newman."
+)
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,12 @@ def install_newman() -> Path:
     INSTALLED.mkdir(parents=True, exist_ok=True)
     for name in ("package.json", "package-lock.json"):
         shutil.copy(PINNED / name, INSTALLED / name)
-    subprocess.run(["npm", "ci", "--prefix", str(INSTALLED), "--no-audit", "--no-fund", "--loglevel=error"],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        ["npm", "ci", "--prefix", str(INSTALLED), "--no-audit", "--no-fund", "--loglevel=error"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     found = newman_bin()
     if found is None:
         raise RuntimeError(f"npm ci ran, but {INSTALLED} has no newman")
@@ -69,11 +75,30 @@ def run_newman(collection: dict, timeout: float = 120) -> NewmanRun:
     with tempfile.TemporaryDirectory() as folder:
         source, report = Path(folder) / "collection.json", Path(folder) / "report.json"
         source.write_text(json.dumps(collection))
-        done = subprocess.run([str(executable), "run", str(source), "--reporters", "cli,json",
-                               "--reporter-json-export", str(report), "--disable-unicode", "--color", "off"],
-                              capture_output=True, text=True, timeout=timeout, check=False)
+        done = subprocess.run(
+            [
+                str(executable),
+                "run",
+                str(source),
+                "--reporters",
+                "cli,json",
+                "--reporter-json-export",
+                str(report),
+                "--disable-unicode",
+                "--color",
+                "off",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
         stats = json.loads(report.read_text())["run"]["stats"] if report.exists() else {}
     requests, assertions = stats.get("requests", {}), stats.get("assertions", {})
-    return NewmanRun(requests=requests.get("total", 0), assertions=assertions.get("total", 0),
-                     failed=assertions.get("failed", 0) + requests.get("failed", 0),
-                     returncode=done.returncode, output=done.stdout + done.stderr)
+    return NewmanRun(
+        requests=requests.get("total", 0),
+        assertions=assertions.get("total", 0),
+        failed=assertions.get("failed", 0) + requests.get("failed", 0),
+        returncode=done.returncode,
+        output=done.stdout + done.stderr,
+    )

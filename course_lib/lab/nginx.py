@@ -32,8 +32,9 @@ CACHE = """
             add_header X-Cache-Status $upstream_cache_status always;  # MISS, HIT, BYPASS, EXPIRED ..."""
 
 
-def nginx_config(upstreams: list[str], port: int, prefix: Path, upstream: str | None = None,
-                 cache: bool = False) -> str:
+def nginx_config(
+    upstreams: list[str], port: int, prefix: Path, upstream: str | None = None, cache: bool = False
+) -> str:
     """A whole nginx.conf: listen on 127.0.0.1:`port`, round-robin over `upstreams` (host:port) with keep-alive.
 
     Paths are relative to `prefix` (nginx -p): the config names no folder of this machine. `upstream` replaces the
@@ -79,8 +80,9 @@ http {{
 """
 
 
-def write_config(upstreams: list[str], port: int, prefix: Path, upstream: str | None = None,
-                 cache: bool = False) -> Path:
+def write_config(
+    upstreams: list[str], port: int, prefix: Path, upstream: str | None = None, cache: bool = False
+) -> Path:
     """Write nginx.conf into `prefix` (readable by nginx's workers, which run as nobody when started as root)."""
     prefix.mkdir(parents=True, exist_ok=True)
     prefix.chmod(0o755)
@@ -96,7 +98,8 @@ def nginx_command(binary: str, conf: Path, prefix: Path) -> list[str]:
 
 def check_config(binary: str, conf: Path, prefix: Path) -> None:
     """`nginx -t`: RuntimeError with nginx's own message when the config is wrong."""
-    checked = subprocess.run([binary, "-t", "-q", "-c", str(conf), "-p", str(prefix)], capture_output=True,
-                             text=True, timeout=30)
+    checked = subprocess.run(
+        [binary, "-t", "-q", "-c", str(conf), "-p", str(prefix)], capture_output=True, text=True, timeout=30
+    )
     if checked.returncode != 0:
         raise RuntimeError(f"nginx refused the config: {checked.stderr.strip()}")

@@ -52,8 +52,10 @@ def collection_from_openapi(openapi: dict, base_url: str, name: str | None = Non
             "description": info.get("description") or f"Generated from the OpenAPI document of {title}.",
             "schema": SCHEMA_URL,
         },
-        "item": [{"name": tag, "item": [item for _, item in sorted(folders[tag], key=lambda ranked: ranked[0])]}
-                 for tag in signs_up_first],
+        "item": [
+            {"name": tag, "item": [item for _, item in sorted(folders[tag], key=lambda ranked: ranked[0])]}
+            for tag in signs_up_first
+        ],
         "variable": variables,
     }
 
@@ -86,19 +88,23 @@ def status_tests(openapi: dict, operation: dict, ids: dict[str, str]) -> list[st
         return []
     lines = [f'pm.test("status is {status}", function () {{ pm.response.to.have.status({status}); }});']
     if status == 201 and ids:
-        lines += [f"const ids = {json.dumps(ids)};",
-                  'const location = (pm.response.headers.get("Location") || "").split("?")[0].split("/");',
-                  "const [collection, id] = location.filter(Boolean).slice(-2);",
-                  "if (ids[collection] && id) { pm.collectionVariables.set(ids[collection], id); }"]
-    body = _resolve(openapi, operation["responses"][str(status)].get("content", {})
-                    .get("application/json", {}).get("schema", {}))
+        lines += [
+            f"const ids = {json.dumps(ids)};",
+            'const location = (pm.response.headers.get("Location") || "").split("?")[0].split("/");',
+            "const [collection, id] = location.filter(Boolean).slice(-2);",
+            "if (ids[collection] && id) { pm.collectionVariables.set(ids[collection], id); }",
+        ]
+    body = _resolve(
+        openapi, operation["responses"][str(status)].get("content", {}).get("application/json", {}).get("schema", {})
+    )
     if KEY_FIELD in body.get("properties", {}):
         lines.append(f'pm.collectionVariables.set("apiKey", pm.response.json().{KEY_FIELD});')
     return lines
 
 
-def request_item(openapi: dict, path: str, method: str, operation: dict, schemes: dict,
-                 ids: dict[str, str] | None = None) -> dict:
+def request_item(
+    openapi: dict, path: str, method: str, operation: dict, schemes: dict, ids: dict[str, str] | None = None
+) -> dict:
     """One Postman item: the request, its auth, its test, and an example response per documented status."""
     parameters = operation.get("parameters", [])
     request: dict[str, Any] = {
@@ -108,13 +114,23 @@ def request_item(openapi: dict, path: str, method: str, operation: dict, schemes
         "auth": _auth(operation, schemes),
         "description": operation.get("description") or operation.get("summary", ""),
     }
-    request["header"] += [{"key": p["name"], "value": str(_example(openapi, p.get("schema", {}))), "disabled":
-                           not p.get("required", False)} for p in parameters if p.get("in") == "header"]
+    request["header"] += [
+        {
+            "key": p["name"],
+            "value": str(_example(openapi, p.get("schema", {}))),
+            "disabled": not p.get("required", False),
+        }
+        for p in parameters
+        if p.get("in") == "header"
+    ]
     body_schema = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
     if body_schema is not None:
         request["header"].append({"key": "Content-Type", "value": "application/json"})
-        request["body"] = {"mode": "raw", "raw": json.dumps(_example(openapi, body_schema), indent=2),
-                           "options": {"raw": {"language": "json"}}}
+        request["body"] = {
+            "mode": "raw",
+            "raw": json.dumps(_example(openapi, body_schema), indent=2),
+            "options": {"raw": {"language": "json"}},
+        }
     responses = operation.get("responses", {})
     item: dict[str, Any] = {
         "name": operation.get("summary") or f"{method.upper()} {path}",
@@ -138,11 +154,20 @@ def postman_url(path: str, parameters: list[dict], shared: Set[str] = frozenset(
     """
     segments = [f":{part[1:-1]}" if part.startswith("{") else part for part in path.strip("/").split("/") if part]
     url: dict[str, Any] = {"raw": "{{baseUrl}}/" + "/".join(segments), "host": ["{{baseUrl}}"], "path": segments}
-    variables = [{"key": p["name"], "value": f"{{{{{p['name']}}}}}" if p["name"] in shared else EXAMPLE_ID,
-                  "description": p.get("description", "")}
-                 for p in parameters if p.get("in") == "path"]
-    query = [{"key": p["name"], "value": "", "disabled": not p.get("required", False)}
-             for p in parameters if p.get("in") == "query"]
+    variables = [
+        {
+            "key": p["name"],
+            "value": f"{{{{{p['name']}}}}}" if p["name"] in shared else EXAMPLE_ID,
+            "description": p.get("description", ""),
+        }
+        for p in parameters
+        if p.get("in") == "path"
+    ]
+    query = [
+        {"key": p["name"], "value": "", "disabled": not p.get("required", False)}
+        for p in parameters
+        if p.get("in") == "query"
+    ]
     if variables:
         url["variable"] = variables
     if query:
@@ -158,11 +183,15 @@ def collection_from_contract(cases: list, base_url: str, name: str = "Contract")
     items = [contract_item(case) for case in cases]
     saved = sorted({variable for case in cases for variable in case.save})
     return {
-        "info": {"_postman_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name} contract")), "name": name,
-                 "description": "Each request and the status it must get, run in order.", "schema": SCHEMA_URL},
+        "info": {
+            "_postman_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{name} contract")),
+            "name": name,
+            "description": "Each request and the status it must get, run in order.",
+            "schema": SCHEMA_URL,
+        },
         "item": items,
         "variable": [{"key": "baseUrl", "value": base_url, "type": "string"}]
-                    + [{"key": variable, "value": "", "type": "string"} for variable in saved],
+        + [{"key": variable, "value": "", "type": "string"} for variable in saved],
     }
 
 
@@ -172,19 +201,32 @@ def contract_item(case) -> dict:
     headers = [{"key": key, "value": _variables(value)} for key, value in case.headers.items()]
     if case.key is not None:
         headers.append({"key": "X-API-Key", "value": f"{{{{{case.key}}}}}"})
-    request: dict[str, Any] = {"method": case.method, "header": headers,
-                               "url": {"raw": "{{baseUrl}}" + path, "host": ["{{baseUrl}}"],
-                                       "path": [part for part in path.split("/") if part]}}
+    request: dict[str, Any] = {
+        "method": case.method,
+        "header": headers,
+        "url": {
+            "raw": "{{baseUrl}}" + path,
+            "host": ["{{baseUrl}}"],
+            "path": [part for part in path.split("/") if part],
+        },
+    }
     if case.json is not None:
         request["header"].append({"key": "Content-Type", "value": "application/json"})
         request["body"] = {"mode": "raw", "raw": json.dumps(case.json), "options": {"raw": {"language": "json"}}}
     script = [f'pm.test("status is {case.expect}", function () {{ pm.response.to.have.status({case.expect}); }});']
-    script += [f'pm.test("has {header}", function () {{ pm.response.to.have.header("{header}"); }});'
-               for header in case.must_have]
-    script += [f'pm.collectionVariables.set("{variable}", pm.response.json().{field});'
-               for variable, field in case.save.items()]
-    return {"name": case.name, "request": request,
-            "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": script}}]}
+    script += [
+        f'pm.test("has {header}", function () {{ pm.response.to.have.header("{header}"); }});'
+        for header in case.must_have
+    ]
+    script += [
+        f'pm.collectionVariables.set("{variable}", pm.response.json().{field});'
+        for variable, field in case.save.items()
+    ]
+    return {
+        "name": case.name,
+        "request": request,
+        "event": [{"listen": "test", "script": {"type": "text/javascript", "exec": script}}],
+    }
 
 
 def _variables(text: str) -> str:
@@ -200,8 +242,14 @@ def save_collection(collection: dict, path: str | Path) -> Path:
 
 
 def _api_key_scheme(schemes: dict) -> tuple[str, dict] | None:
-    return next(((name, scheme) for name, scheme in schemes.items()
-                 if scheme.get("type") == "apiKey" and scheme.get("in") == "header"), None)
+    return next(
+        (
+            (name, scheme)
+            for name, scheme in schemes.items()
+            if scheme.get("type") == "apiKey" and scheme.get("in") == "header"
+        ),
+        None,
+    )
 
 
 def _auth(operation: dict, schemes: dict) -> dict:
@@ -209,16 +257,27 @@ def _auth(operation: dict, schemes: dict) -> dict:
     found = _api_key_scheme({name: scheme for name, scheme in schemes.items() if name in wanted})
     if found is None:
         return {"type": "noauth"}
-    return {"type": "apikey", "apikey": [{"key": "key", "value": found[1]["name"], "type": "string"},
-                                         {"key": "value", "value": "{{apiKey}}", "type": "string"},
-                                         {"key": "in", "value": "header", "type": "string"}]}
+    return {
+        "type": "apikey",
+        "apikey": [
+            {"key": "key", "value": found[1]["name"], "type": "string"},
+            {"key": "value", "value": "{{apiKey}}", "type": "string"},
+            {"key": "in", "value": "header", "type": "string"},
+        ],
+    }
 
 
 def _example_response(request: dict, status: str, spec: dict) -> dict:
     code = int(status) if status.isdigit() else 0
     phrase = status_phrases.phrase(code) or status
-    return {"name": f"{status} {spec.get('description', phrase)}", "originalRequest": request,
-            "code": code, "status": phrase, "header": [], "body": ""}
+    return {
+        "name": f"{status} {spec.get('description', phrase)}",
+        "originalRequest": request,
+        "code": code,
+        "status": phrase,
+        "header": [],
+        "body": "",
+    }
 
 
 def _resolve(openapi: dict, schema: dict) -> dict:
@@ -253,4 +312,5 @@ def _example(openapi: dict, schema: dict, depth: int = 0) -> Any:
     if kind in placeholders:
         return placeholders[kind]
     return {"email": "user@example.org", "date-time": "2026-01-01T00:00:00Z", "uuid": str(uuid.UUID(int=0))}.get(
-        schema.get("format", ""), "string")
+        schema.get("format", ""), "string"
+    )

@@ -74,8 +74,9 @@ class Stored:
 class ReverseProxy:
     """An ASGI app that forwards every request to `origin` and caches what Cache-Control allows a shared cache to."""
 
-    def __init__(self, origin: str, clock: Callable[[], float] = time.monotonic, cache: bool = True,
-                 timeout: float = 10.0) -> None:
+    def __init__(
+        self, origin: str, clock: Callable[[], float] = time.monotonic, cache: bool = True, timeout: float = 10.0
+    ) -> None:
         self.origin, self.clock, self.caching, self.timeout = origin.rstrip("/"), clock, cache, timeout
         self.cache: dict[tuple[str, str], Stored] = {}
         self.forwarded = 0  # requests that reached the origin
@@ -102,16 +103,16 @@ class ReverseProxy:
         if stored is not None and (stored.shared or not credentials):
             age = int(self.clock() - stored.stored_at)
             if age < stored.max_age:
-                return self._response(stored.status, stored.headers, stored.body, request.method,
-                                      [("age", str(age)), ("x-cache", "HIT")])
+                return self._response(
+                    stored.status, stored.headers, stored.body, request.method, [("age", str(age)), ("x-cache", "HIT")]
+                )
             del self.cache[key]
         try:
             status, headers, body = await self._forward(request, target)
         except httpx.TimeoutException:
             return self._gateway_error(504, f"the origin did not answer within {self.timeout:g} s", request.method)
         except httpx.TransportError as error:
-            return self._gateway_error(502, f"the origin could not be reached ({type(error).__name__})",
-                                       request.method)
+            return self._gateway_error(502, f"the origin could not be reached ({type(error).__name__})", request.method)
         cache_control = dict(headers).get("cache-control")
         max_age, shared = shared_max_age(cache_control), may_share_with_credentials(cache_control)
         if cacheable and request.method == "GET" and status == 200 and max_age and (shared or not credentials):
@@ -124,8 +125,12 @@ class ReverseProxy:
         dropped = hop_by_hop(incoming) | REWRITTEN | FORWARDING  # httpx sets Host and Content-Length for the origin
         headers = [(k, v) for k, v in incoming if k not in dropped]
         client = request.client.host if request.client else "unknown"
-        headers += [("x-forwarded-for", client), ("x-forwarded-proto", request.url.scheme),
-                    ("x-forwarded-host", request.headers.get("host", "")), ("via", VIA)]
+        headers += [
+            ("x-forwarded-for", client),
+            ("x-forwarded-proto", request.url.scheme),
+            ("x-forwarded-host", request.headers.get("host", "")),
+            ("via", VIA),
+        ]
         answer = await self.exchange(request.method, target, headers, await request.body())
         received = answer.headers.multi_items()
         # httpx hands over the decoded body, so its encoding and length are recomputed on the way out
@@ -145,14 +150,21 @@ class ReverseProxy:
     def _gateway_error(self, status: int, detail: str, method: str) -> Response:
         """502 Bad Gateway or 504 Gateway Timeout: the proxy is up, the server behind it failed (RFC 9110 §15.6)."""
         body = problem_body(status, detail)
-        return self._response(status, [("content-type", PROBLEM_JSON), ("cache-control", "no-store")],
-                              json.dumps(body).encode(), method, [("x-cache", "MISS")])
+        return self._response(
+            status,
+            [("content-type", PROBLEM_JSON), ("cache-control", "no-store")],
+            json.dumps(body).encode(),
+            method,
+            [("x-cache", "MISS")],
+        )
 
     @staticmethod
-    def _response(status: int, headers: list[tuple[str, str]], body: bytes, method: str,
-                  extra: list[tuple[str, str]]) -> Response:
+    def _response(
+        status: int, headers: list[tuple[str, str]], body: bytes, method: str, extra: list[tuple[str, str]]
+    ) -> Response:
         response = Response(content=b"" if method == "HEAD" else body, status_code=status)
         length = [] if method == "HEAD" else [(b"content-length", str(len(body)).encode())]
         response.raw_headers = length + [
-            (k.encode("latin-1"), v.encode("latin-1")) for k, v in [*headers, ("via", VIA), *extra]]
+            (k.encode("latin-1"), v.encode("latin-1")) for k, v in [*headers, ("via", VIA), *extra]
+        ]
         return response

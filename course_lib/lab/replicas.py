@@ -22,8 +22,10 @@ from course_lib.services.settings import Settings, get_settings
 from course_lib.taskapi.sql_tables import create_tables
 
 APP = "course_lib.taskapi.ch11_scaling:create_app"
-FAKE_REDIS = ("from fakeredis import TcpFakeServer; server = TcpFakeServer(('127.0.0.1', 0)); "
-              "server.daemon_threads = True; print(server.server_address[1], flush=True); server.serve_forever()")
+FAKE_REDIS = (
+    "from fakeredis import TcpFakeServer; server = TcpFakeServer(('127.0.0.1', 0)); "
+    "server.daemon_threads = True; print(server.server_address[1], flush=True); server.serve_forever()"
+)
 
 
 @dataclass
@@ -62,8 +64,7 @@ def shared_backends(settings: Settings | None = None) -> SharedBackends:
         redis_process = children.start([sys.executable, "-c", FAKE_REDIS], stdout=subprocess.PIPE, text=True)
         assert redis_process.stdout is not None  # stdout=PIPE
         redis_url = f"redis://{HOST}:{int(redis_process.stdout.readline())}/0"
-    return children.track(SharedBackends(url.render_as_string(hide_password=False), redis_url, database,
-                                         redis_process))
+    return children.track(SharedBackends(url.render_as_string(hide_password=False), redis_url, database, redis_process))
 
 
 @dataclass
@@ -116,8 +117,14 @@ class Replicas:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def start_replicas(count: int, backends: SharedBackends, app: str = APP, timeout: float = 60.0,
-                   env: dict[str, str] | None = None, report: Callable[[str], object] | None = None) -> Replicas:
+def start_replicas(
+    count: int,
+    backends: SharedBackends,
+    app: str = APP,
+    timeout: float = 60.0,
+    env: dict[str, str] | None = None,
+    report: Callable[[str], object] | None = None,
+) -> Replicas:
     """Start `count` uvicorn processes of `app` on free loopback ports, named replica-1..N; wait until all answer
     (`report` hears "replica-N answers" as each one does: progress for a cell that waits a few seconds)."""
     if not 1 <= count <= 16:
@@ -130,11 +137,30 @@ def start_replicas(count: int, backends: SharedBackends, app: str = APP, timeout
         path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
         # TMPDIR: whatever a replica writes to temporary folders lands in `folder`, removed by stop() even when
         # the replica, ended by SIGTERM, runs no clean-up of its own
-        environment = {**os.environ, "PYTHONPATH": path, "DATABASE_URL": backends.database_url,
-                       "REDIS_URL": backends.redis_url, "ISOLATE_DATABASE": "false", "INSTANCE_NAME": name,
-                       "TMPDIR": str(folder), **(env or {})}
-        command = [sys.executable, "-m", "uvicorn", "--factory", app, "--host", HOST, "--port", str(port),
-                   "--no-access-log", "--log-level", "warning"]
+        environment = {
+            **os.environ,
+            "PYTHONPATH": path,
+            "DATABASE_URL": backends.database_url,
+            "REDIS_URL": backends.redis_url,
+            "ISOLATE_DATABASE": "false",
+            "INSTANCE_NAME": name,
+            "TMPDIR": str(folder),
+            **(env or {}),
+        }
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            app,
+            "--host",
+            HOST,
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
         with log.open("w") as out:
             process = children.start(command, env=environment, stdout=out, stderr=subprocess.STDOUT, cwd=folder)
         members.append(Replica(name, port, process, log))

@@ -64,7 +64,7 @@ class CalendarService:
     async def _trickle(self, body: bytes) -> AsyncIterator[bytes]:
         """One byte, then `latency` seconds, and so on: every read is quick, the whole answer is not."""
         for index in range(len(body)):
-            yield body[index:index + 1]
+            yield body[index : index + 1]
             await asyncio.sleep(self.latency)
 
     def __repr__(self) -> str:

@@ -33,9 +33,11 @@ def owners_one_by_one(session: Session, limit: int = 50) -> list[Row]:
 def owners_by_join(session: Session, limit: int = 50) -> list[Row]:
     """Eager, one statement: the page joined to its owners."""
     newest = page(limit).subquery()
-    statement = (select(newest.c.id, newest.c.title, UserRow.name)
-                 .outerjoin(UserRow, UserRow.id == newest.c.owner_id)
-                 .order_by(newest.c.created_at.desc(), newest.c.id.desc()))
+    statement = (
+        select(newest.c.id, newest.c.title, UserRow.name)
+        .outerjoin(UserRow, UserRow.id == newest.c.owner_id)
+        .order_by(newest.c.created_at.desc(), newest.c.id.desc())
+    )
     return [tuple(row) for row in session.execute(statement)]
 
 
@@ -53,8 +55,23 @@ def seed(engine: Engine, owners: int, tasks_per_owner: int = 1) -> None:
     with engine.begin() as connection:
         first = connection.scalar(select(UserRow.id).order_by(UserRow.id.desc()).limit(1)) or 0
         ids = range(first + 1, first + owners + 1)
-        connection.execute(insert(UserRow), [{"name": f"user {i}", "email": f"user{i}@example.org",
-                                              "email_key": f"user{i}@example.org", "created_at": now} for i in ids])
-        connection.execute(insert(TaskRow), [{"title": f"task of user {owner}", "owner_id": owner,
-                                              "created_at": now, "updated_at": now}
-                                             for _ in range(tasks_per_owner) for owner in ids])
+        connection.execute(
+            insert(UserRow),
+            [
+                {
+                    "name": f"user {i}",
+                    "email": f"user{i}@example.org",
+                    "email_key": f"user{i}@example.org",
+                    "created_at": now,
+                }
+                for i in ids
+            ],
+        )
+        connection.execute(
+            insert(TaskRow),
+            [
+                {"title": f"task of user {owner}", "owner_id": owner, "created_at": now, "updated_at": now}
+                for _ in range(tasks_per_owner)
+                for owner in ids
+            ],
+        )

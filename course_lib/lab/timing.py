@@ -39,16 +39,22 @@ def hierarchy_of_waiting(engine: Engine, dependency_url: str) -> dict[str, float
     measured in turns (a moment of load falls on every step alike)."""
     names = {user_id: f"user {user_id}" for user_id in range(1, 201)}
     with engine.connect() as connection, httpx.Client(base_url=dependency_url) as client:
-        return in_turns({
-            "dict lookup": lambda: median_seconds(lambda: names[150], runs=300),
-            "database query": lambda: median_seconds(
-                lambda: connection.execute(select(UserRow.name).where(UserRow.id == 150)).scalar_one(), runs=5),
-            "HTTP over loopback": lambda: median_seconds(
-                lambda: client.get("/wait", params={"seconds": 0}).raise_for_status(), runs=5),
-            "slow dependency (50 ms)": lambda: median_seconds(
-                lambda: client.get("/wait", params={"seconds": 0.05}).raise_for_status(), runs=1),
-            "CPU: primes below 20,000": lambda: median_seconds(lambda: count_primes(20_000), runs=1),
-        }, rounds=5)
+        return in_turns(
+            {
+                "dict lookup": lambda: median_seconds(lambda: names[150], runs=300),
+                "database query": lambda: median_seconds(
+                    lambda: connection.execute(select(UserRow.name).where(UserRow.id == 150)).scalar_one(), runs=5
+                ),
+                "HTTP over loopback": lambda: median_seconds(
+                    lambda: client.get("/wait", params={"seconds": 0}).raise_for_status(), runs=5
+                ),
+                "slow dependency (50 ms)": lambda: median_seconds(
+                    lambda: client.get("/wait", params={"seconds": 0.05}).raise_for_status(), runs=1
+                ),
+                "CPU: primes below 20,000": lambda: median_seconds(lambda: count_primes(20_000), runs=1),
+            },
+            rounds=5,
+        )
 
 
 def readable(seconds: float) -> str:

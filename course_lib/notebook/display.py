@@ -41,8 +41,12 @@ def _target(request: httpx.Request) -> str:
     return url.raw_path.decode("ascii") if url.raw_path else "/"
 
 
-def format_exchange(response: httpx.Response, headers: Iterable[str] | None = None,
-                    request_headers: Iterable[str] = (), body: bool = True) -> str:
+def format_exchange(
+    response: httpx.Response,
+    headers: Iterable[str] | None = None,
+    request_headers: Iterable[str] = (),
+    body: bool = True,
+) -> str:
     """The text of one request/response pair; `headers` picks response headers (default: all but noisy ones)."""
     request = response.request
     lines = [f"{request.method} {_target(request)}"]
@@ -66,8 +70,12 @@ def format_exchange(response: httpx.Response, headers: Iterable[str] | None = No
     return "\n".join(lines)
 
 
-def show(response: httpx.Response, headers: Iterable[str] | None = None, request_headers: Iterable[str] = (),
-         body: bool = True) -> None:
+def show(
+    response: httpx.Response,
+    headers: Iterable[str] | None = None,
+    request_headers: Iterable[str] = (),
+    body: bool = True,
+) -> None:
     """Print a request and its response; deterministic, so notebook outputs stay comparable."""
     print(format_exchange(response, headers=headers, request_headers=request_headers, body=body))
 
@@ -76,8 +84,12 @@ def show_raw(data: bytes, mask_headers: Iterable[str] = ("date",)) -> None:
     """Print raw HTTP bytes with line endings made visible (\\r\\n shown as ␍␊) and volatile headers masked."""
     masked = {name.lower() for name in mask_headers}
     head, separator, body = data.decode("latin-1").partition("\r\n\r\n")
-    lines = [f"{line.split(':', 1)[0]}: <{line.split(':', 1)[0].lower()}>"
-             if ":" in line and line.split(":", 1)[0].lower() in masked else line for line in head.split("\r\n")]
+    lines = [
+        f"{line.split(':', 1)[0]}: <{line.split(':', 1)[0].lower()}>"
+        if ":" in line and line.split(":", 1)[0].lower() in masked
+        else line
+        for line in head.split("\r\n")
+    ]
     print("␍␊\n".join(lines) + separator.replace("\r\n", "␍␊\n") + body)
 
 

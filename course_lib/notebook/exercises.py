@@ -83,10 +83,11 @@ class Result:
     def _repr_html_(self) -> str:
         first, *rest = (html.escape(line) for line in self.lines())
         colour = _COLOURS[self.status]
-        body = "".join(f"<div><code>{line}</code></div>" if ":" in line[:10] else f"<div>{line}</div>"
-                       for line in rest)
-        return (f'<div style="border-left:4px solid {colour};padding:4px 10px">'
-                f'<b style="color:{colour}">{first}</b>{body}</div>')
+        body = "".join(f"<div><code>{line}</code></div>" if ":" in line[:10] else f"<div>{line}</div>" for line in rest)
+        return (
+            f'<div style="border-left:4px solid {colour};padding:4px 10px">'
+            f'<b style="color:{colour}">{first}</b>{body}</div>'
+        )
 
 
 def is_stub(answer: Any) -> bool:
@@ -97,26 +98,33 @@ def is_stub(answer: Any) -> bool:
 def is_stub_function(answer: Any) -> bool:
     """True for an untouched stub: a function whose body is `raise NotImplementedError` (and maybe a docstring)."""
     code = getattr(answer, "__code__", None)
-    return (isinstance(code, types.CodeType) and set(code.co_names) == {"NotImplementedError"}
-            and {instruction.opname for instruction in dis.get_instructions(code)} <= _RAISE_ONLY)
+    return (
+        isinstance(code, types.CodeType)
+        and set(code.co_names) == {"NotImplementedError"}
+        and {instruction.opname for instruction in dis.get_instructions(code)} <= _RAISE_ONLY
+    )
 
 
 class Exercise:
     """One exercise: a test over the learner's answer, a hint and a solution."""
 
-    def __init__(self, exercise_id: str, title: str, test: Callable[[Any], None], hint: str,
-                 solution: str | None = None):
+    def __init__(
+        self, exercise_id: str, title: str, test: Callable[[Any], None], hint: str, solution: str | None = None
+    ):
         self.id, self.title, self._test, self._hint, self._solution = exercise_id, title, test, hint, solution
         EXERCISES[exercise_id] = self
 
     def evaluate(self, answer: Any = None) -> Result:
         """Run the test over `answer` and say what it found; never raises."""
         if is_stub_function(answer):
-            return self._result(NOT_ATTEMPTED, "Your function still only raises NotImplementedError: write its body, "
-                                               "run that cell, then check again.")
+            return self._result(
+                NOT_ATTEMPTED,
+                "Your function still only raises NotImplementedError: write its body, run that cell, then check again.",
+            )
         if is_stub(answer):
-            return self._result(NOT_ATTEMPTED, "Replace the placeholder with your answer, run that cell, then run "
-                                               "this one again.")
+            return self._result(
+                NOT_ATTEMPTED, "Replace the placeholder with your answer, run that cell, then run this one again."
+            )
         calls = _Calls()
         errors = _ServerErrors()
         LOGS.addFilter(errors)
@@ -124,21 +132,29 @@ class Exercise:
             self._test(calls.trace(answer))
         except NotAttempted:
             if calls.last is None:
-                return self._result(NOT_ATTEMPTED, "Replace the placeholder with your answer, run that cell, then "
-                                                   "run this one again.")
+                return self._result(
+                    NOT_ATTEMPTED, "Replace the placeholder with your answer, run that cell, then run this one again."
+                )
             return self._result(INCORRECT, f"{calls.last} returned None: does every path end with `return ...`?")
         except Incorrect as wrong:
             details = errors.describe(wait=_is_server_error(wrong.got))
             # Only where a path can end without `return`: when every path returns, None was the learner's answer
             if wrong.got is None and calls.returned_none and may_end_without_return(answer):
                 details.append(f"{calls.last} returned None: does every path end with `return ...`?")
-            return Result(self.id, self.title, INCORRECT, wrong.message, wrong.request, wrong.expected, wrong.got,
-                          tuple(details))
+            return Result(
+                self.id, self.title, INCORRECT, wrong.message, wrong.request, wrong.expected, wrong.got, tuple(details)
+            )
         except Exception as error:  # the learner's code may raise anything; say what, where and on what input
-            stub_left = " Is the stub's `raise NotImplementedError` still there?" \
-                if isinstance(error, NotImplementedError) else ""
-            return self._result(INCORRECT, f"Your code raised {describe_error(error)}.{stub_left}",
-                                _called_with(error) + errors.describe(wait=False))
+            stub_left = (
+                " Is the stub's `raise NotImplementedError` still there?"
+                if isinstance(error, NotImplementedError)
+                else ""
+            )
+            return self._result(
+                INCORRECT,
+                f"Your code raised {describe_error(error)}.{stub_left}",
+                _called_with(error) + errors.describe(wait=False),
+            )
         finally:
             LOGS.removeFilter(errors)
         return self._result(CORRECT)
@@ -162,8 +178,11 @@ class Exercise:
 
     @property
     def solution_text(self) -> str:
-        return (self._solution or solution_for(self.id)
-                or f"see the solved notebook of chapter {self.id[2:4]} in solutions/")
+        return (
+            self._solution
+            or solution_for(self.id)
+            or f"see the solved notebook of chapter {self.id[2:4]} in solutions/"
+        )
 
     @property
     def hint_text(self) -> str:
@@ -212,9 +231,14 @@ def expect_header(response: httpx.Response, name: str, expected: str | None = No
         matches = value is not None and (expected is None or value.strip() == expected)
     if not matches:
         message = why or f"the response to {describe(response)} needs a {name} header" + (
-            f" equal to {expected!r}." if expected is not None else ".")
-        raise Incorrect(message, request=describe(response), expected=expected if expected is not None else
-                        f"a {name} header", got=value)
+            f" equal to {expected!r}." if expected is not None else "."
+        )
+        raise Incorrect(
+            message,
+            request=describe(response),
+            expected=expected if expected is not None else f"a {name} header",
+            got=value,
+        )
     return value
 
 
@@ -233,8 +257,12 @@ def media_type(content_type: str | None) -> str | None:
 
 def header_tokens(response: httpx.Response, name: str) -> list[str]:
     """The comma-separated elements of every `name` field of the response, lower case (Vary, Allow, Connection)."""
-    return [token.strip().lower() for value in response.headers.get_list(name) for token in value.split(",")
-            if token.strip()]
+    return [
+        token.strip().lower()
+        for value in response.headers.get_list(name)
+        for token in value.split(",")
+        if token.strip()
+    ]
 
 
 def cache_directives(value: str | None) -> dict[str, str | None]:
@@ -249,8 +277,9 @@ def cache_directives(value: str | None) -> dict[str, str | None]:
 
 # --- what the learner's code did -------------------------------------------------------------------------------
 
-_LIBRARY_ROOTS = tuple(sorted({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
-                              | {str(COURSE_LIB)}))
+_LIBRARY_ROOTS = tuple(
+    sorted({sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")} | {str(COURSE_LIB)})
+)
 # code a library compiles at run time (SQLAlchemy's __init__ and flush, dataclasses' methods): never a learner's line
 _GENERATED = ("<frozen", "<string>", "<sqlalchemy ")
 _SHORT = reprlib.Repr()
@@ -285,8 +314,9 @@ def describe_error(error: BaseException) -> str:
     text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
     if frame is None:  # not on a line of the learner's: say where it came from rather than quote a library's line
         where = _library(error.__traceback__)
-        return f"{text} (inside {where}, after your code returned: in what it returned or left behind)" \
-            if where else text
+        return (
+            f"{text} (inside {where}, after your code returned: in what it returned or left behind)" if where else text
+        )
     code = f": `{frame.line.strip()}`" if frame.line else ""
     return f"{text} (line {frame.lineno} of {frame.name}{code})"
 
@@ -304,8 +334,12 @@ class _Calls:
         self.returned_none = False
 
     def trace(self, answer: Any) -> Any:
-        if not inspect.isfunction(answer) or inspect.iscoroutinefunction(answer) \
-                or inspect.isgeneratorfunction(answer) or inspect.isasyncgenfunction(answer):
+        if (
+            not inspect.isfunction(answer)
+            or inspect.iscoroutinefunction(answer)
+            or inspect.isgeneratorfunction(answer)
+            or inspect.isasyncgenfunction(answer)
+        ):
             return answer
 
         @functools.wraps(answer)

@@ -135,8 +135,14 @@ class RunningServer:
             # new client keeps what was set on the old one (a key in its headers, its auth, its cookies).
             old = self._client
             old.close()
-            self._client = httpx.Client(base_url=self.url, timeout=CLIENT_TIMEOUT, verify=client_tls_context(),
-                                        headers=old.headers, auth=old.auth, cookies=old.cookies)
+            self._client = httpx.Client(
+                base_url=self.url,
+                timeout=CLIENT_TIMEOUT,
+                verify=client_tls_context(),
+                headers=old.headers,
+                auth=old.auth,
+                cookies=old.cookies,
+            )
         return response
 
     def get(self, path: str, **kwargs) -> httpx.Response:
@@ -184,8 +190,10 @@ class RunningServer:
         return f"<{self.name} at {self.url} — docs: {self.docs_url}>"
 
     def _repr_html_(self) -> str:
-        return (f"<b>{self.name}</b> running at <code>{self.url}</code> — "
-                f'<a href="{self.docs_url}" target="_blank">open the API docs (Swagger UI)</a>')
+        return (
+            f"<b>{self.name}</b> running at <code>{self.url}</code> — "
+            f'<a href="{self.docs_url}" target="_blank">open the API docs (Swagger UI)</a>'
+        )
 
 
 _RUNNING: dict[str, RunningServer] = {}
@@ -243,8 +251,9 @@ def _bind(port: int) -> socket.socket:
     return sock
 
 
-def serve(app, name: str = "api", port: int = 0, access_log: bool = False,
-          trust_loopback_proxies: bool = False) -> RunningServer:
+def serve(
+    app, name: str = "api", port: int = 0, access_log: bool = False, trust_loopback_proxies: bool = False
+) -> RunningServer:
     """Start `app` on 127.0.0.1 (a free port unless given), wait until it answers, and return it.
 
     X-Forwarded-For/-Proto are believed from nobody, unless `trust_loopback_proxies` (uvicorn's own default: from
@@ -271,8 +280,9 @@ def serve(app, name: str = "api", port: int = 0, access_log: bool = False,
         thread = threading.Thread(target=_run, args=(server, sock), name=f"uvicorn-{name}", daemon=True)
         thread.start()
         _wait_until_started(server, thread, sock)
-        running = RunningServer(name=name, url=f"http://{HOST}:{port}", port=port, server=server,
-                                thread=thread, sock=sock)
+        running = RunningServer(
+            name=name, url=f"http://{HOST}:{port}", port=port, server=server, thread=thread, sock=sock
+        )
         _RUNNING[name] = running
         return running
 
@@ -289,8 +299,10 @@ def _wait_until_started(server: uvicorn.Server, thread: threading.Thread, sock: 
     while not server.started:
         if not thread.is_alive():
             sock.close()
-            reason = next((line for line in reversed(LOGS.lines) if line.startswith(("ERROR", "CRITICAL"))),
-                          "the server thread ended before it started")
+            reason = next(
+                (line for line in reversed(LOGS.lines) if line.startswith(("ERROR", "CRITICAL"))),
+                "the server thread ended before it started",
+            )
             raise ServerStartError(f"the app did not start: {reason}")
         if time.monotonic() > deadline:
             server.should_exit = True

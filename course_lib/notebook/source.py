@@ -17,8 +17,10 @@ class Source:
         self.code, self.title, self.highlight_lines = code, title, highlight_lines or []
 
     def __repr__(self) -> str:
-        marked = [("▶ " if i in self.highlight_lines else "  ") + line
-                  for i, line in enumerate(self.code.splitlines(), start=1)]
+        marked = [
+            ("▶ " if i in self.highlight_lines else "  ") + line
+            for i, line in enumerate(self.code.splitlines(), start=1)
+        ]
         return f"# {self.title}\n" + "\n".join(marked)
 
     def _repr_html_(self) -> str:

@@ -61,7 +61,7 @@ def _always_leaves(statements: list[ast.stmt]) -> bool:
         return _always_leaves(last.body)
     if isinstance(last, ast.Try):
         ends = _always_leaves(last.orelse) if last.orelse else _always_leaves(last.body)
-        return (_always_leaves(last.finalbody) or ends and all(_always_leaves(h.body) for h in last.handlers))
+        return _always_leaves(last.finalbody) or ends and all(_always_leaves(h.body) for h in last.handlers)
     if isinstance(last, ast.Match):
         return all(_always_leaves(case.body) for case in last.cases)
     if isinstance(last, ast.While) and isinstance(last.test, ast.Constant) and last.test.value is True:
@@ -79,6 +79,7 @@ def may_end_without_return(function: Callable[..., Any]) -> bool:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     except (OSError, TypeError, SyntaxError):
         return True
-    definition = next((node for node in ast.walk(tree)
-                       if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    definition = next(
+        (node for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))), None
+    )
     return definition is None or not _always_leaves(definition.body)

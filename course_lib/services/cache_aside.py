@@ -103,8 +103,13 @@ class CacheAside:
                     pipe.set(self.key("gen", scope), token, ex=seconds)
                 pipe.execute()
 
-    def read(self, key: Callable[[], str | None], load: Callable[[], T], encode: Callable[[Any], str],
-             decode: Callable[[str], T]) -> T:
+    def read(
+        self,
+        key: Callable[[], str | None],
+        load: Callable[[], T],
+        encode: Callable[[Any], str],
+        decode: Callable[[str], T],
+    ) -> T:
         """The cached value under key(), or load() it (one loader per key at a time) and cache it for `ttl` seconds.
 
         key() returns None while a write holds the entry's scope: then load() and keep nothing.
@@ -137,8 +142,15 @@ class CacheAside:
         finally:
             self.waiting_room.release()
 
-    def _wait(self, name: str, lock: str, token: str, load: Callable[[], T], encode: Callable[[T], str],
-              decode: Callable[[str], T]) -> T:
+    def _wait(
+        self,
+        name: str,
+        lock: str,
+        token: str,
+        load: Callable[[], T],
+        encode: Callable[[T], str],
+        decode: Callable[[str], T],
+    ) -> T:
         deadline, pause = time.monotonic() + WAIT_SECONDS, POLL_SECONDS
         while time.monotonic() < deadline:
             time.sleep(pause)  # backing off: a crowd of pollers must not starve the one reader that loads
@@ -150,8 +162,15 @@ class CacheAside:
                 return self._load_and_store(name, lock, token, load, encode, decode)
         return self._load(load)  # the loader is slow: do not wait on it any longer
 
-    def _load_and_store(self, name: str, lock: str, token: str, load: Callable[[], T], encode: Callable[[T], str],
-                        decode: Callable[[str], T]) -> T:
+    def _load_and_store(
+        self,
+        name: str,
+        lock: str,
+        token: str,
+        load: Callable[[], T],
+        encode: Callable[[T], str],
+        decode: Callable[[str], T],
+    ) -> T:
         try:
             found, value = self._lookup(name, decode)  # the last loader may have stored it since our first look
             if found:

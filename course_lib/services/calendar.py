@@ -25,8 +25,10 @@ DAY = datetime(2026, 1, 5, tzinfo=UTC)  # a fixed Monday: the same calendar ever
 def busy_slots(user_id: int) -> list[dict[str, str]]:
     """A deterministic calendar: two meetings, their hours depending on the user."""
     first = DAY + timedelta(hours=9 + user_id % 4)
-    return [{"start": first.isoformat(), "end": (first + timedelta(minutes=30)).isoformat()},
-            {"start": (first + timedelta(hours=4)).isoformat(), "end": (first + timedelta(hours=5)).isoformat()}]
+    return [
+        {"start": first.isoformat(), "end": (first + timedelta(minutes=30)).isoformat()},
+        {"start": (first + timedelta(hours=4)).isoformat(), "end": (first + timedelta(hours=5)).isoformat()},
+    ]
 
 
 def embedded_calendar() -> Starlette:

@@ -126,8 +126,9 @@ class IsolatedDatabase:
             _drop_orphans(self.url)
             self.schema = f"{_schema_prefix()}{os.getpid()}_{uuid.uuid4().hex[:12]}"
             # Every connection of this engine sees only the app's schema, so table names need no prefix.
-            self.engine = create_engine(self.url, pool_pre_ping=True,
-                                        connect_args={"options": f"-c search_path={self.schema}"})
+            self.engine = create_engine(
+                self.url, pool_pre_ping=True, connect_args={"options": f"-c search_path={self.schema}"}
+            )
         else:
             self.engine = make_engine(Settings(database_url=self.url))
             self.path = Path(self.engine.url.database) if self.engine.url.database else None
@@ -226,8 +227,13 @@ def _drop_orphans(url: str) -> None:
     _SWEPT.add(url)
     prefix = _schema_prefix()
     with _admin_engine(url).begin() as connection:
-        names = connection.execute(text("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, :prefix)"),
-                                   {"prefix": prefix}).scalars().all()
+        names = (
+            connection.execute(
+                text("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, :prefix)"), {"prefix": prefix}
+            )
+            .scalars()
+            .all()
+        )
         for name in names:
             pid = name.removeprefix(prefix).split("_")[0]
             if pid.isdigit() and not alive(int(pid)):

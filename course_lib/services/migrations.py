@@ -40,8 +40,10 @@ def config(connection: Connection | None = None, location: Path = TASKAPI_MIGRAT
 
 def revisions(location: Path = TASKAPI_MIGRATIONS) -> list[str]:
     """The revision ids from the first to head."""
-    return [script.revision for script in reversed(list(ScriptDirectory.from_config(config(None, location))
-                                                         .walk_revisions()))]
+    return [
+        script.revision
+        for script in reversed(list(ScriptDirectory.from_config(config(None, location)).walk_revisions()))
+    ]
 
 
 def script(revision: str, location: Path = TASKAPI_MIGRATIONS) -> ModuleType:
@@ -84,8 +86,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         return
     with _migrating(engine) as connection:
         cfg = config(connection)
-        if MigrationContext.configure(connection).get_current_revision() is None \
-                and "tasks" in inspect(connection).get_table_names():
+        if (
+            MigrationContext.configure(connection).get_current_revision() is None
+            and "tasks" in inspect(connection).get_table_names()
+        ):
             command.stamp(cfg, BASELINE)
         command.upgrade(cfg, revision)
 
@@ -110,8 +114,18 @@ def autogenerate(engine: Engine, metadata: MetaData) -> str:
     return render_python_code(script.upgrade_ops, render_as_batch=True)
 
 
-__all__ = ["BASELINE", "TASKAPI_MIGRATIONS", "autogenerate", "config", "current", "differences", "downgrade",
-           "revisions", "script", "upgrade"]
+__all__ = [
+    "BASELINE",
+    "TASKAPI_MIGRATIONS",
+    "autogenerate",
+    "config",
+    "current",
+    "differences",
+    "downgrade",
+    "revisions",
+    "script",
+    "upgrade",
+]
 
 
 def _copy_of_migrated(engine: Engine) -> bool:

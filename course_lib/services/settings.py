@@ -30,42 +30,89 @@ class Settings(BaseSettings):
 
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; None means embedded SQLite.")
     redis_url: str | None = Field(default=None, description="redis:// URL; None means fakeredis in the kernel.")
-    isolate_database: bool = Field(default=True, description="Each app gets its own schema or SQLite file, so "
-                                   "chapters never see each other's rows; False shares one database (replicas).")
-    instance_name: str = Field(default="kernel", description="Which process serves: the scaling chapter names each "
-                               "replica (INSTANCE_NAME) and the API says it in the X-Instance header.")
+    isolate_database: bool = Field(
+        default=True,
+        description="Each app gets its own schema or SQLite file, so "
+        "chapters never see each other's rows; False shares one database (replicas).",
+    )
+    instance_name: str = Field(
+        default="kernel",
+        description="Which process serves: the scaling chapter names each "
+        "replica (INSTANCE_NAME) and the API says it in the X-Instance header.",
+    )
     nginx_bin: str | None = Field(default=None, description="Path to nginx, for the scaling chapter.")
-    session_cookie_secure: bool = Field(default=True, description="Session cookie with Secure and the __Host- "
-                                        "prefix (HTTPS; browsers also on localhost); False for plain-HTTP clients.")
-    session_idle_timeout: int = Field(default=30 * 60, ge=1, description="Seconds a session lives without a "
-                                      "request (OWASP: 15-30 minutes for low-risk applications).")
-    session_absolute_timeout: int = Field(default=8 * 3600, ge=1, description="Seconds from login until a session "
-                                          "ends however active it is (OWASP: 4-8 hours for a working day).")
-    allowed_origins: list[str] = Field(default=[], description="Origins whose pages may send cookie-authenticated "
-                                       "writes, e.g. [\"https://app.example.org\"]: the site's own (for browsers "
-                                       "without Sec-Fetch-Site) and any front end served elsewhere. Never the Host.")
-    cursor_ttl: int = Field(default=60 * 60, ge=1, description="Seconds a list cursor stays valid after it was "
-                            "issued (chapter 14); each page issues a fresh one.")
+    session_cookie_secure: bool = Field(
+        default=True,
+        description="Session cookie with Secure and the __Host- "
+        "prefix (HTTPS; browsers also on localhost); False for plain-HTTP clients.",
+    )
+    session_idle_timeout: int = Field(
+        default=30 * 60,
+        ge=1,
+        description="Seconds a session lives without a request (OWASP: 15-30 minutes for low-risk applications).",
+    )
+    session_absolute_timeout: int = Field(
+        default=8 * 3600,
+        ge=1,
+        description="Seconds from login until a session "
+        "ends however active it is (OWASP: 4-8 hours for a working day).",
+    )
+    allowed_origins: list[str] = Field(
+        default=[],
+        description="Origins whose pages may send cookie-authenticated "
+        'writes, e.g. ["https://app.example.org"]: the site\'s own (for browsers '
+        "without Sec-Fetch-Site) and any front end served elsewhere. Never the Host.",
+    )
+    cursor_ttl: int = Field(
+        default=60 * 60,
+        ge=1,
+        description="Seconds a list cursor stays valid after it was issued (chapter 14); each page issues a fresh one.",
+    )
     cache_ttl: int = Field(default=60, ge=1, description="Seconds a cached copy of a read lives (chapter 16).")
-    secret_key: str | None = Field(default=None, repr=False, description="Signs cursors and access tokens "
-                                   f"(HMAC-SHA256): at least {MIN_KEY_BYTES} random bytes, never a key from the "
-                                   "repository; required unless DEVELOPMENT is set.")
-    development: bool = Field(default=False, description="A machine of your own: without SECRET_KEY, a random key "
-                              "for this process (tokens and cursors die with it). Off unless set.")
-    profiling: bool = Field(default=False, description="?profile=1 answers an admin a profiler report instead "
-                            "(chapter 12); off unless set: a profile is for the operator, never for any caller.")
-    calendar_url: str | None = Field(default=None, description="Base URL of the calendar service (chapter 12); "
-                                     "None: an embedded calendar in this process answers.")
-    calendar_timeout: float = Field(default=2.0, gt=0, description="Seconds a whole outbound call to the calendar "
-                                    "service (body included) may take before the API answers 504.")
+    secret_key: str | None = Field(
+        default=None,
+        repr=False,
+        description="Signs cursors and access tokens "
+        f"(HMAC-SHA256): at least {MIN_KEY_BYTES} random bytes, never a key from the "
+        "repository; required unless DEVELOPMENT is set.",
+    )
+    development: bool = Field(
+        default=False,
+        description="A machine of your own: without SECRET_KEY, a random key "
+        "for this process (tokens and cursors die with it). Off unless set.",
+    )
+    profiling: bool = Field(
+        default=False,
+        description="?profile=1 answers an admin a profiler report instead "
+        "(chapter 12); off unless set: a profile is for the operator, never for any caller.",
+    )
+    calendar_url: str | None = Field(
+        default=None,
+        description="Base URL of the calendar service (chapter 12); "
+        "None: an embedded calendar in this process answers.",
+    )
+    calendar_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds a whole outbound call to the calendar "
+        "service (body included) may take before the API answers 504.",
+    )
     access_token_ttl: int = Field(default=5 * 60, ge=1, description="Seconds an access token (JWT) is valid.")
-    refresh_token_ttl: int = Field(default=14 * 24 * 3600, ge=1, description="Seconds from login until its "
-                                   "refresh tokens expire (each refresh rotates the token, not this deadline).")
-    previous_secret_keys: list[str] = Field(default=[], description="Keys SECRET_KEY replaced: access tokens they "
-                                            "signed still verify (by kid) until they expire; never used to sign. "
-                                            "Drop each once ACCESS_TOKEN_TTL has passed (a JSON list).")
+    refresh_token_ttl: int = Field(
+        default=14 * 24 * 3600,
+        ge=1,
+        description="Seconds from login until its "
+        "refresh tokens expire (each refresh rotates the token, not this deadline).",
+    )
+    previous_secret_keys: list[str] = Field(
+        default=[],
+        description="Keys SECRET_KEY replaced: access tokens they "
+        "signed still verify (by kid) until they expire; never used to sign. "
+        "Drop each once ACCESS_TOKEN_TTL has passed (a JSON list).",
+    )
     password_hash_cost: Literal["recommended", "minimal"] = Field(
-        default="recommended", description="argon2id at pwdlib's recommended cost; 'minimal' only for test suites.")
+        default="recommended", description="argon2id at pwdlib's recommended cost; 'minimal' only for test suites."
+    )
 
     @field_validator("secret_key")
     @classmethod
@@ -113,8 +160,10 @@ def _database_name(url: str | None) -> str:
     return url.split(":", 1)[0]
 
 
-NEW_KEY = (f"set SECRET_KEY to {MIN_KEY_BYTES} or more random bytes, e.g. the output of "
-           f"python3 -c 'import secrets; print(secrets.token_urlsafe({MIN_KEY_BYTES}))'")
+NEW_KEY = (
+    f"set SECRET_KEY to {MIN_KEY_BYTES} or more random bytes, e.g. the output of "
+    f"python3 -c 'import secrets; print(secrets.token_urlsafe({MIN_KEY_BYTES}))'"
+)
 
 
 @lru_cache(maxsize=16)

@@ -21,8 +21,11 @@ from course_lib.web.digests import digest  # a key is random and long: a fast ha
 API_KEY_HEADER = "X-API-Key"
 KEY_PREFIX = "tk_"  # recognisable in logs and by secret scanners
 
-api_key_header = APIKeyHeader(name=API_KEY_HEADER, auto_error=False,
-                              description="The api_key that POST /users answered when the user was created.")
+api_key_header = APIKeyHeader(
+    name=API_KEY_HEADER,
+    auto_error=False,
+    description="The api_key that POST /users answered when the user was created.",
+)
 
 
 def issue_api_key(uow: UnitOfWork, user: User) -> dict[str, str]:
@@ -42,12 +45,12 @@ def api_key_hint(key: str | None) -> str:
     return "unknown API key" if key else f"send your API key in the {API_KEY_HEADER} header"
 
 
-API_KEY = LoginScheme("api_key", sent=api_key_header, user=api_key_user,
-                      challenge=f'ApiKey header="{API_KEY_HEADER}"', hint=api_key_hint)
+API_KEY = LoginScheme(
+    "api_key", sent=api_key_header, user=api_key_user, challenge=f'ApiKey header="{API_KEY_HEADER}"', hint=api_key_hint
+)
 
 
-def sign_up(client, name: str, email: str | None = None,
-            password: str = "violet harbor lantern 42") -> dict[str, str]:
+def sign_up(client, name: str, email: str | None = None, password: str = "violet harbor lantern 42") -> dict[str, str]:
     """Create a user through `client` (a RunningServer, httpx or TestClient); return the headers its requests carry.
 
     Before chapter 05 there are no keys, and the headers are {}.

@@ -25,8 +25,11 @@ from course_lib.web.tokens import InvalidToken, TokenConfig, verify
 ADMIN = "admin"
 BEARER_CHALLENGE = 'Bearer realm="task-api"'  # every 401 says how to authenticate (RFC 9110 §15.5.2)
 
-bearer_scheme = HTTPBearer(auto_error=False, bearerFormat="JWT",
-                           description="The access_token that POST /tokens answered (a JWT, valid for minutes).")
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="The access_token that POST /tokens answered (a JWT, valid for minutes).",
+)
 
 
 def token_config(request: Request) -> TokenConfig:
@@ -36,13 +39,16 @@ def token_config(request: Request) -> TokenConfig:
 
 def invalid_token(why: str) -> Problem:
     """401 for a token that cannot be trusted, with the RFC 6750 §3 challenge."""
-    return Problem(401, f"invalid access token: {why}",
-                   headers={"WWW-Authenticate": f'{BEARER_CHALLENGE}, error="invalid_token", '
-                                                f'error_description="{why}"'})
+    return Problem(
+        401,
+        f"invalid access token: {why}",
+        headers={"WWW-Authenticate": f'{BEARER_CHALLENGE}, error="invalid_token", error_description="{why}"'},
+    )
 
 
 async def bearer_token(
-        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
 ) -> str | None:
     """The token of the Authorization header ("" when it carries no Bearer token); None when there is no header."""
     # Bearer is the one scheme this API reads there: any other value (Basic, a bare string) is credentials sent that
@@ -81,8 +87,13 @@ def bearer_user(request: Request, uow: UnitOfWork, token: str) -> User:
     return user
 
 
-BEARER = LoginScheme("bearer", sent=bearer_token, user=bearer_user, challenge=BEARER_CHALLENGE,
-                     hint=lambda token: "send Authorization: Bearer <token> from POST /tokens")
+BEARER = LoginScheme(
+    "bearer",
+    sent=bearer_token,
+    user=bearer_user,
+    challenge=BEARER_CHALLENGE,
+    hint=lambda token: "send Authorization: Bearer <token> from POST /tokens",
+)
 
 # Chapter 15's order: a token first (a client's code adds it on purpose), then the cookie a browser sends by itself,
 # then chapter 05's key. OwnTasksOnly and the admin check depend on this very function: FastAPI runs it once a request.
@@ -123,8 +134,11 @@ async def admin_by_lookup(who: CurrentUser) -> User:
 async def admin_by_claim(claims: Claims) -> dict[str, Any]:
     """The token's claims if they say role=admin; 403 otherwise. No query: a demotion counts only at the next token."""
     if claims is None:
-        raise HTTPException(401, "send Authorization: Bearer <token> from POST /tokens: this route reads the "
-                                 "role from the token", headers={"WWW-Authenticate": BEARER_CHALLENGE})
+        raise HTTPException(
+            401,
+            "send Authorization: Bearer <token> from POST /tokens: this route reads the role from the token",
+            headers={"WWW-Authenticate": BEARER_CHALLENGE},
+        )
     if claims.get("role") != ADMIN:
         raise Problem(403, f"admins only (your token says role {claims.get('role')!r})")
     return claims

@@ -10,6 +10,7 @@ the cache never hears of is read back stale for a whole TTL once Redis returns.
 | `tasks:user=<owner>:<op>:<query>:g<token>` | `user:<owner>` | any task of that owner |
 | `tasks:user=all:<op>:<query>:g<token>` | `all` | any task |
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,8 +41,13 @@ def encode_task(task: Task) -> str:
 def decode_task(text: str) -> Task:
     """The task encode_task wrote."""
     fields = json.loads(text)
-    return Task(**{**fields, "created_at": datetime.fromisoformat(fields["created_at"]),
-                   "updated_at": datetime.fromisoformat(fields["updated_at"])})
+    return Task(
+        **{
+            **fields,
+            "created_at": datetime.fromisoformat(fields["created_at"]),
+            "updated_at": datetime.fromisoformat(fields["updated_at"]),
+        }
+    )
 
 
 def query_digest(query: TaskQuery) -> str:
@@ -58,15 +64,22 @@ class CachedTasks:
     def get(self, task_id: int) -> Task | None:
         if self.uow.bypasses_cache:
             return self.inner.get(task_id)
-        return self.cache.read(lambda: self.cache.entry(f"task:{task_id}", "task", task_id),
-                               lambda: self.inner.get(task_id), encode_task, decode_task)
+        return self.cache.read(
+            lambda: self.cache.entry(f"task:{task_id}", "task", task_id),
+            lambda: self.inner.get(task_id),
+            encode_task,
+            decode_task,
+        )
 
     def list(self, query: TaskQuery = TaskQuery()) -> list[Task]:
         if self.uow.bypasses_cache:
             return self.inner.list(query)
-        return self.cache.read(lambda: self._list_key("list", query), lambda: self.inner.list(query),
-                               lambda tasks: json.dumps([encode_task(task) for task in tasks]),
-                               lambda text: [decode_task(task) for task in json.loads(text)])
+        return self.cache.read(
+            lambda: self._list_key("list", query),
+            lambda: self.inner.list(query),
+            lambda tasks: json.dumps([encode_task(task) for task in tasks]),
+            lambda text: [decode_task(task) for task in json.loads(text)],
+        )
 
     def count(self, query: TaskQuery = TaskQuery()) -> int:
         if self.uow.bypasses_cache:
@@ -123,8 +136,11 @@ class CachedUnitOfWork:
         try:
             self.cache.hold(self.stale)  # readers of these scopes read the database until the bump
         except CacheUnavailable:
-            raise dependency_problem(503, "cache (Redis)", "unreachable, so this write could not invalidate the "
-                                     "cached copies it changes; nothing was written") from None
+            raise dependency_problem(
+                503,
+                "cache (Redis)",
+                "unreachable, so this write could not invalidate the cached copies it changes; nothing was written",
+            ) from None
         stale, self.stale = self.stale, set()
         try:
             self.inner.commit()

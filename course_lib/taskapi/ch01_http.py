@@ -81,8 +81,9 @@ def demo_router() -> APIRouter:
             raise HTTPException(401, "send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"})
         who = DEMO_TOKENS.get(authorization.removeprefix("Bearer "))
         if who is None:  # not a token of ours: we don't know who this is, so 401 again, never 403
-            raise HTTPException(401, "this token is not valid here",
-                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            raise HTTPException(
+                401, "this token is not valid here", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            )
         if who != "admin":
             raise HTTPException(403, f"{who} may not read the admin area")
         return {"users": 1, "tasks": 0}

@@ -38,8 +38,13 @@ def principal_from(app: FastAPI, current_user) -> Principal:
         async with AsyncExitStack() as stack:  # what the dependency opens (a unit of work) closes before the route
             scope = {**scope, "fastapi_inner_astack": stack, "fastapi_function_astack": stack}
             try:
-                solved = await solve_dependencies(request=Request(scope), dependant=who, async_exit_stack=stack,
-                                                  embed_body_fields=False, dependency_overrides_provider=app)
+                solved = await solve_dependencies(
+                    request=Request(scope),
+                    dependant=who,
+                    async_exit_stack=stack,
+                    embed_body_fields=False,
+                    dependency_overrides_provider=app,
+                )
             except HTTPException:  # 401, or a CSRF 403: the route will answer it, and a refusal is never stored
                 return None
         user = solved.values.get("user")

@@ -8,7 +8,6 @@
 | /users/{user_id}/tasks | GET (the user's tasks), POST (a task owned by that user) |
 """
 
-
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch03_idempotency
 from course_lib.taskapi.build import build_app

@@ -38,8 +38,12 @@ VALIDATION_BODY = {"$ref": "#/components/schemas/HTTPValidationError"}
 
 def swap_seams(seams: Seams) -> Seams:
     """Writers say who they are with an API key, which sign-up hands out once."""
-    return replace(seams, current_user=logged_in_by(API_KEY), credentials_at_signup=issue_api_key,
-                   user_models=replace(seams.user_models, created=UserCreated))
+    return replace(
+        seams,
+        current_user=logged_in_by(API_KEY),
+        credentials_at_signup=issue_api_key,
+        user_models=replace(seams.user_models, created=UserCreated),
+    )
 
 
 def extend(app: TaskAPI, seams: Seams) -> None:
@@ -78,4 +82,3 @@ def document_errors(app: TaskAPI) -> None:
     """Add each route's failure statuses and their bodies to its OpenAPI responses (FastAPI documents 422 itself)."""
     current_user = app.context.seams.current_user
     document_responses(app, lambda path, route: failure_statuses(path, route, current_user), error_content)
-

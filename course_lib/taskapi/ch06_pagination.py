@@ -21,11 +21,17 @@ from course_lib.web.pagination import PageDep, pagination_headers, sort_dependen
 
 SortDep = Annotated[tuple[str, ...], Depends(sort_dependency(SORT_KEYS))]
 # None: the filter was left out (a query string cannot say null, so the OpenAPI does not offer it).
-DoneFilter = Annotated[bool | None, Query(description="Only done (true) or open (false) tasks.",
-                                          json_schema_extra=not_null)]
-TextFilter = Annotated[str | None, Query(max_length=200, json_schema_extra=not_null,
-                                         description="Only tasks whose title or description contains this text, "
-                                                     "ignoring case.")]
+DoneFilter = Annotated[
+    bool | None, Query(description="Only done (true) or open (false) tasks.", json_schema_extra=not_null)
+]
+TextFilter = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        json_schema_extra=not_null,
+        description="Only tasks whose title or description contains this text, ignoring case.",
+    ),
+]
 
 
 def swap_seams(seams: Seams) -> Seams:
@@ -33,8 +39,9 @@ def swap_seams(seams: Seams) -> Seams:
     return replace(seams, storage=SqlStorage.for_settings, task_list=offset_pages)
 
 
-def offset_pages(request: Request, response: Response, page: PageDep, sort: SortDep,
-                 done: DoneFilter = None, text: TextFilter = None) -> TaskLister:
+def offset_pages(
+    request: Request, response: Response, page: PageDep, sort: SortDep, done: DoneFilter = None, text: TextFilter = None
+) -> TaskLister:
     """?page=&limit= (1..100), ?sort= from a whitelist, ?done= and ?text= filters, for any task list."""
 
     def list_page(tasks: TaskRepository, query: TaskQuery) -> list[Task]:

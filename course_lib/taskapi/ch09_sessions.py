@@ -33,8 +33,11 @@ from course_lib.web.sessions import SessionStore, session_cookie
 # A session read takes well under a millisecond: a Redis that answers in none of a second is down. One retry, at
 # once, and only for a broken connection (a restarted Redis), not a silent one: 503 within about a second, not
 # redis-py's default of 5 s timeouts and 10 retries with backoff.
-SESSION_REDIS: dict[str, Any] = {"socket_timeout": 1.0, "socket_connect_timeout": 0.5,
-                 "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,))}
+SESSION_REDIS: dict[str, Any] = {
+    "socket_timeout": 1.0,
+    "socket_connect_timeout": 0.5,
+    "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+}
 
 
 def swap_seams(seams: Seams) -> Seams:
@@ -48,8 +51,9 @@ def extend(app: TaskAPI, seams: Seams) -> None:
     # Replicas on one database share its users, so they share their sessions too; an app of its own keeps its own.
     prefix = None if settings.isolate_database else "session:shared:"
     client = redis_client(settings, **SESSION_REDIS)
-    store = SessionStore(client, idle=settings.session_idle_timeout, absolute=settings.session_absolute_timeout,
-                         prefix=prefix)
+    store = SessionStore(
+        client, idle=settings.session_idle_timeout, absolute=settings.session_absolute_timeout, prefix=prefix
+    )
     app.context.sessions = store
     app.context.session_cookie = session_cookie(secure=settings.session_cookie_secure)
     app.context.allowed_origins = frozenset(settings.allowed_origins)  # configured, never taken from Host

@@ -57,16 +57,22 @@ class ETagConditions:
     def check(self, task: Task) -> None:
         """428 without If-Match; else lock, read the task as it is now, and 412 unless If-Match names it (or is '*')."""
         if self.if_match is None:
-            raise Problem(428, "send If-Match with the ETag of the task you read (or '*' to overwrite whatever "
-                               "is there)", type="/problems/precondition-required")
+            raise Problem(
+                428,
+                "send If-Match with the ETag of the task you read (or '*' to overwrite whatever is there)",
+                type="/problems/precondition-required",
+            )
         # Lock first, then compare: another writer cannot change the row between this check and this request's write.
         self.uow.begin_write()
         current = self.uow.tasks.get(task.id)
         now = [] if current is None else [task_etag(current, media_type) for media_type in FORMATS]
         if not now or not if_match_holds(self.if_match, now):
             self.uow.commit()  # nothing was written: end the transaction now, the other writers are waiting
-            raise Problem(412, f"task {task.id} changed since you read it; read it again (GET gives the "
-                               "current ETag), then retry", type="/problems/stale-etag")
+            raise Problem(
+                412,
+                f"task {task.id} changed since you read it; read it again (GET gives the current ETag), then retry",
+                type="/problems/stale-etag",
+            )
 
 
 async def etag_conditions(request: Request, response: Response, uow: UnitOfWorkDep) -> Conditions:
@@ -91,14 +97,21 @@ def preconditions(path: str, route: APIRoute) -> dict[int, str]:
     """412 and 428 for every write that checks If-Match."""
     if not uses_dependency(route, etag_conditions) or (route.methods or set()) <= SAFE or route.status_code == 201:
         return {}
-    return {412: "If-Match names no current version: a stale or weak tag, or an empty or malformed value "
-                 "(nothing was changed)",
-            428: "If-Match is missing: send the ETag you read, or '*'"}
+    return {
+        412: "If-Match names no current version: a stale or weak tag, or an empty or malformed value "
+        "(nothing was changed)",
+        428: "If-Match is missing: send the ETag you read, or '*'",
+    }
 
 
-IF_MATCH = {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"},
-            "description": "The ETag of the task as you read it (or several, comma-separated), or * to overwrite "
-                           "whatever is there. An empty or malformed value names no version: 412."}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "The ETag of the task as you read it (or several, comma-separated), or * to overwrite "
+    "whatever is there. An empty or malformed value names no version: 412.",
+}
 
 
 def require_if_match(schema: dict) -> None:

@@ -24,8 +24,9 @@ from course_lib.taskapi.routes import availability
 from course_lib.taskapi.seams import Seams
 from course_lib.web.openapi_responses import document_responses, edit_openapi
 
-RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before asking again.",
-                               "schema": {"type": "integer", "minimum": 0}}}
+RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before asking again.", "schema": {"type": "integer", "minimum": 0}}
+}
 
 
 def extend(app: TaskAPI, seams: Seams) -> None:

@@ -38,16 +38,27 @@ from course_lib.web.problems import Problem
 KEYSET_ORDER = ["-created_at", "-id"]  # the order ix_tasks_created_at_id serves, read backwards
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-PageNumber = Annotated[int | None, Query(ge=1, json_schema_extra=not_null,
-                                         description="Page number, from 1: an offset page (chapter 06). Without "
-                                                     "it, the default order (-created_at) pages by cursor and any "
-                                                     "other sort by offset from page 1. Not with `cursor` (400).")]
+PageNumber = Annotated[
+    int | None,
+    Query(
+        ge=1,
+        json_schema_extra=not_null,
+        description="Page number, from 1: an offset page (chapter 06). Without "
+        "it, the default order (-created_at) pages by cursor and any "
+        "other sort by offset from page 1. Not with `cursor` (400).",
+    ),
+]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, 1..{MAX_LIMIT}.")]
-CursorParam = Annotated[str | None, Query(json_schema_extra=not_null,
-                                          description="Where the page starts: copy it from the Link header's "
-                                                      "rel=\"next\" URL, never build or edit it. It is valid with the "
-                                                      "filters and sort it came with, without `page`, for "
-                                                      "CURSOR_TTL seconds; otherwise 400.")]
+CursorParam = Annotated[
+    str | None,
+    Query(
+        json_schema_extra=not_null,
+        description="Where the page starts: copy it from the Link header's "
+        'rel="next" URL, never build or edit it. It is valid with the '
+        "filters and sort it came with, without `page`, for "
+        "CURSOR_TTL seconds; otherwise 400.",
+    ),
+]
 
 
 def cursor_position(task: Task) -> list[int]:
@@ -79,10 +90,17 @@ def bad_cursor(error: InvalidCursor) -> Problem:
     return Problem(400, str(error), type=f"/problems/{kind}")
 
 
-async def keyset_pages(request: Request, response: Response, context: ContextDep, sort: SortDep,
-                       limit: Limit = DEFAULT_LIMIT,
-                       page: PageNumber = None, cursor: CursorParam = None, done: DoneFilter = None,
-                       text: TextFilter = None) -> TaskLister:
+async def keyset_pages(
+    request: Request,
+    response: Response,
+    context: ContextDep,
+    sort: SortDep,
+    limit: Limit = DEFAULT_LIMIT,
+    page: PageNumber = None,
+    cursor: CursorParam = None,
+    done: DoneFilter = None,
+    text: TextFilter = None,
+) -> TaskLister:
     """Newest-first lists page by cursor; ?page= and other orders page by offset, as in chapter 06."""
     signer = need(context.cursors, "cursor signer", 14)
 
@@ -92,8 +110,11 @@ async def keyset_pages(request: Request, response: Response, context: ContextDep
         if cursor is None and (page is not None or list(query.sort) != KEYSET_ORDER):
             return offset_pages(request, response, Page(page or 1, limit), sort, done, text)(tasks, query)
         if page is not None:
-            raise Problem(400, "send either cursor or page, not both: a cursor already says where the page starts",
-                          type="/problems/invalid-cursor")
+            raise Problem(
+                400,
+                "send either cursor or page, not both: a cursor already says where the page starts",
+                type="/problems/invalid-cursor",
+            )
         scope = list_scope(request.url, query)
         try:
             before = None if cursor is None else keyset_of(signer.open(cursor, scope))

@@ -42,8 +42,9 @@ def swap_seams(seams: Seams) -> Seams:
 def extend(app: TaskAPI, seams: Seams) -> None:
     """Token settings, a refresh-token store in Redis, /tokens and /admin."""
     settings = app.context.settings
-    app.context.tokens = TokenConfig(key=settings.signing_key, ttl=settings.access_token_ttl,
-                                     previous_keys=tuple(settings.previous_secret_keys))
+    app.context.tokens = TokenConfig(
+        key=settings.signing_key, ttl=settings.access_token_ttl, previous_keys=tuple(settings.previous_secret_keys)
+    )
     prefix = None if settings.isolate_database else "refresh:shared:"  # replicas share their refresh tokens
     refresh_tokens = RefreshStore(refresh_redis(settings), ttl=settings.refresh_token_ttl, prefix=prefix)
     app.context.refresh_tokens = refresh_tokens
@@ -54,8 +55,9 @@ def extend(app: TaskAPI, seams: Seams) -> None:
 
 def refresh_redis(settings: Settings) -> redis.Redis:
     """The refresh tokens' Redis client: short timeouts and one retry (redis-py's default retries for ~5 s)."""
-    return redis_client(settings, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT,
-                        retry=Retry(NoBackoff(), 1))
+    return redis_client(
+        settings, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT, retry=Retry(NoBackoff(), 1)
+    )
 
 
 CHAPTER = Chapter(__name__, previous=ch14_cursor_pagination.CHAPTER, swap_seams=swap_seams, extend=extend)

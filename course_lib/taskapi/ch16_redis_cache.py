@@ -43,8 +43,9 @@ def list_etag(tasks: list[Task], total: str | None, media_type: str = "applicati
 def tagged(task_list):
     """The previous list seam, its pages tagged with list_etag (chapter 10's middleware then answers 304)."""
 
-    async def tagged_task_list(request: Request, response: Response,
-                               list_page: Annotated[TaskLister, Depends(task_list)]) -> TaskLister:
+    async def tagged_task_list(
+        request: Request, response: Response, list_page: Annotated[TaskLister, Depends(task_list)]
+    ) -> TaskLister:
         media_type = negotiate(request.headers.get("accept"), list(RENDERERS)) or "application/json"
 
         def tagged_page(tasks: TaskRepository, query: TaskQuery) -> list[Task]:

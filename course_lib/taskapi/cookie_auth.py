@@ -58,17 +58,25 @@ def allowed_origins(request: Request) -> frozenset[str]:
 
 def refuse_cross_site(request: Request) -> None:
     """403 when the browser says another site sent the request (for a login: signing the victim in as someone)."""
-    refusal = cross_site_refusal(request.headers.get("origin"), request.headers.get("sec-fetch-site"),
-                                 allowed_origins(request))
+    refusal = cross_site_refusal(
+        request.headers.get("origin"), request.headers.get("sec-fetch-site"), allowed_origins(request)
+    )
     if refusal:
-        raise Problem(403, f"{refusal}: use this API's own pages", type=CSRF_PROBLEM,
-                      title="Possible cross-site request forgery")
+        raise Problem(
+            403, f"{refusal}: use this API's own pages", type=CSRF_PROBLEM, title="Possible cross-site request forgery"
+        )
 
 
 def refuse_csrf(request: Request, session: Session) -> None:
     """403 when a cookie-authenticated request may have been sent by another site."""
-    reason = csrf_refusal(request.method, request.headers.get("origin"), allowed_origins(request),
-                          request.headers.get(CSRF_HEADER), session.csrf_token, request.headers.get("sec-fetch-site"))
+    reason = csrf_refusal(
+        request.method,
+        request.headers.get("origin"),
+        allowed_origins(request),
+        request.headers.get(CSRF_HEADER),
+        session.csrf_token,
+        request.headers.get("sec-fetch-site"),
+    )
     if reason:
         raise Problem(403, reason, type=CSRF_PROBLEM, title="Possible cross-site request forgery")
 
@@ -101,5 +109,6 @@ def session_hint(session_id: str | None) -> str:
     return "log in at POST /session"
 
 
-SESSION = LoginScheme("session", sent=session_cookie, user=session_user, challenge='Session login="/session"',
-                      hint=session_hint)
+SESSION = LoginScheme(
+    "session", sent=session_cookie, user=session_user, challenge='Session login="/session"', hint=session_hint
+)

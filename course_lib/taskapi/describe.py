@@ -39,8 +39,10 @@ def middleware_names(app: TaskAPI) -> list[str]:
 
 def middleware_lines(app: TaskAPI) -> list[str]:
     """Each middleware the chapters added, outermost first (Starlette's own error handling wraps them all)."""
-    return [f"{index:>2}. {name:<28} {_by(app.origins.middleware.get(id(entry)))}"
-            for index, (name, entry) in enumerate(zip(middleware_names(app), app.user_middleware, strict=True), 1)]
+    return [
+        f"{index:>2}. {name:<28} {_by(app.origins.middleware.get(id(entry)))}"
+        for index, (name, entry) in enumerate(zip(middleware_names(app), app.user_middleware, strict=True), 1)
+    ]
 
 
 def route_lines(app: TaskAPI) -> list[str]:
@@ -50,22 +52,28 @@ def route_lines(app: TaskAPI) -> list[str]:
     for entry in app.routes:
         for route in iter_route_contexts([entry]):
             hidden = "" if getattr(route, "include_in_schema", False) else "  (not in the OpenAPI)"
-            lines.append(f"{_methods(route):<18} {route.path or '?':<36} "
-                         f"{_by(app.origins.routes.get(id(entry)))}{hidden}")
+            lines.append(
+                f"{_methods(route):<18} {route.path or '?':<36} {_by(app.origins.routes.get(id(entry)))}{hidden}"
+            )
     return lines
 
 
 def seam_lines(app: TaskAPI) -> list[str]:
     """Each seam, what fills it now, and the chapters that swapped it."""
     seams = app.context.seams
-    return [f"{seam.name:<22} {_name(getattr(seams, seam.name)):<34} {_by(app.origins.seams.get(seam.name))}"
-            for seam in fields(Seams)]
+    return [
+        f"{seam.name:<22} {_name(getattr(seams, seam.name)):<34} {_by(app.origins.seams.get(seam.name))}"
+        for seam in fields(Seams)
+    ]
 
 
 def resource_lines(app: TaskAPI) -> list[str]:
     """Each field of the app's context: the chapter that adds it, its declared type, and what it holds."""
-    return [f"{each.name:<16} {_by(each.metadata['chapter']):<7} {str(each.type):<30} {each.metadata['what']}"
-            for each in fields(AppContext) if not each.name.startswith("_")]
+    return [
+        f"{each.name:<16} {_by(each.metadata['chapter']):<7} {str(each.type):<30} {each.metadata['what']}"
+        for each in fields(AppContext)
+        if not each.name.startswith("_")
+    ]
 
 
 def describe(app: TaskAPI) -> str:
@@ -82,8 +90,13 @@ def describe(app: TaskAPI) -> str:
 def request_path_diagram(app: TaskAPI) -> str:
     """A Mermaid flowchart of the way a request goes: the middleware in order, the router, the seams, the storage."""
     added = [_by(app.origins.middleware.get(id(entry))) for entry in app.user_middleware]
-    steps = ["client", *(f"{name} ({by})" for name, by in zip(middleware_names(app), added, strict=True)),
-             "route: one router per resource", "seams: what the chapters swapped", "storage: one unit of work"]
+    steps = [
+        "client",
+        *(f"{name} ({by})" for name, by in zip(middleware_names(app), added, strict=True)),
+        "route: one router per resource",
+        "seams: what the chapters swapped",
+        "storage: one unit of work",
+    ]
     lines = ["flowchart TD"] + [f'    s{index}["{step}"]' for index, step in enumerate(steps)]
     lines += [f"    s{index} --> s{index + 1}" for index in range(len(steps) - 1)]
     return "\n".join(lines)
@@ -91,7 +104,7 @@ def request_path_diagram(app: TaskAPI) -> str:
 
 def markdown_section(app: TaskAPI) -> str:
     """What docs/architecture.md holds between its markers: the description and the request path diagram."""
-    return (f"{BEGIN}\n```text\n{describe(app)}```\n\n```mermaid\n{request_path_diagram(app)}\n```\n{END}")
+    return f"{BEGIN}\n```text\n{describe(app)}```\n\n```mermaid\n{request_path_diagram(app)}\n```\n{END}"
 
 
 def write_section(app: TaskAPI, document: Path) -> bool:

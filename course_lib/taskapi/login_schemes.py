@@ -46,17 +46,25 @@ def logged_in_by(*schemes: LoginScheme) -> Callable[..., User]:
                 user = scheme.user(request, uow, sent[scheme.name])
                 if user is not None:
                     return user
-        raise HTTPException(401, ", or ".join(scheme.hint(sent[scheme.name]) for scheme in schemes),
-                            headers={"WWW-Authenticate": ", ".join(scheme.challenge for scheme in schemes)})
+        raise HTTPException(
+            401,
+            ", or ".join(scheme.hint(sent[scheme.name]) for scheme in schemes),
+            headers={"WWW-Authenticate": ", ".join(scheme.challenge for scheme in schemes)},
+        )
 
     # FastAPI reads the parameters from the signature: one per scheme, so it documents each scheme's security in the
     # OpenAPI (in the order they are tried) and hands current_user what each one sent.
     parameter = inspect.Parameter
     current_user.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [parameter("request", parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
-         parameter("uow", parameter.POSITIONAL_OR_KEYWORD, annotation=UnitOfWorkDep),
-         *(parameter(scheme.name, parameter.KEYWORD_ONLY, annotation=Annotated[Any, Depends(scheme.sent)])
-           for scheme in schemes)],
-        return_annotation=User)
+        [
+            parameter("request", parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+            parameter("uow", parameter.POSITIONAL_OR_KEYWORD, annotation=UnitOfWorkDep),
+            *(
+                parameter(scheme.name, parameter.KEYWORD_ONLY, annotation=Annotated[Any, Depends(scheme.sent)])
+                for scheme in schemes
+            ),
+        ],
+        return_annotation=User,
+    )
     current_user.__name__ = f"logged_in_by({', '.join(scheme.name for scheme in schemes)})"
     return current_user

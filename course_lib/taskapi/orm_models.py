@@ -66,8 +66,9 @@ def _next_updated_at_postgresql(element, compiler, **kw) -> str:
 @compiles(next_updated_at, "sqlite")
 def _next_updated_at_sqlite(element, compiler, **kw) -> str:
     # SQLite's clock ticks in milliseconds: two updates in one millisecond would otherwise get the same time.
-    return ("strftime('%Y-%m-%d %H:%M:%f000', max(julianday('now'), "
-            "coalesce(julianday(updated_at), 0) + 1 / 86400000.0))")
+    return (
+        "strftime('%Y-%m-%d %H:%M:%f000', max(julianday('now'), coalesce(julianday(updated_at), 0) + 1 / 86400000.0))"
+    )
 
 
 class Base(DeclarativeBase):
@@ -82,8 +83,9 @@ class UserRow(UserColumns, Base):
     created_at: Mapped[datetime] = mapped_column(UTCTimestamp, server_default=utc_now())
 
     # lazy="raise": touching user.tasks without loading it is an error, not a hidden query per user (N+1).
-    tasks: Mapped[list[TaskRow]] = relationship(back_populates="owner", lazy="raise", order_by="TaskRow.id",
-                                                passive_deletes=True)  # ON DELETE CASCADE does the deleting
+    tasks: Mapped[list[TaskRow]] = relationship(
+        back_populates="owner", lazy="raise", order_by="TaskRow.id", passive_deletes=True
+    )  # ON DELETE CASCADE does the deleting
 
 
 class TaskRow(TaskColumns, Base):

@@ -25,15 +25,20 @@ class OrmTasks(SqlTasks):
         check_changes(changes)
         # One statement: the database adds 1 to the version it holds and sets updated_at (the column's onupdate),
         # so two updates can never both start from the same version.
-        statement = (update(TaskRow).where(TaskRow.id == task_id)
-                     .values(**changes, version=TaskRow.version + 1).returning(TaskRow))
+        statement = (
+            update(TaskRow)
+            .where(TaskRow.id == task_id)
+            .values(**changes, version=TaskRow.version + 1)
+            .returning(TaskRow)
+        )
         row = self.session.scalars(statement, execution_options={"populate_existing": True}).one_or_none()
         return as_record(Task, row) if row else None
 
 
 # The tables come from the Alembic migrations (upgraded to head when the app is built or its database made again).
-CHAPTER_13 = SqlSchema(users=UserRow, tasks=TaskRow, api_keys=ApiKeyRow, build=migrations.upgrade,
-                       task_repository=OrmTasks)
+CHAPTER_13 = SqlSchema(
+    users=UserRow, tasks=TaskRow, api_keys=ApiKeyRow, build=migrations.upgrade, task_repository=OrmTasks
+)
 
 
 class OrmStorage(SqlStorage):

@@ -23,7 +23,8 @@ class Login(BaseModel):
 
     email: str = Field(min_length=1, max_length=320)
     password: Secret[Annotated[str, StringConstraints(min_length=1, max_length=MAX_PASSWORD)]] = Field(
-        json_schema_extra={"format": "password", "writeOnly": True})
+        json_schema_extra={"format": "password", "writeOnly": True}
+    )
 
 
 @cache

@@ -83,7 +83,9 @@ def sort_key(sort: tuple[str, ...]) -> list[str]:
 
 def matches(task: Task, query: TaskQuery) -> bool:
     """True when `task` passes the query's filters."""
-    return ((query.owner_id is None or task.owner_id == query.owner_id)
-            and (query.done is None or task.done == query.done)
-            and (not query.text or query.text.lower() in f"{task.title} {task.description}".lower())
-            and (query.before is None or (task.created_at, task.id) < query.before))
+    return (
+        (query.owner_id is None or task.owner_id == query.owner_id)
+        and (query.done is None or task.done == query.done)
+        and (not query.text or query.text.lower() in f"{task.title} {task.description}".lower())
+        and (query.before is None or (task.created_at, task.id) < query.before)
+    )

@@ -39,8 +39,7 @@ def not_null(schema: dict[str, Any]) -> None:
 
 def omittable() -> Any:
     """A field of a partial update: None in Python means "left out"; the OpenAPI says so and refuses null."""
-    return Field(None, description="Leave out to keep the current value; null is refused.",
-                 json_schema_extra=not_null)
+    return Field(None, description="Leave out to keep the current value; null is refused.", json_schema_extra=not_null)
 
 
 class TaskUpdate(BaseModel):

@@ -68,16 +68,25 @@ class UserCreate(schemas.UserCreate):
     """POST /users: name, email and a password; role and the rest are the server's to decide."""
 
     # The example (Swagger UI's "Try it out", a generated Postman body) keeps every rule of the model it documents.
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"name": "Grace Hopper", "email": "grace@example.org", "password": "tulip orbit canyon 1906"}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"name": "Grace Hopper", "email": "grace@example.org", "password": "tulip orbit canyon 1906"}]
+        },
+    )
 
-    password: Password = Field(description=f"{MIN_PASSWORD} to {MAX_PASSWORD} characters; stored only as a hash.",
-                               json_schema_extra={"format": "password", "writeOnly": True})
+    password: Password = Field(
+        description=f"{MIN_PASSWORD} to {MAX_PASSWORD} characters; stored only as a hash.",
+        json_schema_extra={"format": "password", "writeOnly": True},
+    )
 
     def to_record(self) -> dict:
         """The fields storage keeps: the password's argon2id hash, never the password."""
-        return {"name": self.name, "email": self.email,
-                "password_hash": hash_password(self.password.get_secret_value())}
+        return {
+            "name": self.name,
+            "email": self.email,
+            "password_hash": hash_password(self.password.get_secret_value()),
+        }
 
 
 class UserPublic(schemas.UserPublic):

@@ -64,8 +64,10 @@ def any_case(word: str) -> str:
 ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
 LABEL = r"(?![A-Za-z0-9-]{64})(?:[Xx][Nn]--)?[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
 TOP_LEVEL = r"(?:[A-Za-z]{2,63}|(?![A-Za-z0-9-]{64})[Xx][Nn]--[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)"
-EMAIL_PATTERN = (rf"^(?!.{{{MAX_EMAIL + 1}}})(?![^@]{{65}}){ATEXT}+(?:\.{ATEXT}+)*@(?:{LABEL}\.)+"
-                 rf"(?!(?:{'|'.join(map(any_case, SPECIAL_USE))})$){TOP_LEVEL}$(?!\n)")
+EMAIL_PATTERN = (
+    rf"^(?!.{{{MAX_EMAIL + 1}}})(?![^@]{{65}}){ATEXT}+(?:\.{ATEXT}+)*@(?:{LABEL}\.)+"
+    rf"(?!(?:{'|'.join(map(any_case, SPECIAL_USE))})$){TOP_LEVEL}$(?!\n)"
+)
 # What str.strip() removes (the characters of str.isspace), spelled out for the OpenAPI: ECMA-262's \S means another
 # set (its \s has U+FEFF and lacks U+001C–U+001F and U+0085), so a client would accept titles the server refuses.
 SPACES = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -88,19 +90,22 @@ def plain_address(value: object) -> object:
     if isinstance(value, str):
         value = ascii_domain(value)
         if not re.search(EMAIL_PATTERN, value):
-            raise ValueError("an email address like name@example.org: before the @ letters, digits and "
-                             "! # $ % & ' * + / = ? ^ _ ` { | } ~ - in dot-separated parts; after it a domain "
-                             "(internationalized domains are welcome)")
+            raise ValueError(
+                "an email address like name@example.org: before the @ letters, digits and "
+                "! # $ % & ' * + / = ? ^ _ ` { | } ~ - in dot-separated parts; after it a domain "
+                "(internationalized domains are welcome)"
+            )
     return value
 
 
-Title = Annotated[str, Field(min_length=1, max_length=MAX_TITLE, json_schema_extra={"pattern": HAS_TEXT}),
-                  AfterValidator(has_text)]
+Title = Annotated[
+    str, Field(min_length=1, max_length=MAX_TITLE, json_schema_extra={"pattern": HAS_TEXT}), AfterValidator(has_text)
+]
 Description = Annotated[str, Field(max_length=MAX_DESCRIPTION)]
-Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME, json_schema_extra={"pattern": HAS_TEXT}),
-                 AfterValidator(has_text)]
-Email = Annotated[EmailStr, BeforeValidator(plain_address),
-                  Field(json_schema_extra={"pattern": EMAIL_PATTERN})]
+Name = Annotated[
+    str, Field(min_length=1, max_length=MAX_NAME, json_schema_extra={"pattern": HAS_TEXT}), AfterValidator(has_text)
+]
+Email = Annotated[EmailStr, BeforeValidator(plain_address), Field(json_schema_extra={"pattern": EMAIL_PATTERN})]
 
 
 class TaskCreate(StrictTaskCreate):

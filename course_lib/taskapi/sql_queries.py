@@ -30,8 +30,10 @@ def task_filters(query: TaskQuery, rows: Any = TaskRow) -> list[ColumnElement[bo
 
 def task_order(query: TaskQuery, rows: Any = TaskRow) -> list[ColumnElement]:
     """ORDER BY for a TaskQuery: whitelisted keys only (ValueError otherwise), id last as the tiebreaker."""
-    return [getattr(rows, key[1:]).desc() if key.startswith("-") else getattr(rows, key).asc()
-            for key in sort_key(query.sort)]
+    return [
+        getattr(rows, key[1:]).desc() if key.startswith("-") else getattr(rows, key).asc()
+        for key in sort_key(query.sort)
+    ]
 
 
 def task_select(query: TaskQuery, rows: Any = TaskRow) -> Select:

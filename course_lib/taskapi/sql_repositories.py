@@ -42,8 +42,9 @@ class SqlTasks:
 
     def get(self, task_id: int) -> Task | None:
         # Under begin_write: the row as it is now, locked, so a check on it holds until this transaction ends.
-        row = self.session.get(self.rows, task_id, with_for_update=self.lock_rows or None,
-                               populate_existing=self.lock_rows)
+        row = self.session.get(
+            self.rows, task_id, with_for_update=self.lock_rows or None, populate_existing=self.lock_rows
+        )
         return as_record(Task, row) if row else None
 
     def list(self, query: TaskQuery = TaskQuery()) -> list[Task]:

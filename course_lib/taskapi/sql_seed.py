@@ -27,9 +27,10 @@ def insert_tasks(engine: Engine, tasks: Iterable[dict], batch_size: int = 5000, 
 
 def _insert(engine: Engine, batch: list[dict], rows: Any) -> int:
     now = utcnow()
-    values = [{"description": "", "done": False, "owner_id": None, "created_at": now, "updated_at": now, "version": 1,
-               **task}
-              for task in batch]
+    values = [
+        {"description": "", "done": False, "owner_id": None, "created_at": now, "updated_at": now, "version": 1, **task}
+        for task in batch
+    ]
     with engine.begin() as connection:
         connection.execute(insert(rows), values)
     return len(values)

@@ -102,8 +102,9 @@ class MemoryData:
     last_user_id: int = 0
 
     def copy(self) -> MemoryData:
-        return replace(self, tasks=dict(self.tasks), users=dict(self.users), emails=dict(self.emails),
-                       api_keys=dict(self.api_keys))
+        return replace(
+            self, tasks=dict(self.tasks), users=dict(self.users), emails=dict(self.emails), api_keys=dict(self.api_keys)
+        )
 
 
 class MemoryTasks:
@@ -129,7 +130,7 @@ class MemoryTasks:
         for key in reversed(sort_key(query.sort)):  # stable sorts, last key first
             found.sort(key=attrgetter(key.lstrip("-")), reverse=key.startswith("-"))
         end = None if query.limit is None else query.offset + query.limit
-        return found[query.offset:end]
+        return found[query.offset : end]
 
     def count(self, query: TaskQuery = TaskQuery()) -> int:
         return sum(matches(task, query) for task in self.data.tasks.values())
@@ -241,6 +242,7 @@ class AutoCommit:
                 result = getattr(getattr(uow, self._repository), name)(*args, **kwargs)
                 uow.commit()
                 return result
+
         return call
 
 

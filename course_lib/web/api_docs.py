@@ -21,8 +21,10 @@ ASSETS_URL = "/docs-assets"
 ASSETS = files("fastapi_offline") / "static"
 # The pages may load from this app only (the policy also stops anything a script would fetch from elsewhere).
 # Inline: the page's config script, Swagger UI's and ReDoc's styles; blob: ReDoc's search worker.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-                           "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; worker-src 'self' blob:; connect-src 'self'"
+)
 
 SWAGGER_PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -97,15 +99,21 @@ def swagger_page(app: FastAPI, docs_url: str = DOCS_URL) -> str:
         "oauth2RedirectUrl": relative(docs_url, oauth2_redirect_url(app)),
     }
     init_oauth = f"ui.initOAuth({_script_json(app.swagger_ui_init_oauth)});" if app.swagger_ui_init_oauth else ""
-    return SWAGGER_PAGE.format(title=html.escape(app.title), assets=relative(docs_url, ASSETS_URL),
-                               config=_script_json(config), init_oauth=init_oauth)
+    return SWAGGER_PAGE.format(
+        title=html.escape(app.title),
+        assets=relative(docs_url, ASSETS_URL),
+        config=_script_json(config),
+        init_oauth=init_oauth,
+    )
 
 
 # ReDoc's sidebar footer shows Redocly's logo from their CDN: served from here, the script shows an inline one instead,
 # so the page asks no other host (a blocked request would still be an error in the browser's console).
 REDOC_CDN_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
-INLINE_LOGO = ("data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='16' height='16'%3E"
-               "%3Crect width='16' height='16' rx='3' fill='%23c33'/%3E%3C/svg%3E")
+INLINE_LOGO = (
+    "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='16' height='16'%3E"
+    "%3Crect width='16' height='16' rx='3' fill='%23c33'/%3E%3C/svg%3E"
+)
 
 
 @cache
@@ -116,8 +124,11 @@ def redoc_script() -> bytes:
 
 def redoc_page(app: FastAPI, redoc_url: str = REDOC_URL) -> str:
     """The ReDoc page for `app`, served at `redoc_url`."""
-    return REDOC_PAGE.format(title=html.escape(app.title), assets=relative(redoc_url, ASSETS_URL),
-                             spec=html.escape(relative(redoc_url, openapi_url(app))))
+    return REDOC_PAGE.format(
+        title=html.escape(app.title),
+        assets=relative(redoc_url, ASSETS_URL),
+        spec=html.escape(relative(redoc_url, openapi_url(app))),
+    )
 
 
 def install_offline_docs(app: FastAPI) -> None:
@@ -126,10 +137,12 @@ def install_offline_docs(app: FastAPI) -> None:
         raise ValueError("the app already serves CDN docs: create it with FastAPI(docs_url=None, redoc_url=None)")
     if not app.openapi_url:
         raise ValueError("the app has no OpenAPI schema (openapi_url=None): there is nothing to document")
+
     @app.get(f"{ASSETS_URL}/redoc.standalone.js", include_in_schema=False)
     def redoc_bundle() -> Response:  # before the mount, which would serve the file as it is
-        return Response(redoc_script(), media_type="text/javascript",
-                        headers={"Cache-Control": "public, max-age=86400"})
+        return Response(
+            redoc_script(), media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"}
+        )
 
     app.mount(ASSETS_URL, StaticFiles(directory=str(ASSETS)), name="docs-assets")
 

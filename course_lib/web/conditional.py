@@ -1,12 +1,12 @@
 """Conditional requests (RFC 9110 §13): entity tags, If-None-Match → 304 Not Modified, If-Match → 412 or 428.
 
-    strong("task-7-v3-json")          '"task-7-v3-json"': promises these exact bytes
-    weak("task-7-v3")                 'W/"task-7-v3"': promises the same meaning, not the same bytes
-    if_none_match_hits(header, tag)   weak comparison: True → answer 304 to a GET or HEAD
-    if_match_holds(header, tags)      strong comparison, '*' for "whatever is there": False → 412
-    last_modified(when, now)          the Last-Modified of a change, once its second is over (else None)
-    modified_since(header, value)     If-Modified-Since: False → answer 304 to a GET or HEAD
-    NotModifiedMiddleware             turns a 200 the client already holds (by ETag, else by date) into a bodiless 304
+strong("task-7-v3-json")          '"task-7-v3-json"': promises these exact bytes
+weak("task-7-v3")                 'W/"task-7-v3"': promises the same meaning, not the same bytes
+if_none_match_hits(header, tag)   weak comparison: True → answer 304 to a GET or HEAD
+if_match_holds(header, tags)      strong comparison, '*' for "whatever is there": False → 412
+last_modified(when, now)          the Last-Modified of a change, once its second is over (else None)
+modified_since(header, value)     If-Modified-Since: False → answer 304 to a GET or HEAD
+NotModifiedMiddleware             turns a 200 the client already holds (by ETag, else by date) into a bodiless 304
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ _TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
 # RFC 9110 §15.4.5: a 304 carries the Cache-Control, Content-Location, Date, ETag, Expires and Vary a 200 would
 # have had, and SHOULD NOT carry other representation metadata (§8: these). Fields about the exchange — Set-Cookie,
 # Link, X-Request-ID — are not representation metadata: they stay.
-DROPPED_ON_304 = frozenset({b"content-type", b"content-length", b"content-encoding", b"content-language",
-                            b"content-range"})
+DROPPED_ON_304 = frozenset(
+    {b"content-type", b"content-length", b"content-encoding", b"content-language", b"content-range"}
+)
 
 
 def strong(opaque: str) -> str:
@@ -136,8 +137,11 @@ class NotModifiedMiddleware:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        request = {name: value.decode("latin-1") for name, value in scope["headers"]
-                   if name in (b"if-none-match", b"if-modified-since")}
+        request = {
+            name: value.decode("latin-1")
+            for name, value in scope["headers"]
+            if name in (b"if-none-match", b"if-modified-since")
+        }
         header, since = request.get(b"if-none-match"), request.get(b"if-modified-since")
         if header is None and since is None:
             await self.app(scope, receive, send)

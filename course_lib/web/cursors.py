@@ -90,18 +90,25 @@ class CursorSigner:
             body = json.loads(b64decode(payload))
         except (UnicodeDecodeError, ValueError):  # signed by us yet not JSON: only a leaked key makes one
             raise InvalidCursor("the cursor's payload is not JSON") from None
-        if not isinstance(body, dict) or set(body) != {"v", "k", "s", "iat"} or type(body["v"]) is not int \
-                or body["v"] != VERSION:
+        if (
+            not isinstance(body, dict)
+            or set(body) != {"v", "k", "s", "iat"}
+            or type(body["v"]) is not int
+            or body["v"] != VERSION
+        ):
             raise InvalidCursor("the cursor is of an unknown version")
         if body["s"] != scope_digest(scope):
-            raise InvalidCursor("the cursor was issued for another list (other filters, sort or path): "
-                                "send it with the query it came with")
+            raise InvalidCursor(
+                "the cursor was issued for another list (other filters, sort or path): "
+                "send it with the query it came with"
+            )
         issued = body["iat"]
         if not isinstance(issued, int) or isinstance(issued, bool):
             raise InvalidCursor("the cursor's issue time is not a number")
         if self.clock() - issued > self.ttl:
-            raise ExpiredCursor(f"the cursor expired ({self.ttl} s after it was issued): start again from the "
-                                "first page")
+            raise ExpiredCursor(
+                f"the cursor expired ({self.ttl} s after it was issued): start again from the first page"
+            )
         if not isinstance(body["k"], list):
             raise InvalidCursor("the cursor holds no position")
         return body["k"]

@@ -16,15 +16,17 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 def deprecation_headers(deprecated: datetime, sunset: datetime, migration_guide: str) -> dict[str, str]:
     """Deprecated since `deprecated` (a structured-field date), gone after `sunset` (an HTTP-date), and the guide."""
-    return {"Deprecation": f"@{int(deprecated.timestamp())}", "Sunset": format_datetime(sunset, usegmt=True),
-            "Link": f'<{migration_guide}>; rel="deprecation"'}
+    return {
+        "Deprecation": f"@{int(deprecated.timestamp())}",
+        "Sunset": format_datetime(sunset, usegmt=True),
+        "Link": f'<{migration_guide}>; rel="deprecation"',
+    }
 
 
 class DeprecatedVersion:
     """Adds the deprecation headers to every response under `prefix` (e.g. "/v1"), errors included."""
 
-    def __init__(self, app: ASGIApp, prefix: str, deprecated: datetime, sunset: datetime,
-                 migration_guide: str) -> None:
+    def __init__(self, app: ASGIApp, prefix: str, deprecated: datetime, sunset: datetime, migration_guide: str) -> None:
         self.app, self.prefix = app, prefix.rstrip("/")
         self.headers = deprecation_headers(deprecated, sunset, migration_guide)
 

@@ -11,8 +11,12 @@ from course_lib.web.route_memo import remembered
 
 def allowed_methods(app, scope: Scope) -> frozenset[str]:
     """The methods some route of `app` accepts at the scope's path (HEAD with GET, OPTIONS always)."""
-    return remembered(app, "allowed methods", (scope.get("root_path", ""), scope["path"]),
-                      lambda: frozenset(methods_of_routes(app, scope)))
+    return remembered(
+        app,
+        "allowed methods",
+        (scope.get("root_path", ""), scope["path"]),
+        lambda: frozenset(methods_of_routes(app, scope)),
+    )
 
 
 def methods_of_routes(app, scope: Scope) -> set[str]:
@@ -73,6 +77,7 @@ def without_body(send: Send) -> Send:
         if message["type"] == "http.response.body":
             message = {**message, "body": b""}
         await send(message)
+
     return wrapped
 
 
@@ -82,4 +87,5 @@ def _with_allow(send: Send, allowed: Set[str]) -> Send:
             headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
             message = {**message, "headers": [*headers, (b"allow", allow_header(allowed).encode())]}
         await send(message)
+
     return wrapped

@@ -130,8 +130,13 @@ class IdempotencyStore:
             return Claim("done", found["response"])
         return Claim("in_flight")
 
-    def _while_claimed(self, client: str, key: str, token: str, change: Callable[[redis.client.Pipeline], object],
-                       ) -> bool:
+    def _while_claimed(
+        self,
+        client: str,
+        key: str,
+        token: str,
+        change: Callable[[redis.client.Pipeline], object],
+    ) -> bool:
         """Apply `change` only if the key is still the claim `token` took (WATCH: no one else's claim is touched)."""
         name = self._key(client, key)
         with self.redis.pipeline() as pipe:
@@ -186,29 +191,59 @@ class Refusal:
     def response(self, detail: str | None = None) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         """Status, headers and body of an application/problem+json answer, never cached, linking to the draft."""
         body = json.dumps(problem_body(self.status, detail or self.detail, type=self.type, title=self.title)).encode()
-        headers = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
-                   (b"cache-control", b"no-store"), (b"link", f'<{DOCS}>; rel="describedby"'.encode())]
+        headers = [
+            (b"content-type", PROBLEM_JSON.encode()),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"),
+            (b"link", f'<{DOCS}>; rel="describedby"'.encode()),
+        ]
         if self.retry_after is not None:
             headers.append((b"retry-after", str(self.retry_after).encode()))
         return self.status, headers, body
 
 
-MISSING = Refusal(400, PROBLEM_TYPE + "missing", "Idempotency-Key is missing",
-                  "This operation requires an Idempotency-Key header: a new unique key (a UUID) for each operation, "
-                  "the same key for each retry of it.")
+MISSING = Refusal(
+    400,
+    PROBLEM_TYPE + "missing",
+    "Idempotency-Key is missing",
+    "This operation requires an Idempotency-Key header: a new unique key (a UUID) for each operation, "
+    "the same key for each retry of it.",
+)
 INVALID = Refusal(400, PROBLEM_TYPE + "invalid", "Invalid Idempotency-Key")
-IN_FLIGHT = Refusal(409, PROBLEM_TYPE + "in-flight", "A request is outstanding for this Idempotency-Key",
-                    "A request with the same Idempotency-Key is still being processed; retry once it has completed.")
-REUSED = Refusal(422, PROBLEM_TYPE + "reused", "Idempotency-Key is already used",
-                 "This Idempotency-Key was used for a different request; use a new key for a new request.")
-UNAVAILABLE = Refusal(503, PROBLEM_TYPE + "store-unavailable", "Idempotency-Keys cannot be checked now",
-                      "The store of Idempotency-Keys is unreachable, so the request was not run; retry it with the "
-                      "same key after Retry-After seconds.", retry_after=RETRY_AFTER)
+IN_FLIGHT = Refusal(
+    409,
+    PROBLEM_TYPE + "in-flight",
+    "A request is outstanding for this Idempotency-Key",
+    "A request with the same Idempotency-Key is still being processed; retry once it has completed.",
+)
+REUSED = Refusal(
+    422,
+    PROBLEM_TYPE + "reused",
+    "Idempotency-Key is already used",
+    "This Idempotency-Key was used for a different request; use a new key for a new request.",
+)
+UNAVAILABLE = Refusal(
+    503,
+    PROBLEM_TYPE + "store-unavailable",
+    "Idempotency-Keys cannot be checked now",
+    "The store of Idempotency-Keys is unreachable, so the request was not run; retry it with the "
+    "same key after Retry-After seconds.",
+    retry_after=RETRY_AFTER,
+)
 # What a retry finds after the first request raised (no response): it may have failed after its commit.
-CRASHED = {"status": 500, "headers": [["content-type", PROBLEM_JSON]],
-           "body": base64.b64encode(json.dumps(problem_body(
-               500, "The first request with this Idempotency-Key failed, possibly after it took effect; "
-                    "check before sending a new request with a new key.")).encode()).decode()}
+CRASHED = {
+    "status": 500,
+    "headers": [["content-type", PROBLEM_JSON]],
+    "body": base64.b64encode(
+        json.dumps(
+            problem_body(
+                500,
+                "The first request with this Idempotency-Key failed, possibly after it took effect; "
+                "check before sending a new request with a new key.",
+            )
+        ).encode()
+    ).decode(),
+}
 
 
 class IdempotencyMiddleware:
@@ -218,8 +253,15 @@ class IdempotencyMiddleware:
     principal(scope) names who is calling ("user-7"), or None: then the peer address stands in.
     """
 
-    def __init__(self, app: ASGIApp, store: IdempotencyStore, *, required: bool = False,
-                 methods: Iterable[str] = METHODS, principal: Principal = anonymous) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        store: IdempotencyStore,
+        *,
+        required: bool = False,
+        methods: Iterable[str] = METHODS,
+        principal: Principal = anonymous,
+    ) -> None:
         self.app, self.store, self.required, self.methods = app, store, required, frozenset(methods)
         self.principal = principal
 
@@ -317,17 +359,20 @@ class Held:
         if start is None:
             response = CRASHED
         elif stored_outcome(start["status"]):
-            response = {"status": start["status"],
-                        "headers": [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]],
-                        "body": base64.b64encode(body).decode()}
+            response = {
+                "status": start["status"],
+                "headers": [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]],
+                "body": base64.b64encode(body).decode(),
+            }
         else:
             response = None
         try:
             if response is None:
                 await run_in_threadpool(self.store.release, self.client, self.key, self.token)
             else:
-                await run_in_threadpool(self.store.complete, self.client, self.key, self.token, self.fingerprint,
-                                        response)
+                await run_in_threadpool(
+                    self.store.complete, self.client, self.key, self.token, self.fingerprint, response
+                )
         except redis.RedisError:
             pass  # the answer still goes out; the claim expires after claim_ttl and a retry then runs again
 
@@ -356,5 +401,6 @@ async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], bod
 async def _replay(send: Send, response: dict | None) -> None:
     assert response is not None, "a claim whose outcome is done carries its response"
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response["headers"]]
-    await _send(send, response["status"], [*headers, (REPLAYED_HEADER.encode(), b"true")],
-                base64.b64decode(response["body"]))
+    await _send(
+        send, response["status"], [*headers, (REPLAYED_HEADER.encode(), b"true")], base64.b64decode(response["body"])
+    )

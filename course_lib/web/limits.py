@@ -64,8 +64,9 @@ class BodySizeLimitMiddleware:
             await self._too_large(scope, receive, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem(413, f"the request body is larger than the limit of {self.max_bytes} bytes",
-                           max_bytes=self.max_bytes)
+        response = problem(
+            413, f"the request body is larger than the limit of {self.max_bytes} bytes", max_bytes=self.max_bytes
+        )
         await response(scope, receive, send)
 
 
@@ -109,9 +110,12 @@ class ContentTypeMiddleware:
         media = media_type(headers)
         if accepted and not (is_json(media) if accepted == JSON_TYPES else media in accepted):
             got = f"Content-Type {media!r}" if media else "no Content-Type"
-            response = problem(415, f"this endpoint reads {' or '.join(accepted)}; the request had {got}",
-                               headers={"Accept": ", ".join(accepted)},  # RFC 9110 §12.5.1: what to send instead
-                               accepted=list(accepted))
+            response = problem(
+                415,
+                f"this endpoint reads {' or '.join(accepted)}; the request had {got}",
+                headers={"Accept": ", ".join(accepted)},  # RFC 9110 §12.5.1: what to send instead
+                accepted=list(accepted),
+            )
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

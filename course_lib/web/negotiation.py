@@ -134,8 +134,12 @@ def matched_route(routes, scope: Scope):
 
 def route_of(app, scope: Scope):
     """matched_route over the app's routes, remembered per method and path."""
-    return remembered(app, "matched route", (scope["method"], scope.get("root_path", ""), scope["path"]),
-                      lambda: matched_route(getattr(app, "routes", []), scope))
+    return remembered(
+        app,
+        "matched route",
+        (scope["method"], scope.get("root_path", ""), scope["path"]),
+        lambda: matched_route(getattr(app, "routes", []), scope),
+    )
 
 
 class NegotiationMiddleware:
@@ -167,9 +171,17 @@ class NegotiationMiddleware:
 async def _send_406(send: Send, offered: Sequence[str], head: bool = False) -> None:
     """406 as problem details; to HEAD the same headers (Content-Length included) without the body."""
     body = not_acceptable_body(offered)
-    await send({"type": "http.response.start", "status": 406,
-                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
-                            (b"vary", b"Accept")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 406,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"vary", b"Accept"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": b"" if head else body})
 
 
@@ -197,8 +209,10 @@ def _rendering(send: Send, render: Callable[[object], str] | None, media_type: s
         content = b"".join(chunks)
         body = render(json.loads(content)).encode() if content else b""
         headers = [(k, v) for k, v in start["headers"] if k.lower() not in (b"content-type", b"content-length")]
-        headers += [(b"content-type", f"{media_type}; charset=utf-8".encode()),
-                    (b"content-length", str(len(body)).encode())]
+        headers += [
+            (b"content-type", f"{media_type}; charset=utf-8".encode()),
+            (b"content-length", str(len(body)).encode()),
+        ]
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

@@ -90,8 +90,9 @@ def document_responses(app: FastAPI, rule: Rule, content: Content | None = None)
                 if operation is None:
                     continue
                 for status, description in rule(path, route).items():
-                    response = operation.setdefault("responses", {}).setdefault(str(status),
-                                                                                 {"description": description})
+                    response = operation.setdefault("responses", {}).setdefault(
+                        str(status), {"description": description}
+                    )
                     if content is not None:
                         response.setdefault("content", content(status))
 

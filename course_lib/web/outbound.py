@@ -80,8 +80,9 @@ async def read_capped(response: httpx.Response, max_bytes: int) -> bytes:
     return bytes(body)
 
 
-async def fetch(client: httpx.AsyncClient, url: str, *, deadline: float,
-                max_bytes: int = MAX_BODY_BYTES) -> httpx.Response:
+async def fetch(
+    client: httpx.AsyncClient, url: str, *, deadline: float, max_bytes: int = MAX_BODY_BYTES
+) -> httpx.Response:
     """GET `url`, its whole body read within `deadline` seconds in all; TimeoutError past it, TooLarge past the cap."""
     # httpx's timeout bounds each phase (connect, each read, ...), not the call: a dependency that sends one byte
     # every 0.1 s never trips a 0.5 s read timeout. The deadline around the whole call is what bounds the wait.
@@ -93,8 +94,9 @@ async def fetch(client: httpx.AsyncClient, url: str, *, deadline: float,
     return httpx.Response(response.status_code, headers=headers, content=body, request=response.request)
 
 
-async def get_json(client: httpx.AsyncClient, url: str, *, service: str, timeout: float,
-                   max_bytes: int = MAX_BODY_BYTES) -> Any:
+async def get_json(
+    client: httpx.AsyncClient, url: str, *, service: str, timeout: float, max_bytes: int = MAX_BODY_BYTES
+) -> Any:
     """GET `url` and return its JSON, all within `timeout` seconds, or raise the Problem for how it failed."""
     try:
         response = await fetch(client, url, deadline=timeout, max_bytes=max_bytes)

@@ -73,9 +73,13 @@ def sort_dependency(allowed: Collection[str], default: str = DEFAULT_SORT):
     """A dependency reading ?sort= and checking it against the whitelist `allowed`."""
 
     async def sort_params(
-        sort: Annotated[str, Query(description=f"Comma-separated keys of: {', '.join(allowed)}; "
-                                   "'-' for descending.",
-                                   json_schema_extra={"pattern": sort_pattern(allowed)})] = default,
+        sort: Annotated[
+            str,
+            Query(
+                description=f"Comma-separated keys of: {', '.join(allowed)}; '-' for descending.",
+                json_schema_extra={"pattern": sort_pattern(allowed)},
+            ),
+        ] = default,
     ) -> tuple[str, ...]:
         return parse_sort(sort, allowed)
 
@@ -106,8 +110,9 @@ def relative(url: URL) -> str:
 
 def link_header(links: Mapping[str, URL | str]) -> str:
     """An RFC 8288 Link header value: </tasks?page=2>; rel="next", ... (URLs become relative references, §3.1)."""
-    return ", ".join(f'<{relative(target) if isinstance(target, URL) else target}>; rel="{rel}"'
-                     for rel, target in links.items())
+    return ", ".join(
+        f'<{relative(target) if isinstance(target, URL) else target}>; rel="{rel}"' for rel, target in links.items()
+    )
 
 
 def pagination_headers(url: URL, page: Page, total: int) -> dict[str, str]:

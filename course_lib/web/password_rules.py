@@ -13,16 +13,41 @@ import re
 
 MIN_LENGTH, MAX_LENGTH = 15, 128  # NIST: at least 15 for a single-factor password; the cap bounds the hashing work
 SERVICE_WORDS = ("taskapi", "backendcourse", "backendfromfirstprinciples")  # context-specific words (NIST)
-KNOWN = frozenset({
-    "correcthorsebatterystaple", "thequickbrownfoxjumpsoverthelazydog", "maytheforcebewithyou",
-    "tobeornottobethatisthequestion", "iloveyousomuch", "iloveyouforever", "letmeinletmeinletmein",
-    "passwordpassword", "administrator123", "changeme12345678", "welcome123456789", "trustno1trustno1",
-    "qwertyuiopasdfghjklzxcvbnm", "1q2w3e4r5t6y7u8i9o0p", "1qaz2wsx3edc4rfv5tgb", "zaq12wsxcde34rfv",
-    "abcdefghijklmnopqrstuvwxyz", "thisismypassword", "mypasswordissecure", "supersecretpassword",
-    "opensesameopensesame", "neverforgetthis", "hellohellohello", "hunter2hunter2hunter2",
-})
-KEYBOARD_ROWS = ("`1234567890-=", "qwertyuiop[]\\", "asdfghjkl;'", "zxcvbnm,./",
-                 "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik,9ol.0p;/")
+KNOWN = frozenset(
+    {
+        "correcthorsebatterystaple",
+        "thequickbrownfoxjumpsoverthelazydog",
+        "maytheforcebewithyou",
+        "tobeornottobethatisthequestion",
+        "iloveyousomuch",
+        "iloveyouforever",
+        "letmeinletmeinletmein",
+        "passwordpassword",
+        "administrator123",
+        "changeme12345678",
+        "welcome123456789",
+        "trustno1trustno1",
+        "qwertyuiopasdfghjklzxcvbnm",
+        "1q2w3e4r5t6y7u8i9o0p",
+        "1qaz2wsx3edc4rfv5tgb",
+        "zaq12wsxcde34rfv",
+        "abcdefghijklmnopqrstuvwxyz",
+        "thisismypassword",
+        "mypasswordissecure",
+        "supersecretpassword",
+        "opensesameopensesame",
+        "neverforgetthis",
+        "hellohellohello",
+        "hunter2hunter2hunter2",
+    }
+)
+KEYBOARD_ROWS = (
+    "`1234567890-=",
+    "qwertyuiop[]\\",
+    "asdfghjkl;'",
+    "zxcvbnm,./",
+    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik,9ol.0p;/",
+)
 _PASSWORD_PLUS = re.compile(r"(?:p[a@]ss(?:w[o0]rd)?|qwerty|letmein|welcome|admin|iloveyou)[\d\W_]*")
 
 
@@ -44,8 +69,10 @@ def _walks(text: str, sequence: str) -> bool:
 
 def _repeats_a_short_unit(text: str) -> bool:
     """True when `text` is one piece of at most 8 characters said again and again ('abcabcabc', 'aaaa')."""
-    return any(len(text) % size == 0 and text == text[:size] * (len(text) // size) and len(text) // size >= 2
-               for size in range(1, 9))
+    return any(
+        len(text) % size == 0 and text == text[:size] * (len(text) // size) and len(text) // size >= 2
+        for size in range(1, 9)
+    )
 
 
 def blocklist_reason(password: str) -> str | None:

@@ -1,8 +1,8 @@
 """RFC 9457 problem details: every error answered as application/problem+json, with "status" equal to the HTTP status.
 
-    install_problem_details(app)   exception handlers for HTTP errors, validation errors and bugs, plus a middleware
-                                   that rewrites any other error response (from a middleware, say) the same way
-    document_problems(app)         the OpenAPI says so: every error response is application/problem+json
+install_problem_details(app)   exception handlers for HTTP errors, validation errors and bugs, plus a middleware
+                               that rewrites any other error response (from a middleware, say) the same way
+document_problems(app)         the OpenAPI says so: every error response is application/problem+json
 """
 
 from __future__ import annotations
@@ -34,8 +34,16 @@ class ProblemResponse(JSONResponse):
 class Problem(HTTPException):
     """An HTTP error with problem-details extras: raise Problem(409, "email taken", type="/problems/conflict")."""
 
-    def __init__(self, status: int, detail: str | None = None, *, type: str = "about:blank", title: str | None = None,
-                 headers: dict[str, str] | None = None, **extensions: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        detail: str | None = None,
+        *,
+        type: str = "about:blank",
+        title: str | None = None,
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
         super().__init__(status, detail, headers)
         self.type, self.title, self.extensions = type, title, extensions
 
@@ -50,8 +58,15 @@ def occurrence() -> str:
     return f"urn:uuid:{uuid.uuid4()}"
 
 
-def problem_body(status: int, detail: str | None = None, *, type: str = "about:blank", title: str | None = None,
-                 instance: str | None = None, **extensions: Any) -> dict[str, Any]:
+def problem_body(
+    status: int,
+    detail: str | None = None,
+    *,
+    type: str = "about:blank",
+    title: str | None = None,
+    instance: str | None = None,
+    **extensions: Any,
+) -> dict[str, Any]:
     """The members of a problem details object: type, title, status, detail, instance and any extensions.
 
     `instance` identifies this occurrence, not the resource: a fresh urn:uuid unless one is given.
@@ -63,8 +78,9 @@ def problem_body(status: int, detail: str | None = None, *, type: str = "about:b
     return {**body, **extensions}
 
 
-def problem(status: int, detail: str | None = None, *, headers: Mapping[str, str] | None = None,
-            **members: Any) -> ProblemResponse:
+def problem(
+    status: int, detail: str | None = None, *, headers: Mapping[str, str] | None = None, **members: Any
+) -> ProblemResponse:
     """An application/problem+json response whose "status" member equals its HTTP status."""
     return ProblemResponse(problem_body(status, detail, **members), status_code=status, headers=headers)
 
@@ -80,8 +96,15 @@ def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
         where, path = (location[0], location[1:]) if location else ("body", [])
         if error.get("type") == "json_invalid":
             # Pydantic's location here is a character offset in the text, not a place in a JSON document: no pointer
-            entries.append({"in": where, "field": where, "position": error.get("loc", (None, None))[-1],
-                            "detail": error.get("msg", "invalid"), "type": "json_invalid"})
+            entries.append(
+                {
+                    "in": where,
+                    "field": where,
+                    "position": error.get("loc", (None, None))[-1],
+                    "detail": error.get("msg", "invalid"),
+                    "type": "json_invalid",
+                }
+            )
             continue
         entry: dict[str, Any] = {"in": where, "field": ".".join(path) or where}
         if where == "body":
@@ -94,8 +117,7 @@ def field_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 async def http_error(request: Request, exc: HTTPException) -> ProblemResponse:
     """Any HTTPException (404, 405, 409, 401, ...) as problem+json; its headers (Allow, WWW-Authenticate) kept."""
-    detail = exc.detail if isinstance(exc.detail, str) and not is_default_phrase(exc.detail, exc.status_code) \
-        else None
+    detail = exc.detail if isinstance(exc.detail, str) and not is_default_phrase(exc.detail, exc.status_code) else None
     members: dict[str, Any] = {}
     if isinstance(exc, Problem):
         members = {"type": exc.type, "title": exc.title, **exc.extensions}
@@ -195,7 +217,9 @@ def install_problem_details(app: FastAPI) -> FastAPI:
 
 SCHEMAS = "#/components/schemas/"
 PROBLEM_SCHEMA = {
-    "title": "Problem", "type": "object", "description": "RFC 9457 problem details; extension members may follow.",
+    "title": "Problem",
+    "type": "object",
+    "description": "RFC 9457 problem details; extension members may follow.",
     "properties": {
         "type": {"type": "string", "description": "A URI naming the kind of problem.", "default": "about:blank"},
         "title": {"type": "string", "description": "A short summary of the kind of problem."},
@@ -206,7 +230,9 @@ PROBLEM_SCHEMA = {
     "required": ["type", "title", "status"],
 }
 FIELD_ERROR_SCHEMA = {
-    "title": "FieldError", "type": "object", "description": "One invalid field of a request (field_errors).",
+    "title": "FieldError",
+    "type": "object",
+    "description": "One invalid field of a request (field_errors).",
     "properties": {
         "in": {"type": "string", "description": "body, query, path or header"},
         "field": {"type": "string"},
@@ -218,10 +244,12 @@ FIELD_ERROR_SCHEMA = {
     "required": ["in", "field", "detail", "type"],
 }
 VALIDATION_PROBLEM_SCHEMA = {
-    "title": "ValidationProblem", "description": "A Problem that lists each invalid field (400 and 422).",
-    "allOf": [{"$ref": SCHEMAS + "Problem"},
-              {"type": "object",
-               "properties": {"errors": {"type": "array", "items": {"$ref": SCHEMAS + "FieldError"}}}}],
+    "title": "ValidationProblem",
+    "description": "A Problem that lists each invalid field (400 and 422).",
+    "allOf": [
+        {"$ref": SCHEMAS + "Problem"},
+        {"type": "object", "properties": {"errors": {"type": "array", "items": {"$ref": SCHEMAS + "FieldError"}}}},
+    ],
 }
 VALIDATION_STATUSES = {"400", "422"}
 FASTAPI_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")  # FastAPI's 422 body, unused once replaced
@@ -240,8 +268,9 @@ def as_problems(schema: dict) -> None:
             if status[:1] in "45":
                 response["content"] = problem_content(status)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    components.update(Problem=PROBLEM_SCHEMA, FieldError=FIELD_ERROR_SCHEMA,
-                      ValidationProblem=VALIDATION_PROBLEM_SCHEMA)
+    components.update(
+        Problem=PROBLEM_SCHEMA, FieldError=FIELD_ERROR_SCHEMA, ValidationProblem=VALIDATION_PROBLEM_SCHEMA
+    )
     text = json.dumps(schema.get("paths", {}))
     for name in FASTAPI_ERROR_SCHEMAS:
         if f'"{SCHEMAS}{name}"' not in text:

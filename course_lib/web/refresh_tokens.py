@@ -90,11 +90,14 @@ class RefreshStore:
             spent, left = pipe.execute()
         if not spent:
             self.revoke_family(grant.family)
-            raise RefreshRefused("this refresh token was already used: its whole family is revoked, log in again",
-                                 reused=True)
+            raise RefreshRefused(
+                "this refresh token was already used: its whole family is revoked, log in again", reused=True
+            )
         if left < 1:
-            raise RefreshRefused("this refresh token was revoked (logout, or a reused token in its family) or its "
-                                 "login expired: log in again")
+            raise RefreshRefused(
+                "this refresh token was revoked (logout, or a reused token in its family) or its "
+                "login expired: log in again"
+            )
         with self.redis.pipeline() as pipe:
             next_token = self._add(pipe, grant, left)
             pipe.execute()

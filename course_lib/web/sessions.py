@@ -66,13 +66,15 @@ class SessionCookie:
         A cookie without them is non-persistent (OWASP's recommendation for session ids): the browser keeps it in
         memory only, and the server's timeouts decide how long it names a session.
         """
-        response.set_cookie(self.name, session_id, path=self.path, secure=self.secure, httponly=self.http_only,
-                            samesite=self.same_site)
+        response.set_cookie(
+            self.name, session_id, path=self.path, secure=self.secure, httponly=self.http_only, samesite=self.same_site
+        )
 
     def clear(self, response: Response) -> None:
         """Add the Set-Cookie that makes the browser drop the cookie (same flags, or a browser ignores it)."""
-        response.delete_cookie(self.name, path=self.path, secure=self.secure, httponly=self.http_only,
-                               samesite=self.same_site)
+        response.delete_cookie(
+            self.name, path=self.path, secure=self.secure, httponly=self.http_only, samesite=self.same_site
+        )
 
 
 PRODUCTION_COOKIE = SessionCookie()
@@ -96,8 +98,14 @@ class Session:
 class SessionStore:
     """Sessions in Redis under `prefix`: each ends after `idle` seconds without use, or `absolute` after login."""
 
-    def __init__(self, client: redis.Redis, idle: int = IDLE_TIMEOUT, absolute: int = ABSOLUTE_TIMEOUT,
-                 prefix: str | None = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        client: redis.Redis,
+        idle: int = IDLE_TIMEOUT,
+        absolute: int = ABSOLUTE_TIMEOUT,
+        prefix: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         if idle < 1 or absolute < 1:
             raise ValueError("a session lives at least one second")
         self.redis, self.idle, self.absolute, self.clock = client, min(idle, absolute), absolute, clock
@@ -200,8 +208,14 @@ def tokens_match(sent: str | None, expected: str) -> bool:
     return bool(sent and expected and hmac.compare_digest(sent.encode(), expected.encode()))
 
 
-def csrf_refusal(method: str, origin: str | None, allowed_origins: Collection[str], sent_token: str | None,
-                 session_token: str, fetch_site: str | None = None) -> str | None:
+def csrf_refusal(
+    method: str,
+    origin: str | None,
+    allowed_origins: Collection[str],
+    sent_token: str | None,
+    session_token: str,
+    fetch_site: str | None = None,
+) -> str | None:
     """Why a cookie-authenticated request must be refused as a possible CSRF, or None when it may run.
 
     Safe methods change nothing and always run. An unsafe one must (1) not come from another site

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-RFC_9110 = {413: "Content Too Large", 414: "URI Too Long", 416: "Range Not Satisfiable",
-            422: "Unprocessable Content"}
+RFC_9110 = {413: "Content Too Large", 414: "URI Too Long", 416: "Range Not Satisfiable", 422: "Unprocessable Content"}
 # The same four as Python before 3.13 and httpx's own table still name them: a server or client may say either.
-OLD_NAMES = {413: "Request Entity Too Large", 414: "Request-URI Too Long", 416: "Requested Range Not Satisfiable",
-             422: "Unprocessable Entity"}
+OLD_NAMES = {
+    413: "Request Entity Too Large",
+    414: "Request-URI Too Long",
+    416: "Requested Range Not Satisfiable",
+    422: "Unprocessable Entity",
+}
 
 
 def phrase(status: int) -> str:

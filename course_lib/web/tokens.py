@@ -58,8 +58,16 @@ class TokenConfig:
 def issue(config: TokenConfig, subject: int | str, *, now: float | None = None, **claims: Any) -> str:
     """A signed access token for `subject`, valid for config.ttl seconds from `now`; extra claims (role) added."""
     now = time.time() if now is None else now
-    payload = {"iss": config.issuer, "aud": config.audience, "sub": str(subject), "iat": int(now),
-               "nbf": int(now), "exp": int(now) + config.ttl, "jti": secrets.token_urlsafe(8), **claims}
+    payload = {
+        "iss": config.issuer,
+        "aud": config.audience,
+        "sub": str(subject),
+        "iat": int(now),
+        "nbf": int(now),
+        "exp": int(now) + config.ttl,
+        "jti": secrets.token_urlsafe(8),
+        **claims,
+    }
     return jwt.encode(payload, config.key, algorithm=ALGORITHM, headers={"kid": key_id(config.key)})
 
 
@@ -76,9 +84,15 @@ def verify(config: TokenConfig, token: str) -> dict[str, Any]:
     if key is None:
         raise InvalidToken("the token's kid names no key of this server")
     try:
-        return jwt.decode(token, key, algorithms=[ALGORITHM], audience=config.audience,
-                          issuer=config.issuer, leeway=config.leeway,
-                          options={"require": list(REQUIRED_CLAIMS), "verify_signature": True})
+        return jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=config.audience,
+            issuer=config.issuer,
+            leeway=config.leeway,
+            options={"require": list(REQUIRED_CLAIMS), "verify_signature": True},
+        )
     except jwt.InvalidTokenError as error:  # the base of every refusal PyJWT makes: signature, alg, claims, format
         raise InvalidToken(reason(error)) from None
     except Exception:
@@ -87,12 +101,15 @@ def verify(config: TokenConfig, token: str) -> dict[str, Any]:
 
 def reason(error: jwt.InvalidTokenError) -> str:
     """A short, safe explanation of why PyJWT refused a token."""
-    reasons = {jwt.ExpiredSignatureError: "the token has expired", jwt.ImmatureSignatureError: "the token is not "
-               "valid yet (nbf or iat in the future)", jwt.InvalidAudienceError: "the token is for another audience",
-               jwt.InvalidIssuerError: "the token was issued by someone else", jwt.MissingRequiredClaimError:
-               f"the token lacks a required claim ({getattr(error, 'claim', '?')})",
-               jwt.InvalidAlgorithmError: "the token is signed with an algorithm this server does not accept",
-               jwt.InvalidSignatureError: "the token's signature does not match"}
+    reasons = {
+        jwt.ExpiredSignatureError: "the token has expired",
+        jwt.ImmatureSignatureError: "the token is not valid yet (nbf or iat in the future)",
+        jwt.InvalidAudienceError: "the token is for another audience",
+        jwt.InvalidIssuerError: "the token was issued by someone else",
+        jwt.MissingRequiredClaimError: f"the token lacks a required claim ({getattr(error, 'claim', '?')})",
+        jwt.InvalidAlgorithmError: "the token is signed with an algorithm this server does not accept",
+        jwt.InvalidSignatureError: "the token's signature does not match",
+    }
     for kind, text in reasons.items():
         if isinstance(error, kind):
             return text

@@ -86,7 +86,7 @@ def solution_cell(exercise_id: str) -> Cell:
             last = split_solution(cell, "solution"), _solution_lines(cell)
         for called in _CHECK_CALL.finditer(cell):
             if called.group(1) == name and last is not None:
-                argument = cell[called.end():].split(")", 1)[0].strip()
+                argument = cell[called.end() :].split(")", 1)[0].strip()
                 return Cell(last[0], last[1], argument)
     raise LookupError(f"no solution cell before {name}.check(...) in {path.name}")
 
@@ -112,8 +112,18 @@ def _solution_lines(cell: str) -> frozenset[int]:
 # --- mutation sites -------------------------------------------------------------------------------------------
 
 _BOUNDARY = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt}
-_NEGATION = {ast.Lt: ast.GtE, ast.LtE: ast.Gt, ast.Gt: ast.LtE, ast.GtE: ast.Lt, ast.Eq: ast.NotEq,
-             ast.NotEq: ast.Eq, ast.In: ast.NotIn, ast.NotIn: ast.In, ast.Is: ast.IsNot, ast.IsNot: ast.Is}
+_NEGATION = {
+    ast.Lt: ast.GtE,
+    ast.LtE: ast.Gt,
+    ast.Gt: ast.LtE,
+    ast.GtE: ast.Lt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+}
 
 
 def _parents(tree: ast.AST) -> dict[ast.AST, ast.AST]:
@@ -135,9 +145,11 @@ def _replace(parent: ast.AST, old: ast.AST, new: ast.AST) -> None:
 
 def _is_docstring(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
     parent = parents.get(node)
-    return (isinstance(parent, ast.Expr) and isinstance(parents.get(parent), (ast.FunctionDef, ast.AsyncFunctionDef,
-                                                                               ast.ClassDef, ast.Module))
-            and parents[parent].body[0] is parent)
+    return (
+        isinstance(parent, ast.Expr)
+        and isinstance(parents.get(parent), (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Module))
+        and parents[parent].body[0] is parent
+    )
 
 
 def _literal(value: Any) -> ast.expr | None:
@@ -178,8 +190,11 @@ def _parameter_chains(tree: ast.AST, parents: dict[ast.AST, ast.AST]) -> Iterato
             if isinstance(parent, ast.Call) and parent.func is node:
                 break  # a method: never a literal
             yield node
-            if isinstance(parent, (ast.Attribute, ast.Subscript)) and parent.value is node \
-                    and isinstance(parent.ctx, ast.Load):
+            if (
+                isinstance(parent, (ast.Attribute, ast.Subscript))
+                and parent.value is node
+                and isinstance(parent.ctx, ast.Load)
+            ):
                 node = parent
             else:
                 break
@@ -193,8 +208,13 @@ def _session_parameter(function: ast.AST) -> str | None:
     arguments = function.args
     names = {arg.arg for arg in arguments.posonlyargs + arguments.args + arguments.kwonlyargs}
     for node in ast.walk(function):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _WRITES \
-                and isinstance(node.func.value, ast.Name) and node.func.value.id in names:
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _WRITES
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id in names
+        ):
             return node.func.value.id
     return None
 
@@ -207,8 +227,14 @@ def _enclosing_function(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> ast.A
 
 
 def _writes(node: ast.AST, session: str) -> bool:
-    return any(isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in _WRITES
-               and isinstance(call.func.value, ast.Name) and call.func.value.id == session for call in ast.walk(node))
+    return any(
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr in _WRITES
+        and isinstance(call.func.value, ast.Name)
+        and call.func.value.id == session
+        for call in ast.walk(node)
+    )
 
 
 def _after_a_write(node: ast.Return, parents: dict[ast.AST, ast.AST], session: str) -> bool:
@@ -216,8 +242,10 @@ def _after_a_write(node: ast.Return, parents: dict[ast.AST, ast.AST], session: s
     if _writes(node.value, session):
         return True
     body = next(value for _, value in ast.iter_fields(parents[node]) if isinstance(value, list) and node in value)
-    return any(isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign)) and _writes(statement, session)
-               for statement in body[:body.index(node)])
+    return any(
+        isinstance(statement, (ast.Expr, ast.Assign, ast.AnnAssign)) and _writes(statement, session)
+        for statement in body[: body.index(node)]
+    )
 
 
 def _is_compare_digest(node: ast.Call) -> bool:
@@ -252,11 +280,17 @@ def _sites(tree: ast.Module, lines: frozenset[int], observed: dict[int, Any]) ->
             yield index, "drop-not", None
         elif isinstance(node, (ast.If, ast.IfExp)):
             yield index, "invert-if", None
-        if isinstance(node, ast.stmt) and not isinstance(node, ast.Pass) and not (
-                isinstance(node, ast.Expr) and _is_docstring(node.value, parents)):
+        if (
+            isinstance(node, ast.stmt)
+            and not isinstance(node, ast.Pass)
+            and not (isinstance(node, ast.Expr) and _is_docstring(node.value, parents))
+        ):
             yield index, "remove", None
-        if isinstance(node, ast.Return) and node.value is not None and not (
-                isinstance(node.value, ast.Constant) and node.value.value is None):
+        if (
+            isinstance(node, ast.Return)
+            and node.value is not None
+            and not (isinstance(node.value, ast.Constant) and node.value.value is None)
+        ):
             yield index, "return-none", None
         if isinstance(node, ast.Call):
             for position, keyword in enumerate(node.keywords):
@@ -318,8 +352,11 @@ def _apply(tree: ast.Module, index: int, kind: str, payload: Any, source: str) -
         body = next(value for _, value in ast.iter_fields(parents[node]) if isinstance(value, list) and node in value)
         keep = ast.Assign([ast.Name("_mutant_result", ast.Store())], node.value)
         commit = ast.Expr(ast.Call(ast.Attribute(ast.Name(payload, ast.Load()), "commit", ast.Load()), [], []))
-        body[body.index(node):body.index(node) + 1] = [keep, commit,
-                                                      ast.Return(ast.Name("_mutant_result", ast.Load()))]
+        body[body.index(node) : body.index(node) + 1] = [
+            keep,
+            commit,
+            ast.Return(ast.Name("_mutant_result", ast.Load())),
+        ]
         return f"commit added: `{payload}.commit()` at `{_clip(before)}`", _unparse(mutated)
     elif kind == "literal":
         _replace(parents[node], node, payload)
@@ -360,6 +397,7 @@ def mutants(source: str, lines: frozenset[int] | None = None, observed: dict[int
 
 # --- observing the solution ------------------------------------------------------------------------------------
 
+
 def observe(source: str, lines: frozenset[int], run: Callable[[dict], None], namespace: dict) -> dict[int, Any]:
     """Run an instrumented `source` (via `run(namespace)`) and return the first value each parameter chain had."""
     tree = ast.parse(source)
@@ -391,6 +429,7 @@ def observe(source: str, lines: frozenset[int], run: Callable[[dict], None], nam
 
 # --- running -----------------------------------------------------------------------------------------------------
 
+
 def _evaluate(exercise, answer: Any, timeout: float):
     outcome: list = []
     worker = threading.Thread(target=lambda: outcome.append(exercise.evaluate(answer)), daemon=True)
@@ -399,8 +438,9 @@ def _evaluate(exercise, answer: Any, timeout: float):
     return outcome[0] if outcome else None
 
 
-def run_mutants(exercise_id: str, setup: str = "", answer: str | None = None,
-                timeout: float = 60) -> tuple[list[Mutant], list[Mutant]]:
+def run_mutants(
+    exercise_id: str, setup: str = "", answer: str | None = None, timeout: float = 60
+) -> tuple[list[Mutant], list[Mutant]]:
     """(killed, survivors) of the mutants of `exercise_id`'s solution cell under its check."""
     exercise = all_exercises()[exercise_id]
     cell = solution_cell(exercise_id)
@@ -449,9 +489,9 @@ def score(killed: list[Mutant], survivors: list[Mutant]) -> str:
 in_timezone = local_time_zone  # run a block with the process's local time zone set to a name
 
 
-def assert_every_behaviour_changing_mutant_is_incorrect(exercise_id: str, setup: str,
-                                                         equivalent: dict[str, str], report,
-                                                         known_gaps: dict[str, str] | None = None) -> None:
+def assert_every_behaviour_changing_mutant_is_incorrect(
+    exercise_id: str, setup: str, equivalent: dict[str, str], report, known_gaps: dict[str, str] | None = None
+) -> None:
     """Run the mutants of an exercise; every survivor must be a listed equivalent, and every listed one survive.
 
     `known_gaps`: wrong answers the check still calls Correct, each with who fixes it; tolerated, never required.
@@ -459,10 +499,15 @@ def assert_every_behaviour_changing_mutant_is_incorrect(exercise_id: str, setup:
     known_gaps = known_gaps or {}
     killed, survivors = run_mutants(exercise_id, setup)
     gaps = [mutant.description for mutant in survivors if mutant.description in known_gaps]
-    report(f"\nmutation score {exercise_id}: {score(killed, survivors)} killed, "
-           f"{len(survivors) - len(gaps)} equivalent survivor(s)" + (f", {len(gaps)} KNOWN GAP(S)" if gaps else ""))
-    wrongly_correct = [mutant.description for mutant in survivors
-                       if mutant.description not in equivalent and mutant.description not in known_gaps]
+    report(
+        f"\nmutation score {exercise_id}: {score(killed, survivors)} killed, "
+        f"{len(survivors) - len(gaps)} equivalent survivor(s)" + (f", {len(gaps)} KNOWN GAP(S)" if gaps else "")
+    )
+    wrongly_correct = [
+        mutant.description
+        for mutant in survivors
+        if mutant.description not in equivalent and mutant.description not in known_gaps
+    ]
     assert not wrongly_correct, f"wrong answers the check of {exercise_id} calls Correct: {wrongly_correct}"
     refused = sorted(set(equivalent) - {mutant.description for mutant in survivors})
     assert not refused, f"right answers the check of {exercise_id} refuses (or stale entries): {refused}"

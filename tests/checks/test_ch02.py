@@ -39,8 +39,10 @@ def test_q2_negotiation():
     assert q2.evaluate(negotiate).status == CORRECT
     ignoring_q = q2.evaluate(first_match_ignoring_q)
     assert ignoring_q.status == INCORRECT and ignoring_q.expected == "application/json"
-    assert ignoring_q.request == "choose_media_type('text/csv;q=0.5, application/json;q=0.9', " \
-                                 "['application/json', 'text/csv'])"
+    assert (
+        ignoring_q.request == "choose_media_type('text/csv;q=0.5, application/json;q=0.9', "
+        "['application/json', 'text/csv'])"
+    )
     assert q2.evaluate(always_json).status == INCORRECT
 
 
@@ -62,6 +64,7 @@ def test_q2_ties_and_specificity_are_probed():
                 if media_range in (media_type, "*/*", media_type.split("/")[0] + "/*"):
                     return q
             return 0.0
+
         best = max(offered, key=weight)
         return best if weight(best) > 0 else None
 
@@ -177,8 +180,9 @@ def test_q3_wrong_answers_the_issue_found():
 
     no_accept = q3.evaluate(_route(accept_to_type=crashes_without_accept))
     assert no_accept.status == INCORRECT and no_accept.request == "GET /notes, no Accept header"
-    assert no_accept.got == 500 and any("AttributeError" in line and "accept.strip()" in line
-                                        for line in no_accept.lines())
+    assert no_accept.got == 500 and any(
+        "AttributeError" in line and "accept.strip()" in line for line in no_accept.lines()
+    )
 
     def csv_if_mentioned(accept, offered):
         return "text/csv" if accept and "text/csv" in accept else negotiate(accept, offered)
@@ -188,8 +192,11 @@ def test_q3_wrong_answers_the_issue_found():
     assert ignores_q.request == "GET /notes (Accept: text/csv;q=0.5, application/json)"
 
     def csv_wins_ties(accept, offered):
-        return negotiate(accept, ["text/csv", "application/json"]) if accept and "text/csv" in accept \
+        return (
+            negotiate(accept, ["text/csv", "application/json"])
+            if accept and "text/csv" in accept
             else negotiate(accept, offered)
+        )
 
     assert q3.evaluate(_route(accept_to_type=csv_wins_ties)).status == INCORRECT
     no_store = q3.evaluate(_route(headers={"Cache-Control": "max-age=60, no-store", "Vary": "Accept"}))

@@ -8,8 +8,12 @@ from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
 from course_lib.taskapi.deps import UnitOfWorkDep
 from course_lib.taskapi.schemas import TaskPublic
 
-TITLE, TASK_7, USER_3, ACTION = ("change only the title of task 7", "read task 7", "list the tasks of user 3",
-                                 "mark task 7 done, as an action")
+TITLE, TASK_7, USER_3, ACTION = (
+    "change only the title of task 7",
+    "read task 7",
+    "list the tasks of user 3",
+    "mark task 7 done, as an action",
+)
 
 
 def test_q1_design():
@@ -24,23 +28,26 @@ def test_q1_design():
     assert q1.evaluate(["GET /tasks"]).status == INCORRECT
 
 
-@pytest.mark.parametrize("operation, wrong", [
-    (TASK_7, "GET /tasks?id=7"),
-    (TASK_7, "GET /task/7"),
-    (TASK_7, "GET /tasks/{id}"),
-    (USER_3, "GET /tasks?owner=3"),
-    (USER_3, "GET /users/3"),
-    (ACTION, "PATCH /tasks/7"),
-    (ACTION, "POST /tasks/7/done"),
-    (ACTION, "PUT /tasks/7/complete"),
-    ("delete task 7", "POST /tasks/7/delete"),
-    ("delete task 7", "DELETE /tasks"),
-    ("list every task", "GET /getTasks"),
-    ("create a task", "PUT /tasks"),
-    ("replace task 7 with a complete new version", "PATCH /tasks/7"),
-    (TITLE, "PATCH /tasks/7/title"),
-    (TITLE, "GET /tasks/7"),
-])
+@pytest.mark.parametrize(
+    "operation, wrong",
+    [
+        (TASK_7, "GET /tasks?id=7"),
+        (TASK_7, "GET /task/7"),
+        (TASK_7, "GET /tasks/{id}"),
+        (USER_3, "GET /tasks?owner=3"),
+        (USER_3, "GET /users/3"),
+        (ACTION, "PATCH /tasks/7"),
+        (ACTION, "POST /tasks/7/done"),
+        (ACTION, "PUT /tasks/7/complete"),
+        ("delete task 7", "POST /tasks/7/delete"),
+        ("delete task 7", "DELETE /tasks"),
+        ("list every task", "GET /getTasks"),
+        ("create a task", "PUT /tasks"),
+        ("replace task 7 with a complete new version", "PATCH /tasks/7"),
+        (TITLE, "PATCH /tasks/7/title"),
+        (TITLE, "GET /tasks/7"),
+    ],
+)
 def test_q1_wrong_requests(operation, wrong):
     result = q1.evaluate({**OPERATION_REQUEST, operation: wrong})
     assert result.status == INCORRECT and result.expected == OPERATION_REQUEST[operation]
@@ -54,10 +61,12 @@ def test_q1_a_missing_operation_is_named():
 
 def _patch_route(update):
     """An add_patch_note whose route applies `update(notes, note_id, body)` and answers what it returns."""
+
     def add_patch_note(app, notes):
         @app.patch("/notes/{note_id}")
         def patch_note(note_id: int, body: NoteUpdate) -> dict:
             return update(notes, note_id, body)
+
     return add_patch_note
 
 
@@ -171,8 +180,20 @@ def test_q2_valid_alternative_exclude_defaults():
     assert q2.evaluate(_patch_route(_exclude_defaults)).status == CORRECT
 
 
-@pytest.mark.parametrize("wrong", [_truthy_only, _hard_coded_note, _every_note, _answers_without_id, _answers_id_1,
-                                   _not_stored, _answers_the_old_note, _404_above_ten, _ignores_done_false])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        _truthy_only,
+        _hard_coded_note,
+        _every_note,
+        _answers_without_id,
+        _answers_id_1,
+        _not_stored,
+        _answers_the_old_note,
+        _404_above_ten,
+        _ignores_done_false,
+    ],
+)
 def test_q2_wrong_answers(wrong):
     assert q2.evaluate(_patch_route(wrong)).status == INCORRECT
 
@@ -187,6 +208,7 @@ def find_task(tasks, task_id: int):
 
 def _reopen_route(body, method="post", commit=True):
     """An add_reopen_route whose handler runs `body(tasks, task_id)` in the request's unit of work."""
+
     def add_reopen_route(app):
         @getattr(app, method)("/tasks/{task_id}/reopen", response_model=TaskPublic)
         def reopen_task(task_id: int, uow: UnitOfWorkDep):
@@ -194,6 +216,7 @@ def _reopen_route(body, method="post", commit=True):
             if commit:
                 uow.commit()
             return result
+
     return add_reopen_route
 
 
@@ -273,8 +296,19 @@ def test_q3_valid_alternative_any_method_list():
     assert q3.evaluate(post_and_put).status == CORRECT
 
 
-@pytest.mark.parametrize("wrong", [_toggle, _hard_coded_task, _first_task_only, _answers_old_state, _renames_too,
-                                   _only_done_tasks, _404_for_99_only, _completes])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        _toggle,
+        _hard_coded_task,
+        _first_task_only,
+        _answers_old_state,
+        _renames_too,
+        _only_done_tasks,
+        _404_for_99_only,
+        _completes,
+    ],
+)
 def test_q3_wrong_answers(wrong):
     assert q3.evaluate(_reopen_route(wrong)).status == INCORRECT
 

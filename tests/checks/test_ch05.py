@@ -31,36 +31,47 @@ def test_q1_delete_cases():
     assert q1.evaluate([Case("get", "GET", "/tasks", 200)]).status == INCORRECT
 
 
-@pytest.mark.parametrize("cases", [
-    [NO_KEY, OTHERS, OWN, Case("unknown task", "DELETE", "/tasks/999999", 404, key="ada_key")],
-    [Case("unknown task first", "DELETE", "/tasks/424242", 404, key="bob_key"), OTHERS, NO_KEY, OWN],
-    [Case("a key nobody has", "DELETE", "/tasks/{task}", 401, headers={"X-API-Key": "nope"}), OTHERS, OWN, AGAIN],
-    [*SOLUTION_CASES, Case("no key on a missing task", "DELETE", "/tasks/{task}", 401)],
-])
+@pytest.mark.parametrize(
+    "cases",
+    [
+        [NO_KEY, OTHERS, OWN, Case("unknown task", "DELETE", "/tasks/999999", 404, key="ada_key")],
+        [Case("unknown task first", "DELETE", "/tasks/424242", 404, key="bob_key"), OTHERS, NO_KEY, OWN],
+        [Case("a key nobody has", "DELETE", "/tasks/{task}", 401, headers={"X-API-Key": "nope"}), OTHERS, OWN, AGAIN],
+        [*SOLUTION_CASES, Case("no key on a missing task", "DELETE", "/tasks/{task}", 401)],
+    ],
+)
 def test_q1_valid_alternatives(cases):
     assert q1.evaluate(cases).status == CORRECT
 
 
-@pytest.mark.parametrize("cases", [
-    [Case("no key", "DELETE", "/tasks/1", 401), Case("bob", "DELETE", "/tasks/1", 403, key="bob_key"),
-     Case("ada", "DELETE", "/tasks/1", 204, key="ada_key"), Case("again", "DELETE", "/tasks/1", 404, key="ada_key")],
-    [NO_KEY, OTHERS, Case("own, by a fixed id", "DELETE", "/tasks/1", 204, key="ada_key"), AGAIN],
-    [Case("no key", "DELETE", "/tasks", 401), OTHERS, OWN, AGAIN],
-    [Case("no key", "DELETE", "/users/{task}", 401), OTHERS, OWN, AGAIN],
-    [NO_KEY, Case("bob, no key", "DELETE", "/tasks/{task}", 403), OWN, AGAIN],
-    [NO_KEY, Case("ada as someone else", "DELETE", "/tasks/{task}", 403, key="ada_key"), OWN, AGAIN],
-    [NO_KEY, OTHERS, Case("own, no key", "DELETE", "/tasks/{task}", 204), AGAIN],
-    [NO_KEY, OTHERS, OWN, Case("again, no key", "DELETE", "/tasks/{task}", 404)],
-    [NO_KEY, OTHERS, OWN, AGAIN, Case("delete answers 200", "DELETE", "/tasks/{task}", 200, key="ada_key")],
-    [NO_KEY, OTHERS, OWN, Case("gone is 410", "DELETE", "/tasks/{task}", 410, key="ada_key")],
-    [Case("no key", "POST", "/tasks/{task}", 401), OTHERS, OWN, AGAIN],
-])
+@pytest.mark.parametrize(
+    "cases",
+    [
+        [
+            Case("no key", "DELETE", "/tasks/1", 401),
+            Case("bob", "DELETE", "/tasks/1", 403, key="bob_key"),
+            Case("ada", "DELETE", "/tasks/1", 204, key="ada_key"),
+            Case("again", "DELETE", "/tasks/1", 404, key="ada_key"),
+        ],
+        [NO_KEY, OTHERS, Case("own, by a fixed id", "DELETE", "/tasks/1", 204, key="ada_key"), AGAIN],
+        [Case("no key", "DELETE", "/tasks", 401), OTHERS, OWN, AGAIN],
+        [Case("no key", "DELETE", "/users/{task}", 401), OTHERS, OWN, AGAIN],
+        [NO_KEY, Case("bob, no key", "DELETE", "/tasks/{task}", 403), OWN, AGAIN],
+        [NO_KEY, Case("ada as someone else", "DELETE", "/tasks/{task}", 403, key="ada_key"), OWN, AGAIN],
+        [NO_KEY, OTHERS, Case("own, no key", "DELETE", "/tasks/{task}", 204), AGAIN],
+        [NO_KEY, OTHERS, OWN, Case("again, no key", "DELETE", "/tasks/{task}", 404)],
+        [NO_KEY, OTHERS, OWN, AGAIN, Case("delete answers 200", "DELETE", "/tasks/{task}", 200, key="ada_key")],
+        [NO_KEY, OTHERS, OWN, Case("gone is 410", "DELETE", "/tasks/{task}", 410, key="ada_key")],
+        [Case("no key", "POST", "/tasks/{task}", 401), OTHERS, OWN, AGAIN],
+    ],
+)
 def test_q1_wrong_contracts(cases):
     assert q1.evaluate(cases).status == INCORRECT
 
 
 def _whoami_with(check):
     """An add_whoami whose dependency is check(keys, x_api_key) -> name."""
+
     def add_whoami(app, keys):
         def current_name(x_api_key: str | None = Header(default=None)) -> str:
             return check(keys, x_api_key)
@@ -68,6 +79,7 @@ def _whoami_with(check):
         @app.get("/whoami")
         def whoami(name: Annotated[str, Depends(current_name)]) -> dict:
             return {"name": name}
+
     return add_whoami
 
 
@@ -209,8 +221,20 @@ def test_q2_key_in_the_query_is_no_key():
     assert q2.evaluate(add_whoami).status == INCORRECT
 
 
-@pytest.mark.parametrize("wrong", [_always_ada, _ignores_case, _prefix, _by_name, _empty_challenge, _ada_or_bob,
-                                   _challenge_on_missing_only, _raw_lookup, _digest_opens_too])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        _always_ada,
+        _ignores_case,
+        _prefix,
+        _by_name,
+        _empty_challenge,
+        _ada_or_bob,
+        _challenge_on_missing_only,
+        _raw_lookup,
+        _digest_opens_too,
+    ],
+)
 def test_q2_wrong_answers(wrong):
     assert q2.evaluate(_whoami_with(wrong)).status == INCORRECT
 
@@ -251,24 +275,56 @@ def test_q3_valid_alternative_explicit_loops():
     assert q3.evaluate(explicit).status == CORRECT
 
 
-@pytest.mark.parametrize("wrong", [
-    lambda openapi: {f"{m.upper()} {p}" for p, ops in openapi["paths"].items() for m, op in ops.items()
-                     if "security" in op},
-    lambda openapi: {f"{m.upper()} {p}" for p, ops in openapi["paths"].items() for m, op in ops.items()
-                     if {"APIKeyHeader": []} in op.get("security", [])},
-    lambda openapi: {f"{m} {p}" for p, ops in openapi["paths"].items() for m, op in ops.items() if op.get("security")},
-    lambda openapi: {p for p, ops in openapi["paths"].items() for op in ops.values() if op.get("security")},
-    lambda openapi: {f"{m.upper()} {p}" for p, ops in openapi["paths"].items() for m, op in ops.items()
-                     if op.get("security") and m != "delete"},
-    lambda openapi: {f"{m.upper()} {p}" for p, ops in openapi["paths"].items() for m, op in ops.items()
-                     if op.get("security") and p.startswith("/tasks")},
-    lambda openapi: {f"{m.upper()} {p}" for p, ops in openapi["paths"].items() for m, op in ops.items()
-                     if op.get("security") and "{" not in p},
-    lambda openapi: {f"{m.upper()} {p}" for p, ops in openapi["paths"].items() for m, op in ops.items()
-                     if "401" in op.get("responses", {})},
-    lambda openapi: {"POST /tasks", "PUT /tasks/{task_id}", "PATCH /tasks/{task_id}", "DELETE /tasks/{task_id}",
-                     "POST /tasks/{task_id}/complete", "POST /users/{user_id}/tasks"},
-])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda openapi: {
+            f"{m.upper()} {p}" for p, ops in openapi["paths"].items() for m, op in ops.items() if "security" in op
+        },
+        lambda openapi: {
+            f"{m.upper()} {p}"
+            for p, ops in openapi["paths"].items()
+            for m, op in ops.items()
+            if {"APIKeyHeader": []} in op.get("security", [])
+        },
+        lambda openapi: {
+            f"{m} {p}" for p, ops in openapi["paths"].items() for m, op in ops.items() if op.get("security")
+        },
+        lambda openapi: {p for p, ops in openapi["paths"].items() for op in ops.values() if op.get("security")},
+        lambda openapi: {
+            f"{m.upper()} {p}"
+            for p, ops in openapi["paths"].items()
+            for m, op in ops.items()
+            if op.get("security") and m != "delete"
+        },
+        lambda openapi: {
+            f"{m.upper()} {p}"
+            for p, ops in openapi["paths"].items()
+            for m, op in ops.items()
+            if op.get("security") and p.startswith("/tasks")
+        },
+        lambda openapi: {
+            f"{m.upper()} {p}"
+            for p, ops in openapi["paths"].items()
+            for m, op in ops.items()
+            if op.get("security") and "{" not in p
+        },
+        lambda openapi: {
+            f"{m.upper()} {p}"
+            for p, ops in openapi["paths"].items()
+            for m, op in ops.items()
+            if "401" in op.get("responses", {})
+        },
+        lambda openapi: {
+            "POST /tasks",
+            "PUT /tasks/{task_id}",
+            "PATCH /tasks/{task_id}",
+            "DELETE /tasks/{task_id}",
+            "POST /tasks/{task_id}/complete",
+            "POST /users/{user_id}/tasks",
+        },
+    ],
+)
 def test_q3_wrong_answers(wrong):
     assert q3.evaluate(wrong).status == INCORRECT
 

@@ -85,8 +85,12 @@ def test_q3_page_statement():
         return select(TaskRow).order_by(TaskRow.created_at.desc(), TaskRow.id).offset((page - 1) * limit).limit(limit)
 
     def ids_descending(page, limit):
-        return (select(TaskRow.id).order_by(TaskRow.created_at.desc(), TaskRow.id.desc())
-                .offset((page - 1) * limit).limit(limit))
+        return (
+            select(TaskRow.id)
+            .order_by(TaskRow.created_at.desc(), TaskRow.id.desc())
+            .offset((page - 1) * limit)
+            .limit(limit)
+        )
 
     def no_tiebreaker(page, limit):
         return select(TaskRow).order_by(TaskRow.created_at.desc()).offset((page - 1) * limit).limit(limit)
@@ -173,8 +177,19 @@ def _keeps_brackets(header):
     return {rel: f"<{url}>" for rel, url in _link_solution(header).items()}
 
 
-@pytest.mark.parametrize("wrong", [_split_comma_space, _rel_first_param, _unquoted_to_end, _quoted_only,
-                                   _none_for_no_rel, _absolute_only, _first_two_only, _keeps_brackets])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        _split_comma_space,
+        _rel_first_param,
+        _unquoted_to_end,
+        _quoted_only,
+        _none_for_no_rel,
+        _absolute_only,
+        _first_two_only,
+        _keeps_brackets,
+    ],
+)
 def test_q1_wrong_parsers(wrong):
     assert q1.evaluate(wrong).status == INCORRECT
 
@@ -270,8 +285,19 @@ def _follows_last(client, path):
     return items
 
 
-@pytest.mark.parametrize("wrong", [_until_short_page, _page_numbers_with_total, _next_then_stop_on_empty,
-                                   _skips_first_page, _stops_before_last, _sorted_by_id, _dedup_set, _follows_last])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        _until_short_page,
+        _page_numbers_with_total,
+        _next_then_stop_on_empty,
+        _skips_first_page,
+        _stops_before_last,
+        _sorted_by_id,
+        _dedup_set,
+        _follows_last,
+    ],
+)
 def test_q2_wrong_walks(wrong):
     assert q2.evaluate(wrong).status == INCORRECT
 
@@ -295,27 +321,38 @@ def _page_sql(offset, limit, *order):
 NEWEST = (TaskRow.created_at.desc(), TaskRow.id)
 
 
-@pytest.mark.parametrize("wrong", [
-    _page_sql(lambda page, size: (page - 1) * 10, lambda page, size: 10, *NEWEST),
-    _page_sql(lambda page, size: (page - 1) * size, lambda page, size: 10, *NEWEST),
-    _page_sql(lambda page, size: (page - 1) * 10, lambda page, size: size, *NEWEST),
-    _page_sql(lambda page, size: (page - 1) * size, lambda page, size: size + 1, *NEWEST),
-    _page_sql(lambda page, size: (page - 1) * size + 1, lambda page, size: size, *NEWEST),
-    _page_sql(lambda page, size: page * size - size - 1 if page > 1 else 0, lambda page, size: size, *NEWEST),
-    _page_sql(lambda page, size: (page - 1) * size, lambda page, size: size, TaskRow.id.desc()),
-    _page_sql(lambda page, size: (page - 1) * size, lambda page, size: size, TaskRow.created_at.desc(),
-              TaskRow.title),
-    _page_sql(lambda page, size: min((page - 1) * size, 30), lambda page, size: size, *NEWEST),
-])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        _page_sql(lambda page, size: (page - 1) * 10, lambda page, size: 10, *NEWEST),
+        _page_sql(lambda page, size: (page - 1) * size, lambda page, size: 10, *NEWEST),
+        _page_sql(lambda page, size: (page - 1) * 10, lambda page, size: size, *NEWEST),
+        _page_sql(lambda page, size: (page - 1) * size, lambda page, size: size + 1, *NEWEST),
+        _page_sql(lambda page, size: (page - 1) * size + 1, lambda page, size: size, *NEWEST),
+        _page_sql(lambda page, size: page * size - size - 1 if page > 1 else 0, lambda page, size: size, *NEWEST),
+        _page_sql(lambda page, size: (page - 1) * size, lambda page, size: size, TaskRow.id.desc()),
+        _page_sql(
+            lambda page, size: (page - 1) * size, lambda page, size: size, TaskRow.created_at.desc(), TaskRow.title
+        ),
+        _page_sql(lambda page, size: min((page - 1) * size, 30), lambda page, size: size, *NEWEST),
+    ],
+)
 def test_q3_wrong_statements(wrong):
     assert q3.evaluate(wrong).status == INCORRECT
 
 
-@pytest.mark.parametrize("valid", [
-    lambda page, size: select(TaskRow.id).order_by(TaskRow.created_at.desc(), TaskRow.id.desc())
-    .limit(size).offset(page * size - size),
-    lambda page, size: select(TaskRow).order_by(desc("created_at"), "id").slice((page - 1) * size, page * size),
-])
+@pytest.mark.parametrize(
+    "valid",
+    [
+        lambda page, size: (
+            select(TaskRow.id)
+            .order_by(TaskRow.created_at.desc(), TaskRow.id.desc())
+            .limit(size)
+            .offset(page * size - size)
+        ),
+        lambda page, size: select(TaskRow).order_by(desc("created_at"), "id").slice((page - 1) * size, page * size),
+    ],
+)
 def test_q3_valid_alternatives(valid):
     assert q3.evaluate(valid).status == CORRECT
 

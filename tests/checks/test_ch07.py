@@ -103,8 +103,9 @@ class _FixedEmail(AccountPublic):
         return self
 
 
-@pytest.mark.parametrize("wrong", [_NullSecret, _Masked, _IdAsText, _DateOnly, _NaiveOnTheWire, _WrongClock, _Renamed,
-                                   _Extra, _FixedEmail])
+@pytest.mark.parametrize(
+    "wrong", [_NullSecret, _Masked, _IdAsText, _DateOnly, _NaiveOnTheWire, _WrongClock, _Renamed, _Extra, _FixedEmail]
+)
 def test_q1_wrong_models(wrong):
     assert q1.evaluate(wrong).status == INCORRECT
 
@@ -197,8 +198,19 @@ class _ForbidsName(ProfileUpdate):
     name: None = None
 
 
-@pytest.mark.parametrize("wrong", [_RoleFieldOnly, _RejectsRoleKey, _NonEmptyBio, _BothRequired, _BioRequired,
-                                   _FrozenIgnore, _BioAsInt, _ForbidsName])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        _RoleFieldOnly,
+        _RejectsRoleKey,
+        _NonEmptyBio,
+        _BothRequired,
+        _BioRequired,
+        _FrozenIgnore,
+        _BioAsInt,
+        _ForbidsName,
+    ],
+)
 def test_q2_wrong_models(wrong):
     assert q2.evaluate(wrong).status == INCORRECT
 
@@ -221,29 +233,39 @@ def test_q3_to_wire():
     assert wrong.status == INCORRECT and wrong.expected == "2026-03-01T12:00:00Z"
 
 
-@pytest.mark.parametrize("valid", [
-    lambda dt: (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC).isoformat(timespec="milliseconds")
-    .replace("+00:00", "Z"),
-    lambda dt: (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-    lambda dt: (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC).replace(tzinfo=None).isoformat() + "Z",
-])
+@pytest.mark.parametrize(
+    "valid",
+    [
+        lambda dt: (
+            (dt if dt.tzinfo else dt.replace(tzinfo=UTC))
+            .astimezone(UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z")
+        ),
+        lambda dt: (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        lambda dt: (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC).replace(tzinfo=None).isoformat() + "Z",
+    ],
+)
 def test_q3_valid_alternatives(valid):
     assert q3.evaluate(valid).status == CORRECT
 
 
-@pytest.mark.parametrize("wrong", [
-    lambda dt: dt.astimezone(UTC).isoformat().replace("+00:00", "Z"),  # a naive value taken as local time
-    lambda dt: datetime.fromtimestamp(dt.timestamp(), UTC).isoformat().replace("+00:00", "Z"),
-    lambda dt: dt.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z"),  # drops the offset, keeps the wall clock
-    lambda dt: _to_wire(dt).replace("Z", "+00:00"),
-    lambda dt: _to_wire(dt) + "Z" if dt.tzinfo else _to_wire(dt),
-    lambda dt: _to_wire(dt).replace("T", " "),
-    lambda dt: _to_wire(dt).lower(),
-    lambda dt: (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    lambda dt: _to_wire(dt)[:-1],
-    lambda dt: datetime.fromisoformat(_to_wire(dt)),
-    lambda dt: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(dt.timestamp())),  # seconds only, naive as local
-])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        lambda dt: dt.astimezone(UTC).isoformat().replace("+00:00", "Z"),  # a naive value taken as local time
+        lambda dt: datetime.fromtimestamp(dt.timestamp(), UTC).isoformat().replace("+00:00", "Z"),
+        lambda dt: dt.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z"),  # drops the offset, keeps the wall clock
+        lambda dt: _to_wire(dt).replace("Z", "+00:00"),
+        lambda dt: _to_wire(dt) + "Z" if dt.tzinfo else _to_wire(dt),
+        lambda dt: _to_wire(dt).replace("T", " "),
+        lambda dt: _to_wire(dt).lower(),
+        lambda dt: (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        lambda dt: _to_wire(dt)[:-1],
+        lambda dt: datetime.fromisoformat(_to_wire(dt)),
+        lambda dt: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(dt.timestamp())),  # seconds only, naive as local
+    ],
+)
 def test_q3_wrong_answers(wrong):
     assert q3.evaluate(wrong).status == INCORRECT
 

@@ -167,9 +167,22 @@ class _AllowsExtra(EventCreate):
     model_config = ConfigDict(extra="ignore")
 
 
-@pytest.mark.parametrize("wrong", [_SeatsFromTwo, _SeatsBelow500, _Title99, _TitleTwoChars, _AtSignEmail,
-                                   _UuidByLength, _NaiveOnlyOrder, _ClockHours, _StripsOnlySpaces, _FloatSeats,
-                                   _AllowsExtra])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        _SeatsFromTwo,
+        _SeatsBelow500,
+        _Title99,
+        _TitleTwoChars,
+        _AtSignEmail,
+        _UuidByLength,
+        _NaiveOnlyOrder,
+        _ClockHours,
+        _StripsOnlySpaces,
+        _FloatSeats,
+        _AllowsExtra,
+    ],
+)
 def test_q1_wrong_models(wrong):
     assert q1.evaluate(wrong).status == INCORRECT
 
@@ -183,8 +196,10 @@ def test_q2_problem_handler():
         raise NotImplementedError
 
     async def plain_json(request, exc):
-        return JSONResponse({"type": "about:blank", "title": "Conflict", "status": 409, "detail": str(exc),
-                             "sku": exc.sku}, status_code=409)
+        return JSONResponse(
+            {"type": "about:blank", "title": "Conflict", "status": 409, "detail": str(exc), "sku": exc.sku},
+            status_code=409,
+        )
 
     async def no_sku(request, exc):
         return problem(409, "out of stock")
@@ -199,18 +214,30 @@ def test_q2_problem_handler():
 def _json_problem(body, status=409, media_type="application/problem+json"):
     async def handler(request, exc):
         return JSONResponse(body(exc), status_code=status, media_type=media_type)
+
     return handler
 
 
 def _members(exc, **changes):
-    return {"type": "about:blank", "title": "Conflict", "status": 409, "detail": f"{exc.sku} is out of stock",
-            "sku": exc.sku, **changes}
+    return {
+        "type": "about:blank",
+        "title": "Conflict",
+        "status": 409,
+        "detail": f"{exc.sku} is out of stock",
+        "sku": exc.sku,
+        **changes,
+    }
 
 
-@pytest.mark.parametrize("valid", [
-    _json_problem(_members, media_type="application/problem+json; charset=utf-8"),
-    _json_problem(lambda exc: _members(exc, type="https://shop.example/problems/out-of-stock", title="Out of stock")),
-])
+@pytest.mark.parametrize(
+    "valid",
+    [
+        _json_problem(_members, media_type="application/problem+json; charset=utf-8"),
+        _json_problem(
+            lambda exc: _members(exc, type="https://shop.example/problems/out-of-stock", title="Out of stock")
+        ),
+    ],
+)
 def test_q2_valid_alternatives(valid):
     assert q2.evaluate(valid).status == CORRECT
 
@@ -222,19 +249,22 @@ def test_q2_sync_handler_is_fine():
     assert q2.evaluate(sync).status == CORRECT
 
 
-@pytest.mark.parametrize("wrong", [
-    _json_problem(lambda exc: _members(exc, sku="sku-42", detail="sku-42 is out of stock")),
-    _json_problem(lambda exc: _members(exc, detail="out of stock")),
-    _json_problem(lambda exc: _members(exc, status="409")),
-    _json_problem(_members, status=400),
-    _json_problem(_members, status=422),
-    _json_problem(lambda exc: _members(exc, status=400)),
-    _json_problem(_members, media_type="application/json"),
-    _json_problem(_members, media_type="application/problem+json-seq"),
-    _json_problem(lambda exc: {key: value for key, value in _members(exc).items() if key != "type"}),
-    _json_problem(lambda exc: _members(exc, title=None)),
-    _json_problem(lambda exc: [_members(exc)]),
-])
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        _json_problem(lambda exc: _members(exc, sku="sku-42", detail="sku-42 is out of stock")),
+        _json_problem(lambda exc: _members(exc, detail="out of stock")),
+        _json_problem(lambda exc: _members(exc, status="409")),
+        _json_problem(_members, status=400),
+        _json_problem(_members, status=422),
+        _json_problem(lambda exc: _members(exc, status=400)),
+        _json_problem(_members, media_type="application/json"),
+        _json_problem(_members, media_type="application/problem+json-seq"),
+        _json_problem(lambda exc: {key: value for key, value in _members(exc).items() if key != "type"}),
+        _json_problem(lambda exc: _members(exc, title=None)),
+        _json_problem(lambda exc: [_members(exc)]),
+    ],
+)
 def test_q2_wrong_handlers(wrong):
     assert q2.evaluate(wrong).status == INCORRECT
 
@@ -325,8 +355,9 @@ class _NonEmptyCurrency(SplitBill):
     currency: str = Field(min_length=1)
 
 
-@pytest.mark.parametrize("wrong", [_PeopleFromZero, _PeopleFromTwo, _NoGbp, _ThreeLetters, _CaseInsensitive, _Eu,
-                                   _NonEmptyCurrency])
+@pytest.mark.parametrize(
+    "wrong", [_PeopleFromZero, _PeopleFromTwo, _NoGbp, _ThreeLetters, _CaseInsensitive, _Eu, _NonEmptyCurrency]
+)
 def test_q3_wrong_models(wrong):
     assert q3.evaluate(wrong).status == INCORRECT
 

@@ -22,8 +22,12 @@ PASSWORD = "violet harbor lantern 42"
 def test_q1_scenarios_are_what_the_api_answers():
     app = ch09_sessions.create_app(Settings(session_cookie_secure=False))
     api = serve(app, name="test-q1")
-    keys = {name: api.post("/users", json={"name": name, "email": f"{name.lower()}@example.org",
-                                           "password": PASSWORD}).json()["api_key"] for name in ("Ada", "Bob")}
+    keys = {
+        name: api.post(
+            "/users", json={"name": name, "email": f"{name.lower()}@example.org", "password": PASSWORD}
+        ).json()["api_key"]
+        for name in ("Ada", "Bob")
+    }
 
     def session(name: str) -> tuple[str, str]:
         body = api.post("/session", json={"email": f"{name.lower()}@example.org", "password": PASSWORD}).json()
@@ -40,15 +44,19 @@ def test_q1_scenarios_are_what_the_api_answers():
     live = {
         "no cookie and no API key: POST /tasks": api.post("/tasks", json={"title": "t"}),
         "an expired session cookie: POST /tasks": api.post(
-            "/tasks", json={"title": "t"}, headers={"Cookie": f"session={expired_id}", "X-CSRF-Token": expired_csrf}),
+            "/tasks", json={"title": "t"}, headers={"Cookie": f"session={expired_id}", "X-CSRF-Token": expired_csrf}
+        ),
         "an unknown API key: DELETE /tasks/1": api.delete("/tasks/1", headers={"X-API-Key": "tk_unknown"}),
-        "a wrong password: POST /session": api.post("/session", json={"email": "ada@example.org",
-                                                                      "password": "not the password"}),
+        "a wrong password: POST /session": api.post(
+            "/session", json={"email": "ada@example.org", "password": "not the password"}
+        ),
         "Bob's session and CSRF token: PATCH Ada's task": api.patch(
-            "/tasks/1", json={"done": True}, headers={**bob, "X-CSRF-Token": bob_csrf}),
+            "/tasks/1", json={"done": True}, headers={**bob, "X-CSRF-Token": bob_csrf}
+        ),
         "Ada's session without X-CSRF-Token: POST /tasks": api.post("/tasks", json={"title": "t"}, headers=ada),
         "Ada's session and token, sent by https://evil.example: POST /tasks": api.post(
-            "/tasks", json={"title": "t"}, headers={**ada, "X-CSRF-Token": ada_csrf, "Origin": "https://evil.example"}),
+            "/tasks", json={"title": "t"}, headers={**ada, "X-CSRF-Token": ada_csrf, "Origin": "https://evil.example"}
+        ),
         "Bob's API key: DELETE Ada's task": api.delete("/tasks/1", headers={"X-API-Key": keys["Bob"]}),
     }
     assert {scenario: response.status_code for scenario, response in live.items()} == SCENARIOS
@@ -201,10 +209,26 @@ def test_q2_csrf_allows():
     assert q2.evaluate(stub).status == NOT_ATTEMPTED
     assert q2.evaluate(csrf_solution).status == CORRECT
     assert q2.evaluate(with_hmac).status == CORRECT
-    for wrong in (no_safe_methods, origin_only, token_only, plain_equality, prefix_origin, null_is_no_origin,
-                  origin_required, substring_token, case_blind_token, literal_origin, only_get_is_safe,
-                  reason_or_none, equality, bytes_equality, inequality, compare_digest_on_str,
-                  lambda *args: True, lambda *args: False):
+    for wrong in (
+        no_safe_methods,
+        origin_only,
+        token_only,
+        plain_equality,
+        prefix_origin,
+        null_is_no_origin,
+        origin_required,
+        substring_token,
+        case_blind_token,
+        literal_origin,
+        only_get_is_safe,
+        reason_or_none,
+        equality,
+        bytes_equality,
+        inequality,
+        compare_digest_on_str,
+        lambda *args: True,
+        lambda *args: False,
+    ):
         assert q2.evaluate(wrong).status == INCORRECT, wrong.__name__
     assert "Origin" in q2.evaluate(origin_required).message
     for timing_leak in (equality, bytes_equality, inequality):
@@ -252,15 +276,23 @@ def deletes_the_new(store, old_session_id, user_id):
 
 def writing(make_id, ttl: bool = True):
     """log_in writing the session by hand, its id from `make_id()`."""
+
     def log_in(store, old_session_id, user_id):
         store.delete(old_session_id)
         session_id = make_id()
         key = store.key(session_id)
-        store.redis.hset(key, mapping={"user_id": user_id, "csrf_token": secrets.token_urlsafe(32),
-                                       "ends_at": time.time() + store.absolute})
+        store.redis.hset(
+            key,
+            mapping={
+                "user_id": user_id,
+                "csrf_token": secrets.token_urlsafe(32),
+                "ends_at": time.time() + store.absolute,
+            },
+        )
         if ttl:
             store.redis.expire(key, store.idle)
         return session_id
+
     return log_in
 
 
@@ -276,8 +308,9 @@ WEAK_IDS = {
 }
 
 
-@pytest.mark.parametrize("wrong", [keeps_the_old, reuses_a_known_id, ends_everyone, always_user_one,
-                                   returns_the_tuple, deletes_the_new])
+@pytest.mark.parametrize(
+    "wrong", [keeps_the_old, reuses_a_known_id, ends_everyone, always_user_one, returns_the_tuple, deletes_the_new]
+)
 def test_q3_wrong_rotations(wrong):
     assert q3.evaluate(wrong).status == INCORRECT
 

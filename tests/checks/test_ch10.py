@@ -83,8 +83,18 @@ def test_q1_solution_stub_and_mutants():
 
     assert q1.evaluate(finds_tags).status == CORRECT  # another valid parse
 
-    for wrong in (weak_allowed, missing_is_412, no_star, first_tag_only, substring, case_blind, raises,
-                  splits_on_commas, lambda if_match, current: None, lambda if_match, current: 412):
+    for wrong in (
+        weak_allowed,
+        missing_is_412,
+        no_star,
+        first_tag_only,
+        substring,
+        case_blind,
+        raises,
+        splits_on_commas,
+        lambda if_match, current: None,
+        lambda if_match, current: 412,
+    ):
         assert q1.evaluate(wrong).status == INCORRECT, wrong
 
 
@@ -128,8 +138,9 @@ def append_line(client, url, line, auth):
     for attempt in range(10):
         task = client.get(url)
         description = task.json()["description"] + "\n" + line
-        response = client.patch(url, json={"description": description},
-                                headers={**auth, "If-Match": task.headers["etag"]})
+        response = client.patch(
+            url, json={"description": description}, headers={**auth, "If-Match": task.headers["etag"]}
+        )
         if response.status_code != 412:
             return response
         time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
@@ -144,8 +155,9 @@ def test_q3_solution_stub_and_mutants():
         while True:
             task = client.get(url)
             description = task.json()["description"] + "\n" + line
-            response = client.patch(url, json={"description": description},
-                                    headers={**auth, "If-Match": task.headers["etag"]})
+            response = client.patch(
+                url, json={"description": description}, headers={**auth, "If-Match": task.headers["etag"]}
+            )
             if response.status_code != 412:
                 return response
             time.sleep(random.uniform(0, 0.002))
@@ -160,8 +172,11 @@ def test_q3_solution_stub_and_mutants():
     def no_backoff(client, url, line, auth):
         for _ in range(10):
             task = client.get(url)
-            response = client.patch(url, json={"description": task.json()["description"] + "\n" + line},
-                                    headers={**auth, "If-Match": task.headers["etag"]})
+            response = client.patch(
+                url,
+                json={"description": task.json()["description"] + "\n" + line},
+                headers={**auth, "If-Match": task.headers["etag"]},
+            )
             if response.status_code != 412:
                 return response
         return response
@@ -180,8 +195,11 @@ def test_q3_solution_stub_and_mutants():
 
     def no_retry(client, url, line, auth):
         task = client.get(url)
-        return client.patch(url, json={"description": task.json()["description"] + "\n" + line},
-                            headers={**auth, "If-Match": task.headers["etag"]})
+        return client.patch(
+            url,
+            json={"description": task.json()["description"] + "\n" + line},
+            headers={**auth, "If-Match": task.headers["etag"]},
+        )
 
     def replaces(client, url, line, auth):
         while True:
@@ -193,14 +211,26 @@ def test_q3_solution_stub_and_mutants():
     def retries_with_the_stale_tag(client, url, line, auth):
         task = client.get(url)
         for _ in range(3):
-            response = client.patch(url, json={"description": task.json()["description"] + "\n" + line},
-                                    headers={**auth, "If-Match": task.headers["etag"]})
+            response = client.patch(
+                url,
+                json={"description": task.json()["description"] + "\n" + line},
+                headers={**auth, "If-Match": task.headers["etag"]},
+            )
             if response.status_code != 412:
                 return response
         return response
 
-    for wrong in (last_write_wins, no_if_match, no_retry, replaces, retries_with_the_stale_tag, unbounded,
-                  swallows_everything, no_backoff, gives_up_silently):
+    for wrong in (
+        last_write_wins,
+        no_if_match,
+        no_retry,
+        replaces,
+        retries_with_the_stale_tag,
+        unbounded,
+        swallows_everything,
+        no_backoff,
+        gives_up_silently,
+    ):
         result = q3.evaluate(wrong)
         assert result.status == INCORRECT, (wrong, result)
 
@@ -212,8 +242,11 @@ def test_q3_backoff_is_read_from_the_sleeps_asked_not_from_the_clock():
     def sleeps_by_name(client, url, line, auth):
         for attempt in range(10):
             task = client.get(url)
-            response = client.patch(url, json={"description": task.json()["description"] + "\n" + line},
-                                    headers={**auth, "If-Match": task.headers["etag"]})
+            response = client.patch(
+                url,
+                json={"description": task.json()["description"] + "\n" + line},
+                headers={**auth, "If-Match": task.headers["etag"]},
+            )
             if response.status_code != 412:
                 return response
             sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
@@ -225,8 +258,11 @@ def test_q3_backoff_is_read_from_the_sleeps_asked_not_from_the_clock():
             deadline = time.perf_counter() + 0.002  # a busy machine: time passes, nobody waits on purpose
             while time.perf_counter() < deadline:
                 pass
-            response = client.patch(url, json={"description": task.json()["description"] + "\n" + line},
-                                    headers={**auth, "If-Match": task.headers["etag"]})
+            response = client.patch(
+                url,
+                json={"description": task.json()["description"] + "\n" + line},
+                headers={**auth, "If-Match": task.headers["etag"]},
+            )
             if response.status_code != 412:
                 return response
         return response

@@ -64,8 +64,14 @@ def test_q2_solution_stub_and_wrong_answers():
     for item in STATES:  # every single item flipped is caught, with its reason
         result = q2.evaluate({**right, item: not right[item]})
         assert result.status == INCORRECT and item in result.message
-    for wrong in (dict.fromkeys(STATES, True), dict.fromkeys(STATES, False), {**right, "extra": True},
-                  dict(list(right.items())[1:]), {item: int(value) for item, value in right.items()}, list(right)):
+    for wrong in (
+        dict.fromkeys(STATES, True),
+        dict.fromkeys(STATES, False),
+        {**right, "extra": True},
+        dict(list(right.items())[1:]),
+        {item: int(value) for item, value in right.items()},
+        list(right),
+    ):
         assert q2.evaluate(wrong).status == INCORRECT, wrong
 
 
@@ -155,8 +161,15 @@ def test_q3_solution_stub_and_wrong_answers():
     def by_two(redis, page):
         return redis.incrby(f"visits:{page}", 2)
 
-    for wrong in (read_then_write, in_memory, one_counter, as_text, increments_then_reads, by_two,
-                  lambda redis, page: None):
+    for wrong in (
+        read_then_write,
+        in_memory,
+        one_counter,
+        as_text,
+        increments_then_reads,
+        by_two,
+        lambda redis, page: None,
+    ):
         MEMORY.clear()
         result = q3.evaluate(wrong)
         assert result.status == INCORRECT, (wrong, result)

@@ -83,8 +83,11 @@ def test_q1_solution_stub_and_mutants():
         return 200 if isinstance(outcome, httpx.Response) and outcome.status_code == 200 else outbound_status(outcome)
 
     def only_200_is_success(outcome):
-        return 502 if isinstance(outcome, httpx.Response) and outcome.status_code != 200 and \
-            outcome.status_code < 300 else outbound_status(outcome)
+        return (
+            502
+            if isinstance(outcome, httpx.Response) and outcome.status_code != 200 and outcome.status_code < 300
+            else outbound_status(outcome)
+        )
 
     def forgets_429(outcome):
         if isinstance(outcome, httpx.Response) and outcome.status_code == 429:
@@ -98,15 +101,27 @@ def test_q1_solution_stub_and_mutants():
     def raises(outcome):
         raise ValueError("boom")
 
-    for wrong in (every_transport_error_is_503, read_timeout_only, every_5xx_is_502, passes_4xx_through,
-                  trusts_a_200, only_200_is_success, forgets_429, unusable_is_500, raises, lambda outcome: 503):
+    for wrong in (
+        every_transport_error_is_503,
+        read_timeout_only,
+        every_5xx_is_502,
+        passes_4xx_through,
+        trusts_a_200,
+        only_200_is_success,
+        forgets_429,
+        unusable_is_500,
+        raises,
+        lambda outcome: 503,
+    ):
         assert q1.evaluate(wrong).status == INCORRECT, wrong
 
 
 def open_tasks_per_user(session):
-    statement = (select(UserRow.id, func.count(TaskRow.id))
-                 .outerjoin(TaskRow, (TaskRow.owner_id == UserRow.id) & TaskRow.done.is_(False))
-                 .group_by(UserRow.id))
+    statement = (
+        select(UserRow.id, func.count(TaskRow.id))
+        .outerjoin(TaskRow, (TaskRow.owner_id == UserRow.id) & TaskRow.done.is_(False))
+        .group_by(UserRow.id)
+    )
     return dict(session.execute(statement).all())
 
 
@@ -115,42 +130,58 @@ def test_q2_solution_stub_and_mutants():
     assert q2.evaluate(open_tasks_per_user).status == CORRECT
 
     def two_queries(session):
-        counts = dict(session.execute(select(TaskRow.owner_id, func.count()).where(TaskRow.done.is_(False))
-                                      .group_by(TaskRow.owner_id)).all())
+        counts = dict(
+            session.execute(
+                select(TaskRow.owner_id, func.count()).where(TaskRow.done.is_(False)).group_by(TaskRow.owner_id)
+            ).all()
+        )
         return {user: counts.get(user, 0) for user in session.scalars(select(UserRow.id))}
 
     assert q2.evaluate(two_queries).status == CORRECT
 
     def n_plus_one(session):
-        return {user: session.scalar(select(func.count()).where(TaskRow.owner_id == user, TaskRow.done.is_(False)))
-                for user in session.scalars(select(UserRow.id)).all()}
+        return {
+            user: session.scalar(select(func.count()).where(TaskRow.owner_id == user, TaskRow.done.is_(False)))
+            for user in session.scalars(select(UserRow.id)).all()
+        }
 
     def inner_join(session):
-        statement = (select(UserRow.id, func.count(TaskRow.id))
-                     .join(TaskRow, (TaskRow.owner_id == UserRow.id) & TaskRow.done.is_(False)).group_by(UserRow.id))
+        statement = (
+            select(UserRow.id, func.count(TaskRow.id))
+            .join(TaskRow, (TaskRow.owner_id == UserRow.id) & TaskRow.done.is_(False))
+            .group_by(UserRow.id)
+        )
         return dict(session.execute(statement).all())
 
     def filter_in_where(session):
-        statement = (select(UserRow.id, func.count(TaskRow.id)).outerjoin(TaskRow, TaskRow.owner_id == UserRow.id)
-                     .where(TaskRow.done.is_(False)).group_by(UserRow.id))
+        statement = (
+            select(UserRow.id, func.count(TaskRow.id))
+            .outerjoin(TaskRow, TaskRow.owner_id == UserRow.id)
+            .where(TaskRow.done.is_(False))
+            .group_by(UserRow.id)
+        )
         return dict(session.execute(statement).all())
 
     def counts_every_task(session):
-        statement = (select(UserRow.id, func.count(TaskRow.id))
-                     .outerjoin(TaskRow, TaskRow.owner_id == UserRow.id).group_by(UserRow.id))
+        statement = (
+            select(UserRow.id, func.count(TaskRow.id))
+            .outerjoin(TaskRow, TaskRow.owner_id == UserRow.id)
+            .group_by(UserRow.id)
+        )
         return dict(session.execute(statement).all())
 
     def count_star(session):
-        statement = (select(UserRow.id, func.count())
-                     .outerjoin(TaskRow, (TaskRow.owner_id == UserRow.id) & TaskRow.done.is_(False))
-                     .group_by(UserRow.id))
+        statement = (
+            select(UserRow.id, func.count())
+            .outerjoin(TaskRow, (TaskRow.owner_id == UserRow.id) & TaskRow.done.is_(False))
+            .group_by(UserRow.id)
+        )
         return dict(session.execute(statement).all())
 
     def as_list(session):
         return list(open_tasks_per_user(session).items())
 
-    for wrong in (n_plus_one, inner_join, filter_in_where, counts_every_task, count_star, as_list,
-                  lambda session: {}):
+    for wrong in (n_plus_one, inner_join, filter_in_where, counts_every_task, count_star, as_list, lambda session: {}):
         assert q2.evaluate(wrong).status == INCORRECT, wrong
 
 

@@ -10,8 +10,11 @@ from course_lib.taskapi.orm_models import TaskRow, UserRow
 
 
 def save_if_unchanged(session, task_id, version_read, description):
-    result = session.execute(update(TaskRow).where(TaskRow.id == task_id, TaskRow.version == version_read)
-                             .values(description=description, version=TaskRow.version + 1))
+    result = session.execute(
+        update(TaskRow)
+        .where(TaskRow.id == task_id, TaskRow.version == version_read)
+        .values(description=description, version=TaskRow.version + 1)
+    )
     return result.rowcount == 1
 
 
@@ -20,24 +23,48 @@ def test_q1_solution_stub_and_wrong_answers():
     assert q1.evaluate(save_if_unchanged).status == CORRECT, q1.evaluate(save_if_unchanged)
 
     def no_version_check(session, task_id, version_read, description):
-        return session.execute(update(TaskRow).where(TaskRow.id == task_id)
-                               .values(description=description, version=TaskRow.version + 1)).rowcount == 1
+        return (
+            session.execute(
+                update(TaskRow)
+                .where(TaskRow.id == task_id)
+                .values(description=description, version=TaskRow.version + 1)
+            ).rowcount
+            == 1
+        )
 
     def no_increment(session, task_id, version_read, description):
-        return session.execute(update(TaskRow).where(TaskRow.id == task_id, TaskRow.version == version_read)
-                               .values(description=description)).rowcount == 1
+        return (
+            session.execute(
+                update(TaskRow)
+                .where(TaskRow.id == task_id, TaskRow.version == version_read)
+                .values(description=description)
+            ).rowcount
+            == 1
+        )
 
     def at_least(session, task_id, version_read, description):
-        return session.execute(update(TaskRow).where(TaskRow.id == task_id, TaskRow.version <= version_read)
-                               .values(description=description, version=TaskRow.version + 1)).rowcount == 1
+        return (
+            session.execute(
+                update(TaskRow)
+                .where(TaskRow.id == task_id, TaskRow.version <= version_read)
+                .values(description=description, version=TaskRow.version + 1)
+            ).rowcount
+            == 1
+        )
 
     def always_true(session, task_id, version_read, description):
         save_if_unchanged(session, task_id, version_read, description)
         return True
 
     def every_task(session, task_id, version_read, description):
-        return session.execute(update(TaskRow).where(TaskRow.version == version_read)
-                               .values(description=description, version=TaskRow.version + 1)).rowcount >= 1
+        return (
+            session.execute(
+                update(TaskRow)
+                .where(TaskRow.version == version_read)
+                .values(description=description, version=TaskRow.version + 1)
+            ).rowcount
+            >= 1
+        )
 
     def raises(session, task_id, version_read, description):
         raise RuntimeError("boom")
@@ -53,8 +80,16 @@ def test_q1_solution_stub_and_wrong_answers():
             own.commit()
         return saved
 
-    for wrong in (no_version_check, no_increment, at_least, always_true, every_task, raises, commits,
-                  commits_elsewhere):
+    for wrong in (
+        no_version_check,
+        no_increment,
+        at_least,
+        always_true,
+        every_task,
+        raises,
+        commits,
+        commits_elsewhere,
+    ):
         assert q1.evaluate(wrong).status == INCORRECT, wrong.__name__
 
 
@@ -68,8 +103,9 @@ def test_q2_solution_stub_and_wrong_answers():
     assert q2.evaluate(solution).status == CORRECT
     for right in (joinedload(UserRow.tasks), subqueryload(UserRow.tasks)):
         assert q2.evaluate(lambda session, option=right: by_name(session, option)).status == CORRECT
-    one_shot = q2.evaluate(lambda session: session.scalars(select(UserRow).options(selectinload(UserRow.tasks))
-                                                           .order_by(UserRow.name)))
+    one_shot = q2.evaluate(
+        lambda session: session.scalars(select(UserRow).options(selectinload(UserRow.tasks)).order_by(UserRow.name))
+    )
     assert one_shot.status == CORRECT, one_shot  # a ScalarResult, read once by the check (was "got []")
     assert q2.evaluate(lambda session: session.get(UserRow, 1)).status == INCORRECT
     wrong_answers = [
@@ -77,10 +113,12 @@ def test_q2_solution_stub_and_wrong_answers():
         lambda session: by_name(session, lazyload(UserRow.tasks)),  # N+1
         lambda session: by_name(session, immediateload(UserRow.tasks)),  # N+1, eagerly
         lambda session: session.scalars(select(UserRow).options(selectinload(UserRow.tasks))).all(),  # id order
-        lambda session: session.scalars(select(UserRow).options(selectinload(UserRow.tasks))
-                                        .order_by(UserRow.name).limit(4)).all(),
-        lambda session: session.scalars(select(UserRow).options(joinedload(UserRow.tasks))
-                                        .order_by(UserRow.name)).all(),  # 2.0 needs .unique() for a joined collection
+        lambda session: session.scalars(
+            select(UserRow).options(selectinload(UserRow.tasks)).order_by(UserRow.name).limit(4)
+        ).all(),
+        lambda session: session.scalars(
+            select(UserRow).options(joinedload(UserRow.tasks)).order_by(UserRow.name)
+        ).all(),  # 2.0 needs .unique() for a joined collection
     ]
     for wrong in wrong_answers:
         assert q2.evaluate(wrong).status == INCORRECT
@@ -99,8 +137,14 @@ class AddPriority:
 
 
 def variant(upgrade=None, downgrade=None):
-    return type("Wrong", (), {"upgrade": staticmethod(upgrade or AddPriority.upgrade),
-                              "downgrade": staticmethod(downgrade or AddPriority.downgrade)})
+    return type(
+        "Wrong",
+        (),
+        {
+            "upgrade": staticmethod(upgrade or AddPriority.upgrade),
+            "downgrade": staticmethod(downgrade or AddPriority.downgrade),
+        },
+    )
 
 
 def test_q3_solution_stub_and_wrong_answers():

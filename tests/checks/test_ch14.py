@@ -27,8 +27,9 @@ def test_q1_solution_stub_and_wrong_answers():
         "<= repeats the last row": lambda c, i: tuple_(TaskRow.created_at, TaskRow.id) <= (c, i),
         "> walks the wrong way": lambda c, i: tuple_(TaskRow.created_at, TaskRow.id) > (c, i),
         "id only": lambda c, i: TaskRow.id < i,
-        "ties by id the other way": lambda c, i: or_(TaskRow.created_at < c,
-                                                     and_(TaskRow.created_at == c, TaskRow.id > i)),
+        "ties by id the other way": lambda c, i: or_(
+            TaskRow.created_at < c, and_(TaskRow.created_at == c, TaskRow.id > i)
+        ),
         "a Python bool": lambda c, i: True,
         "raises": lambda c, i: 1 / 0,
     }
@@ -68,7 +69,7 @@ def test_q2_solution_stub_and_wrong_answers():
         return keyset_page(rows, after, limit)
 
     def one_short(rows, after, limit):
-        return keyset_page(rows, after, limit)[:limit - 1]
+        return keyset_page(rows, after, limit)[: limit - 1]
 
     for wrong in (created_at_only, inclusive, unsorted, ties_ascending, sorts_in_place, one_short):
         assert q2.evaluate(wrong).status == INCORRECT, wrong.__name__
@@ -134,8 +135,7 @@ def test_q3_solution_stub_and_wrong_answers():
         expected = base64.urlsafe_b64encode(hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest())
         return unchecked(token, secret) if expected.rstrip(b"=") == signature.encode() else None
 
-    for wrong in (unchecked, prefix_compare, raises_on_garbage, sha256_without_key, fixed_secret, compares_str,
-                  equals):
+    for wrong in (unchecked, prefix_compare, raises_on_garbage, sha256_without_key, fixed_secret, compares_str, equals):
         assert q3.evaluate(wrong).status == INCORRECT, wrong.__name__
     assert "compare_digest" in q3.evaluate(equals).message
     assert "non-ASCII" in q3.evaluate(compares_str).message

@@ -13,62 +13,116 @@ REQUIRE = ["exp", "iat", "sub", "aud", "iss"]
 
 
 def verify_solution(token, key):
-    return jwt.decode(token, key, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER, leeway=5,
-                      options={"require": REQUIRE})
+    return jwt.decode(
+        token, key, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER, leeway=5, options={"require": REQUIRE}
+    )
 
 
 WRONG_VERIFIERS = {
-    "no signature check": lambda t, k: jwt.decode(t, k, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
-                                                  options={"verify_signature": False, "require": REQUIRE}),
+    "no signature check": lambda t, k: jwt.decode(
+        t,
+        k,
+        algorithms=["HS256"],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+        options={"verify_signature": False, "require": REQUIRE},
+    ),
     "algorithm read from the header": lambda t, k: jwt.decode(
-        t, k, algorithms=[jwt.get_unverified_header(t)["alg"]], audience=AUDIENCE, issuer=ISSUER,
-        options={"require": REQUIRE}),
-    "nothing required": lambda t, k: jwt.decode(t, k, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
-                                                leeway=5),
-    "exp not required": lambda t, k: jwt.decode(t, k, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
-                                                leeway=5, options={"require": REQUIRE[1:]}),
-    "aud not checked": lambda t, k: jwt.decode(t, k, algorithms=["HS256"], issuer=ISSUER, leeway=5,
-                                               options={"require": REQUIRE, "verify_aud": False}),
-    "iss not checked": lambda t, k: jwt.decode(t, k, algorithms=["HS256"], audience=AUDIENCE, leeway=5,
-                                               options={"require": REQUIRE}),
-    "an hour of leeway": lambda t, k: jwt.decode(t, k, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
-                                                 leeway=3600, options={"require": REQUIRE}),
-    "no leeway": lambda t, k: jwt.decode(t, k, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
-                                         options={"require": REQUIRE}),
+        t,
+        k,
+        algorithms=[jwt.get_unverified_header(t)["alg"]],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+        options={"require": REQUIRE},
+    ),
+    "nothing required": lambda t, k: jwt.decode(t, k, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER, leeway=5),
+    "exp not required": lambda t, k: jwt.decode(
+        t, k, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER, leeway=5, options={"require": REQUIRE[1:]}
+    ),
+    "aud not checked": lambda t, k: jwt.decode(
+        t, k, algorithms=["HS256"], issuer=ISSUER, leeway=5, options={"require": REQUIRE, "verify_aud": False}
+    ),
+    "iss not checked": lambda t, k: jwt.decode(
+        t, k, algorithms=["HS256"], audience=AUDIENCE, leeway=5, options={"require": REQUIRE}
+    ),
+    "an hour of leeway": lambda t, k: jwt.decode(
+        t, k, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER, leeway=3600, options={"require": REQUIRE}
+    ),
+    "no leeway": lambda t, k: jwt.decode(
+        t, k, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER, options={"require": REQUIRE}
+    ),
     "returns the header": lambda t, k: verify_solution(t, k) and jwt.get_unverified_header(t),
-    "algorithms= removed": lambda t, k: jwt.decode(t, k, audience=AUDIENCE, issuer=ISSUER, leeway=5,
-                                                   options={"require": REQUIRE}),
-    "verify_exp off": lambda t, k: jwt.decode(t, k, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
-                                              leeway=5, options={"require": REQUIRE, "verify_exp": False}),
+    "algorithms= removed": lambda t, k: jwt.decode(
+        t, k, audience=AUDIENCE, issuer=ISSUER, leeway=5, options={"require": REQUIRE}
+    ),
+    "verify_exp off": lambda t, k: jwt.decode(
+        t,
+        k,
+        algorithms=["HS256"],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+        leeway=5,
+        options={"require": REQUIRE, "verify_exp": False},
+    ),
     "verify_signature off (with algorithms)": lambda t, k: jwt.decode(
-        t, k, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER, leeway=5,
-        options={"require": REQUIRE, "verify_signature": False}),
+        t,
+        k,
+        algorithms=["HS256"],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+        leeway=5,
+        options={"require": REQUIRE, "verify_signature": False},
+    ),
     "audience not passed, aud not verified": lambda t, k: jwt.decode(
-        t, k, algorithms=["HS256"], issuer=ISSUER, leeway=5, options={"require": REQUIRE, "verify_aud": False}),
-    "nbf not verified": lambda t, k: jwt.decode(t, k, algorithms=["HS256"], audience=AUDIENCE, issuer=ISSUER,
-                                                leeway=5, options={"require": REQUIRE, "verify_nbf": False}),
-    "every HMAC algorithm": lambda t, k: jwt.decode(t, k, algorithms=["HS256", "HS384", "HS512"], audience=AUDIENCE,
-                                                    issuer=ISSUER, leeway=5, options={"require": REQUIRE}),
+        t, k, algorithms=["HS256"], issuer=ISSUER, leeway=5, options={"require": REQUIRE, "verify_aud": False}
+    ),
+    "nbf not verified": lambda t, k: jwt.decode(
+        t,
+        k,
+        algorithms=["HS256"],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+        leeway=5,
+        options={"require": REQUIRE, "verify_nbf": False},
+    ),
+    "every HMAC algorithm": lambda t, k: jwt.decode(
+        t,
+        k,
+        algorithms=["HS256", "HS384", "HS512"],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+        leeway=5,
+        options={"require": REQUIRE},
+    ),
 }
 
 
 def header_alg_in_a_variable(token, key):
     header = jwt.get_unverified_header(token)
     chosen = header["alg"]
-    return jwt.decode(token, key, algorithms=[chosen], audience=AUDIENCE, issuer=ISSUER, leeway=5,
-                      options={"require": REQUIRE})
+    return jwt.decode(
+        token, key, algorithms=[chosen], audience=AUDIENCE, issuer=ISSUER, leeway=5, options={"require": REQUIRE}
+    )
 
 
 def header_alg_if_hmac(token, key):
     """Takes the header's alg when it looks like an HMAC one: the same mistake with a guard that does not help."""
     alg = jwt.get_unverified_header(token).get("alg", "HS256")
-    return jwt.decode(token, key, algorithms=[alg] if alg.startswith("HS") else ["HS256"], audience=AUDIENCE,
-                      issuer=ISSUER, leeway=5, options={"require": REQUIRE})
+    return jwt.decode(
+        token,
+        key,
+        algorithms=[alg] if alg.startswith("HS") else ["HS256"],
+        audience=AUDIENCE,
+        issuer=ISSUER,
+        leeway=5,
+        options={"require": REQUIRE},
+    )
 
 
 def none_allowed_too(token, key):
-    return jwt.decode(token, key, ["HS256", "none"], audience=AUDIENCE, issuer=ISSUER, leeway=5,
-                      options={"require": REQUIRE})
+    return jwt.decode(
+        token, key, ["HS256", "none"], audience=AUDIENCE, issuer=ISSUER, leeway=5, options={"require": REQUIRE}
+    )
 
 
 def header_alg_refused_unless_hs256(token, key):
@@ -78,8 +132,11 @@ def header_alg_refused_unless_hs256(token, key):
     return verify_solution(token, key)
 
 
-WRONG_VERIFIERS |= {"header alg in a variable": header_alg_in_a_variable, "header alg if HMAC": header_alg_if_hmac,
-                    "'none' allowed too (PyJWT refuses it with an HMAC key)": none_allowed_too}
+WRONG_VERIFIERS |= {
+    "header alg in a variable": header_alg_in_a_variable,
+    "header alg if HMAC": header_alg_if_hmac,
+    "'none' allowed too (PyJWT refuses it with an HMAC key)": none_allowed_too,
+}
 
 
 def test_q1_statuses():
@@ -92,8 +149,15 @@ def test_q1_statuses():
     assert q1.evaluate(header_alg_refused_unless_hs256).status == CORRECT
 
 
-@pytest.mark.parametrize("name", ["algorithm read from the header", "header alg in a variable", "header alg if HMAC",
-                                  "'none' allowed too (PyJWT refuses it with an HMAC key)"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "algorithm read from the header",
+        "header alg in a variable",
+        "header alg if HMAC",
+        "'none' allowed too (PyJWT refuses it with an HMAC key)",
+    ],
+)
 def test_q1_says_the_algorithm_is_the_servers_choice(name):
     result = q1.evaluate(WRONG_VERIFIERS[name])
     assert result.status == INCORRECT and "never the token's" in result.message, result.message
@@ -102,11 +166,17 @@ def test_q1_says_the_algorithm_is_the_servers_choice(name):
 def test_q1_reads_compiled_code_when_there_is_no_source():
     """In an exec'd cell inspect.getsource fails: the names and constants of the code still show the mistake."""
     space = {"jwt": jwt, "AUDIENCE": AUDIENCE, "ISSUER": ISSUER}
-    exec(compile("def verify_token(token, key):\n"
-                 "    return jwt.decode(token, key, algorithms=[jwt.get_unverified_header(token)['alg']],\n"
-                 "                      audience=AUDIENCE, issuer=ISSUER, leeway=5,\n"
-                 "                      options={'require': ['exp', 'iat', 'sub', 'aud', 'iss']})\n",
-                 "<cell>", "exec"), space)
+    exec(
+        compile(
+            "def verify_token(token, key):\n"
+            "    return jwt.decode(token, key, algorithms=[jwt.get_unverified_header(token)['alg']],\n"
+            "                      audience=AUDIENCE, issuer=ISSUER, leeway=5,\n"
+            "                      options={'require': ['exp', 'iat', 'sub', 'aud', 'iss']})\n",
+            "<cell>",
+            "exec",
+        ),
+        space,
+    )
     result = q1.evaluate(space["verify_token"])
     assert result.status == INCORRECT and "never the token's" in result.message
 
@@ -120,15 +190,21 @@ def status_solution(caller_id, role, owner_id, admin_route):
 
 
 WRONG_STATUSES = {
-    "403 for another user's task": lambda c, r, o, a: 401 if c is None else (
-        (200 if r == "admin" else 403) if a else 404 if o is None else 200 if o == c else 403),
-    "admins see every task": lambda c, r, o, a: 401 if c is None else (
-        (200 if r == "admin" else 403) if a else 404 if o is None else 200 if o == c or r == "admin" else 404),
+    "403 for another user's task": lambda c, r, o, a: (
+        401 if c is None else ((200 if r == "admin" else 403) if a else 404 if o is None else 200 if o == c else 403)
+    ),
+    "admins see every task": lambda c, r, o, a: (
+        401
+        if c is None
+        else ((200 if r == "admin" else 403) if a else 404 if o is None else 200 if o == c or r == "admin" else 404)
+    ),
     "403 before 401": lambda c, r, o, a: (403 if r != "admin" else 200) if a else status_solution(c, r, o, a),
-    "401 for a member on an admin route": lambda c, r, o, a: 401 if c is None or (a and r != "admin") else (
-        200 if a else status_solution(c, r, o, a)),
-    "role 'member' is the only non-admin": lambda c, r, o, a: 401 if c is None else (
-        (403 if r == "member" else 200) if a else status_solution(c, r, o, a)),
+    "401 for a member on an admin route": lambda c, r, o, a: (
+        401 if c is None or (a and r != "admin") else (200 if a else status_solution(c, r, o, a))
+    ),
+    "role 'member' is the only non-admin": lambda c, r, o, a: (
+        401 if c is None else ((403 if r == "member" else 200) if a else status_solution(c, r, o, a))
+    ),
 }
 
 

@@ -42,9 +42,12 @@ def test_q1_a_digest_from_hashlib_is_correct_in_every_process():
 
 
 def stale_keys(task_id, owner_id, cached):
-    return {key for key in cached
-            if key.split(":") == ["task", str(task_id)]
-            or key.split(":")[:2] in (["tasks", f"user={owner_id}"], ["tasks", "all"])}
+    return {
+        key
+        for key in cached
+        if key.split(":") == ["task", str(task_id)]
+        or key.split(":")[:2] in (["tasks", f"user={owner_id}"], ["tasks", "all"])
+    }
 
 
 def test_q2_solution_stub_and_wrong_sets():
@@ -69,8 +72,16 @@ def test_q2_solution_stub_and_wrong_sets():
     def invents_keys(task_id, owner_id, cached):
         return stale_keys(task_id, owner_id, cached) | {f"tasks:user={owner_id}:page=9"}
 
-    for answer in (only_the_task, forgets_all_list, first_pages_only, prefixes, everything, invents_keys,
-                   lambda task_id, owner_id, cached: None, lambda task_id, owner_id, cached: set()):
+    for answer in (
+        only_the_task,
+        forgets_all_list,
+        first_pages_only,
+        prefixes,
+        everything,
+        invents_keys,
+        lambda task_id, owner_id, cached: None,
+        lambda task_id, owner_id, cached: set(),
+    ):
         assert q2.evaluate(answer).status == INCORRECT, answer
 
 
@@ -107,8 +118,13 @@ def test_q3_solution_stub_and_wrong_orders():
         db.update(task_id, title)
         db.commit()
 
-    for answer in (invalidate_then_commit, invalidate_before_commit, never_invalidates, never_commits,
-                   writes_the_cache_then_commits):
+    for answer in (
+        invalidate_then_commit,
+        invalidate_before_commit,
+        never_invalidates,
+        never_commits,
+        writes_the_cache_then_commits,
+    ):
         result = q3.evaluate(answer)
         assert result.status == INCORRECT, answer
     assert "between your cache.delete and your db.commit" in "\n".join(q3.evaluate(invalidate_then_commit).lines())
@@ -180,8 +196,17 @@ def test_q4_solution_stub_and_wrong_reads():
             cache.set(f"task:{task_id}", title, ex=60_000)
         return title
 
-    for answer in (no_ttl, keeps_not_found_for_ever, keeps_not_found_as_a_marker, always_the_database, never_stores,
-                   salted_key, another_ttl, ttl_in_milliseconds_as_seconds,
-                   lambda db, cache, task_id: None, lambda db, cache, task_id: db.title(task_id)):
+    for answer in (
+        no_ttl,
+        keeps_not_found_for_ever,
+        keeps_not_found_as_a_marker,
+        always_the_database,
+        never_stores,
+        salted_key,
+        another_ttl,
+        ttl_in_milliseconds_as_seconds,
+        lambda db, cache, task_id: None,
+        lambda db, cache, task_id: db.title(task_id),
+    ):
         assert q4.evaluate(answer).status == INCORRECT, answer
     assert "never keep 'not found'" in "\n".join(q4.evaluate(keeps_not_found_for_ever).lines())

@@ -12,8 +12,14 @@ import pytest
 from .jupyterlab import ROOT
 
 ARTIFACTS = ROOT / "build" / "e2e"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -39,8 +45,9 @@ def browser() -> Iterator:
     """Debian's headless chromium driven by Playwright (no browser download)."""
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
-        pytest.fail("chromium is not installed: `apt-get install -y chromium` (the e2e test never skips)",
-                    pytrace=False)
+        pytest.fail(
+            "chromium is not installed: `apt-get install -y chromium` (the e2e test never skips)", pytrace=False
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

@@ -25,8 +25,9 @@ def free_port() -> int:
 
 def isolated_env(home: Path, **extra: str) -> dict[str, str]:
     """The environment of a first-time learner: an empty HOME and Jupyter folders, no service URLs."""
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("JUPYTER", "DATABASE_URL", "REDIS_URL"))}
+    env = {
+        key: value for key, value in os.environ.items() if not key.startswith(("JUPYTER", "DATABASE_URL", "REDIS_URL"))
+    }
     env.update(
         HOME=str(home),
         JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
@@ -69,14 +70,25 @@ def start_lab(root_dir: Path, home: Path, base_url: str = "/", env: dict[str, st
     port, token = free_port(), secrets.token_hex(24)
     log = home / "jupyterlab.log"
     home.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "jupyter", "lab", "--ip=127.0.0.1", f"--port={port}", "--no-browser",
-               f"--ServerApp.token={token}", f"--ServerApp.root_dir={root_dir}", f"--ServerApp.base_url={base_url}",
-               "--ServerApp.port_retries=0"]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--ip=127.0.0.1",
+        f"--port={port}",
+        "--no-browser",
+        f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={root_dir}",
+        f"--ServerApp.base_url={base_url}",
+        "--ServerApp.port_retries=0",
+    ]
     if os.geteuid() == 0:  # CI containers run as root; Jupyter refuses that unless told
         command.append("--allow-root")
     with log.open("wb") as out:
-        process = subprocess.Popen(command, env=env or isolated_env(home), stdout=out, stderr=subprocess.STDOUT,
-                                   cwd=root_dir)
+        process = subprocess.Popen(
+            command, env=env or isolated_env(home), stdout=out, stderr=subprocess.STDOUT, cwd=root_dir
+        )
     lab = JupyterLab(url=f"http://127.0.0.1:{port}{base_url.rstrip('/')}", token=token, process=process, log=log)
     deadline = time.monotonic() + START_TIMEOUT
     while True:

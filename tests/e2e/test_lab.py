@@ -91,8 +91,11 @@ def answer_and_check(page, answer_cell, answer: str, verdict: str) -> str:
     page.keyboard.press("Shift+Enter")
     page.keyboard.press("Shift+Enter")
     prompt = check_cell.locator(".jp-InputPrompt")
-    page.wait_for_function("([el, before]) => /^\\[\\d+\\]:$/.test(el.textContent.trim()) && el.textContent !== before",
-                           arg=[prompt.element_handle(), before], timeout=RUN_TIMEOUT_MS)
+    page.wait_for_function(
+        "([el, before]) => /^\\[\\d+\\]:$/.test(el.textContent.trim()) && el.textContent !== before",
+        arg=[prompt.element_handle(), before],
+        timeout=RUN_TIMEOUT_MS,
+    )
     output = check_cell.locator(".jp-OutputArea-output")
     output.get_by_text(verdict).first.wait_for()
     output.scroll_into_view_if_needed()
@@ -137,7 +140,9 @@ def run_all_cells(page, artifacts):
             const panel = [...document.querySelectorAll('.jp-NotebookPanel')].find(p => p.offsetParent !== null);
             const prompts = [...panel.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim());
             return prompts.length > 0 && prompts.every(p => /^\\[\\d+\\]:$/.test(p));
-        }""", timeout=RUN_TIMEOUT_MS)
+        }""",
+        timeout=RUN_TIMEOUT_MS,
+    )
     page.wait_for_selector("#jp-main-statusbar >> text=Idle")
 
     counts = [int(p[1:-2]) for p in prompts(page)]
@@ -190,8 +195,7 @@ def hub_lab(tmp_path_factory, artifacts) -> Iterator[JupyterLab]:
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(SERVE_CELL)])
     notebook.metadata["kernelspec"] = dict(KERNELSPEC)
     nbformat.write(notebook, root / "serve.ipynb")
-    server = start_lab(root, home, base_url=HUB_PREFIX,
-                       env=isolated_env(home, JUPYTERHUB_SERVICE_PREFIX=HUB_PREFIX))
+    server = start_lab(root, home, base_url=HUB_PREFIX, env=isolated_env(home, JUPYTERHUB_SERVICE_PREFIX=HUB_PREFIX))
     yield server
     server.stop()
     shutil.copy(server.log, artifacts / "jupyterlab-hub.log")

@@ -35,8 +35,10 @@ RENDER = """async ([id, source]) => {
 @pytest.fixture(scope="module")
 def mermaid_page(browser):
     if not MERMAID_JS.exists():
-        pytest.fail(f"{MERMAID_JS.relative_to(ROOT)} is missing: `make e2e` installs it (npm ci into build/mermaid)",
-                    pytrace=False)
+        pytest.fail(
+            f"{MERMAID_JS.relative_to(ROOT)} is missing: `make e2e` installs it (npm ci into build/mermaid)",
+            pytrace=False,
+        )
     page = browser.new_page()
     page.set_content("<!DOCTYPE html><html><body></body></html>")
     page.add_script_tag(path=str(MERMAID_JS))

@@ -40,8 +40,9 @@ def _proxy(failing: set[str], error: type[httpx.TransportError]) -> tuple[RoundR
         return httpx.Response(200, text=origin)
 
     proxy = RoundRobinProxy(["http://a", "http://b"], clock=Clock())
-    proxy._clients = {origin: httpx.AsyncClient(base_url=origin, transport=httpx.MockTransport(handler))
-                      for origin in proxy.origins}
+    proxy._clients = {
+        origin: httpx.AsyncClient(base_url=origin, transport=httpx.MockTransport(handler)) for origin in proxy.origins
+    }
     return proxy, tried
 
 

@@ -38,8 +38,12 @@ def test_a_child_dies_when_its_parent_is_killed():
         print(child.pid, flush=True)
         import time; time.sleep(60)
     """)
-    parent = subprocess.Popen([sys.executable, "-c", parent_code], stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": os.getcwd()})
+    parent = subprocess.Popen(
+        [sys.executable, "-c", parent_code],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     grandchild = int(parent.stdout.readline())
     assert alive(grandchild)
     parent.send_signal(signal.SIGKILL)
@@ -54,6 +58,11 @@ def test_children_stop_when_the_parent_exits_normally():
         child = children.start({SLEEPER!r})
         print(child.pid, flush=True)
     """)
-    done = subprocess.run([sys.executable, "-c", parent_code], capture_output=True, text=True, timeout=30,
-                          env={**os.environ, "PYTHONPATH": os.getcwd()})
+    done = subprocess.run(
+        [sys.executable, "-c", parent_code],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
     assert not alive(int(done.stdout))

@@ -52,8 +52,9 @@ def test_cpu_on_the_loop_stalls_other_requests_and_the_profiler_finds_it(lab):
 def test_one_and_two_at_once_measures_both_places(lab):
     pairs = one_and_two_at_once(lab.url, limit=1000, rounds=1)
     assert set(pairs) == {"thread", "process"}
-    assert all(set(times) == {"1 request", "2 at once", "CPU of the 2"} and min(times.values()) > 0
-               for times in pairs.values())
+    assert all(
+        set(times) == {"1 request", "2 at once", "CPU of the 2"} and min(times.values()) > 0 for times in pairs.values()
+    )
 
 
 REPORT = """
@@ -67,4 +68,7 @@ REPORT = """
 def test_profile_shares_reads_each_part_against_the_whole():
     shares = profile_shares(REPORT, of="report", parts=("count_primes", "AsyncClient.get", "absent"))
     assert {part: round(share, 6) for part, share in shares.items()} == {
-        "count_primes": 0.75, "AsyncClient.get": 0.25, "absent": 0.0}
+        "count_primes": 0.75,
+        "AsyncClient.get": 0.25,
+        "absent": 0.0,
+    }

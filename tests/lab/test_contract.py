@@ -32,8 +32,16 @@ def notes_api():
 def test_cases_run_in_order_and_pass_remembered_values(notes_api):
     cases = [
         Case("no key", "POST", "/notes", 401, json={"text": "a"}, must_have=("www-authenticate",)),
-        Case("create", "POST", "/notes", 201, json={"text": "a"}, headers={"X-API-Key": "secret"},
-             must_have=("location",), save={"note": "id", "key": "key"}),
+        Case(
+            "create",
+            "POST",
+            "/notes",
+            201,
+            json={"text": "a"},
+            headers={"X-API-Key": "secret"},
+            must_have=("location",),
+            save={"note": "id", "key": "key"},
+        ),
         Case("read it", "GET", "/notes/{note}", 200),
         Case("create with the saved key", "POST", "/notes", 201, json={"text": "b"}, key="key"),
         Case("missing", "GET", "/notes/99", 404),
@@ -45,13 +53,14 @@ def test_cases_run_in_order_and_pass_remembered_values(notes_api):
 
 
 def test_a_wrong_status_or_a_missing_header_is_a_failure(notes_api, capsys):
-    cases = [Case("expects 200", "GET", "/notes/5", 200),
-             Case("expects a header", "POST", "/notes", 401, json={"text": "a"}, must_have=("retry-after",))]
+    cases = [
+        Case("expects 200", "GET", "/notes/5", 200),
+        Case("expects a header", "POST", "/notes", 401, json={"text": "a"}, must_have=("retry-after",)),
+    ]
     outcomes = run_contract(notes_api, cases)
     assert [o.ok for o in outcomes] == [False, False] and outcomes[1].missing == ("retry-after",)
     rows = outcome_rows(outcomes)
-    assert rows[0] == {"#": 1, "case": "expects 200", "request": "GET /notes/5", "expected": 200, "got": 404,
-                       "ok": "✘"}
+    assert rows[0] == {"#": 1, "case": "expects 200", "request": "GET /notes/5", "expected": 200, "got": 404, "ok": "✘"}
     assert rows[1]["ok"] == "✘ missing retry-after"
     contract_table(outcomes)
     assert "expected  got" in capsys.readouterr().out

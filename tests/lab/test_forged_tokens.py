@@ -30,8 +30,12 @@ def test_each_forgery_changes_one_thing():
     assert "exp" not in payload_of(tokens["missing exp"])
     assert payload_of(tokens["wrong audience"])["aud"] == "billing-api"
     assert len(tokens["huge header"]) > 4096
-    assert jwt.decode(tokens["HS512 with the server's key"], CONFIG.key, algorithms=["HS512"],
-                      audience=CONFIG.audience)["sub"] == "1"  # the right key: only the algorithm is wrong
+    assert (
+        jwt.decode(tokens["HS512 with the server's key"], CONFIG.key, algorithms=["HS512"], audience=CONFIG.audience)[
+            "sub"
+        ]
+        == "1"
+    )  # the right key: only the algorithm is wrong
     assert jwt.get_unverified_header(tokens["other secret"])["kid"] == key_id(CONFIG.key)  # the kid copied
     assert jwt.get_unverified_header(tokens["unknown kid"])["kid"] == key_id(OTHER_SECRET)
     signed_ones = set(tokens) - {"not three segments", "not base64", "huge header", "header not an object"}

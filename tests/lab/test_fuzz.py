@@ -15,8 +15,11 @@ class Split(BaseModel):
 
 def fragile_app(people_rule=None) -> FastAPI:
     app = FastAPI()
-    model = Split if people_rule is None else type("SafeSplit", (Split,), {"__annotations__": {"people": int},
-                                                                         "people": people_rule})
+    model = (
+        Split
+        if people_rule is None
+        else type("SafeSplit", (Split,), {"__annotations__": {"people": int}, "people": people_rule})
+    )
 
     @app.post("/split")
     def split(body: model) -> dict:

@@ -7,9 +7,15 @@ from fastapi.responses import JSONResponse
 from course_lib.lab.load import LoadResult, measure, parse_stats, percentile
 from course_lib.notebook.server import serve
 
-ENTRY = {"name": "/hi", "method": "GET", "start_time": 100.0, "last_request_timestamp": 102.0,
-         "num_requests": 100, "num_failures": 3,
-         "response_times": {"1": 40, "2": 30, "5": 20, "9": 9, "30": 1}}
+ENTRY = {
+    "name": "/hi",
+    "method": "GET",
+    "start_time": 100.0,
+    "last_request_timestamp": 102.0,
+    "num_requests": 100,
+    "num_failures": 3,
+    "response_times": {"1": 40, "2": 30, "5": 20, "9": 9, "30": 1},
+}
 
 
 def test_parse_stats_sums_counts_and_reads_percentiles():

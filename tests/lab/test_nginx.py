@@ -21,8 +21,9 @@ needs_nginx = pytest.mark.skipif(NGINX is None, reason="nginx is not installed (
 @pytest.fixture
 def upstreams():
     """Two chapter-11 apps in the kernel, named replica-1 and replica-2."""
-    servers = [serve(ch11_scaling.create_app(Settings(instance_name=f"replica-{i}")), name=f"nginx-up{i}")
-               for i in (1, 2)]
+    servers = [
+        serve(ch11_scaling.create_app(Settings(instance_name=f"replica-{i}")), name=f"nginx-up{i}") for i in (1, 2)
+    ]
     yield [server.url for server in servers]
     for server in servers:
         server.stop()
@@ -120,8 +121,11 @@ def _whoami() -> FastAPI:
 
     @app.get("/whoami")
     def whoami(request: Request) -> dict:
-        return {"client": request.client.host, "scheme": request.url.scheme,
-                "forwarded_for": request.headers.getlist("x-forwarded-for")}
+        return {
+            "client": request.client.host,
+            "scheme": request.url.scheme,
+            "forwarded_for": request.headers.getlist("x-forwarded-for"),
+        }
 
     return app
 
@@ -133,8 +137,11 @@ def whoami():
     server.stop()
 
 
-SPOOFS = [{"X-Forwarded-For": "6.6.6.6"}, {"X-Forwarded-For": "6.6.6.6, 7.7.7.7"},
-          {"X-Forwarded-For": "6.6.6.6", "Forwarded": "for=6.6.6.6", "X-Forwarded-Proto": "https"}]
+SPOOFS = [
+    {"X-Forwarded-For": "6.6.6.6"},
+    {"X-Forwarded-For": "6.6.6.6, 7.7.7.7"},
+    {"X-Forwarded-For": "6.6.6.6", "Forwarded": "for=6.6.6.6", "X-Forwarded-Proto": "https"},
+]
 
 
 @pytest.mark.parametrize("prefer_nginx", [pytest.param(True, marks=needs_nginx), False], ids=["nginx", "course-proxy"])
@@ -172,25 +179,31 @@ def test_the_course_proxy_skips_a_dead_upstream_and_marks_it_down(upstreams):
         balancer = load_balancer([upstreams[0], dead, upstreams[1]], prefer_nginx=False)
         try:
             with httpx.Client(base_url=balancer.url) as client:
-                answers = [client.get("/health") for _ in range(6)] + [client.post("/visits/in-redis")
-                                                                       for _ in range(3)]
+                answers = [client.get("/health") for _ in range(6)] + [
+                    client.post("/visits/in-redis") for _ in range(3)
+                ]
         finally:
             balancer.stop()
     assert [answer.status_code for answer in answers] == [200] * 6 + [200] * 3
     served = [answer.headers["x-instance"] for answer in answers]
     assert sorted(served) == ["replica-1"] * 4 + ["replica-2"] * 5 or sorted(served) == (
-        ["replica-1"] * 5 + ["replica-2"] * 4), served
+        ["replica-1"] * 5 + ["replica-2"] * 4
+    ), served
 
 
 @needs_nginx
 def test_nginx_passes_a_failed_connection_to_the_next_upstream():
-    servers = [serve(ch11_scaling.create_app(Settings(instance_name=f"replica-{i}")), name=f"nginx-lose{i}")
-               for i in (1, 2, 3)]
+    servers = [
+        serve(ch11_scaling.create_app(Settings(instance_name=f"replica-{i}")), name=f"nginx-lose{i}") for i in (1, 2, 3)
+    ]
     balancer = load_balancer([server.url for server in servers])
     try:
         with httpx.Client(base_url=balancer.url) as client:
             assert {client.get("/health").headers["x-instance"] for _ in range(3)} == {
-                "replica-1", "replica-2", "replica-3"}
+                "replica-1",
+                "replica-2",
+                "replica-3",
+            }
             servers[2].stop()
             answers = [client.get("/health") for _ in range(6)]
     finally:
@@ -198,7 +211,9 @@ def test_nginx_passes_a_failed_connection_to_the_next_upstream():
         for server in servers:
             server.stop()
     assert {(answer.status_code, answer.headers["x-instance"]) for answer in answers} == {
-        (200, "replica-1"), (200, "replica-2")}
+        (200, "replica-1"),
+        (200, "replica-2"),
+    }
 
 
 def test_the_course_proxy_caches_by_the_same_rules_where_nginx_is_missing(upstreams):

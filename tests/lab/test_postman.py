@@ -26,8 +26,11 @@ VALIDATOR = jsonschema.Draft4Validator(SCHEMA)
 
 
 def items(collection: dict) -> dict[str, dict]:
-    return {f"{i['request']['method']} {i['request']['url']['raw']}": i
-            for folder in collection["item"] for i in folder["item"]}
+    return {
+        f"{i['request']['method']} {i['request']['url']['raw']}": i
+        for folder in collection["item"]
+        for i in folder["item"]
+    }
 
 
 def test_the_vendored_schema_is_a_valid_draft_4_schema():
@@ -49,8 +52,11 @@ def test_requests_carry_path_variables_bodies_and_api_key_auth():
     assert patch["url"]["variable"][0]["key"] == "task_id"
     assert json.loads(patch["body"]["raw"]) == {"title": "string", "description": "string", "done": False}
     assert patch["auth"]["type"] == "apikey"
-    assert {a["key"]: a["value"] for a in patch["auth"]["apikey"]} == {"key": "X-API-Key", "value": "{{apiKey}}",
-                                                                        "in": "header"}
+    assert {a["key"]: a["value"] for a in patch["auth"]["apikey"]} == {
+        "key": "X-API-Key",
+        "value": "{{apiKey}}",
+        "in": "header",
+    }
     assert by_request["GET {{baseUrl}}/tasks/:task_id"]["request"]["auth"] == {"type": "noauth"}
     codes = {r["code"] for r in by_request["PATCH {{baseUrl}}/tasks/:task_id"]["response"]}
     assert codes == {200, 400, 401, 403, 404, 406, 422}
@@ -76,13 +82,17 @@ def test_an_app_without_security_or_tags_still_converts():
     collection = collection_from_openapi(app.openapi(), "http://x")
     assert list(VALIDATOR.iter_errors(collection)) == []
     assert [folder["name"] for folder in collection["item"]] == ["default"]
-    assert collection["variable"] == [{"key": "baseUrl", "value": "http://x", "type": "string"},
-                                      {"key": "thing_id", "value": "1", "type": "string"}]
+    assert collection["variable"] == [
+        {"key": "baseUrl", "value": "http://x", "type": "string"},
+        {"key": "thing_id", "value": "1", "type": "string"},
+    ]
 
 
 def test_postman_url_splits_the_path():
-    url = postman_url("/users/{user_id}/tasks", [{"name": "user_id", "in": "path"},
-                                                 {"name": "done", "in": "query", "required": False}])
+    url = postman_url(
+        "/users/{user_id}/tasks",
+        [{"name": "user_id", "in": "path"}, {"name": "done", "in": "query", "required": False}],
+    )
     assert url["raw"] == "{{baseUrl}}/users/:user_id/tasks" and url["path"] == ["users", ":user_id", "tasks"]
     assert url["query"] == [{"key": "done", "value": "", "disabled": True}]
 
@@ -93,8 +103,9 @@ def test_save_collection_writes_json(tmp_path):
 
 
 def scripts_of(item: dict) -> str:
-    return "\n".join(line for event in item.get("event", []) if event["listen"] == "test"
-                     for line in event["script"]["exec"])
+    return "\n".join(
+        line for event in item.get("event", []) if event["listen"] == "test" for line in event["script"]["exec"]
+    )
 
 
 @pytest.mark.parametrize("chapter", chapters_from(5))
@@ -121,10 +132,13 @@ def test_creates_keep_the_new_id_and_key_for_the_requests_after_them():
 def test_the_collection_runs_sign_up_first_creates_before_reads_and_deletes_last():
     collection = collection_from_openapi(app_for(8).openapi(), "http://x")
     assert collection["item"][0]["name"] == "users"
-    runs = [item["request"]["method"] + " " + item["request"]["url"]["raw"].removeprefix("{{baseUrl}}")
-            for folder in collection["item"] for item in folder["item"]]
+    runs = [
+        item["request"]["method"] + " " + item["request"]["url"]["raw"].removeprefix("{{baseUrl}}")
+        for folder in collection["item"]
+        for item in folder["item"]
+    ]
     assert runs[:2] == ["POST /users", "POST /users/:user_id/tasks"]
-    tasks = runs[runs.index("POST /tasks"):]
+    tasks = runs[runs.index("POST /tasks") :]
     assert tasks[0] == "POST /tasks" and tasks[-1] == "DELETE /tasks/:task_id"
     assert tasks.index("GET /tasks/:task_id") < tasks.index("PATCH /tasks/:task_id")
 

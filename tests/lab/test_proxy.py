@@ -108,8 +108,10 @@ def test_hop_by_hop_fields_include_those_connection_names():
 def test_hop_by_hop_fields_stop_at_the_proxy_and_host_names_the_origin():
     origin = serve(_origin(), name="origin")
     proxy = serve(ReverseProxy(origin.url), name="proxy")
-    seen = proxy.get("/received", headers={"Connection": "x-trace", "X-Trace": "1", "Keep-Alive": "timeout=5",
-                                            "X-Kept": "end-to-end"}).json()
+    seen = proxy.get(
+        "/received",
+        headers={"Connection": "x-trace", "X-Trace": "1", "Keep-Alive": "timeout=5", "X-Kept": "end-to-end"},
+    ).json()
     assert "x-trace" not in seen and "keep-alive" not in seen and seen["x-kept"] == "end-to-end"
     assert seen["host"] == f"127.0.0.1:{origin.port}"
     answer = proxy.get("/headers")
@@ -141,16 +143,18 @@ def test_may_share_with_credentials_only_when_the_answer_says_so():
     assert not may_share_with_credentials("max-age=60") and not may_share_with_credentials(None)
 
 
-@pytest.mark.parametrize("credentials", [{"Authorization": "Bearer ada"}, {"X-API-Key": "ada-key"},
-                                         {"Cookie": "session=ada"}])
+@pytest.mark.parametrize(
+    "credentials", [{"Authorization": "Bearer ada"}, {"X-API-Key": "ada-key"}, {"Cookie": "session=ada"}]
+)
 def test_a_response_to_a_request_with_credentials_is_never_served_to_another(credentials):
     origin_app = _origin()
     origin = serve(origin_app, name="origin")
     proxy = serve(ReverseProxy(origin.url), name="proxy")
     first = proxy.get("/mine", headers=credentials)
     bob = {name: value.replace("ada", "bob") for name, value in credentials.items()}
-    assert proxy.get("/mine", headers=bob).text == "data of " + (bob.get("Authorization") or bob.get("X-API-Key")
-                                                                  or "anonymous")
+    assert proxy.get("/mine", headers=bob).text == "data of " + (
+        bob.get("Authorization") or bob.get("X-API-Key") or "anonymous"
+    )
     anonymous = proxy.get("/mine")
     assert first.headers["x-cache"] == "MISS" and anonymous.headers["x-cache"] == "MISS"
     assert anonymous.text == "data of anonymous"
@@ -174,7 +178,8 @@ def test_forwarding_headers_a_client_sends_are_replaced_by_what_the_proxy_saw():
     proxy = serve(ReverseProxy(origin.url), name="proxy")
     # (X-Forwarded-For and -Proto from a loopback client are applied by serve()'s uvicorn before the proxy runs:
     # tests/lab/test_nginx.py sends them to the proxy in a process of its own, which trusts no one)
-    seen = proxy.get("/received", headers={"Forwarded": "for=6.6.6.6", "X-Forwarded-Host": "evil.example",
-                                           "X-Real-IP": "6.6.6.6"}).json()
+    seen = proxy.get(
+        "/received", headers={"Forwarded": "for=6.6.6.6", "X-Forwarded-Host": "evil.example", "X-Real-IP": "6.6.6.6"}
+    ).json()
     assert "forwarded" not in seen and "x-real-ip" not in seen
     assert seen["x-forwarded-proto"] == "http" and seen["x-forwarded-host"] == f"127.0.0.1:{proxy.port}"

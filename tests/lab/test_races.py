@@ -14,8 +14,13 @@ from course_lib.taskapi.orm_models import TaskRow
 POSTGRES = os.environ.get("DATABASE_URL", "")
 DATABASES = [
     pytest.param(None, id="sqlite"),
-    pytest.param(POSTGRES, id="postgresql", marks=pytest.mark.skipif(
-        not POSTGRES.startswith("postgresql"), reason="DATABASE_URL does not name a PostgreSQL server (CI sets one)")),
+    pytest.param(
+        POSTGRES,
+        id="postgresql",
+        marks=pytest.mark.skipif(
+            not POSTGRES.startswith("postgresql"), reason="DATABASE_URL does not name a PostgreSQL server (CI sets one)"
+        ),
+    ),
 ]
 WRITERS = 12
 

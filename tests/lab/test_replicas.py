@@ -18,7 +18,9 @@ def test_replicas_share_the_database_and_redis_and_stop_cleanly():
     try:
         first, second = (httpx.Client(base_url=url) for url in replicas.urls)
         assert [first.get("/health").headers["x-instance"], second.get("/health").headers["x-instance"]] == [
-            "replica-1", "replica-2"]
+            "replica-1",
+            "replica-2",
+        ]
         auth = sign_up(first, "Ada")  # signed up on one replica ...
         created = second.post("/tasks", json={"title": "shared"}, headers=auth)  # ... known on the other
         assert created.status_code == 201
@@ -30,8 +32,11 @@ def test_replicas_share_the_database_and_redis_and_stop_cleanly():
         # whatever a replica puts in temporary folders lands under the replicas' folder, which stop() removes:
         # none in the system's temporary folder is named for a replica's pid
         pids = {str(replica.process.pid) for replica in replicas.members}
-        leaked = [path for path in Path(tempfile.gettempdir()).glob("backend-course-db-*")
-                  if path.name.removeprefix("backend-course-db-").split("-")[0] in pids]
+        leaked = [
+            path
+            for path in Path(tempfile.gettempdir()).glob("backend-course-db-*")
+            if path.name.removeprefix("backend-course-db-").split("-")[0] in pids
+        ]
         assert leaked == []
     finally:
         replicas.stop()

@@ -5,4 +5,3 @@ from course_lib.lab.task_contract import CONTRACT
 
 def test_the_contract_covers_every_failure_mode():
     assert {401, 403, 404, 405, 409, 422} <= {case.expect for case in CONTRACT}
-

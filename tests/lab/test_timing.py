@@ -17,6 +17,7 @@ def test_in_turns_interleaves_the_cases_and_takes_each_median():
         def run():
             order.append(name)
             return next(values[name])
+
         return run
 
     assert in_turns({"a": case("a"), "b": case("b")}, rounds=3) == {"a": 2.0, "b": 20.0}

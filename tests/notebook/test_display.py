@@ -5,8 +5,12 @@ from course_lib.notebook.display import format_body, format_exchange, show_raw, 
 
 def exchange(status=201, body=b'{"id": 1}', headers=None):
     request = httpx.Request("POST", "http://127.0.0.1:1234/tasks?x=1", json={"title": "a"})
-    headers = {"content-type": "application/json", "date": "Thu, 01 Jan 2026 00:00:00 GMT",
-               "location": "/tasks/1", **(headers or {})}
+    headers = {
+        "content-type": "application/json",
+        "date": "Thu, 01 Jan 2026 00:00:00 GMT",
+        "location": "/tasks/1",
+        **(headers or {}),
+    }
     return httpx.Response(status, content=body, headers=headers, request=request)
 
 

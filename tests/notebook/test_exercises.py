@@ -94,7 +94,8 @@ def test_an_error_after_the_learners_code_returned_names_the_library_not_its_lin
             failed = error.with_traceback(error.__traceback__.tb_next)  # only library frames: no line of the learner's
     described = describe_error(failed)
     assert described.startswith("IntegrityError") and described.endswith(
-        "(inside sqlalchemy, after your code returned: in what it returned or left behind)")
+        "(inside sqlalchemy, after your code returned: in what it returned or left behind)"
+    )
 
 
 def test_the_input_that_broke_a_function_is_named():
@@ -141,8 +142,10 @@ def test_none_from_an_edited_function_says_returned_none():
             raise Incorrect("wrong", expected=42, got=got)
 
     result = Exercise("test.q9", "calls", compares, hint="", solution="").evaluate(forgot_return)
-    assert result.status == INCORRECT and "forgot_return(21) returned None: does every path end with `return ...`?" \
-        in result.lines()
+    assert (
+        result.status == INCORRECT
+        and "forgot_return(21) returned None: does every path end with `return ...`?" in result.lines()
+    )
 
     def none_on_purpose(x):  # None is this function's answer for "no": no hint about a missing return
         if x > 100:
@@ -168,8 +171,11 @@ def test_a_route_that_raises_is_reported_with_its_line():
 
     result = Exercise("test.q10", "route", test, hint="", solution="").evaluate(add_route)
     assert result.status == INCORRECT and result.got == 500
-    assert any(line.startswith("Your route raised ZeroDivisionError: division by zero (line")
-               and "of boom: `return {'ratio': 1 / 0}`" in line.replace('"', "'") for line in result.lines())
+    assert any(
+        line.startswith("Your route raised ZeroDivisionError: division by zero (line")
+        and "of boom: `return {'ratio': 1 / 0}`" in line.replace('"', "'")
+        for line in result.lines()
+    )
 
 
 def test_check_displays_and_records(capsys):
@@ -245,6 +251,9 @@ def test_header_tokens_are_tokens_not_substrings():
 
 
 def test_cache_directives_ignore_order_case_and_quotes():
-    assert cache_directives('public, Max-Age="60"') == cache_directives("max-age=60, public") == {
-        "max-age": "60", "public": None}
+    assert (
+        cache_directives('public, Max-Age="60"')
+        == cache_directives("max-age=60, public")
+        == {"max-age": "60", "public": None}
+    )
     assert cache_directives(None) == {}

@@ -66,7 +66,10 @@ def test_a_function_that_returns_on_every_path_does_not_end_without_return():
 
 def test_without_source_the_compiled_names_stand_in():
     namespace: dict = {}
-    exec("import hmac\ndef made_by_exec(a, b):\n    return hmac.compare_digest(a, b)\n"
-         "def equals(a, b):\n    return a == b\n", namespace)
+    exec(
+        "import hmac\ndef made_by_exec(a, b):\n    return hmac.compare_digest(a, b)\n"
+        "def equals(a, b):\n    return a == b\n",
+        namespace,
+    )
     assert not misses_call(namespace["made_by_exec"], "compare_digest")
     assert misses_call(namespace["equals"], "compare_digest")

@@ -33,8 +33,16 @@ def test_a_miss_loads_and_keeps_a_copy_for_ttl_seconds_then_hits(cache):
     loads = []
     assert read(cache, cache.key("n", 1), lambda: loads.append(1) or 7) == 7
     assert read(cache, cache.key("n", 1), lambda: loads.append(1) or 8) == 7
-    assert loads == [1] and cache_stats(cache) == {"hits": 1, "misses": 1, "loads": 1, "waits": 0, "crowded": 0,
-                                                   "held": 0, "undecodable": 0, "errors": 0}
+    assert loads == [1] and cache_stats(cache) == {
+        "hits": 1,
+        "misses": 1,
+        "loads": 1,
+        "waits": 0,
+        "crowded": 0,
+        "held": 0,
+        "undecodable": 0,
+        "errors": 0,
+    }
     assert 0 < cache.redis.ttl("test:n:1") <= 30
 
 

@@ -57,8 +57,9 @@ def test_drop_removes_the_data_and_is_idempotent():
     assert database.dropped
     if database.schema:
         with make_engine().connect() as connection:
-            found = connection.execute(text("SELECT count(*) FROM information_schema.schemata WHERE schema_name = :s"),
-                                       {"s": database.schema}).scalar()
+            found = connection.execute(
+                text("SELECT count(*) FROM information_schema.schemata WHERE schema_name = :s"), {"s": database.schema}
+            ).scalar()
         assert found == 0
     else:
         assert not database.path.exists()
@@ -134,12 +135,17 @@ def test_sigterm_to_a_process_serving_the_api_leaves_no_database_folder(tmp_path
     from course_lib.lab.children import free_port, wait_until_up
 
     port = free_port()
-    serving = _child("import uvicorn; from course_lib.taskapi import latest; "
-                     f"uvicorn.run(latest(), host='127.0.0.1', port={port}, log_level='warning')", tmp_path)
+    serving = _child(
+        "import uvicorn; from course_lib.taskapi import latest; "
+        f"uvicorn.run(latest(), host='127.0.0.1', port={port}, log_level='warning')",
+        tmp_path,
+    )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", serving)
-        signed_up = httpx.post(f"http://127.0.0.1:{port}/users", json={
-            "name": "Ada", "email": "ada@example.org", "password": "violet harbor lantern 42"})
+        signed_up = httpx.post(
+            f"http://127.0.0.1:{port}/users",
+            json={"name": "Ada", "email": "ada@example.org", "password": "violet harbor lantern 42"},
+        )
         assert signed_up.status_code == 201, signed_up.text
         assert [path.suffix for folder in _folders(tmp_path) for path in folder.iterdir()].count(".db") >= 1
         serving.send_signal(signal.SIGTERM)  # how docker and systemd stop a process
@@ -150,8 +156,10 @@ def test_sigterm_to_a_process_serving_the_api_leaves_no_database_folder(tmp_path
 
 
 def test_the_folder_of_a_killed_process_is_swept_by_the_next_one_and_a_live_ones_kept(tmp_path):
-    make = ("from course_lib.services.db import isolated_database; import sys; "
-            "database = isolated_database(); print(database.path, flush=True); sys.stdin.read()")
+    make = (
+        "from course_lib.services.db import isolated_database; import sys; "
+        "database = isolated_database(); print(database.path, flush=True); sys.stdin.read()"
+    )
     killed = _child(make, tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     living = _child(make, tmp_path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
@@ -174,8 +182,7 @@ def test_sweep_keeps_folders_of_live_pids_and_foreign_names(tmp_path):
     for name in (f"{dead}-abc", f"{live}-def", "oldstyle"):
         (tmp_path / f"{db.SCRATCH_PREFIX}{name}").mkdir()
     assert db.sweep_scratch_folders(tmp_path) == [tmp_path / f"{db.SCRATCH_PREFIX}{dead}-abc"]
-    assert [folder.name.removeprefix(db.SCRATCH_PREFIX) for folder in _folders(tmp_path)] == [f"{live}-def",
-                                                                                               "oldstyle"]
+    assert [folder.name.removeprefix(db.SCRATCH_PREFIX) for folder in _folders(tmp_path)] == [f"{live}-def", "oldstyle"]
 
 
 def test_a_folder_goes_when_its_last_database_is_dropped(tmp_path):

@@ -16,8 +16,13 @@ from course_lib.taskapi import orm_models, sql_tables
 POSTGRES = os.environ.get("DATABASE_URL", "")
 DATABASES = [
     pytest.param(None, id="sqlite"),
-    pytest.param(POSTGRES, id="postgresql", marks=pytest.mark.skipif(
-        not POSTGRES.startswith("postgresql"), reason="DATABASE_URL does not name a PostgreSQL server (CI sets one)")),
+    pytest.param(
+        POSTGRES,
+        id="postgresql",
+        marks=pytest.mark.skipif(
+            not POSTGRES.startswith("postgresql"), reason="DATABASE_URL does not name a PostgreSQL server (CI sets one)"
+        ),
+    ),
 ]
 
 
@@ -55,8 +60,10 @@ def test_the_first_revision_is_the_schema_chapters_06_to_12_create(database):
 
 def test_autogenerate_drafts_the_second_revision(database):
     migrations.upgrade(database.engine, "0001")
-    kinds = {diff[0][0] if isinstance(diff, list) else diff[0]
-             for diff in migrations.differences(database.engine, orm_models.Base.metadata)}
+    kinds = {
+        diff[0][0] if isinstance(diff, list) else diff[0]
+        for diff in migrations.differences(database.engine, orm_models.Base.metadata)
+    }
     assert kinds == {"add_index", "modify_default"}
     draft = migrations.autogenerate(database.engine, orm_models.Base.metadata)
     assert "batch_alter_table('tasks'" in draft and "ix_tasks_title_id" in draft and "server_default" in draft
@@ -66,8 +73,12 @@ def test_downgrade_one_step_removes_the_defaults_and_keeps_the_rows(database):
     engine = database.engine
     migrations.upgrade(engine)
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO users (name, email, email_key, role, password_hash) "
-                                "VALUES ('Ada', 'ada@example.org', 'ada@example.org', 'member', '')"))
+        connection.execute(
+            text(
+                "INSERT INTO users (name, email, email_key, role, password_hash) "
+                "VALUES ('Ada', 'ada@example.org', 'ada@example.org', 'member', '')"
+            )
+        )
         connection.execute(text("INSERT INTO tasks (title, description, done, owner_id) VALUES ('t', '', false, 1)"))
     migrations.downgrade(engine, "0001")
     assert migrations.differences(engine, sql_tables.Base.metadata) == []
@@ -80,9 +91,13 @@ def test_the_data_migration_casefolds_email_keys_and_its_downgrade_lowers_them(d
     engine = database.engine
     migrations.upgrade(engine, "0002")
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO users (name, email, email_key, role, password_hash) VALUES "
-                                "('Gauß', 'Gauß@Example.org', 'gauß@example.org', 'member', ''), "
-                                "('Ada', 'Ada@Example.org', 'ada@example.org', 'member', '')"))
+        connection.execute(
+            text(
+                "INSERT INTO users (name, email, email_key, role, password_hash) VALUES "
+                "('Gauß', 'Gauß@Example.org', 'gauß@example.org', 'member', ''), "
+                "('Ada', 'Ada@Example.org', 'ada@example.org', 'member', '')"
+            )
+        )
     migrations.upgrade(engine)
     with engine.connect() as connection:
         keys = connection.execute(text("SELECT email_key FROM users ORDER BY id")).scalars().all()
@@ -97,9 +112,13 @@ def test_the_data_migration_names_accounts_that_would_collide(database):
     engine = database.engine
     migrations.upgrade(engine, "0002")
     with engine.begin() as connection:
-        connection.execute(text("INSERT INTO users (name, email, email_key, role, password_hash) VALUES "
-                                "('A', 'strasse@example.org', 'strasse@example.org', 'member', ''), "
-                                "('B', 'straße@example.org', 'straße@example.org', 'member', '')"))
+        connection.execute(
+            text(
+                "INSERT INTO users (name, email, email_key, role, password_hash) VALUES "
+                "('A', 'strasse@example.org', 'strasse@example.org', 'member', ''), "
+                "('B', 'straße@example.org', 'straße@example.org', 'member', '')"
+            )
+        )
     with pytest.raises(RuntimeError, match="merge them first"):
         migrations.upgrade(engine)
     assert migrations.current(engine) == "0002"  # the failed revision left nothing behind
@@ -136,7 +155,8 @@ def test_a_new_sqlite_file_brought_to_head_by_copy_equals_one_migrated_step_by_s
         def schema(engine) -> list[tuple]:
             with engine.connect() as connection:
                 return connection.exec_driver_sql(
-                    "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name").all()
+                    "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+                ).all()
 
         assert migrations.current(copied.engine) == migrations.current(stepped.engine) == "0003"
         assert schema(copied.engine) == schema(stepped.engine)

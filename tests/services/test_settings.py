@@ -78,8 +78,13 @@ def test_development_without_a_key_gets_a_random_one_per_process(production, mon
     key = Settings().secret_key
     assert len(key.encode()) >= 32 and Settings().secret_key == key
     env = {name: value for name, value in os.environ.items() if name != "SECRET_KEY"}
-    other = subprocess.run([sys.executable, "-c", "from course_lib.services.settings import Settings; "
-                            "print(Settings().secret_key)"], env=env, capture_output=True, text=True, check=True)
+    other = subprocess.run(
+        [sys.executable, "-c", "from course_lib.services.settings import Settings; print(Settings().secret_key)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert other.stdout.strip() not in ("", key)
 
 

@@ -36,6 +36,7 @@ def database():
 @pytest.fixture
 def api_at():
     """Serve the task API as it stands at the end of a chapter: api_at(4)."""
+
     def start(chapter: int):
         api = serve(app_for(chapter), name=f"test-ch{chapter:02d}")
         if chapter >= 10:  # earlier chapters' tests accept last-write-wins, and from chapter 10 on must say so
@@ -43,6 +44,7 @@ def api_at():
         if chapter >= PRIVATE_USERS:
             api.client.auth = ReadsAsTheLastWriter(private_tasks=chapter >= PRIVATE_TASKS)
         return api
+
     return start
 
 
@@ -69,8 +71,11 @@ class ReadsAsTheLastWriter(httpx.Auth):
     def auth_flow(self, request: httpx.Request):
         if "x-api-key" in request.headers:
             self.key = request.headers["x-api-key"]
-        elif (request.method in ("GET", "HEAD") and "authorization" not in request.headers
-              and "cookie" not in request.headers):
+        elif (
+            request.method in ("GET", "HEAD")
+            and "authorization" not in request.headers
+            and "cookie" not in request.headers
+        ):
             key = self.key_for(request.url.path)
             if key:
                 request.headers["X-API-Key"] = key

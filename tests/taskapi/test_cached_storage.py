@@ -71,8 +71,9 @@ def test_a_reader_between_the_hold_and_the_commit_keeps_nothing_even_if_the_bump
 
         def a_reader_arrives_then_commit():
             # another request, after the hold, before the commit: it reads the old row from the database
-            old = cache.read(lambda: cache.entry(f"task:{task.id}", "task", task.id), lambda: task, encode_task,
-                             decode_task)
+            old = cache.read(
+                lambda: cache.entry(f"task:{task.id}", "task", task.id), lambda: task, encode_task, decode_task
+            )
             assert old.title == "first"
             inner_commit()
 

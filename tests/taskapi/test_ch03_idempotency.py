@@ -176,7 +176,11 @@ def test_put_replaces_the_whole_task_and_404s_on_unknown_ids(api_at):
     task = new_task(api, "a", {})
     replaced = api.put(f"/tasks/{task['id']}", json={"title": "b"})
     assert {k: replaced.json()[k] for k in ("id", "title", "done", "description")} == {
-        "id": task["id"], "title": "b", "done": False, "description": ""}
+        "id": task["id"],
+        "title": "b",
+        "done": False,
+        "description": "",
+    }
     assert api.put("/tasks/99", json={"title": "b"}).status_code == 404
     assert api.put(f"/tasks/{task['id']}", json={"done": True}).status_code == 422
 

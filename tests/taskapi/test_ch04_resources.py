@@ -21,9 +21,11 @@ def items(response) -> list[dict]:
 @pytest.fixture
 def api_with_writer(api_at):
     """A live API at a chapter and the headers of a signed-up writer (an API key from chapter 05 on)."""
+
     def start(chapter: int):
         api = api_at(chapter)
         return api, sign_up(api, "Ada")
+
     return start
 
 
@@ -65,7 +67,11 @@ def test_put_replaces_the_whole_task(api_with_writer, chapter):
     replaced = api.put(f"/tasks/{task['id']}", json={"title": "b"}, headers=auth)
     assert replaced.status_code == 200
     assert {k: replaced.json()[k] for k in ("id", "title", "description", "done")} == {
-        "id": task["id"], "title": "b", "description": "", "done": False}
+        "id": task["id"],
+        "title": "b",
+        "description": "",
+        "done": False,
+    }
     assert api.put(f"/tasks/{task['id']}", json={"description": "no title"}, headers=auth).status_code == 422
 
 
@@ -104,12 +110,15 @@ def test_complete_action_and_patch_done_reach_the_same_state(api_with_writer, ch
 
 
 @pytest.mark.parametrize("chapter", chapters_from(4))
-@pytest.mark.parametrize(("method", "path", "allow"), [
-    ("DELETE", "/tasks", "GET, HEAD, POST, OPTIONS"),
-    ("POST", "/tasks/1", "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"),
-    ("GET", "/tasks/1/complete", "POST, OPTIONS"),
-    ("DELETE", "/users/1", "GET, HEAD, OPTIONS"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("DELETE", "/tasks", "GET, HEAD, POST, OPTIONS"),
+        ("POST", "/tasks/1", "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"),
+        ("GET", "/tasks/1/complete", "POST, OPTIONS"),
+        ("DELETE", "/users/1", "GET, HEAD, OPTIONS"),
+    ],
+)
 def test_wrong_method_is_405_with_allow(api_at, chapter, method, path, allow):
     response = api_at(chapter).request(method, path)
     assert response.status_code == 405 and response.headers["allow"] == allow

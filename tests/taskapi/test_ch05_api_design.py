@@ -9,8 +9,14 @@ from course_lib.taskapi.api_keys import sign_up
 from course_lib.web.openapi_responses import api_routes
 from tests.taskapi.conftest import chapters_from, public_task_chapters
 
-WRITES = [("POST", "/tasks"), ("PUT", "/tasks/1"), ("PATCH", "/tasks/1"), ("DELETE", "/tasks/1"),
-          ("POST", "/tasks/1/complete"), ("POST", "/users/1/tasks")]
+WRITES = [
+    ("POST", "/tasks"),
+    ("PUT", "/tasks/1"),
+    ("PATCH", "/tasks/1"),
+    ("DELETE", "/tasks/1"),
+    ("POST", "/tasks/1/complete"),
+    ("POST", "/users/1/tasks"),
+]
 
 
 @pytest.mark.parametrize("chapter", public_task_chapters(5))
@@ -74,9 +80,10 @@ def test_openapi_documents_the_key_and_the_failures(chapter):
 def test_failure_statuses_follow_the_dependencies():
     app = ch05_api_design.create_app()
     current_user = app.context.seams.current_user
-    by_route = {(path, tuple(sorted(route.methods))): sorted(ch05_api_design.failure_statuses(path, route,
-                                                                                               current_user))
-                for path, route in api_routes(app)}
+    by_route = {
+        (path, tuple(sorted(route.methods))): sorted(ch05_api_design.failure_statuses(path, route, current_user))
+        for path, route in api_routes(app)
+    }
     assert by_route[("/tasks", ("POST",))] == [400, 401, 403, 406]
     assert by_route[("/tasks/{task_id}", ("GET",))] == [404, 406]
     assert by_route[("/users", ("POST",))] == [400, 406, 409]

@@ -20,8 +20,16 @@ def seeded(api_at, chapter: int, count: int = 45, same_time: bool = False):
     if chapter >= PRIVATE_TASKS:  # private tasks: the seeded ones belong to a reader whose key the client sends
         api.client.headers.update(sign_up(api, "Reader"))
         owner = {"owner_id": api.get("/users").json()[-1]["id"]}
-    rows = ({"title": f"task {i:02d}", "done": i % 3 == 0, "description": "urgent" if i % 5 == 0 else "",
-             "created_at": BASE if same_time else BASE + timedelta(minutes=i), **owner} for i in range(count))
+    rows = (
+        {
+            "title": f"task {i:02d}",
+            "done": i % 3 == 0,
+            "description": "urgent" if i % 5 == 0 else "",
+            "created_at": BASE if same_time else BASE + timedelta(minutes=i),
+            **owner,
+        }
+        for i in range(count)
+    )
     list(tasks.add_many(rows))
     return api
 
@@ -97,8 +105,20 @@ def test_links_name_first_prev_next_last(api_at, chapter):
 
 
 @pytest.mark.parametrize("chapter", public_task_chapters(6))
-@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=-1", "page=0", "page=-3", "page=two",
-                                   "limit=ten", "done=maybe", "text=" + "x" * 201])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "limit=0",
+        "limit=101",
+        "limit=-1",
+        "page=0",
+        "page=-3",
+        "page=two",
+        "limit=ten",
+        "done=maybe",
+        "text=" + "x" * 201,
+    ],
+)
 def test_parameters_out_of_bounds_are_422(api_at, chapter, query):
     assert api_at(chapter).get(f"/tasks?{query}").status_code == 422
 
@@ -177,8 +197,12 @@ def test_a_users_tasks_are_paginated_too(api_at, chapter):
     api = api_at(chapter)
     state = api.server.config.app.context
     ada, grace = (state.storage.users.add(name, f"{name.lower()}@example.com") for name in ("Ada", "Grace"))
-    list(state.storage.add_many({"title": f"t{i}", "owner_id": ada.id if i % 2 else grace.id,
-                               "created_at": BASE + timedelta(minutes=i)} for i in range(25)))
+    list(
+        state.storage.add_many(
+            {"title": f"t{i}", "owner_id": ada.id if i % 2 else grace.id, "created_at": BASE + timedelta(minutes=i)}
+            for i in range(25)
+        )
+    )
     response = api.get(f"/users/{ada.id}/tasks?limit=5&sort=id")
     assert response.status_code == 200 and response.headers["x-total-count"] == "12"
     assert [item["title"] for item in response.json()] == ["t1", "t3", "t5", "t7", "t9"]

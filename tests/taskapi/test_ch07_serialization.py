@@ -18,9 +18,11 @@ PASSWORD = "violet harbor lantern 42"
 @pytest.fixture
 def live():
     """A served app at a chapter, with the app itself (to look at what the server stores)."""
+
     def start(chapter: int):
         app = app_for(chapter)
         return app, serve(app, name=f"test-ch{chapter:02d}")
+
     return start
 
 
@@ -35,13 +37,16 @@ def is_utc_z(value: str) -> bool:
 
 
 @pytest.mark.parametrize("chapter", public_task_chapters(7))
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("POST", "/tasks", {"title": "mine", "owner_id": 2}),
-    ("POST", "/tasks", {"title": "mine", "id": 99}),
-    ("PUT", "/tasks/1", {"title": "mine", "created_at": "2000-01-01T00:00:00Z"}),
-    ("PATCH", "/tasks/1", {"done": True, "owner_id": 2}),
-    ("POST", "/users/1/tasks", {"title": "mine", "priority": "high"}),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/tasks", {"title": "mine", "owner_id": 2}),
+        ("POST", "/tasks", {"title": "mine", "id": 99}),
+        ("PUT", "/tasks/1", {"title": "mine", "created_at": "2000-01-01T00:00:00Z"}),
+        ("PATCH", "/tasks/1", {"done": True, "owner_id": 2}),
+        ("POST", "/users/1/tasks", {"title": "mine", "priority": "high"}),
+    ],
+)
 def test_unknown_fields_are_422_and_change_nothing(live, chapter, method, path, body):
     _, api = live(chapter)
     _, auth = sign_up(api)
@@ -64,8 +69,7 @@ def test_a_client_cannot_make_itself_admin(live, chapter):
 def test_sign_up_needs_a_password_of_8_characters_or_more(live, chapter):
     _, api = live(chapter)
     assert api.post("/users", json={"name": "Ada", "email": "ada@example.org"}).status_code == 422
-    assert api.post("/users", json={"name": "Ada", "email": "ada@example.org", "password": "short"}).status_code \
-        == 422
+    assert api.post("/users", json={"name": "Ada", "email": "ada@example.org", "password": "short"}).status_code == 422
 
 
 @pytest.mark.parametrize("chapter", public_task_chapters(7))
@@ -89,9 +93,16 @@ def test_password_hash_and_key_digest_never_leave_the_server(live, chapter):
     api.post("/tasks", json={"title": "t"}, headers=auth)
     stored = app.context.storage.users.get(user_id).password_hash
     assert stored.startswith("$argon2id$") and verify_password(PASSWORD, stored)
-    responses = [created, api.get("/users"), api.get(f"/users/{user_id}"), api.get(f"/users/{user_id}/tasks"),
-                 api.get("/tasks"), api.get("/tasks/1"), api.get("/openapi.json"),
-                 api.post("/users", json={"name": "Bob", "email": "bob@example.org", "password": "hunter2"})]
+    responses = [
+        created,
+        api.get("/users"),
+        api.get(f"/users/{user_id}"),
+        api.get(f"/users/{user_id}/tasks"),
+        api.get("/tasks"),
+        api.get("/tasks/1"),
+        api.get("/openapi.json"),
+        api.post("/users", json={"name": "Bob", "email": "bob@example.org", "password": "hunter2"}),
+    ]
     secrets = [PASSWORD, "hunter2", stored, "$argon2", "password_hash", digest(auth["X-API-Key"])]
     for response in responses:
         leaked = [secret for secret in secrets if secret in response.text]
@@ -116,8 +127,9 @@ def test_to_wire_converts_to_utc_and_takes_naive_as_utc():
 
 def test_public_task_model_serializes_any_offset_as_z():
     moment = datetime(2026, 1, 1, 23, 30, tzinfo=timezone(timedelta(hours=-5)))
-    task = TaskPublic(id=1, title="t", description="", done=False, owner_id=None, created_at=moment,
-                      updated_at=datetime(2026, 1, 2))
+    task = TaskPublic(
+        id=1, title="t", description="", done=False, owner_id=None, created_at=moment, updated_at=datetime(2026, 1, 2)
+    )
     assert json.loads(task.model_dump_json())["created_at"] == "2026-01-02T04:30:00Z"
 
 

@@ -10,9 +10,20 @@ from tests.taskapi.conftest import chapters_from, public_task_chapters
 
 PASSWORD = "violet harbor lantern 42"
 JSON = {"content-type": "application/json"}
-ENDPOINTS = ["GET /tasks", "POST /tasks", "GET /tasks/{id}", "PUT /tasks/{id}", "PATCH /tasks/{id}",
-             "DELETE /tasks/{id}", "POST /tasks/{id}/complete", "GET /users", "POST /users", "GET /users/{id}",
-             "GET /users/{id}/tasks", "POST /users/{id}/tasks"]
+ENDPOINTS = [
+    "GET /tasks",
+    "POST /tasks",
+    "GET /tasks/{id}",
+    "PUT /tasks/{id}",
+    "PATCH /tasks/{id}",
+    "DELETE /tasks/{id}",
+    "POST /tasks/{id}/complete",
+    "GET /users",
+    "POST /users",
+    "GET /users/{id}",
+    "GET /users/{id}/tasks",
+    "POST /users/{id}/tasks",
+]
 EXAMPLES = {
     "POST /tasks": {"title": "a", "description": "b", "done": False},
     "PUT /tasks/{id}": {"title": "a", "description": "b", "done": True},
@@ -32,11 +43,13 @@ def sign_up(api, name: str) -> dict[str, str]:
 @pytest.fixture
 def api_with_ada(api_at):
     """A live API at a chapter with one user, Ada, who owns task 1; and her key header."""
+
     def start(chapter: int):
         api = api_at(chapter)
         ada = sign_up(api, "Ada")
         assert api.post("/tasks", json={"title": "first"}, headers=ada).status_code == 201
         return api, ada
+
     return start
 
 
@@ -55,8 +68,7 @@ ERROR_CASES = {
     404: lambda api, ada: api.get("/tasks/999"),
     405: lambda api, ada: api.delete("/tasks"),
     406: lambda api, ada: api.get("/tasks/1", headers={"Accept": "image/png"}),
-    409: lambda api, ada: api.post("/users", json={"name": "Ada", "email": "ADA@example.org",
-                                                        "password": PASSWORD}),
+    409: lambda api, ada: api.post("/users", json={"name": "Ada", "email": "ADA@example.org", "password": PASSWORD}),
     413: lambda api, ada: api.post("/tasks", content=b" " * (MAX_BODY_BYTES + 1), headers={**ada, **JSON}),
     415: lambda api, ada: api.post("/tasks", content=b"title=x", headers={**ada, "content-type": "text/plain"}),
     422: lambda api, ada: api.post("/tasks", json={"title": "   "}, headers=ada),
@@ -84,8 +96,9 @@ def test_problem_headers_survive(api_with_ada, chapter):
 def test_422_lists_every_invalid_field_without_echoing_input(api_with_ada, chapter):
     api, ada = api_with_ada(chapter)
     secret = "do-not-echo-" * 200
-    body = assert_problem(api.post("/tasks", json={"title": "", "description": secret, "done": "maybe",
-                                                   "owner_id": 7}, headers=ada), 422)
+    body = assert_problem(
+        api.post("/tasks", json={"title": "", "description": secret, "done": "maybe", "owner_id": 7}, headers=ada), 422
+    )
     fields = {error["field"]: error for error in body["errors"]}
     assert set(fields) == {"title", "description", "done", "owner_id"}
     assert fields["title"]["pointer"] == "#/title" and fields["title"]["in"] == "body"
@@ -93,13 +106,16 @@ def test_422_lists_every_invalid_field_without_echoing_input(api_with_ada, chapt
 
 
 @pytest.mark.parametrize("chapter", chapters_from(8))
-@pytest.mark.parametrize(("body", "field"), [
-    ({"title": "   "}, "title"),
-    ({"title": "\t\n"}, "title"),
-    ({"title": ""}, "title"),
-    ({"title": "x" * 201}, "title"),
-    ({"title": "ok", "description": "x" * 2001}, "description"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"title": "   "}, "title"),
+        ({"title": "\t\n"}, "title"),
+        ({"title": ""}, "title"),
+        ({"title": "x" * 201}, "title"),
+        ({"title": "ok", "description": "x" * 2001}, "description"),
+    ],
+)
 def test_task_field_rules(api_with_ada, chapter, body, field):
     api, ada = api_with_ada(chapter)
     for response in (api.post("/tasks", json=body, headers=ada), api.put("/tasks/1", json=body, headers=ada)):
@@ -116,15 +132,18 @@ def test_titles_are_stored_without_surrounding_spaces(api_with_ada, chapter):
 
 
 @pytest.mark.parametrize("chapter", chapters_from(8))
-@pytest.mark.parametrize(("user", "field"), [
-    ({"name": "Cy", "email": "not-an-email", "password": PASSWORD}, "email"),
-    ({"name": "Cy", "email": "cy@", "password": PASSWORD}, "email"),
-    ({"name": "   ", "email": "cy@example.org", "password": PASSWORD}, "name"),
-    ({"name": "Cy", "email": "cy@example.org", "password": "x" * 129}, "password"),
-    ({"name": "Cy", "email": "cy@example.org", "password": "x" * 14}, "password"),
-    ({"name": "Carol", "email": "cy@example.org", "password": "i-am-carol-99-and-more"}, ""),
-    ({"name": "Cy", "email": "cyrus@example.org", "password": "CYRUS-rules-99-always"}, ""),
-])
+@pytest.mark.parametrize(
+    ("user", "field"),
+    [
+        ({"name": "Cy", "email": "not-an-email", "password": PASSWORD}, "email"),
+        ({"name": "Cy", "email": "cy@", "password": PASSWORD}, "email"),
+        ({"name": "   ", "email": "cy@example.org", "password": PASSWORD}, "name"),
+        ({"name": "Cy", "email": "cy@example.org", "password": "x" * 129}, "password"),
+        ({"name": "Cy", "email": "cy@example.org", "password": "x" * 14}, "password"),
+        ({"name": "Carol", "email": "cy@example.org", "password": "i-am-carol-99-and-more"}, ""),
+        ({"name": "Cy", "email": "cyrus@example.org", "password": "CYRUS-rules-99-always"}, ""),
+    ],
+)
 def test_user_field_and_cross_field_rules(api_at, chapter, user, field):
     body = assert_problem(api_at(chapter).post("/users", json=user), 422)
     assert [error["field"] for error in body["errors"]] == [field or "body"]
@@ -165,8 +184,15 @@ def test_head_of_an_error_has_no_body(api_at, chapter):
 @pytest.mark.parametrize("chapter", chapters_from(8))
 def test_fuzz_finds_no_500_and_every_error_is_a_problem(api_with_ada, chapter):
     api, ada = api_with_ada(chapter)
-    report = fuzz(api, ENDPOINTS, count=300, seed=chapter, examples=EXAMPLES, headers=ada,
-                  query={"GET /tasks": LIST_QUERY, "GET /users/{id}/tasks": LIST_QUERY})
+    report = fuzz(
+        api,
+        ENDPOINTS,
+        count=300,
+        seed=chapter,
+        examples=EXAMPLES,
+        headers=ada,
+        query={"GET /tasks": LIST_QUERY, "GET /users/{id}/tasks": LIST_QUERY},
+    )
     assert report.ok, report.failures[:5]
     assert report.not_problem == []
     assert report.count == 300 and {201, 404, 415, 422} <= set(report.statuses)
@@ -180,5 +206,9 @@ def test_a_common_password_is_refused_however_long(api_at, chapter, password):
     refused = api.post("/users", json={"name": "Cy", "email": "cy@example.org", "password": password})
     assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json"
     assert "attacker" in refused.text and password not in refused.text
-    assert api.post("/users", json={"name": "Cy", "email": "cy@example.org",
-                                    "password": "violet harbor lantern 42"}).status_code == 201
+    assert (
+        api.post(
+            "/users", json={"name": "Cy", "email": "cy@example.org", "password": "violet harbor lantern 42"}
+        ).status_code
+        == 201
+    )

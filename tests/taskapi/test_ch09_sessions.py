@@ -46,10 +46,12 @@ def set_cookie(response) -> SimpleCookie:
 @pytest.fixture
 def plain_http_api():
     """The chapter's API with a cookie Python's jar sends over http (no Secure, no __Host-), and Ada signed up."""
+
     def start(chapter: int, **settings):
         api = serve(app_for(chapter, Settings(session_cookie_secure=False, **settings)), name=f"test-http-{chapter}")
         sign_up(api, "Ada")
         return api
+
     return start
 
 
@@ -107,10 +109,12 @@ def test_a_task_created_with_the_cookie_belongs_to_the_logged_in_user(plain_http
 @pytest.fixture
 def recommended_password_cost():
     """argon2id at the recommended cost for one test (the suite runs on the minimal one): timing needs the real work."""
+
     def switch(cost: str) -> None:
         os.environ["PASSWORD_HASH_COST"] = cost
         get_settings.cache_clear()
         dummy_hash.cache_clear()
+
     before = os.environ.get("PASSWORD_HASH_COST", "recommended")
     switch("recommended")
     yield
@@ -118,8 +122,9 @@ def recommended_password_cost():
 
 
 @pytest.mark.parametrize("chapter", chapters_from(9))
-def test_unknown_user_and_wrong_password_answer_alike_in_similar_time(recommended_password_cost, plain_http_api,
-                                                                       chapter):
+def test_unknown_user_and_wrong_password_answer_alike_in_similar_time(
+    recommended_password_cost, plain_http_api, chapter
+):
     api = plain_http_api(chapter)
 
     def attempt(email: str, password: str):
@@ -187,13 +192,15 @@ def test_every_request_renews_the_idle_timeout_up_to_the_absolute_one(plain_http
 def test_cookie_writes_need_the_csrf_token_and_their_own_origin(plain_http_api, chapter):
     api = plain_http_api(chapter)
     csrf = log_in(api)
-    refused = [api.post("/tasks", json={"title": "forged"}),
-               api.post("/tasks", json={"title": "forged"}, headers={"X-CSRF-Token": "guess"}),
-               api.post("/tasks", json={"title": "forged"}, headers={**csrf, **EVIL}),
-               api.post("/tasks", json={"title": "forged"}, headers={**csrf, **CROSS_SITE}),
-               api.post("/tasks", json={"title": "forged"}, headers={**csrf, "Sec-Fetch-Site": "same-site"}),
-               # the API's own origin, but from a browser without Fetch Metadata and not in ALLOWED_ORIGINS
-               api.post("/tasks", json={"title": "forged"}, headers={**csrf, "Origin": api.url})]
+    refused = [
+        api.post("/tasks", json={"title": "forged"}),
+        api.post("/tasks", json={"title": "forged"}, headers={"X-CSRF-Token": "guess"}),
+        api.post("/tasks", json={"title": "forged"}, headers={**csrf, **EVIL}),
+        api.post("/tasks", json={"title": "forged"}, headers={**csrf, **CROSS_SITE}),
+        api.post("/tasks", json={"title": "forged"}, headers={**csrf, "Sec-Fetch-Site": "same-site"}),
+        # the API's own origin, but from a browser without Fetch Metadata and not in ALLOWED_ORIGINS
+        api.post("/tasks", json={"title": "forged"}, headers={**csrf, "Origin": api.url}),
+    ]
     for response in refused:
         assert response.status_code == 403 and response.headers["content-type"] == PROBLEM_JSON
         assert response.json()["type"] == CSRF_PROBLEM
@@ -239,9 +246,17 @@ def test_a_login_from_another_origin_is_refused(plain_http_api, chapter):
 
 
 @pytest.mark.parametrize("chapter", chapters_from(9))
-@pytest.mark.parametrize("body", [{}, {"email": "ada@example.org"}, {**ADA, "remember": True},
-                                  {**ADA, "password": "x" * 129}, {"email": "", "password": PASSWORD},
-                                  {"email": 7, "password": PASSWORD}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"email": "ada@example.org"},
+        {**ADA, "remember": True},
+        {**ADA, "password": "x" * 129},
+        {"email": "", "password": PASSWORD},
+        {"email": 7, "password": PASSWORD},
+    ],
+)
 def test_bad_login_bodies_are_422(plain_http_api, chapter, body):
     response = plain_http_api(chapter).post("/session", json=body)
     assert response.status_code == 422 and response.headers["content-type"] == PROBLEM_JSON
@@ -254,7 +269,8 @@ def test_openapi_documents_the_session_and_keeps_the_api_key(chapter):
     assert {"401", "403"} <= set(spec["paths"]["/session"]["post"]["responses"])
     schemes = spec["components"]["securitySchemes"].values()
     assert {"type": "apiKey", "in": "header", "name": "X-API-Key"} in [
-        {key: scheme.get(key) for key in ("type", "in", "name")} for scheme in schemes]
+        {key: scheme.get(key) for key in ("type", "in", "name")} for scheme in schemes
+    ]
 
 
 @pytest.fixture
@@ -293,8 +309,12 @@ def test_a_session_store_that_is_down_is_a_503_with_retry_after_within_seconds(s
     dead = f"redis://127.0.0.1:{closed_port()}/0" if down == "refused" else silent_redis
     api = serve(app_for(chapter, Settings(session_cookie_secure=False, redis_url=dead)), name=f"test-down-{chapter}")
     assert api.post("/users", json={"name": "Ada", "email": ADA["email"], "password": PASSWORD}).status_code == 201
-    for method, path, body in (("POST", "/session", ADA), ("GET", "/session", None), ("DELETE", "/session", None),
-                               ("POST", "/tasks", {"title": "t"})):
+    for method, path, body in (
+        ("POST", "/session", ADA),
+        ("GET", "/session", None),
+        ("DELETE", "/session", None),
+        ("POST", "/tasks", {"title": "t"}),
+    ):
         started = time.perf_counter()
         response = api.request(method, path, json=body, headers={"Cookie": "session=some-id"})
         elapsed = time.perf_counter() - started
@@ -323,8 +343,9 @@ def test_a_role_change_ends_every_session_of_that_user(plain_http_api, chapter):
         log_in(api, "bob@example.org")
         bob_cookies.append(api.client.cookies["session"])
     api.client.cookies.clear()
-    promoted = api.put("/admin/users/2/role", json={"role": "admin"},
-                       headers={"Cookie": f"session={ada_cookie}", **ada_csrf})
+    promoted = api.put(
+        "/admin/users/2/role", json={"role": "admin"}, headers={"Cookie": f"session={ada_cookie}", **ada_csrf}
+    )
     assert promoted.status_code == 200, promoted.text
     for cookie in bob_cookies:  # a privilege change: Bob's next session, made at login, gets a new id (OWASP)
         assert api.get("/session", headers={"Cookie": f"session={cookie}"}).status_code == 401

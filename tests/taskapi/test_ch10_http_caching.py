@@ -17,12 +17,14 @@ from tests.taskapi.conftest import chapters_from
 @pytest.fixture
 def writer(api_at):
     """A live API at a chapter, a writer's headers, and one task of theirs (id, ETag)."""
+
     def start(chapter: int):
         api = api_at(chapter)
         api.client.headers.pop("If-Match", None)  # this chapter's tests say which copy they change
         auth = sign_up(api, "Ada")
         created = api.post("/tasks", json={"title": "draft"}, headers=auth)
         return api, auth, created.json()["id"], created.headers["etag"]
+
     return start
 
 
@@ -57,14 +59,21 @@ def test_if_none_match_with_the_current_tag_is_304_without_a_body(writer, chapte
 
 
 @pytest.mark.parametrize("chapter", chapters_from(10))
-@pytest.mark.parametrize("method, path, body", [("PUT", "", {"title": "new"}), ("PATCH", "", {"title": "new"}),
-                                                ("DELETE", "", None), ("POST", "/complete", None)])
+@pytest.mark.parametrize(
+    "method, path, body",
+    [("PUT", "", {"title": "new"}), ("PATCH", "", {"title": "new"}), ("DELETE", "", None), ("POST", "/complete", None)],
+)
 def test_a_write_needs_if_match_and_a_stale_or_weak_tag_changes_nothing(writer, chapter, method, path, body):
     api, auth, task_id, tag = writer(chapter)
     url = f"/tasks/{task_id}{path}"
     before = api.get(f"/tasks/{task_id}").json()
-    for if_match, status in ((None, 428), (f'"task-{task_id}-v0-json"', 412), (f"W/{tag}", 412), ('"x"', 412),
-                             ("garbage", 412)):
+    for if_match, status in (
+        (None, 428),
+        (f'"task-{task_id}-v0-json"', 412),
+        (f"W/{tag}", 412),
+        ('"x"', 412),
+        ("garbage", 412),
+    ):
         headers = auth if if_match is None else {**auth, "If-Match": if_match}
         answer = api.request(method, url, json=body, headers=headers)
         assert answer.status_code == status, (if_match, answer.text)
@@ -94,8 +103,12 @@ def test_lists_and_users_are_private_and_revalidated(writer, chapter):
 
 def test_openapi_lists_412_and_428_on_conditional_writes():
     spec = app_for(10).openapi()
-    for path, method in (("/tasks/{task_id}", "put"), ("/tasks/{task_id}", "patch"), ("/tasks/{task_id}", "delete"),
-                         ("/tasks/{task_id}/complete", "post")):
+    for path, method in (
+        ("/tasks/{task_id}", "put"),
+        ("/tasks/{task_id}", "patch"),
+        ("/tasks/{task_id}", "delete"),
+        ("/tasks/{task_id}/complete", "post"),
+    ):
         assert {"412", "428"} <= set(spec["paths"][path][method]["responses"]), (path, method)
     assert "412" not in spec["paths"]["/tasks"]["post"]["responses"]
     assert "412" not in spec["paths"]["/tasks/{task_id}"]["get"]["responses"]
@@ -111,8 +124,10 @@ def concurrent_patches(api, auth, task_id: int, if_match: str | None, n: int = 5
         return client.patch(f"/tasks/{task_id}", json={"description": f"client {i}"}, headers=headers).status_code
 
     # One client, one connection per thread (an httpx.Client is thread-safe; making 50 would cost seconds of TLS setup).
-    with httpx.Client(base_url=api.url, timeout=60, limits=httpx.Limits(max_connections=n)) as client, \
-            ThreadPoolExecutor(n) as pool:
+    with (
+        httpx.Client(base_url=api.url, timeout=60, limits=httpx.Limits(max_connections=n)) as client,
+        ThreadPoolExecutor(n) as pool,
+    ):
         return sorted(pool.map(patch, range(n)))
 
 
@@ -140,7 +155,8 @@ def test_etag_names_id_version_and_format():
 
 @pytest.mark.parametrize("chapter", chapters_from(10))
 def test_last_modified_once_its_second_is_over_and_if_modified_since_304_unless_if_none_match(
-        writer, chapter, monkeypatch):
+    writer, chapter, monkeypatch
+):
     api, auth, task_id, tag = writer(chapter)
     url = f"/tasks/{task_id}"
     changed = datetime.fromisoformat(api.get(url).json()["updated_at"].replace("Z", "+00:00"))

@@ -39,9 +39,13 @@ def test_apps_of_their_own_do_not_share_a_counter():
 
 def test_replicas_share_the_redis_counter_but_not_the_memory_one(tmp_path):
     url = f"sqlite:///{tmp_path / 'shared.db'}"
-    replicas = [serve(ch11_scaling.create_app(Settings(database_url=url, isolate_database=False,
-                                                       instance_name=f"replica-{i}")), name=f"ch11-r{i}")
-                for i in (1, 2)]
+    replicas = [
+        serve(
+            ch11_scaling.create_app(Settings(database_url=url, isolate_database=False, instance_name=f"replica-{i}")),
+            name=f"ch11-r{i}",
+        )
+        for i in (1, 2)
+    ]
     try:
         redis = replicas[0].server.config.app.context.redis
         redis.delete(ch11_scaling.VISITS_KEY)

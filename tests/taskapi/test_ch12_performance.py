@@ -20,14 +20,18 @@ from tests.taskapi.conftest import chapters_from
 @pytest.fixture
 def calendar_api():
     """The API at a chapter, wired to a calendar service of its own with a short timeout; one user, Ada."""
+
     def start(chapter: int, timeout: float = 0.3, url: str | None = ""):
         service = CalendarService()
         if url == "":
             url = serve(service.app, name=f"test-calendar-{chapter}").url
-        api = serve(app_factory(chapter)(Settings(calendar_url=url, calendar_timeout=timeout)),
-                    name=f"test-ch{chapter:02d}-calendar")
+        api = serve(
+            app_factory(chapter)(Settings(calendar_url=url, calendar_timeout=timeout)),
+            name=f"test-ch{chapter:02d}-calendar",
+        )
         api.client.headers.update(sign_up(api, "Ada"))  # availability is for callers who say who they are
         return api, service
+
     return start
 
 
@@ -44,8 +48,10 @@ def test_availability_comes_from_the_calendar_service(calendar_api, chapter):
     api, service = calendar_api(chapter)
     answer = api.get("/users/1/availability")
     assert answer.status_code == 200
-    assert answer.json() == {"user_id": 1, "busy": [{k: v.replace("+00:00", "Z") for k, v in slot.items()}
-                                                    for slot in busy_slots(1)]}
+    assert answer.json() == {
+        "user_id": 1,
+        "busy": [{k: v.replace("+00:00", "Z") for k, v in slot.items()} for slot in busy_slots(1)],
+    }
     problem(api.get("/users/2/availability"), 404)
     assert service.calls == 1  # an unknown user costs no outbound call
 

@@ -26,9 +26,13 @@ def test_updated_at_moves_forward_on_every_put_patch_and_complete(api_at, chapte
     url = f"/tasks/{created['id']}"
     assert created["created_at"] == created["updated_at"]
     stamps = [created["updated_at"]]
-    for method, path, body in (("PUT", url, {"title": "draft", "done": False}), ("PATCH", url, {"title": "final"}),
-                               ("PUT", url, {"title": "final", "done": False}), ("PATCH", url, {"title": "final"}),
-                               ("POST", f"{url}/complete", None)):
+    for method, path, body in (
+        ("PUT", url, {"title": "draft", "done": False}),
+        ("PATCH", url, {"title": "final"}),
+        ("PUT", url, {"title": "final", "done": False}),
+        ("PATCH", url, {"title": "final"}),
+        ("POST", f"{url}/complete", None),
+    ):
         answer = api.request(method, path, json=body, headers=auth)
         assert answer.status_code == 200, answer.text
         assert answer.json()["created_at"] == created["created_at"]

@@ -61,8 +61,11 @@ def test_a_walk_visits_every_row_once_in_order_even_when_all_share_one_created_a
 @pytest.mark.parametrize("chapter", public_task_chapters(14))
 def test_rows_inserted_during_a_walk_shift_offset_pages_but_not_cursor_pages(api_at, chapter):
     api = seeded(api_at, chapter, count=40)
-    headers = {"X-API-Key": api.post("/users", json={"name": "Ada", "email": "ada@example.org",
-                                                    "password": PASSWORD}).json()["api_key"]}
+    headers = {
+        "X-API-Key": api.post("/users", json={"name": "Ada", "email": "ada@example.org", "password": PASSWORD}).json()[
+            "api_key"
+        ]
+    }
     before = ids(api.get("/tasks?limit=100"))
 
     def insert() -> None:
@@ -111,8 +114,12 @@ def test_a_users_list_pages_by_cursor_and_its_cursor_is_for_that_user_only(api_a
     api = api_at(chapter)
     state = api.server.config.app.context
     ada, grace = (state.storage.users.add(name, f"{name.lower()}@example.com") for name in ("Ada", "Grace"))
-    list(state.storage.add_many({"title": f"t{i}", "owner_id": ada.id if i % 2 else grace.id,
-                                 "created_at": BASE + timedelta(minutes=i)} for i in range(25)))
+    list(
+        state.storage.add_many(
+            {"title": f"t{i}", "owner_id": ada.id if i % 2 else grace.id, "created_at": BASE + timedelta(minutes=i)}
+            for i in range(25)
+        )
+    )
     seen, _ = walk(api, f"/users/{ada.id}/tasks?limit=5")
     assert len(seen) == len(set(seen)) == 12
     cursor = cursor_of(api.get(f"/users/{ada.id}/tasks?limit=5"))
@@ -121,8 +128,9 @@ def test_a_users_list_pages_by_cursor_and_its_cursor_is_for_that_user_only(api_a
 
 
 @pytest.mark.parametrize("chapter", chapters_from(14))
-@pytest.mark.parametrize("change", [{"done": "true"}, {"text": "task"}, {"sort": "title"}, {"page": "2"},
-                                    {"sort": "-created_at,id"}])
+@pytest.mark.parametrize(
+    "change", [{"done": "true"}, {"text": "task"}, {"sort": "title"}, {"page": "2"}, {"sort": "-created_at,id"}]
+)
 def test_a_cursor_with_other_filters_sort_or_a_page_is_a_400_problem(api_at, chapter, change):
     api = seeded(api_at, chapter)
     cursor = cursor_of(api.get("/tasks?limit=5&done=false"))
@@ -164,9 +172,13 @@ def fuzz_api():
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.one_of(st.text(min_size=1, max_size=200), st.text(alphabet="ABCDEFabcdef0123456789-_.", min_size=1),
-                 st.sampled_from(["x" * 5000, "e30.e30", "bnVsbA.AAAA", "%00", "...", "null", "\x80.00", "é.é",
-                                  "YWJj.\u00e9"])))
+@given(
+    st.one_of(
+        st.text(min_size=1, max_size=200),
+        st.text(alphabet="ABCDEFabcdef0123456789-_.", min_size=1),
+        st.sampled_from(["x" * 5000, "e30.e30", "bnVsbA.AAAA", "%00", "...", "null", "\x80.00", "é.é", "YWJj.\u00e9"]),
+    )
+)
 def test_garbage_cursors_are_400_problems_never_5xx(fuzz_api, cursor):
     assert is_400_problem(fuzz_api.get("/tasks", params={"cursor": cursor}))
 
@@ -183,10 +195,15 @@ def names_a_row_key(position) -> bool:
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.one_of(st.lists(st.one_of(st.integers(), st.floats(), st.text(), st.booleans(), st.none()), max_size=3),
-                 st.tuples(st.integers(min_value=-(2**70), max_value=2**70),
-                           st.sampled_from([0, -1, 1, MAX_ID, MAX_ID + 1, 2**63])).map(list),
-                 st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)))
+@given(
+    st.one_of(
+        st.lists(st.one_of(st.integers(), st.floats(), st.text(), st.booleans(), st.none()), max_size=3),
+        st.tuples(
+            st.integers(min_value=-(2**70), max_value=2**70), st.sampled_from([0, -1, 1, MAX_ID, MAX_ID + 1, 2**63])
+        ).map(list),
+        st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+    )
+)
 def test_signed_positions_that_name_no_row_key_are_400_problems(fuzz_api, position):
     """Only a leaked key could sign these; still never a 500."""
     scope = "/tasks?owner=None&done=None&text=None&sort=-created_at,-id"

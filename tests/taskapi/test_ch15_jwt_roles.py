@@ -117,10 +117,12 @@ def test_logout_revokes_refresh_but_the_access_token_lives_until_exp_a_session_d
 @pytest.fixture
 def plain_http_api():
     """An API whose session cookie works over plain HTTP, so the test client sends it back."""
+
     def start(chapter: int):
         api = serve(app_for(chapter, Settings(session_cookie_secure=False)), name=f"test-ch{chapter}-plain")
         api.client.headers["If-Match"] = "*"
         return api
+
     return start
 
 
@@ -130,10 +132,13 @@ def test_nobody_is_one_401_offering_every_scheme_in_the_order_they_are_tried(api
     api.client.auth = None
     refused = api.post("/tasks", json={"title": "t"})
     assert refused.status_code == 401 and refused.headers["content-type"] == PROBLEM_JSON
-    assert refused.headers["www-authenticate"] == ('Bearer realm="task-api", Session login="/session", '
-                                                   'ApiKey header="X-API-Key"')  # RFC 9110 §11.6.1: several
-    assert refused.json()["detail"] == ("send Authorization: Bearer <token> from POST /tokens, or log in at "
-                                        "POST /session, or send your API key in the X-API-Key header")
+    assert refused.headers["www-authenticate"] == (
+        'Bearer realm="task-api", Session login="/session", ApiKey header="X-API-Key"'
+    )  # RFC 9110 §11.6.1: several
+    assert refused.json()["detail"] == (
+        "send Authorization: Bearer <token> from POST /tokens, or log in at "
+        "POST /session, or send your API key in the X-API-Key header"
+    )
 
 
 @pytest.mark.parametrize("chapter", chapters_from(15))
@@ -141,8 +146,11 @@ def test_a_valid_token_wins_over_a_cookie_and_a_cookie_over_a_key(plain_http_api
     api = plain_http_api(chapter)
     ada_key, bob_key = sign_up(api, "Ada"), sign_up(api, "Bob")
     bob_token = log_in(api, "bob@example.org").json()["access_token"]
-    ada_csrf = {"X-CSRF-Token": api.post("/session", json={"email": "ada@example.org", "password": PASSWORD}
-                                         ).json()["csrf_token"]}  # Ada's session cookie is in the client's jar
+    ada_csrf = {
+        "X-CSRF-Token": api.post("/session", json={"email": "ada@example.org", "password": PASSWORD}).json()[
+            "csrf_token"
+        ]
+    }  # Ada's session cookie is in the client's jar
     by_token = api.post("/tasks", json={"title": "t"}, headers={**bearer(bob_token), **ada_key})
     assert by_token.status_code == 201 and by_token.json()["owner_id"] == 2  # no CSRF check: the cookie is unread
     assert api.post("/tasks", json={"title": "t"}, headers=bob_key).status_code == 403  # the cookie, without CSRF
@@ -158,8 +166,11 @@ def test_admin_routes_are_401_for_nobody_403_for_members_200_for_admins(api_at, 
     ada, bob = tokens_of(api, "Ada"), tokens_of(api, "Bob")
     make_admin(api, 1)
     ada = log_in(api, "ada@example.org").json()  # a new token carries the new role
-    routes = [("GET", "/admin/users", None), ("GET", "/admin/stats", None),
-              ("PUT", "/admin/users/2/role", {"role": "member"})]
+    routes = [
+        ("GET", "/admin/users", None),
+        ("GET", "/admin/stats", None),
+        ("PUT", "/admin/users/2/role", {"role": "member"}),
+    ]
     for method, path, body in routes:
         assert api.request(method, path, json=body).status_code == 401, path
         member = api.request(method, path, json=body, headers=bearer(bob["access_token"]))
@@ -191,8 +202,14 @@ def test_another_users_task_is_404_exactly_like_a_missing_one_on_every_route(api
     api = api_at(chapter)
     ada, bob = sign_up(api, "Ada"), sign_up(api, "Bob")
     task = api.post("/tasks", json={"title": "Ada's"}, headers=ada).json()
-    routes = [("GET", "", None), ("HEAD", "", None), ("PUT", "", {"title": "mine now"}),
-              ("PATCH", "", {"done": True}), ("DELETE", "", None), ("POST", "/complete", None)]
+    routes = [
+        ("GET", "", None),
+        ("HEAD", "", None),
+        ("PUT", "", {"title": "mine now"}),
+        ("PATCH", "", {"done": True}),
+        ("DELETE", "", None),
+        ("POST", "/complete", None),
+    ]
     for method, suffix, body in routes:
         theirs = api.request(method, f"/tasks/{task['id']}{suffix}", json=body, headers=bob)
         missing = api.request(method, f"/tasks/999{suffix}", json=body, headers=bob)
@@ -241,11 +258,13 @@ def test_every_401_of_the_token_routes_says_how_to_authenticate(api_at, chapter)
     ghost = api.server.config.app.context.refresh_tokens.start(999)  # a family whose user was deleted since
     spent = pair["refresh_token"]
     api.post("/tokens/refresh", json={"refresh_token": spent})
-    answers = {"wrong password": log_in(api, "ada@example.org", "not it"),
-               "unknown refresh token": api.post("/tokens/refresh", json={"refresh_token": "rt_unknown"}),
-               "reused refresh token": api.post("/tokens/refresh", json={"refresh_token": spent}),
-               "deleted user": api.post("/tokens/refresh", json={"refresh_token": ghost}),
-               "bad access token": api.get("/tasks", headers=bearer("not.a.token"))}
+    answers = {
+        "wrong password": log_in(api, "ada@example.org", "not it"),
+        "unknown refresh token": api.post("/tokens/refresh", json={"refresh_token": "rt_unknown"}),
+        "reused refresh token": api.post("/tokens/refresh", json={"refresh_token": spent}),
+        "deleted user": api.post("/tokens/refresh", json={"refresh_token": ghost}),
+        "bad access token": api.get("/tasks", headers=bearer("not.a.token")),
+    }
     for name, response in answers.items():
         assert response.status_code == 401, (name, response.text)
         assert response.headers["www-authenticate"].startswith("Bearer"), name
@@ -266,8 +285,11 @@ def dead_redis_clients():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as closed:
         closed.bind(("127.0.0.1", 0))
         refused = ch15_jwt_roles.refresh_redis(Settings(redis_url=f"redis://127.0.0.1:{closed.getsockname()[1]}/0"))
-    return {"fakeredis down": fakeredis.FakeRedis(server=down, decode_responses=True), "a hung Redis": hung,
-            "a closed port": refused}, silent
+    return {
+        "fakeredis down": fakeredis.FakeRedis(server=down, decode_responses=True),
+        "a hung Redis": hung,
+        "a closed port": refused,
+    }, silent
 
 
 @pytest.mark.parametrize("chapter", chapters_from(15))
@@ -279,9 +301,11 @@ def test_redis_down_is_a_quick_503_with_retry_after_never_a_500(api_at, chapter)
     try:
         for name, client in clients.items():
             store.redis = client
-            for path, body in [("/tokens", {"email": "ada@example.org", "password": PASSWORD}),
-                               ("/tokens/refresh", {"refresh_token": pair["refresh_token"]}),
-                               ("/tokens/revoke", {"refresh_token": pair["refresh_token"]})]:
+            for path, body in [
+                ("/tokens", {"email": "ada@example.org", "password": PASSWORD}),
+                ("/tokens/refresh", {"refresh_token": pair["refresh_token"]}),
+                ("/tokens/revoke", {"refresh_token": pair["refresh_token"]}),
+            ]:
                 started = time.perf_counter()
                 response = api.post(path, json=body)
                 took = time.perf_counter() - started
@@ -308,8 +332,9 @@ def test_a_token_signed_with_the_previous_key_verifies_after_a_rotation(chapter)
     yesterday = tokens_of(before, "Ada")["access_token"]
     before.stop()
     for previous, expected in (([old], 200), ([], 401)):
-        after = serve(app_for(chapter, Settings(secret_key=new, previous_secret_keys=previous)),
-                      name=f"test-ch{chapter}-new-key")
+        after = serve(
+            app_for(chapter, Settings(secret_key=new, previous_secret_keys=previous)), name=f"test-ch{chapter}-new-key"
+        )
         sign_up(after, "Ada")
         response = after.get("/tasks", headers=bearer(yesterday))
         assert response.status_code == expected, (previous, response.text)

@@ -30,12 +30,14 @@ from tests.taskapi.conftest import chapters_from
 @pytest.fixture
 def cached_api(api_at):
     """A live API at a chapter, its cache, Ada's headers and one task of hers."""
+
     def start(chapter: int):
         api = api_at(chapter)
         auth = sign_up(api, "Ada")
         api.client.headers.update(auth)  # reads are Ada's too: from chapter 15 on a task is its owner's alone
         url = api.post("/tasks", json={"title": "draft"}, headers=auth).headers["location"]
         return api, api.server.config.app.context.cache, auth, url
+
     return start
 
 
@@ -93,8 +95,10 @@ def test_a_read_never_returns_an_older_version_than_a_write_completed_before_it(
         etag = client.get(url).headers["etag"]
         reads.append((started, int(etag.split("-v")[1].split("-")[0])))
 
-    with httpx.Client(base_url=api.url, headers=auth, timeout=30, limits=httpx.Limits(max_connections=12)) as client, \
-            ThreadPoolExecutor(12) as pool:
+    with (
+        httpx.Client(base_url=api.url, headers=auth, timeout=30, limits=httpx.Limits(max_connections=12)) as client,
+        ThreadPoolExecutor(12) as pool,
+    ):
         list(pool.map(lambda n: write(n) if n % 3 == 0 else read(n), range(300)))
     for started, version in reads:
         completed = [v for at, v in done if at < started]
@@ -128,8 +132,10 @@ def test_many_concurrent_misses_read_the_database_once(cached_api, chapter):
         barrier.wait()
         return client.get(url).status_code
 
-    with httpx.Client(base_url=api.url, headers=auth, timeout=30, limits=httpx.Limits(max_connections=30)) as client, \
-            ThreadPoolExecutor(WAITERS) as pool:
+    with (
+        httpx.Client(base_url=api.url, headers=auth, timeout=30, limits=httpx.Limits(max_connections=30)) as client,
+        ThreadPoolExecutor(WAITERS) as pool,
+    ):
         assert set(pool.map(read, range(WAITERS))) == {200}
     assert len(selects) == 1 and cache.stats["loads"] == 1 and cache.stats["waits"] > 0
 
@@ -226,8 +232,22 @@ def stoppable_redis():
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
     port, folder = free_port(), tempfile.mkdtemp(prefix="ch16-redis-")
-    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", folder,
-                                "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            folder,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     client = redis.Redis(port=port, **FAIL_FAST)
     for _ in range(200):  # answers within a second or two
         try:

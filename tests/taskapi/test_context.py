@@ -27,7 +27,9 @@ def test_each_resource_first_appears_in_the_chapter_that_says_it_adds_it():
     served = {"outbound", "memory_visits"}  # set while a server serves (its lifespan, a request), not by extend
     assert {name: chapters[0] for name, chapters in origins.items()} == {
         name: 10 if name == "cache_rules" else chapter  # 02 installs the default rules; 10 first puts its own first
-        for name, chapter in declared.items() if name not in served}
+        for name, chapter in declared.items()
+        if name not in served
+    }
     before = {chapter - 1: app_for(chapter - 1).context for chapter in set(declared.values())}
     for name, chapter in declared.items():
         assert getattr(before[chapter - 1], name) == AppContext.__dataclass_fields__[name].default, name
@@ -46,8 +48,10 @@ def test_clean_ups_run_once_at_stop():
 def test_an_app_never_served_forgets_at_exit(tmp_path):
     """FastAPI's own caches keep an app alive for the process's life: its clean-ups run at interpreter exit."""
     mark = tmp_path / "forgotten"
-    script = ("import pathlib; from course_lib.taskapi import app_for; "
-              f"app_for(3).context.at_stop(lambda: pathlib.Path({str(mark)!r}).write_text('exit'))")
+    script = (
+        "import pathlib; from course_lib.taskapi import app_for; "
+        f"app_for(3).context.at_stop(lambda: pathlib.Path({str(mark)!r}).write_text('exit'))"
+    )
     subprocess.run([sys.executable, "-c", script], check=True, env={**os.environ, "DEVELOPMENT": "1"}, timeout=120)
     assert mark.read_text() == "exit"
 

@@ -19,8 +19,13 @@ from course_lib.web.pagination import sort_pattern
 from course_lib.web.problems import PROBLEM_JSON
 from tests.taskapi.conftest import chapters_from
 
-BODY_OPERATIONS = [("post", "/tasks"), ("put", "/tasks/{task_id}"), ("patch", "/tasks/{task_id}"),
-                   ("post", "/users"), ("post", "/users/{user_id}/tasks")]
+BODY_OPERATIONS = [
+    ("post", "/tasks"),
+    ("put", "/tasks/{task_id}"),
+    ("patch", "/tasks/{task_id}"),
+    ("post", "/users"),
+    ("post", "/users/{user_id}/tasks"),
+]
 
 
 def error_responses(openapi: dict):
@@ -76,24 +81,49 @@ def test_query_filters_are_not_nullable_and_sort_has_its_whitelist():
     assert parameters["sort"]["pattern"] == sort_pattern(SORT_KEYS)
 
 
-@pytest.mark.parametrize("value, valid", [
-    ("title", True), ("-created_at,title", True), ("id,done,title,-created_at,updated_at", True),
-    ("title, -id", True), ("title,-title", False), ("name", False), ("", False), ("\ttitle", False),
-    ("title\n", False), ("title,", False), ("title,,id", False),
-])
+@pytest.mark.parametrize(
+    "value, valid",
+    [
+        ("title", True),
+        ("-created_at,title", True),
+        ("id,done,title,-created_at,updated_at", True),
+        ("title, -id", True),
+        ("title,-title", False),
+        ("name", False),
+        ("", False),
+        ("\ttitle", False),
+        ("title\n", False),
+        ("title,", False),
+        ("title,,id", False),
+    ],
+)
 def test_the_sort_pattern_says_what_the_api_accepts(api_at, value, valid):
     assert bool(re.search(sort_pattern(SORT_KEYS), value)) is valid
     api = api_at(8)
     assert (api.get("/tasks", params={"sort": value}).status_code == 200) is valid
 
 
-@pytest.mark.parametrize("email, valid", [
-    ("ada@example.org", True), ("A.b+c@Mail.My-Company.CO.uk", True), ("x" * 64 + "@example.org", True),
-    ("x" * 65 + "@example.org", False), ("a@b.test", False), ("a@b.LocalHost", False), ("a..b@example.org", False),
-    ("a@b.c0m", False), ("ada@example.org\n", False), ("ada@example", False),
-    ("o'brien@example.ie", True), ("!#$%&'*+/=?^_`{|}~-@example.org", True), ("user@example.xn--p1ai", True),
-    ("user@xn--bcher-kva.de", True), ("a(b)@example.org", False), ("a@b@example.org", False),
-])
+@pytest.mark.parametrize(
+    "email, valid",
+    [
+        ("ada@example.org", True),
+        ("A.b+c@Mail.My-Company.CO.uk", True),
+        ("x" * 64 + "@example.org", True),
+        ("x" * 65 + "@example.org", False),
+        ("a@b.test", False),
+        ("a@b.LocalHost", False),
+        ("a..b@example.org", False),
+        ("a@b.c0m", False),
+        ("ada@example.org\n", False),
+        ("ada@example", False),
+        ("o'brien@example.ie", True),
+        ("!#$%&'*+/=?^_`{|}~-@example.org", True),
+        ("user@example.xn--p1ai", True),
+        ("user@xn--bcher-kva.de", True),
+        ("a(b)@example.org", False),
+        ("a@b@example.org", False),
+    ],
+)
 def test_the_email_pattern_says_what_the_api_accepts(api_at, email, valid):
     assert bool(re.search(EMAIL_PATTERN, email)) is valid
     api = api_at(8)
@@ -126,23 +156,37 @@ def test_the_title_pattern_is_the_servers_rule_for_every_code_point():
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node (an ECMA-262 engine) is not installed")
 def test_the_title_pattern_means_the_same_in_ecma_262():
-    script = ("const p = new RegExp(JSON.parse(process.argv[1]), 'u'); const out = [];"
-              "for (let c = 0; c <= 0x10FFFF; c++) { if (c >= 0xD800 && c <= 0xDFFF) continue;"
-              " if (!p.test(String.fromCodePoint(c))) out.push(c); } console.log(JSON.stringify(out));")
-    refused = json.loads(subprocess.run(["node", "-e", script, json.dumps(HAS_TEXT)], capture_output=True,
-                                        text=True, check=True, timeout=120).stdout)
+    script = (
+        "const p = new RegExp(JSON.parse(process.argv[1]), 'u'); const out = [];"
+        "for (let c = 0; c <= 0x10FFFF; c++) { if (c >= 0xD800 && c <= 0xDFFF) continue;"
+        " if (!p.test(String.fromCodePoint(c))) out.push(c); } console.log(JSON.stringify(out));"
+    )
+    refused = json.loads(
+        subprocess.run(
+            ["node", "-e", script, json.dumps(HAS_TEXT)], capture_output=True, text=True, check=True, timeout=120
+        ).stdout
+    )
     assert set(refused) == {code for code in range(sys.maxunicode + 1) if not chr(code).strip()}
 
 
-@pytest.mark.parametrize("title, valid", [("\x85", False), ("\x1c", False), ("\u3000 \t", False), ("\ufeff", True),
-                                          ("a\x85", True), ("\u200b", True)])
+@pytest.mark.parametrize(
+    "title, valid",
+    [("\x85", False), ("\x1c", False), ("\u3000 \t", False), ("\ufeff", True), ("a\x85", True), ("\u200b", True)],
+)
 def test_the_title_pattern_and_the_server_agree_on_edge_characters(api_at, title, valid):
     api = api_at(8)
     assert bool(re.search(HAS_TEXT, title)) is valid
-    assert api.post("/users", json={"name": "Ada", "email": "ada@example.org",
-                                    "password": "violet harbor lantern 42"}).status_code == 201
-    headers = {"X-API-Key": api.post("/users", json={"name": "Bob", "email": "bob@example.org",
-                                                    "password": "violet harbor lantern 42"}).json()["api_key"]}
+    assert (
+        api.post(
+            "/users", json={"name": "Ada", "email": "ada@example.org", "password": "violet harbor lantern 42"}
+        ).status_code
+        == 201
+    )
+    headers = {
+        "X-API-Key": api.post(
+            "/users", json={"name": "Bob", "email": "bob@example.org", "password": "violet harbor lantern 42"}
+        ).json()["api_key"]
+    }
     assert api.post("/tasks", json={"title": title}, headers=headers).status_code == (201 if valid else 422)
 
 
@@ -161,8 +205,11 @@ def test_the_contract_says_how_page_cursor_and_if_match_are_refused():
 
 def test_done_must_be_a_boolean_not_a_number(api_at):
     api = api_at(8)
-    headers = {"X-API-Key": api.post("/users", json={"name": "Ada", "email": "ada@example.org",
-                                                    "password": "violet harbor lantern 42"}).json()["api_key"]}
+    headers = {
+        "X-API-Key": api.post(
+            "/users", json={"name": "Ada", "email": "ada@example.org", "password": "violet harbor lantern 42"}
+        ).json()["api_key"]
+    }
     assert api.post("/tasks", json={"title": "t", "done": 0}, headers=headers).status_code == 422
     assert api.post("/tasks", json={"title": "t", "done": False}, headers=headers).status_code == 201
 
@@ -181,7 +228,8 @@ def test_every_operation_documents_one_success_status():
 def test_schemathesis_finds_no_failure_in_a_quick_run(tmp_path):
     """Every check, a fixed seed, few examples per operation (make contract runs the long version)."""
     # A calendar service to call: a 503 "not configured" is documented, but schemathesis counts every 5xx.
-    report = check_conformance(latest(with_calendar()), tmp_path, max_examples=5,
-                               phases=("examples", "fuzzing", "stateful"), timeout=120)
+    report = check_conformance(
+        latest(with_calendar()), tmp_path, max_examples=5, phases=("examples", "fuzzing", "stateful"), timeout=120
+    )
     assert report.cases > 50, report.output[-3000:]
     assert report.ok, report.output[-6000:]

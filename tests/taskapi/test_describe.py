@@ -16,7 +16,8 @@ def test_the_architecture_document_holds_the_latest_app():
     assert found, f"{ARCHITECTURE} has no {BEGIN} … {END} section"
     assert found.group(0) == markdown_section(latest()), (
         "docs/architecture.md drifted from the code: run python -m course_lib.taskapi describe --write "
-        "docs/architecture.md")
+        "docs/architecture.md"
+    )
 
 
 def test_middleware_is_listed_outermost_first_with_its_chapter():

@@ -41,8 +41,7 @@ def test_a_chapter_swaps_authentication_without_touching_a_router():
 def test_no_route_surgery_is_left_in_course_lib():
     """Reading app.user_middleware (build.py, describe.py) is fine; changing it after add_middleware is surgery."""
     surgery = r"remove_routes|lifespan_context *=|user_middleware *(=[^=]|\.(insert|append|extend|remove|pop|clear))"
-    found = subprocess.run(["grep", "-rnE", surgery, "course_lib"],
-                           cwd=ROOT, capture_output=True, text=True).stdout
+    found = subprocess.run(["grep", "-rnE", surgery, "course_lib"], cwd=ROOT, capture_output=True, text=True).stdout
     assert found == ""
 
 
@@ -64,8 +63,9 @@ def test_two_replicas_on_one_database_keep_one_account_per_email_and_share_keys(
 
     def sign_up(n: int) -> httpx.Response:
         email = "Ada@Example.org" if n % 2 else "ada@example.org"
-        return httpx.post(f"{replicas[n % 2].url}/users", json={"name": "Ada", "email": email, "password": PASSWORD},
-                          timeout=60)
+        return httpx.post(
+            f"{replicas[n % 2].url}/users", json={"name": "Ada", "email": email, "password": PASSWORD}, timeout=60
+        )
 
     with ThreadPoolExecutor(20) as pool:
         answers = list(pool.map(sign_up, range(20)))
@@ -89,9 +89,32 @@ def id_api():
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.one_of(st.text(min_size=1, max_size=30), st.integers().map(str), st.floats().map(str),
-                 st.sampled_from(["0", "-1", "1.0", "1e3", "+7", " 7", "7 ", "٣", "１", "1_000", str(MAX_ID + 1),
-                                  "9" * 40, "0x1f", "true", "null"])))
+@given(
+    st.one_of(
+        st.text(min_size=1, max_size=30),
+        st.integers().map(str),
+        st.floats().map(str),
+        st.sampled_from(
+            [
+                "0",
+                "-1",
+                "1.0",
+                "1e3",
+                "+7",
+                " 7",
+                "7 ",
+                "٣",
+                "１",
+                "1_000",
+                str(MAX_ID + 1),
+                "9" * 40,
+                "0x1f",
+                "true",
+                "null",
+            ]
+        ),
+    )
+)
 def test_every_path_id_that_is_not_an_integer_in_range_is_422_never_5xx(id_api, raw):
     segment = quote(raw, safe="")  # one path segment, whatever the string holds
     in_range = raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_ID
@@ -148,8 +171,11 @@ def test_an_app_of_its_own_leaves_no_session_token_or_counter_in_redis_once_stop
     assert api.post("/tokens", json=login).status_code == 200
     assert api.post("/visits/in-redis").status_code == 200
     redis = app.context.redis
-    kept = {"sessions": f"{app.context.sessions.prefix}*", "refresh tokens": f"{app.context.refresh_tokens.prefix}*",
-            "visits": app.context.visits_key}
+    kept = {
+        "sessions": f"{app.context.sessions.prefix}*",
+        "refresh tokens": f"{app.context.refresh_tokens.prefix}*",
+        "visits": app.context.visits_key,
+    }
     assert all(list(redis.scan_iter(match=pattern)) for pattern in kept.values()), kept
     api.stop()
     left = {name: list(redis.scan_iter(match=pattern)) for name, pattern in kept.items()}

@@ -17,14 +17,20 @@ tried: list[str] = []
 
 def scheme(header: str, refuses: str = "") -> LoginScheme:
     """A scheme reading `header`: a known name is its user, `refuses` is a 401 of its own, anything else nobody."""
+
     def user(request: Request, uow, sent: str) -> User | None:
         tried.append(header)
         if sent == refuses:
             raise HTTPException(401, f"bad {header}", headers={"WWW-Authenticate": f'{header} error="invalid"'})
         return USERS.get(sent)
-    return LoginScheme(header.lower(), sent=APIKeyHeader(name=header, scheme_name=header, auto_error=False),
-                       user=user, challenge=f"{header} realm=x",
-                       hint=lambda sent: f"unknown {header}" if sent else f"send {header}")
+
+    return LoginScheme(
+        header.lower(),
+        sent=APIKeyHeader(name=header, scheme_name=header, auto_error=False),
+        user=user,
+        challenge=f"{header} realm=x",
+        hint=lambda sent: f"unknown {header}" if sent else f"send {header}",
+    )
 
 
 def whoami(*schemes: LoginScheme) -> FastAPI:

@@ -26,8 +26,14 @@ def engine(request):
 def seed(engine, users: int = 4, tasks_each: int = 3) -> None:
     with Session(engine) as session:
         for n in range(users):
-            session.add(UserRow(name=f"u{n}", email=f"u{n}@example.org", email_key=f"u{n}@example.org",
-                                tasks=[TaskRow(title=f"t{n}.{k}") for k in range(tasks_each)]))
+            session.add(
+                UserRow(
+                    name=f"u{n}",
+                    email=f"u{n}@example.org",
+                    email_key=f"u{n}@example.org",
+                    tasks=[TaskRow(title=f"t{n}.{k}") for k in range(tasks_each)],
+                )
+            )
         session.commit()
 
 
@@ -92,11 +98,14 @@ def test_relationships_refuse_to_load_lazily(engine):
             user.tasks  # noqa: B018
 
 
-@pytest.mark.parametrize(("option", "statements"), [
-    (lazyload(UserRow.tasks), 1 + 4),  # one per user: N+1
-    (selectinload(UserRow.tasks), 2),  # users, then all their tasks: WHERE owner_id IN (...)
-    (joinedload(UserRow.tasks), 1),  # one LEFT OUTER JOIN, users repeated per task
-])
+@pytest.mark.parametrize(
+    ("option", "statements"),
+    [
+        (lazyload(UserRow.tasks), 1 + 4),  # one per user: N+1
+        (selectinload(UserRow.tasks), 2),  # users, then all their tasks: WHERE owner_id IN (...)
+        (joinedload(UserRow.tasks), 1),  # one LEFT OUTER JOIN, users repeated per task
+    ],
+)
 def test_statements_per_loading_strategy(engine, option, statements):
     seed(engine)
     with Session(engine) as session, counting_statements(engine) as seen:

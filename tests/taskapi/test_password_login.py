@@ -21,8 +21,15 @@ def test_authenticate_names_the_user_only_for_the_right_email_and_password():
         assert authenticate(uow, "bob@example.org", "") is None
 
 
-@pytest.mark.parametrize("body", [{}, {"email": "ada@example.org"}, {"email": "", "password": PASSWORD},
-                                  {"email": "ada@example.org", "password": PASSWORD, "remember": True}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"email": "ada@example.org"},
+        {"email": "", "password": PASSWORD},
+        {"email": "ada@example.org", "password": PASSWORD, "remember": True},
+    ],
+)
 def test_a_login_body_is_an_email_and_a_password_and_nothing_else(body):
     with pytest.raises(ValidationError):
         Login.model_validate(body)

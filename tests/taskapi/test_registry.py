@@ -28,6 +28,7 @@ def test_a_clean_up_that_fails_does_not_fail_the_stop(caplog):
     """Redis down at stop: forgetting its keys fails, the server still stops (and says so in the log)."""
     from course_lib.notebook.server import serve
     from course_lib.taskapi import ch03_idempotency
+
     app = ch03_idempotency.create_app()
 
     def broken() -> None:

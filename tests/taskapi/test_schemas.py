@@ -56,5 +56,9 @@ def test_user_created_adds_only_the_api_key():
 
 def test_default_bundles_name_the_models():
     assert (TASK_MODELS.create, TASK_MODELS.replace, TASK_MODELS.update, TASK_MODELS.public) == (
-        TaskCreate, TaskReplace, TaskUpdate, TaskPublic)
+        TaskCreate,
+        TaskReplace,
+        TaskUpdate,
+        TaskPublic,
+    )
     assert USER_MODELS.created is UserPublic

@@ -28,8 +28,12 @@ def test_a_value_goal_ignores_the_baseline_and_no_goal_means_no_verdict():
 
 
 def test_a_skipped_figure_has_no_numbers_anywhere():
-    figure = Figure.skip("cursor page 100k deep", "slot: chapter 14 is not merged yet", goal=Goal("<=", 2),
-                         baseline_name="its first page")
+    figure = Figure.skip(
+        "cursor page 100k deep",
+        "slot: chapter 14 is not merged yet",
+        goal=Goal("<=", 2),
+        baseline_name="its first page",
+    )
     assert figure.ratio is None and figure.passed is None
     cells = dict(zip(("figure", "baseline", "measured", "ratio", "goal", "result"), row(figure), strict=True))
     assert cells["measured"] == cells["ratio"] == ""
@@ -49,17 +53,20 @@ def test_a_benchmark_that_raises_skip_or_fails_yields_skipped_figures_named_as_p
         raise ValueError("boom")
 
     skipped = list(run_benchmark(Benchmark("cache", cannot, ("hit", "miss")), Context()))
-    assert [(f.name, f.skipped, f.group) for f in skipped] == [("hit", "no redis-server", "cache"),
-                                                               ("miss", "no redis-server", "cache")]
+    assert [(f.name, f.skipped, f.group) for f in skipped] == [
+        ("hit", "no redis-server", "cache"),
+        ("miss", "no redis-server", "cache"),
+    ]
     broken = list(run_benchmark(Benchmark("g", breaks), Context()))
     assert broken[0].name == "first" and broken[0].skipped is None
     assert broken[1].name == "g" and broken[1].skipped == "failed: ValueError: boom" and broken[1].measured is None
 
 
 def test_the_text_table_lines_up_and_shows_baseline_ratio_goal_and_verdict():
-    figures = [measured("server start → first 200", [0.3], [0.1], unit="s", baseline_name="bare uvicorn",
-                        goal=Goal("<=", 2)),
-               Figure.skip("2 replicas behind nginx", "slot: chapter 11", goal=Goal(">=", 1.4))]
+    figures = [
+        measured("server start → first 200", [0.3], [0.1], unit="s", baseline_name="bare uvicorn", goal=Goal("<=", 2)),
+        Figure.skip("2 replicas behind nginx", "slot: chapter 11", goal=Goal(">=", 1.4)),
+    ]
     lines = text_table(figures).splitlines()
     assert lines[0].split() == ["figure", "baseline", "measured", "ratio", "goal", "result"]
     assert set(lines[1]) <= {"-", " "}
@@ -77,14 +84,32 @@ def test_the_markdown_table_escapes_pipes_and_has_one_row_per_figure():
 
 
 def test_the_json_document_says_when_where_and_every_figure():
-    data = json.loads(json.dumps(document([Figure("a", unit="s", measured=2.0, baseline=1.0,
-                                                  goal=Goal("<=", 3))], command="python -m tools.bench",
-                                          seconds=1.23)))
+    data = json.loads(
+        json.dumps(
+            document(
+                [Figure("a", unit="s", measured=2.0, baseline=1.0, goal=Goal("<=", 3))],
+                command="python -m tools.bench",
+                seconds=1.23,
+            )
+        )
+    )
     assert set(data) == {"generated", "command", "seconds", "machine", "note", "figures"}
     assert set(data["machine"]) == {"python", "platform", "cpus", "load_average"}
     assert data["figures"][0] | {"samples": None} == {
-        "group": "", "name": "a", "unit": "s", "measured": 2.0, "baseline": 1.0, "baseline_name": "", "ratio": 2.0,
-        "goal": "≤ 3×", "passed": True, "skipped": None, "samples": None, "baseline_samples": [], "note": ""}
+        "group": "",
+        "name": "a",
+        "unit": "s",
+        "measured": 2.0,
+        "baseline": 1.0,
+        "baseline_name": "",
+        "ratio": 2.0,
+        "goal": "≤ 3×",
+        "passed": True,
+        "skipped": None,
+        "samples": None,
+        "baseline_samples": [],
+        "note": "",
+    }
 
 
 @pytest.fixture
@@ -106,8 +131,20 @@ def fake_registry(monkeypatch):
 
 def test_main_prints_the_table_and_writes_json_plot_and_markdown(fake_registry, tmp_path, capsys):
     markdown = tmp_path / "benchmarks.md"
-    status = bench_main.main(["--only", "fine", "--only", "slot", "--out", str(tmp_path / "out"),
-                              "--markdown", str(markdown), "--note", "machine shared"])
+    status = bench_main.main(
+        [
+            "--only",
+            "fine",
+            "--only",
+            "slot",
+            "--out",
+            str(tmp_path / "out"),
+            "--markdown",
+            str(markdown),
+            "--note",
+            "machine shared",
+        ]
+    )
     printed = capsys.readouterr().out
     assert status == 0 and "fast" in printed and "skipped: slot: not merged yet" in printed
     data = json.loads((tmp_path / "out" / "latest.json").read_text())
@@ -147,9 +184,18 @@ def test_the_readme_gets_the_goals_between_its_markers_and_nothing_else_changes(
 
     readme = tmp_path / "README.md"
     readme.write_text("intro\n<!-- bench:start -->\nold table\n<!-- bench:end -->\noutro\n")
-    figures = [Figure(name="with goal", unit="s", measured=2.0, baseline=1.0, baseline_name="base",
-                      goal=Goal("<=", 3.0), note="a long note"),
-               Figure(name="without goal", unit="s", measured=1.0)]
+    figures = [
+        Figure(
+            name="with goal",
+            unit="s",
+            measured=2.0,
+            baseline=1.0,
+            baseline_name="base",
+            goal=Goal("<=", 3.0),
+            note="a long note",
+        ),
+        Figure(name="without goal", unit="s", measured=1.0),
+    ]
     data = document(figures, command="python -m tools.bench", seconds=12.3)
     assert write_readme_goals(readme, data, figures, details="docs/benchmarks.md")
     text = readme.read_text()

@@ -22,11 +22,13 @@ VENV = Path(sys.prefix)
 
 def test_nbval_time_per_notebook_sums_its_cells_from_the_junit_report(tmp_path):
     report = tmp_path / "report.xml"
-    report.write_text('<testsuites><testsuite name="pytest">'
-                      '<testcase classname="notebooks.00_a.ipynb" name="C0" file="notebooks/00_a.ipynb" time="2.5"/>'
-                      '<testcase classname="notebooks.00_a.ipynb" name="C1" file="notebooks/00_a.ipynb" time="0.5"/>'
-                      '<testcase classname="build.empty_0.ipynb" name="C0" file="build/empty_0.ipynb" time="1.0"/>'
-                      "</testsuite></testsuites>")
+    report.write_text(
+        '<testsuites><testsuite name="pytest">'
+        '<testcase classname="notebooks.00_a.ipynb" name="C0" file="notebooks/00_a.ipynb" time="2.5"/>'
+        '<testcase classname="notebooks.00_a.ipynb" name="C1" file="notebooks/00_a.ipynb" time="0.5"/>'
+        '<testcase classname="build.empty_0.ipynb" name="C0" file="build/empty_0.ipynb" time="1.0"/>'
+        "</testsuite></testsuites>"
+    )
     assert per_file_seconds(report) == {"notebooks/00_a.ipynb": 3.0, "build/empty_0.ipynb": 1.0}
 
 
@@ -34,8 +36,11 @@ def test_the_slowest_cell_is_named_by_its_code_cells_index_and_first_line(tmp_pa
     import json
 
     path = tmp_path / "06.ipynb"
-    cells = [{"cell_type": "markdown", "source": "# title"}, {"cell_type": "code", "source": "import x"},
-             {"cell_type": "code", "source": ["rows = seed(100_000)\n", "more()"]}]
+    cells = [
+        {"cell_type": "markdown", "source": "# title"},
+        {"cell_type": "code", "source": "import x"},
+        {"cell_type": "code", "source": ["rows = seed(100_000)\n", "more()"]},
+    ]
     path.write_text(json.dumps({"cells": cells}))
     assert slowest_cell(path, {"Cell 0": 1.0, "Cell 1": 9.5}) == "slowest: code cell 1 (9.5 s) `rows = seed(100_000)`"
     assert slowest_cell(path, {}) == ""
@@ -45,9 +50,16 @@ def test_the_empty_notebook_keeps_the_chapters_kernel_and_has_one_trivial_cell(t
     import json
 
     like = tmp_path / "00.ipynb"
-    like.write_text(json.dumps({"cells": [{"cell_type": "markdown", "metadata": {}, "source": "x"}] * 5,
-                                "metadata": {"kernelspec": {"name": "backend-course"}}, "nbformat": 4,
-                                "nbformat_minor": 5}))
+    like.write_text(
+        json.dumps(
+            {
+                "cells": [{"cell_type": "markdown", "metadata": {}, "source": "x"}] * 5,
+                "metadata": {"kernelspec": {"name": "backend-course"}},
+                "nbformat": 4,
+                "nbformat_minor": 5,
+            }
+        )
+    )
     empty = json.loads(empty_notebook(like, tmp_path / "out" / "empty.ipynb").read_text())
     assert empty["metadata"]["kernelspec"]["name"] == "backend-course"
     assert [cell["source"] for cell in empty["cells"]] == ["pass"]
@@ -59,9 +71,12 @@ def test_the_venv_size_counts_a_hard_linked_file_once(tmp_path):
     assert 0.99 < size_mb(tmp_path) < 1.1
 
 
-@pytest.mark.parametrize("bench, names", [
-    (pagination_postgresql, ["offset page 100k deep (PostgreSQL)", "cursor page 100k deep (PostgreSQL)"]),
-])
+@pytest.mark.parametrize(
+    "bench, names",
+    [
+        (pagination_postgresql, ["offset page 100k deep (PostgreSQL)", "cursor page 100k deep (PostgreSQL)"]),
+    ],
+)
 def test_slots_and_missing_services_are_skipped_with_a_reason_and_no_number(bench, names, monkeypatch):
     from tools.bench.core import REGISTRY
 

@@ -17,7 +17,9 @@ def test_the_kernel_is_installed_into_the_environment_and_runs_its_python(tmp_pa
     assert folder == tmp_path / "share" / "jupyter" / "kernels" / "backend-course"
     spec = json.loads((folder / "kernel.json").read_text())
     assert {key: spec[key] for key in ("display_name", "language")} == {
-        "display_name": KERNELSPEC["display_name"], "language": KERNELSPEC["language"]}
+        "display_name": KERNELSPEC["display_name"],
+        "language": KERNELSPEC["language"],
+    }
     assert spec["argv"][0] == sys.executable and "ipykernel_launcher" in spec["argv"]
 
 

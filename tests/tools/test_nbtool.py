@@ -10,9 +10,15 @@ from tools import nbtool
 
 ROOT = nbtool.ROOT
 # ipykernel 7's kernel_info reply for Python 3.11, less help_links (JupyterLab does not write those back)
-KERNEL_LANGUAGE_INFO = {"codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
-                        "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
-                        "pygments_lexer": "ipython3", "version": "3.11.2"}
+KERNEL_LANGUAGE_INFO = {
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "name": "python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": "ipython3",
+    "version": "3.11.2",
+}
 
 SOURCE = """\
 def f():
@@ -34,15 +40,19 @@ def test_solution_keeps_the_solution_lines():
 
 def test_learner_gets_stubs():
     assert nbtool.split_solution(SOURCE, "learner") == (
-        "def f():\n    raise NotImplementedError  # YOUR CODE HERE\n\nx = None  # YOUR CODE HERE")
+        "def f():\n    raise NotImplementedError  # YOUR CODE HERE\n\nx = None  # YOUR CODE HERE"
+    )
 
 
-@pytest.mark.parametrize("broken", [
-    "### BEGIN SOLUTION\nx = 1",
-    "### END SOLUTION",
-    "### STUB",
-    "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION",
-])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        "### BEGIN SOLUTION\nx = 1",
+        "### END SOLUTION",
+        "### STUB",
+        "### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION",
+    ],
+)
 def test_unpaired_markers_are_errors(broken):
     with pytest.raises(nbtool.SourceError):
         nbtool.split_solution(broken, "solution")
@@ -56,10 +66,11 @@ def test_a_top_level_block_needs_a_stub():
 def test_clean_is_deterministic_and_idempotent():
     kernelspec = {"name": "other", "display_name": "Other"}
     notebook = nbformat.v4.new_notebook(metadata={"widgets": {}, "kernelspec": kernelspec})
-    notebook.cells = [nbformat.v4.new_markdown_cell("# t"),
-                      nbformat.v4.new_code_cell("1", execution_count=7,
-                                                metadata={"execution": {"iopub.status.idle": "2026-01-01"}}),
-                      nbformat.v4.new_code_cell("2")]
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell("# t"),
+        nbformat.v4.new_code_cell("1", execution_count=7, metadata={"execution": {"iopub.status.idle": "2026-01-01"}}),
+        nbformat.v4.new_code_cell("2"),
+    ]
     cleaned = nbtool.clean(notebook)
     assert [c["id"] for c in cleaned.cells] == ["c000", "c001", "c002"]
     assert cleaned.cells[1].execution_count == 1 and cleaned.cells[1].metadata == {}
@@ -81,11 +92,19 @@ def test_clean_keeps_what_the_kernel_reports_about_its_language():
 
 def test_the_api_docs_link_and_ephemeral_ports_become_placeholders():
     api = serve(FastAPI())
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("api", execution_count=1, outputs=[
-        nbformat.v4.new_output("execute_result", {"text/html": api._repr_html_(), "text/plain": repr(api)}),
-        nbformat.v4.new_output("stream", name="stdout", text=f"link: <{api.url}/tasks?page=2>\n"),
-        nbformat.v4.new_output("stream", name="stdout", text="uvicorn serves http://127.0.0.1:8000/docs\n"),
-    ])])
+    notebook = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "api",
+                execution_count=1,
+                outputs=[
+                    nbformat.v4.new_output("execute_result", {"text/html": api._repr_html_(), "text/plain": repr(api)}),
+                    nbformat.v4.new_output("stream", name="stdout", text=f"link: <{api.url}/tasks?page=2>\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="uvicorn serves http://127.0.0.1:8000/docs\n"),
+                ],
+            )
+        ]
+    )
     html, first_page, taught = nbtool.clean(notebook).cells[0].outputs
     assert "href" not in html.data["text/html"] and nbtool.DOCS_LINK_PLACEHOLDER in html.data["text/html"]
     assert html.data["text/plain"] == "<api at http://127.0.0.1:PORT — docs: http://127.0.0.1:PORT/docs>"

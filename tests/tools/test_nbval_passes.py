@@ -20,12 +20,14 @@ def notebook(folder: Path, name: str, *cells) -> None:
     for cell in cells:
         if isinstance(cell, tuple):
             source, stdout = cell
-            code_cells.append(new_code_cell(source, execution_count=1,
-                                            outputs=[new_output("stream", name="stdout", text=stdout)]))
+            code_cells.append(
+                new_code_cell(source, execution_count=1, outputs=[new_output("stream", name="stdout", text=stdout)])
+            )
         else:
             code_cells.append(new_code_cell(cell))
-    book = new_notebook(cells=code_cells, metadata={"kernelspec": {"name": "python3", "language": "python",
-                                                                  "display_name": "Python 3"}})
+    book = new_notebook(
+        cells=code_cells, metadata={"kernelspec": {"name": "python3", "language": "python", "display_name": "Python 3"}}
+    )
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(book, folder / f"{name}.ipynb")
 
@@ -54,15 +56,39 @@ def results(tmp_path_factory):
     report = folder / "report.xml"
     env = {key: value for key, value in os.environ.items() if key != "JUPYTERHUB_SERVICE_PREFIX"}
     env["PYTHONPATH"] = str(ROOT)
-    subprocess.run([sys.executable, "-m", "pytest", "-p", "tools.nbval_passes", "--nbval", "-p", "no:cacheprovider",
-                    "--run-twice", str(twice), "--peak-mb", str(LIMIT_MB), f"--junitxml={report}", "-q",
-                    "--rootdir", str(folder), str(twice), str(once)], cwd=ROOT, env=env, capture_output=True,
-                   text=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "tools.nbval_passes",
+            "--nbval",
+            "-p",
+            "no:cacheprovider",
+            "--run-twice",
+            str(twice),
+            "--peak-mb",
+            str(LIMIT_MB),
+            f"--junitxml={report}",
+            "-q",
+            "--rootdir",
+            str(folder),
+            str(twice),
+            str(once),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     outcomes = {}
     for case in ElementTree.parse(report).iter("testcase"):  # classname "twice.counts.ipynb", name "Cell 0 run 2"
         failure = case.find("failure")
         outcomes[f"{case.get('classname')}::{case.get('name')}"] = (
-            ("failed", failure.text or "") if failure is not None else ("passed", ""))
+            ("failed", failure.text or "") if failure is not None else ("passed", "")
+        )
     return outcomes
 
 

@@ -126,8 +126,11 @@ def test_oauth2_redirect_page_hands_the_token_to_swagger_ui(client):
 
 
 def test_app_settings_reach_swagger_ui():
-    app = docs_app(swagger_ui_parameters={"deepLinking": False}, swagger_ui_init_oauth={"clientId": "course"},
-                   swagger_ui_oauth2_redirect_url="/login/done")
+    app = docs_app(
+        swagger_ui_parameters={"deepLinking": False},
+        swagger_ui_init_oauth={"clientId": "course"},
+        swagger_ui_oauth2_redirect_url="/login/done",
+    )
     page = TestClient(app).get("/docs").text
     config = json.loads(re.search(r"const config = (\{.*?\});", page).group(1))
     assert config["deepLinking"] is False and config["oauth2RedirectUrl"] == "login/done"
@@ -154,12 +157,15 @@ def test_an_app_without_a_schema_is_refused():
         install_offline_docs(FastAPI(docs_url=None, redoc_url=None, openapi_url=None))
 
 
-@pytest.mark.parametrize(("page", "target", "expected"), [
-    ("/docs", "/openapi.json", "openapi.json"),
-    ("/docs", "/docs/oauth2-redirect", "docs/oauth2-redirect"),
-    ("/api/docs", "/openapi.json", "../openapi.json"),
-    ("/redoc", "/docs-assets/redoc.standalone.js", "docs-assets/redoc.standalone.js"),
-])
+@pytest.mark.parametrize(
+    ("page", "target", "expected"),
+    [
+        ("/docs", "/openapi.json", "openapi.json"),
+        ("/docs", "/docs/oauth2-redirect", "docs/oauth2-redirect"),
+        ("/api/docs", "/openapi.json", "../openapi.json"),
+        ("/redoc", "/docs-assets/redoc.standalone.js", "docs-assets/redoc.standalone.js"),
+    ],
+)
 def test_relative(page, target, expected):
     assert relative(page, target) == expected
 

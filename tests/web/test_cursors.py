@@ -63,8 +63,17 @@ def signed(signer: CursorSigner, body) -> str:
     return f"{payload}.{signer.signature(payload)}"
 
 
-@pytest.mark.parametrize("body", [[1, 2], {"v": 2, "k": [1, 2], "s": "x", "iat": 0}, {"v": 1, "k": [1, 2]},
-                                  {"v": True, "k": [1, 2], "s": "x", "iat": 0}, "text", None])
+@pytest.mark.parametrize(
+    "body",
+    [
+        [1, 2],
+        {"v": 2, "k": [1, 2], "s": "x", "iat": 0},
+        {"v": 1, "k": [1, 2]},
+        {"v": True, "k": [1, 2], "s": "x", "iat": 0},
+        "text",
+        None,
+    ],
+)
 def test_a_signed_payload_of_an_unknown_shape_is_invalid(body):
     signer = CursorSigner(SECRET)
     with pytest.raises(InvalidCursor, match="version"):
@@ -78,20 +87,43 @@ def test_signed_bytes_that_are_not_json_are_invalid():
         signer.open(f"{payload}.{signer.signature(payload)}", SCOPE)
 
 
-@pytest.mark.parametrize("token", ["", ".", "abc", "abc.", ".abc", "a.b.c", "abc.d$f", "ab+c.def",
-                                   "x" * (MAX_LENGTH + 1),
-                                   "é.é", "abc.\x00", "YWJj.YWJj",
-                                   # non-ASCII before the dot: hashing it as ASCII once raised UnicodeEncodeError
-                                   "\x80.00", "\u00e9abc.YWJj", "YWJj.\u00e9", "\ud800.AA"])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        ".",
+        "abc",
+        "abc.",
+        ".abc",
+        "a.b.c",
+        "abc.d$f",
+        "ab+c.def",
+        "x" * (MAX_LENGTH + 1),
+        "é.é",
+        "abc.\x00",
+        "YWJj.YWJj",
+        # non-ASCII before the dot: hashing it as ASCII once raised UnicodeEncodeError
+        "\x80.00",
+        "\u00e9abc.YWJj",
+        "YWJj.\u00e9",
+        "\ud800.AA",
+    ],
+)
 def test_malformed_tokens_are_invalid(token):
     with pytest.raises(InvalidCursor):
         CursorSigner(SECRET).open(token, SCOPE)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(st.text(max_size=300), st.binary(max_size=300).map(b64encode),
-                 st.tuples(st.binary(max_size=100), st.binary(max_size=40)).map(
-                     lambda parts: f"{b64encode(parts[0])}.{b64encode(parts[1])}")))
+@given(
+    st.one_of(
+        st.text(max_size=300),
+        st.binary(max_size=300).map(b64encode),
+        st.tuples(st.binary(max_size=100), st.binary(max_size=40)).map(
+            lambda parts: f"{b64encode(parts[0])}.{b64encode(parts[1])}"
+        ),
+    )
+)
 def test_garbage_is_only_ever_invalid(token):
     with pytest.raises(InvalidCursor):
         CursorSigner(SECRET).open(token, SCOPE)

@@ -8,8 +8,11 @@ from course_lib.web.deprecation import DeprecatedVersion, deprecation_headers
 
 DEPRECATED = datetime(2026, 6, 1, tzinfo=UTC)
 SUNSET = datetime(2027, 6, 30, 23, 59, 59, tzinfo=UTC)
-EXPECTED = {"deprecation": "@1780272000", "sunset": "Wed, 30 Jun 2027 23:59:59 GMT",
-            "link": '</docs/v1-to-v2>; rel="deprecation"'}
+EXPECTED = {
+    "deprecation": "@1780272000",
+    "sunset": "Wed, 30 Jun 2027 23:59:59 GMT",
+    "link": '</docs/v1-to-v2>; rel="deprecation"',
+}
 
 
 @pytest.fixture(scope="module")
@@ -29,19 +32,29 @@ def client():
     app = FastAPI()
     app.include_router(v1)
     app.include_router(v2)
-    app.add_middleware(DeprecatedVersion, prefix="/v1", deprecated=DEPRECATED, sunset=SUNSET,
-                       migration_guide="/docs/v1-to-v2")
+    app.add_middleware(
+        DeprecatedVersion, prefix="/v1", deprecated=DEPRECATED, sunset=SUNSET, migration_guide="/docs/v1-to-v2"
+    )
     return TestClient(app)
 
 
 def test_the_headers_say_when_and_where():
-    assert {name.lower(): value for name, value in deprecation_headers(DEPRECATED, SUNSET, "/docs/v1-to-v2").items()
-            } == EXPECTED
+    assert {
+        name.lower(): value for name, value in deprecation_headers(DEPRECATED, SUNSET, "/docs/v1-to-v2").items()
+    } == EXPECTED
 
 
-@pytest.mark.parametrize(("method", "path", "status"), [
-    ("GET", "/v1/tasks/7", 200), ("GET", "/v1/tasks/99", 404), ("GET", "/v1/tasks/abc", 422),
-    ("DELETE", "/v1/tasks/7", 405), ("GET", "/v1/nothing", 404), ("GET", "/v1", 404)])
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/v1/tasks/7", 200),
+        ("GET", "/v1/tasks/99", 404),
+        ("GET", "/v1/tasks/abc", 422),
+        ("DELETE", "/v1/tasks/7", 405),
+        ("GET", "/v1/nothing", 404),
+        ("GET", "/v1", 404),
+    ],
+)
 def test_every_answer_of_the_old_version_carries_them_errors_too(client, method, path, status):
     response = client.request(method, path)
     assert response.status_code == status

@@ -34,15 +34,25 @@ def test_options_on_an_unknown_path_is_404():
 
 def test_a_cors_preflight_is_answered_like_any_options_and_granted_nothing():
     api = serve(app_with_two_routes_on_one_path())
-    preflight = api.request("OPTIONS", "/items/1", headers={"Access-Control-Request-Method": "DELETE",
-                                                            "Access-Control-Request-Headers": "content-type",
-                                                            "Origin": "http://example.test"})
+    preflight = api.request(
+        "OPTIONS",
+        "/items/1",
+        headers={
+            "Access-Control-Request-Method": "DELETE",
+            "Access-Control-Request-Headers": "content-type",
+            "Origin": "http://example.test",
+        },
+    )
     plain = api.request("OPTIONS", "/items/1")
     assert preflight.status_code == plain.status_code == 204  # Allow lists OPTIONS, and OPTIONS is answered
     assert preflight.headers["allow"] == plain.headers["allow"] == "GET, HEAD, DELETE, OPTIONS"
     assert not [name for name in preflight.headers if name.startswith("access-control-")]  # no origin is granted
-    assert api.request("OPTIONS", "/nothing", headers={"Access-Control-Request-Method": "GET",
-                                                       "Origin": "http://example.test"}).status_code == 404
+    assert (
+        api.request(
+            "OPTIONS", "/nothing", headers={"Access-Control-Request-Method": "GET", "Origin": "http://example.test"}
+        ).status_code
+        == 404
+    )
 
 
 def test_a_cors_middleware_outside_answers_the_preflights_it_grants():
@@ -51,8 +61,9 @@ def test_a_cors_middleware_outside_answers_the_preflights_it_grants():
     app = app_with_two_routes_on_one_path()
     app.add_middleware(CORSMiddleware, allow_origins=["http://example.test"], allow_methods=["GET", "DELETE"])
     api = serve(app)
-    granted = api.request("OPTIONS", "/items/1", headers={"Access-Control-Request-Method": "DELETE",
-                                                          "Origin": "http://example.test"})
+    granted = api.request(
+        "OPTIONS", "/items/1", headers={"Access-Control-Request-Method": "DELETE", "Origin": "http://example.test"}
+    )
     assert granted.status_code == 200 and granted.headers["access-control-allow-origin"] == "http://example.test"
 
 

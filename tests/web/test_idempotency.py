@@ -41,7 +41,7 @@ def store():
 
 def test_parse_key_accepts_the_drafts_quoted_string_and_a_bare_token():
     assert parse_key('"8e03978e-40d5-43e8-bc93-6894a57f9324"') == "8e03978e-40d5-43e8-bc93-6894a57f9324"
-    assert parse_key(' abc ') == "abc"
+    assert parse_key(" abc ") == "abc"
     assert parse_key('"a\\"b"') == 'a"b'
     for bad in ('""', "", "x" * 256, "clé"):
         with pytest.raises(InvalidKey):
@@ -102,9 +102,24 @@ def test_stores_of_two_apps_never_share_keys_and_two_replicas_do(store):
     assert replicas[1].clear() == 1
 
 
-@pytest.mark.parametrize(("status", "stored"), [(200, True), (201, True), (303, True), (400, False), (401, False),
-                                                (404, False), (406, False), (415, False), (422, False),
-                                                (500, True), (502, True), (503, False), (504, True)])
+@pytest.mark.parametrize(
+    ("status", "stored"),
+    [
+        (200, True),
+        (201, True),
+        (303, True),
+        (400, False),
+        (401, False),
+        (404, False),
+        (406, False),
+        (415, False),
+        (422, False),
+        (500, True),
+        (502, True),
+        (503, False),
+        (504, True),
+    ],
+)
 def test_what_is_stored_by_outcome(status, stored):
     assert stored_outcome(status) is stored
 
@@ -369,10 +384,20 @@ def test_the_response_is_stored_before_the_client_sees_its_first_byte(store):
 
     app = _app(store)
     seen_when_started = []
-    scope = {"type": "http", "method": "POST", "path": "/things", "raw_path": b"/things", "query_string": b"",
-             "root_path": "", "scheme": "http", "http_version": "1.1", "server": ("127.0.0.1", 80),
-             "client": ("127.0.0.1", 5000), "app": app,
-             "headers": [(b"content-type", b"application/json"), (b"idempotency-key", b'"early"')]}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/things",
+        "raw_path": b"/things",
+        "query_string": b"",
+        "root_path": "",
+        "scheme": "http",
+        "http_version": "1.1",
+        "server": ("127.0.0.1", 80),
+        "client": ("127.0.0.1", 5000),
+        "app": app,
+        "headers": [(b"content-type", b"application/json"), (b"idempotency-key", b'"early"')],
+    }
 
     async def receive():
         return {"type": "http.request", "body": b'{"n": 1}', "more_body": False}

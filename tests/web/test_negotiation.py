@@ -8,24 +8,27 @@ from course_lib.web.negotiation import CSV, JSON, NegotiationMiddleware, negotia
 OFFERED = [JSON, CSV]
 
 
-@pytest.mark.parametrize("accept, chosen", [
-    (None, JSON),
-    ("", JSON),
-    ("*/*", JSON),
-    ("application/json", JSON),
-    ("text/csv", CSV),
-    ("text/*", CSV),
-    ("text/csv;q=0.5, application/json;q=0.9", JSON),
-    ("text/csv, application/json;q=0.9", CSV),
-    ("text/csv;q=0.5, */*;q=0.1", CSV),
-    ("application/json;q=0, */*", CSV),
-    ("TEXT/CSV", CSV),
-    ("image/png", None),
-    ("text/html", None),
-    ("application/json;q=0", None),
-    ("application/json;q=oops", None),
-    ("garbage", None),
-])
+@pytest.mark.parametrize(
+    "accept, chosen",
+    [
+        (None, JSON),
+        ("", JSON),
+        ("*/*", JSON),
+        ("application/json", JSON),
+        ("text/csv", CSV),
+        ("text/*", CSV),
+        ("text/csv;q=0.5, application/json;q=0.9", JSON),
+        ("text/csv, application/json;q=0.9", CSV),
+        ("text/csv;q=0.5, */*;q=0.1", CSV),
+        ("application/json;q=0, */*", CSV),
+        ("TEXT/CSV", CSV),
+        ("image/png", None),
+        ("text/html", None),
+        ("application/json;q=0", None),
+        ("application/json;q=oops", None),
+        ("garbage", None),
+    ],
+)
 def test_negotiate_picks_the_best_offered_type(accept, chosen):
     assert negotiate(accept, OFFERED) == chosen
 

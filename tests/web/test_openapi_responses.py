@@ -21,11 +21,16 @@ def small_app() -> FastAPI:
 
 def test_document_responses_adds_statuses_with_their_content_and_keeps_existing_ones():
     app = small_app()
-    document_responses(app, lambda path, route: {404: "no such thing", 422: "ignored: FastAPI has one"} if "{" in path
-                       else {}, content=lambda status: {"application/json": {"schema": {"title": str(status)}}})
+    document_responses(
+        app,
+        lambda path, route: {404: "no such thing", 422: "ignored: FastAPI has one"} if "{" in path else {},
+        content=lambda status: {"application/json": {"schema": {"title": str(status)}}},
+    )
     responses = app.openapi()["paths"]["/things/{thing_id}"]["get"]["responses"]
-    assert responses["404"] == {"description": "no such thing",
-                                "content": {"application/json": {"schema": {"title": "404"}}}}
+    assert responses["404"] == {
+        "description": "no such thing",
+        "content": {"application/json": {"schema": {"title": "404"}}},
+    }
     assert responses["422"]["description"] == "Validation Error"
     assert "404" not in app.openapi()["paths"]["/plain"]["get"]["responses"]
 
@@ -56,4 +61,6 @@ def test_a_last_edit_runs_after_edits_added_later_and_once():
 
 def test_operations_lists_every_operation():
     assert sorted(op["operationId"] for op in operations(small_app().openapi())) == [
-        "plain_plain_get", "thing_things__thing_id__get"]
+        "plain_plain_get",
+        "thing_things__thing_id__get",
+    ]

@@ -9,17 +9,20 @@ from course_lib.web.outbound import RETRY_AFTER_SECONDS, dependency_problem, get
 from course_lib.web.problems import Problem
 
 
-@pytest.mark.parametrize(("outcome", "expected"), [
-    (httpx.Response(200, json={"ok": True}), 200),
-    (httpx.ReadTimeout("slow"), 504),
-    (httpx.ConnectTimeout("slow"), 504),
-    (httpx.ConnectError("refused"), 503),
-    (httpx.Response(502), 503),
-    (httpx.Response(429), 503),
-    (httpx.Response(404, json={}), 502),
-    (httpx.Response(200, content=b"<html>"), 502),
-    (httpx.RemoteProtocolError("bad"), 502),
-])
+@pytest.mark.parametrize(
+    ("outcome", "expected"),
+    [
+        (httpx.Response(200, json={"ok": True}), 200),
+        (httpx.ReadTimeout("slow"), 504),
+        (httpx.ConnectTimeout("slow"), 504),
+        (httpx.ConnectError("refused"), 503),
+        (httpx.Response(502), 503),
+        (httpx.Response(429), 503),
+        (httpx.Response(404, json={}), 502),
+        (httpx.Response(200, content=b"<html>"), 502),
+        (httpx.RemoteProtocolError("bad"), 502),
+    ],
+)
 def test_each_outcome_maps_to_a_gateway_status(outcome, expected):
     assert status_for(outcome) == expected
 
@@ -28,14 +31,18 @@ def test_only_503_says_when_to_retry():
     assert dependency_problem(503, "x", "down").headers == {"Retry-After": str(RETRY_AFTER_SECONDS)}
     assert dependency_problem(504, "x", "slow").headers is None
     problem = dependency_problem(502, "calendar", "garbage")
-    assert (problem.status_code, problem.type, problem.detail) == (502, "/problems/bad-dependency-answer",
-                                                                   "calendar: garbage")
+    assert (problem.status_code, problem.type, problem.detail) == (
+        502,
+        "/problems/bad-dependency-answer",
+        "calendar: garbage",
+    )
 
 
 def fetch(handler, timeout: float = 1.0):
     async def run():
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
             return await get_json(client, "http://dependency/x", service="dep", timeout=timeout)
+
     return asyncio.run(run())
 
 
@@ -78,8 +85,10 @@ def test_an_answer_longer_than_the_cap_is_502_whether_declared_or_not():
         async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
             return await get_json(client, "http://dependency/x", service="dep", timeout=5, max_bytes=10_000)
 
-    for handler in (lambda request: httpx.Response(200, content=endless()),
-                    lambda request: httpx.Response(200, content=b"[" + b"1," * 10_000 + b"1]")):
+    for handler in (
+        lambda request: httpx.Response(200, content=endless()),
+        lambda request: httpx.Response(200, content=b"[" + b"1," * 10_000 + b"1]"),
+    ):
         with pytest.raises(Problem) as large:
             asyncio.run(run(handler))
         assert large.value.status_code == 502 and "10,000 bytes" in large.value.detail

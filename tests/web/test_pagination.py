@@ -71,7 +71,8 @@ def test_past_the_end_prev_points_at_the_last_page():
 
 def test_link_header_follows_rfc_8288():
     assert link_header({"next": "http://a/t?page=2", "last": "http://a/t?page=5"}) == (
-        '<http://a/t?page=2>; rel="next", <http://a/t?page=5>; rel="last"')
+        '<http://a/t?page=2>; rel="next", <http://a/t?page=5>; rel="last"'
+    )
     headers = pagination_headers(URL("http://a/t"), Page(1, 20), total=21)
     assert headers["X-Total-Count"] == "21" and 'rel="next"' in headers["Link"]
 
@@ -79,7 +80,8 @@ def test_link_header_follows_rfc_8288():
 def test_link_urls_are_relative_so_a_forged_host_never_reaches_them():
     headers = pagination_headers(URL("http://evil.example/tasks?done=false"), Page(2, 10), total=35)
     assert "evil.example" not in headers["Link"] and headers["Link"].startswith(
-        '</tasks?done=false&page=1&limit=10>; rel="first", </tasks?done=false&page=1&limit=10>; rel="prev"')
+        '</tasks?done=false&page=1&limit=10>; rel="first", </tasks?done=false&page=1&limit=10>; rel="prev"'
+    )
 
 
 def test_a_served_list_answers_a_spoofed_host_with_relative_links():

@@ -88,8 +88,9 @@ def test_malformed_json_is_400(api):
     body = assert_problem(response, 400)
     assert body["detail"] == "the request body is not valid JSON"
     # where the text broke, as a character offset: never dressed as a JSON Pointer (RFC 6901), which names a value
-    assert body["errors"] == [{"in": "body", "field": "body", "position": 9, "detail": "JSON decode error",
-                               "type": "json_invalid"}]
+    assert body["errors"] == [
+        {"in": "body", "field": "body", "position": 9, "detail": "JSON decode error", "type": "json_invalid"}
+    ]
 
 
 def test_query_and_path_errors_name_their_location(api):

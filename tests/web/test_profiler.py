@@ -33,9 +33,15 @@ def test_profiling_is_off_unless_set():
     assert Settings().profiling is False
 
 
-@pytest.mark.parametrize(("enabled", "headers"), [
-    (False, ADMIN), (True, {}), (True, {"Authorization": "Bearer guess"}), (True, {"Authorization": KEY}),
-])
+@pytest.mark.parametrize(
+    ("enabled", "headers"),
+    [
+        (False, ADMIN),
+        (True, {}),
+        (True, {"Authorization": "Bearer guess"}),
+        (True, {"Authorization": KEY}),
+    ],
+)
 def test_without_the_setting_or_the_admin_key_profile_1_is_ignored(enabled, headers):
     answer = client(enabled).get("/work?profile=1", headers=headers)
     assert answer.status_code == 200 and answer.json() == {"sum": 49995000}

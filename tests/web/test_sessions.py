@@ -162,12 +162,15 @@ def test_the_plain_http_cookie_drops_secure_and_the_prefix():
     assert not morsel["secure"] and morsel["httponly"]
 
 
-@pytest.mark.parametrize("flags", [
-    {"name": "__Host-s", "secure": False},
-    {"name": "__Host-s", "path": "/api"},
-    {"name": "__Secure-s", "secure": False},
-    {"name": "s", "secure": False, "same_site": "none"},
-])
+@pytest.mark.parametrize(
+    "flags",
+    [
+        {"name": "__Host-s", "secure": False},
+        {"name": "__Host-s", "path": "/api"},
+        {"name": "__Secure-s", "secure": False},
+        {"name": "s", "secure": False, "same_site": "none"},
+    ],
+)
 def test_cookies_a_browser_would_refuse_cannot_be_configured(flags):
     with pytest.raises(ValueError):
         SessionCookie(**flags)
@@ -181,32 +184,41 @@ def test_cross_site_means_the_browser_said_so():
         for site in ("same-site", "cross-site"):
             assert site in cross_site_refusal(origin, site, OWN)
     assert cross_site_refusal("http://127.0.0.1:8000", "cross-site", OWN) is None  # a front end the API trusts
-    for other in ("http://127.0.0.1:8001", "https://127.0.0.1:8000", "http://localhost:8000", "null",
-                  "http://127.0.0.1:8000.evil.example", ""):
+    for other in (
+        "http://127.0.0.1:8001",
+        "https://127.0.0.1:8000",
+        "http://localhost:8000",
+        "null",
+        "http://127.0.0.1:8000.evil.example",
+        "",
+    ):
         assert cross_site_refusal(other, None, OWN), other  # no Fetch Metadata: Origin must be allowed
         assert cross_site_refusal(other, "unknown-value", OWN), other  # an unknown value is ignored (spec)
 
 
-@pytest.mark.parametrize(("method", "origin", "site", "sent", "allowed"), [
-    ("GET", "https://evil.example", "cross-site", None, True),  # safe: changes nothing
-    ("HEAD", None, None, None, True),
-    ("OPTIONS", "https://evil.example", None, None, True),
-    ("POST", None, None, "token", True),  # no Origin, no Fetch Metadata (a script): the token decides
-    ("post", "http://127.0.0.1:8000", None, "token", True),
-    ("DELETE", "http://127.0.0.1:8000", "same-origin", "token", True),
-    ("PATCH", "https://app.example.org", "same-origin", "token", True),  # behind a proxy: Origin != Host, same page
-    ("POST", None, None, None, False),
-    ("POST", None, None, "", False),
-    ("PATCH", "http://127.0.0.1:8000", None, "other", False),
-    ("PUT", "http://127.0.0.1:8000", None, "token ", False),
-    ("PUT", "http://127.0.0.1:8000", None, "tökén", False),  # non-ASCII: refused, not a TypeError
-    ("POST", "https://evil.example", None, "token", False),  # the right token from the wrong place
-    ("POST", "https://evil.example", "cross-site", "token", False),
-    ("POST", "https://sub.127.0.0.1", "same-site", "token", False),  # a sibling subdomain
-    ("POST", None, "cross-site", "token", False),  # Origin stripped by a proxy: Fetch Metadata still says
-    ("POST", "null", None, "token", False),
-    ("DELETE", "http://127.0.0.1:8001", None, "token", False),
-])
+@pytest.mark.parametrize(
+    ("method", "origin", "site", "sent", "allowed"),
+    [
+        ("GET", "https://evil.example", "cross-site", None, True),  # safe: changes nothing
+        ("HEAD", None, None, None, True),
+        ("OPTIONS", "https://evil.example", None, None, True),
+        ("POST", None, None, "token", True),  # no Origin, no Fetch Metadata (a script): the token decides
+        ("post", "http://127.0.0.1:8000", None, "token", True),
+        ("DELETE", "http://127.0.0.1:8000", "same-origin", "token", True),
+        ("PATCH", "https://app.example.org", "same-origin", "token", True),  # behind a proxy: Origin != Host, same page
+        ("POST", None, None, None, False),
+        ("POST", None, None, "", False),
+        ("PATCH", "http://127.0.0.1:8000", None, "other", False),
+        ("PUT", "http://127.0.0.1:8000", None, "token ", False),
+        ("PUT", "http://127.0.0.1:8000", None, "tökén", False),  # non-ASCII: refused, not a TypeError
+        ("POST", "https://evil.example", None, "token", False),  # the right token from the wrong place
+        ("POST", "https://evil.example", "cross-site", "token", False),
+        ("POST", "https://sub.127.0.0.1", "same-site", "token", False),  # a sibling subdomain
+        ("POST", None, "cross-site", "token", False),  # Origin stripped by a proxy: Fetch Metadata still says
+        ("POST", "null", None, "token", False),
+        ("DELETE", "http://127.0.0.1:8001", None, "token", False),
+    ],
+)
 def test_csrf_rule(method, origin, site, sent, allowed):
     reason = csrf_refusal(method, origin, OWN, sent, "token", site)
     assert (reason is None) == allowed, reason

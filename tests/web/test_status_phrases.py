@@ -10,9 +10,17 @@ from course_lib.web.problems import title_for
 from course_lib.web.status_phrases import is_default_phrase, phrase
 
 
-@pytest.mark.parametrize("status, expected", [(422, "Unprocessable Content"), (413, "Content Too Large"),
-                                              (414, "URI Too Long"), (416, "Range Not Satisfiable"),
-                                              (404, "Not Found"), (429, "Too Many Requests")])
+@pytest.mark.parametrize(
+    "status, expected",
+    [
+        (422, "Unprocessable Content"),
+        (413, "Content Too Large"),
+        (414, "URI Too Long"),
+        (416, "Range Not Satisfiable"),
+        (404, "Not Found"),
+        (429, "Too Many Requests"),
+    ],
+)
 def test_the_rfc_9110_phrase_whatever_the_python(status, expected):
     assert phrase(status) == reason(status) == title_for(status) == expected
 
@@ -31,7 +39,9 @@ def test_either_wording_of_a_renamed_phrase_is_a_default_detail():
 @pytest.mark.parametrize("told", ["Unprocessable Entity", "Unprocessable Content", ""])
 def test_show_prints_the_rfc_phrase_whatever_the_server_sent(told):
     """uvicorn sends this Python's phrase (3.11: Entity, 3.13: Content); a notebook prints the same line on both."""
-    response = httpx.Response(422, extensions={"reason_phrase": told.encode()}, request=httpx.Request("GET", "http://x/"))
+    response = httpx.Response(
+        422, extensions={"reason_phrase": told.encode()}, request=httpx.Request("GET", "http://x/")
+    )
     assert "HTTP/1.1 422 Unprocessable Content" in format_exchange(response).splitlines()
 
 

@@ -19,17 +19,39 @@ PLOT_IN_DOCS = ROOT / "docs" / "benchmarks.png"
 README = ROOT / "README.md"
 
 # The order: set-up, notebooks, server, load (alone, then beside the peer), pagination, cache, scaling.
-ORDER = ("set-up", "notebooks", "server start", "throughput", "peer", "peer (PostgreSQL)", "request layers",
-         "pagination", "pagination (PostgreSQL)", "cache", "scaling")
+ORDER = (
+    "set-up",
+    "notebooks",
+    "server start",
+    "throughput",
+    "peer",
+    "peer (PostgreSQL)",
+    "request layers",
+    "pagination",
+    "pagination (PostgreSQL)",
+    "cache",
+    "scaling",
+)
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split(":")[1].strip())
     parser.add_argument("--quick", action="store_true", help="fewer repeats, a sample of three chapter notebooks")
-    parser.add_argument("--only", action="append", choices=list(REGISTRY), metavar="GROUP",
-                        help=f"run only these groups (repeatable): {', '.join(REGISTRY)}")
-    parser.add_argument("--skip", action="append", choices=list(REGISTRY), metavar="GROUP", default=[],
-                        help="leave these groups out (repeatable)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=list(REGISTRY),
+        metavar="GROUP",
+        help=f"run only these groups (repeatable): {', '.join(REGISTRY)}",
+    )
+    parser.add_argument(
+        "--skip",
+        action="append",
+        choices=list(REGISTRY),
+        metavar="GROUP",
+        default=[],
+        help="leave these groups out (repeatable)",
+    )
     parser.add_argument("--repeats", type=int, default=5, help="repeats per figure where a sample is cheap")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench", help="latest.json and latest.png")
     parser.add_argument("--markdown", type=Path, default=MARKDOWN, help="the table for the README ('-': none)")

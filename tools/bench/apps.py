@@ -75,5 +75,10 @@ def peer() -> FastAPI:
     return create_app()
 
 
-APPS = {"hello": hello_app, "taskapi": task_api, "taskapi-uncached": task_api_uncached,
-        "taskapi-shared": task_api_shared, "peer": peer}
+APPS = {
+    "hello": hello_app,
+    "taskapi": task_api,
+    "taskapi-uncached": task_api_uncached,
+    "taskapi-shared": task_api_shared,
+    "peer": peer,
+}

@@ -60,12 +60,18 @@ def cache_reads(client, value: dict, repeats: int) -> tuple[list[float], list[fl
 
 def figures(backend: str, hits: list[float], misses: list[float], database: list[float]) -> list[Figure]:
     """Hit vs the database read it saves, miss vs hit; per read, in microseconds."""
+
     def per_read(samples: list[float]) -> list[float]:
         return [s / READS * 1e6 for s in samples]
 
     return [
-        measured(f"cache hit ({backend})", per_read(hits), per_read(database), unit="µs",
-                 baseline_name="read by id from the database"),
+        measured(
+            f"cache hit ({backend})",
+            per_read(hits),
+            per_read(database),
+            unit="µs",
+            baseline_name="read by id from the database",
+        ),
         measured(f"cache miss ({backend})", per_read(misses), per_read(hits), unit="µs", baseline_name="cache hit"),
     ]
 
@@ -122,10 +128,13 @@ def cache_aside_get(repeats: int, reads: int = 200) -> Figure:
     finally:
         for api in apis.values():
             api.stop()
-    return measured("cache-aside GET /tasks/{id}", [s / reads * 1e6 for s in seconds[CACHE_CHAPTER]],
-                    [s / reads * 1e6 for s in seconds[CACHE_CHAPTER - 1]], unit="µs",
-                    baseline_name="the same GET uncached (chapter 15)",
-                    note=f"per request over loopback, one client, {services}; a hit skips the database read, not "
-                         "the HTTP work, and adds two Redis commands: on an embedded SQLite file (a primary-key read "
-                         "~0.1 ms) it gains nothing, with a database over the network it does")
-
+    return measured(
+        "cache-aside GET /tasks/{id}",
+        [s / reads * 1e6 for s in seconds[CACHE_CHAPTER]],
+        [s / reads * 1e6 for s in seconds[CACHE_CHAPTER - 1]],
+        unit="µs",
+        baseline_name="the same GET uncached (chapter 15)",
+        note=f"per request over loopback, one client, {services}; a hit skips the database read, not "
+        "the HTTP work, and adds two Redis commands: on an embedded SQLite file (a primary-key read "
+        "~0.1 ms) it gains nothing, with a database over the network it does",
+    )

@@ -68,18 +68,45 @@ class Figure:
 
     def as_dict(self) -> dict:
         """The figure as JSON-ready data, derived fields included."""
-        return {"group": self.group, "name": self.name, "unit": self.unit, "measured": self.measured,
-                "baseline": self.baseline, "baseline_name": self.baseline_name, "ratio": self.ratio,
-                "goal": str(self.goal) if self.goal else None, "passed": self.passed, "skipped": self.skipped,
-                "samples": self.samples, "baseline_samples": self.baseline_samples, "note": self.note}
+        return {
+            "group": self.group,
+            "name": self.name,
+            "unit": self.unit,
+            "measured": self.measured,
+            "baseline": self.baseline,
+            "baseline_name": self.baseline_name,
+            "ratio": self.ratio,
+            "goal": str(self.goal) if self.goal else None,
+            "passed": self.passed,
+            "skipped": self.skipped,
+            "samples": self.samples,
+            "baseline_samples": self.baseline_samples,
+            "note": self.note,
+        }
 
 
-def measured(name: str, samples: list[float], baseline_samples: list[float], *, unit: str, baseline_name: str,
-             goal: Goal | None = None, note: str = "") -> Figure:
+def measured(
+    name: str,
+    samples: list[float],
+    baseline_samples: list[float],
+    *,
+    unit: str,
+    baseline_name: str,
+    goal: Goal | None = None,
+    note: str = "",
+) -> Figure:
     """A figure whose value and baseline are the medians of their samples."""
-    return Figure(name=name, unit=unit, measured=statistics.median(samples),
-                  baseline=statistics.median(baseline_samples), baseline_name=baseline_name, goal=goal,
-                  samples=list(samples), baseline_samples=list(baseline_samples), note=note)
+    return Figure(
+        name=name,
+        unit=unit,
+        measured=statistics.median(samples),
+        baseline=statistics.median(baseline_samples),
+        baseline_name=baseline_name,
+        goal=goal,
+        samples=list(samples),
+        baseline_samples=list(baseline_samples),
+        note=note,
+    )
 
 
 class Skip(Exception):  # raised to say "skipped: <reason>"
@@ -112,9 +139,11 @@ REGISTRY: dict[str, Benchmark] = {}
 
 def benchmark(group: str, *figures: str) -> Callable[[Bench], Bench]:
     """Register a benchmark under `group`; `figures` name what a Skip replaces (else the group's name)."""
+
     def register(run: Bench) -> Bench:
         REGISTRY[group] = Benchmark(group, run, figures)
         return run
+
     return register
 
 

@@ -28,10 +28,21 @@ async def asgi_call(app, method: str, path: str, headers: dict[str, str]) -> int
     """One request straight into the ASGI app; returns its status (the body is read and dropped)."""
     status = 0
     path, _, query = path.partition("?")
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
-             "headers": [(b"host", b"127.0.0.1"), *((k.lower().encode(), v.encode()) for k, v in headers.items())],
-             "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 80), "state": {}}
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), *((k.lower().encode(), v.encode()) for k, v in headers.items())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
 
     async def receive() -> dict:
         return {"type": "http.request", "body": b"", "more_body": False}
@@ -71,6 +82,7 @@ async def one_sample(app, path: str, headers: dict[str, str]) -> tuple[float, fl
 def with_probe_routes(app: FastAPI) -> FastAPI:
     """The finished API plus two routes that stop early: one behind the middleware only, one behind authentication
     (annotations evaluated here, not as strings: FastAPI reads the dependency from them)."""
+
     @app.get("/bench/hello")
     def hello() -> dict[str, str]:
         return {"hello": "world"}
@@ -89,8 +101,14 @@ GET_ONE = "+ GET /tasks/{id} (ETag, cache hit, response model)"
 PEER_AUTH = "peer: get_current_user (JWT → user, session.get)"
 PEER_GET = "peer: GET /tasks/{id} (+ session.get, ownership check)"
 # Each layer's figure says what it adds to the layer named here.
-BELOW = {MIDDLEWARE: HELLO, API_KEY: MIDDLEWARE, BEARER: MIDDLEWARE, GET_ONE: BEARER, PEER_AUTH: HELLO,
-         PEER_GET: PEER_AUTH}
+BELOW = {
+    MIDDLEWARE: HELLO,
+    API_KEY: MIDDLEWARE,
+    BEARER: MIDDLEWARE,
+    GET_ONE: BEARER,
+    PEER_AUTH: HELLO,
+    PEER_GET: PEER_AUTH,
+}
 
 
 async def measure_layers(repeats: int) -> dict[str, list[tuple[float, float]]]:
@@ -115,10 +133,15 @@ async def measure_layers(repeats: int) -> dict[str, list[tuple[float, float]]]:
         database = cast(SqlStorage, context_of(api).storage).database  # a CachedStorage hands .database on
         peer = create_app(database.engine.url.render_as_string(hide_password=False), key)
         peer_bearer = {"Authorization": f"Bearer {create_access_token(key, user_id)}"}
-        layers = {HELLO: (bare, "/hello", {}), MIDDLEWARE: (api, "/bench/hello", {}),
-                  API_KEY: (api, "/bench/whoami", auth), BEARER: (api, "/bench/whoami", bearer),
-                  GET_ONE: (api, f"/tasks/{task_id}", bearer), PEER_AUTH: (peer, "/users/me", peer_bearer),
-                  PEER_GET: (peer, f"/tasks/{task_id}", peer_bearer)}
+        layers = {
+            HELLO: (bare, "/hello", {}),
+            MIDDLEWARE: (api, "/bench/hello", {}),
+            API_KEY: (api, "/bench/whoami", auth),
+            BEARER: (api, "/bench/whoami", bearer),
+            GET_ONE: (api, f"/tasks/{task_id}", bearer),
+            PEER_AUTH: (peer, "/users/me", peer_bearer),
+            PEER_GET: (peer, f"/tasks/{task_id}", peer_bearer),
+        }
         for target in layers.values():
             await warm(*target)
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in layers}
@@ -140,7 +163,14 @@ def request_layers(context: Context):
     for name, below in BELOW.items():
         value = statistics.median(wall[name])
         adds = f"adds {value - statistics.median(wall[below]):,.0f} µs ({cpu[name] - cpu[below]:,.0f} µs CPU)"
-        yield Figure(name=name, unit="µs", measured=value, baseline=statistics.median(hello), baseline_name=HELLO,
-                     samples=wall[name], baseline_samples=hello,
-                     note=f"in-process, one request at a time, {backends(embedded())}; CPU {cpu[name]:,.0f} µs per "
-                          f"request; {adds} to {'the bare hello' if below == HELLO else below.lstrip('+ ')}")
+        yield Figure(
+            name=name,
+            unit="µs",
+            measured=value,
+            baseline=statistics.median(hello),
+            baseline_name=HELLO,
+            samples=wall[name],
+            baseline_samples=hello,
+            note=f"in-process, one request at a time, {backends(embedded())}; CPU {cpu[name]:,.0f} µs per "
+            f"request; {adds} to {'the bare hello' if below == HELLO else below.lstrip('+ ')}",
+        )

@@ -69,9 +69,23 @@ def slowest_cell(path: Path, cells: dict[str, float]) -> str:
 def nbval_session(paths: list[Path], report: Path) -> dict[str, dict[str, float]]:
     """Run strict nbval (the sanitizer and the two workers `make nbval` uses) over `paths` in one session; seconds per
     cell of each notebook."""
-    command = [sys.executable, "-m", "pytest", "--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-               "--nbval-cell-timeout=600", "-p", "no:cacheprovider", "-q", f"--junitxml={report}",
-               "-o", "junit_family=xunit1", *WORKERS, *map(str, paths)]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--nbval",
+        "--nbval-sanitize-with",
+        "tests/nbval_sanitize.cfg",
+        "--nbval-cell-timeout=600",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        f"--junitxml={report}",
+        "-o",
+        "junit_family=xunit1",
+        *WORKERS,
+        *map(str, paths),
+    ]
     # On the embedded defaults, as a learner runs them: the services have figures of their own.
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, env=without_services(os.environ))
     if not report.exists():
@@ -107,6 +121,14 @@ def notebooks(context: Context):
             yield Figure.skip(name, "no time in the report", goal=Goal("<=", 3.0))
             continue
         seconds = sum(times.values())
-        yield Figure(name=name, unit="s", measured=seconds, baseline=statistics.median(baseline),
-                     baseline_name="empty notebook", goal=Goal("<=", 3.0), samples=[seconds],
-                     baseline_samples=baseline, note=slowest_cell(path, times))
+        yield Figure(
+            name=name,
+            unit="s",
+            measured=seconds,
+            baseline=statistics.median(baseline),
+            baseline_name="empty notebook",
+            goal=Goal("<=", 3.0),
+            samples=[seconds],
+            baseline_samples=baseline,
+            note=slowest_cell(path, times),
+        )

@@ -36,20 +36,35 @@ def page_times(database, repeats: int) -> dict[str, list[float]]:
             return lambda: len(tasks.list(TaskQuery(sort=SORT, limit=LIMIT, **where))) == LIMIT or 1 / 0
 
         page(offset=DEPTH)()  # warm the page cache, so neither side pays the first read from disk
-        return {"offset first": timed(page(), repeats), "offset deep": timed(page(offset=DEPTH), repeats),
-                "cursor first": timed(page(), repeats), "cursor deep": timed(page(before=keyset), repeats)}
+        return {
+            "offset first": timed(page(), repeats),
+            "offset deep": timed(page(offset=DEPTH), repeats),
+            "cursor first": timed(page(), repeats),
+            "cursor deep": timed(page(before=keyset), repeats),
+        }
 
 
 def cursor_figure(database_name: str, times: dict[str, list[float]]) -> Figure:
-    return measured(f"cursor page {DEPTH // 1000}k deep ({database_name})", [s * 1000 for s in times["cursor deep"]],
-                    [s * 1000 for s in times["cursor first"]], unit="ms", baseline_name="its first page",
-                    goal=Goal("<=", 2.0), note="keyset: WHERE (created_at, id) < the cursor's, read from the index")
+    return measured(
+        f"cursor page {DEPTH // 1000}k deep ({database_name})",
+        [s * 1000 for s in times["cursor deep"]],
+        [s * 1000 for s in times["cursor first"]],
+        unit="ms",
+        baseline_name="its first page",
+        goal=Goal("<=", 2.0),
+        note="keyset: WHERE (created_at, id) < the cursor's, read from the index",
+    )
 
 
 def offset_figure(database_name: str, times: dict[str, list[float]]) -> Figure:
-    return measured(f"offset page {DEPTH // 1000}k deep ({database_name})", [s * 1000 for s in times["offset deep"]],
-                    [s * 1000 for s in times["offset first"]], unit="ms", baseline_name="first page",
-                    note="offset reads and skips every row before the page; shown beside the cursor's goal")
+    return measured(
+        f"offset page {DEPTH // 1000}k deep ({database_name})",
+        [s * 1000 for s in times["offset deep"]],
+        [s * 1000 for s in times["offset first"]],
+        unit="ms",
+        baseline_name="first page",
+        note="offset reads and skips every row before the page; shown beside the cursor's goal",
+    )
 
 
 @benchmark("pagination", f"offset page {DEPTH // 1000}k deep (SQLite)", f"cursor page {DEPTH // 1000}k deep (SQLite)")
@@ -67,8 +82,11 @@ def pagination_sqlite(context: Context):
     yield cursor_figure("SQLite", times)
 
 
-@benchmark("pagination (PostgreSQL)", f"offset page {DEPTH // 1000}k deep (PostgreSQL)",
-           f"cursor page {DEPTH // 1000}k deep (PostgreSQL)")
+@benchmark(
+    "pagination (PostgreSQL)",
+    f"offset page {DEPTH // 1000}k deep (PostgreSQL)",
+    f"cursor page {DEPTH // 1000}k deep (PostgreSQL)",
+)
 def pagination_postgresql(context: Context):
     """The same on PostgreSQL, in a schema of its own, when DATABASE_URL names one."""
     from course_lib.services.db import isolated_database

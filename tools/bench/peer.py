@@ -28,8 +28,12 @@ USERS = 10
 
 def figure_names(database: str) -> tuple[str, ...]:
     """The figures one database gives."""
-    return (f"GET /tasks/{{id}} vs its peer ({database})", f"GET /tasks list page vs its peer ({database})",
-            f"GET /tasks/{{id}} (Bearer JWT) vs hello ({database})", f"peer GET /tasks/{{id}} vs hello ({database})")
+    return (
+        f"GET /tasks/{{id}} vs its peer ({database})",
+        f"GET /tasks list page vs its peer ({database})",
+        f"GET /tasks/{{id}} (Bearer JWT) vs hello ({database})",
+        f"peer GET /tasks/{{id}} vs hello ({database})",
+    )
 
 
 @contextmanager
@@ -64,8 +68,9 @@ def seed(url: str) -> tuple[int, int]:
             answer.raise_for_status()
             ids.append(answer.json()["id"])
         auth = course_login(client)
-        tasks = [client.post("/tasks", json={"title": f"task {n}"}, headers=auth).json()["id"]
-                 for n in range(SEED_TASKS)]
+        tasks = [
+            client.post("/tasks", json={"title": f"task {n}"}, headers=auth).json()["id"] for n in range(SEED_TASKS)
+        ]
     return ids[0], tasks[len(tasks) // 2]
 
 
@@ -81,24 +86,35 @@ def same_answers(api: str, peer: str, api_auth: dict[str, str], peer_auth: dict[
     for path in (f"/tasks/{task_id}", f"/tasks?limit={PAGE}"):
         ours, theirs = httpx.get(api + path, headers=api_auth), httpx.get(peer + path, headers=peer_auth)
         if ours.status_code != 200 or ours.json() != theirs.json():
-            raise RuntimeError(f"GET {path}: the API answered {ours.status_code} {ours.text[:200]}, "
-                               f"the peer {theirs.status_code} {theirs.text[:200]}")
+            raise RuntimeError(
+                f"GET {path}: the API answered {ours.status_code} {ours.text[:200]}, "
+                f"the peer {theirs.status_code} {theirs.text[:200]}"
+            )
 
 
-def compare(name: str, runs: list[LoadResult], baseline: list[LoadResult], baseline_name: str, goal: Goal | None,
-            note: str) -> Figure:
+def compare(
+    name: str, runs: list[LoadResult], baseline: list[LoadResult], baseline_name: str, goal: Goal | None, note: str
+) -> Figure:
     """Median throughput of `runs` beside that of `baseline`, p50/p99 of both in the note."""
+
     def latency(results: list[LoadResult]) -> str:
-        return (f"{statistics.median(r.p50_ms for r in results):g}/"
-                f"{statistics.median(r.p99_ms for r in results):g} ms")
+        return f"{statistics.median(r.p50_ms for r in results):g}/{statistics.median(r.p99_ms for r in results):g} ms"
 
     failures = sum(run.failures for run in runs + baseline)
     note = f"p50/p99 {latency(runs)} ({baseline_name} {latency(baseline)}); {note}"
     if failures:
         note += f"; {failures} failed requests"
-    return Figure(name=name, unit="req/s", measured=statistics.median(r.throughput for r in runs),
-                  baseline=statistics.median(r.throughput for r in baseline), baseline_name=baseline_name, goal=goal,
-                  samples=[r.throughput for r in runs], baseline_samples=[r.throughput for r in baseline], note=note)
+    return Figure(
+        name=name,
+        unit="req/s",
+        measured=statistics.median(r.throughput for r in runs),
+        baseline=statistics.median(r.throughput for r in baseline),
+        baseline_name=baseline_name,
+        goal=goal,
+        samples=[r.throughput for r in runs],
+        baseline_samples=[r.throughput for r in baseline],
+        note=note,
+    )
 
 
 def race(context: Context, database: str, url: str | None) -> Iterator[Figure]:
@@ -129,10 +145,22 @@ def race(context: Context, database: str, url: str | None) -> Iterator[Figure]:
                     runs["peer page"].append(load(f"{peer}/tasks?limit={PAGE}", peer_auth))
     where = f"{database}, cache fakeredis, {USERS} users, Bearer JWT"
     one, page, versus_hello, peer_hello = figure_names(database)
-    yield compare(one, runs["one"], runs["peer one"], "peer app", Goal(">=", 1.0),
-                  f"{where}; every feature on (ETag, cache, problem details, idempotency)")
-    yield compare(page, runs["page"], runs["peer page"], "peer app", Goal(">=", 1.0),
-                  f"{where}; {PAGE} of {SEED_TASKS} tasks, newest first; the API also counts them and links a cursor")
+    yield compare(
+        one,
+        runs["one"],
+        runs["peer one"],
+        "peer app",
+        Goal(">=", 1.0),
+        f"{where}; every feature on (ETag, cache, problem details, idempotency)",
+    )
+    yield compare(
+        page,
+        runs["page"],
+        runs["peer page"],
+        "peer app",
+        Goal(">=", 1.0),
+        f"{where}; {PAGE} of {SEED_TASKS} tasks, newest first; the API also counts them and links a cursor",
+    )
     yield compare(versus_hello, runs["one"], runs["hello"], "bare FastAPI hello", Goal(">=", 0.5), where)
     yield compare(peer_hello, runs["peer one"], runs["hello"], "bare FastAPI hello", None, where)
 

@@ -97,9 +97,11 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
     SessionDep = Annotated[Session, Depends(get_session)]
 
     def get_current_user(token: Annotated[str, Depends(oauth2_scheme)], session: SessionDep) -> User:
-        credentials_exception = HTTPException(status_code=status.HTTP_401_UNAUTHORIZED,
-                                              detail="Could not validate credentials",
-                                              headers={"WWW-Authenticate": "Bearer"})
+        credentials_exception = HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="Could not validate credentials",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
         try:
             payload = jwt.decode(token, secret_key, algorithms=[ALGORITHM])
             user_id = int(payload["sub"])
@@ -114,12 +116,16 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
     app = FastAPI()
 
     @app.post("/token")
-    def login_for_access_token(form_data: Annotated[OAuth2PasswordRequestForm, Depends()],
-                               session: SessionDep) -> Token:
+    def login_for_access_token(
+        form_data: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep
+    ) -> Token:
         user = session.scalars(select(User).where(User.email == form_data.username)).first()
         if user is None or not password_hash.verify(form_data.password, user.password_hash):
-            raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED, detail="Incorrect username or password",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                status_code=status.HTTP_401_UNAUTHORIZED,
+                detail="Incorrect username or password",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return Token(access_token=create_access_token(secret_key, user.id), token_type="bearer")
 
     @app.get("/users/me")
@@ -134,8 +140,9 @@ def create_app(database_url: str | None = None, secret_key: str | None = None) -
         return task
 
     @app.get("/tasks", response_model=list[TaskPublic])
-    def read_tasks(session: SessionDep, current_user: CurrentUser, offset: int = 0,
-                   limit: Annotated[int, Query(le=100)] = 100) -> list[Task]:
+    def read_tasks(
+        session: SessionDep, current_user: CurrentUser, offset: int = 0, limit: Annotated[int, Query(le=100)] = 100
+    ) -> list[Task]:
         newest_first = (Task.created_at.desc(), Task.id.desc())  # the finished API's default order
         query = select(Task).where(Task.owner_id == current_user.id).order_by(*newest_first)
         return list(session.scalars(query.offset(offset).limit(limit)).all())

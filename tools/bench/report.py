@@ -37,16 +37,14 @@ def row(figure: Figure) -> tuple[str, ...]:
         baseline = f"{figure.baseline_name}: {baseline}" if figure.baseline is not None else figure.baseline_name
     ratio = f"{figure.ratio:.2f}×" if figure.ratio is not None else ""
     result = verdict(figure) + (f" ({figure.note})" if figure.note else "")
-    return (figure.name, baseline, number(figure.measured, figure.unit), ratio, str(figure.goal or ""),
-            result.strip())
+    return (figure.name, baseline, number(figure.measured, figure.unit), ratio, str(figure.goal or ""), result.strip())
 
 
 def text_table(figures: Sequence[Figure]) -> str:
     """A fixed-width table for the terminal."""
     rows = [COLUMNS, *(row(figure) for figure in figures)]
     widths = [max(len(cells[i]) for cells in rows) for i in range(len(COLUMNS))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
-             for cells in rows]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip() for cells in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
@@ -71,26 +69,37 @@ def write_readme_goals(path: Path, data: dict, figures: Sequence[Figure], detail
     before, rest = text.split(README_START, 1)
     after = rest.split(README_END, 1)[1]
     goals = [figure for figure in figures if figure.goal is not None]
-    table = (f"The goals of the latest whole `make bench` run ({data['generated'][:10]}, {data['seconds']:.0f} s, "
-             f"{data['machine']['cpus']} CPUs); every figure, with what each note says: [{details}]({details}).\n\n"
-             + markdown_table(goals, notes=False))
+    table = (
+        f"The goals of the latest whole `make bench` run ({data['generated'][:10]}, {data['seconds']:.0f} s, "
+        f"{data['machine']['cpus']} CPUs); every figure, with what each note says: [{details}]({details}).\n\n"
+        + markdown_table(goals, notes=False)
+    )
     path.write_text(f"{before}{README_START}\n{table}\n{README_END}{after}")
     return True
 
 
 def document(figures: Sequence[Figure], *, command: str, seconds: float, note: str = "") -> dict:
     """The run as JSON-ready data: when, where, how long, and every figure."""
-    return {"generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "command": command,
-            "seconds": round(seconds, 1), "machine": machine(), "note": note,
-            "figures": [figure.as_dict() for figure in figures]}
+    return {
+        "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "command": command,
+        "seconds": round(seconds, 1),
+        "machine": machine(),
+        "note": note,
+        "figures": [figure.as_dict() for figure in figures],
+    }
 
 
 def machine() -> dict:
     """What the numbers were measured on."""
     import os
 
-    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-            "load_average": [round(load, 2) for load in os.getloadavg()]}
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "load_average": [round(load, 2) for load in os.getloadavg()],
+    }
 
 
 def write_json(path: Path, data: dict) -> None:

@@ -24,8 +24,9 @@ def scaling(context: Context):
     fronts = {count: load_balancer(replicas.urls[:count]) for count in (1, 2, 3)}
     try:
         with httpx.Client(base_url=fronts[3].url, timeout=30) as client:
-            user = client.post("/users", json={"name": "Bench", "email": "bench@example.org",
-                                               "password": "violet harbor lantern 42"})
+            user = client.post(
+                "/users", json={"name": "Bench", "email": "bench@example.org", "password": "violet harbor lantern 42"}
+            )
             if user.status_code != 201:
                 raise RuntimeError(f"sign-up through the balancer: {user.status_code} {user.text[:300]}")
             key = {"X-API-Key": user.json()["api_key"]}
@@ -44,6 +45,13 @@ def scaling(context: Context):
         replicas.stop()
         backends.stop()
     for count, goal in ((2, Goal(">=", 1.4)), (3, None)):
-        yield measured(f"{count} replicas behind nginx", runs[count], runs[1], unit="req/s", baseline_name="1 replica",
-                       goal=goal, note=f"{USERS} users, {SECONDS:g} s per run, GET /tasks with an API key; the load "
-                                       "generator and the replicas share this machine's cores")
+        yield measured(
+            f"{count} replicas behind nginx",
+            runs[count],
+            runs[1],
+            unit="req/s",
+            baseline_name="1 replica",
+            goal=goal,
+            note=f"{USERS} users, {SECONDS:g} s per run, GET /tasks with an API key; the load "
+            "generator and the replicas share this machine's cores",
+        )

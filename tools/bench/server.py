@@ -77,8 +77,19 @@ def server_start(context: Context):
 
         bare_restart += timed(restart, 1)
         servers[-1].stop()
-    yield measured("server start → first 200", starts, bare, unit="s",
-                   baseline_name="bare uvicorn.Server, hello app", goal=Goal("<=", 2.0))
-    yield measured("same-name restart → first 200", restarts, bare_restart, unit="s",
-                   baseline_name="bare stop + start", goal=Goal("<=", 2.0))
-
+    yield measured(
+        "server start → first 200",
+        starts,
+        bare,
+        unit="s",
+        baseline_name="bare uvicorn.Server, hello app",
+        goal=Goal("<=", 2.0),
+    )
+    yield measured(
+        "same-name restart → first 200",
+        restarts,
+        bare_restart,
+        unit="s",
+        baseline_name="bare stop + start",
+        goal=Goal("<=", 2.0),
+    )

@@ -78,7 +78,8 @@ def footprint_mb(venv: Path, roots: tuple[str, ...]) -> float:
         "        wanted = re.match(r'([A-Za-z0-9_.-]+)(?:\\[([^]]*)\\])?', requirement)\n"
         "        more = tuple(x.strip() for x in (wanted.group(2) or '').split(',') if x.strip())\n"
         "        todo.append((wanted.group(1), more))\n"
-        "print(total / 1e6)\n")
+        "print(total / 1e6)\n"
+    )
     result = subprocess.run([str(venv / "bin/python"), "-c", code, *roots], capture_output=True, text=True, check=True)
     return float(result.stdout)
 
@@ -86,8 +87,11 @@ def footprint_mb(venv: Path, roots: tuple[str, ...]) -> float:
 def inspect_venv(venv: Path) -> dict[str, Any]:
     """JupyterLab's own share of the venv, and a fresh interpreter's `import nbformat` there (3 runs)."""
     python = venv / "bin/python"
-    return {"floor_mb": footprint_mb(venv, FLOOR), "plots_mb": footprint_mb(venv, ("matplotlib",)),
-            "import_nbformat": timed(lambda: _run(python, "-c", IMPORT_NBFORMAT), 3)}
+    return {
+        "floor_mb": footprint_mb(venv, FLOOR),
+        "plots_mb": footprint_mb(venv, ("matplotlib",)),
+        "import_nbformat": timed(lambda: _run(python, "-c", IMPORT_NBFORMAT), 3),
+    }
 
 
 @benchmark("set-up", "set-up: make install", "runtime venv size", "import nbformat (fresh interpreter)")
@@ -97,15 +101,33 @@ def set_up(context: Context):
     course, venv_mb, ours = fresh_install(make_install, inspect_venv)
     pip_seconds, _, bare = fresh_install(pip_install, inspect_venv)
     pip = "pip install -r requirements.in"
-    yield measured("set-up: make install", [course], [pip_seconds], unit="s", baseline_name=pip,
-                   goal=Goal("<=", 1.2), note="uv from PyPI into the venv, its cache warm (USE_UV=0: pip)")
-    yield Figure(name="runtime venv size", unit="MB", measured=venv_mb, samples=[venv_mb],
-                 baseline=ours["floor_mb"], baseline_samples=[ours["floor_mb"]],
-                 baseline_name=f"{' + '.join(FLOOR)} and their requirements",
-                 goal=Goal("<=", VENV_LIMIT_MB, "value", "MB"),
-                 note=f"the venv make install made (bytecode compiled, as pip does); "
-                      f"matplotlib and its requirements (the plots of five chapters): {ours['plots_mb']:.0f} MB")
-    yield measured("import nbformat (fresh interpreter)", ours["import_nbformat"], bare["import_nbformat"], unit="s",
-                   baseline_name="in the bare pip venv",
-                   note="make install removes rfc3987-syntax: jsonschema builds its Lark grammar on import (for the "
-                        "'iri' format only), ~2.7 s in every process that imports nbformat")
+    yield measured(
+        "set-up: make install",
+        [course],
+        [pip_seconds],
+        unit="s",
+        baseline_name=pip,
+        goal=Goal("<=", 1.2),
+        note="uv from PyPI into the venv, its cache warm (USE_UV=0: pip)",
+    )
+    yield Figure(
+        name="runtime venv size",
+        unit="MB",
+        measured=venv_mb,
+        samples=[venv_mb],
+        baseline=ours["floor_mb"],
+        baseline_samples=[ours["floor_mb"]],
+        baseline_name=f"{' + '.join(FLOOR)} and their requirements",
+        goal=Goal("<=", VENV_LIMIT_MB, "value", "MB"),
+        note=f"the venv make install made (bytecode compiled, as pip does); "
+        f"matplotlib and its requirements (the plots of five chapters): {ours['plots_mb']:.0f} MB",
+    )
+    yield measured(
+        "import nbformat (fresh interpreter)",
+        ours["import_nbformat"],
+        bare["import_nbformat"],
+        unit="s",
+        baseline_name="in the bare pip venv",
+        note="make install removes rfc3987-syntax: jsonschema builds its Lark grammar on import (for the "
+        "'iri' format only), ~2.7 s in every process that imports nbformat",
+    )

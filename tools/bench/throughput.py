@@ -24,9 +24,14 @@ SEED_TASKS = 200
 def target(kind: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """A server process of `kind` pinned to SERVER_CPU (`env` added to its environment); yields its base URL and
     stops it after."""
-    process = subprocess.Popen([sys.executable, "-m", "tools.bench.target", kind, str(SERVER_CPU)], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                               env={**without_services(os.environ), "PYTHONPATH": str(ROOT), **(env or {})})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tools.bench.target", kind, str(SERVER_CPU)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**without_services(os.environ), "PYTHONPATH": str(ROOT), **(env or {})},
+    )
     try:
         assert process.stdout is not None  # stdout=PIPE
         port = process.stdout.readline().strip()
@@ -51,27 +56,40 @@ def seed(url: str) -> tuple[dict[str, str], int]:
 
     with httpx.Client(base_url=url, timeout=10) as client:
         auth = sign_up(client, "Bench")
-        ids = [client.post("/tasks", json={"title": f"task {n}"}, headers=auth).json()["id"]
-               for n in range(SEED_TASKS)]
+        ids = [client.post("/tasks", json={"title": f"task {n}"}, headers=auth).json()["id"] for n in range(SEED_TASKS)]
     return auth, ids[len(ids) // 2]
 
 
 def ratio_figure(name: str, runs: list[LoadResult], hello: list[LoadResult], goal: Goal | None) -> Figure:
     """Median throughput beside the hello endpoint's; latencies and failures in the note."""
     failures = sum(run.failures for run in runs)
-    note = (f"p50 {statistics.median(r.p50_ms for r in runs):g} ms, p99 {statistics.median(r.p99_ms for r in runs):g}"
-            f" ms (hello {statistics.median(r.p50_ms for r in hello):g}/{statistics.median(r.p99_ms for r in hello):g}"
-            f" ms); {backends(embedded())}")
+    note = (
+        f"p50 {statistics.median(r.p50_ms for r in runs):g} ms, p99 {statistics.median(r.p99_ms for r in runs):g}"
+        f" ms (hello {statistics.median(r.p50_ms for r in hello):g}/{statistics.median(r.p99_ms for r in hello):g}"
+        f" ms); {backends(embedded())}"
+    )
     if failures:
         note += f"; {failures} failed requests"
-    return Figure(name=name, unit="req/s", measured=statistics.median(r.throughput for r in runs),
-                  baseline=statistics.median(r.throughput for r in hello), baseline_name="bare FastAPI hello",
-                  goal=goal, samples=[r.throughput for r in runs], baseline_samples=[r.throughput for r in hello],
-                  note=note)
+    return Figure(
+        name=name,
+        unit="req/s",
+        measured=statistics.median(r.throughput for r in runs),
+        baseline=statistics.median(r.throughput for r in hello),
+        baseline_name="bare FastAPI hello",
+        goal=goal,
+        samples=[r.throughput for r in runs],
+        baseline_samples=[r.throughput for r in hello],
+        note=note,
+    )
 
 
-@benchmark("throughput", "GET /tasks/{id} (authenticated)", "GET /tasks (list page)", "POST /tasks",
-           "GET /tasks (cached list page)")
+@benchmark(
+    "throughput",
+    "GET /tasks/{id} (authenticated)",
+    "GET /tasks (list page)",
+    "POST /tasks",
+    "GET /tasks (cached list page)",
+)
 def throughput(context: Context):
     """Requests per second and p50/p99 of the task API's routes, each as a ratio to a hello endpoint in this run."""
     if len(os.sched_getaffinity(0)) < 2:

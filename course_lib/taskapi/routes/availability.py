@@ -57,8 +57,11 @@ def in_a_short_unit_of_work(current_user: Callable[..., User | None]) -> Callabl
 
     def caller(request: Request, **kwargs) -> User | None:
         with context_of(request.app).storage.unit_of_work() as uow:
-            return current_user(request=request, uow=uow, **kwargs) if "request" in signature.parameters \
+            return (
+                current_user(request=request, uow=uow, **kwargs)
+                if "request" in signature.parameters
                 else current_user(uow=uow, **kwargs)
+            )
 
     request = inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
     # FastAPI reads it through inspect.signature; typeshed gives functions no __signature__ to assign.
@@ -82,18 +85,24 @@ def router(seams: Seams) -> APIRouter:
     # Who asks is checked first (401), so an anonymous request costs no lookup and no outbound call.
     caller = Depends(in_a_short_unit_of_work(seams.current_user))
 
-    @users.get("/{user_id}/availability", response_model=Availability, dependencies=[caller],
-               responses={401: {"description": "No credentials, or ones the API does not know (see WWW-Authenticate)"}})
-    async def availability(user_id: UserId, context: ContextDep,
-                           client: Annotated[httpx.AsyncClient, Depends(outbound_client)]) -> Availability:
+    @users.get(
+        "/{user_id}/availability",
+        response_model=Availability,
+        dependencies=[caller],
+        responses={401: {"description": "No credentials, or ones the API does not know (see WWW-Authenticate)"}},
+    )
+    async def availability(
+        user_id: UserId, context: ContextDep, client: Annotated[httpx.AsyncClient, Depends(outbound_client)]
+    ) -> Availability:
         """200 with the user's busy slots; 404 for an unknown user; 502/503/504 when the calendar service fails."""
         settings, storage = context.settings, context.storage
         # The lookup takes a pooled connection and gives it back before the slow call: a request waiting on
         # another service must not hold a database connection the whole time.
         if not await anyio.to_thread.run_sync(user_exists, storage, user_id):
             raise Problem(404, f"user {user_id} not found")
-        answer = await get_json(client, f"{calendar_url(settings)}/calendars/{user_id}",
-                                service=SERVICE, timeout=settings.calendar_timeout)
+        answer = await get_json(
+            client, f"{calendar_url(settings)}/calendars/{user_id}", service=SERVICE, timeout=settings.calendar_timeout
+        )
         try:
             return Availability.model_validate(answer)
         except ValidationError:

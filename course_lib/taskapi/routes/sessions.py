@@ -31,7 +31,8 @@ from course_lib.web.sessions import CSRF_HEADER
 
 CHALLENGE = {"WWW-Authenticate": SESSION.challenge}  # a 401 of /session names the way in that it is about
 UNAVAILABLE: Responses = {
-    503: {"description": "The session store (Redis) cannot be reached: try again after Retry-After"}}
+    503: {"description": "The session store (Redis) cannot be reached: try again after Retry-After"}
+}
 
 
 def router(seams: Seams) -> APIRouter:
@@ -39,9 +40,16 @@ def router(seams: Seams) -> APIRouter:
     SessionPublic = create_model("SessionPublic", user=(seams.user_models.public, ...), csrf_token=(str, ...))
     session = APIRouter(prefix="/session", tags=["session"])
 
-    @session.post("", status_code=201, response_model=SessionPublic,
-                  responses={401: {"description": "Wrong email or password"},
-                             403: {"description": "Sent by another site (login CSRF)"}, **UNAVAILABLE})
+    @session.post(
+        "",
+        status_code=201,
+        response_model=SessionPublic,
+        responses={
+            401: {"description": "Wrong email or password"},
+            403: {"description": "Sent by another site (login CSRF)"},
+            **UNAVAILABLE,
+        },
+    )
     def log_in(body: Login, request: Request, response: Response, uow: UnitOfWorkDep) -> dict:
         """201 with the user and a CSRF token; the session id travels only in Set-Cookie. 401 when wrong."""
         store = session_store(request)
@@ -67,8 +75,9 @@ def router(seams: Seams) -> APIRouter:
         response.headers.update(NEVER_STORED)
         return {"user": user, "csrf_token": found.csrf_token}
 
-    @session.delete("", status_code=204, responses={403: {"description": f"No {CSRF_HEADER}, or another site"},
-                                                    **UNAVAILABLE})
+    @session.delete(
+        "", status_code=204, responses={403: {"description": f"No {CSRF_HEADER}, or another site"}, **UNAVAILABLE}
+    )
     def log_out(request: Request) -> Response:
         """204: the session is deleted on the server and the cookie cleared; logging out twice is fine."""
         store, session_id = session_store(request), session_id_of(request)
@@ -83,4 +92,3 @@ def router(seams: Seams) -> APIRouter:
         return response
 
     return session
-

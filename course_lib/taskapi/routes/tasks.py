@@ -87,9 +87,12 @@ class TaskWrites:
 def task_writes(seams: Seams) -> Callable[..., Awaitable[TaskWrites]]:
     """The dependency giving each request its TaskWrites, from the seams' current user, conditions and access."""
 
-    async def writes(uow: UnitOfWorkDep, who: Annotated[User | None, Depends(seams.current_user)],
-                     conditions: Annotated[Conditions, Depends(seams.conditions)],
-                     access: Annotated[TaskAccess, Depends(seams.task_access)]) -> TaskWrites:
+    async def writes(
+        uow: UnitOfWorkDep,
+        who: Annotated[User | None, Depends(seams.current_user)],
+        conditions: Annotated[Conditions, Depends(seams.conditions)],
+        access: Annotated[TaskAccess, Depends(seams.task_access)],
+    ) -> TaskWrites:
         return TaskWrites(uow, who, conditions, access)
 
     return writes

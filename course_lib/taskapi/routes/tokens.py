@@ -34,9 +34,14 @@ from course_lib.web.tokens import issue
 
 REFRESH_PROBLEM = "tag:backend-course.example,2026:problems/refresh-refused"
 STORE = "refresh-token store (Redis)"
-STORE_DOWN: Responses = {503: {
-    "description": "The refresh-token store (Redis) cannot be reached: retry after Retry-After seconds",
-    "headers": {"Retry-After": {"description": "Seconds to wait before asking again.", "schema": {"type": "integer"}}}}}
+STORE_DOWN: Responses = {
+    503: {
+        "description": "The refresh-token store (Redis) cannot be reached: retry after Retry-After seconds",
+        "headers": {
+            "Retry-After": {"description": "Seconds to wait before asking again.", "schema": {"type": "integer"}}
+        },
+    }
+}
 
 
 class TokenPair(BaseModel):
@@ -72,23 +77,34 @@ def store_reachable() -> Iterator[None]:
 
 def refused(detail: str, **extensions) -> Problem:
     """401 for a refresh that cannot be honoured, with the challenge every 401 carries (RFC 9110 §15.5.2)."""
-    return Problem(401, detail, type=REFRESH_PROBLEM, title="Refresh token refused",
-                   headers={"WWW-Authenticate": BEARER_CHALLENGE}, **extensions)
+    return Problem(
+        401,
+        detail,
+        type=REFRESH_PROBLEM,
+        title="Refresh token refused",
+        headers={"WWW-Authenticate": BEARER_CHALLENGE},
+        **extensions,
+    )
 
 
 def pair(request: Request, user: User, refresh_token: str) -> dict:
     """A fresh access token for `user` (its role as a claim) beside `refresh_token`."""
     config = token_config(request)
-    return {"access_token": issue(config, user.id, role=user.role), "token_type": "Bearer",
-            "expires_in": config.ttl, "refresh_token": refresh_token}
+    return {
+        "access_token": issue(config, user.id, role=user.role),
+        "token_type": "Bearer",
+        "expires_in": config.ttl,
+        "refresh_token": refresh_token,
+    }
 
 
 def router() -> APIRouter:
     """Log in for tokens, refresh them, revoke them."""
     tokens = APIRouter(prefix="/tokens", tags=["tokens"])
 
-    @tokens.post("", response_model=TokenPair,
-                 responses={401: {"description": "Wrong email or password"}, **STORE_DOWN})
+    @tokens.post(
+        "", response_model=TokenPair, responses={401: {"description": "Wrong email or password"}, **STORE_DOWN}
+    )
     def log_in(body: Login, request: Request, response: Response, uow: UnitOfWorkDep) -> dict:
         """200 with an access token and a refresh token; 401 when the email or password is wrong (same answer)."""
         user = authenticate(uow, body.email, body.password.get_secret_value())
@@ -99,8 +115,11 @@ def router() -> APIRouter:
         response.headers.update(NEVER_STORED)
         return pair(request, user, refresh_token)
 
-    @tokens.post("/refresh", response_model=TokenPair,
-                 responses={401: {"description": "Unknown, expired, revoked or reused refresh token"}, **STORE_DOWN})
+    @tokens.post(
+        "/refresh",
+        response_model=TokenPair,
+        responses={401: {"description": "Unknown, expired, revoked or reused refresh token"}, **STORE_DOWN},
+    )
     def refresh(body: RefreshBody, request: Request, response: Response, uow: UnitOfWorkDep) -> dict:
         """200 with a new pair; the token sent is spent. A spent token sent again revokes its whole family (401)."""
         with store_reachable():

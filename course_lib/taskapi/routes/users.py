@@ -82,8 +82,9 @@ def router(seams: Seams) -> APIRouter:
         return task_list(uow.tasks, access.scope(TaskQuery(owner_id=user_id)))
 
     @users.post("/{user_id}/tasks", status_code=201, response_model=task_models.public)
-    def create_user_task(user_id: UserId, body: task_models.create, uow: UnitOfWorkDep, who: CurrentUser,
-                         response: Response) -> Task:
+    def create_user_task(
+        user_id: UserId, body: task_models.create, uow: UnitOfWorkDep, who: CurrentUser, response: Response
+    ) -> Task:
         """201 with a new task owned by the user; its URL is the canonical /tasks/{id}. 404 for an unknown user."""
         ensure_self(who, find_user(uow, user_id).id)
         task = uow.tasks.add(**body.model_dump(), owner_id=user_id)

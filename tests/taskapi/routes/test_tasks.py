@@ -87,8 +87,9 @@ def test_no_fields_is_no_write_but_still_a_checked_and_tagged_answer(uow):
 @pytest.mark.parametrize("chapter", [4, max(chapter_modules())])
 def test_no_route_that_writes_a_task_holds_a_unit_of_work_of_its_own(chapter):
     """A write route reaches storage only through TaskWrites: a copy of it cannot skip the owner or the precondition."""
-    routes = [route for path, route in api_routes(app_for(chapter))
-              if path.startswith("/tasks") and route.methods & WRITES]
+    routes = [
+        route for path, route in api_routes(app_for(chapter)) if path.startswith("/tasks") and route.methods & WRITES
+    ]
     assert len(routes) == 5
     for route in routes:
         calls = [dependency.call for dependency in route.dependant.dependencies]

@@ -18,14 +18,21 @@ async def course_and_peer(url: str, key: str) -> dict:
     peer = create_app(url, key)
     seen: dict = {}
     async with course.router.lifespan_context(course):
-        async with (httpx.AsyncClient(transport=httpx.ASGITransport(app=course), base_url="http://127.0.0.1") as api,
-                    httpx.AsyncClient(transport=httpx.ASGITransport(app=peer), base_url="http://127.0.0.1") as other):
-            users = [(await api.post("/users", json={"name": name, "email": f"{name}@example.org",
-                                                      "password": PASSWORD})).json()["id"] for name in ("ada", "bob")]
+        async with (
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=course), base_url="http://127.0.0.1") as api,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=peer), base_url="http://127.0.0.1") as other,
+        ):
+            users = [
+                (
+                    await api.post("/users", json={"name": name, "email": f"{name}@example.org", "password": PASSWORD})
+                ).json()["id"]
+                for name in ("ada", "bob")
+            ]
             login = await api.post("/tokens", json={"email": "ada@example.org", "password": PASSWORD})
             bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
-            ids = [(await api.post("/tasks", json={"title": f"task {n}"}, headers=bearer)).json()["id"]
-                   for n in range(5)]
+            ids = [
+                (await api.post("/tasks", json={"title": f"task {n}"}, headers=bearer)).json()["id"] for n in range(5)
+            ]
             tokens = {user: {"Authorization": f"Bearer {create_access_token(key, user)}"} for user in users}
             seen["course one"] = (await api.get(f"/tasks/{ids[2]}", headers=bearer)).json()
             seen["course page"] = (await api.get("/tasks?limit=3", headers=bearer)).json()
@@ -35,12 +42,13 @@ async def course_and_peer(url: str, key: str) -> dict:
             seen["peer, not the owner's list"] = (await other.get("/tasks", headers=tokens[users[1]])).json()
             seen["peer, missing"] = await other.get(f"/tasks/{ids[-1] + 1}", headers=tokens[users[0]])
             seen["peer, no token"] = await other.get(f"/tasks/{ids[2]}")
-            seen["peer, foreign key"] = await other.get(f"/tasks/{ids[2]}", headers={
-                "Authorization": f"Bearer {create_access_token('k' * 32, users[0])}"})
-            seen["peer login"] = await other.post("/token", data={"username": "ada@example.org",
-                                                                  "password": PASSWORD})
-            seen["peer login, wrong password"] = await other.post("/token", data={"username": "ada@example.org",
-                                                                                  "password": "not it at all"})
+            seen["peer, foreign key"] = await other.get(
+                f"/tasks/{ids[2]}", headers={"Authorization": f"Bearer {create_access_token('k' * 32, users[0])}"}
+            )
+            seen["peer login"] = await other.post("/token", data={"username": "ada@example.org", "password": PASSWORD})
+            seen["peer login, wrong password"] = await other.post(
+                "/token", data={"username": "ada@example.org", "password": "not it at all"}
+            )
     return seen
 
 

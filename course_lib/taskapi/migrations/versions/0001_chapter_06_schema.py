@@ -42,8 +42,11 @@ def upgrade() -> None:
     op.create_table(
         "tasks",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("title", sa.String(length=500).with_variant(sa.String(length=500, collation="C"), "postgresql"),
-                  nullable=False),
+        sa.Column(
+            "title",
+            sa.String(length=500).with_variant(sa.String(length=500, collation="C"), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("done", sa.Boolean(), nullable=False),
         sa.Column("owner_id", sa.Integer(), nullable=True),

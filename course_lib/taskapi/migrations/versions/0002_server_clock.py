@@ -20,8 +20,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 NOW = {"sqlite": "strftime('%Y-%m-%d %H:%M:%f000', 'now')", "postgresql": "now()"}
-SORT_INDEXES = {"ix_tasks_updated_at_id": ["updated_at", "id"], "ix_tasks_title_id": ["title", "id"],
-                "ix_tasks_done_id": ["done", "id"]}
+SORT_INDEXES = {
+    "ix_tasks_updated_at_id": ["updated_at", "id"],
+    "ix_tasks_title_id": ["title", "id"],
+    "ix_tasks_done_id": ["done", "id"],
+}
 STAMPED = {"users": ["created_at"], "api_keys": ["created_at"], "tasks": ["created_at", "updated_at"]}
 
 
@@ -35,11 +38,11 @@ def upgrade() -> None:
     for table, columns in STAMPED.items():
         with op.batch_alter_table(table, table_kwargs={"sqlite_autoincrement": table != "api_keys"}) as batch:
             for column in columns:
-                batch.alter_column(column, existing_type=sa.DateTime(timezone=True), existing_nullable=False,
-                                   server_default=now())
+                batch.alter_column(
+                    column, existing_type=sa.DateTime(timezone=True), existing_nullable=False, server_default=now()
+                )
             if table == "tasks":
-                batch.alter_column("version", existing_type=sa.Integer(), existing_nullable=False,
-                                   server_default="1")
+                batch.alter_column("version", existing_type=sa.Integer(), existing_nullable=False, server_default="1")
     for name, columns in SORT_INDEXES.items():
         op.create_index(name, "tasks", columns)
 
@@ -50,8 +53,8 @@ def downgrade() -> None:
     for table, columns in STAMPED.items():
         with op.batch_alter_table(table, table_kwargs={"sqlite_autoincrement": table != "api_keys"}) as batch:
             for column in columns:
-                batch.alter_column(column, existing_type=sa.DateTime(timezone=True), existing_nullable=False,
-                                   server_default=None)
+                batch.alter_column(
+                    column, existing_type=sa.DateTime(timezone=True), existing_nullable=False, server_default=None
+                )
             if table == "tasks":
-                batch.alter_column("version", existing_type=sa.Integer(), existing_nullable=False,
-                                   server_default=None)
+                batch.alter_column("version", existing_type=sa.Integer(), existing_nullable=False, server_default=None)

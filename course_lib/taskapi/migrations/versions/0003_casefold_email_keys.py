@@ -21,8 +21,7 @@ depends_on: str | Sequence[str] | None = None
 
 BATCH = 500
 # A table as this revision knows it (not the app's model, which will change after this revision is history).
-users = sa.table("users", sa.column("id", sa.Integer), sa.column("email", sa.String),
-                 sa.column("email_key", sa.String))
+users = sa.table("users", sa.column("id", sa.Integer), sa.column("email", sa.String), sa.column("email_key", sa.String))
 
 
 def rewrite_keys(key: Callable[[str], str]) -> None:
@@ -38,7 +37,7 @@ def rewrite_keys(key: Callable[[str], str]) -> None:
     changed = [{"row_id": id_, "key": key(email)} for id_, email, old in rows if key(email) != old]
     statement = users.update().where(users.c.id == sa.bindparam("row_id")).values(email_key=sa.bindparam("key"))
     for start in range(0, len(changed), BATCH):
-        connection.execute(statement, changed[start:start + BATCH])
+        connection.execute(statement, changed[start : start + BATCH])
 
 
 def upgrade() -> None:
