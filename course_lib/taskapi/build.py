@@ -56,6 +56,7 @@ def build_app(chapter: Chapter, settings: Settings | None = None) -> TaskAPI:
         finally:
             app.context.stop()
             storage.stop()
+            app.context.disconnect()
 
     app = TaskAPI(title="Task API", version=f"0.{chapter.number}.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     install_offline_docs(app)  # Swagger UI and ReDoc from local files: no CDN, so they work offline and on Binder

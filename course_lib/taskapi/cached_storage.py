@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict, astuple
@@ -195,9 +194,6 @@ def cached(storage: Callable[[Settings], Storage]) -> Callable[[Settings], Cache
         # An app with its own database gets its own keys; replicas on one database share one cache, as their data.
         namespace = f"cache:{secrets.token_hex(4)}" if settings.isolate_database else "cache:shared"
         client = redis_client(settings, **FAIL_FAST)  # a dead Redis costs a request milliseconds, not seconds
-        wrapped = CachedStorage(storage(settings), CacheAside(client, settings.cache_ttl, namespace, ENCODING))
-        if settings.isolate_database:
-            weakref.finalize(wrapped, wrapped.cache.clear)  # also when the app is never served
-        return wrapped
+        return CachedStorage(storage(settings), CacheAside(client, settings.cache_ttl, namespace, ENCODING))
 
     return cached_storage

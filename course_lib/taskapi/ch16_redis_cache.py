@@ -65,7 +65,8 @@ def swap_seams(seams: Seams) -> Seams:
 
 def extend(app: TaskAPI, seams: Seams) -> None:
     """The cache beside the storage, for notebooks and tests to look into (hits, misses, loads); its 503 documented."""
-    app.context.cache = cast(CachedStorage, app.context.storage).cache
+    cache = app.context.cache = cast(CachedStorage, app.context.storage).cache
+    app.context.at_stop(cache.clear)  # an app of its own drops its copies at stop (or exit, if never served)
     document_responses(app, cache_unavailable)
     edit_openapi(app, retry_after_on_cache_503)
 

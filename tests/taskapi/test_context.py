@@ -62,3 +62,19 @@ def test_replicas_on_a_shared_database_keep_what_they_share(tmp_path):
     app.context.at_stop(lambda: forgotten.append("shared"))
     app.context.stop()
     assert forgotten == []
+
+
+def test_a_stopped_server_keeps_no_redis_connection_open():
+    """FastAPI keeps stopped apps alive: their Redis sockets must close at stop (a test process ran out of select()'s
+    1,024 descriptors before)."""
+    if not os.environ.get("REDIS_URL"):
+        pytest.skip("REDIS_URL is not set: fakeredis holds no socket")
+    app = app_for(16)
+    api = serve(app, name="test-context-disconnect")
+    clients = [app.context.sessions.redis, app.context.refresh_tokens.redis, app.context.cache.redis]
+    for client in clients:
+        client.ping()
+    api.stop()
+    pools = [client.connection_pool for client in clients]
+    assert all(connection._sock is None for pool in pools for connection in pool._available_connections)
+    assert not any(pool._in_use_connections for pool in pools)
