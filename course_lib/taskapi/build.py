@@ -66,8 +66,8 @@ def build_app(chapter: Chapter, settings: Settings | None = None) -> TaskAPI:
             continue
         before = {name: getattr(app.context, name) for name in RESOURCES}  # `is not` below: set again, even if equal
         each.extend(app, seams)
-        _note(origins.middleware, app.user_middleware, each.number)
-        _note(origins.routes, app.routes, each.number)
+        _note(origins.middleware_chapters, app.user_middleware, each.number)
+        _note(origins.route_chapters, app.routes, each.number)
         for name, value in before.items():
             if getattr(app.context, name) is not value:
                 origins.resources.setdefault(name, []).append(each.number)

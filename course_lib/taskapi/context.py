@@ -99,8 +99,8 @@ class Origins:
 
     seams: dict[str, list[int]] = field(default_factory=dict)  # each seam → the chapters that swapped it
     resources: dict[str, list[int]] = field(default_factory=dict)  # each context field → the chapters that set it
-    middleware: dict[int, int] = field(default_factory=dict)  # id(starlette Middleware) → chapter
-    routes: dict[int, int] = field(default_factory=dict)  # id(route) → chapter
+    middleware_chapters: dict[int, int] = field(default_factory=dict)  # id(starlette Middleware) → chapter
+    route_chapters: dict[int, int] = field(default_factory=dict)  # id(route) → chapter
 
 
 class TaskAPI(FastAPI):

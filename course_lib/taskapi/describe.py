@@ -40,7 +40,7 @@ def middleware_names(app: TaskAPI) -> list[str]:
 def middleware_lines(app: TaskAPI) -> list[str]:
     """Each middleware the chapters added, outermost first (Starlette's own error handling wraps them all)."""
     return [
-        f"{index:>2}. {name:<28} {_by(app.origins.middleware.get(id(entry)))}"
+        f"{index:>2}. {name:<28} {_by(app.origins.middleware_chapters.get(id(entry)))}"
         for index, (name, entry) in enumerate(zip(middleware_names(app), app.user_middleware, strict=True), 1)
     ]
 
@@ -52,9 +52,8 @@ def route_lines(app: TaskAPI) -> list[str]:
     for entry in app.routes:
         for route in iter_route_contexts([entry]):
             hidden = "" if getattr(route, "include_in_schema", False) else "  (not in the OpenAPI)"
-            lines.append(
-                f"{_methods(route):<18} {route.path or '?':<36} {_by(app.origins.routes.get(id(entry)))}{hidden}"
-            )
+            added_by = _by(app.origins.route_chapters.get(id(entry)))
+            lines.append(f"{_methods(route):<18} {route.path or '?':<36} {added_by}{hidden}")
     return lines
 
 
@@ -89,7 +88,7 @@ def describe(app: TaskAPI) -> str:
 
 def request_path_diagram(app: TaskAPI) -> str:
     """A Mermaid flowchart of the way a request goes: the middleware in order, the router, the seams, the storage."""
-    added = [_by(app.origins.middleware.get(id(entry))) for entry in app.user_middleware]
+    added = [_by(app.origins.middleware_chapters.get(id(entry))) for entry in app.user_middleware]
     steps = [
         "client",
         *(f"{name} ({by})" for name, by in zip(middleware_names(app), added, strict=True)),
