@@ -13,7 +13,7 @@ from course_lib.taskapi.build import build_app
 from course_lib.taskapi.chapter import Chapter
 from course_lib.taskapi.context import TaskAPI
 from course_lib.taskapi.records import SORT_KEYS, Task, TaskQuery
-from course_lib.taskapi.schemas import not_null
+from course_lib.taskapi.schemas import NO_NUL, not_null
 from course_lib.taskapi.seams import Seams, TaskLister
 from course_lib.taskapi.sql_storage import SqlStorage
 from course_lib.taskapi.storage import TaskRepository
@@ -28,6 +28,7 @@ TextFilter = Annotated[
     str | None,
     Query(
         max_length=200,
+        pattern=NO_NUL,  # PostgreSQL cannot compare text with U+0000 in it: 422, never a 500
         json_schema_extra=not_null,
         description="Only tasks whose title or description contains this text, ignoring case.",
     ),

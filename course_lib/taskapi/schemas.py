@@ -29,6 +29,10 @@ class TaskReplace(TaskCreate):
     """PUT /tasks/{id}: the complete new state; a field left out goes back to its default."""
 
 
+# PostgreSQL's text cannot hold U+0000 (the statement fails), SQLite's can: the API refuses it on every backend alike.
+NO_NUL = r"^[^\x00]*$"
+
+
 def not_null(schema: dict[str, Any]) -> None:
     """A field's JSON schema without its null branch and null default: it may be left out, never sent as null."""
     choices = schema.pop("anyOf", None)

@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from course_lib.taskapi import schemas
+from course_lib.taskapi.schemas import NO_NUL
 from course_lib.taskapi.schemas_strict import TaskCreate as StrictTaskCreate
 from course_lib.taskapi.schemas_strict import TaskPublic, UserCreated, UserPublic
 from course_lib.taskapi.schemas_strict import TaskUpdate as StrictTaskUpdate
@@ -72,6 +73,14 @@ EMAIL_PATTERN = (
 # set (its \s has U+FEFF and lacks U+001C–U+001F and U+0085), so a client would accept titles the server refuses.
 SPACES = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 HAS_TEXT = rf"[^{SPACES}]"  # somewhere a character that is not whitespace: what has_text checks
+TEXT_WITHOUT_NUL = rf"^[^\x00]*[^{SPACES}\x00][^\x00]*$"  # HAS_TEXT and NO_NUL in one pattern, as JSON Schema has one
+
+
+def no_nul(value: str) -> str:
+    """`value` unless it holds the NUL character, which PostgreSQL cannot store in text."""
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000)")
+    return value
 
 
 def ascii_domain(address: str) -> str:
@@ -99,11 +108,19 @@ def plain_address(value: object) -> object:
 
 
 Title = Annotated[
-    str, Field(min_length=1, max_length=MAX_TITLE, json_schema_extra={"pattern": HAS_TEXT}), AfterValidator(has_text)
+    str,
+    Field(min_length=1, max_length=MAX_TITLE, json_schema_extra={"pattern": TEXT_WITHOUT_NUL}),
+    AfterValidator(no_nul),
+    AfterValidator(has_text),
 ]
-Description = Annotated[str, Field(max_length=MAX_DESCRIPTION)]
+Description = Annotated[
+    str, Field(max_length=MAX_DESCRIPTION, json_schema_extra={"pattern": NO_NUL}), AfterValidator(no_nul)
+]
 Name = Annotated[
-    str, Field(min_length=1, max_length=MAX_NAME, json_schema_extra={"pattern": HAS_TEXT}), AfterValidator(has_text)
+    str,
+    Field(min_length=1, max_length=MAX_NAME, json_schema_extra={"pattern": TEXT_WITHOUT_NUL}),
+    AfterValidator(no_nul),
+    AfterValidator(has_text),
 ]
 Email = Annotated[EmailStr, BeforeValidator(plain_address), Field(json_schema_extra={"pattern": EMAIL_PATTERN})]
 

@@ -117,6 +117,7 @@ def test_links_name_first_prev_next_last(api_at, chapter):
         "limit=ten",
         "done=maybe",
         "text=" + "x" * 201,
+        "text=a%00b",  # PostgreSQL cannot compare text holding U+0000: refused on every backend, never a 500
     ],
 )
 def test_parameters_out_of_bounds_are_422(api_at, chapter, query):
