@@ -21,7 +21,6 @@ from course_lib.lab.workflows import (
     Event,
     WorkflowError,
     actionlint,
-    evaluate,
     expressions,
     is_postgres,
     iter_steps,
@@ -114,6 +113,61 @@ def _runs_for(trigger: Any, branch: str) -> bool:
     if "branches-ignore" in trigger:
         return not any(fnmatchcase(branch, str(pattern)) for pattern in trigger["branches-ignore"] or [])
     return True
+
+
+def _check_permissions(data: dict[str, Any]) -> None:
+    permissions = data.get("permissions")
+    if permissions is None:
+        raise Incorrect(
+            "no permissions: the job's GITHUB_TOKEN then gets the repository's default, often write access to "
+            "contents, packages and more; a job that tests needs to read the code only. Add permissions: "
+            "contents: read.",
+            request="permissions:",
+            expected={"contents": "read"},
+            got=None,
+        )
+    granted = permissions if isinstance(permissions, dict) else {"(all)": permissions}
+    writes = sorted(scope for scope, level in granted.items() if level in ("write", "write-all"))
+    if writes or permissions == "write-all" or granted.get("contents") not in ("read", None):
+        raise Incorrect(
+            "a job that lints and tests writes nothing: give its token contents: read and no write scope.",
+            request="permissions:",
+            expected={"contents": "read"},
+            got=permissions,
+        )
+
+
+SUPPORTED_PYTHON = (3, 11)  # the sample's requires-python
+
+
+def _check_setup(job_id: str, job: dict[str, Any]) -> None:
+    """The job checks the code out and sets up a pinned Python the sample supports, before its first run: step."""
+    steps = [step or {} for step in job.get("steps") or []]
+    first_run = next(i for i, step in enumerate(steps) if "run" in step)
+    actions = [str(step.get("uses", "")).split("@")[0] for step in steps[:first_run]]
+    if "actions/checkout" not in actions:
+        raise Incorrect(
+            "a runner starts empty: check the code out (uses: actions/checkout@v5) before the first run: step, or "
+            "the steps run in an empty directory. (Here the scratch clone stands in for it, so only this check "
+            "sees it.)",
+            request=f"jobs.{job_id}.steps",
+            expected="uses: actions/checkout@v5 first",
+            got=actions or None,
+        )
+    setup = next(
+        (step for step in steps[:first_run] if str(step.get("uses", "")).startswith("actions/setup-python")), None
+    )
+    version = str(((setup or {}).get("with") or {}).get("python-version", ""))
+    parts = tuple(int(part) for part in re.findall(r"\d+", version)[:2])
+    if setup is None or len(parts) < 2 or parts < SUPPORTED_PYTHON:
+        raise Incorrect(
+            "set up the Python the project is tested on: actions/setup-python with a python-version the sample "
+            "supports (requires-python >= 3.11). Without one the job takes whatever the runner image has, which "
+            "changes with the image.",
+            request=f"jobs.{job_id}: uses: actions/setup-python with: python-version",
+            expected='"3.12" (3.11 or later)',
+            got=version or None,
+        )
 
 
 def _check_pinned(data: dict[str, Any]) -> None:
@@ -240,6 +294,9 @@ def _check_steps(data: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, A
     return job_id, job, step
 
 
+OLDEST_POSTGRES = 14  # the oldest major version the PostgreSQL project still supports (13 ended in November 2025)
+
+
 def _check_service(job_id: str, job: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     services = job.get("services") or {}
     found = [(name, service) for name, service in services.items() if is_postgres(service)]
@@ -259,6 +316,15 @@ def _check_service(job_id: str, job: dict[str, Any]) -> tuple[str, dict[str, Any
             "major version of PostgreSQL arrives unannounced.",
             request=f"jobs.{job_id}.services.{name}.image",
             expected="postgres:17 (a major version at least)",
+            got=image,
+        )
+    major = re.match(r"(\d+)", image.split("/")[-1].partition(":")[2])
+    if major is not None and int(major.group(1)) < OLDEST_POSTGRES:
+        raise Incorrect(
+            f"PostgreSQL {major.group(1)} is not a supported release: test on the major version you run "
+            f"({OLDEST_POSTGRES} or later; 17 is current).",
+            request=f"jobs.{job_id}.services.{name}.image",
+            expected="postgres:17",
             got=image,
         )
     env = service.get("env") or {}
@@ -350,7 +416,11 @@ def _check_database_url(
         "database": "the URL's database must be one the service creates (POSTGRES_DB, else the user's name)",
     }
     for part, wanted in expected.items():
-        ok = got[part] in wanted if isinstance(wanted, tuple) else (not wanted and part == "password") or got[part] == wanted
+        ok = (
+            got[part] in wanted
+            if isinstance(wanted, tuple)
+            else (not wanted and part == "password") or got[part] == wanted
+        )
         if not ok:
             raise Incorrect(
                 f"{why[part]}.",
@@ -363,7 +433,7 @@ def _check_database_url(
 def _check_cache(job_id: str, job: dict[str, Any]) -> None:
     steps = [step or {} for step in job.get("steps") or []]
     install = next(i for i, step in enumerate(steps) if re.search(INSTALL, str(step.get("run", ""))))
-    for index, step in enumerate(steps[:install]):
+    for step in steps[:install]:
         action = str(step.get("uses", "")).split("@")[0]
         options = step.get("with") or {}
         if action == "actions/setup-python" and options.get("cache") is not None:
@@ -376,7 +446,11 @@ def _check_cache(job_id: str, job: dict[str, Any]) -> None:
                 )
             paths = str(options.get("cache-dependency-path") or "**/requirements.txt").split()
             _key_follows_lock_file(
-                lambda root: "".join(p.read_text() for pattern in paths for p in sorted(root.glob(pattern))), job_id, step
+                lambda root, paths=paths: "".join(
+                    p.read_text() for pattern in paths for p in sorted(root.glob(pattern))
+                ),
+                job_id,
+                step,
             )
             return
         if action == "actions/cache":
@@ -389,7 +463,7 @@ def _check_cache(job_id: str, job: dict[str, Any]) -> None:
                 )
             key = str(options.get("key", ""))
             _key_follows_lock_file(
-                lambda root: substitute(key, {"runner": {"os": "Linux"}, "github": Event().github()}, root),
+                lambda root, key=key: substitute(key, {"runner": {"os": "Linux"}, "github": Event().github()}, root),
                 job_id,
                 step,
             )
@@ -449,8 +523,12 @@ def _run(text: str) -> None:
 def _test_workflow(text: Any) -> None:
     data = _read(text)
     _check_triggers(data)
+    _check_permissions(data)
     _check_pinned(data)
     job_id, job, step = _check_steps(data)
+    for other_id, other in (data.get("jobs") or {}).items():
+        if any("run" in (s or {}) for s in (other or {}).get("steps") or []):
+            _check_setup(str(other_id), other or {})
     _check_concurrency(data, job)
     name, service = _check_service(job_id, job)
     _check_database_url(data, job_id, job, step, name, service)
@@ -503,7 +581,9 @@ def _test_safe_step(text: Any) -> None:
                 got=f"exit {run.failed.returncode}: {run.failed.tail(4)}",
             )
         if printed != [GREETING + title]:
-            injected = any("INJECTED" in line for line in printed) and not any("echo INJECTED" in line for line in printed)
+            injected = any("INJECTED" in line for line in printed) and not any(
+                "echo INJECTED" in line for line in printed
+            )
             if injected or (("$" in title or "`" in title) and not any(title in line for line in printed)):
                 why = (
                     "the title ran as code: bash parsed what the pull request's author wrote. Read it from an "
@@ -522,6 +602,6 @@ q2 = Exercise(
     "ch19.q2",
     "Untrusted input out of the script",
     _test_safe_step,
-    hint='Move the expression into env: of the step (TITLE: ${{ github.event.pull_request.title }}) and write run: '
+    hint="Move the expression into env: of the step (TITLE: ${{ github.event.pull_request.title }}) and write run: "
     'echo "Testing $TITLE".',
 )

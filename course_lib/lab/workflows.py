@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 SAMPLE_PROJECT = Path(__file__).parent / "ci_sample"
 BIN = Path(sys.executable).parent
@@ -44,17 +44,21 @@ class _Loader(yaml.SafeLoader):
 
 
 _Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int")]
+    first: [
+        (tag, regexp) for tag, regexp in resolvers if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int")
+    ]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 _Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
 
 
 def parse(text: str) -> dict[str, Any]:
     """The workflow as data; WorkflowError when it is not a YAML mapping."""
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 — a SafeLoader subclass
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
     except yaml.YAMLError as error:
         raise WorkflowError(f"not valid YAML: {error}") from None
     if not isinstance(data, dict):
@@ -96,7 +100,7 @@ def actionlint(text: str) -> list[Finding]:
 @cache
 def workflow_schema() -> dict[str, Any]:
     """The GitHub workflow JSON schema (SchemaStore's, as check-jsonschema vendors it: offline)."""
-    import check_jsonschema
+    import check_jsonschema  # type: ignore[import-untyped]
 
     path = Path(check_jsonschema.__file__).parent / "builtin_schemas" / "vendor" / "github-workflows.json"
     return dict(json.loads(path.read_text()))
@@ -104,8 +108,8 @@ def workflow_schema() -> dict[str, Any]:
 
 def schema_errors(text: str) -> list[str]:
     """Where the workflow breaks the schema, one line each ('jobs.test.steps.0: ...'); [] when it is valid."""
-    from jsonschema import Draft7Validator
-    from jsonschema.exceptions import best_match
+    from jsonschema import Draft7Validator  # type: ignore[import-untyped]
+    from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 
     data = parse(text)
     validator = Draft7Validator(workflow_schema())
@@ -281,7 +285,13 @@ class _Parser:
 
 
 def _format(template: str, *arguments: Any) -> str:
-    return re.sub(r"\{(\d+)\}", lambda m: _text(arguments[int(m.group(1))]), template.replace("{{", "\0").replace("}}", "\1")).replace("\0", "{").replace("\1", "}")
+    return (
+        re.sub(
+            r"\{(\d+)\}", lambda m: _text(arguments[int(m.group(1))]), template.replace("{{", "\0").replace("}}", "\1")
+        )
+        .replace("\0", "{")
+        .replace("\1", "}")
+    )
 
 
 def _functions(workspace: Path | None) -> dict[str, Any]:
@@ -295,7 +305,9 @@ def _functions(workspace: Path | None) -> dict[str, Any]:
         return digest.hexdigest() if found else ""
 
     return {
-        "contains": lambda a, b: any(_loose_equal(x, b) for x in a) if isinstance(a, list) else str(b).lower() in str(a).lower(),
+        "contains": lambda a, b: (
+            any(_loose_equal(x, b) for x in a) if isinstance(a, list) else str(b).lower() in str(a).lower()
+        ),
         "startswith": lambda a, b: str(a).lower().startswith(str(b).lower()),
         "endswith": lambda a, b: str(a).lower().endswith(str(b).lower()),
         "format": _format,
@@ -458,7 +470,11 @@ def matrix_first(job: dict[str, Any]) -> dict[str, Any]:
     matrix = (job.get("strategy") or {}).get("matrix") or {}
     if not isinstance(matrix, dict):
         return {}
-    return {key: values[0] for key, values in matrix.items() if isinstance(values, list) and values and key not in ("include", "exclude")}
+    return {
+        key: values[0]
+        for key, values in matrix.items()
+        if isinstance(values, list) and values and key not in ("include", "exclude")
+    }
 
 
 def service_ports(service: dict[str, Any]) -> dict[str, str]:
@@ -495,7 +511,12 @@ def points_at_service(value: str, services: dict[str, Any]) -> bool:
 
 def _clean_environment(scratch: Path) -> dict[str, str]:
     """The environment a step starts from: this machine's, minus what the workflow must provide itself."""
-    base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "VIRTUAL_ENV") and not k.startswith(("GITHUB_", "PYTEST_", "PIP_"))}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "REDIS_URL", "VIRTUAL_ENV", "FORCE_COLOR", "CLICOLOR_FORCE")
+        and not k.startswith(("GITHUB_", "PYTEST_", "PIP_"))
+    }
     return base | {
         "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",  # python, pip, ruff, pytest: this venv's
         "CI": "true",
@@ -510,6 +531,8 @@ def _clean_environment(scratch: Path) -> dict[str, str]:
         # a runner's fresh venv holds the project's requirements only, not this venv's pytest plugins
         "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
         "PYTHONDONTWRITEBYTECODE": "1",
+        "NO_COLOR": "1",  # plain text in the captured output
+        "PY_COLORS": "0",
     }
 
 
@@ -595,7 +618,9 @@ def _run_job(
     job_env = environment(data.get("env"), job.get("env"))
     for name, service in services.items():
         if not is_postgres(service):
-            run.steps.append(StepRun(job_id, f"service {name}", "skipped", f"{(service or {}).get('image')}: no stand-in here"))
+            run.steps.append(
+                StepRun(job_id, f"service {name}", "skipped", f"{(service or {}).get('image')}: no stand-in here")
+            )
     for step in job.get("steps") or []:
         step = step or {}
         name = step_name(step)
@@ -605,7 +630,11 @@ def _run_job(
         if isinstance(condition, str):
             text = condition.strip()
             expression = expressions(text)[0] if text.startswith("${{") else text
-            wanted = _truthy(evaluate(expression, context | {"env": job_env}, workspace)) if not failed or "always()" in expression or "failure()" in expression else False
+            wanted = (
+                _truthy(evaluate(expression, context | {"env": job_env}, workspace))
+                if not failed or "always()" in expression or "failure()" in expression
+                else False
+            )
         else:
             wanted = not failed
         if not wanted:
@@ -613,14 +642,21 @@ def _run_job(
             continue
         if "uses" in step:
             action = str(step["uses"]).split("@")[0]
-            run.steps.append(StepRun(job_id, name, "skipped", f"uses: {SKIPPED_ACTIONS.get(action, 'actions do not run here')}"))
+            run.steps.append(
+                StepRun(job_id, name, "skipped", f"uses: {SKIPPED_ACTIONS.get(action, 'actions do not run here')}")
+            )
             continue
         env = job_env | environment(step.get("env"))
         script = substitute(str(step.get("run", "")), context | {"env": env}, workspace)
-        cwd = workspace / str(step.get("working-directory") or (job.get("defaults") or {}).get("run", {}).get("working-directory") or ".")
+        cwd = workspace / str(
+            step.get("working-directory") or (job.get("defaults") or {}).get("run", {}).get("working-directory") or "."
+        )
         outcome = _run_script(script, cwd, _clean_environment(scratch) | env, timeout)
         run.steps.append(replace(outcome, job=job_id, name=name))
         failed = failed or outcome.outcome == "failed"
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _run_script(script: str, cwd: Path, env: dict[str, str], timeout: float) -> StepRun:
@@ -637,13 +673,16 @@ def _run_script(script: str, cwd: Path, env: dict[str, str], timeout: float) -> 
             text=True,
             timeout=timeout,
         )
-        output, code = result.stdout + result.stderr, result.returncode
+        output, code = _ANSI.sub("", result.stdout + result.stderr), result.returncode
     except subprocess.TimeoutExpired as expired:
-        output, code = f"{expired.stdout or ''}\n(timed out after {timeout:g} s)", -1
+        partial = expired.stdout.decode(errors="replace") if isinstance(expired.stdout, bytes) else expired.stdout
+        output, code = f"{partial or ''}\n(timed out after {timeout:g} s)", -1
     except FileNotFoundError as missing:
         output, code = str(missing), -1
     seconds = time.perf_counter() - started
-    return StepRun("", "", "passed" if code == 0 else "failed", "" if code == 0 else f"exit {code}", script, code, output, seconds)
+    return StepRun(
+        "", "", "passed" if code == 0 else "failed", "" if code == 0 else f"exit {code}", script, code, output, seconds
+    )
 
 
 def iter_steps(data: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
