@@ -126,15 +126,19 @@ def _check_permissions(data: dict[str, Any]) -> None:
             expected={"contents": "read"},
             got=None,
         )
-    granted = permissions if isinstance(permissions, dict) else {"(all)": permissions}
-    writes = sorted(scope for scope, level in granted.items() if level in ("write", "write-all"))
-    if writes or permissions == "write-all" or granted.get("contents") not in ("read", None):
-        raise Incorrect(
-            "a job that lints and tests writes nothing: give its token contents: read and no write scope.",
-            request="permissions:",
-            expected={"contents": "read"},
-            got=permissions,
-        )
+    granted = permissions if isinstance(permissions, dict) else {}
+    writes = sorted(scope for scope, level in granted.items() if level == "write")
+    if permissions == "read-all" or (
+        isinstance(permissions, dict) and not writes and granted.get("contents") == "read"
+    ):
+        return
+    raise Incorrect(
+        "a job that lints and tests reads the code and writes nothing: permissions: contents: read (the checkout "
+        "needs it), no write scope.",
+        request="permissions:",
+        expected={"contents": "read"},
+        got=permissions,
+    )
 
 
 SUPPORTED_PYTHON = (3, 11)  # the sample's requires-python

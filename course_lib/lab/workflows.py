@@ -53,6 +53,7 @@ _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
 _Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^[-+]?[0-9]+$"), list("-+0123456789"))
+_Loader.add_constructor("tag:yaml.org,2002:int", lambda loader, node: int(loader.construct_scalar(node)))  # 010 is 10
 
 
 def parse(text: str) -> dict[str, Any]:
@@ -285,13 +286,20 @@ class _Parser:
 
 
 def _format(template: str, *arguments: Any) -> str:
-    return (
-        re.sub(
-            r"\{(\d+)\}", lambda m: _text(arguments[int(m.group(1))]), template.replace("{{", "\0").replace("}}", "\1")
-        )
-        .replace("\0", "{")
-        .replace("\1", "}")
-    )
+    """GitHub's format(): {0} replaced by the first argument, {{ and }} for literal braces, read left to right."""
+    out, at = [], 0
+    while at < len(template):
+        placeholder = re.match(r"\{(\d+)\}", template[at:])
+        if template.startswith(("{{", "}}"), at):
+            out.append(template[at])
+            at += 2
+        elif placeholder is not None:
+            out.append(_text(arguments[int(placeholder.group(1))]))
+            at += placeholder.end()
+        else:
+            out.append(template[at])
+            at += 1
+    return "".join(out)
 
 
 def _functions(workspace: Path | None) -> dict[str, Any]:
@@ -433,7 +441,8 @@ class WorkflowRun:
     """The steps of a workflow as run here, and what was remapped to this machine."""
 
     steps: list[StepRun] = field(default_factory=list)
-    remapped: list[str] = field(default_factory=list)
+    remapped: list[str] = field(default_factory=list)  # the same on every machine
+    remapped_to: str = ""  # which database stood in for the service: this machine's
 
     @property
     def passed(self) -> bool:
@@ -607,9 +616,10 @@ def _run_job(
             for name, value in (level or {}).items():
                 value = substitute(_text(value), context | {"env": env}, workspace)
                 if any(is_postgres(s) for s in services.values()) and points_at_service(value, services):
-                    note = f"{name}: {value} → {here_url} ({here_what})"
+                    note = f"{name}: {value} → this machine's database"
                     if note not in run.remapped:
                         run.remapped.append(note)
+                    run.remapped_to = f"{here_what}: {here_url}"
                     value = here_url
                 env[str(name)] = value
         return env
