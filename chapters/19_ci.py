@@ -92,11 +92,11 @@ show_file("course_lib/lab/ci_sample/tests/test_app.py", start="@pytest.fixture",
 # %%
 from course_lib.lab.workflows import run_steps
 
-minimal = run_steps(MINIMAL)
+minimal = run_steps(MINIMAL, progress=print)  # a line per step as it starts: the run takes a few seconds
 table(minimal.rows())
 
 # %%
-[line for line in minimal.failed.output.splitlines() if line.startswith("DATABASE_URL")]
+sorted({line for line in minimal.failed.output.splitlines() if line.startswith("DATABASE_URL")})
 
 # %% [markdown]
 # The install passed; the tests did not — there is no database on a fresh runner. That is exactly what GitHub would
@@ -233,9 +233,16 @@ log "actionlint .github/workflows/test.yml"
 log "pytest tests/test_repository.py -k workflow (the workflow's own tests)"
 PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {BIN}/python -m pytest -q -p no:cacheprovider tests/test_repository.py -k workflow
 """
-quick = subprocess.run(["bash", "-c", QUICK_CI], cwd=REPOSITORY, capture_output=True, text=True, timeout=120)
-print(quick.stdout[quick.stdout.index("stage "):])
-assert quick.returncode == 0, quick.stdout + quick.stderr
+with subprocess.Popen(["bash", "-c", QUICK_CI], cwd=REPOSITORY, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                      text=True) as quick:
+    output = []
+    for line in quick.stdout:  # each stage's name as it starts, then the table at the end
+        output.append(line)
+        if line.startswith("=== "):
+            print(line.strip(), flush=True)
+output = "".join(output)
+print(output[output.index("stage "):])
+assert quick.returncode == 0, output
 
 # %% [markdown]
 # (The seconds are this machine's, and round to whole seconds: the quick stages take one or two each.) The table a
@@ -243,7 +250,7 @@ assert quick.returncode == 0, quick.stdout + quick.stderr
 # service, the two `make test` passes and `make e2e` — and it names the stage that failed.
 
 # %%
-[row[:78].rstrip() for row in quick.stdout[quick.stdout.index("stage "):].splitlines()[1:]]
+[row[:78].rstrip() for row in output[output.index("stage "):].splitlines()[1:]]
 
 # %% [markdown]
 # ## How the course tests itself
