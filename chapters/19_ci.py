@@ -70,7 +70,8 @@ schema_errors(MINIMAL), [str(finding) for finding in actionlint(MINIMAL)]
 # ## Running the steps here
 # A workflow that passes both checkers can still fail on GitHub: a command that does not exist, a test that needs
 # something the runner lacks. You can find that out here, without pushing: `run_steps` runs a workflow's `run:` steps
-# in a **scratch clone** of a project, as a runner would. It substitutes the `${{ }}` expressions (with the `github`
+# in a **scratch clone** of a project (a fresh copy of its files in a temporary folder, as a checkout gives a runner),
+# as a runner would. It substitutes the `${{ }}` expressions (with the `github`
 # context of a push to `main`, or of a pull request), skips the `uses:` steps (the clone is the checkout; this
 # kernel's Python is the set-up one), runs each script under `bash -e -o pipefail` (GitHub's default shell), and stops
 # the job at the first failing step. It never changes your environment: `pip install` resolves against this kernel's
@@ -115,10 +116,10 @@ sorted({line for line in minimal.failed.output.splitlines() if line.startswith("
 #
 # ```mermaid
 # flowchart LR
-#     E[push or pull request] --> R[workflow run]
-#     R --> J[job on a fresh runner]
-#     J --> S1[checkout] --> S2[setup-python + pip cache] --> S3[pip install -r requirements.txt] --> S4[ruff check] --> S5[pytest]
-#     P[(postgres:17 service container)] -. "localhost:5432 once healthy" .-> S5
+#     E[push or pull request] --> R[workflow run] --> J[job on a fresh runner]
+#     J --> S1[checkout] --> S2[setup-python with a pip cache] --> S3[pip install -r requirements.txt]
+#     S3 --> S4[ruff check] --> S5[pytest]
+#     P[(PostgreSQL service container)] -. published port once healthy .-> S5
 # ```
 #
 # Here there is no Docker, so `run_steps` **remaps** the service: a URL in the workflow's `env:` that points at a
@@ -267,6 +268,18 @@ assert quick.returncode == 0, output
 # - **The checks can fail.** Each exercise's checker is tested against its stub, its solution, valid alternatives and
 #   plausible wrong answers, then **mutation-tested**: the solution is mutated (comparisons flipped, constants ±1,
 #   statements removed, a key of a YAML answer dropped…) and every mutant that changes behaviour must be Incorrect.
+#   This chapter's first check has 71 mutants of its solution: 55 are Incorrect, and each of the 16 that pass is
+#   listed with the reason it is right too (a step's name is a label; `ruff check` without a path checks `.`).
+#
+# A check says what failed and what it expected. Given the roadmap's minimal workflow, exercise 1's check answers:
+
+# %%
+from course_lib.checks.ch19 import q1
+
+q1.evaluate(MINIMAL)
+
+# %% [markdown]
+# And the function that gives each held-over API test its chapters — the one it was taught in, and the latest:
 
 # %%
 show_file("tests/taskapi/conftest.py", start="def chapters_from", end="return numbers if EVERY_CHAPTER")
