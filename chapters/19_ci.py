@@ -296,7 +296,7 @@ show_file("tests/taskapi/conftest.py", start="def chapters_from", end="return nu
 # ## Exercises
 
 # %%
-from course_lib.checks.ch19 import q1, q2
+from course_lib.checks.ch19 import q1, q2, q3
 
 # %% [markdown]
 # **Exercise 1.** Write the workflow of the sample project (`course_lib/lab/ci_sample`), as a YAML text `workflow`.
@@ -402,13 +402,31 @@ safe_greet = None  # YOUR CODE HERE: GREET, fixed
 q2.check(safe_greet)
 
 # %% [markdown]
+# **Exercise 3.** Another team deploys every commit of `main`, so each push's run must finish — but a pull request's
+# superseded runs should still be cancelled. Write `group`, the concurrency group (with `cancel-in-progress: true`)
+# that cancels a run of a pull request when a newer push to that pull request starts, and never cancels a run of a
+# push (to `main` or any branch), nor a run of another pull request or another workflow. `github.head_ref` is the
+# pull request's branch — and empty for a push; `github.run_id` is unique per run.
+
+# %%
+### BEGIN SOLUTION
+group = "${{ github.workflow }}-${{ github.head_ref || github.run_id }}"
+### STUB
+group = None  # YOUR CODE HERE: "${{ ... }}"
+### END SOLUTION
+
+# %%
+q3.check(group)
+
+# %% [markdown]
 # ## Recap
 # - A workflow is code: check it before pushing — **actionlint** (syntax, expressions, action versions, injection)
 #   and the **workflow schema** — and run its `run:` steps locally in a scratch clone before GitHub does.
 # - Tests get a real database from a **service container**: a pinned image, a password, a **health check** (or the
 #   tests start first), a **published port** on `localhost`, and its URL in `DATABASE_URL`.
 # - A **dependency cache** is keyed on the lock file, so a changed `requirements.txt` is never served stale packages.
-# - A **concurrency group** of workflow + ref with `cancel-in-progress: true` cancels superseded runs and nothing else.
+# - A **concurrency group** of workflow + ref with `cancel-in-progress: true` cancels superseded runs and nothing else;
+#   `head_ref || run_id` limits it to pull requests.
 # - Actions are **pinned** (a major version, or a commit SHA); triggers cover **push and pull_request**.
 # - `${{ }}` is pasted into a script before bash reads it: untrusted text goes through `env:` and a quoted variable.
 # - The course's CI is a thin workflow over `.ci/run`: real services on loopback, `make test` twice, stages timed;

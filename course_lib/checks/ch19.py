@@ -7,6 +7,7 @@ then its `run:` steps run in a scratch clone of the sample project (course_lib/l
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sys
@@ -615,4 +616,92 @@ q2 = Exercise(
     _test_safe_step,
     hint="Move the expression into env: of the step (TITLE: ${{ github.event.pull_request.title }}) and write run: "
     'echo "Testing $TITLE".',
+)
+
+
+PULL_REQUESTS_ONLY = {  # name → event
+    "push to main #1": Event("push", "main", run_id=11),
+    "push to main #2": Event("push", "main", run_id=12),
+    "push to feature #3": Event("push", "feature", run_id=13),
+    "push to feature #4": Event("push", "feature", run_id=14),
+    "pull request 7 #5": Event("pull_request", "feature", 7, run_id=15),
+    "pull request 7 #6": Event("pull_request", "feature", 7, run_id=16),
+    "pull request 8 #7": Event("pull_request", "other", 8, run_id=17),
+    "docs workflow, pull request 7 #8": Event("pull_request", "feature", 7, workflow="docs", run_id=18),
+}
+PUSH_HINT = "a push has no head_ref: give its run a group of its own (github.run_id is unique per run)"
+PR_SAME = [("pull request 7 #5", "pull request 7 #6", "two pushes to pull request 7")]
+PR_APART = [  # (one run, another, what they are, why they must not share a group)
+    ("push to main #1", "push to main #2", "two pushes to main", f"every commit to main keeps its run; {PUSH_HINT}"),
+    (
+        "push to feature #3",
+        "push to feature #4",
+        "two pushes to a branch",
+        f"a push's run is never cancelled; {PUSH_HINT}",
+    ),
+    ("push to feature #3", "pull request 7 #5", "a push to feature and pull request 7 from feature", PUSH_HINT),
+    (
+        "pull request 7 #5",
+        "pull request 8 #7",
+        "two different pull requests",
+        "put the pull request's branch (github.head_ref) in the group",
+    ),
+    (
+        "pull request 7 #5",
+        "docs workflow, pull request 7 #8",
+        "this workflow and another one on one pull request",
+        "groups are repository-wide: put github.workflow in the group",
+    ),
+]
+
+
+def _test_group(group: Any) -> None:
+    if not isinstance(group, str) or "${{" not in group:
+        raise Incorrect(
+            "give the group as a str with ${{ }} expressions in it.",
+            expected="a str like '${{ github.workflow }}-...'",
+            got=group,
+        )
+    workflow = (
+        "on: [push, pull_request]\npermissions:\n  contents: read\nconcurrency:\n"
+        f"  group: {json.dumps(group)}\n  cancel-in-progress: true\njobs:\n  a:\n    runs-on: ubuntu-24.04\n"
+        "    steps:\n      - run: 'true'\n"
+    )
+    findings = actionlint(workflow)
+    if findings:
+        raise Incorrect(
+            "actionlint cannot read the group's expressions.",
+            request="actionlint on a workflow with this concurrency group",
+            expected="no findings",
+            got=[finding.message for finding in findings],
+        )
+    groups = {
+        name: substitute(group, {"github": event.github(), "inputs": {}, "vars": {}, "env": {}})
+        for name, event in PULL_REQUESTS_ONLY.items()
+    }
+    for first, second, what in PR_SAME:
+        if groups[first] != groups[second]:
+            raise Incorrect(
+                f"{what} get different groups, so the newer run never cancels the older: build the group from the "
+                "pull request's branch (github.head_ref), not from what differs per run.",
+                request=f"the group for {first} and {second}",
+                expected="one group",
+                got=[groups[first], groups[second]],
+            )
+    for first, second, what, why in PR_APART:
+        if groups[first] == groups[second]:
+            raise Incorrect(
+                f"{what} share one group, so one would cancel the other: {why}.",
+                request=f"the group for {first} and {second}",
+                expected="two groups",
+                got=groups[first],
+            )
+
+
+q3 = Exercise(
+    "ch19.q3",
+    "Cancel pull requests' runs only",
+    _test_group,
+    hint="${{ github.workflow }}-${{ github.head_ref || github.run_id }}: head_ref is set only for pull requests, "
+    "and run_id is unique per run.",
 )

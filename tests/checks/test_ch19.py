@@ -2,7 +2,7 @@
 
 import pytest
 
-from course_lib.checks.ch19 import q1, q2
+from course_lib.checks.ch19 import q1, q2, q3
 from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
 from tests.checks.mutants import solution_cell
 
@@ -284,5 +284,36 @@ Q2_WRONG = {
 def test_q2_wrong_steps_are_incorrect(name):
     workflow, words = Q2_WRONG[name]
     result = q2.evaluate(workflow)
+    assert result.status == INCORRECT, name
+    assert words in message(result), message(result)
+
+
+def test_q3_stub_solution_and_alternatives():
+    assert q3.evaluate(None).status == NOT_ATTEMPTED
+    for group in (
+        "${{ github.workflow }}-${{ github.head_ref || github.run_id }}",
+        "${{ github.workflow }}-${{ github.event.pull_request.number || github.run_id }}",
+        "${{ format('{0}-{1}', github.workflow, github.head_ref || github.run_id) }}",
+        "${{ github.workflow }}-${{ github.event_name == 'pull_request' && github.ref || github.run_id }}",
+    ):
+        assert q3.evaluate(group).status == CORRECT, message(q3.evaluate(group))
+
+
+Q3_WRONG = {
+    "the ref: pushes to main cancel each other": ("${{ github.workflow }}-${{ github.ref }}", "two pushes to main"),
+    "the head_ref alone: every push shares one group": ("${{ github.workflow }}-${{ github.head_ref }}", "pushes"),
+    "no workflow": ("${{ github.head_ref || github.run_id }}", "another one"),
+    "run_id always: nothing is cancelled": ("${{ github.workflow }}-${{ github.run_id }}", "different groups"),
+    "the base branch": ("${{ github.workflow }}-${{ github.base_ref || github.run_id }}", "different pull requests"),
+    "an unclosed expression": ("${{ github.workflow }}-${{ github.head_ref || github.run_id }", "actionlint"),
+    "no expression": ("ci-main", "${{ }}"),
+    "not a str": (42, "str"),
+}
+
+
+@pytest.mark.parametrize("name", Q3_WRONG)
+def test_q3_wrong_groups_are_incorrect(name):
+    group, words = Q3_WRONG[name]
+    result = q3.evaluate(group)
     assert result.status == INCORRECT, name
     assert words in message(result), message(result)

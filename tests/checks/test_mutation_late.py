@@ -57,6 +57,7 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch16.q4": "",
     "ch19.q1": "",
     "ch19.q2": "",
+    "ch19.q3": "",
 }
 
 FREE_TEXT = "the text of an error's detail is free; the check asserts the status"

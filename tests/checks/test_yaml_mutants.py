@@ -2,7 +2,7 @@
 
 from course_lib.lab.workflows import parse
 from tests.checks.mutants import mutants
-from tests.checks.yaml_mutants import yaml_mutations
+from tests.checks.yaml_mutants import expression_mutations, yaml_mutations
 
 TEXT = """\
 on:
@@ -45,3 +45,16 @@ def test_a_solution_cells_workflow_string_is_mutated_as_yaml():
     described = [m.description for m in mutants(f"workflow = {TEXT!r}\n")]
     assert "yaml: removed `on.push`" in described
     assert sum(d.startswith("yaml: ") for d in described) == 12
+
+
+def test_expressions_are_mutated():
+    found = dict(expression_mutations("${{ github.workflow }}-${{ github.head_ref || github.run_id }}"))
+    last = "${{ github.head_ref || github.run_id }}"
+    assert found == {
+        "`${{ github.workflow }}` removed": f"-{last}",
+        f"`{last}` removed": "${{ github.workflow }}-",
+        f"`||` → `&&` in `{last}`": "${{ github.workflow }}-${{ github.head_ref && github.run_id }}",
+        f"`github.head_ref` dropped from `{last}`": "${{ github.workflow }}-${{ github.run_id }}",
+        f"`github.run_id` dropped from `{last}`": "${{ github.workflow }}-${{ github.head_ref }}",
+    }
+    assert expression_mutations("no expression") == []

@@ -9,6 +9,7 @@ stay stable across edits elsewhere. tests/checks/mutants.py applies them to stri
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import yaml
@@ -67,4 +68,31 @@ def yaml_mutations(text: str) -> list[tuple[str, str]]:
             changed = copy.deepcopy(data)
             _at(changed, trail[:-1])[trail[-1]] = change
             found.append((f"`{here}`: {_clip(value)} → {_clip(change)}", _dump(changed)))
+    return found
+
+
+_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+
+
+def expression_mutations(text: str) -> list[tuple[str, str]]:
+    """(description, mutated text) for each `${{ }}` in `text`: the expression removed, `||` and `&&` swapped, each
+    operand of an `||` dropped (the fallback of `a || b` lost, or the only value it had)."""
+    found: list[tuple[str, str]] = []
+    for match in _EXPRESSION.finditer(text):
+        whole, inner = match.group(0), match.group(1)
+        found.append((f"`{whole}` removed", text[: match.start()] + text[match.end() :]))
+
+        def with_inner(new: str, match: re.Match[str] = match) -> str:
+            return text[: match.start(1)] + new + text[match.end(1) :]
+
+        for op, other in (("||", "&&"), ("&&", "||")):
+            for at in re.finditer(re.escape(op), inner):
+                found.append(
+                    (f"`{op}` → `{other}` in `{whole}`", with_inner(inner[: at.start()] + other + inner[at.end() :]))
+                )
+        operands = [operand.strip() for operand in inner.split("||")]
+        if len(operands) > 1:
+            for index, operand in enumerate(operands):
+                kept = " || ".join(operands[:index] + operands[index + 1 :])
+                found.append((f"`{operand}` dropped from `{whole}`", with_inner(f" {kept} ")))
     return found
