@@ -268,7 +268,7 @@ assert quick.returncode == 0, output
 # - **The checks can fail.** Each exercise's checker is tested against its stub, its solution, valid alternatives and
 #   plausible wrong answers, then **mutation-tested**: the solution is mutated (comparisons flipped, constants ±1,
 #   statements removed, a key of a YAML answer dropped…) and every mutant that changes behaviour must be Incorrect.
-#   This chapter's first check has 71 mutants of its solution: 55 are Incorrect, and each of the 16 that pass is
+#   This chapter's first check has 73 mutants of its solution: 57 are Incorrect, and each of the 16 that pass is
 #   listed with the reason it is right too (a step's name is a label; `ruff check` without a path checks `.`).
 #
 # A check says what failed and what it expected. Given the roadmap's minimal workflow, exercise 1's check answers:
