@@ -101,7 +101,7 @@ sorted({line for line in minimal.failed.output.splitlines() if line.startswith("
 
 # %% [markdown]
 # The install passed; the tests did not — there is no database on a fresh runner. That is exactly what GitHub would
-# have shown after a push, found here in two seconds.
+# have shown after a push, found here without one.
 #
 # ## A database in CI: service containers
 # A job can start **service containers** beside it: `services: postgres: image: postgres:17` runs PostgreSQL for the
@@ -196,9 +196,9 @@ show_file(".github/workflows/test.yml", highlight_text=("concurrency", "cancel-i
 # push cancels its ref's run in progress; a **matrix** starts one job per supported Python (3.11 to 3.14), and
 # `fail-fast: false` lets the others finish when one fails, so a failure on 3.14 alone is visible as such. The job has
 # a single `run:` step: everything else lives in **`.ci/run`**, a bash script that a maintainer can run on any Linux
-# machine — the YAML stays thin, and CI is not a thing only GitHub can do. It has no service containers: the script
-# installs redis-server, PostgreSQL and nginx and starts them on loopback itself (nginx and a second pass need more
-# than one service image), then runs the README's test command twice:
+# machine — the YAML stays thin, and CI is not a thing only GitHub can do. So it has no service containers either:
+# the script installs redis-server, PostgreSQL and nginx and starts them on loopback itself, which works the same on
+# a runner and on a maintainer's Linux box, then runs the README's test command twice:
 
 # %%
 show_file(".ci/run", highlight_text=("log ",))
@@ -246,7 +246,7 @@ print(output[output.index("stage "):])
 assert quick.returncode == 0, output
 
 # %% [markdown]
-# (The seconds are this machine's, and round to whole seconds: the quick stages take one or two each.) The table a
+# (The seconds are this machine's, rounded to whole seconds: these stages take a few seconds in all.) The table a
 # full run prints at its end has the same form, one row per `log` line of `.ci/run` — installing, starting each
 # service, the two `make test` passes and `make e2e` — and it names the stage that failed.
 
