@@ -12,11 +12,14 @@ API
     `in`↔`not in`, `is`↔`is not`), int/float constants ±1, booleans negated, strings and bytes shortened by their last
     character, `and`↔`or`, `not` dropped, an if-branch inverted, a statement replaced by `pass`, a return value
     replaced by None, a keyword argument removed from a call (`ex=`, `algorithms=`: the library's default instead),
-    `compare_digest(a, b)` replaced by `a == b` (not constant-time), `session.commit()` added before each return of
-    a function that writes through a `session`-like parameter (the caller owns the transaction), and — with
-    `observed` from `observe()` — a parameter use (or `param.attr`, `param[key]`)
-    replaced by the literal value the check passed first (the "hard-coded value" wrong answer). Each `Mutant` has a
-    `description` (stable across edits that do not touch that code: no line numbers) and the full cell `source`.
+    `compare_digest(a, b)` replaced by `a == b` (not constant-time), in a string that is a multi-line YAML mapping
+    (a workflow) each key and list item removed and each scalar changed, in a `${{ }}` expression the expression
+    removed, `||`↔`&&`, an operand of `||` dropped (tests/checks/yaml_mutants.py),
+    `session.commit()` added before each return of a function that writes through a `session`-like parameter (the
+    caller owns the transaction), and — with `observed` from `observe()` — a parameter use (or `param.attr`,
+    `param[key]`) replaced by the literal value the check passed first (the "hard-coded value" wrong answer). Each
+    `Mutant` has a `description` (stable across edits that do not touch that code: no line numbers) and the full cell
+    `source`.
 
 `run_mutants(exercise_id, setup="", answer=None, timeout=60) -> tuple[list[Mutant], list[Mutant]]`
     (killed, survivors). `setup` is the code of the earlier notebook cells the exercise needs (imports, a served `api`,
@@ -54,6 +57,7 @@ from course_lib.checks import all_exercises
 from course_lib.notebook.exercises import CORRECT, local_time_zone
 from course_lib.notebook.server import RunningServer
 from course_lib.notebook.solutions import _CHECK_CALL, BEGIN, CHAPTERS, END, STUB, code_cells, split_solution
+from tests.checks.yaml_mutants import expression_mutations, yaml_mutations
 
 RECORDER = "__mutants_record__"
 
@@ -274,6 +278,11 @@ def _sites(tree: ast.Module, lines: frozenset[int], observed: dict[int, Any]) ->
                 yield index, "constant", value - 1
             elif isinstance(value, (str, bytes)) and value:
                 yield index, "constant", value[:-1]
+                if isinstance(value, str):  # a YAML answer (a workflow): its keys, items and scalars mutated
+                    for description, text in yaml_mutations(value):
+                        yield index, "text", (f"yaml: {description}", text)
+                    for description, text in expression_mutations(value):  # and its ${{ }} expressions
+                        yield index, "text", (f"expression: {description}", text)
         elif isinstance(node, ast.BoolOp):
             yield index, "boolop", ast.Or() if isinstance(node.op, ast.And) else ast.And()
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
@@ -358,6 +367,10 @@ def _apply(tree: ast.Module, index: int, kind: str, payload: Any, source: str) -
             ast.Return(ast.Name("_mutant_result", ast.Load())),
         ]
         return f"commit added: `{payload}.commit()` at `{_clip(before)}`", _unparse(mutated)
+    elif kind == "text":  # a string constant rewritten as a whole (a YAML text, an expression)
+        description, text = payload
+        _replace(parents[node], node, ast.Constant(text))
+        return description, _unparse(mutated)
     elif kind == "literal":
         _replace(parents[node], node, payload)
         after, what = ast.unparse(payload), "parameter → literal"

@@ -55,10 +55,18 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch16.q2": "",
     "ch16.q3": "",
     "ch16.q4": "",
+    "ch19.q1": "",
+    "ch19.q2": "",
+    "ch19.q3": "",
 }
 
 FREE_TEXT = "the text of an error's detail is free; the check asserts the status"
 LABEL = "a case's name is a label for the table; the check runs the request and compares the status"
+WORKFLOW_NAME = ("a workflow's name is a label (without one GitHub shows its path, and github.workflow is the path: "
+                 "still one group per workflow)")
+JOB_TIMEOUT = "a job timeout is good practice the exercise does not ask for"
+GREET_SCOPE = "exercise 2 asks for the step's fix; the token's scope is exercise 1's (the given workflow's is kept)"
+STEP_NAME = "a step's name is a label in the log (without one, GitHub shows its command)"
 EQUIVALENT = {  # mutant description → why it is a right answer too
     "ch04.q2": {
         "constant: `'note '` → `'note'` in `raise HTTPException(404, f\"note {note_id} not found\")`": FREE_TEXT,
@@ -127,6 +135,42 @@ EQUIVALENT = {  # mutant description → why it is a right answer too
     "ch16.q1": {
         "constant: `'tasks:'` → `'tasks'` in `return f\"tasks:{user_id}:{generation}:{page}:{limit}\"`":
             "the prefix only names the kind of key; every part keeps its own separator, so keys stay distinct",
+    },
+    "ch19.q1": {
+        "constant: `'name: ci\\n\\non:\\n  push:\\n    branches: [main]\\n  pull_request:\\n\\np…` → "
+        "`'name: ci\\n\\non:\\n  push:\\n    branches: [main]\\n  pull_request:\\n\\np…` in `workflow = \"\"\"\\`":
+            "the text loses its final newline: the same YAML",
+        "yaml: removed `name`": WORKFLOW_NAME,
+        "yaml: `name`: 'ci' → 'c'": WORKFLOW_NAME,
+        "yaml: removed `on.push.branches`": "push on every branch runs on every push to main too, as asked",
+        "yaml: removed `jobs.test.timeout-minutes`": JOB_TIMEOUT,
+        "yaml: `jobs.test.timeout-minutes`: 15 → 16": JOB_TIMEOUT,
+        "yaml: `jobs.test.timeout-minutes`: 15 → 14": JOB_TIMEOUT,
+        "yaml: `jobs.test.services.postgres.options`: …erval 2s --health-timeout 5s --health-retries 10' → "
+        "…terval 2s --health-timeout 5s --health-retries 1'":
+            "how many failed probes make the service unhealthy is a tolerance the exercise leaves open; the health "
+            "check it asks for is there",
+        "yaml: removed `jobs.test.steps[1].with.cache-dependency-path`":
+            "setup-python's default, **/requirements.txt, is the sample's lock file: the same key",
+        "yaml: removed `jobs.test.steps[2].name`": STEP_NAME,
+        "yaml: `jobs.test.steps[2].name`: 'Install' → 'Instal'": STEP_NAME,
+        "yaml: removed `jobs.test.steps[3].name`": STEP_NAME,
+        "yaml: `jobs.test.steps[3].name`: 'Lint' → 'Lin'": STEP_NAME,
+        "yaml: removed `jobs.test.steps[4].name`": STEP_NAME,
+        "yaml: `jobs.test.steps[4].name`: 'Test' → 'Tes'": STEP_NAME,
+        "yaml: `jobs.test.steps[3].run`: 'ruff check .' → 'ruff check '":
+            "ruff check without a path checks the current directory",
+    },
+    "ch19.q2": {
+        "constant: `'name: greet\\non: pull_request\\npermissions:\\n  contents: read\\njobs:…` → "
+        "`'name: greet\\non: pull_request\\npermissions:\\n  contents: read\\njobs:…` in `safe_greet = \"\"\"\\`":
+            "the text loses its final newline: the same YAML",
+        "yaml: removed `name`": WORKFLOW_NAME,
+        "yaml: `name`: 'greet' → 'gree'": WORKFLOW_NAME,
+        "yaml: removed `permissions`": GREET_SCOPE,
+        "yaml: removed `permissions.contents`": GREET_SCOPE,
+        "yaml: removed `jobs.greet.steps[0].name`": STEP_NAME,
+        "yaml: `jobs.greet.steps[0].name`: 'Greet' → 'Gree'": STEP_NAME,
     },
     "ch08.q3": {
         "constant: `0` → `1` in `total: int = Field(ge=0)`":
