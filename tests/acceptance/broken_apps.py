@@ -1,0 +1,201 @@
+"""Deliberately broken task APIs: each the reference with one classic mistake, for test_mutants.py to prove that the
+acceptance check about that mistake fails on it (a suite that cannot fail proves nothing).
+
+Each is an app factory like the reference's (settings → app). Most wrap the reference app in a small ASGI layer that
+makes the mistake at the HTTP boundary; the ownership and alg=none mistakes swap a seam of the reference instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import jwt
+
+from course_lib.taskapi import ch16_redis_cache
+from course_lib.taskapi.api_keys import API_KEY
+from course_lib.taskapi.bearer_auth import BEARER, bearer_user
+from course_lib.taskapi.build import build_app
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.cookie_auth import SESSION
+from course_lib.taskapi.login_schemes import logged_in_by
+from course_lib.taskapi.seams import Seams, everyone_reads
+from tests.acceptance.hooks import stored_password_hash
+
+REFERENCE = ch16_redis_cache.CHAPTER  # the finished API on this branch
+
+
+def _mutant(name: str, swap: Callable[[Seams], Seams]) -> Callable[..., Any]:
+    chapter = Chapter(f"tests.acceptance.ch{REFERENCE.number:02d}_{name}", previous=REFERENCE, swap_seams=swap)
+    return lambda settings=None: build_app(chapter, settings)
+
+
+# Ownership check removed: any user reads any task (writes by another user get 403, telling "exists" from "absent").
+no_ownership = _mutant("no_ownership", lambda seams: replace(seams, task_access=everyone_reads))
+
+
+def _none_trusting_user(request, uow, token: str):
+    """The alg=none mistake: a token whose header says "none" is believed without a signature."""
+    if jwt.get_unverified_header(token).get("alg", "").lower() == "none":
+        claims = jwt.decode(token, options={"verify_signature": False})
+        return uow.users.get(int(claims["sub"]))
+    return bearer_user(request, uow, token)
+
+
+alg_none_accepted = _mutant(
+    "alg_none",
+    lambda seams: replace(
+        seams, current_user=logged_in_by(replace(BEARER, user=_none_trusting_user), SESSION, API_KEY)
+    ),
+)
+
+
+class _Layer:
+    """An ASGI layer around the reference app (attributes such as .context pass through)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.app, name)
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.app(scope, receive, send)
+
+
+def _layered(layer: type[_Layer]) -> Callable[..., Any]:
+    return lambda settings=None: layer(ch16_redis_cache.create_app(settings))
+
+
+class _TracebackOn404(_Layer):
+    """A 404 replaced by a 500 that shows the traceback (a debug page left on in production)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        status: dict[str, int] = {}
+
+        async def rewrite(message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 404:
+                status["replaced"] = 1
+                await send(
+                    {"type": "http.response.start", "status": 500, "headers": [(b"content-type", b"text/plain")]}
+                )
+                return
+            if status and message["type"] == "http.response.body":
+                await send(
+                    {
+                        "type": "http.response.body",
+                        "body": b'Traceback (most recent call last):\n  File "/app/routes/tasks.py", line 42, in '
+                        b"get_task\n    return storage[task_id]\nKeyError: 7\n",
+                    }
+                )
+                return
+            await send(message)
+
+        await self.app(scope, receive, rewrite)
+
+
+class _HashInUserResponses(_Layer):
+    """POST /users answers the stored password hash with the user (a response model that forgot to leave it out)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/users":
+            return await self.app(scope, receive, send)
+        held: list[dict] = []
+
+        async def hold(message) -> None:
+            held.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                start, body = held[0], b"".join(each.get("body", b"") for each in held[1:])
+                if start["status"] == 201:
+                    user = json.loads(body)
+                    user["password_hash"] = stored_password_hash(self.app, user["email"])
+                    body = json.dumps(user).encode()
+                headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]
+                await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, hold)
+
+
+class _IfMatchIgnored(_Layer):
+    """Any If-Match is treated as '*': the precondition never fails (lost updates come back)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            headers = [(k, b"*" if k == b"if-match" else v) for k, v in scope["headers"]]
+            scope = {**scope, "headers": headers}
+        await self.app(scope, receive, send)
+
+
+class _IdempotencyKeyDropped(_Layer):
+    """The Idempotency-Key header never reaches the app: every retry creates a row."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k != b"idempotency-key"]}
+        await self.app(scope, receive, send)
+
+
+class _LimitClamped(_Layer):
+    """An out-of-range page size is clamped to 1..100 instead of refused (the client never hears of its mistake)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope.get("query_string"):
+            pairs = parse_qsl(scope["query_string"].decode(), keep_blank_values=True)
+            fixed = [
+                (k, str(min(max(int(v), 1), 100)) if k == "limit" and v.lstrip("-").isdigit() else v) for k, v in pairs
+            ]
+            scope = {**scope, "query_string": urlencode(fixed).encode()}
+        await self.app(scope, receive, send)
+
+
+class _TellsUnknownUsers(_Layer):
+    """A login that says "no such user" (404) for an unknown e-mail: anyone can list who has an account."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in ("/tokens", "/session"):
+            return await self.app(scope, receive, send)
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        try:
+            email = json.loads(body).get("email")
+        except (ValueError, AttributeError):
+            email = None
+        if isinstance(email, str) and stored_password_hash(self.app, email) is None:
+            problem = json.dumps({"type": "about:blank", "title": "Not Found", "status": 404, "detail": "no such user"})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 404,
+                    "headers": [(b"content-type", b"application/problem+json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": problem.encode()})
+            return
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+traceback_500 = _layered(_TracebackOn404)
+hash_leaked = _layered(_HashInUserResponses)
+if_match_ignored = _layered(_IfMatchIgnored)
+idempotency_key_ignored = _layered(_IdempotencyKeyDropped)
+limit_clamped = _layered(_LimitClamped)
+login_tells_unknown_users = _layered(_TellsUnknownUsers)
