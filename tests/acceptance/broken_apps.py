@@ -193,7 +193,18 @@ class _TellsUnknownUsers(_Layer):
         await self.app(scope, replay, send)
 
 
+class _CrashesOnNonAscii(_Layer):
+    """A header parsed as ASCII: any other byte raises, and the server answers 500 (a crash on hostile input)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            for _, value in scope["headers"]:
+                value.decode("ascii")  # UnicodeDecodeError → 500
+        await self.app(scope, receive, send)
+
+
 traceback_500 = _layered(_TracebackOn404)
+crashes_on_non_ascii = _layered(_CrashesOnNonAscii)
 hash_leaked = _layered(_HashInUserResponses)
 if_match_ignored = _layered(_IfMatchIgnored)
 idempotency_key_ignored = _layered(_IdempotencyKeyDropped)

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import jwt
@@ -746,3 +747,82 @@ def check_14_cors(live: Live) -> str:
 
 
 __all__ = [name for name in dir() if name.startswith("check_")] + ["whole_run", "FULL"]
+
+
+# ---------------------------------------------------------------------------------------------------------------- #
+def check_18_property_exposure(live: Live) -> str:
+    """No anonymous answer holds another user's e-mail; another user's profile is the documented smaller view."""
+    victim, reader = live.sign_up("Victim"), live.sign_up("Reader")
+    task = live.new_task(victim, "victim's task")
+    values = {"task": task["id"], "user": victim.id, "*": victim.id}
+    anonymous = 0
+    for method, path, _ in live.operations():
+        if method != "GET":
+            continue
+        response = live.request(method, fill(path, values))
+        anonymous += 1
+        assert victim.email not in response.text, f"GET {path} without credentials shows a user's e-mail"
+    own = live.request("GET", f"/users/{victim.id}", headers=victim.headers)
+    other = live.request("GET", f"/users/{victim.id}", headers=reader.headers)
+    assert own.status_code == 200 and own.json().get("email") == victim.email, f"own profile: {own.text[:200]}"
+    if other.status_code == 200:
+        assert not {"email", "role"} & set(other.json()), f"another user's profile shows {sorted(other.json())}"
+    return (
+        f"{anonymous} anonymous GETs: no e-mail; own profile {sorted(own.json())}, another's "
+        f"{sorted(other.json()) if other.status_code == 200 else other.status_code}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------- #
+HOSTILE = [
+    "é€😀",
+    "x" * 5000,
+    "%00%ff%zz",
+    "\u202e\u200b\ufeff",
+    "../../etc/passwd",
+    "' OR 1=1 --",
+    "-1",
+    "99999999999999999999999",
+    '"unterminated',
+    "{{7*7}}${jndi:ldap://x}",
+    "\x00\x1f\x7f",
+]
+
+
+def check_21_hostile_strings(live: Live) -> str:
+    """Hostile strings in every path, query and header parameter the OpenAPI names (and in the credentials) → an
+    answer below 500, in the problem format when it is an error."""
+    user = live.sign_up("Hostile")
+    task = live.new_task(user, "target")
+    values = HOSTILE[: counts(6, len(HOSTILE))]
+    sent = refused_by_client = 0
+    mark = live.recorder.mark()
+    with live.client() as client:
+        for method, path, operation in live.operations():
+            params = [p for p in operation.get("parameters", []) if p["in"] in ("path", "query", "header")]
+            params += [{"name": "Authorization", "in": "header"}, {"name": "X-API-Key", "in": "header"}]
+            for param in params:
+                for value in values:
+                    url = fill(path, {"task": task["id"], "user": user.id, "*": task["id"]})
+                    headers = {**user.headers, "If-Match": "*"}
+                    query = {}
+                    if param["in"] == "path":
+                        url = fill(path, {param["name"]: quote(value), "task": task["id"], "user": user.id})
+                    elif param["in"] == "query":
+                        query = {param["name"]: value}
+                    else:  # as UTF-8 bytes: what a raw client can put in a field, whatever httpx would encode
+                        headers[param["name"]] = value.encode()
+                    try:
+                        response = client.request(
+                            method, url, params=query, headers=headers, json=example_body(live, operation)
+                        )
+                    except httpx.LocalProtocolError:
+                        refused_by_client += 1  # a header no HTTP client can send (control characters, non-Latin-1)
+                        continue
+                    sent += 1
+                    assert response.status_code < 500, (
+                        f"{method} {path} with {param['in']} {param['name']}={value[:40]!r} → {response.status_code}"
+                    )
+    violations, _ = live.recorder.since(mark)
+    assert not violations, "; ".join(map(str, violations[:5]))
+    return f"{sent} requests with hostile strings → all < 500 ({refused_by_client} not sendable by an HTTP client)"

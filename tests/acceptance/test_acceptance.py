@@ -1,5 +1,5 @@
-"""Checks 2–14 of issue 17 against the app under test (one server for the module): each test prints its figure in
-the run's summary. Check 1 (schemathesis) is test_schemathesis.py; the proof that the checks can fail,
+"""Checks 2–14, 18 and 21 of issue 17 against the app under test (one server for the module): each test prints its
+figure in the run's summary. Check 1 (schemathesis) is test_schemathesis.py; the proof that the checks can fail,
 test_mutants.py."""
 
 from __future__ import annotations
@@ -62,6 +62,14 @@ def test_13_rate_limit(live):
 
 def test_14_cors(live):
     figure(14, checks.check_14_cors(live))
+
+
+def test_18_property_exposure(live):
+    figure(18, checks.check_18_property_exposure(live))
+
+
+def test_21_hostile_strings(live):
+    figure(21, checks.check_21_hostile_strings(live))
 
 
 def test_08_no_error_of_the_whole_run_broke_the_format(live):

@@ -28,6 +28,7 @@ MUTANTS = {
     "If-Match ignored": Mutant(broken_apps.if_match_ignored, checks.check_09_conditional, "49 × 412"),
     "Idempotency-Key ignored": Mutant(broken_apps.idempotency_key_ignored, checks.check_10_idempotency, "rows created"),
     "limit clamped, not refused": Mutant(broken_apps.limit_clamped, checks.check_07_bounds, "limit="),
+    "crash on a non-ASCII header": Mutant(broken_apps.crashes_on_non_ascii, checks.check_21_hostile_strings, "→ 500"),
     "login tells unknown users": Mutant(
         broken_apps.login_tells_unknown_users, checks.check_05_passwords, "unknown user → 404"
     ),
