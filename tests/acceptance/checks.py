@@ -330,6 +330,7 @@ def check_04_jwt_matrix(live: Live) -> str:
         "wrong iss": sign({**base, "iss": "https://evil.example"}),
         "nbf in the future": sign({**base, "nbf": now + 3600}),
         "a deleted user's sub": sign({**base, "sub": nobody_sub}),
+        **{f"a key from the repository ({key[:12]}…)": sign(base, key) for key in repository_keys()},
         "not a JWT": "abc.def",
         "garbage": "###.$$$.!!!",
     }
@@ -343,6 +344,13 @@ def check_04_jwt_matrix(live: Live) -> str:
             response = live.request("GET", path, headers={"Authorization": f"Bearer {token}"})
             assert response.status_code == 401, f"token '{name}' on GET {path} → {response.status_code}, not 401"
     return f"{len(matrix)} forged tokens × 2 routes → 401 (control token → 200); deleted user: {deleted}"
+
+
+def repository_keys() -> list[str]:
+    """Signing keys anyone can read in the course's files (check 19's second half): a token they sign is a forgery."""
+    from course_lib.services.settings import KNOWN_KEYS
+
+    return sorted(KNOWN_KEYS)
 
 
 # ---------------------------------------------------------------------------------------------------------------- #
@@ -826,3 +834,28 @@ def check_21_hostile_strings(live: Live) -> str:
     violations, _ = live.recorder.since(mark)
     assert not violations, "; ".join(map(str, violations[:5]))
     return f"{sent} requests with hostile strings → all < 500 ({refused_by_client} not sendable by an HTTP client)"
+
+
+# ---------------------------------------------------------------------------------------------------------------- #
+def check_16_concurrent_writers(live: Live) -> str:
+    """Many writers at once (the issue's 50 × 100, through HTTP): every insert answered 201, the exact row count."""
+    user = live.sign_up("Writers")
+    writers, each = counts(10, 50), counts(10, 100)
+    before = set(live.all_task_ids(user))
+    with live.client() as client:
+
+        def write(number: int) -> list[int]:
+            made = []
+            for n in range(each):
+                response = client.post("/tasks", json={"title": f"writer {number} #{n}"}, headers=user.headers)
+                assert response.status_code == 201, f"writer {number}: POST /tasks → {response.status_code}"
+                made.append(response.json()["id"])
+            return made
+
+        with ThreadPoolExecutor(writers) as pool:
+            made = [task for batch in pool.map(write, range(writers)) for task in batch]
+    stored = set(live.all_task_ids(user)) - before
+    assert len(made) == len(set(made)) == writers * each and stored == set(made), (
+        f"{writers * each} inserts answered, {len(set(made))} distinct ids, {len(stored)} rows listed"
+    )
+    return f"{writers} writers × {each} POSTs at once → {len(made)} × 201, exactly {len(stored)} rows"

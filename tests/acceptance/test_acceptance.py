@@ -1,6 +1,6 @@
-"""Checks 2–14, 18 and 21 of issue 17 against the app under test (one server for the module): each test prints its
-figure in the run's summary. Check 1 (schemathesis) is test_schemathesis.py; the proof that the checks can fail,
-test_mutants.py."""
+"""Checks 2–14, 16 (through HTTP), 18, 21 and the forged-key half of 19 (in check 4) of issue 17, against the app
+under test (one server for the module); each test adds its figure to the run's summary. Check 1 (schemathesis) is
+test_schemathesis.py; the proof that the checks can fail, test_mutants.py."""
 
 from __future__ import annotations
 
@@ -62,6 +62,10 @@ def test_13_rate_limit(live):
 
 def test_14_cors(live):
     figure(14, checks.check_14_cors(live))
+
+
+def test_16_concurrent_writers(live):
+    figure(16, checks.check_16_concurrent_writers(live))
 
 
 def test_18_property_exposure(live):
