@@ -145,7 +145,7 @@ TASK_WRITES = {"PUT": {"title": "bob was here", "description": "", "done": True}
 
 def check_02_object_level(live: Live) -> str:
     """User B on A's task: 404 identical to a missing id, A's task unchanged; lists never show another's ids."""
-    ada, bob = live.sign_up("Ada"), live.sign_up("Bob")
+    ada, bob = live.sign_up("Ada", login=True), live.sign_up("Bob", login=True)
     task = live.new_task(ada, "ada's private task", description="only ada may see this")
     missing = gone_task_id(live, ada)
     before = live.request("GET", f"/tasks/{task['id']}", headers=ada.headers)
@@ -258,7 +258,7 @@ def check_02_jobs(live: Live) -> str:
 # ---------------------------------------------------------------------------------------------------------------- #
 def check_03_function_level(live: Live) -> str:
     """Members on admin routes → 403 (role unchanged); no credentials on any secured route → 401 + WWW-Authenticate."""
-    member = live.sign_up("Member")
+    member = live.sign_up("Member", login=True)  # a token: some admin routes read the role from it
     task = live.new_task(member, "member's task")
     values = {"task": task["id"], "user": member.id, "*": task["id"]}
     admin_ops = [op for op in live.operations() if op[1].startswith("/admin") or "admin" in op[2].get("tags", [])]
@@ -292,7 +292,7 @@ def check_04_jwt_matrix(live: Live) -> str:
 
     if not live.has("post", "/tokens"):
         not_applicable("the OpenAPI has no POST /tokens: the app issues no access tokens")
-    user, other = live.sign_up("Jwt"), live.sign_up("Other")
+    user, other = live.sign_up("Jwt", login=True), live.sign_up("Other")
     real = user.token
     assert real
     header = jwt.get_unverified_header(real)
