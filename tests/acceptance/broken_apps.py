@@ -8,12 +8,14 @@ makes the mistake at the HTTP boundary; the ownership and alg=none mistakes swap
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import jwt
+from starlette.middleware.cors import CORSMiddleware
 
 from course_lib.taskapi import ch16_redis_cache
 from course_lib.taskapi.api_keys import API_KEY
@@ -210,3 +212,74 @@ if_match_ignored = _layered(_IfMatchIgnored)
 idempotency_key_ignored = _layered(_IdempotencyKeyDropped)
 limit_clamped = _layered(_LimitClamped)
 login_tells_unknown_users = _layered(_TellsUnknownUsers)
+
+
+# Chapter 20's features are not on this branch: a layer adds each, once wrong and once right, so checks 13 and 14 are
+# seen to run, pass on the right one and fail on the wrong one (not only to skip as "not applicable").
+class _Cors(_Layer):
+    def __init__(self, app: Any, **options: Any) -> None:
+        super().__init__(app)
+        self.cors = CORSMiddleware(app, allow_methods=["*"], allow_headers=["*"], allow_credentials=True, **options)
+
+    async def __call__(self, scope, receive, send) -> None:
+        await self.cors(scope, receive, send)
+
+
+def cors_reflects_any_origin(settings=None) -> Any:
+    """Any Origin echoed, with credentials: every site a victim visits reads their data."""
+    return _Cors(ch16_redis_cache.create_app(settings), allow_origin_regex=".*")
+
+
+def cors_allow_list(settings=None) -> Any:
+    """The right policy: an explicit allow-list."""
+    return _Cors(ch16_redis_cache.create_app(settings), allow_origins=["https://app.example.org"])
+
+
+class _RateLimited(_Layer):
+    """A fixed window of LIMIT requests per WINDOW seconds for everyone; `fields` says whether answers carry the IETF
+    RateLimit / RateLimit-Policy fields."""
+
+    LIMIT, WINDOW = 30, 2
+
+    def __init__(self, app: Any, fields: bool) -> None:
+        super().__init__(app)
+        self.fields, self.window, self.used = fields, 0, 0
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        now = time.monotonic()
+        window = int(now // self.WINDOW)
+        if window != self.window:
+            self.window, self.used = window, 0
+        self.used += 1
+        reset = max(1, int(self.WINDOW - now % self.WINDOW + 0.999))
+        remaining = max(self.LIMIT - self.used, 0)
+        extra = (
+            [(b"ratelimit", f'"window";r={remaining};t={reset}'.encode()), (b"ratelimit-policy", b'"window";q=30;w=2')]
+            if self.fields
+            else []
+        )
+        if self.used > self.LIMIT:
+            body = json.dumps({"type": "about:blank", "title": "Too Many Requests", "status": 429}).encode()
+            headers = [(b"content-type", b"application/problem+json"), (b"retry-after", str(reset).encode()), *extra]
+            await send({"type": "http.response.start", "status": 429, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+
+        async def with_fields(message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, with_fields)
+
+
+def rate_limit_without_fields(settings=None) -> Any:
+    """429 with Retry-After but none of the RateLimit fields a client could pace itself by."""
+    return _RateLimited(ch16_redis_cache.create_app(settings), fields=False)
+
+
+def rate_limited(settings=None) -> Any:
+    """The right answer: 429, Retry-After, RateLimit and RateLimit-Policy; the next window allows again."""
+    return _RateLimited(ch16_redis_cache.create_app(settings), fields=True)
