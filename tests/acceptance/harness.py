@@ -17,6 +17,7 @@ schemathesis cases, concurrency rounds and hypothesis examples).
 from __future__ import annotations
 
 import importlib
+import inspect
 import itertools
 import json
 import os
@@ -263,7 +264,7 @@ class Live:
 def start(factory: Callable[..., Any], name: str = "acceptance", settings: Any = None) -> Live:
     """Build the app with the factory and serve it, wrapped in a recorder."""
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
-    app = factory(settings)
+    app = factory(settings) if inspect.signature(factory).parameters else factory()  # create_app() works too
     recorder = Recorder(app)
     server = serve(recorder, name=name)
     openapi = server.get("/openapi.json").json()
