@@ -8,12 +8,15 @@ makes the mistake at the HTTP boundary; the ownership and alg=none mistakes swap
 from __future__ import annotations
 
 import json
+import re
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import httpx
 import jwt
 from starlette.middleware.cors import CORSMiddleware
 
@@ -283,3 +286,87 @@ def rate_limit_without_fields(settings=None) -> Any:
 def rate_limited(settings=None) -> Any:
     """The right answer: 429, Retry-After, RateLimit and RateLimit-Policy; the next window allows again."""
     return _RateLimited(ch16_redis_cache.create_app(settings), fields=True)
+
+
+class _Jobs(_Layer):
+    """Chapter 17's pattern in miniature, for check 2's job half: POST /tasks/{id}/export → 202 + Location of
+    /jobs/{id}; GET /jobs/{id} → 200 for the task's owner, else the 404 of a missing job (unless `owner_checked` is off:
+    the mistake). Who owns a job is asked of the app itself: GET /tasks/{id} with the caller's credentials."""
+
+    EXPORT = re.compile(r"^/tasks/(\d+)/export$")
+    JOB = re.compile(r"^/jobs/([^/]+)$")
+
+    def __init__(self, app: Any, owner_checked: bool = True) -> None:
+        super().__init__(app)
+        self.owner_checked, self.jobs = owner_checked, {}
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path, method = scope["path"], scope["method"]
+        if path == "/openapi.json":
+            return await _json(send, 200, self.openapi())
+        export, job = self.EXPORT.match(path), self.JOB.match(path)
+        if export and method == "POST":
+            if not await self.may_read(scope, int(export.group(1))):
+                return await _json(send, 404, _problem(404, f"task {export.group(1)} not found"))
+            job_id = str(uuid.uuid4())
+            self.jobs[job_id] = int(export.group(1))
+            return await _json(
+                send, 202, {"id": job_id, "status": "queued"}, [(b"location", f"/jobs/{job_id}".encode())]
+            )
+        if job and method == "GET":
+            task_id = self.jobs.get(job.group(1))
+            if task_id is None or (self.owner_checked and not await self.may_read(scope, task_id)):
+                return await _json(send, 404, _problem(404, f"job {job.group(1)} not found"))
+            return await _json(send, 200, {"id": job.group(1), "status": "finished", "result": {"task": task_id}})
+        return await self.app(scope, receive, send)
+
+    async def may_read(self, scope, task_id: int) -> bool:
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"] if k != b"content-length"}
+        transport = httpx.ASGITransport(app=self.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+            return (await client.get(f"/tasks/{task_id}", headers=headers)).status_code == 200
+
+    def openapi(self) -> dict:
+        schema = json.loads(json.dumps(self.app.openapi()))
+        problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+        task_id = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        job_id = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+        schema["paths"]["/tasks/{task_id}/export"] = {
+            "post": {
+                "operationId": "export_task",
+                "parameters": [task_id],
+                "responses": {"202": {"description": "Accepted"}, "404": {"description": "Not found", **problem}},
+            }
+        }
+        schema["paths"]["/jobs/{job_id}"] = {
+            "get": {
+                "operationId": "get_job",
+                "parameters": [job_id],
+                "responses": {"200": {"description": "The job"}, "404": {"description": "Not found", **problem}},
+            }
+        }
+        return schema
+
+
+def _problem(status: int, detail: str) -> dict:
+    return {"type": "about:blank", "title": "Not Found", "status": status, "detail": detail}
+
+
+async def _json(send, status: int, body: dict, headers: list | None = None) -> None:
+    kind = b"application/problem+json" if status >= 400 else b"application/json"
+    await send(
+        {"type": "http.response.start", "status": status, "headers": [(b"content-type", kind), *(headers or [])]}
+    )
+    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+
+
+def jobs_owner_checked(settings=None) -> Any:
+    """Jobs whose status only their owner may read."""
+    return _Jobs(ch16_redis_cache.create_app(settings))
+
+
+def jobs_readable_by_anyone(settings=None) -> Any:
+    """The mistake: any logged-in user who has a job's id reads it."""
+    return _Jobs(ch16_redis_cache.create_app(settings), owner_checked=False)

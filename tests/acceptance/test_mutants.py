@@ -35,6 +35,7 @@ MUTANTS = {
     "429 without RateLimit fields": Mutant(
         broken_apps.rate_limit_without_fields, checks.check_13_rate_limit, "RateLimit"
     ),
+    "job readable by anyone": Mutant(broken_apps.jobs_readable_by_anyone, checks.check_02_jobs, "another user"),
     "login tells unknown users": Mutant(
         broken_apps.login_tells_unknown_users, checks.check_05_passwords, "unknown user → 404"
     ),
@@ -63,6 +64,7 @@ def test_the_matching_check_fails_on_a_broken_app(name, settings):
 # The features of chapters 17 and 20 are not in the reference yet: these apps add them the right way, so checks 13 and
 # 14 are seen to run and pass (their mutants above fail), not only to skip as "not applicable".
 WELL_MADE = {
+    "jobs only their owner reads": (broken_apps.jobs_owner_checked, checks.check_02_jobs),
     "rate limit with RateLimit fields": (broken_apps.rate_limited, checks.check_13_rate_limit),
     "CORS with an allow-list": (broken_apps.cors_allow_list, checks.check_14_cors),
 }
