@@ -11,7 +11,8 @@ What the suite needs from an app (its contract, stated once):
   hash of a user (check 5 reads its algorithm and cost); the default reads the course's storage (hooks.py).
 
 ACCEPTANCE_FULL=1 (make acceptance) runs the full counts; otherwise the quick pass make test runs (same checks, fewer
-schemathesis cases, concurrency rounds and hypothesis examples).
+schemathesis cases, concurrency rounds and hypothesis examples). ACCEPTANCE_MAX_EXAMPLES and ACCEPTANCE_PHASES set
+check 1's schemathesis examples per operation and phases (full: 1000 and every phase, which takes long on 2 cores).
 """
 
 from __future__ import annotations
