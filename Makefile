@@ -26,7 +26,7 @@ NBVAL_DIRS ?= solutions notebooks
 # Outside the repository, per run: the test runs must not touch a learner's real progress record.
 TEST_PROGRESS := $(CURDIR)/build/test-progress.json
 
-.PHONY: help lab test unit nbval check notebooks clean-notebooks lint install install-dev bench contract newman
+.PHONY: help lab test unit nbval check notebooks clean-notebooks lint install install-dev bench contract newman acceptance
 # Newman is a Node.js program: pinned in tools/newman, installed locally (never globally) when npm is on PATH.
 NEWMAN_BIN := build/newman/node_modules/.bin/newman
 NEWMAN_IF_NPM := $(if $(shell command -v npm),$(NEWMAN_BIN),)
@@ -41,6 +41,7 @@ help:
 	@echo "make scorecard  WORK=folder: run a learner's notebooks, print their exercise scorecard"
 	@echo "make bench      every figure beside its baseline (BENCH_ARGS=--quick); table in docs/benchmarks.md"
 	@echo "make contract   schemathesis (all checks, every phase, seed 9457) against the latest API's OpenAPI; report in build/contract"
+	@echo "make acceptance the acceptance suite at its full counts, each check's figure printed (APP=module:factory)"
 	@echo "make newman     install the pinned Newman (Postman's runner) into build/newman with npm ci (needs node + npm)"
 
 $(VENV)/bin/python:
@@ -119,6 +120,13 @@ lint: $(DEV_STAMP)
 # The long conformance run (minutes); the unit tests run a quick one. Fails on any schemathesis failure.
 contract: $(DEV_STAMP)
 	$(PY) -m tools.contract --report-dir build/contract
+
+# The acceptance suite (tests/acceptance) at its full counts: make unit runs its quick pass. APP=module:factory judges
+# another app (a learner's create_app); DATABASE_URL / REDIS_URL run it on real services. Figures: build/acceptance.
+acceptance: $(DEV_STAMP)
+	mkdir -p build/acceptance
+	ACCEPTANCE_FULL=1 $(if $(APP),ACCEPTANCE_APP=$(APP),) $(PY) -m pytest tests/acceptance -q -p no:cacheprovider -rs \
+		--durations=10
 
 $(NEWMAN_BIN): tools/newman/package.json tools/newman/package-lock.json
 	mkdir -p build/newman && cp tools/newman/package.json tools/newman/package-lock.json build/newman/

@@ -84,11 +84,17 @@ def database_url(settings: Settings | None = None) -> str:
     return f"sqlite:///{path}"
 
 
+SQLITE_BUSY_TIMEOUT = 30.0  # seconds
+
+
 def make_engine(settings: Settings | None = None, **kwargs) -> Engine:
     """An engine for the configured database; SQLite gets foreign keys on and thread-safe connections."""
     url = database_url(settings)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+        # A writer waits up to SQLITE_BUSY_TIMEOUT for the one write lock (pysqlite's default is 5 s): 50 concurrent
+        # writers on a busy 2-core machine waited longer and got "database is locked" as a 500 (acceptance check 16).
+        connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

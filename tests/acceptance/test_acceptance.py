@@ -1,0 +1,83 @@
+"""Checks 2–14, 16 (through HTTP), 18, 21 and the forged-key half of 19 (in check 4) of issue 17, against the app
+under test (one server for the module); each test adds its figure to the run's summary. Check 1 (schemathesis) is
+test_schemathesis.py; the proof that the checks can fail, test_mutants.py."""
+
+from __future__ import annotations
+
+from tests.acceptance import checks
+from tests.acceptance.harness import figure
+
+
+def test_02_object_level_authorization_on_tasks(live):
+    figure(2, checks.check_02_object_level(live))
+
+
+def test_02_object_level_authorization_on_jobs(live):
+    figure(2, checks.check_02_jobs(live))
+
+
+def test_03_function_level_authorization(live):
+    figure(3, checks.check_03_function_level(live))
+
+
+def test_04_jwt_matrix(live):
+    figure(4, checks.check_04_jwt_matrix(live))
+
+
+def test_05_passwords(live):
+    figure(5, checks.check_05_passwords(live))
+
+
+def test_06_mass_assignment(live):
+    figure(6, checks.check_06_mass_assignment(live))
+
+
+def test_07_resource_bounds(live):
+    figure(7, checks.check_07_bounds(live))
+
+
+def test_08_errors_are_problems(live):
+    figure(8, checks.check_08_errors(live))
+
+
+def test_09_conditional_requests(live):
+    figure(9, checks.check_09_conditional(live))
+
+
+def test_10_idempotency_key(live):
+    figure(10, checks.check_10_idempotency(live))
+
+
+def test_11_cache(live):
+    figure(11, checks.check_11_cache(live))
+
+
+def test_12_cursor_walk_under_inserts(live):
+    figure(12, checks.check_12_cursor_walk(live))
+
+
+def test_14_cors(live):
+    figure(14, checks.check_14_cors(live))
+
+
+def test_16_concurrent_writers(live):
+    figure(16, checks.check_16_concurrent_writers(live))
+
+
+def test_18_property_exposure(live):
+    figure(18, checks.check_18_property_exposure(live))
+
+
+def test_21_hostile_strings(live):
+    figure(21, checks.check_21_hostile_strings(live))
+
+
+# Late in the module: a limit per client address, once reached, must not slow the checks before it.
+def test_13_rate_limit(live):
+    figure(13, checks.check_13_rate_limit(live))
+
+
+def test_08_no_error_of_the_whole_run_broke_the_format(live):
+    """Last in the module (pytest runs a file in order): every response of the checks above, seen at the app's
+    boundary."""
+    figure(8, "every response of test_acceptance.py: " + checks.whole_run(live))
