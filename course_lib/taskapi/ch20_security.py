@@ -17,6 +17,7 @@ import uuid
 from fastapi.routing import APIRoute
 
 from course_lib.services.cache import redis_client
+from course_lib.services.cache_aside import FAIL_FAST
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch16_redis_cache
 from course_lib.taskapi.build import build_app
@@ -30,7 +31,6 @@ from course_lib.web.redaction import install_redaction
 from course_lib.web.security_headers import SecurityHeadersMiddleware
 
 KEY_PREFIX = "ratelimit"
-REDIS_TIMEOUT = 0.25  # seconds: a hung Redis delays a request this long at most, then the request passes uncounted
 LOGGERS = ("uvicorn.error", "uvicorn.access", "course_lib", "course_lib.taskapi", "course_lib.web.rate_limits")
 
 
@@ -46,12 +46,19 @@ def policies(settings: Settings) -> dict[str, Policy]:
 def extend(app: TaskAPI, seams: Seams) -> None:
     """Limits, CORS and security headers around every route; redacted logs; every 429 documented."""
     settings = app.context.settings
-    redis = redis_client(settings, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
+    redis = redis_client(settings, **FAIL_FAST)  # a Redis that is down costs a request 0.25 s at most, not retries
     # Replicas of one deployment share their counters; an app of its own (a test, a notebook) counts alone.
     prefix = KEY_PREFIX if not settings.isolate_database else f"{KEY_PREFIX}:{uuid.uuid4().hex}"
     limits = app.context.rate_limits = RateLimits(redis, prefix)
     app.context.at_stop(limits.clear)
-    app.add_middleware(RateLimitMiddleware, limits=limits, **policies(settings))
+    quota = policies(settings)
+    app.add_middleware(
+        RateLimitMiddleware,
+        limits=limits,
+        requests=quota["requests"],
+        logins_per_account=quota["logins_per_account"],
+        logins_per_address=quota["logins_per_address"],
+    )
     app.add_middleware(StrictCORSMiddleware, allowed_origins=settings.allowed_origins)
     app.add_middleware(SecurityHeadersMiddleware)
     install_redaction(*LOGGERS)

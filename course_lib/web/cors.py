@@ -3,7 +3,7 @@
 - an origin is allowed only if it is listed exactly; "*" is refused (with credentials Starlette would then echo ANY
   origin back with Access-Control-Allow-Credentials: true — any site could read a logged-in user's data);
 - a request from an origin not listed gets no Access-Control-* field at all (Starlette adds Allow-Credentials and
-  Expose-Headers to every response that has an Origin), only `Vary: Origin`;
+  Expose-Headers to every response that has an Origin), only `Vary: Origin`; a request without Origin is left alone;
 - a refused preflight is 400 as problem+json, like every other error of the API.
 """
 
@@ -54,7 +54,12 @@ class StrictCORSMiddleware(CORSMiddleware):
 
     async def send(self, message: Message, send: Send, request_headers: Headers) -> None:
         origin = request_headers.get("origin")
-        if message["type"] != "http.response.start" or origin is None or self.is_allowed_origin(origin):
+        if origin is None:
+            # No Origin, no CORS: Starlette would add `Vary: Origin` here too. The API's answers are private or
+            # no-store (chapter 02), so no shared cache keeps one to hand to a page; and a page's request has an Origin.
+            await send(message)
+            return
+        if message["type"] != "http.response.start" or self.is_allowed_origin(origin):
             await super().send(message, send, request_headers)
             return
         message.setdefault("headers", [])

@@ -21,6 +21,7 @@ import math
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import cast
 
 import redis
 from limits import RateLimitItem, parse
@@ -97,7 +98,8 @@ class ExactExpiryRedisStorage(RedisStorage):
     to whole seconds, so 1.4 s left read as 1 and a client told "Retry-After: 1" came back too early."""
 
     def get_expiry(self, key: str) -> float:
-        return max(self.get_connection(True).pttl(self.prefixed_key(key)), 0) / 1000 + time.time()
+        connection = cast(redis.Redis, self.get_connection(True))
+        return max(connection.pttl(self.prefixed_key(key)), 0) / 1000 + time.time()
 
 
 class RateLimits:

@@ -2,7 +2,7 @@
 
 redact(value)            a copy of a mapping, list, header pairs or text with every secret masked (recursively)
 redact_headers(headers)  a dict of header fields (any mapping or (name, value) pairs), secrets masked
-redact_text(text)        free text: 'Bearer <token>', JWTs, passwords in URLs, 'password=...' / '"token": "..."' pairs, Cookie lines
+redact_text(text)        free text: 'Bearer <token>', JWTs, URL passwords, 'password=...' pairs, Cookie lines
 is_sensitive(name)       whether a header or field name holds a secret (Authorization, Cookie, password, *token*, ...)
 RedactingFilter()        a logging.Filter that redacts a record's message, its arguments and its extra fields
 install_redaction(*loggers)  add one RedactingFilter to each named logger (again: no second one)
@@ -72,7 +72,9 @@ def redact(value: Any) -> Any:
     """A copy of `value` with secrets masked: mappings by key name (recursively), sequences item by item, text by
     redact_text; anything else unchanged."""
     if isinstance(value, Mapping):
-        return {key: MASK if isinstance(key, str) and is_sensitive(key) else redact(item) for key, item in value.items()}
+        return {
+            key: MASK if isinstance(key, str) and is_sensitive(key) else redact(item) for key, item in value.items()
+        }
     if isinstance(value, (list, tuple)):
         if value and all(isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[0], (str, bytes))
                          for pair in value):  # fmt: skip
