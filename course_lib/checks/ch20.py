@@ -24,7 +24,10 @@ FIELD_CASES = [
 def expected_fields(name: str, quota: int, window: int, used: int, seconds_left: float) -> dict[str, str]:
     """What the answer to the `used`-th request of a window must carry (draft-ietf-httpapi-ratelimit-headers-11)."""
     wait = max(1, math.ceil(seconds_left))
-    fields = {"RateLimit-Policy": f'"{name}";q={quota};w={window}', "RateLimit": f'"{name}";r={max(0, quota - used)};t={wait}'}  # fmt: skip
+    fields = {
+        "RateLimit-Policy": f'"{name}";q={quota};w={window}',
+        "RateLimit": f'"{name}";r={max(0, quota - used)};t={wait}',
+    }
     if used > quota:
         fields["Retry-After"] = str(wait)
     return fields
@@ -32,7 +35,7 @@ def expected_fields(name: str, quota: int, window: int, used: int, seconds_left:
 
 WHY_FIELD = {
     "RateLimit-Policy": 'the policy is the quota and its window, whatever was used: "name";q=<quota>;w=<window>',
-    "RateLimit": 'r is what is left (never below 0), t the whole seconds until the window resets, rounded up and at '
+    "RateLimit": "r is what is left (never below 0), t the whole seconds until the window resets, rounded up and at "
     'least 1 (a client told t=0 or told 6 when 6.5 remain asks too early): "name";r=<left>;t=<seconds>',
     "Retry-After": "Retry-After goes on a refused answer only (used > quota), with the same seconds as t",
 }
@@ -119,7 +122,8 @@ def _test_redact(redact_headers) -> None:
         given = copy.deepcopy(headers)
         call = f"redact_headers({headers!r})"
         got = redact_headers(given)
-        expected = {name: MASK if name.lower() in {h.lower() for h in SECRET_HEADERS} else v for name, v in headers.items()}  # fmt: skip
+        secret = {h.lower() for h in SECRET_HEADERS}
+        expected = {name: MASK if name.lower() in secret else v for name, v in headers.items()}
         if given != headers:
             raise Incorrect(
                 "return a new dict and leave the one given alone: the request still needs its credentials.",
@@ -131,10 +135,10 @@ def _test_redact(redact_headers) -> None:
             raise Incorrect("keep every header's name, as given.", request=call, expected=expected, got=got)
         for name, value in expected.items():
             if got[name] != value:
-                secret = value == MASK
+                is_secret = value == MASK
                 reason = (
                     f"{name} carries a credential: its value must be {MASK!r} (header names are case-insensitive)"
-                    if secret
+                    if is_secret
                     else f"{name} is no secret: keep its value as it is (a log without it is a log you cannot use)"
                 )
                 raise Incorrect(reason + ".", request=call, expected=expected, got=got)

@@ -8,7 +8,10 @@ from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
 
 def rate_limit_fields(name, quota, window, used, seconds_left):
     wait = max(1, math.ceil(seconds_left))
-    fields = {"RateLimit-Policy": f'"{name}";q={quota};w={window}', "RateLimit": f'"{name}";r={max(0, quota - used)};t={wait}'}  # fmt: skip
+    fields = {
+        "RateLimit-Policy": f'"{name}";q={quota};w={window}',
+        "RateLimit": f'"{name}";r={max(0, quota - used)};t={wait}',
+    }
     if used > quota:
         fields["Retry-After"] = str(wait)
     return fields
@@ -120,7 +123,8 @@ def test_q3_solution_stub_and_wrong_redactions():
         return headers
 
     def case_sensitive(headers):
-        return {n: "[REDACTED]" if n in {"Authorization", "Cookie", "Set-Cookie", "X-API-Key"} else v for n, v in headers.items()}  # fmt: skip
+        named = {"Authorization", "Proxy-Authorization", "Cookie", "Set-Cookie", "X-API-Key"}
+        return {n: "[REDACTED]" if n in named else v for n, v in headers.items()}
 
     def drops_secrets(headers):
         return {n: v for n, v in headers.items() if n.lower() not in SECRET}
