@@ -86,6 +86,8 @@ ADDRESS_CASES = [
      "every hop is a trusted proxy: the leftmost one is the farthest known, and it made the request"),
     ("10.0.0.9", "203.0.113.7", frozenset({"10.0.0.9"}), "203.0.113.7", "the trusted set is the one given"),
     (NGINX, "203.0.113.7", frozenset({"10.0.0.9"}), NGINX, "a peer not in the trusted set given is not believed"),
+    ("10.0.0.9", "203.0.113.7, 10.0.0.8", frozenset({"10.0.0.9", "10.0.0.8"}), "203.0.113.7",
+     "10.0.0.8 is one of the trusted proxies given: skip it too"),
 ]  # fmt: skip
 
 
