@@ -69,7 +69,7 @@ print("\n".join(middleware_lines(app)))
 # %% [markdown]
 # ```mermaid
 # flowchart LR
-#     C[client] --> H[SecurityHeaders] --> O[StrictCORS] --> R[RateLimit] --> E[earlier chapters' middleware] --> A[routes]
+#     C["client"] --> H["SecurityHeaders"] --> O["StrictCORS"] --> R["RateLimit"] --> E["earlier chapters: middleware"] --> A["routes"]
 #     O -- "preflight: answered here" --> H
 #     R -- "over a limit: 429" --> O
 # ```

@@ -2,14 +2,15 @@
 Retry-After, failed logins limited per account and per address, requests pass uncounted when Redis is down."""
 
 import time
+import uuid
 
-import fakeredis
 import pytest
 import redis
 from fastapi import FastAPI, Request, Response
 from limits import parse
 
 from course_lib.notebook.server import serve
+from course_lib.services.cache import redis_client
 from course_lib.services.cache_aside import FAIL_FAST
 from course_lib.web.problems import PROBLEM_JSON
 from course_lib.web.rate_limits import (
@@ -48,7 +49,10 @@ def limited_app(limits: RateLimits, requests="5/second", account="2/minute", add
 
 @pytest.fixture
 def limits():
-    return RateLimits(fakeredis.FakeRedis(decode_responses=True), prefix="test")
+    """Counters in the Redis the environment names (REDIS_URL: a redis-server), else in fakeredis."""
+    counters = RateLimits(redis_client(), prefix=f"test-{uuid.uuid4().hex}")
+    yield counters
+    counters.clear()
 
 
 def test_the_fields_follow_draft_11():
@@ -85,7 +89,7 @@ def test_the_reset_is_read_in_milliseconds_not_whole_seconds(limits):
     """Redis's TTL rounds: 1.4 s left reads as 1, and a client sent back after 1 s would be refused again."""
     policy = Policy.parse("p", "1 per 2 seconds")
     limits.hit(policy, "a")
-    key = f"test:{policy.limit.key_for('p', 'a')}"
+    key = f"{limits.storage.key_prefix}:{policy.limit.key_for('p', 'a')}"
     limits.redis.pexpire(key, 1400)
     assert limits.redis.ttl(key) == 1  # what `limits` itself would have read
     assert limits.hit(policy, "a").reset == 2
