@@ -5,6 +5,7 @@ any answer, redacted logs, and every 429 in the OpenAPI."""
 import logging
 import time
 
+import httpx
 import pytest
 
 from course_lib.notebook.server import LOGS, serve
@@ -156,3 +157,24 @@ def test_every_operation_documents_its_429_and_fields(chapter):
             answer = operation["responses"]["429"]
             assert set(answer["headers"]) == {"Retry-After", "RateLimit", "RateLimit-Policy"}, (method, path)
             assert PROBLEM_JSON in answer["content"]
+
+
+@pytest.mark.parametrize("chapter", chapters_from(20))
+def test_behind_the_courses_proxy_the_limit_counts_the_address_the_proxy_saw(chapter, database):
+    """The API trusts forwarding headers from loopback (the proxy's address here); the proxy (nginx when NGINX_BIN or
+    PATH has it, else the course's own) writes X-Forwarded-For from what it saw, so a client's spoof is replaced."""
+    from course_lib.lab.balancer import load_balancer
+
+    app = app_for(chapter, get_settings().model_copy(update={"rate_limit": "3/minute"}))
+    api = serve(app, name="test-ch20-behind", trust_loopback_proxies=True)
+    front = load_balancer([api.url])
+    try:
+        with httpx.Client(base_url=front.url, timeout=30) as client:
+            spoofed = [client.get("/health", headers={"X-Forwarded-For": f"203.0.113.{n}"}) for n in range(4)]
+        left = [int(answer.headers["ratelimit"].split(";r=")[1].split(";")[0]) for answer in spoofed]
+        assert spoofed[-1].status_code == 429  # the proxy's own readiness probe may have spent one unit too
+        assert all(a - b == 1 for a, b in zip(left, left[1:]) if b > 0), left  # one count, whatever the header said
+        # straight to the API from loopback, the header is believed: that is why only the proxy may reach a replica
+        assert api.get("/health", headers={"X-Forwarded-For": "203.0.113.99"}).status_code == 200
+    finally:
+        front.stop()
