@@ -110,9 +110,36 @@ class Settings(BaseSettings):
         "signed still verify (by kid) until they expire; never used to sign. "
         "Drop each once ACCESS_TOKEN_TTL has passed (a JSON list).",
     )
+    rate_limit: str = Field(
+        default="3000/minute",
+        description="Requests one client address may send (chapter 20), in the `limits` notation "
+        "('3000/minute', '10 per 15 minutes'): a ceiling against floods, far above what a person or a page sends.",
+    )
+    login_limit_per_account: str = Field(
+        default="10/15 minutes",
+        description="Failed logins (POST /session, POST /tokens answered 401) one account may take before it "
+        "is refused with 429 until the window ends (chapter 20): guessing one password stops there.",
+    )
+    login_limit_per_address: str = Field(
+        default="100/15 minutes",
+        description="Failed logins one client address may cause, over every account (chapter 20): "
+        "credential stuffing, one password tried on many accounts, stops there.",
+    )
     password_hash_cost: Literal["recommended", "minimal"] = Field(
         default="recommended", description="argon2id at pwdlib's recommended cost; 'minimal' only for test suites."
     )
+
+    @field_validator("rate_limit", "login_limit_per_account", "login_limit_per_address")
+    @classmethod
+    def a_rate_limit(cls, value: str) -> str:
+        """A limit the `limits` library can read ('100/minute'), refused at start rather than at the first request."""
+        from limits import parse  # here: the settings of a chapter without rate limits need not import it
+
+        try:
+            parse(value)
+        except ValueError as error:
+            raise ValueError(f"not a rate limit such as '100/minute' or '10 per 15 minutes': {error}") from None
+        return value
 
     @field_validator("secret_key")
     @classmethod

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the types only: the context must not import what later chap
     from course_lib.taskapi.storage import Storage
     from course_lib.web.cursors import CursorSigner
     from course_lib.web.idempotency import IdempotencyStore
+    from course_lib.web.rate_limits import RateLimits
     from course_lib.web.refresh_tokens import RefreshStore
     from course_lib.web.sessions import SessionCookie, SessionStore
     from course_lib.web.tokens import TokenConfig
@@ -61,6 +62,7 @@ class AppContext:
     tokens: TokenConfig | None = field(default=None, metadata=added_by(15, "access-token keys and lifetime"))
     refresh_tokens: RefreshStore | None = field(default=None, metadata=added_by(15, "refresh-token families"))
     cache: CacheAside | None = field(default=None, metadata=added_by(16, "the task cache in Redis"))
+    rate_limits: RateLimits | None = field(default=None, metadata=added_by(20, "request counters in Redis"))
     _forget: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     def at_stop(self, forget: Callable[[], object]) -> None:

@@ -1,4 +1,4 @@
-"""Mutation tests of the chapter 04–08 and 10–16 checkers: every mutant of a solution that changes behaviour fails.
+"""Mutation tests of the chapter 04–08, 10–16 and 20 checkers: every mutant of a solution that changes behaviour fails.
 
 Each exercise's solution cell is mutated (tests/checks/mutants.py) and run in a namespace prepared as the notebook
 prepares it (SETUP: the imports of earlier cells it needs). A surviving mutant is a wrong answer the check calls
@@ -58,6 +58,9 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch19.q1": "",
     "ch19.q2": "",
     "ch19.q3": "",
+    "ch20.q1": "",
+    "ch20.q2": "",
+    "ch20.q3": "",
 }
 
 FREE_TEXT = "the text of an error's detail is free; the check asserts the status"
