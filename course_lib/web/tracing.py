@@ -1,0 +1,100 @@
+"""OpenTelemetry traces of one app: request → database → cache, kept in memory (the course runs offline).
+
+- `Tracing(sample_rate, batch)` is an app's own TracerProvider (many apps live in one process: never the global one),
+  with a sampler and an exporter that keeps the last spans in memory (`RecentSpans`; a service would export over OTLP
+  to a collector instead: the processor and the sampler stay as they are);
+- `trace_app` gives the provider to FastAPI's built-in telemetry (FastAPI ≥ 0.165 opens the server span
+  `GET /tasks/{task_id}` and spans for dependencies, the endpoint and serialization); `trace_engine` adds a span per
+  SQL statement (the SQLAlchemy instrumentation's EngineTracer on that engine alone), `trace_redis` one per Redis
+  command (the Redis instrumentation on that client alone);
+- sampling: `sample_rate` of new traces are recorded (decided from the trace id, so a trace is whole or absent).
+  A parent span from another service of ours would pass its decision in `traceparent`; a public API does not let a
+  client choose: a remote parent that says "sampled" is sampled at the same rate as anyone (`remote_parent_sampled`),
+  so a client cannot make every one of its requests cost a full trace.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI
+from opentelemetry import metrics
+from opentelemetry.instrumentation.redis import RedisInstrumentor
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
+from sqlalchemy.engine import Engine
+
+KEEP = 5000  # finished spans kept in memory
+
+
+class RecentSpans(SpanExporter):
+    """An exporter that keeps the last `keep` finished spans in memory (a bounded InMemorySpanExporter)."""
+
+    def __init__(self, keep: int = KEEP) -> None:
+        self.finished: deque[ReadableSpan] = deque(maxlen=keep)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.finished.extend(spans)
+        return SpanExportResult.SUCCESS
+
+    def clear(self) -> None:
+        """Forget every span kept so far."""
+        self.finished.clear()
+
+
+class Tracing:
+    """One app's tracer provider: `sample_rate` of the traces recorded, exported to `spans` one by one (simple) or
+    in batches from a background thread (batch)."""
+
+    def __init__(self, sample_rate: float = 1.0, batch: bool = False, service: str = "task-api") -> None:
+        ratio = TraceIdRatioBased(sample_rate)
+        sampler = ParentBased(root=ratio, remote_parent_sampled=ratio, remote_parent_not_sampled=ALWAYS_OFF)
+        self.sample_rate, self.batch = sample_rate, batch
+        self.exporter = RecentSpans()
+        self.provider = TracerProvider(
+            sampler=sampler, resource=Resource.create({"service.name": service}), shutdown_on_exit=False
+        )
+        processor = BatchSpanProcessor(self.exporter) if batch else SimpleSpanProcessor(self.exporter)
+        self.provider.add_span_processor(processor)
+
+    def spans(self) -> list[ReadableSpan]:
+        """Every finished span kept, oldest first (a batch processor's queue is flushed first)."""
+        self.provider.force_flush()
+        return list(self.exporter.finished)
+
+    def traces(self) -> dict[int, list[ReadableSpan]]:
+        """The kept spans grouped by trace id, each trace in the order its spans started."""
+        found: dict[int, list[ReadableSpan]] = {}
+        for span in self.spans():
+            assert span.context is not None
+            found.setdefault(span.context.trace_id, []).append(span)
+        return {trace_id: sorted(spans, key=lambda s: s.start_time or 0) for trace_id, spans in found.items()}
+
+    def shutdown(self) -> None:
+        """Stop the provider (a batch processor's thread ends)."""
+        self.provider.shutdown()
+
+
+def trace_app(app: FastAPI, tracing: Tracing) -> None:
+    """Hand `tracing`'s provider to FastAPI's built-in telemetry (spans only: the metrics are Prometheus's here, the
+    logs ours). FastAPI takes its telemetry settings in its constructor; the chapter's app exists already, so the
+    settings are updated in place (the same dict FastAPI reads on every request)."""
+    app._telemetry.update(tracer_provider=tracing.provider, metrics=False, logs=False)
+
+
+def trace_engine(engine: Engine, tracing: Tracing) -> None:
+    """A span for each SQL statement `engine` runs (SQLAlchemyInstrumentor().instrument() would patch every engine of
+    the process, once, and refuses SQLAlchemy 2.1 without skip_dep_check; its EngineTracer does one engine)."""
+    tracer = tracing.provider.get_tracer("opentelemetry.instrumentation.sqlalchemy")
+    unused = metrics.NoOpMeter("sqlalchemy").create_up_down_counter("db.client.connections.usage")
+    EngineTracer(tracer, engine, unused)
+
+
+def trace_redis(client: Any, tracing: Tracing) -> None:
+    """A span for each command `client` sends to Redis (this client only; fakeredis is a redis.Redis too)."""
+    RedisInstrumentor.instrument_client(client, tracer_provider=tracing.provider)
