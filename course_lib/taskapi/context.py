@@ -28,9 +28,9 @@ if TYPE_CHECKING:  # the types only: the context must not import what later chap
     from course_lib.taskapi.seams import Seams
     from course_lib.taskapi.storage import Storage
     from course_lib.web.cursors import CursorSigner
+    from course_lib.web.idempotency import IdempotencyStore
     from course_lib.web.json_logs import RequestLog
     from course_lib.web.metrics import HttpMetrics
-    from course_lib.web.idempotency import IdempotencyStore
     from course_lib.web.refresh_tokens import RefreshStore
     from course_lib.web.sessions import SessionCookie, SessionStore
     from course_lib.web.tokens import TokenConfig

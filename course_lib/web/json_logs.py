@@ -161,4 +161,3 @@ class AccessLogMiddleware:
             "duration_ms": round((time.perf_counter() - started) * 1000, 3),
         }
         self.log.logger.log(level, "request", extra={"fields": fields}, exc_info=exc_info)
-

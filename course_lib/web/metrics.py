@@ -41,12 +41,17 @@ class HttpMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "http_requests", "HTTP answers by method, route template and status", ["method", "route", "status"],
+            "http_requests",
+            "HTTP answers by method, route template and status",
+            ["method", "route", "status"],
             registry=self.registry,
         )
         self.duration = Histogram(
-            "http_request_duration_seconds", "Time from the request's arrival to its last byte, by route template",
-            ["method", "route"], buckets=BUCKETS, registry=self.registry,
+            "http_request_duration_seconds",
+            "Time from the request's arrival to its last byte, by route template",
+            ["method", "route"],
+            buckets=BUCKETS,
+            registry=self.registry,
         )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
@@ -81,6 +86,15 @@ class HttpMetrics:
             for s in metric.samples
             if s.name.endswith("_bucket") and s.labels["route"] == route and s.labels["method"] == method
         ]
+
+    def quantile(self, route: str, q: float, method: str = "GET") -> float | None:
+        """The `q` quantile of a route's latency as its histogram can tell it: the smallest bucket bound that at
+        least q of the answers stayed within (an upper bound; None before any answer)."""
+        buckets = self.buckets(route, method)
+        total = buckets[-1][1] if buckets else 0
+        if not total:
+            return None
+        return next(bound for bound, count in buckets if count >= q * total)
 
 
 class MetricsMiddleware:

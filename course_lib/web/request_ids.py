@@ -2,11 +2,11 @@
 in a context variable for the life of the request, so every log line, span and job of the request can carry it.
 
 A client chooses the id it sends, so it is checked before it is trusted: at most 64 characters of letters, digits and
-`.`, `_`, `:`, `-`. Anything else — a newline that would start a forged log line, a quote, a space, a byte that is not
-ASCII, an id as long as a page — is replaced by a fresh one, never copied into a log. The context variable is set in
-an ASGI middleware: the sync dependencies and endpoints FastAPI runs in worker threads get a copy of the context, so
-they see it too (a value *set* in such a thread does not come back, which is why the user id is noted on the
-`RequestInfo` object, not by setting the variable).
+`.`, `_`, `:`, `-`. Anything else — a newline that would start a forged log line, a quote, a space, a letter that is not
+ASCII (`é`, which `\\w` and `str.isalnum()` accept), an id as long as a page — is replaced by a fresh one, never copied
+into a log. The context variable is set in an ASGI middleware: the sync dependencies and endpoints FastAPI runs in
+worker threads get a copy of the context, so they see it too (a value *set* in such a thread does not come back, which
+is why the user id is noted on the `RequestInfo` object, not by setting the variable).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "X-Request-ID"
 MAX_LENGTH = 64
-WELL_FORMED = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:-]{{0,{MAX_LENGTH - 1}}}")
+WELL_FORMED = re.compile(rf"[A-Za-z0-9._:-]{{1,{MAX_LENGTH}}}")  # ASCII only: \w and str.isalnum() take "é"
 
 
 @dataclass
@@ -54,7 +54,7 @@ def note_user(user_id: int) -> None:
 
 
 def well_formed(value: str | None) -> bool:
-    """True for an id safe to copy into a log line and a header: 1–64 of A–Z a–z 0–9 . _ : -, a letter or digit first."""
+    """True for an id safe to copy into a log line and a header: 1 to 64 of A–Z a–z 0–9 . _ : - (ASCII only)."""
     return value is not None and WELL_FORMED.fullmatch(value) is not None
 
 

@@ -80,6 +80,19 @@ class Tracing:
         self.provider.shutdown()
 
 
+def own_times(spans: list[ReadableSpan]) -> dict[int, float]:
+    """Each span's own time in seconds (span id → its duration minus its direct children's): where a trace's time
+    went. The server span is the longest, always; the span with the most time of its own is the slow step."""
+    seconds = {
+        span.context.span_id: ((span.end_time or 0) - (span.start_time or 0)) / 1e9 for span in spans if span.context
+    }
+    own = dict(seconds)
+    for span in spans:
+        if span.parent is not None and span.parent.span_id in own and span.context is not None:
+            own[span.parent.span_id] -= seconds[span.context.span_id]
+    return own
+
+
 def trace_app(app: FastAPI, tracing: Tracing) -> None:
     """Hand `tracing`'s provider to FastAPI's built-in telemetry (spans only: the metrics are Prometheus's here, the
     logs ours). FastAPI takes its telemetry settings in its constructor; the chapter's app exists already, so the
