@@ -7,7 +7,8 @@
 - Prometheus metrics in a registry of the app's own: answers by method, route template and status, and a latency
   histogram by route template (metrics.py), at `GET /metrics` for admins only;
 - OpenTelemetry traces: FastAPI's server span, a span per SQL statement and per Redis command, kept in memory
-  (tracing.py), sampled at `trace_sample_rate` (settings: 1.0, every request, unless set).
+  (tracing.py), sampled at `trace_sample_rate` (settings: 1.0, every request, unless set), exported one by one or
+  in batches (`trace_batch`).
 """
 
 import sys
@@ -27,7 +28,7 @@ from course_lib.taskapi.sql_storage import SqlStorage
 from course_lib.web.json_logs import AccessLogMiddleware, RequestLog
 from course_lib.web.metrics import EXPOSITION_TYPE, HttpMetrics, MetricsMiddleware
 from course_lib.web.request_ids import RequestIdMiddleware
-from course_lib.web.tracing import Tracing, trace_app, trace_engine, trace_redis
+from course_lib.web.tracing import Tracing, UntracedMiddleware, trace_app, trace_engine, trace_redis
 
 
 def metrics_router(metrics: HttpMetrics) -> APIRouter:
@@ -54,7 +55,8 @@ def extend(app: TaskAPI, seams: Seams) -> None:
     context, settings = app.context, app.context.settings
     log = context.request_log = RequestLog(stream=sys.stdout if settings.log_to_stdout else None)
     metrics = context.metrics = HttpMetrics()
-    tracing = context.tracing = Tracing(sample_rate=settings.trace_sample_rate)
+    tracing = context.tracing = Tracing(sample_rate=settings.trace_sample_rate, batch=settings.trace_batch)
+    app.add_middleware(UntracedMiddleware)  # innermost of the three: a request sampled out costs no database spans
     app.add_middleware(AccessLogMiddleware, log=log)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)  # added last, so outermost: the others see the request's id

@@ -7,27 +7,31 @@
   `GET /tasks/{task_id}` and spans for dependencies, the endpoint and serialization); `trace_engine` adds a span per
   SQL statement (the SQLAlchemy instrumentation's EngineTracer on that engine alone), `trace_redis` one per Redis
   command (the Redis instrumentation on that client alone);
-- sampling: `sample_rate` of new traces are recorded (decided from the trace id, so a trace is whole or absent).
-  A parent span from another service of ours would pass its decision in `traceparent`; a public API does not let a
-  client choose: a remote parent that says "sampled" is sampled at the same rate as anyone (`remote_parent_sampled`),
-  so a client cannot make every one of its requests cost a full trace.
+- sampling at the door: `sample_rate` of the requests are traced, the choice made before FastAPI opens a span
+  (its `exclude` hook), so a request left out costs no span at all — not the server span, not FastAPI's operation
+  spans, not a span per statement (UntracedMiddleware turns the instrumentations off for it). A traced request is
+  traced whole. A `traceparent` header from a client is read for the trace id to continue, but its "sampled" flag
+  decides nothing: on a public API a client must not choose to make every one of its requests cost a full trace.
 """
 
 from __future__ import annotations
 
+import random
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI
-from opentelemetry import metrics
+from opentelemetry import metrics, trace
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+from opentelemetry.instrumentation.utils import suppress_instrumentation
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter, SpanExportResult
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, TraceIdRatioBased
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 from sqlalchemy.engine import Engine
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 KEEP = 5000  # finished spans kept in memory
 
@@ -48,19 +52,21 @@ class RecentSpans(SpanExporter):
 
 
 class Tracing:
-    """One app's tracer provider: `sample_rate` of the traces recorded, exported to `spans` one by one (simple) or
-    in batches from a background thread (batch)."""
+    """One app's tracer provider: `sample_rate` of the requests traced (`exclude` leaves the others out), spans
+    exported to `exporter` one by one (simple) or in batches from a background thread (batch)."""
 
     def __init__(self, sample_rate: float = 1.0, batch: bool = False, service: str = "task-api") -> None:
-        ratio = TraceIdRatioBased(sample_rate)
-        sampler = ParentBased(root=ratio, remote_parent_sampled=ratio, remote_parent_not_sampled=ALWAYS_OFF)
         self.sample_rate, self.batch = sample_rate, batch
         self.exporter = RecentSpans()
         self.provider = TracerProvider(
-            sampler=sampler, resource=Resource.create({"service.name": service}), shutdown_on_exit=False
+            sampler=ALWAYS_ON, resource=Resource.create({"service.name": service}), shutdown_on_exit=False
         )
         processor = BatchSpanProcessor(self.exporter) if batch else SimpleSpanProcessor(self.exporter)
         self.provider.add_span_processor(processor)
+
+    def exclude(self, scope: Scope) -> bool:
+        """True for a request left out of tracing: 1 - sample_rate of them, at random (FastAPI's `exclude` hook)."""
+        return self.sample_rate < 1.0 and random.random() >= self.sample_rate
 
     def spans(self) -> list[ReadableSpan]:
         """Every finished span kept, oldest first (a batch processor's queue is flushed first)."""
@@ -93,11 +99,26 @@ def own_times(spans: list[ReadableSpan]) -> dict[int, float]:
     return own
 
 
+class UntracedMiddleware:
+    """When a request is not traced (sampled out), the database and cache instrumentations skip it whole: without this
+    each statement and command would start a trace of its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or trace.get_current_span().is_recording():
+            await self.app(scope, receive, send)
+            return
+        with suppress_instrumentation():
+            await self.app(scope, receive, send)
+
+
 def trace_app(app: FastAPI, tracing: Tracing) -> None:
     """Hand `tracing`'s provider to FastAPI's built-in telemetry (spans only: the metrics are Prometheus's here, the
     logs ours). FastAPI takes its telemetry settings in its constructor; the chapter's app exists already, so the
     settings are updated in place (the same dict FastAPI reads on every request)."""
-    app._telemetry.update(tracer_provider=tracing.provider, metrics=False, logs=False)
+    app._telemetry.update(tracer_provider=tracing.provider, exclude=tracing.exclude, metrics=False, logs=False)
 
 
 def trace_engine(engine: Engine, tracing: Tracing) -> None:
