@@ -26,6 +26,7 @@ REPLACED = {
     "x" * 2000: "2,000 characters: a log line the size of a page",
     "has space": "a space",
     "two\nlines": "a newline: the rest would read as a second, forged log line",
+    "ticket-1\n": "a trailing newline (re.match with $ lets it through: $ matches before a final newline)",
     'ok" level="error': "a quote",
     "x\r\nlevel=error msg=forged": "CR LF and a forged entry",
     "café": "é is not ASCII (\\w and str.isalnum() accept it)",
@@ -195,6 +196,15 @@ TRACES = [
             span("GET /tasks/{id}", 1, None, 0, 160),
         ],
         "SET cache",
+    ),
+    (  # the endpoint's own work is the slow step: only its direct children count against it, not theirs
+        [
+            span("GET /export", 1, None, 0, 410),
+            span("fastapi.endpoint", 2, 1, 5, 405),
+            span("load rows", 3, 2, 10, 160),
+            span("SELECT rows", 4, 3, 12, 150),
+        ],
+        "fastapi.endpoint",
     ),
     (  # a server span with no child: all its time is its own
         [span("GET /health", 1, None, 0, 3)],

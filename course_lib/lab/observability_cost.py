@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 
 from course_lib.services.settings import Settings
@@ -86,12 +87,12 @@ async def _prepare(app) -> tuple[str, dict[str, str]]:
 
 
 async def sample_in_process(
-    requests: int, rounds: int, settings: Settings | None = None
+    requests: int, rounds: int, settings: Settings | None = None, progress: Callable[[], object] | None = None
 ) -> dict[str, list[tuple[float, float]]]:
     """(wall, CPU) µs per request of each app: `rounds` samples of `requests` sequential GET /tasks/{id} (a cache hit,
     logged in by API key), the apps taken in turns so that a moment of load elsewhere hits each alike. CPU time is
     the process's, worker threads included (the batch exporter's too): on a busy machine it is the steadier figure,
-    and under load it is what limits requests per second."""
+    and under load it is what limits requests per second. `progress()` is called after each sample."""
     built = apps(settings)
     async with AsyncExitStack() as stack:
         targets = {}
@@ -111,10 +112,15 @@ async def sample_in_process(
                     await asgi_get(app, path, auth)
                 wall, cpu = time.perf_counter() - started, time.process_time() - cpu
                 samples[name].append((wall / requests * 1e6, cpu / requests * 1e6))
+                if progress is not None:
+                    progress()
         return samples
 
 
-async def compare_in_process(requests: int = 200, rounds: int = 5) -> dict[str, float]:
-    """Median CPU µs per request of each app (PLAIN, TRACED, PRODUCTION)."""
-    samples = await sample_in_process(requests, rounds)
+async def compare_in_process(
+    requests: int = 200, rounds: int = 5, progress: Callable[[], object] | None = None
+) -> dict[str, float]:
+    """Median CPU µs per request of each app (PLAIN, TRACED, PRODUCTION); `progress()` after each of the 3 × rounds
+    samples."""
+    samples = await sample_in_process(requests, rounds, progress=progress)
     return {name: statistics.median(cpu for _, cpu in found) for name, found in samples.items()}

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
@@ -41,9 +42,12 @@ class RecentSpans(SpanExporter):
 
     def __init__(self, keep: int = KEEP) -> None:
         self.finished: deque[ReadableSpan] = deque(maxlen=keep)
+        self.exported = threading.Condition()
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self.finished.extend(spans)
+        with self.exported:
+            self.finished.extend(spans)
+            self.exported.notify_all()
         return SpanExportResult.SUCCESS
 
     def clear(self) -> None:
@@ -80,6 +84,24 @@ class Tracing:
             assert span.context is not None
             found.setdefault(span.context.trace_id, []).append(span)
         return {trace_id: sorted(spans, key=lambda s: s.start_time or 0) for trace_id, spans in found.items()}
+
+    def trace_of(self, request_id: str, timeout: float = 10.0) -> list[ReadableSpan]:
+        """The spans of the request whose id is `request_id`, once its server span has ended: FastAPI ends it just
+        after the response's last byte, so a client can read its answer a moment before the trace is complete.
+        LookupError when no such trace ends within `timeout` seconds (the request was not traced)."""
+
+        def server_span() -> ReadableSpan | None:
+            self.provider.force_flush()
+            return next(
+                (s for s in self.exporter.finished if s.attributes and s.attributes.get("request.id") == request_id),
+                None,
+            )
+
+        with self.exporter.exported:
+            found = self.exporter.exported.wait_for(server_span, timeout)
+        if found is None or found.context is None:
+            raise LookupError(f"no trace of request {request_id!r} (not traced, or not finished)")
+        return self.traces()[found.context.trace_id]
 
     def shutdown(self) -> None:
         """Stop the provider (a batch processor's thread ends)."""

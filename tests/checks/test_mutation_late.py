@@ -1,4 +1,4 @@
-"""Mutation tests of the chapter 04–08 and 10–16 checkers: every mutant of a solution that changes behaviour fails.
+"""Mutation tests of the chapter 04–08, 10–16 and 21 checkers: every mutant of a solution that changes behaviour fails.
 
 Each exercise's solution cell is mutated (tests/checks/mutants.py) and run in a namespace prepared as the notebook
 prepares it (SETUP: the imports of earlier cells it needs). A surviving mutant is a wrong answer the check calls
@@ -55,6 +55,9 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch16.q2": "",
     "ch16.q3": "",
     "ch16.q4": "",
+    "ch21.q1": "",
+    "ch21.q2": "",
+    "ch21.q3": "",
 }
 
 FREE_TEXT = "the text of an error's detail is free; the check asserts the status"
