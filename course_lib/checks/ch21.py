@@ -51,10 +51,10 @@ def _test_request_id_for(request_id_for) -> None:
                 got=got,
             )
     generated: list[str] = []
-    for sent, why in REPLACED.items():
-        call = f"request_id_for({sent!r})"
-        got = request_id_for(sent)
-        if got == sent or (isinstance(got, str) and isinstance(sent, str) and sent and sent in got):
+    for bad, why in REPLACED.items():
+        call = f"request_id_for({bad!r})"
+        got = request_id_for(bad)
+        if got == bad or (isinstance(got, str) and isinstance(bad, str) and bad and bad in got):
             raise Incorrect(
                 f"{why}: this id must not reach a log line or a header; answer a new one instead.",
                 request=call,

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 
 from course_lib.services.settings import Settings
+from course_lib.taskapi.context import TaskAPI
 
 PRODUCTION_SAMPLE_RATE = 0.1
 PLAIN = "chapter 16 (plain)"
@@ -55,7 +56,7 @@ async def asgi_get(app, path: str, headers: dict[str, str]) -> int:
     return status
 
 
-def apps(settings: Settings | None = None) -> dict[str, object]:
+def apps(settings: Settings | None = None) -> dict[str, TaskAPI]:
     """The three apps, on the embedded defaults (or `settings`), each with a database of its own."""
     from course_lib.taskapi import ch16_redis_cache, ch21_observability
 

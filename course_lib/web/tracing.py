@@ -140,7 +140,9 @@ def trace_app(app: FastAPI, tracing: Tracing) -> None:
     """Hand `tracing`'s provider to FastAPI's built-in telemetry (spans only: the metrics are Prometheus's here, the
     logs ours). FastAPI takes its telemetry settings in its constructor; the chapter's app exists already, so the
     settings are updated in place (the same dict FastAPI reads on every request)."""
-    app._telemetry.update(tracer_provider=tracing.provider, exclude=tracing.exclude, metrics=False, logs=False)
+    config = app._telemetry
+    config["tracer_provider"], config["exclude"] = tracing.provider, tracing.exclude
+    config["metrics"] = config["logs"] = False
 
 
 def trace_engine(engine: Engine, tracing: Tracing) -> None:

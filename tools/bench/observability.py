@@ -15,18 +15,22 @@ REQUESTS = 200  # per sample
 
 @benchmark("observability", TRACED, PRODUCTION)
 def observability(context: Context):
-    """Chapter 21's instrumentation as a multiple of chapter 16's app, per request in process."""
+    """Chapter 21's instrumentation as a multiple of chapter 16's app: CPU time per request in process (the process's,
+    worker threads and the batch exporter included: steadier than wall-clock time on a shared machine, and what
+    limits requests per second under load); the note gives the wall-clock ratio too."""
     samples = asyncio.run(sample_in_process(REQUESTS, 3 if context.quick else 7, embedded()))
-    plain = samples[PLAIN]
+    cpu = {name: [each[1] for each in found] for name, found in samples.items()}
+    wall = {name: statistics.median(each[0] for each in found) for name, found in samples.items()}
     for name, goal in ((TRACED, None), (PRODUCTION, Goal("<=", 1.15))):
         yield Figure(
             name=name,
-            unit="µs",
-            measured=statistics.median(samples[name]),
-            baseline=statistics.median(plain),
+            unit="µs CPU",
+            measured=statistics.median(cpu[name]),
+            baseline=statistics.median(cpu[PLAIN]),
             baseline_name=PLAIN,
             goal=goal,
-            samples=samples[name],
-            baseline_samples=plain,
-            note=f"GET /tasks/{{id}} (cache hit, API key) in process, one request at a time, {backends(embedded())}",
+            samples=cpu[name],
+            baseline_samples=cpu[PLAIN],
+            note=f"GET /tasks/{{id}} (cache hit, API key) in process, one request at a time, {backends(embedded())}; "
+            f"wall-clock {wall[name]:,.0f} µs vs {wall[PLAIN]:,.0f} µs ({wall[name] / wall[PLAIN]:.2f}×)",
         )
