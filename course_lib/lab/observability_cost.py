@@ -10,7 +10,6 @@ kept. `make bench` (tools/bench/observability.py) reports the same as ratios.
 from __future__ import annotations
 
 import os
-import statistics
 import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
@@ -96,13 +95,16 @@ async def sample_in_process(
     """(wall, CPU) µs per request of each app: `rounds` samples of `requests` sequential GET /tasks/{id} (a cache hit,
     logged in by API key), the apps taken in turns so that a moment of load elsewhere hits each alike. CPU time is
     the process's, worker threads included (the batch exporter's too): on a busy machine it is the steadier figure,
-    and under load it is what limits requests per second. `progress()` is called after each sample."""
+    and under load it is what limits requests per second. `progress()` is called after each app is ready and after each
+    sample (3 + 3 × rounds calls)."""
     built = apps(settings)
     async with AsyncExitStack() as stack:
         targets = {}
         for name, app in built.items():
             await stack.enter_async_context(app.router.lifespan_context(app))
             targets[name] = (app, *await _prepare(app))
+            if progress is not None:
+                progress()
         for app, path, auth in targets.values():
             for _ in range(WARM_UP):
                 status = await asgi_get(app, path, auth)
@@ -124,7 +126,7 @@ async def sample_in_process(
 async def compare_in_process(
     requests: int = 200, rounds: int = 5, progress: Callable[[], object] | None = None
 ) -> dict[str, float]:
-    """Median CPU µs per request of each app (PLAIN, TRACED, PRODUCTION); `progress()` after each of the 3 × rounds
-    samples."""
+    """The least CPU µs per request of each app (PLAIN, TRACED, PRODUCTION) over its samples: on a shared machine the
+    least disturbed sample is the steadiest figure of a small run. `progress()` as in sample_in_process."""
     samples = await sample_in_process(requests, rounds, progress=progress)
-    return {name: statistics.median(cpu for _, cpu in found) for name, found in samples.items()}
+    return {name: min(cpu for _, cpu in found) for name, found in samples.items()}
