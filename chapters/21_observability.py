@@ -26,22 +26,24 @@ start_chapter(21, "Observability")
 
 # %% [markdown]
 # ## Three records of one request
-# Chapter 21's app is chapter 16's with three middleware in front, a route, and a tracer:
+# Chapter 21's app is chapter 16's with four middleware in front, a route, and a tracer:
 #
 # ```mermaid
 # flowchart LR
-#     C[client] -->|X-Request-ID?| I[RequestIdMiddleware]
-#     I --> M[MetricsMiddleware] --> L[AccessLogMiddleware] --> R[routes, chapters 01 to 16]
-#     R --> D[(database)]
-#     R --> K[(Redis cache)]
-#     L -.->|one JSON line| LOG[request log]
-#     M -.->|counter, histogram| P[/GET /metrics/]
-#     R -.->|spans| T[traces]
-#     D -.->|a span per statement| T
-#     K -.->|a span per command| T
+#     C["client"] -->|"X-Request-ID (optional)"| I["RequestIdMiddleware"]
+#     I --> M["MetricsMiddleware"] --> L["AccessLogMiddleware"] --> U["UntracedMiddleware"]
+#     U --> R["routes of chapters 01 to 16"]
+#     R --> D[("database")]
+#     R --> K[("Redis cache")]
+#     L -.->|"one JSON line"| LOG["request log"]
+#     M -.->|"counter and histogram"| P["GET /metrics"]
+#     R -.->|"spans"| T["traces"]
+#     D -.->|"a span per statement"| T
+#     K -.->|"a span per command"| T
 # ```
 #
-# The request id is **outermost** (added last): every other layer, and every line they log, runs inside it.
+# The request id is **outermost** (added last): every other layer, and every line they log, runs inside it. The fourth
+# one matters only when requests are sampled (*What it costs*, below).
 
 # %%
 from course_lib.taskapi import ch21_observability
