@@ -164,8 +164,9 @@ table(log.for_request("patch-1"), columns=["logger", "message", "request_id", "u
 #
 # **Passed on to jobs.** A job that a request enqueues runs later, in a worker, outside the request: its lines would
 # lose the id. So the request hands it over — `current_request_id()` read while the request runs, stored in the job's
-# meta (`queue.enqueue(f, ..., meta={"request_id": current_request_id()})`), and set again in the worker before the
-# job runs. Then "what did request `ticket-4711` do" includes what its job did an hour later.
+# meta (`queue.enqueue(f, ..., meta={"request_id": current_request_id()})`), and set again in the worker around the
+# job's work (`with request_context(job.meta.get("request_id")): ...`). Then "what did request `ticket-4711` do"
+# includes what its job did an hour later.
 
 # %%
 from course_lib.web.request_ids import current_request_id

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -44,6 +46,18 @@ def current_request_id() -> str | None:
     """The id of the request this code runs for: what a job enqueued here carries in its meta (None outside one)."""
     info = _current.get()
     return None if info is None else info.request_id
+
+
+@contextmanager
+def request_context(request_id: str | None, user_id: int | None = None) -> Iterator[None]:
+    """Run a block as part of request `request_id`: a job that a request enqueued with
+    `meta={"request_id": current_request_id()}` runs its work inside `request_context(job.meta.get("request_id"))`,
+    so its log lines carry the id of the request that asked for it. A missing or malformed id gets a new one."""
+    token = _current.set(RequestInfo(request_id_for(request_id), user_id))
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def note_user(user_id: int) -> None:

@@ -9,6 +9,7 @@ from course_lib.web.request_ids import (
     current_request,
     current_request_id,
     note_user,
+    request_context,
     request_id_for,
     well_formed,
 )
@@ -71,3 +72,12 @@ def test_one_echoed_header_even_when_the_app_sets_its_own():
     with TestClient(app) as client:
         answer = client.get("/", headers={"X-Request-ID": "mine"})
     assert answer.headers.get_list("x-request-id") == ["mine"]
+
+
+def test_a_job_runs_in_the_context_of_the_request_that_enqueued_it():
+    meta = {"request_id": "ticket-9"}  # what the request stored with the job
+    with request_context(meta.get("request_id"), user_id=3):
+        assert current_request_id() == "ticket-9" and current_request().user_id == 3
+    assert current_request_id() is None
+    with request_context("bad id\n"):
+        assert current_request_id() != "bad id\n" and well_formed(current_request_id())
