@@ -128,6 +128,21 @@ class Settings(BaseSettings):
     password_hash_cost: Literal["recommended", "minimal"] = Field(
         default="recommended", description="argon2id at pwdlib's recommended cost; 'minimal' only for test suites."
     )
+    trace_sample_rate: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of requests traced (chapter 21): every one in a notebook, where each trace is read; "
+        "a busy service records a sample, e.g. 0.1.",
+    )
+    trace_batch: bool = Field(
+        default=False,
+        description="Export spans in batches from a background thread (chapter 21), as a service does; "
+        "off: each span is exported when it ends, on the request's time.",
+    )
+    log_to_stdout: bool = Field(
+        default=False, description="Write the JSON access log to stdout too (chapter 21); it is kept in memory anyway."
+    )
 
     @field_validator("rate_limit", "login_limit_per_account", "login_limit_per_address")
     @classmethod

@@ -29,10 +29,13 @@ if TYPE_CHECKING:  # the types only: the context must not import what later chap
     from course_lib.taskapi.storage import Storage
     from course_lib.web.cursors import CursorSigner
     from course_lib.web.idempotency import IdempotencyStore
+    from course_lib.web.json_logs import RequestLog
+    from course_lib.web.metrics import HttpMetrics
     from course_lib.web.rate_limits import RateLimits
     from course_lib.web.refresh_tokens import RefreshStore
     from course_lib.web.sessions import SessionCookie, SessionStore
     from course_lib.web.tokens import TokenConfig
+    from course_lib.web.tracing import Tracing
 
 T = TypeVar("T")
 
@@ -63,6 +66,9 @@ class AppContext:
     refresh_tokens: RefreshStore | None = field(default=None, metadata=added_by(15, "refresh-token families"))
     cache: CacheAside | None = field(default=None, metadata=added_by(16, "the task cache in Redis"))
     rate_limits: RateLimits | None = field(default=None, metadata=added_by(20, "request counters in Redis"))
+    request_log: RequestLog | None = field(default=None, metadata=added_by(21, "the JSON access log"))
+    metrics: HttpMetrics | None = field(default=None, metadata=added_by(21, "Prometheus registry, /metrics"))
+    tracing: Tracing | None = field(default=None, metadata=added_by(21, "tracer provider, spans in memory"))
     _forget: list[Callable[[], object]] = field(default_factory=list, repr=False)
 
     def at_stop(self, forget: Callable[[], object]) -> None:

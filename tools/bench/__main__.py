@@ -10,7 +10,18 @@ import time
 from pathlib import Path
 
 from course_lib.services.settings import use_kernel_key
-from tools.bench import cache, layers, notebooks, pagination, peer, scaling, server, setup, throughput  # noqa: F401
+from tools.bench import (  # noqa: F401
+    cache,
+    layers,
+    notebooks,
+    observability,
+    pagination,
+    peer,
+    scaling,
+    server,
+    setup,
+    throughput,
+)
 from tools.bench.core import REGISTRY, ROOT, Context, Figure, run_benchmark
 from tools.bench.report import document, plot, text_table, write_json, write_markdown, write_readme_goals
 
@@ -30,6 +41,7 @@ ORDER = (
     "pagination",
     "pagination (PostgreSQL)",
     "cache",
+    "observability",
     "scaling",
 )
 

@@ -1,0 +1,132 @@
+"""What observability costs, measured in process: chapter 21's app (request ids, JSON logs, metrics, traces) against
+chapter 16's on the same request, one request at a time straight into the ASGI app (no network, no client library).
+
+Two ways to run chapter 21's app: every request traced, each span exported as it ends (SimpleSpanProcessor: what the
+notebook does, to read every trace), and as a production service would — PRODUCTION_SAMPLE_RATE of the traces
+recorded, spans exported in batches from a background thread, the JSON log written (to /dev/null here), the metrics
+kept. `make bench` (tools/bench/observability.py) reports the same as ratios.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from contextlib import AsyncExitStack
+
+from course_lib.services.settings import Settings
+from course_lib.taskapi.context import TaskAPI
+
+PRODUCTION_SAMPLE_RATE = 0.1
+PLAIN = "chapter 16 (plain)"
+TRACED = "every request traced, simple processor"
+PRODUCTION = f"production: {PRODUCTION_SAMPLE_RATE:.0%} sampled, batch, logs + metrics"
+WARM_UP = 30
+
+
+async def asgi_get(app, path: str, headers: dict[str, str]) -> int:
+    """One GET straight into the ASGI app; its status (the body is dropped)."""
+    status = 0
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1"), *((k.lower().encode(), v.encode()) for k, v in headers.items())],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 80),
+        "state": {},
+    }
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+
+    await app(scope, receive, send)
+    return status
+
+
+def apps(settings: Settings | None = None) -> dict[str, TaskAPI]:
+    """The three apps, on the embedded defaults (or `settings`), each with a database of its own."""
+    from course_lib.taskapi import ch16_redis_cache, ch21_observability
+
+    # The minimal password hash: the apps' sign-ups are set-up, not what is measured (GET never hashes).
+    plain = (settings or Settings(database_url=None, redis_url=None)).model_copy(
+        update={"password_hash_cost": "minimal"}
+    )
+    production = ch21_observability.create_app(
+        plain.model_copy(update={"trace_sample_rate": PRODUCTION_SAMPLE_RATE, "trace_batch": True})
+    )
+    assert production.context.request_log is not None
+    production.context.request_log.handler.stream = open(os.devnull, "w")
+    return {
+        PLAIN: ch16_redis_cache.create_app(plain),
+        TRACED: ch21_observability.create_app(
+            plain.model_copy(update={"trace_sample_rate": 1.0, "trace_batch": False})
+        ),
+        PRODUCTION: production,
+    }
+
+
+async def _prepare(app) -> tuple[str, dict[str, str]]:
+    """A user and a task of theirs in `app`: the path of GET /tasks/{id} and the user's API key header."""
+    import httpx
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+        login = {"name": "Bench", "email": "bench@example.org", "password": "violet harbor lantern 42"}
+        response = await client.post("/users", json=login)
+        auth = {"X-API-Key": response.json()["api_key"]}
+        task = await client.post("/tasks", json={"title": "observed"}, headers=auth)
+        return f"/tasks/{task.json()['id']}", auth
+
+
+async def sample_in_process(
+    requests: int, rounds: int, settings: Settings | None = None, progress: Callable[[], object] | None = None
+) -> dict[str, list[tuple[float, float]]]:
+    """(wall, CPU) µs per request of each app: `rounds` samples of `requests` sequential GET /tasks/{id} (a cache hit,
+    logged in by API key), the apps taken in turns so that a moment of load elsewhere hits each alike. CPU time is
+    the process's, worker threads included (the batch exporter's too): on a busy machine it is the steadier figure,
+    and under load it is what limits requests per second. `progress()` is called after each app is ready and after each
+    sample (3 + 3 × rounds calls)."""
+    built = apps(settings)
+    async with AsyncExitStack() as stack:
+        targets = {}
+        for name, app in built.items():
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            targets[name] = (app, *await _prepare(app))
+            if progress is not None:
+                progress()
+        for app, path, auth in targets.values():
+            for _ in range(WARM_UP):
+                status = await asgi_get(app, path, auth)
+            if status != 200:
+                raise RuntimeError(f"GET {path} answered {status}")
+        samples: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
+        for _ in range(rounds):
+            for name, (app, path, auth) in targets.items():
+                started, cpu = time.perf_counter(), time.process_time()
+                for _ in range(requests):
+                    await asgi_get(app, path, auth)
+                wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+                samples[name].append((wall / requests * 1e6, cpu / requests * 1e6))
+                if progress is not None:
+                    progress()
+        return samples
+
+
+async def compare_in_process(
+    requests: int = 200, rounds: int = 5, progress: Callable[[], object] | None = None
+) -> dict[str, float]:
+    """The least CPU µs per request of each app (PLAIN, TRACED, PRODUCTION) over its samples: on a shared machine the
+    least disturbed sample is the steadiest figure of a small run. `progress()` as in sample_in_process."""
+    samples = await sample_in_process(requests, rounds, progress=progress)
+    return {name: min(cpu for _, cpu in found) for name, found in samples.items()}
