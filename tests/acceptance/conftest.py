@@ -8,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.acceptance.harness import FIGURES, FULL, Live, app_spec, load, reference_settings, start
+from tests.acceptance.harness import (
+    CROWD_RATE_LIMIT,
+    FIGURES,
+    FULL,
+    SHORT_LIMIT,
+    Live,
+    app_spec,
+    load,
+    reference_settings,
+    start,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,7 +39,15 @@ def factory_spec(pytestconfig) -> str:
 @pytest.fixture(scope="module")
 def live(factory_spec) -> Live:
     """The app under test, served for one test module; stopped after it."""
-    running = start(load(factory_spec), name="acceptance", settings=reference_settings())
+    running = start(load(factory_spec), name="acceptance", settings=reference_settings(rate_limit=CROWD_RATE_LIMIT))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def limited_live(factory_spec) -> Live:
+    """The app under test with a per-address limit small enough to reach, in a window short enough to wait out."""
+    running = start(load(factory_spec), name="acceptance-limited", settings=reference_settings(rate_limit=SHORT_LIMIT))
     yield running
     running.stop()
 
@@ -47,7 +65,7 @@ def pytest_terminal_summary(terminalreporter) -> None:
     (out / f"figures-{mode}.json").write_text(json.dumps(FIGURES, indent=1, ensure_ascii=False) + "\n")
 
 
-KEEP = {"acceptance", "calendar"}  # the module's app under test and the calendar service it calls
+KEEP = {"acceptance", "acceptance-limited", "calendar"}  # the apps under test and the calendar service they call
 
 
 @pytest.fixture(autouse=True)

@@ -72,9 +72,8 @@ def test_21_hostile_strings(live):
     figure(21, checks.check_21_hostile_strings(live))
 
 
-# Late in the module: a limit per client address, once reached, must not slow the checks before it.
-def test_13_rate_limit(live):
-    figure(13, checks.check_13_rate_limit(live))
+def test_13_rate_limit(limited_live):
+    figure(13, checks.check_13_rate_limit(limited_live))
 
 
 def test_08_no_error_of_the_whole_run_broke_the_format(live):
