@@ -86,7 +86,11 @@ def database_url(settings: Settings | None = None) -> str:
 
 def make_engine(settings: Settings | None = None, **kwargs) -> Engine:
     """An engine for the configured database; SQLite gets foreign keys on and thread-safe connections."""
-    url = database_url(settings)
+    return engine_for_url(database_url(settings), **kwargs)
+
+
+def engine_for_url(url: str, **kwargs) -> Engine:
+    """An engine for `url` itself (a worker process is given its app's database this way)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
