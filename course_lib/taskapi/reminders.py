@@ -73,6 +73,7 @@ def send_reminders(user_id: int, mail_latency: float, fail_after: int | None = N
     """
     job = get_current_job()
     assert job is not None, "send_reminders runs as an RQ job"
+    job.meta["attempt"] = job.meta.get("attempt", 0) + 1  # 1 on the first run, 2 on its first retry, ...
     engine = database_of(job.origin)
     with engine.connect() as connection:
         recipient = connection.scalar(select(UserRow.email).where(UserRow.id == user_id))
@@ -83,7 +84,7 @@ def send_reminders(user_id: int, mail_latency: float, fail_after: int | None = N
     sent = already = 0
     report(job, 0, len(tasks))
     for done, (task_id, title) in enumerate(tasks, start=1):
-        if fail_after is not None and sent == fail_after and job.retries_left:
+        if fail_after is not None and sent == fail_after and job.meta["attempt"] == 1:
             raise ConnectionError(f"the mail service dropped the connection after {sent} e-mails")
         if send_once(engine, f"reminder:{job.id}:{task_id}", recipient or "", f"Reminder: {title}", task_id, job.id):
             sent += 1
