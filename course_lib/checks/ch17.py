@@ -3,11 +3,13 @@ idempotent with a processed-ids record."""
 
 from __future__ import annotations
 
+from itertools import product
+
 from course_lib.notebook.exercises import Exercise, Incorrect
 
 OWNER, OTHER = 7, 8
 JOB_IDS = ("5f0c1d2e-0000-4000-8000-00000000000a", "9b1e7c44-1111-4000-8000-00000000000b")
-RECORDS = [  # (status, progress, result) of a job owned by OWNER
+RECORDS = [  # (status, progress, result) of a job, owned by OWNER and then by OTHER
     ("queued", None, None),
     ("started", {"done": 3, "total": 10}, None),
     ("finished", {"done": 10, "total": 10}, {"sent": 10, "already_sent": 0, "tasks": 10}),
@@ -26,15 +28,16 @@ def expected_view(job: dict | None, job_id: str, user_id: int) -> tuple[int, dic
 
 def _test_job_view(job_view) -> None:
     for job_id in JOB_IDS:
-        for status, progress, result in RECORDS:
-            record = {"owner_id": OWNER, "status": status, "progress": progress, "result": result}
-            for user_id, who in ((OWNER, "its owner"), (OTHER, "another user")):
+        for (status, progress, result), owner in product(RECORDS, (OWNER, OTHER)):
+            record = {"owner_id": owner, "status": status, "progress": progress, "result": result}
+            for user_id in (OWNER, OTHER):
+                who = "its owner" if user_id == owner else "another user"
                 call = f"job_view({record}, {job_id!r}, {user_id})  # {who}"
                 got = job_view(dict(record), job_id, user_id)
                 expected = expected_view(record, job_id, user_id)
                 if not isinstance(got, tuple) or len(got) != 2:
                     raise Incorrect("return a pair: (status, body).", request=call, expected=expected, got=got)
-                if user_id == OTHER and got[0] != 404:
+                if user_id != owner and got[0] != 404:
                     raise Incorrect(
                         "another user's job must be 404, as a job that does not exist: a 403 (or a 200!) tells them "
                         "it exists, and a 200 shows them its result.",
@@ -45,7 +48,7 @@ def _test_job_view(job_view) -> None:
                 if got != expected:
                     raise Incorrect(
                         "the owner sees id, status, progress, and the result only once the job has finished"
-                        if user_id == OWNER
+                        if user_id == owner
                         else "the 404 body is the one a missing job gets, naming the id asked for",
                         request=call,
                         expected=expected,

@@ -230,7 +230,7 @@ class JobQueue:
             self.redis.delete(key)
         for registry in (self.queue.finished_job_registry, self.queue.failed_job_registry):
             for job_id in registry.get_job_ids():
-                self.redis.delete(Job.key_for(job_id))
+                self.redis.delete(Job.key_for(job_id), f"rq:results:{job_id}")
             self.redis.delete(registry.key)
         self.queue.empty()
         self.queue.delete(delete_jobs=True)
