@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry as Retry_
 from rq import Queue, Retry, SimpleWorker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
@@ -31,6 +33,7 @@ from course_lib.services.settings import Settings
 WorkerKind = Literal["thread", "process", "external"]
 IDLE_WAIT = 1.0  # seconds an idle worker thread sleeps before it looks again (an enqueue wakes it at once)
 START_TIMEOUT = 30.0  # seconds an `rq worker` process may take to register in Redis before the app gives up
+REDIS_TIMEOUT = 0.5  # seconds to connect to Redis, and to wait for each answer, before the API answers 503
 OWNER_TTL = 24 * 3600  # seconds the owner record of a job outlives its result: "expired" instead of "unknown"
 
 for _name in ("rq.worker", "rq.job", "rq.queue"):  # RQ prints to stdout/stderr unless its loggers have a handler
@@ -118,12 +121,14 @@ class WorkerProcess:
                 command, env={**os.environ, **self.environment, "PYTHONPATH": path}, stdout=log, stderr=log
             )
         deadline = time.monotonic() + START_TIMEOUT
-        while not self.queue.connection.exists(f"rq:worker:{self.name}"):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                tail = self.log.read_text(errors="replace")[-2000:]
-                self.stop()
-                raise RuntimeError(f"rq worker {self.name} did not start: {tail}")
-            time.sleep(0.05)
+        try:
+            while not self.queue.connection.exists(f"rq:worker:{self.name}"):
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(self.log.read_text(errors="replace")[-2000:] or "no output")
+                time.sleep(0.05)  # polling for readiness, bounded by START_TIMEOUT
+        except (RuntimeError, redis.RedisError) as error:
+            self.stop()
+            raise RuntimeError(f"rq worker {self.name} did not start: {error}") from None
 
     @property
     def name(self) -> str:
@@ -171,7 +176,15 @@ class JobQueue:
     """An app's jobs: enqueue with an owner, fetch (or hear that the result expired), and the worker that runs them."""
 
     def __init__(self, settings: Settings, name: str, environment: Mapping[str, str] | None = None) -> None:
-        self.redis: redis.Redis = redis_client(settings, decode_responses=False)  # RQ stores pickled bytes
+        # RQ stores pickled bytes. Short timeouts and one retry: a Redis that is down costs a request about a second
+        # (a 503), not redis-py's default retries; the worker process has its own connection and no such limit.
+        self.redis: redis.Redis = redis_client(
+            settings,
+            decode_responses=False,
+            socket_timeout=REDIS_TIMEOUT,
+            socket_connect_timeout=REDIS_TIMEOUT,
+            retry=Retry_(NoBackoff(), 1),
+        )
         self.queue = Queue(name, connection=self.redis)
         self.result_ttl, self.timeout = settings.job_result_ttl, settings.job_timeout
         kind = settings.job_worker

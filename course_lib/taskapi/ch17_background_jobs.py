@@ -11,11 +11,13 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import cast
 
+import redis
 from sqlalchemy import make_url
 
 from course_lib.services.db import Database
@@ -61,7 +63,10 @@ async def lifespan(app: TaskAPI) -> AsyncIterator[None]:
     """While served: the job tables exist, the worker runs, and jobs run here find the app's database."""
     queue = need(app.context.jobs, "job queue", 17)
     reminders.use_database(queue.name, sql_database(app).engine)
-    queue.worker.start()
+    try:
+        queue.worker.start()
+    except (RuntimeError, redis.RedisError) as error:  # Redis down: serve anyway (job routes answer 503 meanwhile)
+        logging.getLogger("course_lib.taskapi").warning("the job worker did not start: %s", error)
     try:
         yield
     finally:

@@ -154,3 +154,11 @@ def test_a_stopped_server_leaves_no_worker_behind():
     assert not worker.running
     assert {thread for thread in threading.enumerate() if thread.name.startswith("rq-")} - before == set()
     assert not list(app.context.jobs.redis.scan_iter(match=f"jobs:{app.context.jobs.name}:*"))
+
+
+def test_with_redis_down_the_app_starts_and_job_routes_answer_503_with_retry_after(jobs_api):
+    api = jobs_api(17, Settings(redis_url="redis://127.0.0.1:1/0", worker="external"))  # nothing listens on port 1
+    ada = sign_up(api, "Ada")
+    for answer in (api.post("/reminders", headers=ada), api.get(f"/jobs/{UNKNOWN}", headers=ada)):
+        assert answer.status_code == 503 and answer.headers["retry-after"] == "5", answer.text
+        assert answer.headers["content-type"] == "application/problem+json"

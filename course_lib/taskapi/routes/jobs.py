@@ -10,8 +10,11 @@ RFC 9110 §15.3.3: 202 means "accepted for processing, not completed"; the respo
 
 # No `from __future__ import annotations`: FastAPI reads the parameter types at run time.
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
+import redis
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel
 from rq import Retry
@@ -54,6 +57,21 @@ QueueDep = Annotated[JobQueue, Depends(job_queue)]
 JobId = Annotated[str, Path(pattern=JOB_ID, description="The id the 202's Location named (a UUID).")]
 
 
+QUEUE_DOWN = "The job queue (Redis) is unreachable: nothing was queued (Retry-After)"
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"description": QUEUE_DOWN, "headers": {"Retry-After": {"schema": {"type": "integer"}}}}
+}
+
+
+@contextmanager
+def queue_reachable() -> Iterator[None]:
+    """A Redis error inside becomes 503 + Retry-After, as chapter 12 answers for any dependency that is down."""
+    try:
+        yield
+    except redis.RedisError:
+        raise Problem(503, QUEUE_DOWN, headers={"Retry-After": "5"}) from None
+
+
 def not_found(job_id: str) -> Problem:
     """The one 404 for a job that never was and for another user's job: nothing tells them apart."""
     return Problem(404, f"job {job_id} not found")
@@ -79,20 +97,23 @@ def router(seams: Seams) -> APIRouter:
     jobs = APIRouter(tags=["jobs"])
     Who = Annotated[User, Depends(seams.current_user)]
 
-    @jobs.post("/reminders", status_code=202, response_model=JobStatus, responses={401: {}})
+    @jobs.post("/reminders", status_code=202, response_model=JobStatus, responses={401: {}, **UNAVAILABLE})
     async def send_my_reminders(who: Who, queue: QueueDep, context: ContextDep, response: Response) -> JobStatus:
         """202 Accepted: a job will e-mail you a reminder of each open task; Location says where to follow it."""
         latency = context.settings.mail_latency
-        job = queue.enqueue(send_reminders, who.id, latency, owner_id=who.id, retry=Retry(max=RETRIES))
+        with queue_reachable():
+            job = queue.enqueue(send_reminders, who.id, latency, owner_id=who.id, retry=Retry(max=RETRIES))
         response.headers["Location"] = f"/jobs/{job.id}"
         return JobStatus(id=job.id, status="queued", progress=None)
 
-    @jobs.get("/jobs/{job_id}", response_model=JobStatus, responses={401: {}, 404: {}})
+    @jobs.get("/jobs/{job_id}", response_model=JobStatus, responses={401: {}, 404: {}, **UNAVAILABLE})
     async def get_job(job_id: JobId, who: Who, queue: QueueDep) -> JobStatus:
         """200 with the job's status, progress and result; 404 for a job that is not yours or not known (any more)."""
-        job = queue.fetch(job_id)
+        with queue_reachable():
+            job = queue.fetch(job_id)
+            expired = job is None and queue.owner_of(job_id) == who.id  # yours, but its record has expired
         if job is None or job.meta.get("owner_id") != who.id:
-            if job is None and queue.owner_of(job_id) == who.id:  # yours, but its record has expired
+            if expired:
                 raise Problem(
                     404,
                     f"job {job_id} ended and its record expired {queue.result_ttl} s later: send a new request",
