@@ -8,6 +8,7 @@
 
 # No `from __future__ import annotations`: FastAPI reads the parameter types at run time.
 
+import secrets
 import time
 from typing import Annotated
 
@@ -60,7 +61,8 @@ def lab_router(app: TaskAPI) -> APIRouter:
     @lab.post("/reminders/inline")
     async def inline(who: Who) -> dict[str, int]:
         """200 once every e-mail is sent: the request holds a worker all that time."""
-        sent = await anyio.to_thread.run_sync(remind_all, engine, who.id, latency, "inline", limiter=workers())
+        origin = f"inline-{secrets.token_hex(4)}"  # this request's mark on its e-mails
+        sent = await anyio.to_thread.run_sync(remind_all, engine, who.id, latency, origin, limiter=workers())
         return {"sent": sent}
 
     @lab.get("/ping")
