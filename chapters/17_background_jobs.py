@@ -84,8 +84,8 @@ import httpx
 bob = sign_up("Bob")
 try:
     httpx.post(f"{api.url}/lab/reminders/inline", headers=bob, timeout=0.2)
-except httpx.TimeoutException as error:
-    print("the client gave up:", type(error).__name__)
+except httpx.TimeoutException:  # ReadTimeout here (a busy machine could make it ConnectTimeout)
+    print("the client gave up after 0.2 s")
 
 
 def bobs_emails() -> int:
@@ -134,12 +134,12 @@ with ThreadPoolExecutor(WORKERS) as pool:
     blocked = ping_ms()
     assert all(each.result().status_code == 200 for each in busy)
 print(f"ping when idle: {idle:.1f} ms · ping while {WORKERS} inline requests run: {blocked:.0f} ms")
-assert blocked > 10 * idle and blocked > 100
+assert blocked > 5 * idle and blocked > 100  # margins that hold on a busy machine (idle pings are slower there)
 
 # %% [markdown]
-# A request that costs a millisecond waited for a worker the whole time the reminders took: the slow route took the
-# server from everyone else. More workers only move the limit: a thousand users pressing the button at once is the
-# same picture.
+# A request that costs a few milliseconds waited until one of the reminder requests gave its worker back: the slow
+# route took the server from everyone else. More workers only move the limit: a thousand users pressing the button at
+# once is the same picture.
 #
 # ## In-process: FastAPI's BackgroundTasks
 # FastAPI can run a function **after** sending the response: `BackgroundTasks`. The client gets its answer at once
@@ -449,7 +449,7 @@ api.stop()
 # %% [markdown]
 # ## Recap
 # - Move work out of the request when it is **slow**, when clients **time out** on it, when it **holds workers** others
-#   need (a 1 ms ping waited the whole inline request), or when a **retry** would do it twice.
+#   need (a ping of a few milliseconds waited for an inline request to end), or when a **retry** would do it twice.
 # - `BackgroundTasks` runs after the response in the same process: nothing durable, lost with the process (the kill
 #   above). A **queue** stores the job first (RQ in Redis); any worker runs it, later if need be.
 # - `POST` → **202 Accepted** + `Location: /jobs/{id}` → `GET /jobs/{id}`: status, progress, result. Poll with a
