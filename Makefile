@@ -138,11 +138,12 @@ api: $(RUNTIME_STAMP)
 	$(PY) -m uvicorn --factory course_lib.taskapi:latest --host 127.0.0.1 --port $(API_PORT) --no-access-log
 
 # An rq worker for `make api` with WORKER=external (or a deploy): the shared queue "tasks" on REDIS_URL; the jobs write to
-# DATABASE_URL. SIGTERM (Ctrl-C) lets the job it runs finish first.
+# DATABASE_URL. course_lib.taskapi.worker is `rq worker` with the job functions imported before it forks a work horse
+# per job. SIGTERM (Ctrl-C) lets the job it runs finish first.
 worker: $(RUNTIME_STAMP)
 	@test -n "$(REDIS_URL)" || { echo "make worker needs REDIS_URL (a redis-server) and DATABASE_URL (the API's database)"; exit 2; }
 	@test -n "$(DATABASE_URL)" || { echo "make worker needs DATABASE_URL: the database the API (ISOLATE_DATABASE=false) uses"; exit 2; }
-	$(VENV)/bin/rq worker --url "$(REDIS_URL)" --job-monitoring-interval 1 tasks
+	$(PY) -m course_lib.taskapi.worker --url "$(REDIS_URL)" --job-monitoring-interval 1 tasks
 
 .PHONY: e2e memory scorecard
 

@@ -226,7 +226,9 @@ show_source(reminders.send_reminders)
 # Who runs it is a setting, `WORKER`: by default a **thread** of the API's process with the embedded fakeredis (RQ's
 # `SimpleWorker`, which runs each job in its own thread instead of forking), and an **`rq worker` process** the app
 # starts and stops when `REDIS_URL` is set — the database's URL goes into its environment, so it writes where the
-# API reads; `WORKER=external` leaves it to workers of your own (`make worker`). A worker thread cannot use RQ's
+# API reads, and it imports the job functions once before it forks a work horse per job
+# (`python -m course_lib.taskapi.worker`, RQ's `rq worker` otherwise); `WORKER=external` leaves it to workers of your
+# own (`make worker`). A worker thread cannot use RQ's
 # default job timeout (SIGALRM: only the main thread may handle signals), so it uses RQ's `TimerDeathPenalty`, a
 # timer that raises the timeout in the job's thread:
 
@@ -259,7 +261,7 @@ show(accepted, headers=["location"])
 # sleep:
 
 # %%
-def follow(location: str, headers: dict, deadline_s: float = 15.0) -> list[dict]:
+def follow(location: str, headers: dict, deadline_s: float = 60.0) -> list[dict]:
     """GET `location` until the job ends (or the deadline passes): every distinct state seen, in order."""
     seen, deadline = [], time.monotonic() + deadline_s
     while time.monotonic() < deadline:
@@ -324,7 +326,7 @@ short = serve(lab_app(Settings(job_result_ttl=1)), name="short-lived")
 ed = short.post("/users", json={"name": "Ed", "email": "ed@example.org", "password": PASSWORD}).json()
 ed_key = {"X-API-Key": ed["api_key"]}
 location = short.post("/reminders", headers=ed_key).headers["location"]
-deadline, answer = time.monotonic() + 15, None
+deadline, answer = time.monotonic() + 60, None
 while time.monotonic() < deadline:  # finished first, then gone about a second later
     answer = short.get(location, headers=ed_key)
     if answer.status_code == 404:

@@ -101,18 +101,20 @@ class WorkerProcess:
 
     kind: WorkerKind = "process"
 
-    def __init__(self, queue: Queue, redis_url: str, environment: Mapping[str, str]) -> None:
+    def __init__(self, queue: Queue, redis_url: str, environment: Mapping[str, str], command: str = "rq.cli") -> None:
         self.queue, self.redis_url, self.environment = queue, redis_url, dict(environment)
+        self.command = command  # the module run with `python -m`: rq.cli, or one that imports the jobs first
         self.process: subprocess.Popen | None = None
         self.log = Path(tempfile.gettempdir()) / f"course-rq-{os.getpid()}-{queue.name}.log"
 
     def start(self) -> None:
-        """Start the process and wait until it has registered in Redis (readiness, at most START_TIMEOUT s)."""
+        """Start the process; it takes jobs once it has imported them (seconds): the queue holds them meanwhile."""
         if self.process is not None and self.process.poll() is None:
             return
         from course_lib.lab import children  # children die with this process, even when it is killed
 
-        command = [sys.executable, "-m", "rq.cli", "worker", "--url", self.redis_url, "--name", self.name,
+        worker = ["worker"] if self.command == "rq.cli" else []  # rq.cli needs the subcommand, a wrapper adds it
+        command = [sys.executable, "-m", self.command, *worker, "--url", self.redis_url, "--name", self.name,
                    "--job-monitoring-interval", "1", "--logging_level", "WARNING", self.queue.name]  # fmt: skip
         root = str(Path(__file__).resolve().parents[2])  # the course_lib this process imports
         path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
@@ -120,7 +122,12 @@ class WorkerProcess:
             self.process = children.start(
                 command, env={**os.environ, **self.environment, "PYTHONPATH": path}, stdout=log, stderr=log
             )
-        deadline = time.monotonic() + START_TIMEOUT
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Wait until the process has registered in Redis (polling, bounded); RuntimeError, and the process stopped,
+        if it died or did not register in time."""
+        assert self.process is not None, "start() first"
+        deadline = time.monotonic() + timeout
         try:
             while not self.queue.connection.exists(f"rq:worker:{self.name}"):
                 if self.process.poll() is not None or time.monotonic() > deadline:
@@ -175,7 +182,13 @@ Worker = EmbeddedWorker | WorkerProcess | ExternalWorkers
 class JobQueue:
     """An app's jobs: enqueue with an owner, fetch (or hear that the result expired), and the worker that runs them."""
 
-    def __init__(self, settings: Settings, name: str, environment: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        name: str,
+        environment: Mapping[str, str] | None = None,
+        worker_command: str = "rq.cli",
+    ) -> None:
         # RQ stores pickled bytes. Short timeouts and one retry: a Redis that is down costs a request about a second
         # (a 503), not redis-py's default retries; the worker process has its own connection and no such limit.
         self.redis: redis.Redis = redis_client(
@@ -195,7 +208,7 @@ class JobQueue:
             self.worker = EmbeddedWorker(self.queue)
         elif kind == "process":
             assert settings.redis_url is not None
-            self.worker = WorkerProcess(self.queue, settings.redis_url, environment or {})
+            self.worker = WorkerProcess(self.queue, settings.redis_url, environment or {}, worker_command)
         else:
             self.worker = ExternalWorkers()
 

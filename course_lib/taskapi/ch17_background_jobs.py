@@ -38,7 +38,8 @@ def extend(app: TaskAPI, seams: Seams) -> None:
     """A job queue beside the cache, and the routes that use it."""
     settings = app.context.settings
     name = f"tasks-{secrets.token_hex(4)}" if settings.isolate_database else SHARED_QUEUE
-    queue = app.context.jobs = JobQueue(settings, name, environment={"JOBS_DATABASE_URL": database_url(app)})
+    environment = {"JOBS_DATABASE_URL": database_url(app)}  # a worker process writes where this app reads
+    queue = app.context.jobs = JobQueue(settings, name, environment, worker_command="course_lib.taskapi.worker")
     app.context.at_stop(queue.clear)  # an app of its own forgets its jobs with its data
     app.include_router(jobs.router(seams))
 

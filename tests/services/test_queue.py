@@ -65,9 +65,10 @@ def test_external_workers_need_nothing_started():
 def test_a_worker_process_starts_runs_a_job_and_stops():
     queue = JobQueue(Settings(), "test-process-queue", environment={"JOBS_DATABASE_URL": "sqlite://"})
     assert isinstance(queue.worker, WorkerProcess)
+    job = queue.enqueue(spin, 0.05, owner_id=2)  # queued before any worker runs: it waits
     queue.worker.start()
+    queue.worker.wait_ready()
     assert queue.worker.running
-    job = queue.enqueue(spin, 0.05, owner_id=2)
     assert wait_for(job) == "finished"
     process = queue.worker.process
     queue.worker.stop()
