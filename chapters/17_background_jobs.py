@@ -275,7 +275,8 @@ def follow(location: str, headers: dict, deadline_s: float = 60.0) -> list[dict]
 
 
 states = follow(accepted.headers["location"], ada)
-print("seen while it ran:", any(s["status"] == "started" and 0 < s["progress"]["done"] < TASKS for s in states))
+print("seen while it ran:", any(s["status"] == "started" and 0 < (s["progress"] or {"done": 0})["done"] < TASKS
+                                for s in states))  # progress is None until the job's first report
 states[-1]
 
 # %% [markdown]
