@@ -26,7 +26,7 @@ NBVAL_DIRS ?= solutions notebooks
 # Outside the repository, per run: the test runs must not touch a learner's real progress record.
 TEST_PROGRESS := $(CURDIR)/build/test-progress.json
 
-.PHONY: help lab test unit nbval check notebooks clean-notebooks lint install install-dev bench contract newman acceptance
+.PHONY: help lab test unit nbval check notebooks clean-notebooks lint install install-dev bench contract newman acceptance api worker
 # Newman is a Node.js program: pinned in tools/newman, installed locally (never globally) when npm is on PATH.
 NEWMAN_BIN := build/newman/node_modules/.bin/newman
 NEWMAN_IF_NPM := $(if $(shell command -v npm),$(NEWMAN_BIN),)
@@ -42,6 +42,8 @@ help:
 	@echo "make bench      every figure beside its baseline (BENCH_ARGS=--quick); table in docs/benchmarks.md"
 	@echo "make contract   schemathesis (all checks, every phase, seed 9457) against the latest API's OpenAPI; report in build/contract"
 	@echo "make acceptance the acceptance suite at its full counts, each check's figure printed (APP=module:factory)"
+	@echo "make api        the finished API under uvicorn on 127.0.0.1:API_PORT (8000) with its job worker (SECRET_KEY or DEVELOPMENT=1)"
+	@echo "make worker     an rq worker on REDIS_URL for an API run with WORKER=external ISOLATE_DATABASE=false"
 	@echo "make newman     install the pinned Newman (Postman's runner) into build/newman with npm ci (needs node + npm)"
 
 $(VENV)/bin/python:
@@ -134,6 +136,22 @@ $(NEWMAN_BIN): tools/newman/package.json tools/newman/package-lock.json
 	touch $@
 
 newman: $(NEWMAN_BIN)
+
+API_PORT ?= 8000
+# The finished API (latest()) on loopback. Its jobs (chapter 17) run in a worker thread of the server by default; with
+# REDIS_URL the server starts an `rq worker` process of its own and stops it on exit; WORKER=external leaves them to
+# `make worker` (then set ISOLATE_DATABASE=false and one DATABASE_URL for both, so they share the database and the
+# queue "tasks"). Settings come from the environment: SECRET_KEY (32+ random bytes), or DEVELOPMENT=1 on your machine.
+api: $(RUNTIME_STAMP)
+	$(PY) -m uvicorn --factory course_lib.taskapi:latest --host 127.0.0.1 --port $(API_PORT) --no-access-log
+
+# An rq worker for `make api` with WORKER=external (or a deploy): the shared queue "tasks" on REDIS_URL; the jobs write to
+# DATABASE_URL. course_lib.taskapi.worker is `rq worker` with the job functions imported before it forks a work horse
+# per job. SIGTERM (Ctrl-C) lets the job it runs finish first.
+worker: $(RUNTIME_STAMP)
+	@test -n "$(REDIS_URL)" || { echo "make worker needs REDIS_URL (a redis-server) and DATABASE_URL (the API's database)"; exit 2; }
+	@test -n "$(DATABASE_URL)" || { echo "make worker needs DATABASE_URL: the database the API (ISOLATE_DATABASE=false) uses"; exit 2; }
+	$(PY) -m course_lib.taskapi.worker --url "$(REDIS_URL)" --job-monitoring-interval 1 tasks
 
 .PHONY: e2e memory scorecard
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from course_lib.notebook import server
 from course_lib.services.settings import Settings, get_settings, use_kernel_key
 
+JOBS = 17  # from this chapter on the API runs background jobs: the backends line says who runs them
 _RESETS: list[Callable[[Settings], None]] = []
 
 
@@ -26,4 +27,4 @@ def start_chapter(number: int, title: str) -> None:
     for reset in _RESETS:
         reset(settings)
     print(f"Chapter {number:02d} — {title}")
-    print(settings.describe())
+    print(settings.describe(jobs=number >= JOBS))

@@ -89,7 +89,11 @@ SQLITE_BUSY_TIMEOUT = 30.0  # seconds
 
 def make_engine(settings: Settings | None = None, **kwargs) -> Engine:
     """An engine for the configured database; SQLite gets foreign keys on and thread-safe connections."""
-    url = database_url(settings)
+    return engine_for_url(database_url(settings), **kwargs)
+
+
+def engine_for_url(url: str, **kwargs) -> Engine:
+    """An engine for `url` itself (a worker process is given its app's database this way)."""
     if url.startswith("sqlite"):
         # A writer waits up to SQLITE_BUSY_TIMEOUT for the one write lock (pysqlite's default is 5 s): 50 concurrent
         # writers on a busy 2-core machine waited longer and got "database is locked" as a 500 (acceptance check 16).

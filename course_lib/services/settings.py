@@ -69,6 +69,23 @@ class Settings(BaseSettings):
         description="Seconds a list cursor stays valid after it was issued (chapter 14); each page issues a fresh one.",
     )
     cache_ttl: int = Field(default=60, ge=1, description="Seconds a cached copy of a read lives (chapter 16).")
+    worker: Literal["auto", "thread", "process", "external"] = Field(
+        default="auto",
+        description="Who runs background jobs (chapter 17): 'thread', a worker thread in the API's process; "
+        "'process', an `rq worker` process the API starts and stops (needs REDIS_URL); 'external', workers of "
+        "their own (`make worker`). 'auto': a thread with fakeredis, a process with REDIS_URL.",
+    )
+    job_result_ttl: int = Field(
+        default=600,
+        ge=1,
+        description="Seconds a finished or failed job's record (status, result) is kept (chapter 17).",
+    )
+    job_timeout: int = Field(default=60, ge=1, description="Seconds a job may run before its worker stops it.")
+    mail_latency: float = Field(
+        default=0.05,
+        ge=0,
+        description="Seconds the mail service takes per e-mail (simulated: reminders go to an outbox table).",
+    )
     secret_key: str | None = Field(
         default=None,
         repr=False,
@@ -187,11 +204,23 @@ class Settings(BaseSettings):
         """True when DATABASE_URL points at a server rather than the embedded SQLite."""
         return bool(self.database_url and not self.database_url.startswith("sqlite"))
 
-    def describe(self) -> str:
-        """One line naming the live backends, e.g. 'database: SQLite (embedded) · cache: fakeredis'."""
+    @property
+    def job_worker(self) -> Literal["thread", "process", "external"]:
+        """WORKER as set; 'auto' is a thread with the embedded fakeredis, an `rq worker` process with REDIS_URL."""
+        if self.worker != "auto":
+            return self.worker
+        return "process" if self.redis_url else "thread"
+
+    def describe(self, jobs: bool = False) -> str:
+        """One line naming the live backends, e.g. 'database: SQLite (embedded) · cache: fakeredis'; with `jobs`,
+        who runs background jobs too (' · jobs: worker thread')."""
         database = _database_name(self.database_url)
         cache = "redis-server" if self.redis_url else "fakeredis"
-        return f"database: {database} · cache: {cache}"
+        line = f"database: {database} · cache: {cache}"
+        if jobs:
+            names = {"thread": "worker thread", "process": "rq worker process", "external": "external rq workers"}
+            line += f" · jobs: {names[self.job_worker]}"
+        return line
 
 
 def _database_name(url: str | None) -> str:

@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from course_lib.services.cache import redis_client
 from course_lib.services.cache_aside import FAIL_FAST
 from course_lib.services.settings import Settings
-from course_lib.taskapi import ch16_redis_cache
+from course_lib.taskapi import ch17_background_jobs
 from course_lib.taskapi.build import build_app
 from course_lib.taskapi.chapter import Chapter
 from course_lib.taskapi.context import TaskAPI
@@ -95,9 +95,9 @@ def rate_limit_headers(schema: dict) -> None:
             answer.setdefault("headers", FIELDS)
 
 
-CHAPTER = Chapter(__name__, previous=ch16_redis_cache.CHAPTER, extend=extend)
+CHAPTER = Chapter(__name__, previous=ch17_background_jobs.CHAPTER, extend=extend)
 
 
 def create_app(settings: Settings | None = None) -> TaskAPI:
-    """Chapter 16's API behind rate limits, a strict CORS policy and security headers, logging nothing secret."""
+    """Chapter 17's API behind rate limits, a strict CORS policy and security headers, logging nothing secret."""
     return build_app(CHAPTER, settings)

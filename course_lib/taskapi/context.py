@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # the types only: the context must not import what later chap
     import redis
 
     from course_lib.services.cache_aside import CacheAside
+    from course_lib.services.queue import JobQueue
     from course_lib.services.settings import Settings
     from course_lib.taskapi.seams import Seams
     from course_lib.taskapi.storage import Storage
@@ -65,6 +66,7 @@ class AppContext:
     tokens: TokenConfig | None = field(default=None, metadata=added_by(15, "access-token keys and lifetime"))
     refresh_tokens: RefreshStore | None = field(default=None, metadata=added_by(15, "refresh-token families"))
     cache: CacheAside | None = field(default=None, metadata=added_by(16, "the task cache in Redis"))
+    jobs: JobQueue | None = field(default=None, metadata=added_by(17, "background jobs: a queue and its worker"))
     rate_limits: RateLimits | None = field(default=None, metadata=added_by(20, "request counters in Redis"))
     request_log: RequestLog | None = field(default=None, metadata=added_by(21, "the JSON access log"))
     metrics: HttpMetrics | None = field(default=None, metadata=added_by(21, "Prometheus registry, /metrics"))

@@ -55,6 +55,8 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch16.q2": "",
     "ch16.q3": "",
     "ch16.q4": "",
+    "ch17.q1": "",
+    "ch17.q2": "",
     "ch19.q1": "",
     "ch19.q2": "",
     "ch19.q3": "",
