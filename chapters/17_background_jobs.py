@@ -223,6 +223,13 @@ from course_lib.taskapi import reminders
 show_source(reminders.send_reminders)
 
 # %% [markdown]
+# The job runs inside the context of the request that asked for it (its id rides in the job's meta): from chapter
+# 21 on, when requests have ids, the job's log lines carry the same id as the request's. The work itself:
+
+# %%
+show_source(reminders.e_mail_reminders)
+
+# %% [markdown]
 # Who runs it is a setting, `WORKER`: by default a **thread** of the API's process with the embedded fakeredis (RQ's
 # `SimpleWorker`, which runs each job in its own thread instead of forking), and an **`rq worker` process** the app
 # starts and stops when `REDIS_URL` is set — the database's URL goes into its environment, so it writes where the

@@ -218,14 +218,23 @@ class JobQueue:
         return self.queue.name
 
     def enqueue(
-        self, function: Callable[..., Any], *args: Any, owner_id: int, retry: Retry | None = None, **kwargs: Any
+        self,
+        function: Callable[..., Any],
+        *args: Any,
+        owner_id: int,
+        retry: Retry | None = None,
+        request_id: str | None = None,
+        **kwargs: Any,
     ) -> Job:
-        """Queue `function(*args, **kwargs)` for `owner_id`; its id is RQ's (a random UUID: unguessable)."""
+        """Queue `function(*args, **kwargs)` for `owner_id`; its id is RQ's (a random UUID: unguessable).
+
+        `request_id` is the id of the request that asked for the job (chapter 21): the job's log lines carry it.
+        """
         job = self.queue.enqueue(
             function,
             args=args,
             kwargs=kwargs,
-            meta={"owner_id": owner_id, "progress": None},
+            meta={"owner_id": owner_id, "progress": None, "request_id": request_id},
             result_ttl=self.result_ttl,
             failure_ttl=self.result_ttl,
             job_timeout=self.timeout,

@@ -9,17 +9,22 @@ twice. The tables are this chapter's own (a deploy would add them in a migration
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
 from typing import Any
 
 from rq import get_current_job
+from rq.job import Job
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from course_lib.services.db import engine_for_url
 from course_lib.taskapi.orm_models import TaskRow, UserRow
+from course_lib.web.request_ids import request_context
+
+log = logging.getLogger(__name__)
 
 JOB_TABLES = MetaData()
 OUTBOX = Table(
@@ -74,6 +79,15 @@ def send_reminders(user_id: int, mail_latency: float, fail_after: int | None = N
     job = get_current_job()
     assert job is not None, "send_reminders runs as an RQ job"
     job.meta["attempt"] = job.meta.get("attempt", 0) + 1  # 1 on the first run, 2 on its first retry, ...
+    # Its log lines carry the id of the request that asked for it (chapter 21), in a worker process too.
+    with request_context(job.meta.get("request_id"), user_id):
+        result = e_mail_reminders(job, user_id, mail_latency, fail_after)
+        log.info("reminders: %(sent)s sent, %(already_sent)s already sent, %(tasks)s tasks", result)
+    return result
+
+
+def e_mail_reminders(job: Job, user_id: int, mail_latency: float, fail_after: int | None) -> dict[str, int]:
+    """send_reminders' work, inside its request's context."""
     engine = database_of(job.origin)
     with engine.connect() as connection:
         recipient = connection.scalar(select(UserRow.email).where(UserRow.id == user_id))

@@ -3,6 +3,8 @@ no secret; /metrics is for admins and counts by route template; one request is o
 the cache; sampling at the door leaves untraced requests without spans."""
 
 import json
+import logging
+import time
 
 import pytest
 
@@ -10,7 +12,7 @@ from course_lib.services.settings import Settings
 from course_lib.taskapi import app_for
 from course_lib.taskapi.api_keys import sign_up
 from course_lib.web.metrics import UNMATCHED
-from course_lib.web.request_ids import well_formed
+from course_lib.web.request_ids import current_request_id, well_formed
 from tests.taskapi.conftest import chapters_from
 
 
@@ -98,11 +100,46 @@ def test_requests_left_out_by_sampling_leave_no_span():
 
     api = serve(app, name="test-ch21-unsampled")
     try:
+        at_start = app.context.tracing.spans()  # work outside requests (chapter 17 makes its job tables) is traced
         auth = sign_up(api, "Ada")
         url = api.post("/tasks", json={"title": "draft"}, headers=auth).headers["location"]
         for _ in range(5):
             assert api.get(url, headers=auth).status_code == 200
-        assert app.context.tracing.spans() == []
+        assert app.context.tracing.spans() == at_start
         assert len(app.context.request_log.lines()) == 7  # logs and metrics still see every request
     finally:
         api.stop()
+
+
+class RequestIdsAtEmit(logging.Handler):
+    """The request id current where each record is emitted (in the job's thread, for a job's record)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, str | None]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.append((record.getMessage(), current_request_id()))
+
+
+@pytest.mark.parametrize("chapter", chapters_from(21))
+def test_a_job_carries_the_id_of_the_request_that_asked_for_it(api_at, chapter):
+    api = api_at(chapter)
+    auth = sign_up(api, "Ada")
+    api.post("/tasks", json={"title": "remind me"}, headers=auth).raise_for_status()
+    handler, logger = RequestIdsAtEmit(), logging.getLogger("course_lib.taskapi.reminders")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        accepted = api.post("/reminders", headers={**auth, "X-Request-ID": "ticket-0815"})
+        assert accepted.status_code == 202 and accepted.headers["x-request-id"] == "ticket-0815"
+        job = app_of(api).context.jobs.fetch(accepted.json()["id"])
+        assert job is not None and job.meta["request_id"] == "ticket-0815"
+        if app_of(api).context.settings.job_worker != "thread":
+            return  # an rq worker process logs where this test cannot listen: the id in the meta is what it reads
+        deadline = time.monotonic() + 60
+        while not handler.seen and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        logger.removeHandler(handler)
+    assert handler.seen and handler.seen[0][1] == "ticket-0815", handler.seen

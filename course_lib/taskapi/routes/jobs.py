@@ -26,6 +26,7 @@ from course_lib.taskapi.records import User
 from course_lib.taskapi.reminders import send_reminders
 from course_lib.taskapi.seams import Seams
 from course_lib.web.problems import Problem
+from course_lib.web.request_ids import current_request_id
 
 RETRIES = 2  # a job that fails runs again, at most this many times (its effects are idempotent: safe to repeat)
 JOB_ID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"  # RQ's ids: str(uuid4()), 122 random bits
@@ -102,7 +103,14 @@ def router(seams: Seams) -> APIRouter:
         """202 Accepted: a job will e-mail you a reminder of each open task; Location says where to follow it."""
         latency = context.settings.mail_latency
         with queue_reachable():
-            job = queue.enqueue(send_reminders, who.id, latency, owner_id=who.id, retry=Retry(max=RETRIES))
+            job = queue.enqueue(
+                send_reminders,
+                who.id,
+                latency,
+                owner_id=who.id,
+                retry=Retry(max=RETRIES),
+                request_id=current_request_id(),  # None before chapter 21's request ids
+            )
         response.headers["Location"] = f"/jobs/{job.id}"
         return JobStatus(id=job.id, status="queued", progress=None)
 
