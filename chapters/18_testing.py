@@ -327,9 +327,9 @@ assert covered.passed and covered.percent > 80, covered.output
 contract.failures, covered.missing_by_function()
 
 # %% [markdown]
-# No failures. The lines the unit tests never run are in `sort_pattern` (the regex the OpenAPI states for `?sort=`)
-# and `sort_dependency` (the FastAPI glue that reads it from a request): only building an app and serving a request
-# runs them, so they are the integration tests' job — the whole unit suite (`make unit COVERAGE=1`) reaches 96 % of course_lib. A figure to watch, not a goal: 100 % line
+# No failures. The lines the unit tests never run are in `page_params` and `sort_dependency` (the FastAPI dependencies
+# that read `?page=`, `?limit=` and `?sort=` from a request) and `sort_pattern` (the regex the OpenAPI states for
+# `?sort=`): only building an app and serving a request runs them, so they are the integration tests' job — the whole unit suite (`make unit COVERAGE=1`) reaches 96 % of course_lib. A figure to watch, not a goal: 100 % line
 # coverage says every line ran under *some* test, not that any test checked what it did. The happy-path suite above
 # covers the ownership check, the If-Match comparison and the page bound — and every mutant of them survived it.
 #

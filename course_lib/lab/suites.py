@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import inspect
 import itertools
-import sys
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
@@ -129,8 +128,7 @@ def run_case(case: Case, fixtures: dict[str, Fixture]) -> Outcome:
     """Run one case with fresh fixtures (torn down afterwards); never raises (but lets KeyboardInterrupt through)."""
     with ExitStack() as stack:
         try:
-            stack.enter_context(quiet_hypothesis())
-            function = case.function
+            function = fresh_hypothesis(case.function)
             if case.owner is not None:
                 function = function.__get__(case.owner(), case.owner)
             wanted = [name for name in inspect.signature(function).parameters if name not in case.params]
@@ -142,33 +140,27 @@ def run_case(case: Case, fixtures: dict[str, Fixture]) -> Outcome:
     return Outcome(case)
 
 
-HYPOTHESIS_PROFILE = "course-check"
+def fresh_hypothesis(function: Any) -> Any:
+    """A Hypothesis test made again from its parts, for one run: @given binds its settings when it decorates and
+    remembers the first instance that ran it (pytest's, say), so a second runner would meet the settings of that
+    moment (an example database in the working folder) and a failed health check. The new one keeps the test's own
+    settings but for: the same examples every run, nothing printed, no database written, no deadline."""
+    handle = getattr(function, "hypothesis", None)
+    if handle is None or not hasattr(handle, "_given_kwargs"):
+        return function
+    from hypothesis import HealthCheck, Verbosity, given, settings
 
-
-@contextmanager
-def quiet_hypothesis() -> Iterator[None]:
-    """Hypothesis while a check runs: the same examples every run, nothing printed, no example database written
-    into the working folder, no deadline (a busy machine is no failure). The previous profile comes back after."""
-    if "hypothesis" not in sys.modules:  # the tests use no Hypothesis: nothing to set (and no import to pay for)
-        yield
-        return
-    from hypothesis import HealthCheck, Verbosity, settings
-
-    settings.register_profile(
-        HYPOTHESIS_PROFILE,
+    again = given(**handle._given_kwargs)(handle.inner_test)
+    own = getattr(function, "_hypothesis_internal_use_settings", None) or settings.default
+    return settings(
+        own,
         database=None,
         derandomize=True,
         deadline=None,
         verbosity=Verbosity.quiet,
         print_blob=False,
         suppress_health_check=list(HealthCheck),
-    )
-    previous = settings.get_current_profile_name()
-    settings.load_profile(HYPOTHESIS_PROFILE)
-    try:
-        yield
-    finally:
-        settings.load_profile(previous)
+    )(again)
 
 
 @contextmanager
@@ -262,6 +254,26 @@ def client_for(app: Any) -> Iterator[TestClient]:
         yield client
 
 
+REQUEST_BUDGET = 1000  # requests one test may send: a loop that never ends on a broken API (a next link that
+# always points back) must end as a failed test, not hang the check
+
+
+class OverBudget(RuntimeError):
+    """A test sent more requests than REQUEST_BUDGET: it would not have finished on this API."""
+
+
+def budgeted(client: TestClient, budget: int | None = None) -> TestClient:
+    """`client`, refusing (OverBudget) any request beyond the first `budget` (REQUEST_BUDGET)."""
+    sent, budget = itertools.count(1), budget or REQUEST_BUDGET
+
+    def count(request: Any) -> None:
+        if next(sent) > budget:
+            raise OverBudget(f"more than {budget} requests: the test would not have finished (a loop that never ends?)")
+
+    client.event_hooks["request"].append(count)
+    return client
+
+
 def api_fixtures(app: Any) -> dict[str, Fixture]:
     """app, client, ada and bob: `app`, a TestClient serving it (a fresh database for each test: a served app of its
     own creates its database when it starts and drops it when it stops), and two users' headers."""
@@ -271,7 +283,7 @@ def api_fixtures(app: Any) -> dict[str, Fixture]:
 
     def client(app: Any) -> Iterator[TestClient]:
         with client_for(app) as client:
-            yield client
+            yield budgeted(client)
 
     def ada(app: Any, client: TestClient) -> dict[str, str]:
         return new_user(app, "Ada")

@@ -55,6 +55,9 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch16.q2": "",
     "ch16.q3": "",
     "ch16.q4": "",
+    "ch18.q1": "import pytest\nfrom hypothesis import given\nfrom hypothesis import strategies as st\n"
+               "from course_lib.web.pagination import last_page\n",
+    "ch18.q2": "import pytest\n",
 }
 
 FREE_TEXT = "the text of an error's detail is free; the check asserts the status"

@@ -51,10 +51,12 @@ def observe(client, ada, bob) -> dict[str, object]:
         "bob reads ada's task": client.get(url, headers=bob).status_code,
         "bob's list": len(client.get("/tasks", headers=bob).json()),
         "write without If-Match": client.patch(url, json={"title": "x"}, headers=ada).status_code,
-        "write with the current ETag": client.patch(url, json={"title": "v2"}, headers={**ada, "If-Match": etag})
-        .status_code,
-        "write with an old ETag": client.patch(url, json={"title": "v3"}, headers={**ada, "If-Match": etag})
-        .status_code,
+        "write with the current ETag": client.patch(
+            url, json={"title": "v2"}, headers={**ada, "If-Match": etag}
+        ).status_code,
+        "write with an old ETag": client.patch(
+            url, json={"title": "v3"}, headers={**ada, "If-Match": etag}
+        ).status_code,
     }
     made = [int(create(client, ada, f"p{n}")[0].rsplit("/", 1)[1]) for n in range(4)]
     walked = ids_by_walking(client, "/tasks?limit=2", ada)
