@@ -20,6 +20,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from course_lib.lab.conformance import HOOKS, ROOT, TESTER, Report, read_report, schemathesis_args
 from course_lib.notebook.server import serve
@@ -116,7 +117,7 @@ def coverage_run(module: str, *pytest_args: str, timeout: float = 300) -> Covera
         env=_env(),
     )
     files = json.loads(report.read_text())["files"] if report.exists() else {}
-    found = next(iter(files.values()), {"summary": {"num_statements": 0}, "missing_lines": []})
+    found: dict[str, Any] = next(iter(files.values()), {"summary": {"num_statements": 0}, "missing_lines": []})
     return Coverage(
         module, found["summary"]["num_statements"], found["missing_lines"], done.returncode == 0, done.stdout
     )
