@@ -1,4 +1,4 @@
-"""Mutation tests of the chapter 04–08, 10–16 and 19–21 checkers: every behaviour-changing mutant of a solution fails.
+"""Mutation tests of the chapter 04–08 and 10–21 checkers: every behaviour-changing mutant of a solution fails.
 
 Each exercise's solution cell is mutated (tests/checks/mutants.py) and run in a namespace prepared as the notebook
 prepares it (SETUP: the imports of earlier cells it needs). A surviving mutant is a wrong answer the check calls
@@ -57,6 +57,9 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch16.q4": "",
     "ch17.q1": "",
     "ch17.q2": "",
+    "ch18.q1": "import pytest\nfrom hypothesis import given\nfrom hypothesis import strategies as st\n"
+               "from course_lib.web.pagination import last_page\n",
+    "ch18.q2": "import pytest\n",
     "ch19.q1": "",
     "ch19.q2": "",
     "ch19.q3": "",
@@ -205,6 +208,65 @@ EQUIVALENT = {  # mutant description → why it is a right answer too
     },
 }
 
+
+# Chapter 18's answers are test suites, and its solutions are redundant on purpose (examples and a property; each
+# rule from both sides). A mutant of a suite that still passes on the real code and fails on every mutant of it
+# is a right answer: each one below was run, and the check found it so.
+STILL_CATCHES_EVERY_MUTANT = "the changed suite still passes on the real code and fails on every mutant"
+EQUIVALENT["ch18.q1"] = dict.fromkeys([
+    "statement removed: `@given(total=st.integers(min_value=1, max_value=10000), limit=st.inte…` → `pass`",
+    "statement removed: `assert (last - 1) * limit < total <= last * limit` → `pass`",
+    "comparison: `(last - 1) * limit < total <= last * limit` → `(last - 1) * limit <= total <= last * limit`",
+    "keyword removed: `max_value=10000` from `st.integers(min_value=1, max_value=10000)`",
+    "keyword removed: `max_value=100` from `st.integers(min_value=1, max_value=100)`",
+    "constant: `0` → `-1` in `@pytest.mark.parametrize(\"total, limit, last\", [(0, 20, 1), (1, 20, 1…`",
+    "constant: `20` → `21` in `@pytest.mark.parametrize(\"total, limit, last\", [(0, 20, 1), (1, 20, 1…`",
+    "constant: `20` → `19` in `@pytest.mark.parametrize(\"total, limit, last\", [(0, 20, 1), (1, 20, 1…`",
+    "constant: `1` → `2` in `@pytest.mark.parametrize(\"total, limit, last\", [(0, 20, 1), (1, 20, 1…` (#2)",
+    "constant: `1` → `0` in `@pytest.mark.parametrize(\"total, limit, last\", [(0, 20, 1), (1, 20, 1…` (#2)",
+    "constant: `20` → `21` in `@pytest.mark.parametrize(\"total, limit, last\", [(0, 20, 1), (1, 20, 1…` (#2)",
+    "constant: `20` → `19` in `@pytest.mark.parametrize(\"total, limit, last\", [(0, 20, 1), (1, 20, 1…` (#2)",
+    "constant: `20` → `19` in `@pytest.mark.parametrize(\"total, limit, last\", [(0, 20, 1), (1, 20, 1…` (#3)",
+    "constant: `20` → `21` in `@pytest.mark.parametrize(\"total, limit, last\", [(0, 20, 1), (1, 20, 1…` (#4)",
+    "constant: `21` → `22` in `@pytest.mark.parametrize(\"total, limit, last\", [(0, 20, 1), (1, 20, 1…`",
+    "constant: `20` → `19` in `@pytest.mark.parametrize(\"total, limit, last\", [(0, 20, 1), (1, 20, 1…` (#5)",
+    "constant: `40` → `39` in `@pytest.mark.parametrize(\"total, limit, last\", [(0, 20, 1), (1, 20, 1…`",
+    "constant: `20` → `21` in `@pytest.mark.parametrize(\"total, limit, last\", [(0, 20, 1), (1, 20, 1…` (#6)",
+    "constant: `41` → `42` in `(41, 20, 3), (5, 2, 3), (4, 2, 2)])`",
+    "constant: `20` → `19` in `(41, 20, 3), (5, 2, 3), (4, 2, 2)])`",
+    "constant: `5` → `6` in `(41, 20, 3), (5, 2, 3), (4, 2, 2)])`",
+    "constant: `4` → `3` in `(41, 20, 3), (5, 2, 3), (4, 2, 2)])`",
+    "constant: `2` → `3` in `(41, 20, 3), (5, 2, 3), (4, 2, 2)])` (#2)",
+    "parameter → literal: `limit` → `1` in `assert (last - 1) * limit < total <= last * limit`",
+    "constant: `1` → `2` in `assert (last - 1) * limit < total <= last * limit`",
+    "constant: `1` → `2` in `@given(total=st.integers(min_value=1, max_value=10_000), limit=st.int…`",
+    "constant: `10000` → `10001` in `@given(total=st.integers(min_value=1, max_value=10_000), limit=st.int…`",
+    "constant: `10000` → `9999` in `@given(total=st.integers(min_value=1, max_value=10_000), limit=st.int…`",
+    "constant: `1` → `2` in `@given(total=st.integers(min_value=1, max_value=10_000), limit=st.int…` (#2)",
+    "constant: `100` → `101` in `@given(total=st.integers(min_value=1, max_value=10_000), limit=st.int…`",
+    "constant: `100` → `99` in `@given(total=st.integers(min_value=1, max_value=10_000), limit=st.int…`",
+], STILL_CATCHES_EVERY_MUTANT)
+EQUIVALENT["ch18.q2"] = dict.fromkeys([
+    "statement removed: `assert page.status_code == 200` → `pass`",
+    "statement removed: `assert client.get(url, headers=ada).status_code == 200` → `pass`",
+    "statement removed: `assert client.get(url, headers=ada).json()['title'] == 'v2'` → `pass`",
+    "constant: `5` → `6` in `@pytest.mark.parametrize(\"count, limit\", [(5, 2), (4, 2)])`",
+    "constant: `5` → `4` in `@pytest.mark.parametrize(\"count, limit\", [(5, 2), (4, 2)])`",
+    "constant: `2` → `3` in `@pytest.mark.parametrize(\"count, limit\", [(5, 2), (4, 2)])`",
+    "constant: `2` → `1` in `@pytest.mark.parametrize(\"count, limit\", [(5, 2), (4, 2)])`",
+    "constant: `4` → `5` in `@pytest.mark.parametrize(\"count, limit\", [(5, 2), (4, 2)])`",
+    "constant: `4` → `3` in `@pytest.mark.parametrize(\"count, limit\", [(5, 2), (4, 2)])`",
+    "constant: `2` → `3` in `@pytest.mark.parametrize(\"count, limit\", [(5, 2), (4, 2)])` (#2)",
+    "constant: `2` → `1` in `@pytest.mark.parametrize(\"count, limit\", [(5, 2), (4, 2)])` (#2)",
+    "constant: `'v1'` → `'v'` in `created = client.post(\"/tasks\", json={\"title\": \"v1\"}, headers=ada)`",
+    "parameter → literal: `count` → `5` in `made = [client.p"
+    "ost(\"/tasks\", json={\"title\": f\"task {n}\"}, headers=ad…`",
+    "constant: `\"Ada's\"` → `\"Ada'\"` in `url = client.post("
+    "\"/tasks\", json={\"title\": \"Ada's\"}, headers=ada).hea…`",
+    "constant: `'v3'` → `'v'` in `assert client.patch(url, json={\"title\": \"v3\"}, headers={**ada, \"If-Ma…`",
+    "parameter → literal: `limit` → `2` in `assert sorted(walk(client, f\"/tasks?limit={limit}\", ada)) == sorted(m…`",
+    "constant: `'task '` → `'task'` in `made = [client.post(\"/tasks\", json={\"title\": f\"task {n}\"}, headers=ad…`",
+], STILL_CATCHES_EVERY_MUTANT)
 
 KNOWN_GAPS: dict[str, dict[str, str]] = {}  # wrong answers a check still calls Correct: tolerated until fixed
 
