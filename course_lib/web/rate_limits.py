@@ -149,7 +149,9 @@ def account_of(body: bytes) -> str | None:
         return None
     if not isinstance(email, str) or not email.strip():
         return None
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    # The same form as the user lookup's (records.email_key): with lower() instead, "roß" and "ross" were two buckets
+    # of guesses for one account that logs in under either spelling.
+    return hashlib.sha256(email.strip().casefold().encode()).hexdigest()[:32]
 
 
 async def read_body(receive: Receive, limit: int) -> tuple[bytes | None, Receive]:

@@ -1,17 +1,21 @@
 """Rate limits on Redis: counted per client address, 429 with Retry-After and the draft's fields, allowed again after
 Retry-After, failed logins limited per account and per address, requests pass uncounted when Redis is down."""
 
+import json
 import time
 import uuid
 
 import pytest
 import redis
 from fastapi import FastAPI, Request, Response
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from limits import parse
 
 from course_lib.notebook.server import serve
 from course_lib.services.cache import redis_client
 from course_lib.services.cache_aside import FAIL_FAST
+from course_lib.taskapi.records import email_key
 from course_lib.web.problems import PROBLEM_JSON
 from course_lib.web.rate_limits import (
     Policy,
@@ -106,10 +110,14 @@ def test_clear_forgets_every_counter(limits):
     ("body", "same_as"),
     [
         (b'{"email": "Ada@Example.org ", "password": "x"}', b'{"email": "ada@example.org"}'),
+        ('{"email": "sam.ro\u00df@example.org"}'.encode(), b'{"email": "sam.ross@example.org"}'),  # ß
+        ('{"email": "\u017fam@example.org"}'.encode(), b'{"email": "sam@example.org"}'),  # long s
+        ('{"email": "\ufb01ona@example.org"}'.encode(), b'{"email": "fiona@example.org"}'),  # fi ligature
         (b'{"email": "b@x.io"}', None),
     ],
 )
 def test_the_account_is_the_normalized_email_as_a_digest(body, same_as):
+    """Normalized as the user lookup normalizes (records.email_key): every spelling that logs in shares one bucket."""
     account = account_of(body)
     assert account is not None and "@" not in account
     if same_as:
@@ -186,3 +194,12 @@ def test_requests_pass_uncounted_when_redis_is_unreachable(caplog):
 
 def test_a_limit_is_parsed_from_the_limits_notation():
     assert Policy.parse("x", "10 per 15 minutes").limit == parse("10/15 minutes")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=40).filter(str.strip))
+def test_two_spellings_share_a_bucket_exactly_when_the_user_lookup_reads_them_as_one_account(email):
+    other = email.upper()
+    same_user = email_key(email) == email_key(other)
+    same_bucket = account_of(json.dumps({"email": email}).encode()) == account_of(json.dumps({"email": other}).encode())
+    assert same_bucket == same_user
