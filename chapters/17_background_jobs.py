@@ -178,12 +178,13 @@ while (not sent.exists() or len(sent.read_text().splitlines()) < 3) and time.mon
 child.send_signal(signal.SIGKILL)
 children.stop(child)
 sent_before_death = len(sent.read_text().splitlines())
-print(accepted.status_code, accepted.json(), "· every e-mail sent:", sent_before_death == background_tasks_app.TASKS)
+print(accepted.status_code, accepted.json(), f"· e-mails sent before the process died: {sent_before_death} of {background_tasks_app.TASKS}")
 assert 3 <= sent_before_death < background_tasks_app.TASKS
 shutil.rmtree(folder)
 
 # %% [markdown]
-# The client was told "accepted"; most of the e-mails will never be sent, and nothing anywhere says so. A restarted
+# The client was told "accepted"; the e-mails not out when the process died will never be sent, and nothing anywhere
+# says so. A restarted
 # process does not know what its predecessor had in memory. `BackgroundTasks` is fine for work that may be lost (a
 # cache warm-up, a metric) — not for work someone was promised.
 #
@@ -231,7 +232,7 @@ show_source(reminders.e_mail_reminders)
 
 # %% [markdown]
 # Who runs it is a setting, `WORKER`: by default a **thread** of the API's process with the embedded fakeredis (RQ's
-# `SimpleWorker`, which runs each job in its own thread instead of forking), and an **`rq worker` process** the app
+# `SimpleWorker`, which runs each job in the worker's own thread without forking), and an **`rq worker` process** the app
 # starts and stops when `REDIS_URL` is set — the database's URL goes into its environment, so it writes where the
 # API reads, and it imports the job functions once before it forks a work horse per job
 # (`python -m course_lib.taskapi.worker`, RQ's `rq worker` otherwise); `WORKER=external` leaves it to workers of your
@@ -243,6 +244,8 @@ show_source(reminders.e_mail_reminders)
 from course_lib.services.queue import EmbeddedWorker, ThreadWorker
 
 show_source(ThreadWorker)
+
+# %%
 show_source(EmbeddedWorker._run)
 
 # %% [markdown]
@@ -250,7 +253,8 @@ show_source(EmbeddedWorker._run)
 # RFC 9110 §15.3.3: *"The 202 (Accepted) status code indicates that the request has been accepted for processing,
 # but the processing has not been completed … The representation sent with this response ought to describe the
 # request's current status and point to (or embed) a status monitor."* The status monitor is a resource of its own,
-# `/jobs/{id}`, named in `Location`:
+# `/jobs/{id}`: the body describes the job's status and names its id, and `Location` points to it — a common
+# convention (RFC 9110 gives `Location` no meaning of its own on a 202), which clients and the roadmap follow:
 
 # %%
 from course_lib.taskapi.routes import jobs
@@ -287,8 +291,8 @@ print("seen while it ran:", any(s["status"] == "started" and 0 < (s["progress"] 
 states[-1]
 
 # %% [markdown]
-# Meanwhile the workers of the API stay free: four requests for reminders at once cost a ping nothing, since each
-# `POST` only stores a job:
+# Meanwhile the workers of the API stay free: with four requests for reminders at once a ping takes a few
+# milliseconds, not the hundreds it took beside the inline sends, since each `POST` only stores a job:
 
 # %% tags=["nbval-ignore-output"]
 with ThreadPoolExecutor(WORKERS) as pool:
@@ -345,8 +349,8 @@ short.stop()
 
 # %% [markdown]
 # ## Idempotent effects: the processed-ids record
-# A queue runs a job **at least once**: RQ retries a job that failed (`Retry(max=2)` here), and chapter 22 kills a
-# worker mid-job and sees it run again. So a job's effects must survive being repeated. Each e-mail has a key —
+# A queue runs a job **at least once**: RQ retries a job that failed (`Retry(max=2)` here), and chapter 22 (to
+# come) kills a worker mid-job and sees it run again. So a job's effects must survive being repeated. Each e-mail has a key —
 # `reminder:<job id>:<task id>` — and the job writes the key into `processed_effects` (unique) **in the same
 # transaction** as the e-mail into the outbox: either both exist or neither, and a second run finds the key and skips
 # the e-mail. (An effect outside the database, such as an SMTP call, cannot share the transaction: then the key goes to
@@ -472,7 +476,7 @@ api.stop()
 #
 # ## Going further
 # - [RFC 9110 §15.3.3, 202 Accepted](https://www.rfc-editor.org/rfc/rfc9110#section-15.3.3)
-# - [RQ: jobs, results, retries](https://python-rq.org/docs/) — and chapter 22: retries with backoff, timeouts, the
+# - [RQ: jobs, results, retries](https://python-rq.org/docs/) — and chapter 22 (to come): retries with backoff, timeouts, the
 #   failed-job registry, a worker killed mid-job.
 # - [FastAPI: Background Tasks](https://fastapi.tiangolo.com/tutorial/background-tasks/) and its caveat about heavy work.
 # - The transactional outbox pattern (Chris Richardson, *Microservices Patterns*, ch. 3).

@@ -167,6 +167,8 @@ f"smallest counterexample: total={total}, limit={limit}"
 from course_lib.lab.suites import client_for, new_user
 
 show_source(client_for)
+
+# %%
 show_source(new_user)
 
 # %% [markdown]
@@ -292,8 +294,8 @@ table(kill_table(TestHappyPath))
 
 # %% [markdown]
 # Both tests pass on the real API — and on every mutant. Nobody reads another user's task, no write sends an old
-# ETag, no list is longer than one page: the suite never asks the questions the rules answer. Its line coverage of
-# the routes is nonetheless high. Each of those rules needs a test that looks from the **other side**: Bob, not
+# ETag, no list is longer than one page: the suite never asks the questions the rules answer, though its requests run
+# the very lines that hold the rules. Each of those rules needs a test that looks from the **other side**: Bob, not
 # Ada; a second write with the first write's ETag; more tasks than fit on a page.
 #
 # ## Contract tests: schemathesis over the OpenAPI, and coverage
@@ -331,9 +333,9 @@ contract.failures, covered.missing_by_function()
 # %% [markdown]
 # No failures. The lines the unit tests never run are in `page_params` and `sort_dependency` (the FastAPI dependencies
 # that read `?page=`, `?limit=` and `?sort=` from a request) and `sort_pattern` (the regex the OpenAPI states for
-# `?sort=`): only building an app and serving a request runs them, so they are the integration tests' job — the whole unit suite (`make unit COVERAGE=1`) reaches 96 % of course_lib. A figure to watch, not a goal: 100 % line
+# `?sort=`): only building an app and serving a request runs them, so they are the integration tests' job — `make unit COVERAGE=1` prints the figure of the whole unit suite over course_lib. A figure to watch, not a goal: 100 % line
 # coverage says every line ran under *some* test, not that any test checked what it did. The happy-path suite above
-# covers the ownership check, the If-Match comparison and the page bound — and every mutant of them survived it.
+# runs the ownership check, the If-Match comparison and the page bound — and every mutant of them survived it.
 #
 # ## Try it
 # - Run the full contract: `make contract` in a terminal (every operation, every phase, a thousand cases or more).

@@ -62,8 +62,9 @@ from course_lib.lab.workflows import actionlint, schema_errors
 schema_errors(MINIMAL), [str(finding) for finding in actionlint(MINIMAL)]
 
 # %% [markdown]
-# The schema is satisfied, but actionlint is not: the two actions are versions that run on Node 20, which GitHub is
-# retiring — a workflow copied from a tutorial ages. The fix is the current major versions, `actions/checkout@v5`
+# The schema is satisfied, but actionlint is not: the two actions are versions that run on Node 20, whose removal
+# from GitHub's runners was scheduled for September 2026 (the date actionlint prints) — a workflow copied from a
+# tutorial ages. The fix is the current major versions, `actions/checkout@v5`
 # and `actions/setup-python@v6`. A version is a **pin**: `@v5` moves only within major version 5 (a commit SHA
 # does not move at all); `@main` would run whatever the action's authors pushed last.
 #
@@ -73,7 +74,8 @@ schema_errors(MINIMAL), [str(finding) for finding in actionlint(MINIMAL)]
 # in a **scratch clone** of a project (a fresh copy of its files in a temporary folder, as a checkout gives a runner),
 # as a runner would. It substitutes the `${{ }}` expressions (with the `github`
 # context of a push to `main`, or of a pull request), skips the `uses:` steps (the clone is the checkout; this
-# kernel's Python is the set-up one), runs each script under `bash -e -o pipefail` (GitHub's default shell), and stops
+# kernel's Python is the set-up one), runs each script as GitHub does (`bash -e`; with `-o pipefail` too when the
+# workflow says `shell: bash`), and stops
 # the job at the first failing step. It never changes your environment: `pip install` resolves against this kernel's
 # packages and installs nothing (a dry run, offline), and the machine's own `DATABASE_URL` does not leak in — a step
 # sees only what the workflow gives it:
@@ -136,7 +138,7 @@ sorted({line for line in minimal.failed.output.splitlines() if line.startswith("
 # ## Cancel superseded runs
 # Push three commits in a minute and three runs start; only the last one's result matters. A **concurrency group**
 # names the runs that exclude each other, and `cancel-in-progress: true` cancels the older one when a newer one
-# arrives (without it, the newer one waits). Groups are repository-wide, so the group must contain what makes runs
+# arrives (without it, the newer one waits, and a run still pending in the group is cancelled by the next). Groups are repository-wide, so the group must contain what makes runs
 # interchangeable — the workflow and the ref — and nothing that differs per run:
 
 # %%
@@ -198,7 +200,8 @@ show_file(".github/workflows/test.yml", highlight_text=("concurrency", "cancel-i
 # a single `run:` step: everything else lives in **`.ci/run`**, a bash script that a maintainer can run on any Linux
 # machine — the YAML stays thin, and CI is not a thing only GitHub can do. So it has no service containers either:
 # the script installs redis-server, PostgreSQL and nginx and starts them on loopback itself, which works the same on
-# a runner and on a maintainer's Linux box, then runs the README's test command twice:
+# a runner and on a maintainer's Linux box, then runs the README's test command (`make test`), and then its unit tests
+# and solved notebooks again on the real services:
 
 # %%
 show_file(".ci/run", highlight_text=("log ",))
@@ -211,9 +214,9 @@ show_file(".ci/run", highlight_text=("log ",))
 show_file(".ci/stages.sh", start="log()", end="trap")
 
 # %% [markdown]
-# The whole run takes tens of minutes: `make test` twice (every notebook under nbval, every unit test, on SQLite and
-# fakeredis, then on PostgreSQL and redis-server) and `make e2e` (JupyterLab in a headless browser). Here is a quick,
-# real part of it, run the same way — `.ci/stages.sh` sourced, one stage per check — the lint of `make lint`, the
+# The whole run takes tens of minutes: `make test` (lint, every notebook under nbval, every unit test, on SQLite and
+# fakeredis), the unit tests and solved notebooks again on PostgreSQL and redis-server, and `make e2e` (JupyterLab in
+# a headless browser). Here is a quick, real part of it, run the same way — `.ci/stages.sh` sourced, one stage per check — the lint of `make lint`, the
 # workflow's own checks, and the repository tests that guard the workflow (in the pass CI runs):
 
 # %% tags=["nbval-ignore-output"]
@@ -429,7 +432,7 @@ q3.check(group)
 #   `head_ref || run_id` limits it to pull requests.
 # - Actions are **pinned** (a major version, or a commit SHA); triggers cover **push and pull_request**.
 # - `${{ }}` is pasted into a script before bash reads it: untrusted text goes through `env:` and a quoted variable.
-# - The course's CI is a thin workflow over `.ci/run`: real services on loopback, `make test` twice, stages timed;
+# - The course's CI is a thin workflow over `.ci/run`: real services on loopback, `make test` then a second pass on the real services, stages timed;
 #   the course tests itself with nbval, cumulative API tests and mutation-tested checks.
 #
 # ## Going further

@@ -75,13 +75,16 @@ print("\n".join(middleware_lines(app)))
 # ```
 #
 # Why this order:
-# - **security headers outermost**, so every answer gets them — a 429, a refused preflight, a 404 alike;
+# - **security headers outermost**, so every answer our middleware sees gets them — a 429, a refused preflight, a 404
+#   alike (an unhandled 500 comes from outside, below);
 # - **CORS before the limiter**: a preflight is the browser asking permission, not the page's request; it must not
-#   spend the page's quota. And a 429 passes back through CORS, so a listed page can *read* it (its `Retry-After`)
-#   instead of seeing an opaque network error;
-# - **the limiter before everything else**: a refused request costs one Redis round trip, no body parsing, no
+#   spend the page's quota. And a 429 passes back through CORS, so a listed page can *read* it instead of seeing an
+#   opaque network error — its `Retry-After` and `RateLimit` fields too, because the answer names them in
+#   `Access-Control-Expose-Headers` (a page may read only a few "safelisted" fields otherwise);
+# - **the limiter before everything else**: a refused request costs a few Redis round trips, no password check, no
 #   database. (One answer no middleware of ours dresses: Starlette's `ServerErrorMiddleware` wraps *all* user
-#   middleware, so a 500 comes from outside them — the test below checks it is still problem+json without a trace.)
+#   middleware, so an unhandled 500 comes from outside them, without the security headers or a request id — the test
+#   below checks it is still problem+json without a trace.)
 
 # %% [markdown]
 # ## Rate limiting: counters in Redis
@@ -226,12 +229,16 @@ stuffed = logins.post("/session", json={"email": "frank@example.org", "password"
 stuffing, stuffed.status_code, stuffed.json()["policy"]
 
 # %% [markdown]
-# The refused attempts were answered before any password was checked: a 429 costs the server one Redis round trip,
-# not an argon2 verification.
+# The refused attempts were answered before any password was checked: a 429 costs the server a few Redis round trips,
+# not an argon2 verification. The price of a hard limit per account: anyone who knows an address can lock its owner
+# out for the window (the per-address limit does the same to everyone behind one NAT). Production services soften it
+# — a growing delay, a challenge after a few failures, or a right password still let through from a known device —
+# a trade-off between guessing and locking out that OWASP's Authentication Cheat Sheet discusses.
 #
 # ## CORS: which pages may read the answers
-# A browser sends a page's requests to any site — with that site's cookies — but lets the page *read* the answer
-# only if the API says so (the same-origin policy). Cross-Origin Resource Sharing is how it says so: for a request
+# A browser sends a page's requests to any site — with that site's cookies when the page asks for credentials and the
+# cookie's `SameSite` allows it (a `Lax` cookie, like the course's, only from pages of the same site) — but lets the
+# page *read* the answer only if the API says so (the same-origin policy). Cross-Origin Resource Sharing is how it says so: for a request
 # that is not "simple" (a `PATCH`, an `Authorization` header, JSON), the browser first sends a **preflight**
 # `OPTIONS` asking permission. Before this chapter the API answered it as chapter 01 answers any `OPTIONS` — 204 and
 # the methods in `Allow` — with no `Access-Control-Allow-Origin`: a refusal, which the browser enforces by never
@@ -266,7 +273,8 @@ show(foreign, headers=["content-type", "vary"], request_headers=["origin"])
 # whether the page may read the answer. So what matters is what the answer says. Starlette's `CORSMiddleware` is
 # right about `Access-Control-Allow-Origin` with an explicit list — but it adds `Access-Control-Allow-Credentials:
 # true` to every answer with an `Origin`, listed or not, and with `allow_origins=["*"]` plus credentials it echoes
-# *any* origin back, credentials and all: any site could read a logged-in user's tasks. The course's
+# *any* origin back, credentials and all: any site whose requests carry the user's cookie (or token) could read the
+# user's tasks. The course's
 # `StrictCORSMiddleware` refuses `"*"` and says nothing at all to an origin not listed:
 
 # %%
@@ -278,7 +286,8 @@ for origin in (FRONT, "https://evil.example", "null"):
     answer = api.get("/health", headers={"Origin": origin, **cookie})
     rows.append({"Origin": origin, "status": answer.status_code,
                  "Allow-Origin": answer.headers.get("access-control-allow-origin", "—"),
-                 "Allow-Credentials": answer.headers.get("access-control-allow-credentials", "—")})
+                 "Allow-Credentials": answer.headers.get("access-control-allow-credentials", "—"),
+                 "Expose-Headers": answer.headers.get("access-control-expose-headers", "—")})
 table(rows)
 try:
     StrictCORSMiddleware(app, allowed_origins=["*"])
@@ -290,8 +299,8 @@ except ValueError as error:
 # What stops a foreign page from *writing* with the user's cookie is chapter 09's CSRF check.)
 #
 # ## Security headers
-# Fields that tell a browser how to treat the answer, on every response (the OWASP REST Security cheat sheet's list
-# for an API):
+# Fields that tell a browser how to treat the answer, on every response (after OWASP's REST Security and HTTP Headers
+# cheat sheets, for an API):
 
 # %%
 from course_lib.web.security_headers import SECURITY_HEADERS
@@ -375,7 +384,9 @@ print(redact_text("GET /tasks?access_token=abc123&limit=20"))
 # JSON logs put the same filter on their handler.
 #
 # ## The OWASP API Security Top 10 (2023), against this API
-# OWASP's list of the ways APIs are actually broken into. One real request per item, on the finished API:
+# OWASP's list of the ways APIs are actually broken into. One check per item, on the finished API — most a request
+# made here; a few reuse answers of the sections above (marked with their app), and API9 compares the routes with the
+# OpenAPI document:
 
 # %%
 import base64
@@ -474,7 +485,7 @@ table(checks)
 assert all(row["ok"] == "✓" for row in checks)
 
 # %% [markdown]
-# Every row is a request made just now. What each item means, in one line:
+# Every row is a check made in this notebook. What each item means, in one line:
 #
 # | item | the attack | what stops it here |
 # |---|---|---|
@@ -587,9 +598,9 @@ q3.check(redact_headers)
 #   server gives, believing `X-Forwarded-For` from the configured proxy only (chapter 11).
 # - **CORS** answers preflights for `ALLOWED_ORIGINS` only, never `"*"` with credentials, and tells an unlisted origin
 #   nothing. It sits outside the limiter: a preflight costs no quota, and a 429 stays readable.
-# - **Security headers** on every answer; **no trace** in any answer; **secrets** from the environment only, refused
+# - **Security headers** on every answer but an unhandled 500; **no trace** in any answer; **secrets** from the environment only, refused
 #   when missing, short or public; **logs redacted** by a filter on every logger that writes.
-# - The OWASP API Top 10 (2023), one live request each: all ten hold on this API.
+# - The OWASP API Top 10 (2023), one live check each: all ten hold on this API.
 #
 # ## Going further
 # - [draft-ietf-httpapi-ratelimit-headers](https://datatracker.ietf.org/doc/draft-ietf-httpapi-ratelimit-headers/)
@@ -601,7 +612,8 @@ q3.check(redact_headers)
 #   [HTTP Headers](https://cheatsheetseries.owasp.org/cheatsheets/HTTP_Headers_Cheat_Sheet.html) and
 #   [Logging](https://cheatsheetseries.owasp.org/cheatsheets/Logging_Cheat_Sheet.html) cheat sheets.
 # - [Fetch: CORS protocol](https://fetch.spec.whatwg.org/#http-cors-protocol) — what a browser sends and checks.
-# - NIST SP 800-63B §5.2.2: rate limiting of authentication attempts (at most 100 consecutive failures per account).
+# - NIST SP 800-63B-4, rate limiting (throttling) of authentication attempts: at most 100 consecutive failures per
+#   account.
 #
 # ## Where this lives in course_lib
 # `course_lib/web/rate_limits.py` (policies, counters, the middleware, the fields), `course_lib/web/cors.py`

@@ -1,5 +1,6 @@
 """What observability costs, measured in process: chapter 21's app (request ids, JSON logs, metrics, traces) against
-chapter 16's on the same request, one request at a time straight into the ASGI app (no network, no client library).
+chapter 20's (the app it builds on) on the same request, one request at a time straight into the ASGI app (no
+network, no client library).
 
 Two ways to run chapter 21's app: every request traced, each span exported as it ends (SimpleSpanProcessor: what the
 notebook does, to read every trace), and as a production service would — PRODUCTION_SAMPLE_RATE of the traces
@@ -18,7 +19,7 @@ from course_lib.services.settings import Settings
 from course_lib.taskapi.context import TaskAPI
 
 PRODUCTION_SAMPLE_RATE = 0.1
-PLAIN = "chapter 16 (plain)"
+PLAIN = "chapter 20 (not observed)"
 TRACED = "every request traced, simple processor"
 PRODUCTION = f"production: {PRODUCTION_SAMPLE_RATE:.0%} sampled, batch, logs + metrics"
 WARM_UP = 30
@@ -57,7 +58,7 @@ async def asgi_get(app, path: str, headers: dict[str, str]) -> int:
 
 def apps(settings: Settings | None = None) -> dict[str, TaskAPI]:
     """The three apps, on the embedded defaults (or `settings`), each with a database of its own."""
-    from course_lib.taskapi import ch16_redis_cache, ch21_observability
+    from course_lib.taskapi import ch20_security, ch21_observability
 
     # The minimal password hash: the apps' sign-ups are set-up, not what is measured (GET never hashes).
     plain = (settings or Settings(database_url=None, redis_url=None)).model_copy(
@@ -69,7 +70,7 @@ def apps(settings: Settings | None = None) -> dict[str, TaskAPI]:
     assert production.context.request_log is not None
     production.context.request_log.handler.stream = open(os.devnull, "w")
     return {
-        PLAIN: ch16_redis_cache.create_app(plain),
+        PLAIN: ch20_security.create_app(plain),
         TRACED: ch21_observability.create_app(
             plain.model_copy(update={"trace_sample_rate": 1.0, "trace_batch": False})
         ),

@@ -658,10 +658,13 @@ def _run_job(
             continue
         env = job_env | environment(step.get("env"))
         script = substitute(str(step.get("run", "")), context | {"env": env}, workspace)
-        cwd = workspace / str(
-            step.get("working-directory") or (job.get("defaults") or {}).get("run", {}).get("working-directory") or "."
-        )
-        outcome = _run_script(script, cwd, _clean_environment(scratch) | env, timeout)
+        run_defaults = {
+            **((data.get("defaults") or {}).get("run") or {}),
+            **((job.get("defaults") or {}).get("run") or {}),
+        }
+        cwd = workspace / str(step.get("working-directory") or run_defaults.get("working-directory") or ".")
+        shell = step.get("shell") or run_defaults.get("shell")
+        outcome = _run_script(script, cwd, _clean_environment(scratch) | env, timeout, shell)
         run.steps.append(replace(outcome, job=job_id, name=name))
         failed = failed or outcome.outcome == "failed"
 
@@ -669,14 +672,22 @@ def _run_job(
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def _run_script(script: str, cwd: Path, env: dict[str, str], timeout: float) -> StepRun:
-    """One `run:` script under bash -e -o pipefail, GitHub's default shell on Linux."""
+# How GitHub runs a Linux step's script: `bash -e {0}` when the workflow names no shell, and with pipefail (a failing
+# command on the left of a pipe fails the step) only when it says `shell: bash`.
+SHELLS = {None: ["bash", "-e"], "bash": ["bash", "--noprofile", "--norc", "-eo", "pipefail"], "sh": ["sh", "-e"]}
+
+
+def _run_script(script: str, cwd: Path, env: dict[str, str], timeout: float, shell: str | None = None) -> StepRun:
+    """One `run:` script under the shell GitHub would use (`bash -e` unless the workflow names one)."""
     path = Path(env["RUNNER_TEMP"]) / f"step-{time.monotonic_ns()}.sh"
     path.write_text(script)
     started = time.perf_counter()
+    command = SHELLS.get(shell)
+    if command is None:
+        return StepRun("", "", "failed", note=f"shell: {shell} does not run here (bash and sh do)")
     try:
         result = subprocess.run(
-            ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(path)],
+            [*command, str(path)],
             cwd=cwd,
             env=env,
             capture_output=True,

@@ -8,7 +8,7 @@ from course_lib.lab.observability_cost import PLAIN, PRODUCTION, TRACED, apps, s
 
 def test_the_three_apps_are_what_their_names_say():
     built = apps()
-    assert built[PLAIN].context.tracing is None  # chapter 16: no instrumentation
+    assert built[PLAIN].context.tracing is None  # chapter 20: no instrumentation
     traced, production = built[TRACED].context.tracing, built[PRODUCTION].context.tracing
     assert (traced.sample_rate, traced.batch) == (1.0, False)
     assert (production.sample_rate, production.batch) == (0.1, True)

@@ -243,3 +243,24 @@ def test_a_step_that_hangs_is_stopped():
 def test_matrix_takes_the_first_combination():
     job = {"strategy": {"matrix": {"python": ["3.11", "3.12"], "include": [{"python": "3.13"}]}}}
     assert workflows.matrix_first(job) == {"python": "3.11"}
+
+
+@pytest.mark.parametrize(
+    ("shell_lines", "outcome"),
+    [
+        ("", "passed"),  # GitHub's `bash -e {0}`: the pipe's status is the last command's
+        ("    defaults:\n      run:\n        shell: bash\n", "failed"),  # `shell: bash` adds -o pipefail
+    ],
+)
+def test_a_failing_command_left_of_a_pipe_fails_the_step_only_under_shell_bash(shell_lines, outcome):
+    workflow = (
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n" + shell_lines + "    steps:\n      - run: false | cat\n"
+    )
+    assert run_steps(workflow).steps[-1].outcome == outcome
+
+
+def test_a_shell_that_does_not_run_here_fails_the_step_and_says_so():
+    step = run_steps(
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: 1\n        shell: pwsh\n"
+    )
+    assert step.steps[-1].outcome == "failed" and "pwsh" in step.steps[-1].note

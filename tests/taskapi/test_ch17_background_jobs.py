@@ -107,6 +107,7 @@ def test_an_expired_jobs_owner_hears_expired_and_everyone_else_the_plain_404(job
         assert time.monotonic() < deadline, answer.json()
         time.sleep(0.05)
     assert answer.status_code == 404 and answer.json()["type"] == "/problems/job-expired", answer.json()
+    assert answer.json()["title"] == "Job record expired"  # a title of its type (RFC 9457 §3.1.3)
     assert "expired" in answer.json()["detail"]
     other = api.get(location, headers=bob)
     assert other.status_code == 404 and other.json()["type"] == "about:blank"

@@ -1,5 +1,6 @@
-"""What observability costs: chapter 21's app against chapter 16's, the same request in process, as ratios — every
-request traced with a simple span processor, and as production runs it (course_lib/lab/observability_cost.py)."""
+"""What observability costs: chapter 21's app against chapter 20's (the app it builds on), the same request in
+process, as ratios — every request traced with a simple span processor, and as production runs it
+(course_lib/lab/observability_cost.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ REQUESTS = 200  # per sample
 
 @benchmark("observability", TRACED, PRODUCTION)
 def observability(context: Context):
-    """Chapter 21's instrumentation as a multiple of chapter 16's app: CPU time per request in process (the process's,
+    """Chapter 21's instrumentation as a multiple of chapter 20's app: CPU time per request in process (the process's,
     worker threads and the batch exporter included: steadier than wall-clock time on a shared machine, and what
     limits requests per second under load); the note gives the wall-clock ratio too."""
     samples = asyncio.run(sample_in_process(REQUESTS, 3 if context.quick else 7, embedded()))

@@ -126,6 +126,7 @@ def router(seams: Seams) -> APIRouter:
                     404,
                     f"job {job_id} ended and its record expired {queue.result_ttl} s later: send a new request",
                     type="/problems/job-expired",
+                    title="Job record expired",
                 )
             raise not_found(job_id)
         return job_status(job)
