@@ -6,6 +6,7 @@ Correct — unless it is listed in EQUIVALENT with the reason it is not wrong. R
 over cores.
 """
 
+import os
 
 import pytest
 
@@ -273,6 +274,10 @@ KNOWN_GAPS: dict[str, dict[str, str]] = {}  # wrong answers a check still calls 
 
 @pytest.mark.parametrize("exercise_id", sorted(SETUP))
 def test_every_behaviour_changing_mutant_is_incorrect(exercise_id, capsys):
+    if exercise_id.startswith("ch18") and os.environ.get("DATABASE_URL"):
+        # Each learner test gets a database of its own: on PostgreSQL a schema per test, for ~100 mutant suites × 7
+        # apps. What the check judges does not depend on the database; the embedded pass runs these.
+        pytest.skip("chapter 18's mutants are judged on the embedded database (make test's first pass)")
     with capsys.disabled():
         assert_every_behaviour_changing_mutant_is_incorrect(exercise_id, SETUP[exercise_id],
                                                             EQUIVALENT.get(exercise_id, {}), print_inline,
