@@ -11,10 +11,10 @@ kept. `make bench` (tools/bench/observability.py) reports the same as ratios.
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable
 from contextlib import AsyncExitStack
 
+from course_lib.lab.in_process import one_sample, warm
 from course_lib.services.settings import Settings
 from course_lib.taskapi.context import TaskAPI
 
@@ -22,38 +22,6 @@ PRODUCTION_SAMPLE_RATE = 0.1
 PLAIN = "chapter 20 (not observed)"
 TRACED = "every request traced, simple processor"
 PRODUCTION = f"production: {PRODUCTION_SAMPLE_RATE:.0%} sampled, batch, logs + metrics"
-WARM_UP = 30
-
-
-async def asgi_get(app, path: str, headers: dict[str, str]) -> int:
-    """One GET straight into the ASGI app; its status (the body is dropped)."""
-    status = 0
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"127.0.0.1"), *((k.lower().encode(), v.encode()) for k, v in headers.items())],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-        "state": {},
-    }
-
-    async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-
-    await app(scope, receive, send)
-    return status
 
 
 def apps(settings: Settings | None = None) -> dict[str, TaskAPI]:
@@ -107,18 +75,11 @@ async def sample_in_process(
             if progress is not None:
                 progress()
         for app, path, auth in targets.values():
-            for _ in range(WARM_UP):
-                status = await asgi_get(app, path, auth)
-            if status != 200:
-                raise RuntimeError(f"GET {path} answered {status}")
+            await warm(app, path, auth)
         samples: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}
         for _ in range(rounds):
             for name, (app, path, auth) in targets.items():
-                started, cpu = time.perf_counter(), time.process_time()
-                for _ in range(requests):
-                    await asgi_get(app, path, auth)
-                wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-                samples[name].append((wall / requests * 1e6, cpu / requests * 1e6))
+                samples[name].append(await one_sample(app, path, auth, requests))
                 if progress is not None:
                     progress()
         return samples

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from course_lib.lab.in_process import asgi_call
 from tools.bench.apps import embedded, hello_app, without_services
 from tools.bench.core import Context, run_benchmark
-from tools.bench.layers import asgi_call, per_request_us
+from tools.bench.layers import per_request_us
 from tools.bench.notebooks import empty_notebook, per_file_seconds, slowest_cell
 from tools.bench.pagination import pagination_postgresql
 from tools.bench.scaling import scaling

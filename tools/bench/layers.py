@@ -7,11 +7,12 @@ and each figure is the median server time of a request through one more layer.
 
 import asyncio
 import statistics
-import time
 from typing import Annotated, cast
 
 from fastapi import Depends, FastAPI
 
+from course_lib.lab import in_process
+from course_lib.lab.in_process import warm
 from course_lib.taskapi.bearer_auth import bearer_session_or_api_key
 from course_lib.taskapi.context import context_of
 from course_lib.taskapi.records import User
@@ -19,41 +20,8 @@ from course_lib.taskapi.sql_storage import SqlStorage
 from tools.bench.apps import backends, embedded, hello_app, task_api
 from tools.bench.core import Context, Figure, benchmark
 
-REQUESTS = 200  # per sample, after WARM_UP
-WARM_UP = 30
+REQUESTS = 200  # per sample, after in_process.WARM_UP
 HELLO = "bare FastAPI hello"
-
-
-async def asgi_call(app, method: str, path: str, headers: dict[str, str]) -> int:
-    """One request straight into the ASGI app; returns its status (the body is read and dropped)."""
-    status = 0
-    path, _, query = path.partition("?")
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query.encode(),
-        "root_path": "",
-        "headers": [(b"host", b"127.0.0.1"), *((k.lower().encode(), v.encode()) for k, v in headers.items())],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 80),
-        "state": {},
-    }
-
-    async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict) -> None:
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-
-    await app(scope, receive, send)
-    return status
 
 
 async def per_request_us(app, path: str, headers: dict[str, str], repeats: int) -> list[float]:
@@ -62,21 +30,9 @@ async def per_request_us(app, path: str, headers: dict[str, str], repeats: int) 
     return [(await one_sample(app, path, headers))[0] for _ in range(repeats)]
 
 
-async def warm(app, path: str, headers: dict[str, str]) -> None:
-    """WARM_UP requests first; RuntimeError when `path` does not answer 200."""
-    for _ in range(WARM_UP):
-        status = await asgi_call(app, "GET", path, headers)
-    if status != 200:
-        raise RuntimeError(f"GET {path} answered {status}")
-
-
 async def one_sample(app, path: str, headers: dict[str, str]) -> tuple[float, float]:
-    """Microseconds per request over REQUESTS sequential GETs of `path`: wall-clock time, and CPU time of the process
-    (worker threads included: under load, CPU is what limits requests per second)."""
-    started, cpu = time.perf_counter(), time.process_time()
-    for _ in range(REQUESTS):
-        await asgi_call(app, "GET", path, headers)
-    return (time.perf_counter() - started) / REQUESTS * 1e6, (time.process_time() - cpu) / REQUESTS * 1e6
+    """Microseconds per request over REQUESTS sequential GETs of `path`: wall-clock and CPU time."""
+    return await in_process.one_sample(app, path, headers, REQUESTS)
 
 
 def with_probe_routes(app: FastAPI) -> FastAPI:
