@@ -44,6 +44,7 @@ help:
 	@echo "make acceptance the acceptance suite at its full counts, each check's figure printed (APP=module:factory)"
 	@echo "make api        the finished API under uvicorn on 127.0.0.1:API_PORT (8000) with its job worker (SECRET_KEY or DEVELOPMENT=1)"
 	@echo "make worker     an rq worker on REDIS_URL for an API run with WORKER=external ISOLATE_DATABASE=false"
+	@echo "make classroom-test  a JupyterHub on loopback, two learners run chapter 03 at once through it (docs/classroom.md)"
 	@echo "make newman     install the pinned Newman (Postman's runner) into build/newman with npm ci (needs node + npm)"
 
 $(VENV)/bin/python:
@@ -180,3 +181,24 @@ scorecard: $(RUNTIME_STAMP)
 		--allow-errors --ExecutePreprocessor.timeout=600 --output-dir $(SCORECARD) "$(WORK)"/[0-9][0-9]_*.ipynb
 	@COURSE_PROGRESS_FILE=$(SCORECARD)/progress.json $(PY) -c \
 		"from course_lib.checks import show_progress; show_progress()"
+
+# A class on JupyterHub (docs/classroom.md): a hub on loopback with deploy/jupyterhub/jupyterhub_config.py, its proxy
+# (configurable-http-proxy, Node.js, pinned in tools/configurable-http-proxy, installed into build/ with npm ci, never
+# globally), two learners who follow the README's nbgitpuller link and run chapter 03 at the same time. JupyterHub
+# and nbgitpuller come from requirements-classroom.in, installed into .venv here only. About a minute here.
+.PHONY: classroom-test
+CLASSROOM_STAMP := $(VENV)/.classroom-installed
+CHP_BIN := build/configurable-http-proxy/node_modules/.bin/configurable-http-proxy
+
+$(CLASSROOM_STAMP): $(DEV_STAMP) requirements-classroom.in constraints.txt
+	$(call install,-r requirements-classroom.in)
+	touch $@
+
+$(CHP_BIN): tools/configurable-http-proxy/package.json tools/configurable-http-proxy/package-lock.json
+	mkdir -p build/configurable-http-proxy
+	cp tools/configurable-http-proxy/package.json tools/configurable-http-proxy/package-lock.json build/configurable-http-proxy/
+	npm ci --prefix build/configurable-http-proxy --no-audit --no-fund --loglevel=error
+	touch $@
+
+classroom-test: $(CLASSROOM_STAMP) $(CHP_BIN)
+	COURSE_CLASSROOM=1 $(PY) -m pytest tests/classroom -q -p no:cacheprovider -s --durations=5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -147,6 +148,16 @@ class Session:
     def request(self, method: str, path: str, **kwargs) -> httpx.Response:
         headers = {"Authorization": f"token {self.token}"}
         return httpx.request(method, self.hub.url + self.prefix + path.lstrip("/"), headers=headers, timeout=60.0, **kwargs)
+
+    def browser(self) -> httpx.Client:
+        """A client signed in to the hub through its login form, as a learner's browser is (cookies, not a token)."""
+        client = httpx.Client(base_url=self.hub.url, follow_redirects=True, timeout=60.0)
+        form = client.get("/hub/login")
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text)
+        assert xsrf, form.text[:500]
+        signed_in = client.post("/hub/login", data={"username": self.name, "password": "any", "_xsrf": xsrf[1]})
+        signed_in.raise_for_status()
+        return client
 
     def git_pull(self, query: dict[str, str]) -> list[dict]:
         """Run nbgitpuller's sync (what its page does once the link opened it); return its events."""
