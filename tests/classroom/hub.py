@@ -147,7 +147,9 @@ class Session:
 
     def request(self, method: str, path: str, **kwargs) -> httpx.Response:
         headers = {"Authorization": f"token {self.token}"}
-        return httpx.request(method, self.hub.url + self.prefix + path.lstrip("/"), headers=headers, timeout=60.0, **kwargs)
+        return httpx.request(
+            method, self.hub.url + self.prefix + path.lstrip("/"), headers=headers, timeout=60.0, **kwargs
+        )
 
     def browser(self) -> httpx.Client:
         """A client signed in to the hub through its login form, as a learner's browser is (cookies, not a token)."""
@@ -186,7 +188,9 @@ class Session:
 
 
 async def _connect(url: str, token: str) -> WebSocketClientConnection:
-    return await websocket_connect(HTTPRequest(url, headers={"Authorization": f"token {token}"}), max_message_size=1 << 26)
+    return await websocket_connect(
+        HTTPRequest(url, headers={"Authorization": f"token {token}"}), max_message_size=1 << 26
+    )
 
 
 @dataclass

@@ -189,7 +189,8 @@ def test_each_printed_url_is_the_learners_own(chapter_03):
         own = f"/user/{name}/proxy/{seen['api_port']}/docs"
         assert seen["docs_url"] == own
         assert own in seen["display"]["data"]["text/plain"] and f'href="{own}"' in seen["display"]["data"]["text/html"]
-        print(f"{name}: API on 127.0.0.1:{seen['api_port']}, printed {own}; server {seen['server_url']}")
+        print(f"{name}: API 127.0.0.1:{seen['api_port']} shown as {own}; server {seen['server_url']}")
+        print(f"{name}: REDIS_URL {seen['redis_url']}")
 
 
 @pytest.mark.classroom
@@ -216,6 +217,18 @@ def test_ports_never_collide(chapter_03):
 
 
 @pytest.mark.classroom
+def test_on_one_machine_learners_share_loopback(hub, learners, chapter_03):
+    """Why a class runs on Kubernetes (a pod, so a loopback, per learner): here bob's own proxy reaches alice's API.
+
+    His kernel could reach it as well (127.0.0.1 is one for all), so the one-machine hub is for trying the set-up.
+    """
+    alice_port = probe(chapter_03, "alice")["api_port"]
+    through_bob = learners["bob"].get(f"proxy/{alice_port}/tasks")
+    assert through_bob.status_code == 200
+    assert "alice's own task" in {task["title"] for task in through_bob.json()}
+
+
+@pytest.mark.classroom
 def test_each_session_has_its_own_redis_which_stops_with_it(hub, learners, chapter_03):
     import redis
 
@@ -237,6 +250,7 @@ def test_each_session_has_its_own_redis_which_stops_with_it(hub, learners, chapt
 
     wait_until(lambda: gone(urls["alice"]), 30, "alice's redis-server outlived her server")
     assert redis.Redis.from_url(urls["bob"]).ping(), "bob's session keeps its own"
-    assert httpx.get(f"{hub.url}/hub/api/users/alice", headers={"Authorization": f"token {hub.token}"}).json()[
-        "servers"
-    ] == {}
+    assert (
+        httpx.get(f"{hub.url}/hub/api/users/alice", headers={"Authorization": f"token {hub.token}"}).json()["servers"]
+        == {}
+    )
