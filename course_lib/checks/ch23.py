@@ -9,7 +9,7 @@ import typing
 
 from pydantic import ValidationError
 
-from course_lib.lab.capstone import NOTEBOOK_PASS, scorecard
+from course_lib.lab.capstone import CARDS, NOTEBOOK_PASS, fingerprint, scorecard
 from course_lib.notebook.exercises import Exercise, Incorrect
 from course_lib.services.settings import SecretKeyError, Settings
 
@@ -18,10 +18,13 @@ def _test_your_app(app) -> None:
     if not isinstance(app, str) or not app.count(":") == 1 or not all(app.split(":")):
         raise Incorrect("name the factory as 'module:function', e.g. 'my_api:create_app'.", expected="'module:function'",
                         got=app)
-    from tqdm import tqdm
+    if fingerprint(app) in CARDS:  # judged a moment ago in this kernel, and its module unchanged since
+        card = scorecard(app)
+    else:
+        from tqdm import tqdm
 
-    with tqdm(desc=f"acceptance checks of {app}", unit=" check") as bar:
-        card = scorecard(app, progress=bar.update)
+        with tqdm(desc=f"acceptance checks of {app}", unit=" check") as bar:
+            card = scorecard(app, progress=bar.update)
     if card.error:
         raise Incorrect("the suite could not run against this factory.", request=f"pytest -k '{NOTEBOOK_PASS}'",
                         got=card.error)
@@ -137,6 +140,7 @@ OUTCOME_CASES = [
     {1: ["passed"], 7: ["skipped"], 8: ["passed"], 11: ["passed"], 12: ["passed"], 4: ["skipped", "skipped"],
      13: ["skipped"], 9: ["passed"], 10: ["passed"], 16: ["passed"]},
     {2: ["passed", "skipped"], 3: ["passed"], 4: ["passed"], 11: ["failed"], 12: ["passed"], 16: ["passed"]},
+    {7: ["passed"], 8: ["failed", "passed"], 2: ["skipped", "passed"], 3: ["passed"], 4: ["passed"], 13: ["passed"]},
 ]
 
 

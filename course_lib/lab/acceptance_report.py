@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 RESULTS: list[dict] = []
+CONFIG: list = []  # pytest's config, for its terminal writer: print() in a hook is captured with the test's output
 ORDER: list[str] = []  # test names in the order pytest collected them
 
 
@@ -34,9 +35,21 @@ def why(report) -> str:
     return message
 
 
-def pytest_collection_modifyitems(session, config, items) -> None:
-    ORDER[:] = [check_name(item.nodeid) for item in items]
-    print(f"CHECKS {len(items)}", flush=True)
+def pytest_configure(config) -> None:
+    CONFIG[:] = [config]
+
+
+def say(line: str) -> None:
+    """A line for the parent process, on a line of its own, at once."""
+    writer = CONFIG[0].get_terminal_writer()
+    writer.line()
+    writer.line(line)
+    writer.flush()
+
+
+def pytest_collection_finish(session) -> None:
+    ORDER[:] = [check_name(item.nodeid) for item in session.items]
+    say(f"CHECKS {len(session.items)}")
 
 
 def pytest_runtest_logreport(report) -> None:
@@ -44,7 +57,7 @@ def pytest_runtest_logreport(report) -> None:
         outcome = report.outcome
         RESULTS.append({"check": check_name(report.nodeid), "outcome": outcome,
                         "why": "" if outcome == "passed" else why(report), "seconds": round(report.duration, 2)})
-        print(f"CHECK {outcome} {check_name(report.nodeid)}", flush=True)
+        say(f"CHECK {outcome} {check_name(report.nodeid)}")
 
 
 def pytest_sessionfinish(session) -> None:

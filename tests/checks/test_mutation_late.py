@@ -70,6 +70,9 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch21.q1": "",
     "ch21.q2": "",
     "ch21.q3": "",
+    "ch23.q1": "",
+    "ch23.q2": "",
+    "ch23.q3": "",
 }
 
 FREE_TEXT = "the text of an error's detail is free; the check asserts the status"
