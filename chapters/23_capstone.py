@@ -87,7 +87,7 @@ show_source(Run.__init__)
 # %%
 from tqdm import tqdm
 
-from course_lib.lab.capstone import NOTEBOOK_PASS, scorecards
+from course_lib.lab.capstone import scorecards
 
 apps = [REFERENCE, BROKEN, STARTER]
 with tqdm(total=13 * len(apps), desc="acceptance checks, 3 apps at once", unit=" check") as bar:

@@ -55,8 +55,14 @@ def pytest_collection_finish(session) -> None:
 def pytest_runtest_logreport(report) -> None:
     if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
         outcome = report.outcome
-        RESULTS.append({"check": check_name(report.nodeid), "outcome": outcome,
-                        "why": "" if outcome == "passed" else why(report), "seconds": round(report.duration, 2)})
+        RESULTS.append(
+            {
+                "check": check_name(report.nodeid),
+                "outcome": outcome,
+                "why": "" if outcome == "passed" else why(report),
+                "seconds": round(report.duration, 2),
+            }
+        )
         say(f"CHECK {outcome} {check_name(report.nodeid)}")
 
 

@@ -40,7 +40,8 @@ TIMEOUT = 300  # seconds a run may take before it is stopped
 
 def check_number(test: str) -> int:
     """`test_02_object_level_authorization_on_tasks` → 2."""
-    return int(re.match(r"test_(\d+)_", test).group(1))
+    found = re.match(r"test_(\d+)_", test)
+    return int(found.group(1)) if found else 0
 
 
 def item_of(number: int) -> str:
@@ -82,12 +83,21 @@ class Scorecard:
 
     def table(self, figures: bool = True, width: int = 110) -> list[dict]:
         """Rows for `table()`: check, checklist item, outcome, and the figure (passed) or what failed."""
+
         def cut(text: str) -> str:
             return text if len(text) <= width else text[: width - 1] + "…"
 
-        return [{"check": row.check, "checklist": row.item, "result": row.outcome.upper() if row.outcome != "passed"
-                 else "pass", "figure, or what failed": cut(row.figure if row.outcome == "passed" else row.why)
-                 if figures or row.outcome != "passed" else ""} for row in self.rows]
+        return [
+            {
+                "check": row.check,
+                "checklist": row.item,
+                "result": row.outcome.upper() if row.outcome != "passed" else "pass",
+                "figure, or what failed": cut(row.figure if row.outcome == "passed" else row.why)
+                if figures or row.outcome != "passed"
+                else "",
+            }
+            for row in self.rows
+        ]
 
 
 def read_report(app: str, report: dict) -> Scorecard:
@@ -99,8 +109,9 @@ def read_report(app: str, report: dict) -> Scorecard:
         figure = ""
         if result["outcome"] == "passed" and figures.get(f"{number:02d}"):
             figure = figures[f"{number:02d}"].pop(0)
-        rows.append(Row(result["check"].removeprefix("test_"), item_of(number), result["outcome"], figure,
-                        result["why"]))
+        rows.append(
+            Row(result["check"].removeprefix("test_"), item_of(number), result["outcome"], figure, result["why"])
+        )
     return Scorecard(app, rows)
 
 
@@ -114,16 +125,28 @@ class Run:
         env.pop("ACCEPTANCE_FULL", None)  # the quick pass's counts
         # The learner's module sits beside their notebook (the kernel's folder); the suite imports from the repository.
         env["PYTHONPATH"] = os.pathsep.join(p for p in (os.getcwd(), str(ROOT), env.get("PYTHONPATH")) if p)
-        command = [sys.executable, "-m", "pytest", "tests/acceptance/test_acceptance.py", "-q", "-p", "no:cacheprovider",
-                   "-p", "course_lib.lab.acceptance_report", "-k", select]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True, errors="replace")
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/acceptance/test_acceptance.py",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "course_lib.lab.acceptance_report",
+            "-k",
+            select,
+        ]
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+        )
         self.lines: list[str] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
     def _read(self) -> None:
-        for line in self.process.stdout:
+        for line in self.process.stdout or ():
             self.lines.append(line.rstrip("\n"))
             if line.startswith("CHECKS "):
                 self.total = int(line.split()[1])
@@ -154,8 +177,9 @@ def readiness(outcomes: dict[int, list[str]], checklist: dict[str, tuple[int, ..
     verdicts = {}
     for item, numbers in checklist.items():
         seen = [outcome for number in numbers for outcome in outcomes.get(number, [])]
-        verdicts[item] = ("not run" if not seen else "broken" if "failed" in seen else "missing" if "skipped" in seen
-                          else "ready")
+        verdicts[item] = (
+            "not run" if not seen else "broken" if "failed" in seen else "missing" if "skipped" in seen else "ready"
+        )
     return verdicts
 
 
@@ -179,7 +203,9 @@ def fingerprint(app: str) -> tuple[str, float | None]:
         return app, None
 
 
-def scorecards(apps: list[str], progress: Callable[..., None] | None = None, fresh: bool = False) -> dict[str, Scorecard]:
+def scorecards(
+    apps: list[str], progress: Callable[..., None] | None = None, fresh: bool = False
+) -> dict[str, Scorecard]:
     """Run the notebook's pass against each app at once (one process each) and return their scorecards."""
     todo = [app for app in dict.fromkeys(apps) if fresh or fingerprint(app) not in CARDS]
     runs = [Run(app, on_check=(lambda app, outcome: progress(1)) if progress else None) for app in todo]

@@ -40,9 +40,17 @@ def test_figures_go_to_the_checks_that_passed_in_run_order():
     }
     card = read_report("app:f", report)
     assert [(row.check, row.figure) for row in card.rows] == [
-        ("08_errors", ""), ("02_tasks", "tasks figure"), ("02_jobs", ""), ("08_whole_run", "whole-run figure")]
-    assert [row.item for row in card.rows] == ["resource + contract", "authn / authz", "authn / authz",
-                                               "resource + contract"]
+        ("08_errors", ""),
+        ("02_tasks", "tasks figure"),
+        ("02_jobs", ""),
+        ("08_whole_run", "whole-run figure"),
+    ]
+    assert [row.item for row in card.rows] == [
+        "resource + contract",
+        "authn / authz",
+        "authn / authz",
+        "resource + contract",
+    ]
     assert card.passed == 2 and not card.full_marks
     assert readiness(outcomes(card))["resource + contract"] == "broken"
     assert readiness(outcomes(card))["authn / authz"] == "missing"
