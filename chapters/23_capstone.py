@@ -84,7 +84,7 @@ show_source(Run.__init__)
 # object-level ownership check removed (`tests/acceptance/broken_apps.py`, which holds one broken app per classic
 # mistake), and chapter 16's app — the course's API before background jobs, security and observability:
 
-# %%
+# %% tags=["nbval-ignore-output"]
 from tqdm import tqdm
 
 from course_lib.lab.capstone import scorecards
@@ -92,6 +92,8 @@ from course_lib.lab.capstone import scorecards
 apps = [REFERENCE, BROKEN, STARTER]
 with tqdm(total=13 * len(apps), desc="acceptance checks, 3 apps at once", unit=" check") as bar:
     cards = scorecards(apps, progress=bar.update, fresh=True)
+
+# %%
 for card in cards.values():
     print(card.summary())
 
