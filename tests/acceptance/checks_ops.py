@@ -47,9 +47,14 @@ NOT_A_CLIENT = ("203.0.113.", "198.51.100.")  # documentation addresses (RFC 573
 # ---------------------------------------------------------------------------------------------------------------- #
 # The app in a uvicorn process of its own.
 @contextmanager
-def served_apart(spec: str, env: dict[str, str] | None = None) -> Iterator[tuple[Replica, SharedBackends]]:
-    """The factory `spec` served by one uvicorn process (a replica, with a database and a Redis of its own)."""
-    backends = shared_backends()
+def served_apart(
+    spec: str, env: dict[str, str] | None = None, empty_redis: bool = False
+) -> Iterator[tuple[Replica, SharedBackends]]:
+    """The factory `spec` served by one uvicorn process (a replica, with a database of its own and REDIS_URL's Redis;
+    `empty_redis`: a fakeredis server of its own, whose counters start at zero)."""
+    from course_lib.services.settings import get_settings
+
+    backends = shared_backends(get_settings().model_copy(update={"redis_url": None}) if empty_redis else None)
     try:
         replicas = start_replicas(1, backends, app=spec, env={"SECRET_KEY": secrets.token_urlsafe(32), **(env or {})})
         try:
@@ -303,7 +308,8 @@ def check_20_proxy_trust(live: Live, spec: str) -> str:
     settings = Settings(nginx_bin=binary, secret_key=secrets.token_urlsafe(32))
     burst = PROXY_LIMIT + 5
     env = {"RATE_LIMIT": f"{PROXY_LIMIT} per minute", "LOG_TO_STDOUT": "true"}
-    with served_apart(spec, env) as (replica, _):
+    # Counters of its own: replicas share theirs in Redis, and the real address (127.0.0.1) is every check's.
+    with served_apart(spec, env, empty_redis=True) as (replica, _):
         balancer = load_balancer([replica.url], settings)
         try:
             assert balancer.kind == "nginx", f"the balancer is {balancer.kind}, not nginx ({binary})"
