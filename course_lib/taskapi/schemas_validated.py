@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
+import idna
 from pydantic import (
     AfterValidator,
     Field,
@@ -52,19 +53,19 @@ def any_case(word: str) -> str:
     return "".join(f"[{char}{char.upper()}]" if char.isalpha() else re.escape(char) for char in word)
 
 
-# What the API accepts as an email address, as a pattern a client can check, and the server's whole rule (so the
-# document and the behaviour cannot disagree): at most 254 characters; a dot-atom local part of at most 64 of RFC 5322's
+# What the API accepts as an email address: what its OpenAPI states, `format: email` and this pattern together (a
+# value must keep both), and nothing else. At most 254 characters; a dot-atom local part of at most 64 of RFC 5322's
 # atext (letters, digits and ! # $ % & ' * + / = ? ^ _ ` { | } ~ -, so o'brien@… is an address); domain labels of
-# letters and digits (single hyphens inside, at most 63), or IDNA A-labels (xn--…); a top-level domain of letters or an
-# A-label, not special-use. ASCII only, as `format: email` (RFC 5321) says: an internationalized domain is sent as its
-# A-labels (ada@xn--bcher-kva.de, what a client's IDNA library writes for bücher.de), and kept as sent, since a regular
-# expression cannot check punycode (xn--b.org is refused by no DNS syntax rule, only by not existing, like any other
-# domain no mail goes to). A local part outside ASCII (SMTPUTF8) is refused: not every mail server can carry it.
-# Only negative lookaheads, which request generators handle; `$(?!\n)` is the end of the text in Python (whose `$`
-# also matches before a final newline) and in ECMA-262 alike.
+# letters and digits (single hyphens inside, at most 63), or IDNA A-labels (xn--…, the prefix in lower case); a
+# top-level domain of letters or an A-label, not special-use. ASCII only, as `format: email` (RFC 5321) is: an
+# internationalized domain is sent as its A-labels (ada@xn--bcher-kva.de, what a client's IDNA library writes for
+# bücher.de). No regular expression can check punycode, so that part of the rule is the format's: an A-label must
+# decode (xn--b.org is no domain), as JSON Schema validators of `format: email` check too. A local part outside ASCII
+# (SMTPUTF8) is refused: not every mail server can carry it. Only negative lookaheads, which request generators
+# handle; `$(?!\n)` is the end of the text in Python (whose `$` also matches before a final newline) and in ECMA-262.
 ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
-LABEL = r"(?![A-Za-z0-9-]{64})(?:[Xx][Nn]--)?[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
-TOP_LEVEL = r"(?:[A-Za-z]{2,63}|(?![A-Za-z0-9-]{64})[Xx][Nn]--[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)"
+LABEL = r"(?![A-Za-z0-9-]{64})(?:xn--)?[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
+TOP_LEVEL = r"(?:[A-Za-z]{2,63}|(?![A-Za-z0-9-]{64})xn--[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)"
 EMAIL_PATTERN = (
     rf"^(?!.{{{MAX_EMAIL + 1}}})(?![^@]{{65}}){ATEXT}+(?:\.{ATEXT}+)*@(?:{LABEL}\.)+"
     rf"(?!(?:{'|'.join(map(any_case, SPECIAL_USE))})$){TOP_LEVEL}$(?!\n)"
@@ -84,7 +85,8 @@ def no_nul(value: str) -> str:
 
 
 def plain_address(value: str) -> str:
-    """An email address within EMAIL_PATTERN, its domain in lower case (domains have no case); ValueError otherwise."""
+    """An email address within EMAIL_PATTERN whose A-labels decode, its domain in lower case (domains have no case);
+    ValueError otherwise."""
     if not re.search(EMAIL_PATTERN, value):
         raise ValueError(
             "an email address like name@example.org: before the @ letters, digits and "
@@ -92,6 +94,12 @@ def plain_address(value: str) -> str:
             "(an internationalized one as its xn-- A-labels)"
         )
     local, _, domain = value.rpartition("@")
+    for label in domain.split("."):
+        if label.startswith("xn--"):
+            try:
+                idna.decode(label.lower())
+            except (idna.IDNAError, UnicodeError):
+                raise ValueError(f"{label} is not an IDNA A-label: no internationalized domain is written so") from None
     return f"{local}@{domain.lower()}"
 
 
