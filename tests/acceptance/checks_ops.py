@@ -143,7 +143,8 @@ def sigterm_under_load(replica: Replica, path: str, headers: dict[str, str]) -> 
     assert not wrong, f"GET {path} around SIGTERM: {dict(answers)}"
     return (
         f"SIGTERM under load ({readers} readers, {before} answers before it): {slow}/{slow} POSTs in flight answered "
-        f"201, {answers['200']} GETs 2xx, {answers['not accepted after SIGTERM']} not accepted after it, exit {code}"
+        f"201, {answers['200']} GETs 2xx, {answers['not accepted after SIGTERM']} not accepted after it, then "
+        + ("ended by SIGTERM once drained (uvicorn re-raises it)" if code == -signal.SIGTERM else f"exit {code}")
     )
 
 
@@ -252,7 +253,7 @@ def check_19_signing_key(live: Live, spec: str) -> str:
     forged = forged_with_repository_keys(live, keys)
     return (
         f"refused to start {len(starts)}/{len(starts)} times ({', '.join(starts)}; e.g. exit "
-        f"{starts['no SECRET_KEY'].code}: {starts['no SECRET_KEY'].said[:90]}); a strong key: started; {forged}"
+        f"{starts['no SECRET_KEY'].code}: {starts['no SECRET_KEY'].said[:70]}…); a strong random key: started; {forged}"
     )
 
 

@@ -1,5 +1,6 @@
 """Checks 2–14, 16 (through HTTP), 18, 21 and the forged-key half of 19 (in check 4) of issue 17, against the app
-under test (one server for the module); each test adds its figure to the run's summary. Check 1 (schemathesis) is
+under test (one server for the module); 17, 19 and 20 (checks_ops.py) start the factory again in a uvicorn process of
+their own. Each test adds its figure to the run's summary. Check 1 (schemathesis) is
 test_schemathesis.py; the proof that the checks can fail, test_mutants.py."""
 
 from __future__ import annotations
