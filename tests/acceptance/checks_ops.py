@@ -101,8 +101,8 @@ def check_17_load_and_sigterm(live: Live, spec: str) -> str:
 
 
 def sigterm_under_load(replica: Replica, path: str, headers: dict[str, str]) -> str:
-    """SIGTERM while clients send GET `path` and a few POST /tasks are half-sent (begun, so in flight: the server has
-    read their headers and waits for the rest of the body); then the rest is sent and each must be answered 201."""
+    """SIGTERM while clients send GET `path` and a few POST /tasks are in flight (the app has asked for their body:
+    100 Continue); then each body is sent and each must be answered 201."""
     readers, slow = counts(8, 16), counts(4, 16)
     answers: Counter[str] = Counter()
     stop, signalled = threading.Event(), threading.Event()
@@ -119,18 +119,21 @@ def sigterm_under_load(replica: Replica, path: str, headers: dict[str, str]) -> 
                 answers[str(status // 100 * 100 if 200 <= status < 300 else status)] += 1
 
     with ThreadPoolExecutor(readers) as pool:
-        for _ in range(readers):
-            pool.submit(read_until_stopped)
-        while sum(answers.values()) < readers * 5:  # every reader has had answers: the server is under load
-            time.sleep(0.01)
-        begun = [half_sent_post(replica.port, headers, number) for number in range(slow)]
-        time.sleep(0.2)  # the server reads the headers and starts each request's cycle
-        before = sum(answers.values())
-        replica.process.send_signal(signal.SIGTERM)
-        signalled.set()
-        time.sleep(0.3)  # SIGTERM handled: listening stopped, idle connections closed, begun requests waited for
-        statuses = [finish(sock, body) for sock, body in begun]
-        stop.set()
+        try:
+            for _ in range(readers):
+                pool.submit(read_until_stopped)
+            deadline = time.monotonic() + 30
+            while sum(answers.values()) < readers * 5:  # every reader has had answers: the server is under load
+                assert time.monotonic() < deadline, f"GET {path}: {dict(answers)} in 30 s, before any SIGTERM"
+                time.sleep(0.01)
+            begun = [begun_post(replica.port, headers, number) for number in range(slow)]
+            before = sum(answers.values())
+            replica.process.send_signal(signal.SIGTERM)
+            signalled.set()
+            time.sleep(0.3)  # SIGTERM handled: listening stopped, idle connections closed, begun requests waited for
+            statuses = [finish(sock, body) for sock, body in begun]
+        finally:
+            stop.set()
     try:
         code = replica.process.wait(timeout=30)
     except subprocess.TimeoutExpired:
@@ -148,30 +151,47 @@ def sigterm_under_load(replica: Replica, path: str, headers: dict[str, str]) -> 
     )
 
 
-def half_sent_post(port: int, headers: dict[str, str], number: int) -> tuple[socket.socket, bytes]:
-    """POST /tasks with its headers and half of its body sent; the socket and the rest of the body."""
+def begun_post(port: int, headers: dict[str, str], number: int) -> tuple[socket.socket, bytes]:
+    """POST /tasks with `Expect: 100-continue`, its body held back until the server answers 100 Continue, which
+    uvicorn sends when the app first reads the body: the request is then in flight. The socket and the body."""
     body = json.dumps({"title": f"in flight at SIGTERM #{number}"}).encode()
-    fields = {"Host": f"{HOST}:{port}", "Content-Type": "application/json", "Content-Length": str(len(body)), **headers}
+    fields = {
+        "Host": f"{HOST}:{port}",
+        "Content-Type": "application/json",
+        "Content-Length": str(len(body)),
+        "Expect": "100-continue",
+        **headers,
+    }
     head = "POST /tasks HTTP/1.1\r\n" + "".join(f"{name}: {value}\r\n" for name, value in fields.items()) + "\r\n"
     sock = socket.create_connection((HOST, port), timeout=30)
-    sock.sendall(head.encode() + body[: len(body) // 2])
-    return sock, body[len(body) // 2 :]
+    sock.sendall(head.encode())
+    interim = read_head(sock)
+    assert interim is not None and interim.startswith(b"HTTP/1.1 100"), (
+        f"POST /tasks with Expect: 100-continue → {interim[:100] if interim else 'no answer'}, not 100 Continue"
+    )
+    return sock, body
 
 
-def finish(sock: socket.socket, rest: bytes) -> int | None:
-    """Send the rest of the body; the answer's status (None when the connection closed without one)."""
+def read_head(sock: socket.socket) -> bytes | None:
+    """The next response's status line and fields (None when the connection closes first)."""
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        chunk = sock.recv(1)  # byte by byte: nothing of the next response is read with this one
+        if not chunk:
+            return None
+        answer += chunk
+    return answer
+
+
+def finish(sock: socket.socket, body: bytes) -> int | None:
+    """Send the body; the final answer's status (None when the connection closed without one)."""
     with sock:
         try:
-            sock.sendall(rest)
-            answer = b""
-            while b"\r\n" not in answer:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    return None
-                answer += chunk
+            sock.sendall(body)
+            answer = read_head(sock)
         except OSError:
             return None
-    match = re.match(rb"HTTP/1\.[01] (\d{3})", answer)
+    match = re.match(rb"HTTP/1\.[01] (\d{3})", answer or b"")
     return int(match.group(1)) if match else None
 
 
