@@ -109,12 +109,14 @@ Invite.model_validate({"list_id": "6f1c2a3e-8b7d-4c5e-9f0a-1b2c3d4e5f60", "email
                        "days_valid": 7})
 
 # %% [markdown]
-# The task API's `UserCreate` uses `EmailStr` too, behind a pattern it publishes in its OpenAPI
-# (`schemas_validated.EMAIL_PATTERN`), so a client can check an address before sending it. The pattern accepts what
-# the standards accept for the parts it can describe — `o'brien@example.ie` (an apostrophe is RFC 5322 `atext`),
-# `user@example.xn--p1ai` (an IDNA A-label) — and the server reads an internationalized domain such as `bücher.de` as
-# its A-labels first. It refuses a local part outside ASCII (SMTPUTF8, RFC 6531): not every mail server on the way can
-# deliver to one.
+# The task API's `UserCreate` checks an address against what its OpenAPI states and nothing else: `format: email` and
+# a pattern it publishes beside it (`schemas_validated.EMAIL_PATTERN`), so what a client checks before sending is
+# what the server keeps. The pattern accepts what the standards accept for the parts it can describe —
+# `o'brien@example.ie` (an apostrophe is RFC 5322 `atext`), `user@example.xn--p1ai` (an IDNA A-label) — in ASCII, as
+# `format: email` says: an internationalized domain such as `bücher.de` is sent as its A-labels (`xn--bcher-kva.de`,
+# what the client's IDNA library writes), and an A-label must decode, which the format checks and no pattern can
+# (`xn--b.org` is refused). It refuses a local part outside ASCII (SMTPUTF8,
+# RFC 6531): not every mail server on the way can deliver to one.
 
 # %% [markdown]
 # A password's rules are few. NIST SP 800-63B-4 (2025), §3.1.1.2, asks for a length — at least 15 characters for a

@@ -18,8 +18,6 @@ from typing import Annotated
 import idna
 from pydantic import (
     AfterValidator,
-    BeforeValidator,
-    EmailStr,
     Field,
     Secret,
     StrictBool,
@@ -55,16 +53,19 @@ def any_case(word: str) -> str:
     return "".join(f"[{char}{char.upper()}]" if char.isalpha() else re.escape(char) for char in word)
 
 
-# What the API accepts as an email address, as a pattern a client can check: at most 254 characters; a dot-atom local
-# part of at most 64 of RFC 5322's atext (letters, digits and ! # $ % & ' * + / = ? ^ _ ` { | } ~ -, so o'brien@… is an
-# address); domain labels of letters and digits (single hyphens inside, at most 63), or IDNA A-labels (xn--…); a
-# top-level domain of letters or an A-label, not special-use. An internationalized domain (bücher.de) is accepted and
-# read as its A-labels (xn--bcher-kva.de) before the pattern; a local part outside ASCII (SMTPUTF8) is not, because
-# not every mail server on the way can carry it. Only negative lookaheads, which request generators handle;
-# `$(?!\n)` is the end of the text in Python (whose `$` also matches before a final newline) and in ECMA-262 alike.
+# What the API accepts as an email address: what its OpenAPI states, `format: email` and this pattern together (a
+# value must keep both), and nothing else. At most 254 characters; a dot-atom local part of at most 64 of RFC 5322's
+# atext (letters, digits and ! # $ % & ' * + / = ? ^ _ ` { | } ~ -, so o'brien@… is an address); domain labels of
+# letters and digits (single hyphens inside, at most 63), or IDNA A-labels (xn--…, the prefix in lower case); a
+# top-level domain of letters or an A-label, not special-use. ASCII only, as `format: email` (RFC 5321) is: an
+# internationalized domain is sent as its A-labels (ada@xn--bcher-kva.de, what a client's IDNA library writes for
+# bücher.de). No regular expression can check punycode, so that part of the rule is the format's: an A-label must
+# decode (xn--b.org is no domain), as JSON Schema validators of `format: email` check too. A local part outside ASCII
+# (SMTPUTF8) is refused: not every mail server can carry it. Only negative lookaheads, which request generators
+# handle; `$(?!\n)` is the end of the text in Python (whose `$` also matches before a final newline) and in ECMA-262.
 ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
-LABEL = r"(?![A-Za-z0-9-]{64})(?:[Xx][Nn]--)?[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
-TOP_LEVEL = r"(?:[A-Za-z]{2,63}|(?![A-Za-z0-9-]{64})[Xx][Nn]--[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)"
+LABEL = r"(?![A-Za-z0-9-]{64})(?:xn--)?[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
+TOP_LEVEL = r"(?:[A-Za-z]{2,63}|(?![A-Za-z0-9-]{64})xn--[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)"
 EMAIL_PATTERN = (
     rf"^(?!.{{{MAX_EMAIL + 1}}})(?![^@]{{65}}){ATEXT}+(?:\.{ATEXT}+)*@(?:{LABEL}\.)+"
     rf"(?!(?:{'|'.join(map(any_case, SPECIAL_USE))})$){TOP_LEVEL}$(?!\n)"
@@ -83,28 +84,23 @@ def no_nul(value: str) -> str:
     return value
 
 
-def ascii_domain(address: str) -> str:
-    """`address` with an internationalized domain as IDNA A-labels (ada@bücher.de → ada@xn--bcher-kva.de)."""
-    local, at, domain = address.rpartition("@")
-    if not at or domain.isascii():
-        return address
-    try:
-        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
-    except (idna.IDNAError, UnicodeError):
-        return address  # not a domain IDNA can write: the pattern refuses it
-
-
-def plain_address(value: object) -> object:
-    """Refuse an email address outside EMAIL_PATTERN (its domain read as A-labels) before the email validator."""
-    if isinstance(value, str):
-        value = ascii_domain(value)
-        if not re.search(EMAIL_PATTERN, value):
-            raise ValueError(
-                "an email address like name@example.org: before the @ letters, digits and "
-                "! # $ % & ' * + / = ? ^ _ ` { | } ~ - in dot-separated parts; after it a domain "
-                "(internationalized domains are welcome)"
-            )
-    return value
+def plain_address(value: str) -> str:
+    """An email address within EMAIL_PATTERN whose A-labels decode, its domain in lower case (domains have no case);
+    ValueError otherwise."""
+    if not re.search(EMAIL_PATTERN, value):
+        raise ValueError(
+            "an email address like name@example.org: before the @ letters, digits and "
+            "! # $ % & ' * + / = ? ^ _ ` { | } ~ - in dot-separated parts; after it a domain in ASCII "
+            "(an internationalized one as its xn-- A-labels)"
+        )
+    local, _, domain = value.rpartition("@")
+    for label in domain.split("."):
+        if label.startswith("xn--"):
+            try:
+                idna.decode(label.lower())
+            except (idna.IDNAError, UnicodeError):
+                raise ValueError(f"{label} is not an IDNA A-label: no internationalized domain is written so") from None
+    return f"{local}@{domain.lower()}"
 
 
 Title = Annotated[
@@ -122,7 +118,9 @@ Name = Annotated[
     AfterValidator(no_nul),
     AfterValidator(has_text),
 ]
-Email = Annotated[EmailStr, BeforeValidator(plain_address), Field(json_schema_extra={"pattern": EMAIL_PATTERN})]
+Email = Annotated[
+    str, AfterValidator(plain_address), Field(json_schema_extra={"format": "email", "pattern": EMAIL_PATTERN})
+]
 
 
 class TaskCreate(StrictTaskCreate):

@@ -1,10 +1,11 @@
 """Checks 2–14, 16 (through HTTP), 18, 21 and the forged-key half of 19 (in check 4) of issue 17, against the app
-under test (one server for the module); each test adds its figure to the run's summary. Check 1 (schemathesis) is
+under test (one server for the module); 17, 19 and 20 (checks_ops.py) start the factory again in a uvicorn process of
+their own. Each test adds its figure to the run's summary. Check 1 (schemathesis) is
 test_schemathesis.py; the proof that the checks can fail, test_mutants.py."""
 
 from __future__ import annotations
 
-from tests.acceptance import checks
+from tests.acceptance import checks, checks_ops
 from tests.acceptance.harness import figure
 
 
@@ -70,6 +71,18 @@ def test_18_property_exposure(live):
 
 def test_21_hostile_strings(live):
     figure(21, checks.check_21_hostile_strings(live))
+
+
+def test_17_load_and_sigterm(live, factory_spec):
+    figure(17, checks_ops.check_17_load_and_sigterm(live, factory_spec))
+
+
+def test_19_signing_key(live, factory_spec):
+    figure(19, checks_ops.check_19_signing_key(live, factory_spec))
+
+
+def test_20_proxy_trust(live, factory_spec):
+    figure(20, checks_ops.check_20_proxy_trust(live, factory_spec))
 
 
 def test_13_rate_limit(limited_live):

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.acceptance import broken_apps, checks
-from tests.acceptance.harness import Live, reference_settings, start
+from tests.acceptance import broken_apps, checks, checks_ops
+from tests.acceptance.harness import Live, load, reference_settings, start
 
 
 @dataclass(frozen=True)
@@ -80,3 +80,28 @@ def test_a_check_for_a_coming_feature_runs_and_passes_where_the_feature_is_right
         pytest.fail(f"{check.__name__} found no feature in '{name}': {skipped}")
     finally:
         live.stop()
+
+
+# Checks 17, 19 and 20 start the app again in a process of their own (uvicorn --factory), so a mutant is named by its
+# factory's module:function (broken_ops.py), as ACCEPTANCE_APP names the app under test.
+OPS = "tests.acceptance.broken_ops"
+OPS_MUTANTS = {
+    "SIGTERM exits at once": (f"{OPS}:drops_in_flight_on_sigterm", checks_ops.check_17_load_and_sigterm, "dropped"),
+    "a default SECRET_KEY": (f"{OPS}:default_secret", checks_ops.check_19_signing_key, "with no SECRET_KEY"),
+    "a repository key accepted": (f"{OPS}:any_secret", checks_ops.check_19_signing_key, "(in the repository)"),
+    "X-Real-IP trusted from anyone": (f"{OPS}:trusts_x_real_ip", checks_ops.check_20_proxy_trust, "chose the"),
+}
+
+
+@pytest.mark.parametrize("name", OPS_MUTANTS)
+def test_the_matching_process_check_fails_on_a_broken_app(name, settings):
+    spec, check, says = OPS_MUTANTS[name]
+    live = start(load(spec), name="acceptance-mutant", settings=settings)
+    try:
+        with pytest.raises(AssertionError) as failed:
+            check(live, spec)
+    except pytest.skip.Exception as skipped:
+        pytest.fail(f"{check.__name__} skipped on the mutant '{name}' instead of failing: {skipped}")
+    finally:
+        live.stop()
+    assert says in str(failed.value), f"failed for another reason: {failed.value}"
