@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.acceptance import broken_apps, checks
+from tests.acceptance import broken_apps, broken_processes, checks, checks_processes
 from tests.acceptance.harness import Live, reference_settings, start
 
 
@@ -80,3 +80,37 @@ def test_a_check_for_a_coming_feature_runs_and_passes_where_the_feature_is_right
         pytest.fail(f"{check.__name__} found no feature in '{name}': {skipped}")
     finally:
         live.stop()
+
+
+# Checks 15 and 22 build the app themselves, on services of their own they kill: each is given the mutant's factory.
+# The PostgreSQL one runs where DATABASE_URL is PostgreSQL (its check is not applicable on the embedded SQLite).
+PROCESS_MUTANTS = {
+    "job effects not idempotent": (
+        broken_processes.job_effect_repeated,
+        checks_processes.check_15_jobs,
+        "effects applied more than once",
+    ),
+    "job timeout ignored": (
+        broken_processes.job_timeout_ignored,
+        checks_processes.check_15_jobs,
+        "its timeout was not enforced",
+    ),
+    "a write commits while Redis is down": (
+        broken_processes.cache_write_without_invalidation,
+        checks_processes.check_22_redis_restart,
+        "stale reads",
+    ),
+    "pool without pre-ping": (
+        broken_processes.pool_without_pre_ping,
+        checks_processes.check_22_postgres_restart,
+        "the restart had cut",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", PROCESS_MUTANTS)
+def test_a_process_check_fails_on_a_broken_app(name):
+    factory, check, says = PROCESS_MUTANTS[name]
+    with pytest.raises(AssertionError) as failed:
+        check(factory)
+    assert says in str(failed.value), f"failed for another reason: {failed.value}"
