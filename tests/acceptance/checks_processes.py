@@ -47,6 +47,7 @@ JOB_TIMEOUT = 1  # seconds: the 5-task jobs fit in it, the 40-task job (4 s of w
 SHORT_TASKS, LONG_TASKS = 5, 40
 ENDED = {"finished", "failed", "stopped", "canceled"}
 REQUEST_TIMEOUT = 5.0  # s: check 22's requests after PostgreSQL restarted
+WORKER_OPTIONS = ("--maintenance-interval", "5", "--worker-ttl", "20")
 ABANDONED_AFTER = 61 + 5  # s: RQ drops a dead worker's job from its started registry 60 s after the last heartbeat
 
 
@@ -146,11 +147,11 @@ def check_15_jobs(factory: Callable[..., Any]) -> str:
             workers = RqWorkers(own.url, JOBS_QUEUE)
             command = os.environ.get("ACCEPTANCE_WORKER") or DEFAULT_COMMAND
             # Two workers: one may be killed whole, the other runs the job again. They import the app's jobs (seconds)
-            # while the app starts and its users are made.
+            # while the app starts and its users are made. An idle worker runs its maintenance (which recovers a dead
+            # worker's jobs) between blocking waits of worker-ttl - 15 s: both short, so the full run sees it.
             booting = pool.submit(
-                workers.start, 2, {"REDIS_URL": own.url, "DATABASE_URL": database_url}, command,
-                "--maintenance-interval", "5",
-            )  # fmt: skip
+                workers.start, 2, {"REDIS_URL": own.url, "DATABASE_URL": database_url}, command, *WORKER_OPTIONS
+            )
             settings = reference_settings(
                 rate_limit=CROWD_RATE_LIMIT, redis_url=own.url, database_url=database_url, isolate_database=False,
                 worker="external", job_timeout=JOB_TIMEOUT, mail_latency=MAIL_LATENCY,
@@ -221,7 +222,11 @@ def worker_killed(live: Live, workers: RqWorkers, user: User, own: OwnRedis) -> 
             connection.close()
     final = wait_for(live, user, location, ended, counts(30, 180), "a job whose whole worker was SIGKILLed")
     took = time.monotonic() - killed
-    how = "its registry entry's expiry advanced" if not FULL else "the other worker's maintenance"
+    how = (
+        "its registry entry's expiry advanced"
+        if not FULL
+        else f"the other worker's maintenance, {' '.join(WORKER_OPTIONS)}"
+    )
     if final["status"] == "failed":
         assert final.get("error"), f"a job whose worker was killed failed without a reason: {final}"
         return f"worker SIGKILLed whole → failed ({final['error']}) after {took:.1f} s ({how})"
