@@ -103,6 +103,14 @@ class RqWorkers:
             connection.close()
         return None
 
+    def tail(self, characters: int = 1500) -> str:
+        """The end of each worker's log (what RQ said about the jobs it ran), for a failure message."""
+        return "\n".join(
+            f"--- {worker.name}:\n{worker.log.read_text(errors='replace')[-characters:]}"
+            for worker in self.members
+            if worker.log.exists()
+        )
+
     def stop(self) -> None:
         for worker in self.members:
             horse = worker.horse()

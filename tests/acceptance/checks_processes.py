@@ -168,9 +168,12 @@ def check_15_jobs(factory: Callable[..., Any]) -> str:
                 )
             )
             booting.result()
-            horse_figure = horse_killed(live, workers, users[0])
-            worker_figure = worker_killed(live, workers, users[1], own)
-            timeout_figure = timed_out(live, users[2])
+            try:
+                horse_figure = horse_killed(live, workers, users[0])
+                worker_figure = worker_killed(live, workers, users[1], own)
+                timeout_figure = timed_out(live, users[2])
+            except AssertionError as error:
+                raise AssertionError(f"{error}\nwhat the rq workers logged:\n{workers.tail()}") from None
         finally:
             if live is not None:
                 live.stop()
