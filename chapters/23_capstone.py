@@ -70,7 +70,8 @@ table([{"check": f"{n:02d}", "what it proves": what} for n, what in WHAT.items()
 #
 # The whole suite takes minutes at its full counts (`make acceptance APP=module:function`) and about half a minute at
 # its quick counts. This notebook runs the quick counts of every check that takes under a second: all but checks
-# 01, 11, 12, 13, 16 and 21 (the names in `SLOW`). Each app runs in a **process of its own** (`pytest` with
+# 01, 11, 12, 13, 16 and 21, and the checks that start processes of their own to kill or restart them (15 workers,
+# 17 load and SIGTERM, 19 refused starts, 20 behind nginx, 22 Redis and PostgreSQL restarted) — the names in `SLOW`. Each app runs in a **process of its own** (`pytest` with
 # `ACCEPTANCE_APP`), so a crash or a hang of the app under test never takes the notebook with it, and apps run side by
 # side. A small pytest plugin (`course_lib/lab/acceptance_report.py`) reports each check's outcome as it finishes:
 
@@ -261,8 +262,8 @@ q3.check(readiness)
 # %% [markdown]
 # ## Recap
 # - The roadmap's checklist, item by item, is backed by checks that run against **any** app over HTTP: resource and
-#   contract (01, 07, 08), invariants (09, 10, 16), authn/authz (02–06, 18), where truth lives (11, 12), scale (13),
-#   test and deploy (the suite in CI, CORS, hostile input, the deploy settings), observe (the server's own records).
+#   contract (01, 07, 08), invariants (09, 10, 16), authn/authz (02–06, 18), where truth lives (11, 12, 15, 22),
+#   scale (13, 17, 20), test and deploy (the suite in CI, CORS, secrets, hostile input, the deploy settings), observe (the server's own records).
 # - A **scorecard** names, for each failure, the request and what was expected; a **skip** is a missing feature, not a
 #   pass.
 # - The suite passing on the reference proves little alone: `broken_apps.py` proves each check **can fail**.

@@ -5,8 +5,8 @@ test_schemathesis.py; the proof that the checks can fail, test_mutants.py."""
 
 from __future__ import annotations
 
-from tests.acceptance import checks, checks_ops
-from tests.acceptance.harness import figure
+from tests.acceptance import checks, checks_ops, checks_processes
+from tests.acceptance.harness import figure, load
 
 
 def test_02_object_level_authorization_on_tasks(live):
@@ -93,3 +93,16 @@ def test_08_no_error_of_the_whole_run_broke_the_format(live):
     """Last in the module (pytest runs a file in order): every response of the checks above, seen at the app's
     boundary."""
     figure(8, "every response of test_acceptance.py: " + checks.whole_run(live))
+
+
+# Checks 15 and 22 build the app themselves, on a Redis, workers and a PostgreSQL of their own that they may kill.
+def test_15_jobs_when_workers_die(factory_spec):
+    figure(15, checks_processes.check_15_jobs(load(factory_spec)))
+
+
+def test_22_redis_stopped_and_started_again(factory_spec):
+    figure(22, checks_processes.check_22_redis_restart(load(factory_spec)))
+
+
+def test_22_postgres_restarted(factory_spec):
+    figure(22, checks_processes.check_22_postgres_restart(load(factory_spec)))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.acceptance import broken_apps, checks, checks_ops
+from tests.acceptance import broken_apps, broken_processes, checks, checks_ops, checks_processes
 from tests.acceptance.harness import Live, load, reference_settings, start
 
 
@@ -104,4 +104,38 @@ def test_the_matching_process_check_fails_on_a_broken_app(name, settings):
         pytest.fail(f"{check.__name__} skipped on the mutant '{name}' instead of failing: {skipped}")
     finally:
         live.stop()
+    assert says in str(failed.value), f"failed for another reason: {failed.value}"
+
+
+# Checks 15 and 22 build the app themselves, on services of their own they kill: each is given the mutant's factory.
+# The PostgreSQL one runs where DATABASE_URL is PostgreSQL (its check is not applicable on the embedded SQLite).
+PROCESS_MUTANTS = {
+    "job effects not idempotent": (
+        broken_processes.job_effect_repeated,
+        checks_processes.check_15_jobs,
+        "effects applied more than once",
+    ),
+    "job timeout ignored": (
+        broken_processes.job_timeout_ignored,
+        checks_processes.check_15_jobs,
+        "its timeout was not enforced",
+    ),
+    "a write commits while Redis is down": (
+        broken_processes.cache_write_without_invalidation,
+        checks_processes.check_22_redis_restart,
+        "stale reads",
+    ),
+    "pool without pre-ping": (
+        broken_processes.pool_without_pre_ping,
+        checks_processes.check_22_postgres_restart,
+        "the restart had cut",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", PROCESS_MUTANTS)
+def test_a_process_check_fails_on_a_broken_app(name):
+    factory, check, says = PROCESS_MUTANTS[name]
+    with pytest.raises(AssertionError) as failed:
+        check(factory)
     assert says in str(failed.value), f"failed for another reason: {failed.value}"
