@@ -133,9 +133,13 @@ def test_a_route_that_raises_answers_500_without_a_traceback(chapter, database):
         raise RuntimeError(f"cannot reach {secret}")
 
     api = serve(app, name="test-ch20-boom")
-    answer = api.get("/boom")
+    answer = api.get("/boom", headers={"X-Request-ID": "crash-1"})
     assert answer.status_code == 500 and answer.headers["content-type"] == PROBLEM_JSON
     assert answer.json()["status"] == 500
+    for name, value in SECURITY_HEADERS.items():  # dressed like every other answer: the app's middleware wraps it
+        assert answer.headers.get(name) == value, name
+    if chapter >= 21:
+        assert answer.headers.get("x-request-id") == "crash-1"
     for leak in ("Traceback", "RuntimeError", "hunter2", 'File "', "boom"):
         assert leak not in answer.text
     assert LOGS.wait_for("cannot reach postgresql://app:[REDACTED]@db/tasks", 5)  # the server log has it, masked
