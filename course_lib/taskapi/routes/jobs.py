@@ -3,7 +3,6 @@
 | path | methods |
 |---|---|
 | /reminders | POST: e-mail the caller a reminder of each open task → 202 Accepted + Location of the job |
-
 | /jobs/{job_id} | GET: the job's status, progress and result (its owner's alone: others get a missing job's 404) |
 
 RFC 9110 §15.3.3: 202 means "accepted for processing, not completed"; the response says where to see how it goes.
