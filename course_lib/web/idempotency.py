@@ -15,6 +15,7 @@ Policy of this API:
   corrected retry must run) and a 503 (a dependency was down: Retry-After invites the retry) free the key at once;
 - the store's Redis down: 503 + Retry-After at once (a fail-fast client), never a 500 after redis-py's retries;
 - the header is a Structured Field string (`Idempotency-Key: "8e03978e-..."`); an unquoted token is accepted too;
+  sent on two lines with different values it is a 400 (which one would the client retry with?);
 - each refusal is an RFC 9457 problem with its own type, and a Link to the draft (rel="describedby");
 - a replay carries `Idempotent-Replayed: true`, Stripe's header: the draft defines no such field;
 - an answer that carries a secret (a new API key, a token, a Set-Cookie: what the logs redact, redaction.py) is
@@ -38,6 +39,7 @@ import redis
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from course_lib.web.field_lines import RepeatedField, lines_of, single_field
 from course_lib.web.problems import PROBLEM_JSON, problem_body
 from course_lib.web.redaction import is_sensitive
 
@@ -314,7 +316,11 @@ class IdempotencyMiddleware:
         if scope["type"] != "http" or scope["method"] not in self.methods:
             await self.app(scope, receive, send)
             return
-        header = _header(scope, HEADER)
+        try:
+            header = single_field(lines_of(scope, HEADER), "Idempotency-Key")
+        except RepeatedField as error:
+            await _send(send, *INVALID.response(str(error)))
+            return
         if header is None:
             if self.required:
                 await _send(send, *MISSING.response())
@@ -422,13 +428,6 @@ class Held:
                 )
         except redis.RedisError:
             pass  # the answer still goes out; the claim expires after claim_ttl and a retry then runs again
-
-
-def _header(scope: Scope, name: str) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name.encode():
-            return value.decode("latin-1")
-    return None
 
 
 async def _read_body(receive: Receive) -> bytes:

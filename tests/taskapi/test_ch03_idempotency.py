@@ -345,3 +345,15 @@ def test_an_answer_with_a_secret_is_never_stored_nor_replayed_and_never_run_agai
     records = [json.loads(store.redis.get(name)) for name in store.redis.scan_iter(match=f"{store.prefix}*")]
     bodies = [base64.b64decode(record["response"]["body"]) for record in records]
     assert len(bodies) == 1 and first.json()["api_key"].encode() not in bodies[0]
+
+
+@pytest.mark.parametrize("chapter", chapters_from(3))
+def test_two_idempotency_key_lines_that_differ_are_400_and_nothing_runs(api_at, chapter):
+    api = api_at(chapter)
+    auth = writer_headers(api)
+    two = [*auth.items(), ("Idempotency-Key", '"one"'), ("Idempotency-Key", '"two"')]
+    refused = api.post("/tasks", json={"title": "which key?"}, headers=two)
+    assert refused.status_code == 400 and refused.headers["content-type"] == "application/problem+json"
+    assert "different values" in refused.json()["detail"] and all_tasks(api, auth) == []
+    same = [*auth.items(), ("Idempotency-Key", '"one"'), ("Idempotency-Key", '"one"')]
+    assert api.post("/tasks", json={"title": "once"}, headers=same).status_code == 201  # one key, said twice
