@@ -27,6 +27,7 @@ from course_lib.web.status_phrases import is_default_phrase, phrase
 PROBLEM_JSON = "application/problem+json"
 DETAIL_LIMIT = 500  # characters of a rewritten plain-text error body kept as "detail"
 SERVER_LOG = logging.getLogger("uvicorn.error")
+UNHANDLED = "course.unhandled_error"  # the scope key where the exception behind a 500 waits for the access log
 
 
 class ProblemResponse(JSONResponse):
@@ -171,6 +172,7 @@ class UnhandledErrorMiddleware:
             # The server's error log, with the message the server itself writes there: one place and one grep for
             # every crash, whichever layer caught it.
             SERVER_LOG.error("Exception in ASGI application", exc_info=error)
+            scope[UNHANDLED] = error  # the middleware outside (chapter 21's access log) logs its type and stack too
             await (await server_error(Request(scope), error))(scope, receive, send)
 
 
