@@ -206,7 +206,9 @@ show_source(problems.problem_body)
 # 400 when the body is not even JSON), and any bug (500, with no internals). Some errors never become exceptions — a
 # route or a middleware may build its own error response, say `JSONResponse({"error": "..."}, status_code=400)` — so a
 # last middleware rewrites any error response that is not yet a problem document (the course's own middleware, such
-# as chapter 02's 406, already answer with one):
+# as chapter 02's 406, already answer with one). A bug's 500 is answered by a middleware of its own, inside every
+# middleware added later: Starlette's catch-all sits outside them all, so its 500 would miss what they add to every
+# answer (chapter 20's security headers, chapter 21's request id):
 
 # %%
 show_source(problems.install_problem_details)

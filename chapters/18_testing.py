@@ -27,16 +27,18 @@ start_chapter(18, "Testing")
 # %% [markdown]
 # Tests run inside this kernel with [ipytest](https://github.com/chmp/ipytest): `ipytest.run()` hands the test
 # functions and classes defined in the notebook to pytest, as if they were a test file. The options keep pytest's
-# report short and the same every run. Hypothesis gets a profile for the same reason: its examples derived from a
-# fixed seed, and no example database written next to the notebook.
+# report short and the same every run, and leave out the pytest plugins other chapters installed (schemathesis, locust,
+# xdist, coverage, nbval): loading them took seconds on the first run, for nothing these tests use. Hypothesis gets a
+# profile for the same reason as the options: its examples derived from a fixed seed, and no example database written
+# next to the notebook.
 
 # %%
 import ipytest
 import pytest
 from hypothesis import settings
 
-ipytest.autoconfig(raise_on_error=True, addopts=["-qq", "--color=no", "-p", "no:warnings", "-p", "no:cacheprovider",
-                                                 "-p", "no:nbval"])
+UNUSED = ["warnings", "cacheprovider", "nbval", "schemathesis", "locust", "xdist", "xdist.looponfail", "pytest_cov"]
+ipytest.autoconfig(raise_on_error=True, addopts=["-qq", "--color=no", *(f"-pno:{name}" for name in UNUSED)])
 settings.register_profile("notebook", derandomize=True, database=None, deadline=None)
 settings.load_profile("notebook")
 

@@ -76,15 +76,15 @@ print("\n".join(middleware_lines(app)))
 #
 # Why this order:
 # - **security headers outermost**, so every answer our middleware sees gets them — a 429, a refused preflight, a 404
-#   alike (an unhandled 500 comes from outside, below);
+#   alike, an unhandled 500 too (below);
 # - **CORS before the limiter**: a preflight is the browser asking permission, not the page's request; it must not
 #   spend the page's quota. And a 429 passes back through CORS, so a listed page can *read* it instead of seeing an
 #   opaque network error — its `Retry-After` and `RateLimit` fields too, because the answer names them in
 #   `Access-Control-Expose-Headers` (a page may read only a few "safelisted" fields otherwise);
 # - **the limiter before everything else**: a refused request costs a few Redis round trips, no password check, no
-#   database. (One answer no middleware of ours dresses: Starlette's `ServerErrorMiddleware` wraps *all* user
-#   middleware, so an unhandled 500 comes from outside them, without the security headers or a request id — the test
-#   below checks it is still problem+json without a trace.)
+#   database. (Starlette's own catch-all, `ServerErrorMiddleware`, wraps *all* user middleware, so its 500 would
+#   come from outside them, without the security headers or a request id; chapter 08's `UnhandledErrorMiddleware`
+#   answers the 500 inside, where everything added since dresses it like any other answer.)
 
 # %% [markdown]
 # ## Rate limiting: counters in Redis
@@ -332,7 +332,7 @@ def boom() -> None:
 
 failing = serve(broken, name="failing")
 crash = failing.get("/boom")
-show(crash, headers=["content-type"])
+show(crash, headers=["content-type", "x-content-type-options", "content-security-policy"])
 
 # %% [markdown]
 # No traceback, no exception name, no message. The server's log has all of it — with the password masked, by the
@@ -598,7 +598,7 @@ q3.check(redact_headers)
 #   server gives, believing `X-Forwarded-For` from the configured proxy only (chapter 11).
 # - **CORS** answers preflights for `ALLOWED_ORIGINS` only, never `"*"` with credentials, and tells an unlisted origin
 #   nothing. It sits outside the limiter: a preflight costs no quota, and a 429 stays readable.
-# - **Security headers** on every answer but an unhandled 500; **no trace** in any answer; **secrets** from the environment only, refused
+# - **Security headers** on every answer, an unhandled 500 too; **no trace** in any answer; **secrets** from the environment only, refused
 #   when missing, short or public; **logs redacted** by a filter on every logger that writes.
 # - The OWASP API Top 10 (2023), one live check each: all ten hold on this API.
 #

@@ -16,6 +16,7 @@ from packaging.utils import canonicalize_name
 
 from course_lib.lab.nginx import find_nginx
 from course_lib.services.settings import Settings
+from course_lib.taskapi import ch17_background_jobs
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
@@ -174,3 +175,13 @@ def test_the_migrate_step_brings_the_database_to_alembics_head(tmp_path, made_by
         assert migrations.current(engine) == migrations.revisions()[-1]
     finally:
         engine.dispose()
+
+
+def test_a_worker_service_runs_the_jobs_the_replicas_queue():
+    """Chapter 17's jobs in the stack: replicas only queue (WORKER=external), one service runs RQ on their queue."""
+    services = yaml.safe_load(COMPOSE.read_text())["services"]
+    worker = services["worker"]
+    assert worker["command"][:3] == ["python", "-m", "course_lib.taskapi.worker"]
+    assert worker["command"][-1] == ch17_background_jobs.SHARED_QUEUE
+    assert worker["environment"] == services["api"]["environment"] and worker["environment"]["WORKER"] == "external"
+    assert worker["depends_on"]["migrate"]["condition"] == "service_completed_successfully"

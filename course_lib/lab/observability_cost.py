@@ -70,7 +70,7 @@ async def sample_in_process(
     async with AsyncExitStack() as stack:
         targets = {}
         for name, app in built.items():
-            await stack.enter_async_context(app.router.lifespan_context(app))
+            await stack.enter_async_context(app.running())
             targets[name] = (app, *await _prepare(app))
             if progress is not None:
                 progress()

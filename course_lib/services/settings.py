@@ -142,6 +142,11 @@ class Settings(BaseSettings):
         description="Failed logins one client address may cause, over every account (chapter 20): "
         "credential stuffing, one password tried on many accounts, stops there.",
     )
+    reminder_limit: str = Field(
+        default="20/hour",
+        description="POST /reminders one user may send (chapter 20 counts them; chapter 17 queues a job for each): "
+        "each job e-mails every open task, so one user's loop would flood the queue and the mail service.",
+    )
     password_hash_cost: Literal["recommended", "minimal"] = Field(
         default="recommended", description="argon2id at pwdlib's recommended cost; 'minimal' only for test suites."
     )
@@ -161,7 +166,7 @@ class Settings(BaseSettings):
         default=False, description="Write the JSON access log to stdout too (chapter 21); it is kept in memory anyway."
     )
 
-    @field_validator("rate_limit", "login_limit_per_account", "login_limit_per_address")
+    @field_validator("rate_limit", "login_limit_per_account", "login_limit_per_address", "reminder_limit")
     @classmethod
     def a_rate_limit(cls, value: str) -> str:
         """A limit the `limits` library can read ('100/minute'), refused at start rather than at the first request."""

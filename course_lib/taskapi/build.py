@@ -1,17 +1,19 @@
 """The machinery that composes chapters into an app (not course material: chapters read as their ideas).
 
 build_app folds the seams of every chapter up to the asked one (chapter.py), gives the app its context (context.py),
-then lets each chapter extend the app in order, noting which chapter added each middleware, route, seam and resource
+with the telemetry settings chapters ask for (FastAPI takes them in its constructor only), then lets each chapter
+extend the app in order, noting which chapter added each middleware, route, seam and resource
 (what `python -m course_lib.taskapi describe` prints).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import fields
 
 from fastapi.routing import iter_route_contexts
+from fastapi.telemetry import TelemetryConfig
 
 from course_lib.services.settings import Settings, get_settings
 from course_lib.taskapi.chapter import Chapter
@@ -58,21 +60,41 @@ def build_app(chapter: Chapter, settings: Settings | None = None) -> TaskAPI:
             storage.stop()
             app.context.disconnect()
 
-    app = TaskAPI(title="Task API", version=f"0.{chapter.number}.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    context = AppContext(settings=settings, seams=seams, storage=seams.storage(settings))
+    telemetry: TelemetryConfig = {}
+    for each in chain:
+        if each.telemetry is not None:
+            with _resources_set(context, origins, each.number):
+                telemetry.update(each.telemetry(context))
+    app = TaskAPI(
+        title="Task API",
+        version=f"0.{chapter.number}.0",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        telemetry=telemetry or None,
+    )
     install_offline_docs(app)  # Swagger UI and ReDoc from local files: no CDN, so they work offline and on Binder
-    app.attach(AppContext(settings=settings, seams=seams, storage=seams.storage(settings)), origins)
+    app.attach(context, origins)
     for each in chain:
         if each.extend is None:
             continue
-        before = {name: getattr(app.context, name) for name in RESOURCES}  # `is not` below: set again, even if equal
-        each.extend(app, seams)
+        with _resources_set(context, origins, each.number):
+            each.extend(app, seams)
         _note(origins.middleware_chapters, app.user_middleware, each.number)
         _note(origins.route_chapters, app.routes, each.number)
-        for name, value in before.items():
-            if getattr(app.context, name) is not value:
-                origins.resources.setdefault(name, []).append(each.number)
     prepare_routes(app)
     return app
+
+
+@contextmanager
+def _resources_set(context: AppContext, origins: Origins, chapter: int) -> Iterator[None]:
+    """Note `chapter` as an origin of every resource of `context` it sets (again, even to an equal value)."""
+    before = {name: getattr(context, name) for name in RESOURCES}
+    yield
+    for name, value in before.items():
+        if getattr(context, name) is not value:  # `is not`: set again, even if equal
+            origins.resources.setdefault(name, []).append(chapter)
 
 
 def _note(seen: dict[int, int], added: list, chapter: int) -> None:

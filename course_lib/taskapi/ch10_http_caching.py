@@ -26,6 +26,7 @@ from course_lib.taskapi.seams import Conditions, Seams
 from course_lib.taskapi.storage import UnitOfWork
 from course_lib.web.cache_control import CacheRule
 from course_lib.web.conditional import NotModifiedMiddleware, if_match_holds, last_modified, strong
+from course_lib.web.field_lines import list_field
 from course_lib.web.negotiation import RENDERERS, negotiate
 from course_lib.web.openapi_responses import document_responses, edit_openapi, operations, uses_dependency
 from course_lib.web.problems import Problem
@@ -44,7 +45,7 @@ class ETagConditions:
     """Tag every task response with its ETag; let a write through only if its If-Match names the current version."""
 
     def __init__(self, request: Request, response: Response, uow: UnitOfWork) -> None:
-        self.if_match = request.headers.get("if-match")
+        self.if_match = list_field(request.headers.getlist("if-match"))  # two lines are one list (RFC 9110 §5.3)
         self.media_type = negotiate(request.headers.get("accept"), list(RENDERERS)) or "application/json"
         self.response, self.uow = response, uow
 

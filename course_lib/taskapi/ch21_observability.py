@@ -15,20 +15,21 @@ import sys
 from typing import cast
 
 from fastapi import APIRouter, Depends, Response
+from fastapi.telemetry import TelemetryConfig
 
 from course_lib.services.settings import Settings
 from course_lib.taskapi import ch20_security
 from course_lib.taskapi.bearer_auth import admin_by_lookup
 from course_lib.taskapi.build import build_app
 from course_lib.taskapi.chapter import Chapter
-from course_lib.taskapi.context import TaskAPI, need
+from course_lib.taskapi.context import AppContext, TaskAPI, need
 from course_lib.taskapi.routes.admin import FORBIDDEN
 from course_lib.taskapi.seams import Seams
 from course_lib.taskapi.sql_storage import SqlStorage
 from course_lib.web.json_logs import AccessLogMiddleware, RequestLog
 from course_lib.web.metrics import EXPOSITION_TYPE, HttpMetrics, MetricsMiddleware
 from course_lib.web.request_ids import RequestIdMiddleware
-from course_lib.web.tracing import Tracing, UntracedMiddleware, trace_app, trace_engine, trace_redis
+from course_lib.web.tracing import Tracing, UntracedMiddleware, trace_engine, trace_redis
 
 
 def metrics_router(metrics: HttpMetrics) -> APIRouter:
@@ -49,24 +50,30 @@ def metrics_router(metrics: HttpMetrics) -> APIRouter:
     return router
 
 
+def telemetry(context: AppContext) -> TelemetryConfig:
+    """A tracer provider of the app's own, handed to FastAPI's built-in telemetry as the app is made."""
+    settings = context.settings
+    context.tracing = Tracing(sample_rate=settings.trace_sample_rate, batch=settings.trace_batch)
+    return context.tracing.telemetry()
+
+
 def extend(app: TaskAPI, seams: Seams) -> None:
     """Request ids, the JSON access log and the metrics as middleware (the request id outermost, so every other layer
-    runs inside it), /metrics, and a tracer for the app, its database and its cache."""
+    runs inside it), /metrics, and spans for the database and the cache (the app's own are FastAPI's, telemetry())."""
     context, settings = app.context, app.context.settings
     log = context.request_log = RequestLog(stream=sys.stdout if settings.log_to_stdout else None)
     metrics = context.metrics = HttpMetrics()
-    tracing = context.tracing = Tracing(sample_rate=settings.trace_sample_rate, batch=settings.trace_batch)
+    tracing = need(context.tracing, "tracer", 21)  # made by telemetry(), before the app
     app.add_middleware(UntracedMiddleware)  # innermost of the three: a request sampled out costs no database spans
     app.add_middleware(AccessLogMiddleware, log=log)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(RequestIdMiddleware)  # added last, so outermost: the others see the request's id
     app.include_router(metrics_router(metrics))
-    trace_app(app, tracing)
     trace_engine(cast(SqlStorage, context.storage).database.engine, tracing)  # the cached storage hands it on
     trace_redis(need(context.cache, "cache", 16).redis, tracing)
 
 
-CHAPTER = Chapter(__name__, previous=ch20_security.CHAPTER, extend=extend)
+CHAPTER = Chapter(__name__, previous=ch20_security.CHAPTER, telemetry=telemetry, extend=extend)
 
 
 def create_app(settings: Settings | None = None) -> TaskAPI:

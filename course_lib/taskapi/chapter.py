@@ -4,7 +4,9 @@ Each chapter module ends with `CHAPTER = Chapter(__name__, previous=..., swap_se
 any other keyword (a misspelt hook) is a TypeError when the module is imported.
 - swap_seams(seams) -> Seams: the seams it replaces (seams.py);
 - extend(app, seams): what it adds — routers, middleware, exception handlers, resources on `app.context`;
-- lifespan(app): an async context manager run while a server serves the app.
+- lifespan(app): an async context manager run while a server serves the app;
+- telemetry(context) -> TelemetryConfig: FastAPI's telemetry settings, which FastAPI takes in its constructor only,
+  so this hook runs before the app exists (it may set resources on the context, as extend does).
 """
 
 from __future__ import annotations
@@ -17,11 +19,14 @@ from typing import TYPE_CHECKING
 from course_lib.taskapi.seams import Seams
 
 if TYPE_CHECKING:
-    from course_lib.taskapi.context import TaskAPI
+    from fastapi.telemetry import TelemetryConfig
+
+    from course_lib.taskapi.context import AppContext, TaskAPI
 
 SeamSwap = Callable[[Seams], Seams]
 Extension = Callable[["TaskAPI", Seams], None]
 Lifespan = Callable[["TaskAPI"], AbstractAsyncContextManager[None]]
+Telemetry = Callable[["AppContext"], "TelemetryConfig"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class Chapter:
     swap_seams: SeamSwap | None = None
     extend: Extension | None = None
     lifespan: Lifespan | None = None
+    telemetry: Telemetry | None = None
 
     @property
     def number(self) -> int:

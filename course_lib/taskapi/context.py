@@ -7,9 +7,11 @@ shared service (Redis keys) is forgotten when its server stops, or at interprete
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import weakref
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, TypeVar, cast
 
@@ -124,6 +126,36 @@ class TaskAPI(FastAPI):
         caches hold an app for the life of the process, so a finalizer runs then, not when the app is dropped)."""
         self.context, self.origins = context, origins
         weakref.finalize(self, forget_all, context._forget)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[TaskAPI]:
+        """The app started as a server starts it and stopped on exit, to call it in process (httpx's ASGITransport):
+        the ASGI lifespan protocol, so every chapter's lifespan and FastAPI's own set-up run, in order."""
+        inbox: asyncio.Queue[dict] = asyncio.Queue()
+        outbox: asyncio.Queue[dict] = asyncio.Queue()
+        scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": {}}
+        served = asyncio.create_task(self(scope, inbox.get, outbox.put))  # type: ignore[arg-type]
+
+        async def answer(to: str) -> None:
+            await inbox.put({"type": f"lifespan.{to}"})
+            reply = asyncio.create_task(outbox.get())
+            await asyncio.wait({reply, served}, return_when=asyncio.FIRST_COMPLETED)
+            if not reply.done():  # the app ended without answering: its error is the one to raise
+                reply.cancel()
+                served.result()
+                raise RuntimeError(f"the app ended during lifespan.{to}")
+            message = reply.result()
+            if message["type"] != f"lifespan.{to}.complete":
+                raise RuntimeError(f"lifespan.{to} failed: {message.get('message', '')}")
+
+        try:
+            await answer("startup")
+            yield self
+            await answer("shutdown")
+        finally:
+            if not served.done():
+                served.cancel()
+            await asyncio.gather(served, return_exceptions=True)
 
 
 def need(value: T | None, what: str, chapter: int) -> T:

@@ -18,6 +18,8 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from course_lib.web.field_lines import RepeatedField, lines_of, list_field, single_field
+
 ANY = "*"
 _TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
 # RFC 9110 §15.4.5: a 304 carries the Cache-Control, Content-Location, Date, ETag, Expires and Vary a 200 would
@@ -137,12 +139,11 @@ class NotModifiedMiddleware:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        request = {
-            name: value.decode("latin-1")
-            for name, value in scope["headers"]
-            if name in (b"if-none-match", b"if-modified-since")
-        }
-        header, since = request.get(b"if-none-match"), request.get(b"if-modified-since")
+        header = list_field(lines_of(scope, "if-none-match"))  # a list: its lines are one list (RFC 9110 §5.3)
+        try:
+            since = single_field(lines_of(scope, "if-modified-since"), "If-Modified-Since")
+        except RepeatedField:
+            since = None  # more than one date: ignored, as RFC 9110 §13.1.3 says
         if header is None and since is None:
             await self.app(scope, receive, send)
             return

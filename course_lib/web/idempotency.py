@@ -15,8 +15,13 @@ Policy of this API:
   corrected retry must run) and a 503 (a dependency was down: Retry-After invites the retry) free the key at once;
 - the store's Redis down: 503 + Retry-After at once (a fail-fast client), never a 500 after redis-py's retries;
 - the header is a Structured Field string (`Idempotency-Key: "8e03978e-..."`); an unquoted token is accepted too;
+  sent on two lines with different values it is a 400 (which one would the client retry with?);
 - each refusal is an RFC 9457 problem with its own type, and a Link to the draft (rel="describedby");
-- a replay carries `Idempotent-Replayed: true`, Stripe's header: the draft defines no such field.
+- a replay carries `Idempotent-Replayed: true`, Stripe's header: the draft defines no such field;
+- an answer that carries a secret (a new API key, a token, a Set-Cookie: what the logs redact, redaction.py) is
+  never stored: anyone holding the key and the body could read it again for 24 h, and the store would keep in clear
+  what the database keeps hashed. Its retries get 409 "answer not kept" instead (with the first answer's Location),
+  and the request is not run again: the secret was shown once.
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ import redis
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from course_lib.web.field_lines import RepeatedField, lines_of, single_field
 from course_lib.web.problems import PROBLEM_JSON, problem_body
+from course_lib.web.redaction import is_sensitive
 
 HEADER = "idempotency-key"
 REPLAYED_HEADER = "idempotent-replayed"  # Stripe's name; not in the draft
@@ -91,6 +98,26 @@ def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
 def stored_outcome(status: int) -> bool:
     """Whether a response is kept for replay: what happened, or may have; not a refusal, not 'dependency down'."""
     return status < 400 or (status >= 500 and status != 503)
+
+
+def holds_secret(headers: Iterable[tuple[bytes, bytes]], body: bytes) -> bool:
+    """Whether an answer carries a secret: a header or a JSON member with a secret's name (a Set-Cookie, an api_key,
+    an access_token), the names the logs redact."""
+    if any(is_sensitive(name.decode("latin-1")) for name, _ in headers):
+        return True
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return False
+    found, pending = False, [data]
+    while pending and not found:
+        value = pending.pop()
+        if isinstance(value, dict):
+            found = any(is_sensitive(name) and member not in (None, "") for name, member in value.items())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return found
 
 
 @dataclass(frozen=True)
@@ -246,6 +273,26 @@ CRASHED = {
 }
 
 
+SECRET_NOT_KEPT = Refusal(
+    409,
+    PROBLEM_TYPE + "answer-not-kept",
+    "The answer to this Idempotency-Key is not kept",
+    "The first request with this Idempotency-Key succeeded, and was not run again; its answer carried a secret, "
+    "which is shown once and never stored. Read the resource it made (Location), or ask for a new secret.",
+)
+
+
+def not_kept(start: Message) -> dict:
+    """What a retry finds after an answer that carried a secret: 409, with the first answer's Location."""
+    status, headers, body = SECRET_NOT_KEPT.response()
+    location = [(k, v) for k, v in start.get("headers", []) if k.lower() == b"location"]
+    return {
+        "status": status,
+        "headers": [(k.decode("latin-1"), v.decode("latin-1")) for k, v in [*headers, *location]],
+        "body": base64.b64encode(body).decode(),
+    }
+
+
 class IdempotencyMiddleware:
     """Runs a POST or PATCH with an Idempotency-Key at most once per (client, operation, key); replays its response.
 
@@ -269,7 +316,11 @@ class IdempotencyMiddleware:
         if scope["type"] != "http" or scope["method"] not in self.methods:
             await self.app(scope, receive, send)
             return
-        header = _header(scope, HEADER)
+        try:
+            header = single_field(lines_of(scope, HEADER), "Idempotency-Key")
+        except RepeatedField as error:
+            await _send(send, *INVALID.response(str(error)))
+            return
         if header is None:
             if self.required:
                 await _send(send, *MISSING.response())
@@ -358,6 +409,8 @@ class Held:
         self.finished = True
         if start is None:
             response = CRASHED
+        elif stored_outcome(start["status"]) and holds_secret(start.get("headers", []), body):
+            response = not_kept(start)
         elif stored_outcome(start["status"]):
             response = {
                 "status": start["status"],
@@ -375,13 +428,6 @@ class Held:
                 )
         except redis.RedisError:
             pass  # the answer still goes out; the claim expires after claim_ttl and a retry then runs again
-
-
-def _header(scope: Scope, name: str) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name.encode():
-            return value.decode("latin-1")
-    return None
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -28,6 +28,7 @@ from opentelemetry import trace
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from course_lib.web.metrics import method_label, route_template
+from course_lib.web.problems import UNHANDLED
 from course_lib.web.request_ids import current_request
 
 KEEP = 1000  # lines of a RequestLog kept in memory
@@ -121,7 +122,8 @@ def loggable_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 class AccessLogMiddleware:
     """One JSON line per request: method, route template, status, duration, with the request's id and user id;
-    an exception escaping the app is logged as an error (its type and stack, not its message) and raised again."""
+    an exception escaping the app is logged as an error (its type and stack, not its message) and raised again, and so
+    is one the app answered 500 for inside (problems.UnhandledErrorMiddleware leaves it in the scope)."""
 
     def __init__(self, app: ASGIApp, log: RequestLog) -> None:
         self.app = app
@@ -140,7 +142,8 @@ class AccessLogMiddleware:
                 status = message["status"]
             elif message["type"] == "http.response.body" and not message.get("more_body", False) and not written:
                 written = True  # before the last byte leaves: whoever reads the log next finds this line
-                self._write(scope, status, started, logging.INFO)
+                error = scope.get(UNHANDLED)  # a 500 answered inside the app for an exception (problems.py)
+                self._write(scope, status, started, logging.ERROR if error else logging.INFO, exc_info=error or False)
             await send(message)
 
         try:
@@ -153,7 +156,9 @@ class AccessLogMiddleware:
         if not written:
             self._write(scope, status, started, logging.INFO)
 
-    def _write(self, scope: Scope, status: int, started: float, level: int, exc_info: bool = False) -> None:
+    def _write(
+        self, scope: Scope, status: int, started: float, level: int, exc_info: bool | BaseException = False
+    ) -> None:
         fields = {
             "method": method_label(scope["method"]),
             "route": route_template(scope),

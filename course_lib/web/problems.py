@@ -1,13 +1,16 @@
 """RFC 9457 problem details: every error answered as application/problem+json, with "status" equal to the HTTP status.
 
 install_problem_details(app)   exception handlers for HTTP errors, validation errors and bugs, plus a middleware
-                               that rewrites any other error response (from a middleware, say) the same way
+                               that rewrites any other error response (from a middleware, say) the same way, and
+                               one that answers an unhandled exception with the 500 problem inside the app's own
+                               middleware (Starlette's ServerErrorMiddleware sits outside them all)
 document_problems(app)         the OpenAPI says so: every error response is application/problem+json
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -23,6 +26,8 @@ from course_lib.web.status_phrases import is_default_phrase, phrase
 
 PROBLEM_JSON = "application/problem+json"
 DETAIL_LIMIT = 500  # characters of a rewritten plain-text error body kept as "detail"
+SERVER_LOG = logging.getLogger("uvicorn.error")
+UNHANDLED = "course.unhandled_error"  # the scope key where the exception behind a 500 waits for the access log
 
 
 class ProblemResponse(JSONResponse):
@@ -140,6 +145,37 @@ async def server_error(request: Request, exc: Exception) -> ProblemResponse:
     return problem(500, "the server failed; the error has been logged")
 
 
+class UnhandledErrorMiddleware:
+    """An exception no handler took becomes the 500 problem here, so the middleware added after chapter 08 (security
+    headers, request ids, the access log) dress and count it like any answer; the traceback goes to the server's log.
+    Starlette's own catch-all (ServerErrorMiddleware) wraps every middleware of the app, so its 500 had none of that."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as error:
+            if started:  # too late for another answer: the server closes the connection and logs it
+                raise
+            # The server's error log, with the message the server itself writes there: one place and one grep for
+            # every crash, whichever layer caught it.
+            SERVER_LOG.error("Exception in ASGI application", exc_info=error)
+            scope[UNHANDLED] = error  # the middleware outside (chapter 21's access log) logs its type and stack too
+            await (await server_error(Request(scope), error))(scope, receive, send)
+
+
 class ProblemDetailsMiddleware:
     """Rewrites an error response that is not problem+json yet (a middleware's 406, a plain 413) into one."""
 
@@ -210,7 +246,8 @@ def install_problem_details(app: FastAPI) -> FastAPI:
     # Starlette types every handler as taking Exception, whichever class it is registered for.
     app.add_exception_handler(HTTPException, http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, server_error)
+    app.add_exception_handler(Exception, server_error)  # an exception raised by a middleware outside the next one
+    app.add_middleware(UnhandledErrorMiddleware)
     app.add_middleware(ProblemDetailsMiddleware)
     return app
 

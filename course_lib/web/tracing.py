@@ -3,8 +3,9 @@
 - `Tracing(sample_rate, batch)` is an app's own TracerProvider (many apps live in one process: never the global one),
   with a sampler and an exporter that keeps the last spans in memory (`RecentSpans`; a service would export over OTLP
   to a collector instead: the processor and the sampler stay as they are);
-- `trace_app` gives the provider to FastAPI's built-in telemetry (FastAPI ≥ 0.165 opens the server span
-  `GET /tasks/{task_id}` and spans for dependencies, the endpoint and serialization); `trace_engine` adds a span per
+- `Tracing.telemetry()` is the setting that gives the provider to FastAPI's built-in telemetry, passed when the app
+  is made (FastAPI ≥ 0.165 opens the server span `GET /tasks/{task_id}` and spans for dependencies, the endpoint and
+  serialization; `FastAPI(telemetry=...)` is its one public door); `trace_engine` adds a span per
   SQL statement (the SQLAlchemy instrumentation's EngineTracer on that engine alone), `trace_redis` one per Redis
   command (the Redis instrumentation on that client alone);
 - sampling at the door: `sample_rate` of the requests are traced, the choice made before FastAPI opens a span
@@ -22,7 +23,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import metrics, trace
 from opentelemetry.instrumentation.redis import RedisInstrumentor
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
@@ -71,6 +72,11 @@ class Tracing:
     def exclude(self, scope: Scope) -> bool:
         """True for a request left out of tracing: 1 - sample_rate of them, at random (FastAPI's `exclude` hook)."""
         return self.sample_rate < 1.0 and random.random() >= self.sample_rate
+
+    def telemetry(self) -> TelemetryConfig:
+        """FastAPI's telemetry setting for this provider, `FastAPI(telemetry=tracing.telemetry())`: spans only (the
+        metrics are Prometheus's here, the logs ours), requests left out by `exclude`."""
+        return {"tracer_provider": self.provider, "exclude": self.exclude, "metrics": False, "logs": False}
 
     def spans(self) -> list[ReadableSpan]:
         """Every finished span kept, oldest first (a batch processor's queue is flushed first)."""
@@ -134,15 +140,6 @@ class UntracedMiddleware:
             return
         with suppress_instrumentation():
             await self.app(scope, receive, send)
-
-
-def trace_app(app: FastAPI, tracing: Tracing) -> None:
-    """Hand `tracing`'s provider to FastAPI's built-in telemetry (spans only: the metrics are Prometheus's here, the
-    logs ours). FastAPI takes its telemetry settings in its constructor; the chapter's app exists already, so the
-    settings are updated in place (the same dict FastAPI reads on every request)."""
-    config = app._telemetry
-    config["tracer_provider"], config["exclude"] = tracing.provider, tracing.exclude
-    config["metrics"] = config["logs"] = False
 
 
 def trace_engine(engine: Engine, tracing: Tracing) -> None:

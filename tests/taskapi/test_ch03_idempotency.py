@@ -1,3 +1,5 @@
+import base64
+import json
 import os
 import socket
 import threading
@@ -325,3 +327,33 @@ def test_a_session_cookie_names_the_same_user_as_the_api_key(chapter):
     assert forged.status_code == 403 and "idempotent-replayed" not in forged.headers
     assert retry.headers["idempotent-replayed"] == "true" and retry.json()["id"] == first.json()["id"]
     api.stop()
+
+
+@pytest.mark.parametrize("chapter", chapters_from(5))
+def test_an_answer_with_a_secret_is_never_stored_nor_replayed_and_never_run_again(api_at, chapter):
+    """POST /users answers the new user's API key once: a retry with the key and the body (anyone who has them) must
+    not read it again, and the store must not keep it; the user is not created twice either."""
+    api = api_at(chapter)
+    signup = {"name": "Ada", "email": "ada@example.org", "password": PASSWORD}
+    first = api.post("/users", json=signup, headers=key("signup-1"))
+    assert first.status_code == 201 and first.json()["api_key"]
+    retry = api.post("/users", json=signup, headers=key("signup-1"))
+    assert retry.status_code == 409 and retry.headers["content-type"] == "application/problem+json"
+    assert first.json()["api_key"] not in retry.text and retry.json()["type"].endswith("answer-not-kept")
+    assert retry.headers.get("location") == first.headers.get("location")
+    store = api.server.config.app.context.idempotency
+    records = [json.loads(store.redis.get(name)) for name in store.redis.scan_iter(match=f"{store.prefix}*")]
+    bodies = [base64.b64decode(record["response"]["body"]) for record in records]
+    assert len(bodies) == 1 and first.json()["api_key"].encode() not in bodies[0]
+
+
+@pytest.mark.parametrize("chapter", chapters_from(3))
+def test_two_idempotency_key_lines_that_differ_are_400_and_nothing_runs(api_at, chapter):
+    api = api_at(chapter)
+    auth = writer_headers(api)
+    two = [*auth.items(), ("Idempotency-Key", '"one"'), ("Idempotency-Key", '"two"')]
+    refused = api.post("/tasks", json={"title": "which key?"}, headers=two)
+    assert refused.status_code == 400 and refused.headers["content-type"] == "application/problem+json"
+    assert "different values" in refused.json()["detail"] and all_tasks(api, auth) == []
+    same = [*auth.items(), ("Idempotency-Key", '"one"'), ("Idempotency-Key", '"one"')]
+    assert api.post("/tasks", json={"title": "once"}, headers=same).status_code == 201  # one key, said twice

@@ -84,6 +84,21 @@ def test_a_write_needs_if_match_and_a_stale_or_weak_tag_changes_nothing(writer, 
 
 
 @pytest.mark.parametrize("chapter", chapters_from(10))
+def test_if_match_and_if_none_match_on_two_lines_are_one_list_never_the_first_line_alone(writer, chapter):
+    """RFC 9110 §5.3: If-Match: "a" and If-Match: "b" mean If-Match: "a", "b" (a proxy may join them)."""
+    api, auth, task_id, tag = writer(chapter)
+    stale = f'"task-{task_id}-v0-json"'
+    both_stale = [*auth.items(), ("If-Match", stale), ("If-Match", '"x"')]
+    assert api.patch(f"/tasks/{task_id}", json={"done": True}, headers=both_stale).status_code == 412
+    stale_then_current = [*auth.items(), ("If-Match", stale), ("If-Match", tag)]
+    answer = api.patch(f"/tasks/{task_id}", json={"done": True}, headers=stale_then_current)
+    assert answer.status_code == 200, answer.text
+    current = answer.headers["etag"]
+    current_then_stale = [("If-None-Match", current), ("If-None-Match", stale)]
+    assert api.get(f"/tasks/{task_id}", headers=current_then_stale).status_code == 304
+
+
+@pytest.mark.parametrize("chapter", chapters_from(10))
 def test_if_match_star_overwrites_whatever_is_there_and_404_still_comes_first(writer, chapter):
     api, auth, task_id, _ = writer(chapter)
     api.patch(f"/tasks/{task_id}", json={"title": "changed elsewhere"}, headers={**auth, "If-Match": "*"})

@@ -163,3 +163,25 @@ def test_with_redis_down_the_app_starts_and_job_routes_answer_503_with_retry_aft
     for answer in (api.post("/reminders", headers=ada), api.get(f"/jobs/{UNKNOWN}", headers=ada)):
         assert answer.status_code == 503 and answer.headers["retry-after"] == "5", answer.text
         assert answer.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("chapter", chapters_from(17))
+def test_post_reminders_takes_no_body_or_an_empty_object_and_refuses_any_member_with_422(jobs_api, chapter):
+    api = jobs_api(chapter)
+    ada, _ = user_with_tasks(api, "Ada", 0)
+    assert api.post("/reminders", json={}, headers=ada).status_code == 202
+    for body in ({"user_id": 2}, [1], "all", 7):
+        refused = api.post("/reminders", json=body, headers=ada)
+        assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json", body
+
+
+@pytest.mark.parametrize("chapter", chapters_from(20))
+def test_each_user_may_ask_for_reminders_reminder_limit_times_then_429_with_retry_after(jobs_api, chapter):
+    api = jobs_api(chapter, Settings(reminder_limit="2/hour"))
+    ada, _ = user_with_tasks(api, "Ada", 0)
+    bob, _ = user_with_tasks(api, "Bob", 0)
+    assert [api.post("/reminders", headers=ada).status_code for _ in range(3)] == [202, 202, 429]
+    refused = api.post("/reminders", headers=ada)
+    assert refused.headers["content-type"] == "application/problem+json" and refused.json()["policy"] == "reminders"
+    assert 1 <= int(refused.headers["retry-after"]) <= 3600 and "reminders" in refused.headers["ratelimit-policy"]
+    assert api.post("/reminders", headers=bob).status_code == 202  # per user: Bob has his own count

@@ -2,6 +2,7 @@
 and per address, a spoofed X-Forwarded-For ignored), CORS from the allow-list only, security headers, no traceback in
 any answer, redacted logs, and every 429 in the OpenAPI."""
 
+import json
 import logging
 import time
 
@@ -133,9 +134,16 @@ def test_a_route_that_raises_answers_500_without_a_traceback(chapter, database):
         raise RuntimeError(f"cannot reach {secret}")
 
     api = serve(app, name="test-ch20-boom")
-    answer = api.get("/boom")
+    answer = api.get("/boom", headers={"X-Request-ID": "crash-1"})
     assert answer.status_code == 500 and answer.headers["content-type"] == PROBLEM_JSON
     assert answer.json()["status"] == 500
+    for name, value in SECURITY_HEADERS.items():  # dressed like every other answer: the app's middleware wraps it
+        assert answer.headers.get(name) == value, name
+    if chapter >= 21:
+        assert answer.headers.get("x-request-id") == "crash-1"
+        (line,) = app.context.request_log.for_request("crash-1")  # the access log: an error, its type and stack
+        assert line["status"] == 500 and line["level"] == "error" and line["error"] == "RuntimeError"
+        assert "boom" in line["stack"] and "hunter2" not in json.dumps(line)
     for leak in ("Traceback", "RuntimeError", "hunter2", 'File "', "boom"):
         assert leak not in answer.text
     assert LOGS.wait_for("cannot reach postgresql://app:[REDACTED]@db/tasks", 5)  # the server log has it, masked

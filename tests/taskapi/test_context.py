@@ -1,17 +1,23 @@
 """One typed context per app: resources by chapter, need() naming the chapter, one clean-up at stop or at garbage."""
 
+import asyncio
 import gc
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import fields
 
+import httpx
 import pytest
 
 from course_lib.notebook.server import serve
 from course_lib.services.settings import Settings
 from course_lib.taskapi import app_for, chapter_modules
-from course_lib.taskapi.context import AppContext, need
+from course_lib.taskapi.build import build_app
+from course_lib.taskapi.chapter import Chapter
+from course_lib.taskapi.context import AppContext, TaskAPI, need
 
 
 def test_need_names_the_chapter_that_adds_a_missing_resource():
@@ -78,3 +84,34 @@ def test_a_stopped_server_keeps_no_redis_connection_open():
     pools = [client.connection_pool for client in clients]
     assert all(connection._sock is None for pool in pools for connection in pool._available_connections)
     assert not any(pool._in_use_connections for pool in pools)
+
+
+def test_running_starts_an_app_as_a_server_does_and_stops_it():
+    app = app_for(12)
+
+    async def served() -> tuple[object, int]:
+        async with app.running() as running:
+            assert running is app
+            pooled = app.context.outbound  # chapter 12's lifespan opened it
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+                status = (await client.get("/health")).status_code
+        return pooled, status
+
+    pooled, status = asyncio.run(served())
+    assert isinstance(pooled, httpx.AsyncClient) and status == 200 and pooled.is_closed  # closed at the stop
+
+
+def test_running_raises_when_a_lifespan_fails():
+    @asynccontextmanager
+    async def broken(app: TaskAPI) -> AsyncIterator[None]:
+        raise ZeroDivisionError("division by zero")
+        yield
+
+    app = build_app(Chapter("course_lib.taskapi.ch98_broken", previous=chapter_modules()[3].CHAPTER, lifespan=broken))
+
+    async def served() -> None:
+        async with app.running():
+            pass
+
+    with pytest.raises((RuntimeError, ZeroDivisionError), match="division by zero"):
+        asyncio.run(served())

@@ -45,6 +45,15 @@ def test_no_route_surgery_is_left_in_course_lib():
     assert found == ""
 
 
+def test_no_private_part_of_fastapi_is_used():
+    """FastAPI's telemetry is set in its constructor (build_app's telemetry hook), never in app._telemetry; an app is
+    started in process through the ASGI lifespan (TaskAPI.running), never through its router's lifespan_context."""
+    private = r"\b(app|api|course)\._[a-z]|_telemetry\b|lifespan_context"
+    where = ["course_lib", "tools", "tests/tools/bench"]
+    found = subprocess.run(["grep", "-rnE", private, *where], cwd=ROOT, capture_output=True, text=True).stdout
+    assert found == ""
+
+
 @pytest.fixture
 def shared_settings(tmp_path):
     """Settings of two replicas on one database: a SQLite file, or a schema of DATABASE_URL's PostgreSQL."""

@@ -25,6 +25,7 @@ from course_lib.web.idempotency import (
     InvalidKey,
     client_of,
     fingerprint,
+    holds_secret,
     parse_key,
     stored_outcome,
 )
@@ -63,6 +64,15 @@ def test_fingerprint_compares_json_by_content():
     assert fingerprint("POST", "/other", b"", b'{"a": 1, "b": 2}') != base
     assert fingerprint("POST", "/tasks", b"x=1", b'{"a": 1, "b": 2}') != base
     assert fingerprint("POST", "/tasks", b"", b"not json") != base
+
+
+def test_an_answer_holds_a_secret_by_a_header_or_a_member_named_as_the_logs_redact():
+    assert holds_secret([(b"set-cookie", b"sid=abc; HttpOnly")], b"{}")
+    assert holds_secret([], b'{"id": 7, "api_key": "k-123"}')
+    assert holds_secret([], b'{"items": [{"refresh_token": "r"}]}')  # nested
+    assert not holds_secret([(b"location", b"/users/7")], b'{"id": 7, "name": "Ada", "api_key": null}')
+    assert not holds_secret([], b'{"title": "a password manager"}')  # a value, not a name
+    assert not holds_secret([], b"not json")
 
 
 def test_store_claims_once_then_replays(store):

@@ -7,11 +7,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from course_lib.web.request_ids import RequestIdMiddleware
-from course_lib.web.tracing import Tracing, UntracedMiddleware, own_times, trace_app, trace_engine, trace_redis
+from course_lib.web.tracing import Tracing, UntracedMiddleware, own_times, trace_engine, trace_redis
 
 
 def traced_app(sample_rate: float = 1.0) -> tuple[FastAPI, Tracing]:
-    app, tracing = FastAPI(), Tracing(sample_rate=sample_rate)
+    tracing = Tracing(sample_rate=sample_rate)
+    app = FastAPI(telemetry=tracing.telemetry())
     engine, cache = create_engine("sqlite://"), fakeredis.FakeRedis()
 
     @app.get("/items/{item_id}")
@@ -22,7 +23,6 @@ def traced_app(sample_rate: float = 1.0) -> tuple[FastAPI, Tracing]:
 
     app.add_middleware(UntracedMiddleware)
     app.add_middleware(RequestIdMiddleware)
-    trace_app(app, tracing)
     trace_engine(engine, tracing)
     trace_redis(cache, tracing)
     return app, tracing

@@ -14,7 +14,7 @@ from fastapi import Depends, FastAPI
 from course_lib.lab import in_process
 from course_lib.lab.in_process import warm
 from course_lib.taskapi.bearer_auth import bearer_session_or_api_key
-from course_lib.taskapi.context import context_of
+from course_lib.taskapi.context import TaskAPI, context_of
 from course_lib.taskapi.records import User
 from course_lib.taskapi.sql_storage import SqlStorage
 from tools.bench.apps import backends, embedded, hello_app, task_api
@@ -77,7 +77,7 @@ async def measure_layers(repeats: int) -> dict[str, list[tuple[float, float]]]:
 
     bare = hello_app()
     api = with_probe_routes(task_api())
-    async with api.router.lifespan_context(api):
+    async with cast(TaskAPI, api).running():  # the latest chapter's app
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=api), base_url="http://127.0.0.1") as client:
             login = {"name": "Bench", "email": "bench@example.org", "password": "violet harbor lantern 42"}
             response = await client.post("/users", json=login)

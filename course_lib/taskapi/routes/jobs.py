@@ -6,6 +6,9 @@
 | /jobs/{job_id} | GET: the job's status, progress and result (its owner's alone: others get a missing job's 404) |
 
 RFC 9110 §15.3.3: 202 means "accepted for processing, not completed"; the response says where to see how it goes.
+
+POST /reminders takes no body, or an empty JSON object (any member is a 422: nothing is there to choose); from
+chapter 20 on, each user may ask REMINDER_LIMIT times per window (429 + Retry-After past it, as every limit answers).
 """
 
 # No `from __future__ import annotations`: FastAPI reads the parameter types at run time.
@@ -15,17 +18,18 @@ from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 import redis
-from fastapi import APIRouter, Depends, Path, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Body, Depends, Path, Response
+from pydantic import BaseModel, ConfigDict
 from rq import Retry
 from rq.job import Job
 
 from course_lib.services.queue import JobQueue
-from course_lib.taskapi.context import ContextDep, need
+from course_lib.taskapi.context import AppContext, ContextDep, need
 from course_lib.taskapi.records import User
 from course_lib.taskapi.reminders import send_reminders
 from course_lib.taskapi.seams import Seams
 from course_lib.web.problems import Problem
+from course_lib.web.rate_limits import REDIS_DOWN, Policy, too_many_requests
 from course_lib.web.request_ids import current_request_id
 
 RETRIES = 2  # a job that fails runs again, at most this many times (its effects are idempotent: safe to repeat)
@@ -47,6 +51,12 @@ class JobStatus(BaseModel):
     progress: Progress | None
     result: dict[str, Any] | None = None
     error: str | None = None
+
+
+class ReminderRequest(BaseModel):
+    """The body of POST /reminders, if any: an empty object (a reminder covers every open task of the caller)."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 def job_queue(context: ContextDep) -> JobQueue:
@@ -93,14 +103,38 @@ def job_status(job: Job) -> JobStatus:
     )
 
 
+def reminders_refused(context: AppContext, user_id: int) -> Response | None:
+    """429 when `user_id` has asked for reminders REMINDER_LIMIT times in this window (chapter 20's counters, per
+    user: each job e-mails every open task); None to go ahead, and always before chapter 20 or with Redis down."""
+    if context.rate_limits is None:
+        return None
+    policy = Policy.parse("reminders", context.settings.reminder_limit)
+    try:
+        verdict = context.rate_limits.hit(policy, f"user-{user_id}")
+    except REDIS_DOWN:
+        return None  # as every limit of chapter 20: a cache outage must not become an API outage
+    if verdict.allowed:
+        return None
+    return too_many_requests(verdict, f"more than {policy.quota} reminder jobs in {policy.window} s for this user")
+
+
 def router(seams: Seams) -> APIRouter:
     """POST /reminders (202 + Location) and GET /jobs/{job_id}, for a logged-in caller."""
     jobs = APIRouter(tags=["jobs"])
     Who = Annotated[User, Depends(seams.current_user)]
 
-    @jobs.post("/reminders", status_code=202, response_model=JobStatus, responses={401: {}, **UNAVAILABLE})
-    async def send_my_reminders(who: Who, queue: QueueDep, context: ContextDep, response: Response) -> JobStatus:
+    @jobs.post("/reminders", status_code=202, response_model=JobStatus, responses={401: {}, 422: {}, **UNAVAILABLE})
+    async def send_my_reminders(
+        who: Who,
+        queue: QueueDep,
+        context: ContextDep,
+        response: Response,
+        body: Annotated[ReminderRequest | None, Body()] = None,  # validated, nothing to read: a 422 for any member
+    ) -> JobStatus | Response:
         """202 Accepted: a job will e-mail you a reminder of each open task; Location says where to follow it."""
+        refused = reminders_refused(context, who.id)
+        if refused is not None:
+            return refused
         latency = context.settings.mail_latency
         with queue_reachable():
             job = queue.enqueue(

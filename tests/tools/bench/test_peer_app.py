@@ -17,7 +17,7 @@ async def course_and_peer(url: str, key: str) -> dict:
     course = latest(Settings(database_url=url, isolate_database=False, redis_url=None))
     peer = create_app(url, key)
     seen: dict = {}
-    async with course.router.lifespan_context(course):
+    async with course.running():
         async with (
             httpx.AsyncClient(transport=httpx.ASGITransport(app=course), base_url="http://127.0.0.1") as api,
             httpx.AsyncClient(transport=httpx.ASGITransport(app=peer), base_url="http://127.0.0.1") as other,
