@@ -180,3 +180,17 @@ scorecard: $(RUNTIME_STAMP)
 		--allow-errors --ExecutePreprocessor.timeout=600 --output-dir $(SCORECARD) "$(WORK)"/[0-9][0-9]_*.ipynb
 	@COURSE_PROGRESS_FILE=$(SCORECARD)/progress.json $(PY) -c \
 		"from course_lib.checks import show_progress; show_progress()"
+
+.PHONY: site
+# The course's website (Sphinx + MyST-NB + sphinx-book-theme: pip only, no theme or script fetched while building)
+# from the committed learner notebooks, never executed; Mermaid's script from npm (tools/mermaid). Into build/site/html.
+SITE_STAMP := $(VENV)/.site-installed
+$(SITE_STAMP): $(RUNTIME_STAMP) requirements-site.in constraints.txt
+	$(call install,-r requirements-site.in)
+	touch $@
+
+site: $(SITE_STAMP) $(MERMAID_JS)
+	$(PY) -m tools.site
+
+# The browser tests open the built site too (tests/e2e/test_site.py).
+e2e: site
