@@ -59,10 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     html = build(args.out.resolve())
     pages = len(list(html.glob("[0-9][0-9]_*.html")))
-    print(
-        f"site: {pages} chapter pages in {html} — {size(html) / 1e6:.1f} MB, built in {time.perf_counter() - started:.0f} s"
-        f" (open {html / 'index.html'})"
-    )
+    seconds = time.perf_counter() - started
+    print(f"site: {pages} chapter pages, {size(html) / 1e6:.1f} MB, built in {seconds:.0f} s: {html / 'index.html'}")
     return 0
 
 
