@@ -37,6 +37,7 @@ help:
 	@echo "make notebooks  rebuild notebooks/ and solutions/ from chapters/ (NN=06 for one chapter)"
 	@echo "make lint       ruff check and ruff format --check over course_lib, tools and tests; mypy over course_lib and tools"
 	@echo "make e2e        chapter 00 in JupyterLab in headless chromium (apt-get install chromium); screenshots in build/e2e"
+	@echo "make site       the course as a static website (never executed; offline once installed) in build/site/html"
 	@echo "make memory     peak memory of every chapter's kernel, against Binder's 2 GB, as a table"
 	@echo "make scorecard  WORK=folder: run a learner's notebooks, print their exercise scorecard"
 	@echo "make bench      every figure beside its baseline (BENCH_ARGS=--quick); table in docs/benchmarks.md"
