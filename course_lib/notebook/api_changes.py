@@ -107,11 +107,11 @@ def diff(before: Spec, after: Spec) -> Changes:
         if line.startswith("~"):
             key = line[2:].split("  ")[0]
             operations += ["    " + detail for detail in operation_details(old[key], new[key])]
-    components = before.get("components", {}), after.get("components", {})
+    old_parts, new_parts = before.get("components", {}), after.get("components", {})
     return Changes(
         operations=operations,
-        security_schemes=_compare(*(each.get("securitySchemes", {}) for each in components), _scheme),
-        schemas=_compare(*(each.get("schemas", {}) for each in components)),
+        security_schemes=_compare(old_parts.get("securitySchemes", {}), new_parts.get("securitySchemes", {}), _scheme),
+        schemas=_compare(old_parts.get("schemas", {}), new_parts.get("schemas", {})),
     )
 
 
