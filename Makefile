@@ -37,6 +37,7 @@ help:
 	@echo "make notebooks  rebuild notebooks/ and solutions/ from chapters/ (NN=06 for one chapter)"
 	@echo "make lint       ruff check and ruff format --check over course_lib, tools and tests; mypy over course_lib and tools"
 	@echo "make e2e        chapter 00 in JupyterLab in headless chromium (apt-get install chromium); screenshots in build/e2e"
+	@echo "make site       the course as a static website (never executed; offline once installed) in build/site/html"
 	@echo "make memory     peak memory of every chapter's kernel, against Binder's 2 GB, as a table"
 	@echo "make scorecard  WORK=folder: run a learner's notebooks, print their exercise scorecard"
 	@echo "make bench      every figure beside its baseline (BENCH_ARGS=--quick); table in docs/benchmarks.md"
@@ -202,3 +203,17 @@ $(CHP_BIN): tools/configurable-http-proxy/package.json tools/configurable-http-p
 
 classroom-test: $(CLASSROOM_STAMP) $(CHP_BIN)
 	COURSE_CLASSROOM=1 $(PY) -m pytest tests/classroom -q -p no:cacheprovider -s --durations=5
+
+.PHONY: site
+# The course's website (Sphinx + MyST-NB + sphinx-book-theme: pip only, no theme or script fetched while building)
+# from the committed learner notebooks, never executed; Mermaid's script from npm (tools/mermaid). Into build/site/html.
+SITE_STAMP := $(VENV)/.site-installed
+$(SITE_STAMP): $(RUNTIME_STAMP) requirements-site.in constraints.txt
+	$(call install,-r requirements-site.in)
+	touch $@
+
+site: $(SITE_STAMP) $(MERMAID_JS)
+	$(PY) -m tools.site
+
+# The browser tests open the built site too (tests/e2e/test_site.py).
+e2e: site

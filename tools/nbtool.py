@@ -49,6 +49,11 @@ DOCS_LINK = re.compile(r'<a href="[^"]*" target="_blank">open the API docs \(Swa
 DOCS_LINK_PLACEHOLDER = "<i>the link to the API docs (Swagger UI) appears here once the API is running</i>"
 LOOPBACK_URL = re.compile(r"http://127\.0\.0\.1:(\d+)")
 FIRST_EPHEMERAL_PORT = 32768  # free ports the OS picks (port 0) come from here up; 8000 and friends are taught
+# Every notebook ends with what its chapter changed in the API's contract, computed from the apps (api_changes.py).
+API_CHANGES_TAG = "api-changes"
+API_CHANGES_HEADING = """## What the API gained
+The task API's OpenAPI at the end of this chapter against the previous chapter's, computed from the two apps:
+operations, parameters, responses, security schemes and schemas added (+), changed (~) or removed (-)."""
 
 
 def generate(source_path: Path, version: str):
@@ -69,7 +74,20 @@ def generate(source_path: Path, version: str):
             except SourceError as error:
                 raise SourceError(f"{source_path.name}: {error}") from None
             notebook.cells.append(nbformat.v4.new_code_cell(code, metadata=metadata))
+    notebook.cells += api_changes_cells(int(source_path.name[:2]))
     return clean(notebook)
+
+
+def api_changes_cells(number: int) -> list:
+    """The generated last cells of chapter `number`'s notebook: a heading and show_api_changes(number)."""
+    import nbformat
+
+    metadata = {"tags": [API_CHANGES_TAG]}
+    code = f"from course_lib.notebook.api_changes import show_api_changes\n\nshow_api_changes({number})"
+    return [
+        nbformat.v4.new_markdown_cell(API_CHANGES_HEADING, metadata=metadata),
+        nbformat.v4.new_code_cell(code, metadata=metadata),
+    ]
 
 
 def clean(notebook):

@@ -148,7 +148,8 @@ def test_a_stale_notebook_is_reported(tmp_path, monkeypatch):
     for folder, version in nbtool.VERSIONS.items():
         (tmp_path / folder).mkdir()
         notebook = nbtool.generate(source, version)
-        notebook.cells[0].execution_count = 1
+        for number, cell in enumerate(c for c in notebook.cells if c.cell_type == "code"):
+            cell.execution_count = number + 1
         notebook.metadata["language_info"] = KERNEL_LANGUAGE_INFO
         nbformat.write(nbtool.clean(notebook), tmp_path / folder / "00_demo.ipynb")
     monkeypatch.setattr(nbtool, "ROOT", tmp_path)
@@ -156,3 +157,13 @@ def test_a_stale_notebook_is_reported(tmp_path, monkeypatch):
     assert nbtool.problems() == []
     source.write_text("# %%\nx = 2\n")
     assert any("stale" in problem for problem in nbtool.problems())
+
+
+def test_every_notebook_ends_with_what_the_api_gained(tmp_path):
+    source = tmp_path / "07_demo.py"
+    source.write_text("# %%\nx = 1\n")
+    for version in nbtool.VERSIONS.values():
+        *_, heading, code = nbtool.generate(source, version).cells
+        assert heading.cell_type == "markdown" and heading.source.startswith("## What the API gained")
+        assert code.cell_type == "code" and code.source.endswith("show_api_changes(7)")
+        assert heading.metadata["tags"] == code.metadata["tags"] == [nbtool.API_CHANGES_TAG]
