@@ -68,6 +68,16 @@ table([{"check": f"{n:02d}", "what it proves": what} for n, what in WHAT.items()
 # has them; HS256 access tokens signed with `SECRET_KEY`. Everything else the suite discovers from the OpenAPI, and
 # a check whose feature the app lacks (no `/jobs/{id}`, no CORS) is **skipped**, saying so.
 #
+# ```mermaid
+# flowchart LR
+#     N["this notebook"] -->|"ACCEPTANCE_APP=module:function"| P["pytest in a child process"]
+#     P -->|"builds and serves"| A["the app under test, on loopback"]
+#     P -->|"HTTP only"| A
+#     P -->|"one line per check (acceptance_report)"| N
+#     N --> S["scorecard: check, outcome, figure or the failed request"]
+#     S --> V["verdict per checklist item"]
+# ```
+#
 # The whole suite takes minutes at its full counts (`make acceptance APP=module:function`) and about half a minute at
 # its quick counts. This notebook runs the quick counts of every check that takes under a second: all but checks
 # 01, 11, 12, 13, 16 and 21, and the checks that start processes of their own to kill or restart them (15 workers,
