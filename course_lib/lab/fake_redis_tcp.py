@@ -51,6 +51,8 @@ def serve() -> Iterator[str]:
     """A TcpFakeServer on a free port of 127.0.0.1 for the `with` block; its redis:// URL."""
     server = TcpFakeServer((HOST, 0), server_type="redis")
     server.RequestHandlerClass = KeepConnection
+    # A connection's thread may sit in a blocking command (BLPOP) for minutes: closing must not wait for it.
+    server.daemon_threads, server.block_on_close = True, False
     thread = threading.Thread(target=server.serve_forever, name="fake-redis-tcp", daemon=True)
     thread.start()
     try:
