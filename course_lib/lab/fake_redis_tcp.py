@@ -41,7 +41,7 @@ class KeepConnection(TCPFakeRequestHandler):
                 self.writer.dump(error)
             except ConnectionError:
                 break
-            except Exception as error:  # noqa: BLE001 - what fakeredis does with anything else: reply, then close
+            except Exception as error:  # what fakeredis does with anything else: reply, then close
                 self.writer.dump(error)
                 break
 

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import redis
@@ -106,7 +107,8 @@ def wait_until(condition: Callable[[], object], timeout: float, what: str, *watc
 def rq_ready(r: redis.Redis, *workers: Process, timeout: float = 30.0) -> None:
     """Wait until every rq worker has registered in Redis."""
     for worker in workers:
-        wait_until(lambda w=worker: r.exists(f"rq:worker:{w.name}"), timeout, f"rq worker {worker.name}", worker)
+        key = f"rq:worker:{worker.name}"
+        wait_until(partial(r.exists, key), timeout, f"rq worker {worker.name}", worker)
 
 
 def celery_ready(*workers: Process, timeout: float = 30.0) -> None:
@@ -187,9 +189,7 @@ def kill_celery_child(r: redis.Redis, emails: int = 10, latency: float = 0.05) -
     return _result(r, "Celery", "pool child (SIGKILL)", batch, result.state, emails, began)
 
 
-def kill_celery_worker(
-    r: redis.Redis, workers: list[Process], emails: int = 10, latency: float = 0.05
-) -> KillResult:
+def kill_celery_worker(r: redis.Redis, workers: list[Process], emails: int = 10, latency: float = 0.05) -> KillResult:
     """SIGKILL a whole Celery worker and its child mid-job: the message stays unacknowledged in Redis until the
     visibility timeout passes, then a live worker restores it to the queue."""
     batch, began = f"celery-worker-{uuid.uuid4().hex[:8]}", time.monotonic()
@@ -211,5 +211,3 @@ def stop_all(processes: list[Process]) -> None:
     """Stop every process still running (warm shutdown), last started first."""
     for process in reversed(processes):
         process.stop()
-
-
