@@ -208,6 +208,9 @@ def survivor(workers: list[Process]) -> list[Process]:
 
 
 def stop_all(processes: list[Process]) -> None:
-    """Stop every process still running (warm shutdown), last started first."""
+    """Stop every process still running (warm shutdown): SIGTERM to all first, so that they shut down together."""
+    for process in processes:
+        if process.popen.poll() is None:
+            process.popen.terminate()
     for process in reversed(processes):
         process.stop()
