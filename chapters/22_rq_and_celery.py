@@ -68,7 +68,7 @@ celery_workers = [kill_demos.celery_worker(url, f"celery-{n}") for n in (1, 2)]
 beat = kill_demos.celery_beat(url, schedule)
 processes = [*rq_workers, *celery_workers, beat]
 lab.callback(kill_demos.stop_all, processes)
-print("worker processes started:", [process.name for process in processes])
+print("worker processes started:", len(processes))
 
 # %% [markdown]
 # ## RQ's tools

@@ -73,14 +73,17 @@ class Process:
 
 
 def rq_worker(url: str, queue: str, name: str) -> Process:
-    """A real `rq worker` (a work horse forked per job), checking its horse every second, with the scheduler."""
+    """A real `rq worker` (a work horse forked per job), checking its horse every second, with the scheduler. Its
+    name gets a random suffix: a worker killed earlier stays registered under its name for minutes."""
+    name = f"{name}-{uuid.uuid4().hex[:6]}"
     command = [sys.executable, "-m", "course_lib.lab.rq_worker", "--url", url, "--name", name,
                "--job-monitoring-interval", "1", "--with-scheduler", "--logging_level", "WARNING", queue]  # fmt: skip
     return Process(name, command, url)
 
 
 def celery_worker(url: str, name: str) -> Process:
-    """A real Celery worker: prefork pool with one child, which runs the jobs."""
+    """A real Celery worker: prefork pool with one child, which runs the jobs (a unique name, as an rq worker)."""
+    name = f"{name}-{uuid.uuid4().hex[:6]}"
     command = [sys.executable, "-m", "celery", "-A", "course_lib.lab.celery_app", "worker", "--pool", "prefork",
                "--concurrency", "1", "-n", f"{name}@127.0.0.1", "--loglevel", "WARNING", "--without-gossip",
                "--without-mingle", "--without-heartbeat"]  # fmt: skip
