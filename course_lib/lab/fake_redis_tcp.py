@@ -61,3 +61,20 @@ def serve() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+_SHARED: list[str] = []
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_url() -> str:
+    """One TcpFakeServer for this process's life (its thread dies with the process): clients that cache connections,
+    as Celery's app does, keep working when a notebook is run again."""
+    with _SHARED_LOCK:
+        if not _SHARED:
+            server = TcpFakeServer((HOST, 0), server_type="redis")
+            server.RequestHandlerClass = KeepConnection
+            server.daemon_threads, server.block_on_close = True, False
+            threading.Thread(target=server.serve_forever, name="fake-redis-tcp", daemon=True).start()
+            _SHARED.append(f"redis://{HOST}:{server.server_address[1]}/0")
+        return _SHARED[0]

@@ -14,7 +14,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -30,12 +30,8 @@ ROOT = str(Path(__file__).resolve().parents[2])
 
 @contextmanager
 def redis_url(url: str | None = None) -> Iterator[str]:
-    """`url` (REDIS_URL's redis-server) as is, else a TcpFakeServer on 127.0.0.1 for the `with` block."""
-    if url:
-        yield url
-        return
-    with fake_redis_tcp.serve() as fake:
-        yield fake
+    """`url` (REDIS_URL's redis-server) as is, else this process's TcpFakeServer on 127.0.0.1 (started once)."""
+    yield url or fake_redis_tcp.shared_url()
 
 
 def _environment(url: str) -> dict[str, str]:
@@ -58,9 +54,14 @@ class Process:
         return self.popen.pid
 
     def kill(self) -> None:
-        """SIGKILL, as the OOM killer or a lost machine would: no clean-up runs."""
+        """SIGKILL it and its children (an rq worker's horse and scheduler, a Celery worker's pool), as the OOM killer
+        of its container or a lost machine would: no clean-up runs, and no orphan lives on."""
+        family = _children_of(self.pid)
         os.kill(self.pid, signal.SIGKILL)
         self.popen.wait(10)
+        for pid in family:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def stop(self) -> None:
         """Warm shutdown: SIGTERM, the job running now finishes (SIGKILL after 10 s)."""
@@ -70,6 +71,14 @@ class Process:
     def tail(self) -> str:
         """The end of its log."""
         return self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
+
+
+def _children_of(pid: int) -> list[int]:
+    """The process ids of `pid`'s children (Linux's /proc; none known elsewhere)."""
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
 
 def rq_worker(url: str, queue: str, name: str) -> Process:
@@ -174,8 +183,7 @@ def kill_rq_worker(
     job = queue.enqueue(rq_full.send_reminders, batch, emails, latency, retry=Retry(max=2), job_timeout=60)
     ids = _mid_job(r, batch, 3, 30, *workers)
     victim = next(w for w in workers if w.pid == ids["parent"])
-    victim.kill()  # the worker first, so that it cannot notice its horse's death
-    os.kill(ids["pid"], signal.SIGKILL)
+    victim.kill()  # the worker first, so that it cannot notice its horse's death; then the horse and the scheduler
     wait_until(lambda: job.get_status(refresh=True) == "started", 5, "the orphaned job")
     # What a live worker's maintenance does once the entry has expired; a timestamp in the future expires it now.
     StartedJobRegistry(queue=queue).cleanup(timestamp=time.time() + 120)
@@ -199,8 +207,7 @@ def kill_celery_worker(r: redis.Redis, workers: list[Process], emails: int = 10,
     result = celery_app.send_reminders.delay(batch, emails, latency)
     ids = _mid_job(r, batch, 3, 30, *workers)
     victim = next(w for w in workers if w.pid == ids["parent"])
-    victim.kill()
-    os.kill(ids["pid"], signal.SIGKILL)
+    victim.kill()  # and its pool's child
     result.get(timeout=30 + celery_app.VISIBILITY_TIMEOUT, propagate=False)
     return _result(r, "Celery", "whole worker (SIGKILL)", batch, result.state, emails, began)
 
