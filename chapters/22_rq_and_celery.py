@@ -370,7 +370,8 @@ OPTIONS = None  # YOUR CODE HERE
 q2.check(OPTIONS)
 
 # %% [markdown]
-# The worker processes stop here (SIGTERM, by their process ids: a warm shutdown), then the TcpFakeServer:
+# The worker processes stop here (SIGTERM, by their process ids: a warm shutdown); the TcpFakeServer lives as long as
+# the kernel (a thread of it):
 
 # %%
 lab.close()
