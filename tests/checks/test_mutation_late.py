@@ -1,4 +1,4 @@
-"""Mutation tests of the chapter 04–08, 10–21 and 23 checkers: every behaviour-changing mutant of a solution fails.
+"""Mutation tests of the chapter 04–08 and 10–23 checkers: every behaviour-changing mutant of a solution fails.
 
 Each exercise's solution cell is mutated (tests/checks/mutants.py) and run in a namespace prepared as the notebook
 prepares it (SETUP: the imports of earlier cells it needs). A surviving mutant is a wrong answer the check calls
@@ -70,6 +70,8 @@ SETUP = {  # what the notebook has run before each solution cell, beyond the cel
     "ch21.q1": "",
     "ch21.q2": "",
     "ch21.q3": "",
+    "ch22.q1": "",
+    "ch22.q2": "",
     "ch23.q1": "",
     "ch23.q2": "",
     "ch23.q3": "",
