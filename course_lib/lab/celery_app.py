@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 import redis
-from celery import Celery  # type: ignore[import-untyped]
+from celery import Celery
 
 from course_lib.lab import job_effects
 

@@ -1,8 +1,10 @@
 """fakeredis' TcpFakeServer, fit for RQ and Celery workers: a Redis on 127.0.0.1 served from a thread of this process.
 
-fakeredis 2.40's request handler closes the connection after any error reply (an unknown command, NOSCRIPT before
-redis-py's EVAL fallback, an error inside MULTI): a client then loses a transaction half-way. This handler replies
-with the error and keeps the connection, as redis-server does.
+fakeredis 2.40's request handler departs from Redis twice: it closes the connection after any error reply (an unknown
+command, NOSCRIPT before redis-py's EVAL fallback, an error inside MULTI), so a client loses a transaction half-way;
+and it writes CLIENT INFO's addresses as Python tuples, whose space breaks redis-py's parser (RQ's worker asks at
+start). This handler replies with the error and keeps the connection, and writes addresses as host:port, as
+redis-server does. Chapter 22's workers and the acceptance suite's own Redis (own_redis.py) both use it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,14 @@ HOST = "127.0.0.1"
 
 
 class KeepConnection(TCPFakeRequestHandler):
-    """TcpFakeServer's handler, but an error reply keeps the connection."""
+    """TcpFakeServer's handler, but an error reply keeps the connection and CLIENT INFO parses."""
+
+    def setup(self) -> None:
+        super().setup()
+        info = self.current_client.get_socket()._client_info
+        for name in ("addr", "laddr"):
+            if isinstance(info.get(name), tuple):
+                info[name] = "{}:{}".format(*info[name][:2])
 
     def handle(self) -> None:
         while not self.server._shutdown_event.is_set():
@@ -39,20 +48,26 @@ class KeepConnection(TCPFakeRequestHandler):
                 self.current_client.get_socket().sendall(data)
             except ResponseError as error:
                 self.writer.dump(error)
-            except ConnectionError:
+            except (ConnectionError, OSError):
                 break
             except Exception as error:  # what fakeredis does with anything else: reply, then close
                 self.writer.dump(error)
                 break
 
 
-@contextmanager
-def serve() -> Iterator[str]:
-    """A TcpFakeServer on a free port of 127.0.0.1 for the `with` block; its redis:// URL."""
-    server = TcpFakeServer((HOST, 0), server_type="redis")
+def tcp_server(port: int = 0) -> TcpFakeServer:
+    """A TcpFakeServer on 127.0.0.1 with the handler above, not yet serving."""
+    server = TcpFakeServer((HOST, port), server_type="redis")
     server.RequestHandlerClass = KeepConnection
     # A connection's thread may sit in a blocking command (BLPOP) for minutes: closing must not wait for it.
     server.daemon_threads, server.block_on_close = True, False
+    return server
+
+
+@contextmanager
+def serve() -> Iterator[str]:
+    """A TcpFakeServer on a free port of 127.0.0.1 for the `with` block; its redis:// URL."""
+    server = tcp_server()
     thread = threading.Thread(target=server.serve_forever, name="fake-redis-tcp", daemon=True)
     thread.start()
     try:
@@ -72,9 +87,7 @@ def shared_url() -> str:
     as Celery's app does, keep working when a notebook is run again."""
     with _SHARED_LOCK:
         if not _SHARED:
-            server = TcpFakeServer((HOST, 0), server_type="redis")
-            server.RequestHandlerClass = KeepConnection
-            server.daemon_threads, server.block_on_close = True, False
+            server = tcp_server()
             threading.Thread(target=server.serve_forever, name="fake-redis-tcp", daemon=True).start()
             _SHARED.append(f"redis://{HOST}:{server.server_address[1]}/0")
         return _SHARED[0]

@@ -7,7 +7,6 @@ may be stopped (REDIS_URL's is shared with everything else that runs).
 
 from __future__ import annotations
 
-import select
 import shutil
 import subprocess
 import tempfile
@@ -17,48 +16,12 @@ from pathlib import Path
 
 import redis
 from fakeredis import FakeServer, TcpFakeServer
-from fakeredis._clients._tcp_server import TCPFakeRequestHandler
 
 from course_lib.lab import children
 from course_lib.lab.children import HOST, free_port
+from course_lib.lab.fake_redis_tcp import KeepConnection
 
 START_TIMEOUT = 10.0  # seconds a redis-server may take to answer PING
-
-
-class _Handler(TCPFakeRequestHandler):
-    """fakeredis 2.40's TCP handler with two of its departures from Redis undone: it closes the connection after any
-    error reply (NOSCRIPT, which redis-py answers with EVAL on the same connection; an unknown command), and it writes
-    CLIENT INFO's addresses as Python tuples, whose space breaks redis-py's parser (RQ's worker asks at start)."""
-
-    def setup(self) -> None:
-        super().setup()
-        info = self.current_client.get_socket()._client_info
-        for name in ("addr", "laddr"):
-            if isinstance(info.get(name), tuple):
-                info[name] = "{}:{}".format(*info[name][:2])
-
-    def handle(self) -> None:
-        while not self.server._shutdown_event.is_set():
-            try:
-                if self.current_client.can_read():
-                    self.writer.dump(self.current_client.read_response())
-                    continue
-                data = self.rfile.readline()
-                if data == b"":  # non-blocking: nothing yet, or EOF when select says readable (as fakeredis's)
-                    readable, _, _ = select.select([self.connection], [], [], 0.01)
-                    if not readable:
-                        continue
-                    data = self.rfile.readline()
-                    if data == b"":
-                        break
-                self.current_client.get_socket().sendall(data)
-            except redis.ResponseError as error:  # an error reply: the connection stays open
-                self.writer.dump(error)
-            except (ConnectionError, OSError):
-                break
-            except Exception as error:  # anything else fakeredis raises: answered, then closed (as fakeredis does)
-                self.writer.dump(error)
-                break
 
 
 class OwnRedis:
@@ -93,7 +56,7 @@ class OwnRedis:
             return self
         if self.kind == "fakeredis":
             self._tcp = TcpFakeServer((HOST, self.port))
-            self._tcp.RequestHandlerClass = _Handler
+            self._tcp.RequestHandlerClass = KeepConnection
             self._tcp.daemon_threads = True
             if self._data is None:
                 self._data = self._tcp.fake_server
