@@ -504,7 +504,7 @@ assert all(row["ok"] == "✓" for row in checks)
 # | API5 function-level | call the admin route | roles checked per route (15): 403 member, 401 nobody |
 # | API6 business flows | automate a flow meant for humans (logins, sign-ups) | per-account, per-address and per-pair limits on login (20) |
 # | API7 SSRF | make the server fetch a URL you choose | no input is a URL; the one outbound call's host is configuration (12) |
-# | API8 misconfiguration | read errors, headers, CORS, methods | problem+json without traces (08), security headers and strict CORS (20), 405 for unknown methods (01) |
+# | API8 misconfiguration | read errors, headers, CORS, methods | problem+json without traces (08), security headers and strict CORS (20), 405 for a method a route lacks, 501 for one the server does not know (01) |
 # | API9 inventory | find the forgotten endpoint | every operation in the OpenAPI (05); one app, no old versions left running |
 # | API10 unsafe consumption | a dependency that lies or hangs | the calendar's answer validated (502) within a deadline (504) (12) |
 #

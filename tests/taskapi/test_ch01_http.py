@@ -30,6 +30,17 @@ def test_unsupported_method_is_405_with_allow(api_at, chapter):
 
 
 @pytest.mark.parametrize("chapter", chapters_from(1))
+def test_an_unknown_method_is_501_and_a_known_one_the_route_lacks_405(api_at, chapter):
+    api = api_at(chapter)
+    for path in ("/tasks", "/health", "/nowhere"):
+        unknown = api.request("FOO", path)
+        assert unknown.status_code == 501, (path, unknown.text)
+        if chapter >= 8:  # problem+json from chapter 08 on
+            assert unknown.headers["content-type"] == "application/problem+json" and unknown.json()["status"] == 501
+    assert api.request("TRACE", "/tasks").status_code == 405  # RFC 9110 knows TRACE: this resource lacks it
+
+
+@pytest.mark.parametrize("chapter", chapters_from(1))
 def test_a_trailing_slash_is_404_and_never_a_redirect_to_the_host_header(api_at, chapter):
     api = api_at(chapter)
     for path in ("/tasks/", "/health/", "/tasks/?page=2"):
