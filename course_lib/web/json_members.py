@@ -52,11 +52,15 @@ class UniqueMembersMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = Headers(scope=scope)
-        if scope["type"] != "http" or not has_body(headers) or not is_json(media_type(headers)):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if accepted_types(scope["app"], scope) != JSON_TYPES:
+        headers = Headers(scope=scope)
+        if (
+            not has_body(headers)
+            or not is_json(media_type(headers))
+            or accepted_types(scope["app"], scope) != JSON_TYPES
+        ):
             await self.app(scope, receive, send)
             return
         # The body is read once here (the size guard outside bounds it) and handed on unchanged.
