@@ -341,7 +341,9 @@ table(rows)
 # %% [markdown]
 # GET, HEAD, OPTIONS and DELETE work on a task here. PUT and PATCH are routed too, so an empty body gets 422 (the
 # body is invalid), not 405; POST, TRACE and any method without a route get 405 with `Allow`. TRACE is switched off on most
-# servers, because echoing a request back can leak its credentials to a script. CONNECT asks a *proxy* to open a
+# servers, because echoing a request back can leak its credentials to a script. A method the server does not know at
+# all (`FOO`, a typo) is not 405 but **501 Not Implemented** (RFC 9110 §15.6.2): 405 says "this resource lacks it",
+# 501 "this server implements it nowhere". CONNECT asks a *proxy* to open a
 # TCP tunnel — that is how a browser reaches an HTTPS site through a corporate proxy — and means nothing to an API.
 
 # %% [markdown]

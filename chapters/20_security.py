@@ -9,8 +9,8 @@
 # - **rate limit** with counters in Redis (the maintained `limits` library, a fixed window), answer **429** as
 #   problem+json with `Retry-After` and the IETF `RateLimit` / `RateLimit-Policy` fields, and be allowed again after
 #   `Retry-After`;
-# - limit **failed logins** harder, per account and per client address — the address as chapter 11 taught it: proxy
-#   headers believed only from the proxy;
+# - limit **failed logins** harder — per account from one address, per account, and per client address — the address
+#   as chapter 11 taught it: proxy headers believed only from the proxy;
 # - answer **CORS** preflights for an explicit allow-list, and never echo a foreign `Origin` or tell it about
 #   credentials;
 # - add **security headers**, keep stack traces and secrets out of every response, read secrets only from the
@@ -115,7 +115,8 @@ from course_lib.services.settings import Settings
 
 table([{"setting": name.upper(), "default": Settings.model_fields[name].default, "counts": counts}
        for name, counts in [("rate_limit", "every request, per client address"),
-                            ("login_limit_per_account", "failed logins (401) of one account"),
+                            ("login_limit_per_account_and_address", "failed logins (401): one account, one address"),
+                            ("login_limit_per_account", "failed logins of one account, from every address"),
                             ("login_limit_per_address", "failed logins from one address, any account")]])
 
 # %% [markdown]
@@ -183,34 +184,40 @@ spoofed = serve(ch20_security.create_app(settings.model_copy(update={"rate_limit
 # logged: a limiter must not turn a cache outage into an API outage. (Its client gives up after 0.25 s, without
 # retries — redis-py's default retries with back-off cost 8 s a request when we tried.)
 #
-# ## Failed logins: per account and per address
+# ## Failed logins: per account from one address, per account, per address
 # Guessing a password is the one attack the general quota does not slow enough: 3,000 guesses a minute is a lot. So
-# `POST /session` and `POST /tokens` have two more limits, and only **failures** (401) count — a user who logs in
+# `POST /session` and `POST /tokens` have three more limits, and only **failures** (401) count — a user who logs in
 # often costs nothing:
 #
-# - **per account** (the email in the body, kept in Redis only as a digest): one account, 10 wrong passwords in 15
-#   minutes, then 429 for the rest of the window — **even with the right password**, or the limit would only slow
-#   guessing down;
+# - **per account from one address** (the email in the body, kept in Redis only as a digest, with the client's
+#   address): 10 wrong passwords in 15 minutes, then 429 for that account *from that address* for the rest of the
+#   window — **even with the right password**, or the limit would only slow guessing down;
+# - **per account**, from every address together: 100 failures in 15 minutes, a ceiling for guessing one password
+#   from many addresses;
 # - **per address**: credential stuffing tries one leaked password on *many* accounts; 100 failures from one address
 #   in 15 minutes, then 429 for every account.
 #
-# The per-account limit has a cost: anyone can lock Ada out for 15 minutes by failing ten times. That is why it is
-# a window, not a permanent lock, and why the address limit exists beside it. Every failed login costs an argon2
-# verification (chapter 15: slow on purpose), so to see both limits without dozens of them, an app whose limits are
-# small enough to reach — 3 failures per account, 5 per address, a minute each:
+# Why not a strict limit per account alone? Because then anyone who knows Ada's email locks her out for 15 minutes
+# with a dozen wrong passwords: the limit becomes a denial of service. Keyed by account *and* address, the strict
+# limit stops the guesser and leaves Ada, logging in from her own address, alone; only an attacker with many
+# addresses reaches the account's ceiling. Every failed login costs an argon2 verification (chapter 15: slow on
+# purpose), so to see the limits without dozens of them, an app whose limits are small enough to reach — 3 failures
+# per account from one address, 5 per address, a minute each (the notebook has one address, 127.0.0.1):
 
 # %%
 from course_lib.taskapi.api_keys import sign_up
 
 PASSWORD = "violet harbor lantern 42"
 logins = serve(ch20_security.create_app(settings.model_copy(
-    update={"login_limit_per_account": "3/minute", "login_limit_per_address": "5/minute"})), name="logins")
+    update={"login_limit_per_account_and_address": "3/minute", "login_limit_per_address": "5/minute"})),
+    name="logins")
 sign_up(logins, "Ada", password=PASSWORD)
 wrong = {"email": "ada@example.org", "password": "not the password at all"}
 [logins.post("/tokens", json=wrong).status_code for _ in range(4)]
 
 # %% [markdown]
-# Three wrong passwords, then Ada's account is refused — even with her right password:
+# Three wrong passwords, then Ada's account is refused from this address — even with her right password (from another
+# address she would log in: `tests/web/test_rate_limits.py` shows it with two):
 
 # %%
 locked = logins.post("/tokens", json={"email": "ada@example.org", "password": PASSWORD})
@@ -230,10 +237,11 @@ stuffing, stuffed.status_code, stuffed.json()["policy"]
 
 # %% [markdown]
 # The refused attempts were answered before any password was checked: a 429 costs the server a few Redis round trips,
-# not an argon2 verification. The price of a hard limit per account: anyone who knows an address can lock its owner
-# out for the window (the per-address limit does the same to everyone behind one NAT). Production services soften it
-# — a growing delay, a challenge after a few failures, or a right password still let through from a known device —
-# a trade-off between guessing and locking out that OWASP's Authentication Cheat Sheet discusses.
+# not an argon2 verification. The price that is left: an attacker with many addresses can still reach an account's
+# ceiling and lock it for the window, and the per-address limit refuses everyone behind one NAT once a hundred
+# failures come from it. Production services soften these too — a growing delay, a challenge after a few failures,
+# or a right password still let through from a known device — a trade-off between guessing and locking out that
+# OWASP's Authentication Cheat Sheet discusses.
 #
 # ## CORS: which pages may read the answers
 # A browser sends a page's requests to any site — with that site's cookies when the page asks for credentials and the
@@ -494,9 +502,9 @@ assert all(row["ok"] == "✓" for row in checks)
 # | API3 property-level | send fields you may not set, read fields you may not see | strict input models (`extra="forbid"`, 08), output models without secrets (07) |
 # | API4 resource consumption | ask for everything, send huge bodies, flood | page bounds (06), body limit (08), rate limit (20) |
 # | API5 function-level | call the admin route | roles checked per route (15): 403 member, 401 nobody |
-# | API6 business flows | automate a flow meant for humans (logins, sign-ups) | per-account and per-address limits on login (20) |
+# | API6 business flows | automate a flow meant for humans (logins, sign-ups) | per-account, per-address and per-pair limits on login (20) |
 # | API7 SSRF | make the server fetch a URL you choose | no input is a URL; the one outbound call's host is configuration (12) |
-# | API8 misconfiguration | read errors, headers, CORS, methods | problem+json without traces (08), security headers and strict CORS (20), 405 for unknown methods (01) |
+# | API8 misconfiguration | read errors, headers, CORS, methods | problem+json without traces (08), security headers and strict CORS (20), 405 for a method a route lacks, 501 for one the server does not know (01) |
 # | API9 inventory | find the forgotten endpoint | every operation in the OpenAPI (05); one app, no old versions left running |
 # | API10 unsafe consumption | a dependency that lies or hangs | the calendar's answer validated (502) within a deadline (504) (12) |
 #
@@ -594,7 +602,8 @@ q3.check(redact_headers)
 # - Rate limits count in **Redis** so every replica shares them; a **fixed window** from the `limits` library, the
 #   end of a window read in milliseconds. Over the quota: **429** problem+json with `Retry-After`, and on every
 #   answer the draft-11 fields `RateLimit-Policy: "requests";q=3000;w=60` and `RateLimit: "requests";r=…;t=…`.
-# - **Failed** logins are limited twice: 10 per account and 100 per address in 15 minutes. The address is the one the
+# - **Failed** logins are limited three times: 10 per account from one address, 100 per account and 100 per address in
+#   15 minutes — so a dozen wrong passwords lock out the guesser, not the account's owner. The address is the one the
 #   server gives, believing `X-Forwarded-For` from the configured proxy only (chapter 11).
 # - **CORS** answers preflights for `ALLOWED_ORIGINS` only, never `"*"` with credentials, and tells an unlisted origin
 #   nothing. It sits outside the limiter: a preflight costs no quota, and a 429 stays readable.

@@ -83,9 +83,13 @@ def _children_of(pid: int) -> list[int]:
 
 def rq_worker(url: str, queue: str, name: str) -> Process:
     """A real `rq worker` (a work horse forked per job), checking its horse every second, with the scheduler. Its
-    name gets a random suffix: a worker killed earlier stays registered under its name for minutes."""
+    name gets a random suffix: a worker killed earlier stays registered under its name for minutes.
+
+    Its worker TTL of 16 s makes it wait on the queue (BLPOP) 1 s at a time, not RQ's default 405 s: TcpFakeServer
+    does not notice a killed client while it blocks, so a killed worker's BLPOP would live on in the server for minutes
+    and take the next job pushed (a second Run All found the retried job gone to the dead worker)."""
     name = f"{name}-{uuid.uuid4().hex[:6]}"
-    command = [sys.executable, "-m", "course_lib.lab.rq_worker", "--url", url, "--name", name,
+    command = [sys.executable, "-m", "course_lib.lab.rq_worker", "--url", url, "--name", name, "--worker-ttl", "16",
                "--job-monitoring-interval", "1", "--with-scheduler", "--logging_level", "WARNING", queue]  # fmt: skip
     return Process(name, command, url)
 

@@ -132,10 +132,16 @@ class Settings(BaseSettings):
         description="Requests one client address may send (chapter 20), in the `limits` notation "
         "('3000/minute', '10 per 15 minutes'): a ceiling against floods, far above what a person or a page sends.",
     )
-    login_limit_per_account: str = Field(
+    login_limit_per_account_and_address: str = Field(
         default="10/15 minutes",
-        description="Failed logins (POST /session, POST /tokens answered 401) one account may take before it "
-        "is refused with 429 until the window ends (chapter 20): guessing one password stops there.",
+        description="Failed logins (POST /session, POST /tokens answered 401) of one account from one client address "
+        "before that address is refused with 429 for that account until the window ends (chapter 20): guessing one "
+        "password stops there, and its owner, elsewhere, still logs in.",
+    )
+    login_limit_per_account: str = Field(
+        default="100/15 minutes",
+        description="Failed logins one account may take from every address together (chapter 20): a ceiling on "
+        "guessing one password from many addresses; past it the account is refused with 429 until the window ends.",
     )
     login_limit_per_address: str = Field(
         default="100/15 minutes",
@@ -166,7 +172,13 @@ class Settings(BaseSettings):
         default=False, description="Write the JSON access log to stdout too (chapter 21); it is kept in memory anyway."
     )
 
-    @field_validator("rate_limit", "login_limit_per_account", "login_limit_per_address", "reminder_limit")
+    @field_validator(
+        "rate_limit",
+        "login_limit_per_account_and_address",
+        "login_limit_per_account",
+        "login_limit_per_address",
+        "reminder_limit",
+    )
     @classmethod
     def a_rate_limit(cls, value: str) -> str:
         """A limit the `limits` library can read ('100/minute'), refused at start rather than at the first request."""

@@ -73,6 +73,9 @@ def build_app(chapter: Chapter, settings: Settings | None = None) -> TaskAPI:
         docs_url=None,
         redoc_url=None,
         telemetry=telemetry or None,
+        # Starlette's slash redirect builds its Location from the Host header (GET /tasks/ with Host: evil.example
+        # answered 307 to http://evil.example/tasks): one URL per resource, and /tasks/ is 404 like any unknown path.
+        redirect_slashes=False,
     )
     install_offline_docs(app)  # Swagger UI and ReDoc from local files: no CDN, so they work offline and on Binder
     app.attach(context, origins)

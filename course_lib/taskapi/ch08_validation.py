@@ -2,7 +2,8 @@
 
 - every route's models from schemas_validated (lengths, email, a custom and a cross-field rule);
 - every error (400, 401, 403, 404, 405, 406, 409, 413, 415, 422, 500) as application/problem+json;
-- a body over MAX_BODY_BYTES is 413, a body that is not JSON (or not what the route reads) is 415.
+- a body over MAX_BODY_BYTES is 413, a body that is not JSON (or not what the route reads) is 415, a JSON body that
+  names a member twice is 400 (parsers disagree on which value wins).
 Path ids were checked from the start (deps.TaskId: digits only, 1..MAX_ID), so no id can reach a query unchecked.
 """
 
@@ -16,6 +17,7 @@ from course_lib.taskapi.build import build_app
 from course_lib.taskapi.chapter import Chapter
 from course_lib.taskapi.context import TaskAPI
 from course_lib.taskapi.seams import Seams
+from course_lib.web.json_members import UniqueMembersMiddleware
 from course_lib.web.limits import MAX_BODY_BYTES, install_limits
 from course_lib.web.openapi_responses import document_responses
 from course_lib.web.problems import document_problems, install_problem_details
@@ -27,8 +29,9 @@ def swap_seams(seams: Seams) -> Seams:
 
 
 def extend(app: TaskAPI, seams: Seams) -> None:
-    """Problem details for every error, and limits on request bodies; the OpenAPI documents both."""
+    """Problem details for every error, limits on request bodies, no JSON member twice; the OpenAPI documents them."""
     install_problem_details(app)
+    app.add_middleware(UniqueMembersMiddleware)  # inside the limits: only a JSON body of bounded size reaches it
     install_limits(app, max_bytes=MAX_BODY_BYTES)
     document_responses(app, body_limits)
     document_problems(app)

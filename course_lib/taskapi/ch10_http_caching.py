@@ -56,7 +56,8 @@ class ETagConditions:
             self.response.headers["Last-Modified"] = modified
 
     def check(self, task: Task) -> None:
-        """428 without If-Match; else lock, read the task as it is now, and 412 unless If-Match names it (or is '*')."""
+        """428 without If-Match; else lock, read the task as it is now: 404 if it is gone, 412 unless If-Match names it
+        (or is '*')."""
         if self.if_match is None:
             raise Problem(
                 428,
@@ -66,8 +67,10 @@ class ETagConditions:
         # Lock first, then compare: another writer cannot change the row between this check and this request's write.
         self.uow.begin_write()
         current = self.uow.tasks.get(task.id)
-        now = [] if current is None else [task_etag(current, media_type) for media_type in FORMATS]
-        if not now or not if_match_holds(self.if_match, now):
+        if current is None:  # deleted since it was found: the 404 a later request gets (RFC 9110 §13.2.1), not 412
+            self.uow.commit()
+            raise Problem(404, f"task {task.id} not found")
+        if not if_match_holds(self.if_match, [task_etag(current, media_type) for media_type in FORMATS]):
             self.uow.commit()  # nothing was written: end the transaction now, the other writers are waiting
             raise Problem(
                 412,

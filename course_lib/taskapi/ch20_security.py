@@ -4,8 +4,9 @@ Three middleware, outermost first (each added later wraps the ones before, so th
 - SecurityHeadersMiddleware: nosniff, no framing, a Content-Security-Policy, no Referer, HSTS on every answer;
 - StrictCORSMiddleware: cross-origin requests from `allowed_origins` only (chapter 09's list), credentials for them
   only; a preflight is answered here, before any limit counts it;
-- RateLimitMiddleware: every request counted per client address (RATE_LIMIT), failed logins per account and per
-  address (LOGIN_LIMIT_PER_ACCOUNT / _PER_ADDRESS); over a limit, 429 + Retry-After + RateLimit / RateLimit-Policy.
+- RateLimitMiddleware: every request counted per client address (RATE_LIMIT), failed logins per account from one
+  address (LOGIN_LIMIT_PER_ACCOUNT_AND_ADDRESS), per account (LOGIN_LIMIT_PER_ACCOUNT, a higher ceiling) and per
+  address (LOGIN_LIMIT_PER_ADDRESS); over a limit, 429 + Retry-After + RateLimit / RateLimit-Policy.
 Counters live in the app's Redis, so replicas share them. Log records of the server and the API are redacted, and
 every operation documents its 429.
 """
@@ -35,9 +36,10 @@ LOGGERS = ("uvicorn.error", "uvicorn.access", "course_lib", "course_lib.taskapi"
 
 
 def policies(settings: Settings) -> dict[str, Policy]:
-    """The three quotas, named as the RateLimit fields name them."""
+    """The four quotas, named as the RateLimit fields name them."""
     return {
         "requests": Policy.parse("requests", settings.rate_limit),
+        "logins_per_pair": Policy.parse("failed-logins-account-address", settings.login_limit_per_account_and_address),
         "logins_per_account": Policy.parse("failed-logins-account", settings.login_limit_per_account),
         "logins_per_address": Policy.parse("failed-logins-address", settings.login_limit_per_address),
     }
@@ -58,6 +60,7 @@ def extend(app: TaskAPI, seams: Seams) -> None:
         requests=quota["requests"],
         logins_per_account=quota["logins_per_account"],
         logins_per_address=quota["logins_per_address"],
+        logins_per_pair=quota["logins_per_pair"],
     )
     app.add_middleware(StrictCORSMiddleware, allowed_origins=settings.allowed_origins)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -1,12 +1,18 @@
-"""HEAD, OPTIONS and a correct Allow header for every route, as RFC 9110 asks of a server."""
+"""HEAD, OPTIONS, a correct Allow header for every route, and 501 for a method the server does not know, as RFC 9110
+asks of a server."""
 
 from collections.abc import Set
 
 from fastapi.routing import iter_route_contexts
+from starlette.responses import JSONResponse
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from course_lib.web.route_memo import remembered
+
+# RFC 9110 §9 and PATCH (RFC 5789): a method outside these is one the server does not recognize (501, §15.6.2); a
+# known method a resource lacks is 405 (§15.5.6).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
 
 
 def allowed_methods(app, scope: Scope) -> frozenset[str]:
@@ -39,7 +45,8 @@ def allow_header(methods: Set[str]) -> str:
 
 
 class MethodsMiddleware:
-    """Answers OPTIONS with 204 + Allow, HEAD like GET without a body, and puts the full Allow on every 405.
+    """Answers OPTIONS with 204 + Allow, HEAD like GET without a body, puts the full Allow on every 405, and answers
+    501 to a method it does not know.
 
     A CORS preflight (OPTIONS with Origin and Access-Control-Request-Method) gets the same 204 + Allow and no
     Access-Control-* field: the API answers OPTIONS, and grants no other origin anything. The missing
@@ -55,9 +62,13 @@ class MethodsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        method = scope["method"]
+        if method not in KNOWN_METHODS:
+            response = JSONResponse({"detail": f"method {method} is not implemented by this server"}, status_code=501)
+            await response(scope, receive, send)
+            return
         router = self.routes_of or scope["app"]
         allowed = allowed_methods(router, scope)
-        method = scope["method"]
         if method == "OPTIONS" and allowed:
             await _send_empty(send, 204, allow_header(allowed))
             return

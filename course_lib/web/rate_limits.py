@@ -8,7 +8,8 @@ The fields follow draft-ietf-httpapi-ratelimit-headers-11 (May 2026), whose valu
 
 Policy(name, limit)                  one quota, e.g. Policy.parse("requests", "3000/minute")
 RateLimits(redis, prefix)            fixed-window counters in Redis: hit() counts and says if allowed, peek() only looks
-RateLimitMiddleware(app, ...)        every request counted per client address; failed logins per account and address
+RateLimitMiddleware(app, ...)        every request counted per client address; failed logins per account and address,
+                                     strictest per account from one address
 policy_field(policy), limit_field(verdict), retry_after(seconds)   the field values, as pure functions
 """
 
@@ -174,8 +175,9 @@ async def read_body(receive: Receive, limit: int) -> tuple[bytes | None, Receive
 
 
 class RateLimitMiddleware:
-    """Pure ASGI: count every request per client address; refuse logins after too many failures per account or per
-    address. A refused request gets 429; every answer carries the RateLimit fields of the request policy.
+    """Pure ASGI: count every request per client address; refuse logins after too many failures per account from one
+    address, per account, or per address. A refused request gets 429; every answer carries the RateLimit fields of the
+    request policy.
 
     If Redis cannot be reached, requests pass uncounted (logged): a limiter must not turn a cache outage into an
     API outage.
@@ -188,11 +190,16 @@ class RateLimitMiddleware:
         requests: Policy,
         logins_per_account: Policy,
         logins_per_address: Policy,
+        logins_per_pair: Policy | None = None,
         login_routes: Collection[tuple[str, str]] = LOGIN_ROUTES,
     ) -> None:
         self.app, self.limits = app, limits
         self.requests, self.per_account, self.per_address = requests, logins_per_account, logins_per_address
+        self.per_pair = logins_per_pair
         self.login_routes = frozenset(login_routes)
+        self.whose = {id(logins_per_account): "account", id(logins_per_address): "address"}
+        if logins_per_pair is not None:
+            self.whose[id(logins_per_pair)] = "account from this address"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -208,11 +215,11 @@ class RateLimitMiddleware:
         if (scope["method"], scope["path"]) in self.login_routes:
             body, receive = await read_body(receive, MAX_LOGIN_BODY)
             account = account_of(body) if body is not None else None
-            login = [(self.per_address, address)] + ([(self.per_account, account)] if account else [])
+            login = self._login_keys(address, account)
             for policy, key in login:
                 refused = self._ask(self.limits.peek, policy, key)
                 if refused is not None and not refused.allowed:
-                    whose = "account" if policy is self.per_account else "address"
+                    whose = self.whose[id(policy)]
                     detail = f"more than {policy.quota} failed logins in {policy.window} s for this {whose}"
                     await too_many_requests(refused, detail)(scope, receive, send)
                     return
@@ -231,6 +238,16 @@ class RateLimitMiddleware:
         if status == FAILED_LOGIN:
             for policy, key in login:  # counted after the answer: only a failure counts (a burst may overshoot a bit)
                 self._ask(self.limits.hit, policy, key)
+
+    def _login_keys(self, address: str, account: str | None) -> list[tuple[Policy, str]]:
+        """The counters a login attempt is judged by: its address, and when it names an account, the account from this
+        address (the strict one) and the account from anywhere (a ceiling against guessing from many addresses)."""
+        keys = [(self.per_address, address)]
+        if account:
+            if self.per_pair is not None:
+                keys.append((self.per_pair, f"{account}@{address}"))
+            keys.append((self.per_account, account))
+        return keys
 
     def _ask(self, question, policy: Policy, key: str) -> Verdict | None:
         try:

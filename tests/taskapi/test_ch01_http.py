@@ -29,6 +29,27 @@ def test_unsupported_method_is_405_with_allow(api_at, chapter):
     assert response.headers["allow"] == "GET, HEAD, OPTIONS"
 
 
+@pytest.mark.parametrize("chapter", chapters_from(1))
+def test_an_unknown_method_is_501_and_a_known_one_the_route_lacks_405(api_at, chapter):
+    api = api_at(chapter)
+    for path in ("/tasks", "/health", "/nowhere"):
+        unknown = api.request("FOO", path)
+        assert unknown.status_code == 501, (path, unknown.text)
+        if chapter >= 8:  # problem+json from chapter 08 on
+            assert unknown.headers["content-type"] == "application/problem+json" and unknown.json()["status"] == 501
+    assert api.request("TRACE", "/tasks").status_code == 405  # RFC 9110 knows TRACE: this resource lacks it
+
+
+@pytest.mark.parametrize("chapter", chapters_from(1))
+def test_a_trailing_slash_is_404_and_never_a_redirect_to_the_host_header(api_at, chapter):
+    api = api_at(chapter)
+    for path in ("/tasks/", "/health/", "/tasks/?page=2"):
+        response = api.get(path, headers={"Host": "evil.example"})
+        assert response.status_code == 404 and "location" not in response.headers, (path, response.headers)
+        if chapter >= 8:  # problem+json from chapter 08 on
+            assert response.headers["content-type"] == "application/problem+json"
+
+
 def test_task_routes_answer_with_their_status_codes(api_at):
     api = api_at(1)
     created = api.post("/tasks", json={"title": "a"})

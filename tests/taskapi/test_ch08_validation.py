@@ -1,10 +1,13 @@
 """Chapter 08: field rules, RFC 9457 problem details for every error, 413 and 415, and no input that yields a 500."""
 
 import pytest
+from fastapi import params
+from fastapi.routing import APIRoute
 
 from course_lib.lab.fuzz import fuzz
 from course_lib.taskapi.records import MAX_ID
-from course_lib.web.limits import MAX_BODY_BYTES
+from course_lib.web.limits import JSON_TYPES, MAX_BODY_BYTES
+from course_lib.web.openapi_responses import api_routes
 from course_lib.web.problems import PROBLEM_JSON
 from tests.taskapi.conftest import chapters_from, public_task_chapters
 
@@ -215,3 +218,29 @@ def test_a_common_password_is_refused_however_long(api_at, chapter, password):
         ).status_code
         == 201
     )
+
+
+@pytest.mark.parametrize("chapter", chapters_from(8))
+def test_a_json_member_named_twice_is_400_on_every_body_route_and_changes_nothing(api_with_ada, chapter):
+    api, ada = api_with_ada(chapter)
+    routes = [
+        (method, path.replace("{task_id}", "1").replace("{user_id}", "1"))
+        for path, route in api_routes(api.server.config.app)
+        if route.body_field is not None and accepted_types_of(route) == JSON_TYPES
+        for method in route.methods
+    ]
+    assert ("POST", "/tasks") in routes and ("PATCH", "/tasks/1") in routes
+    for method, path in routes:
+        body = assert_problem(
+            api.request(method, path, content=b'{"title": "a", "title": "b"}', headers={**ada, **JSON}), 400
+        )
+        assert "'title' appears twice" in body["errors"][0]["detail"], (method, path, body)
+    nested = b'{"title": "a", "tags": {"x": 1, "x": 2}}'
+    assert_problem(api.post("/tasks", content=nested, headers={**ada, **JSON}), 400)
+    assert api.get("/tasks/1", headers=ada).json()["title"] == "first"
+    assert api.post("/tasks", content=b'{"title": "a", "x": {"title": 1}}', headers={**ada, **JSON}).status_code == 422
+
+
+def accepted_types_of(route: APIRoute) -> tuple[str, ...]:
+    """JSON_TYPES for a route whose body is JSON (not a form)."""
+    return () if isinstance(route.body_field.field_info, params.Form) else JSON_TYPES

@@ -7,10 +7,12 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 import httpx
 import pytest
+from fastapi import Request, Response
 
 from course_lib.notebook.server import serve
 from course_lib.taskapi import app_for, ch10_http_caching
 from course_lib.taskapi.api_keys import sign_up
+from course_lib.web.problems import Problem
 from tests.taskapi.conftest import chapters_from
 
 
@@ -153,6 +155,39 @@ def test_fifty_concurrent_patches_with_one_etag_give_one_200_and_49_412():
     statuses = concurrent_patches(api, auth, created.json()["id"], created.headers["etag"])
     assert statuses == [200] + [412] * 49, statuses
     assert api.get(f"/tasks/{created.json()['id']}").headers["etag"] == f'"task-{created.json()["id"]}-v2-json"'
+
+
+@pytest.mark.parametrize("chapter", chapters_from(10))
+@pytest.mark.parametrize("method", ["DELETE", "PATCH", "PUT"])
+def test_a_write_that_finds_its_task_deleted_under_the_lock_is_404_not_412(writer, chapter, method):
+    api, auth, task_id, etag = writer(chapter)
+    storage = api.server.config.app.context.storage
+    with storage.unit_of_work() as uow:
+        found = uow.tasks.get(task_id)  # what the loser of a race found before the winner's DELETE
+    api.delete(f"/tasks/{task_id}", headers={**auth, "If-Match": etag})
+    request = Request({"type": "http", "method": method, "headers": [(b"if-match", etag.encode())]})
+    with storage.unit_of_work() as uow, pytest.raises(Problem) as refused:
+        ch10_http_caching.ETagConditions(request, Response(), uow).check(found)
+    assert refused.value.status_code == 404  # a precondition is ignored when the answer would be 404 (RFC 9110 §13.2.1)
+
+
+def test_concurrent_deletes_with_one_etag_give_one_204_and_404s():
+    api = serve(app_for(10), name="test-delete-race")
+    auth = sign_up(api, "Ada")
+    created = api.post("/tasks", json={"title": "contended"}, headers=auth)
+    task_id, n = created.json()["id"], 20
+    start = threading.Barrier(n)
+
+    def delete(_: int) -> int:
+        start.wait()
+        return client.delete(f"/tasks/{task_id}", headers={**auth, "If-Match": created.headers["etag"]}).status_code
+
+    with (
+        httpx.Client(base_url=api.url, timeout=60, limits=httpx.Limits(max_connections=n)) as client,
+        ThreadPoolExecutor(n) as pool,
+    ):
+        statuses = sorted(pool.map(delete, range(n)))
+    assert statuses == [204] + [404] * (n - 1), statuses
 
 
 def test_chapter_08_loses_updates_silently():

@@ -57,6 +57,23 @@ def test_availability_comes_from_the_calendar_service(calendar_api, chapter):
 
 
 @pytest.mark.parametrize("chapter", chapters_from(12))
+def test_a_calendar_is_its_owners_and_an_admins_alone(calendar_api, chapter):
+    api, service = calendar_api(chapter)  # Ada is user 1
+    bob = sign_up(api, "Bob")
+    others = problem(api.get("/users/1/availability", headers=bob), 404)
+    missing = problem(api.get("/users/99/availability", headers=bob), 404)
+    assert {key: value for key, value in others.items() if key not in ("detail", "instance")} == {
+        key: value for key, value in missing.items() if key not in ("detail", "instance")
+    }  # another's calendar looks like a missing user's (OWASP API1:2023)
+    assert service.calls == 0  # refused before any outbound call
+    assert api.get("/users/2/availability", headers=bob).status_code == 200
+    with api.server.config.app.context.storage.unit_of_work() as uow:
+        uow.users.set_role(1, "admin")  # what an operator does on the server
+        uow.commit()
+    assert api.get("/users/2/availability").status_code == 200  # Ada, now an admin, reads Bob's
+
+
+@pytest.mark.parametrize("chapter", chapters_from(12))
 def test_availability_is_401_for_nobody_before_any_lookup_or_outbound_call(calendar_api, chapter):
     api, service = calendar_api(chapter)
     for path in ("/users/1/availability", "/users/2/availability"):

@@ -5,6 +5,8 @@ import json
 import time
 import uuid
 
+import anyio
+import httpx
 import pytest
 import redis
 from fastapi import FastAPI, Request, Response
@@ -29,7 +31,9 @@ from course_lib.web.rate_limits import (
 )
 
 
-def limited_app(limits: RateLimits, requests="5/second", account="2/minute", address="3/minute") -> FastAPI:
+def limited_app(
+    limits: RateLimits, requests="5/second", account="2/minute", address="3/minute", pair: str | None = None
+) -> FastAPI:
     app = FastAPI()
 
     @app.get("/ping")
@@ -47,6 +51,7 @@ def limited_app(limits: RateLimits, requests="5/second", account="2/minute", add
         requests=Policy.parse("requests", requests),
         logins_per_account=Policy.parse("failed-logins-account", account),
         logins_per_address=Policy.parse("failed-logins-address", address),
+        logins_per_pair=None if pair is None else Policy.parse("failed-logins-account-address", pair),
     )
     return app
 
@@ -167,6 +172,29 @@ def test_failed_logins_are_limited_per_account_and_successes_do_not_count(limits
         assert api.get("/ping").status_code == 200  # other routes are not logins
     finally:
         api.stop()
+
+
+def test_failed_logins_from_one_address_lock_that_address_out_of_the_account_not_its_owner(limits):
+    app = limited_app(limits, requests="100/second", pair="2/minute", account="4/minute", address="50/minute")
+    right = {"email": "ada@example.org", "password": "right"}
+    wrong = {**right, "password": "wrong"}
+
+    async def from_(address: str, body: dict) -> httpx.Response:
+        transport = httpx.ASGITransport(app=app, client=(address, 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            return await client.post("/tokens", json=body)
+
+    async def scenario() -> None:
+        assert [(await from_("203.0.113.6", wrong)).status_code for _ in range(3)] == [401, 401, 429]
+        refused = await from_("203.0.113.6", right)
+        assert refused.status_code == 429 and refused.json()["policy"] == "failed-logins-account-address"
+        assert (await from_("198.51.100.1", right)).status_code == 200  # Ada, elsewhere, is not locked out
+        # Guessing from many addresses meets the account's ceiling: 4 failures from anywhere, then the account waits.
+        assert [(await from_("203.0.113.7", wrong)).status_code for _ in range(2)] == [401, 401]
+        ceiling = await from_("198.51.100.1", right)
+        assert ceiling.status_code == 429 and ceiling.json()["policy"] == "failed-logins-account"
+
+    anyio.run(scenario)
 
 
 def test_the_app_still_reads_the_login_body_it_was_sent(limits):

@@ -49,6 +49,11 @@ def user_exists(storage: Storage, user_id: int) -> bool:
         return uow.users.get(user_id) is not None
 
 
+def may_read(who: User | None, user_id: int) -> bool:
+    """A calendar is its owner's and an admin's (no check when nobody has to say who they are)."""
+    return who is None or who.id == user_id or who.role == "admin"
+
+
 def in_a_short_unit_of_work(current_user: Callable[..., User | None]) -> Callable[..., User | None]:
     """The seam's current user (a dependency taking `uow`), found in a unit of work of its own that ends at once, not
     the request's, which would hold a database connection for as long as the route waits on the other service."""
@@ -83,19 +88,24 @@ def router(seams: Seams) -> APIRouter:
     users = APIRouter(prefix="/users", tags=["users"])
 
     # Who asks is checked first (401), so an anonymous request costs no lookup and no outbound call.
-    caller = Depends(in_a_short_unit_of_work(seams.current_user))
+    Caller = Annotated[User | None, Depends(in_a_short_unit_of_work(seams.current_user))]
 
     @users.get(
         "/{user_id}/availability",
         response_model=Availability,
-        dependencies=[caller],
         responses={401: {"description": "No credentials, or ones the API does not know (see WWW-Authenticate)"}},
     )
     async def availability(
-        user_id: UserId, context: ContextDep, client: Annotated[httpx.AsyncClient, Depends(outbound_client)]
+        who: Caller,
+        user_id: UserId,
+        context: ContextDep,
+        client: Annotated[httpx.AsyncClient, Depends(outbound_client)],
     ) -> Availability:
-        """200 with the user's busy slots; 404 for an unknown user; 502/503/504 when the calendar service fails."""
+        """200 with your own busy slots (an admin's: anyone's); 404 for an unknown user or someone else's calendar;
+        502/503/504 when the calendar service fails."""
         settings, storage = context.settings, context.storage
+        if not may_read(who, user_id):
+            raise Problem(404, f"user {user_id} not found")  # the same 404 as a missing user: nothing tells them apart
         # The lookup takes a pooled connection and gives it back before the slow call: a request waiting on
         # another service must not hold a database connection the whole time.
         if not await anyio.to_thread.run_sync(user_exists, storage, user_id):
