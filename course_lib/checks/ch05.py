@@ -13,6 +13,7 @@ from course_lib.lab.task_contract import ADA, BOB, PASSWORD
 from course_lib.notebook.exercises import Exercise, Incorrect, expect_status
 from course_lib.notebook.server import serving
 from course_lib.taskapi import ch05_api_design
+from course_lib.web.openapi_responses import api_routes
 
 # What exists before the learner's cases run: Ada and Bob with their keys, and task {task} owned by Ada.
 SETUP = [
@@ -100,7 +101,8 @@ NOT_KEYS = ["tk_eve", "TK_ADA", "tk_ad", "tk_adam", "Ada", ""]
 
 
 def _whoami_route(app: FastAPI):
-    return next((route for route in app.routes if getattr(route, "path", None) == "/whoami"), None)
+    """The /whoami route, also when it came in an included router (`app.routes` holds such a router as one entry)."""
+    return next((route for path, route in api_routes(app) if path == "/whoami"), None)
 
 
 def _expect_challenge(response, request: str) -> None:

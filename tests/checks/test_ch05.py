@@ -4,7 +4,7 @@ import hashlib
 from typing import Annotated
 
 import pytest
-from fastapi import Depends, Header, HTTPException, Security
+from fastapi import APIRouter, Depends, Header, HTTPException, Security
 from fastapi.security import APIKeyHeader
 
 from course_lib.checks.ch05 import NOTES_OPENAPI, q1, q2, q3
@@ -206,6 +206,22 @@ def test_q2_the_check_belongs_in_a_dependency():
             return {"name": _known(keys, x_api_key)}
 
     result = q2.evaluate(in_the_route)
+    assert result.status == INCORRECT and "dependency" in result.message
+
+
+def test_q2_the_check_in_the_route_of_an_included_router():
+    """`app.routes` holds an included router as one entry: the check must still find /whoami inside it."""
+
+    def in_a_router(app, keys):
+        router = APIRouter()
+
+        @router.get("/whoami")
+        def whoami(x_api_key: str | None = Header(default=None)) -> dict:
+            return {"name": _known(keys, x_api_key)}
+
+        app.include_router(router)
+
+    result = q2.evaluate(in_a_router)
     assert result.status == INCORRECT and "dependency" in result.message
 
 
