@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from course_lib.notebook import api_changes
@@ -49,10 +48,9 @@ def test_each_chapter_against_the_one_it_declares_it_builds_on():
     assert "Nothing" in api_changes.format_changes(18)
 
 
-def test_every_chapter_is_fast_and_deterministic():
-    for number in range(22):
-        started = time.perf_counter()
+def test_every_chapter_is_deterministic():
+    """The same text from apps built afresh (how fast it is, is no test's business: a loaded machine is slow)."""
+    for number in sorted(int(path.name[:2]) for path in (ROOT / "chapters").glob("[0-9][0-9]_*.py")):
         first = api_changes.format_changes(number)
-        assert time.perf_counter() - started < 1.0, number
         api_changes.openapi.cache_clear()
-        assert api_changes.format_changes(number) == first
+        assert api_changes.format_changes(number) == first, number
