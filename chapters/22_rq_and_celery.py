@@ -275,9 +275,9 @@ for result in results[-2:]:
 # The child: Celery's pool sees it die at once (`WorkerLostError` in the worker's log), rejects the message, and a
 # worker runs it again within a fraction of a second. The whole worker: nothing rejects anything; the message waits
 # in `unacked` for the visibility timeout (3 s here), then the surviving worker restores it and runs it — after the
-# child's job, which it ran again in the meantime: the two recoveries overlap. On a busy
-# machine the count of runs can reach 3: a redelivery that came later than the visibility timeout let the other
-# worker restore the same message too — the pitfall above, live. Every time, the outbox has each e-mail once.
+# child's job, which it ran again in the meantime: the two recoveries overlap. On a busy machine the count of runs
+# can reach 3: a redelivery that came later than the visibility timeout let the other worker restore the same
+# message too — the pitfall above, live. Every time, the outbox has each e-mail once.
 #
 # ## RQ and Celery, measured on the same job
 # Five no-op jobs on each, the same Redis, two worker processes each (the killed worker's place empty: one RQ
