@@ -22,6 +22,7 @@ from pathlib import Path
 import redis
 from rq import Queue, Retry
 from rq.registry import StartedJobRegistry
+from rq.scheduler import RQScheduler
 
 from course_lib.lab import celery_app, children, fake_redis_tcp, job_effects, rq_full
 
@@ -189,6 +190,10 @@ def kill_rq_worker(
     ids = _mid_job(r, batch, 3, 30, *workers)
     victim = next(w for w in workers if w.pid == ids["parent"])
     victim.kill()  # the worker first, so that it cannot notice its horse's death; then the horse and the scheduler
+    # A killed scheduler's lock on the queue outlives it by 61 s, and a new worker tries to take it only at its start
+    # and every 2 minutes: the next Run All's retries (REDIS_URL) would wait for it. A live scheduler that held it
+    # takes it again at its next heartbeat (every second).
+    r.delete(RQScheduler.get_locking_key(queue.name))
     wait_until(lambda: job.get_status(refresh=True) == "started", 5, "the orphaned job")
     # What a live worker's maintenance does once the entry has expired; a timestamp in the future expires it now.
     StartedJobRegistry(queue=queue).cleanup(timestamp=time.time() + 120)
