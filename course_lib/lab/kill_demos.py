@@ -22,6 +22,7 @@ from pathlib import Path
 import redis
 from rq import Queue, Retry
 from rq.registry import StartedJobRegistry
+from rq.scheduler import RQScheduler
 
 from course_lib.lab import celery_app, children, fake_redis_tcp, job_effects, rq_full
 
@@ -132,7 +133,8 @@ def celery_ready(*workers: Process, timeout: float = 30.0) -> None:
     names = {f"{worker.name}@127.0.0.1" for worker in workers}
 
     def answered() -> bool:
-        replies = celery_app.app.control.ping(timeout=0.5) or []
+        # limit: return as soon as they all answered, not after the whole timeout
+        replies = celery_app.app.control.ping(sorted(names), timeout=0.5, limit=len(names)) or []
         return names <= {name for reply in replies for name in reply}
 
     wait_until(answered, timeout, "celery workers " + ", ".join(sorted(names)), *workers)
@@ -188,6 +190,10 @@ def kill_rq_worker(
     ids = _mid_job(r, batch, 3, 30, *workers)
     victim = next(w for w in workers if w.pid == ids["parent"])
     victim.kill()  # the worker first, so that it cannot notice its horse's death; then the horse and the scheduler
+    # A killed scheduler's lock on the queue outlives it by 61 s, and a new worker tries to take it only at its start
+    # and every 2 minutes: the next Run All's retries (REDIS_URL) would wait for it. A live scheduler that held it
+    # takes it again at its next heartbeat (every second).
+    r.delete(RQScheduler.get_locking_key(queue.name))
     wait_until(lambda: job.get_status(refresh=True) == "started", 5, "the orphaned job")
     # What a live worker's maintenance does once the entry has expired; a timestamp in the future expires it now.
     StartedJobRegistry(queue=queue).cleanup(timestamp=time.time() + 120)
@@ -204,16 +210,32 @@ def kill_celery_child(r: redis.Redis, emails: int = 10, latency: float = 0.05) -
     return _result(r, "Celery", "pool child (SIGKILL)", batch, result.state, emails, began)
 
 
-def kill_celery_worker(r: redis.Redis, workers: list[Process], emails: int = 10, latency: float = 0.05) -> KillResult:
+def kill_celery_worker(
+    r: redis.Redis,
+    workers: list[Process],
+    emails: int = 10,
+    latency: float = 0.05,
+    meanwhile: Callable[[], object] | None = None,
+) -> KillResult:
     """SIGKILL a whole Celery worker and its child mid-job: the message stays unacknowledged in Redis until the
-    visibility timeout passes, then a live worker restores it to the queue."""
+    visibility timeout passes, then a live worker restores it to the queue. `meanwhile` runs during that wait."""
     batch, began = f"celery-worker-{uuid.uuid4().hex[:8]}", time.monotonic()
     result = celery_app.send_reminders.delay(batch, emails, latency)
     ids = _mid_job(r, batch, 3, 30, *workers)
     victim = next(w for w in workers if w.pid == ids["parent"])
     victim.kill()  # and its pool's child
+    if meanwhile is not None:
+        meanwhile()
     result.get(timeout=30 + celery_app.VISIBILITY_TIMEOUT, propagate=False)
     return _result(r, "Celery", "whole worker (SIGKILL)", batch, result.state, emails, began)
+
+
+def kill_celery_worker_and_child(r: redis.Redis, workers: list[Process]) -> tuple[KillResult, KillResult]:
+    """Kill a whole Celery worker mid-job and, while its job waits out the visibility timeout, the pool child of the
+    other worker mid-job (the two recoveries overlap); the results of the child's kill and of the worker's."""
+    child: list[KillResult] = []
+    whole = kill_celery_worker(r, workers, meanwhile=lambda: child.append(kill_celery_child(r)))
+    return child[0], whole
 
 
 def survivor(workers: list[Process]) -> list[Process]:

@@ -57,7 +57,7 @@ def test_killed_workers_lose_no_job_and_double_no_effect():
             kill_demos.rq_ready(r, *rq_workers)
             results = [kill_demos.kill_rq_horse(r, queue), kill_demos.kill_rq_worker(r, queue, rq_workers)]
             kill_demos.celery_ready(*celery_workers)
-            results += [kill_demos.kill_celery_child(r), kill_demos.kill_celery_worker(r, celery_workers)]
+            results += kill_demos.kill_celery_worker_and_child(r, celery_workers)  # the child's, then the worker's
             assert len(kill_demos.survivor(rq_workers)) == len(kill_demos.survivor(celery_workers)) == 1
             measured = [job_compare.rq_throughput(queue, 5), job_compare.celery_throughput(5)]
         finally:
