@@ -179,6 +179,19 @@ print("waits between the runs (s):", [round(later - earlier, 1) for earlier, lat
 # in the middle of the e-mails — no `finally`, no clean-up: the worker sees the horse die, and the job, having a retry
 # left, goes back to the queue. The second run skips the e-mails the first one sent
 # (`course_lib/lab/kill_demos.py`):
+#
+# ```mermaid
+# flowchart LR
+#     Q[("Redis: the queue")] -->|"BLPOP a job"| W["rq worker (parent)"]
+#     W -->|"fork, one per job"| H["work horse: runs the job"]
+#     W -.->|"every 1 s: is the horse alive?"| H
+#     H -->|"e-mail + its id, one Lua script"| O[("Redis: outbox + processed ids")]
+#     K["SIGKILL"] -.->|"kills"| H
+#     W -->|"horse died, a retry left: queue it again"| Q
+#     C["Celery worker (parent)"] -->|"prefork"| P["pool child: runs the task"]
+#     B[("Redis: broker, unacked until done")] -->|"acks_late: ack after the task"| C
+#     C -->|"child lost: reject, message back"| B
+# ```
 
 # %%
 from course_lib.lab.kill_demos import KillResult
