@@ -1,6 +1,7 @@
 """Each checker against its stub, its solution, valid alternatives and known-wrong answers."""
 
 from course_lib.checks.ch23 import q1, q2, q3
+from course_lib.lab.capstone import readiness
 from course_lib.notebook.exercises import CORRECT, INCORRECT, NOT_ATTEMPTED
 
 
@@ -82,16 +83,6 @@ def test_q2_solution_alternatives_and_wrong_answers():
     ]
     for answer in wrong:
         assert q2.evaluate(answer).status == INCORRECT, answer(*["k" * 40, "postgresql://x/y", "redis://r"])
-
-
-def readiness(outcomes, checklist):
-    verdicts = {}
-    for item, numbers in checklist.items():
-        seen = [o for n in numbers for o in outcomes.get(n, [])]
-        verdicts[item] = (
-            "not run" if not seen else "broken" if "failed" in seen else "missing" if "skipped" in seen else "ready"
-        )
-    return verdicts
 
 
 def test_q3_solution_and_wrong_answers():
