@@ -16,9 +16,10 @@ from collections.abc import Iterable
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from course_lib.web.field_lines import RepeatedField, lines_of, list_field, single_field
+from course_lib.web.field_lines import RepeatedField, list_field, single_field
 
 ANY = "*"
 _TAG = re.compile(r'\s*(W/)?"([\x21\x23-\x7e\x80-\xff]*)"\s*(?:,|$)')
@@ -139,9 +140,10 @@ class NotModifiedMiddleware:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
-        header = list_field(lines_of(scope, "if-none-match"))  # a list: its lines are one list (RFC 9110 §5.3)
+        fields = Headers(scope=scope)
+        header = list_field(fields.getlist("if-none-match"))  # a list: its lines are one list (RFC 9110 §5.3)
         try:
-            since = single_field(lines_of(scope, "if-modified-since"), "If-Modified-Since")
+            since = single_field(fields.getlist("if-modified-since"), "If-Modified-Since")
         except RepeatedField:
             since = None  # more than one date: ignored, as RFC 9110 §13.1.3 says
         if header is None and since is None:

@@ -4,14 +4,12 @@ list_field(lines)     a list field's lines as one list, the way a proxy may join
                       mean If-Match: "a", "b" (§5.3); None when the field is absent
 single_field(lines)   the value of a field that is not a list (Idempotency-Key, If-Modified-Since); lines that say the
                       same thing count once, lines that differ are RepeatedField: the request is ambiguous
-lines_of(scope, name) a field's lines in an ASGI scope, in order
+A field's lines, in order, are Starlette's `Headers.getlist(name)` (`Headers(scope=scope)` in a middleware).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-from starlette.types import Scope
 
 
 class RepeatedField(ValueError):
@@ -29,9 +27,3 @@ def single_field(lines: Sequence[str], name: str) -> str | None:
     if len(values) > 1:
         raise RepeatedField(f"{name} is sent {len(lines)} times with different values: send it once")
     return lines[0] if lines else None
-
-
-def lines_of(scope: Scope, name: str) -> list[str]:
-    """The lines of field `name` (lower case) in an ASGI scope's headers."""
-    wanted = name.encode()
-    return [value.decode("latin-1") for key, value in scope.get("headers", []) if key.lower() == wanted]

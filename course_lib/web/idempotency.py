@@ -37,9 +37,10 @@ from dataclasses import dataclass
 
 import redis
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from course_lib.web.field_lines import RepeatedField, lines_of, single_field
+from course_lib.web.field_lines import RepeatedField, single_field
 from course_lib.web.problems import PROBLEM_JSON, problem_body
 from course_lib.web.redaction import is_sensitive
 
@@ -317,7 +318,7 @@ class IdempotencyMiddleware:
             await self.app(scope, receive, send)
             return
         try:
-            header = single_field(lines_of(scope, HEADER), "Idempotency-Key")
+            header = single_field(Headers(scope=scope).getlist(HEADER), "Idempotency-Key")
         except RepeatedField as error:
             await _send(send, *INVALID.response(str(error)))
             return
