@@ -10,9 +10,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from course_lib.web.route_memo import remembered
 
-# RFC 9110 §9 and PATCH (RFC 5789): a method outside these is one the server does not recognize (501, §15.6.2); a
-# known method a resource lacks is 405 (§15.5.6).
-KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+# RFC 9110 §9, PATCH (RFC 5789) and QUERY (the HTTP working group's safe method with a body,
+# draft-ietf-httpbis-safe-method-w-body, which clients and schemathesis already send): a method outside these is one
+# the server does not recognize (501, §15.6.2); a known method a resource lacks is 405 with Allow (§15.5.6).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "QUERY"})
 
 
 def allowed_methods(app, scope: Scope) -> frozenset[str]:
