@@ -33,8 +33,8 @@ start_chapter(0, "What a backend is")
 #
 # A backend is more than its HTTP server, though. It also starts conversations of its own: a scheduled job sends the
 # daily reminder e-mails, a handler calls a payment provider, a **webhook** tells another company's backend that an
-# order shipped. There the backend is the client. This course starts with the server side; jobs are planned for
-# chapters 17 and 22, which are not written yet.
+# order shipped. There the backend is the client. This course starts with the server side; jobs come in
+# chapters 17 and 22.
 #
 # ```mermaid
 # sequenceDiagram

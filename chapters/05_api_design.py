@@ -139,8 +139,8 @@ show_source(users.view)
 # account (*account enumeration*). It stays here because a sign-up form must say "this address is taken" to the
 # person typing it, and this API has no way to reach them otherwise. An API that must hide it answers every sign-up
 # alike ("check your inbox") and sends the mail instead — a link to finish signing up, or "you already have an
-# account" — as OWASP's Authentication Cheat Sheet advises; rate limiting (chapter 20, not written yet) will make
-# trying many addresses slow either way.
+# account" — as OWASP's Authentication Cheat Sheet advises; rate limiting (chapter 20) makes trying many
+# addresses slow either way.
 #
 # ## In which order the checks run
 # One request can be wrong in several ways at once. The order decides which status a client sees, and it should put
@@ -410,7 +410,7 @@ q3.check(secured_operations)
 # - [Postman Collection Format v2.1](https://schema.postman.com/) and Insomnia's import of it.
 # - Chapter 08 turns these error bodies into RFC 9457 problem details; chapter 15 replaces API keys with JWTs.
 # - The document is only a contract if the API keeps it: `make contract` runs schemathesis against the latest API's
-#   OpenAPI (generated requests, every check, a fixed seed), and chapter 18 (testing, not written yet) will explain how.
+#   OpenAPI (generated requests, every check, a fixed seed), and chapter 18 (testing) explains how.
 #
 # ## Where this lives in course_lib
 # `course_lib/taskapi/api_keys.py` (API keys: issued, checked, the `sign_up` helper),

@@ -228,8 +228,8 @@ print(f"unknown email: {unknown_time * 1000:.0f} ms · wrong password: {wrong_ti
 assert unknown_time > 0.4 * wrong_time  # without the dummy hash: about 1 ms against a full argon2 verify
 
 # %% [markdown]
-# (A stopwatch can still count *tries*: chapter 20, not written yet, will limit the rate of logins per account and
-# per address.)
+# (A stopwatch can still count *tries*: chapter 20 limits the rate of failed logins per account and per
+# address.)
 #
 # ## The session lives on the server, in Redis
 # The cookie holds only a random id: 256 bits from `secrets`, unguessable. Everything else — whose session it is,
@@ -636,7 +636,7 @@ q3.check(log_in)
 #   siblings; Go's `net/http.CrossOriginProtection` puts a rule of the same kind in a standard library.
 # - [OAuth 2.0 for Browser-Based Applications](https://datatracker.ietf.org/doc/draft-ietf-oauth-browser-based-apps/)
 #   (IETF, Best Current Practice) — the backend-for-frontend pattern and why tokens in the browser rank last.
-# - Chapter 15 issues JWTs with roles; chapter 20 (not written yet) will rate-limit logins and set CORS.
+# - Chapter 15 issues JWTs with roles; chapter 20 rate-limits failed logins and answers CORS.
 #
 # ## Where this lives in course_lib
 # `course_lib/web/sessions.py` (the session store, the cookie's flags, the CSRF rule),

@@ -369,7 +369,7 @@ sorted({(answer.status_code, answer.headers["x-instance"]) for answer in answers
 # %% [markdown]
 # ## At home: docker-compose
 # `deploy/docker-compose.yml` is the same architecture for a machine with Docker: nginx in front, three API replicas
-# (`deploy.replicas`), PostgreSQL, Redis, an RQ worker for background jobs (chapters 17 and 22, to come), and a one-shot
+# (`deploy.replicas`), PostgreSQL, Redis, an RQ worker for background jobs (chapters 17 and 22), and a one-shot
 # `migrate` service. `deploy/Dockerfile` builds the API image: only the API's packages, a non-root user, one process per
 # container. The course's tests validate the file with `docker-compose config -q`, run its migrate command, and lint the
 # Dockerfile with hadolint.
@@ -516,8 +516,8 @@ assert children.live() == [], children.live()
 #   [proxy_next_upstream](https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_next_upstream).
 # - [RFC 7239: Forwarded](https://www.rfc-editor.org/rfc/rfc7239) and
 #   [RFC 9111 §3.5: storing responses to authenticated requests](https://www.rfc-editor.org/rfc/rfc9111#section-3.5).
-# - Chapter 12 measures what one request costs; chapter 16 puts a Redis cache behind the API; chapter 22 (to come)
-#   will run worker processes.
+# - Chapter 12 measures what one request costs; chapter 16 puts a Redis cache behind the API; chapter 22 runs
+#   worker processes and kills them mid-job.
 #
 # ## Where this lives in course_lib
 # `course_lib/taskapi/ch11_scaling.py` (X-Instance, the two counters), `course_lib/lab/replicas.py` (replica processes,

@@ -508,7 +508,7 @@ assert pairs["thread"]["2 at once"] >= 0.9 * pairs["thread"]["CPU of the 2"], pa
 # | waiting on I/O with an async library | `await` it in `async def` |
 # | waiting on I/O with a blocking library | a `def` handler (thread pool) |
 # | short CPU work (< a few ms) | anywhere; it is cheaper than moving it |
-# | long CPU work in Python (hashing, image resizing, reports) | a process pool — or a job queue (chapter 17, to come) |
+# | long CPU work in Python (hashing, image resizing, reports) | a process pool — or a job queue (chapter 17) |
 # | CPU work in C that releases the GIL (argon2, numpy, zlib) | a thread is enough |
 #
 # A process pool is not free either: starting one costs a second or more (the lab app starts its workers once, at
@@ -675,7 +675,8 @@ q3.check(primes_below)
 #   [PostgreSQL: Using EXPLAIN](https://www.postgresql.org/docs/current/using-explain.html).
 # - [FastAPI: Concurrency and async / await](https://fastapi.tiangolo.com/async/);
 #   [pyinstrument](https://pyinstrument.readthedocs.io/) and [py-spy](https://github.com/benfred/py-spy).
-# - Timeouts are half of resilience: retries with backoff and circuit breakers will come with jobs (chapters 17 and 22, not written yet).
+# - Timeouts are half of resilience: retries with backoff come with jobs (chapters 17 and 22); chapter 16 says where a
+#   circuit breaker would pay off.
 #
 # ## Where this lives in course_lib
 # `course_lib/taskapi/ch12_performance.py` (the chapter: the route, its lifespan client, its documented failures),

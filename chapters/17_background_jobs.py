@@ -477,7 +477,7 @@ api.stop()
 #
 # ## Going further
 # - [RFC 9110 §15.3.3, 202 Accepted](https://www.rfc-editor.org/rfc/rfc9110#section-15.3.3)
-# - [RQ: jobs, results, retries](https://python-rq.org/docs/) — and chapter 22 (to come): retries with backoff, timeouts, the
+# - [RQ: jobs, results, retries](https://python-rq.org/docs/) — and chapter 22: retries with backoff, timeouts, the
 #   failed-job registry, a worker killed mid-job.
 # - [FastAPI: Background Tasks](https://fastapi.tiangolo.com/tutorial/background-tasks/) and its caveat about heavy work.
 # - The transactional outbox pattern (Chris Richardson, *Microservices Patterns*, ch. 3).

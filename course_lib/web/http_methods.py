@@ -51,7 +51,7 @@ class MethodsMiddleware:
 
     A CORS preflight (OPTIONS with Origin and Access-Control-Request-Method) gets the same 204 + Allow and no
     Access-Control-* field: the API answers OPTIONS, and grants no other origin anything. The missing
-    Access-Control-Allow-Origin is the refusal a browser reads. A CORS middleware (chapter 20, to come) sits outside
+    Access-Control-Allow-Origin is the refusal a browser reads. Chapter 20's CORS middleware sits outside
     this one and answers the preflights it grants before they get here.
     """
 
