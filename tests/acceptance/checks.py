@@ -118,16 +118,44 @@ def check_01_schemathesis(live: Live, report_dir: Path) -> str:
     phases = tuple(os.environ.get("ACCEPTANCE_PHASES", ",".join(PHASES if FULL else QUICK_PHASES)).split(","))
     args = schemathesis_args(live.url, headers, report_dir, seed=SEED, max_examples=max_examples, phases=phases)
     env = {**os.environ, "SCHEMATHESIS_HOOKS": HOOKS, "PYTHONPATH": str(ROOT)}
-    started = time.monotonic()
+    started, before = time.monotonic(), live.recorder.by_request.copy()
     done = subprocess.run(args, capture_output=True, text=True, check=False, cwd=report_dir, env=env)
     report = read_report(report_dir, done.returncode, done.stdout + done.stderr)
-    operations = len(live.operations())
     assert report.cases > 0, report.output[-3000:]
     assert report.ok, f"schemathesis: {report.failures} failures\n{report.output[-8000:]}"
+    per_operation = requests_per_operation(live, live.recorder.by_request - before)
+    untested = sorted(name for name, sent in per_operation.items() if sent == 0)
+    assert not untested, f"schemathesis sent no request to {untested}"
     return (
-        f"{report.cases} cases over {operations} operations (≈{report.cases // max(operations, 1)} per operation, "
-        f"--max-examples {max_examples}, phases {'+'.join(phases)}, seed {SEED}), 0 failures, "
-        f"{time.monotonic() - started:.0f} s"
+        f"{report.cases} cases over {len(per_operation)} operations (--max-examples {max_examples}, "
+        f"phases {'+'.join(phases)}, seed {SEED}), 0 failures, {time.monotonic() - started:.0f} s; "
+        + spread(per_operation, max_examples)
+    )
+
+
+def requests_per_operation(live: Live, sent: Counter[tuple[str, str]]) -> dict[str, int]:
+    """The requests of a run per documented operation ('GET /tasks/{task_id}'), matched by method and path template."""
+    templates = [
+        (method, re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$"), f"{method} {path}")
+        for method, path, _ in live.operations()
+    ]
+    counted = dict.fromkeys((name for _, _, name in templates), 0)
+    for (method, path), number in sent.items():
+        name = next((name for m, pattern, name in templates if m == method and pattern.match(path)), None)
+        if name is not None:  # other methods (schemathesis tries undocumented ones: 405) and paths are not operations
+            counted[name] += number
+    return counted
+
+
+def spread(per_operation: dict[str, int], target: int) -> str:
+    """How many requests each operation got: the fewest, the median, the most, and which got fewer than `target`."""
+    ordered = sorted(per_operation.items(), key=lambda item: item[1])
+    numbers = [sent for _, sent in ordered]
+    short = [f"{name} {sent}" for name, sent in ordered if sent < target]
+    return (
+        f"requests per operation: min {numbers[0]}, median {numbers[len(numbers) // 2]}, max {numbers[-1]}; "
+        f"{len(numbers) - len(short)}/{len(numbers)} got ≥ {target}"
+        + (f" (fewer: {', '.join(short)} — hypothesis stops when an operation's inputs are exhausted)" if short else "")
     )
 
 

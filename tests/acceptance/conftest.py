@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.acceptance.harness import (
-    CROWD_RATE_LIMIT,
+    CROWD_LIMITS,
     FIGURES,
     FULL,
     SHORT_LIMIT,
@@ -39,7 +39,7 @@ def factory_spec(pytestconfig) -> str:
 @pytest.fixture(scope="module")
 def live(factory_spec) -> Live:
     """The app under test, served for one test module; stopped after it."""
-    running = start(load(factory_spec), name="acceptance", settings=reference_settings(rate_limit=CROWD_RATE_LIMIT))
+    running = start(load(factory_spec), name="acceptance", settings=reference_settings(**CROWD_LIMITS))
     yield running
     running.stop()
 
