@@ -127,6 +127,30 @@ class _HashInUserResponses(_Layer):
         await self.app(scope, receive, hold)
 
 
+class _DoneAsText(_Layer):
+    """A task's `done` answered as the text "no" where the OpenAPI promises a boolean (a serializer that drifted from
+    the documented schema)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        held: list[dict] = []
+
+        async def hold(message) -> None:
+            held.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                start, body = held[0], b"".join(each.get("body", b"") for each in held[1:])
+                if start["status"] < 300 and body.startswith(b"{") and b'"done"' in body:
+                    answer = json.loads(body)
+                    if isinstance(answer.get("done"), bool):
+                        body = json.dumps({**answer, "done": "no"}).encode()
+                headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]
+                await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, hold)
+
+
 class _IfMatchIgnored(_Layer):
     """Any If-Match is treated as '*': the precondition never fails (lost updates come back)."""
 
@@ -211,6 +235,7 @@ class _CrashesOnNonAscii(_Layer):
 traceback_500 = _layered(_TracebackOn404)
 crashes_on_non_ascii = _layered(_CrashesOnNonAscii)
 hash_leaked = _layered(_HashInUserResponses)
+done_as_text = _layered(_DoneAsText)
 if_match_ignored = _layered(_IfMatchIgnored)
 idempotency_key_ignored = _layered(_IdempotencyKeyDropped)
 limit_clamped = _layered(_LimitClamped)

@@ -3,8 +3,10 @@ message naming it. Runs in the quick pass (make test), on the same counts as the
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +22,16 @@ class Mutant:
     says: str  # a piece of the failure message: the check failed for the reason planted, not by accident
 
 
+def schemathesis_in_a_temporary_folder(live: Live) -> str:
+    """Check 1, its report written to a folder of its own."""
+    with tempfile.TemporaryDirectory() as folder:
+        return checks.check_01_schemathesis(live, Path(folder))
+
+
 MUTANTS = {
+    "a field off its documented schema": Mutant(
+        broken_apps.done_as_text, schemathesis_in_a_temporary_folder, "ST108 Response violates schema"
+    ),
     "ownership check removed": Mutant(broken_apps.no_ownership, checks.check_02_object_level, "another user"),
     "500 with a traceback": Mutant(broken_apps.traceback_500, checks.check_08_errors, "→ 500"),
     "password hash in a response": Mutant(broken_apps.hash_leaked, checks.check_06_mass_assignment, "password hash"),
