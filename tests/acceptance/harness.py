@@ -12,7 +12,8 @@ What the suite needs from an app (its contract, stated once):
 
 ACCEPTANCE_FULL=1 (make acceptance) runs the full counts; otherwise the quick pass make test runs (same checks, fewer
 schemathesis cases, concurrency rounds and hypothesis examples). ACCEPTANCE_MAX_EXAMPLES and ACCEPTANCE_PHASES set
-check 1's schemathesis examples per operation and phases (full: 1000 and every phase, which takes long on 2 cores).
+check 1's schemathesis examples per operation and phases (full: 1000 and every phase, ≈ 23,000 cases in 12 minutes
+on 2 cores; quick: 3, without the coverage phase, which the unit tests' contract run has).
 """
 
 from __future__ import annotations
