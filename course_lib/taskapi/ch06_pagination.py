@@ -17,7 +17,7 @@ from course_lib.taskapi.schemas import NO_NUL, not_null
 from course_lib.taskapi.seams import Seams, TaskLister
 from course_lib.taskapi.sql_storage import SqlStorage
 from course_lib.taskapi.storage import TaskRepository
-from course_lib.web.pagination import PageDep, pagination_headers, sort_dependency
+from course_lib.web.pagination import PageDep, declared_url, pagination_headers, sort_dependency
 
 SortDep = Annotated[tuple[str, ...], Depends(sort_dependency(SORT_KEYS))]
 # None: the filter was left out (a query string cannot say null, so the OpenAPI does not offer it).
@@ -49,7 +49,7 @@ def offset_pages(
         """One page of the tasks matching `query`, with X-Total-Count and Link headers."""
         query = replace(query, done=done, text=text, sort=sort)
         total = tasks.count(query)
-        response.headers.update(pagination_headers(request.url, page, total))
+        response.headers.update(pagination_headers(declared_url(request), page, total))
         if page.offset >= total:  # past the end: nothing to fetch (and no OFFSET too large for the database)
             return []
         return tasks.list(replace(query, offset=page.offset, limit=page.limit))

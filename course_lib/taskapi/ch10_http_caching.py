@@ -27,7 +27,7 @@ from course_lib.taskapi.storage import UnitOfWork
 from course_lib.web.cache_control import CacheRule
 from course_lib.web.conditional import NotModifiedMiddleware, if_match_holds, last_modified, strong
 from course_lib.web.field_lines import list_field
-from course_lib.web.negotiation import RENDERERS, negotiate
+from course_lib.web.negotiation import representation_of
 from course_lib.web.openapi_responses import document_responses, edit_openapi, operations, uses_dependency
 from course_lib.web.problems import Problem
 
@@ -46,7 +46,7 @@ class ETagConditions:
 
     def __init__(self, request: Request, response: Response, uow: UnitOfWork) -> None:
         self.if_match = list_field(request.headers.getlist("if-match"))  # two lines are one list (RFC 9110 §5.3)
-        self.media_type = negotiate(request.headers.get("accept"), list(RENDERERS)) or "application/json"
+        self.media_type = representation_of(request.headers)
         self.response, self.uow = response, uow
 
     def tag(self, task: Task) -> None:

@@ -32,7 +32,15 @@ from course_lib.taskapi.seams import Seams, TaskLister
 from course_lib.taskapi.storage import TaskRepository
 from course_lib.web.cursors import CursorSigner, ExpiredCursor, InvalidCursor
 from course_lib.web.openapi_responses import document_responses, uses_dependency
-from course_lib.web.pagination import DEFAULT_LIMIT, MAX_LIMIT, TOTAL_COUNT_HEADER, Page, last_page, link_header
+from course_lib.web.pagination import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    TOTAL_COUNT_HEADER,
+    Page,
+    declared_url,
+    last_page,
+    link_header,
+)
 from course_lib.web.problems import Problem
 
 KEYSET_ORDER = ["-created_at", "-id"]  # the order ix_tasks_created_at_id serves, read backwards
@@ -123,7 +131,7 @@ async def keyset_pages(
         total = tasks.count(query)
         rows = tasks.list(replace(query, before=before, limit=limit + 1))  # one more row says whether more exist
         found = rows[:limit]
-        here = request.url.remove_query_params(["cursor", "page"]).include_query_params(limit=limit)
+        here = declared_url(request).remove_query_params(["cursor", "page"]).include_query_params(limit=limit)
         links: dict[str, URL] = {"first": here}
         if len(rows) > limit:
             links["next"] = here.include_query_params(cursor=signer.sign(cursor_position(found[-1]), scope))

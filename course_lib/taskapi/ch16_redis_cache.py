@@ -29,7 +29,7 @@ from course_lib.taskapi.records import Task, TaskQuery
 from course_lib.taskapi.seams import Seams, TaskLister
 from course_lib.taskapi.storage import TaskRepository
 from course_lib.web.conditional import strong
-from course_lib.web.negotiation import RENDERERS, negotiate
+from course_lib.web.negotiation import representation_of
 from course_lib.web.openapi_responses import document_responses, edit_openapi, operations
 from course_lib.web.pagination import TOTAL_COUNT_HEADER
 
@@ -46,7 +46,7 @@ def tagged(task_list):
     async def tagged_task_list(
         request: Request, response: Response, list_page: Annotated[TaskLister, Depends(task_list)]
     ) -> TaskLister:
-        media_type = negotiate(request.headers.get("accept"), list(RENDERERS)) or "application/json"
+        media_type = representation_of(request.headers)
 
         def tagged_page(tasks: TaskRepository, query: TaskQuery) -> list[Task]:
             found = list_page(tasks, query)

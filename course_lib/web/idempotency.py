@@ -91,7 +91,7 @@ def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
     """What makes two requests 'the same': method, target and body (JSON compared by content, not key order)."""
     try:
         body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth: compared as bytes
         pass
     return hashlib.sha256(b"\n".join([method.encode(), path.encode(), query, body])).hexdigest()
 

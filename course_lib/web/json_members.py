@@ -40,8 +40,8 @@ def duplicate_member(body: bytes) -> str | None:
         json.loads(body, object_pairs_hook=unique_members)
     except DuplicateMember as duplicate:
         return str(duplicate)
-    except ValueError:  # not JSON at all (UnicodeDecodeError is a ValueError too): FastAPI's own 400 answers it
-        return None
+    except (ValueError, RecursionError):  # not JSON (UnicodeDecodeError is a ValueError too), or nested deeper than
+        return None  # a parser recurses: FastAPI's parser fails on it the same way, and answers its own 400
     return None
 
 

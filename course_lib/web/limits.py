@@ -1,4 +1,5 @@
-"""Guards in front of every route: a request body larger than the limit gets 413, a body in the wrong format 415."""
+"""Guards in front of every route: a request body larger than the limit gets 413, a body in the wrong format or coding
+415, and a field that takes one value sent twice with different values 400."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from course_lib.web.field_lines import RepeatedField, single_field
 from course_lib.web.negotiation import route_of
 from course_lib.web.problems import problem
 
 MAX_BODY_BYTES = 64 * 1024  # the documented limit: a task is a few hundred bytes, 64 KiB leaves room and no more
 JSON_TYPES = ("application/json",)  # plus any application/*+json
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Fields that carry one value: two lines that differ are two requests in one, and a proxy or firewall in front may
+# judge the one the API does not use (Idempotency-Key has its own check in chapter 03's middleware).
+SINGLE_FIELDS = ("Authorization", "X-API-Key", "Content-Type")
 
 
 class BodyTooLarge(HTTPException):
@@ -107,6 +112,14 @@ class ContentTypeMiddleware:
             return
         headers = Headers(scope=scope)
         accepted = accepted_types(scope["app"], scope) if has_body(headers) else None
+        if accepted and (coding := content_coding(headers)) is not None:
+            response = problem(
+                415,
+                f"this endpoint reads bodies as sent, without a content coding; the request had {coding!r}",
+                headers={"Accept-Encoding": "identity"},  # RFC 9110 §12.5.3: the codings it would take
+            )
+            await response(scope, receive, send)
+            return
         media = media_type(headers)
         if accepted and not (is_json(media) if accepted == JSON_TYPES else media in accepted):
             got = f"Content-Type {media!r}" if media else "no Content-Type"
@@ -121,8 +134,34 @@ class ContentTypeMiddleware:
         await self.app(scope, receive, send)
 
 
+def content_coding(headers: Headers) -> str | None:
+    """The Content-Encoding a request body is in, None for none or identity (the only coding the API reads)."""
+    codings = [coding.strip().lower() for line in headers.getlist("content-encoding") for coding in line.split(",")]
+    coded = [coding for coding in codings if coding not in ("", "identity")]
+    return ", ".join(coded) if coded else None
+
+
+class SingleFieldsMiddleware:
+    """400 problem+json when a field that takes one value (SINGLE_FIELDS) comes on several lines that differ."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = Headers(scope=scope)
+            try:
+                for name in SINGLE_FIELDS:
+                    single_field(headers.getlist(name), name)
+            except RepeatedField as repeated:
+                await problem(400, str(repeated))(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def install_limits(app, max_bytes: int = MAX_BODY_BYTES):
-    """Put both guards on `app`: the size limit outermost, so nothing inside reads an oversized body."""
+    """Put the guards on `app`: the size limit outermost, so nothing inside reads an oversized body."""
     app.add_middleware(ContentTypeMiddleware)
+    app.add_middleware(SingleFieldsMiddleware)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_bytes)
     return app

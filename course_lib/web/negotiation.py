@@ -10,9 +10,11 @@ from collections.abc import Callable, Sequence
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.datastructures import Headers
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from course_lib.web.field_lines import list_field
 from course_lib.web.http_methods import without_body
 from course_lib.web.problems import PROBLEM_JSON, problem_body
 from course_lib.web.route_memo import remembered
@@ -100,6 +102,16 @@ def _cell(value) -> str:
 RENDERERS: dict[str, Callable[[object], str] | None] = {JSON: None, CSV: to_csv}
 
 
+def accept_field(headers: Headers) -> str | None:
+    """The Accept field: every line of it, as one list (RFC 9110 §5.3), so the body, its ETag and a 304 agree."""
+    return list_field(headers.getlist("accept"))
+
+
+def representation_of(headers: Headers) -> str:
+    """The media type a response to these request headers is rendered in (JSON when the client names none)."""
+    return negotiate(accept_field(headers), list(RENDERERS)) or JSON
+
+
 def not_acceptable_body(offered: Sequence[str]) -> bytes:
     """The 406 body, a problem details document (RFC 9457): what the client could have asked for."""
     body = problem_body(406, "none of the media types in Accept can be produced here", acceptable=list(offered))
@@ -158,8 +170,7 @@ class NegotiationMiddleware:
         if scope["type"] != "http" or not is_json_route(route_of(scope["app"], scope)):
             await self.app(scope, receive, send)
             return
-        headers = dict((name.decode("latin-1").lower(), value.decode("latin-1")) for name, value in scope["headers"])
-        chosen = negotiate(headers.get("accept"), self.offered)
+        chosen = negotiate(accept_field(Headers(scope=scope)), self.offered)
         if chosen is None:
             await _send_406(send, self.offered, head=scope["method"] == "HEAD")
             return

@@ -5,8 +5,9 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import URL
 
@@ -89,6 +90,27 @@ def sort_dependency(allowed: Collection[str], default: str = DEFAULT_SORT):
 def last_page(total: int, limit: int) -> int:
     """The number of the last page; an empty list still has page 1."""
     return max(1, -(-total // limit))
+
+
+def declared_url(request: Request) -> URL:
+    """The request's URL with only the query parameters its route declares: links repeat the filters and the sort,
+    never what else a client appended (a 47 KB query would come back in the Link header three times over)."""
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return request.url
+    declared = query_names(dependant)
+    return request.url.replace(
+        query=urlencode([item for item in request.query_params.multi_items() if item[0] in declared])
+    )
+
+
+def query_names(dependant) -> set[str]:
+    """The query parameters a FastAPI dependant reads, its dependencies' included (their aliases, as sent)."""
+    names = {parameter.alias for parameter in dependant.query_params}
+    for dependency in dependant.dependencies:
+        names |= query_names(dependency)
+    return names
 
 
 def page_links(url: URL, page: Page, total: int) -> dict[str, URL]:

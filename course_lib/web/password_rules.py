@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 MIN_LENGTH, MAX_LENGTH = 15, 128  # NIST: at least 15 for a single-factor password; the cap bounds the hashing work
+MIN_VISIBLE = 8  # NIST's floor for any password: spaces count towards the length, but fifteen of them guard nothing
 SERVICE_WORDS = ("taskapi", "backendcourse", "backendfromfirstprinciples")  # context-specific words (NIST)
 KNOWN = frozenset(
     {
@@ -78,6 +79,8 @@ def _repeats_a_short_unit(text: str) -> bool:
 def blocklist_reason(password: str) -> str | None:
     """Why `password` is one an attacker tries first, or None when it is none of those."""
     text = normalize(password)
+    if len(text) < MIN_VISIBLE:
+        return f"it has fewer than {MIN_VISIBLE} characters that are not spaces"
     if text in KNOWN:
         return "it is a well-known password or passphrase"
     if _repeats_a_short_unit(text):

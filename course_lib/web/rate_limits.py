@@ -146,7 +146,7 @@ def account_of(body: bytes) -> str | None:
     """The account a login body names, as a digest (a Redis key need not hold anyone's e-mail address), or None."""
     try:
         email = json.loads(body).get("email")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # not JSON, not an object, nested past the parser's depth
         return None
     if not isinstance(email, str) or not email.strip():
         return None

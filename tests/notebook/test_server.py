@@ -129,6 +129,9 @@ def test_requests_from_the_kernel_see_no_proxy_prefix(monkeypatch):
     assert api.get("/where").json() == {"url": f"http://127.0.0.1:{api.port}/where", "root_path": ""}
     proxied = api.get("/where", headers={"X-Forwarded-Prefix": "/user/learner/proxy/1"}).json()
     assert proxied["root_path"] == "/user/learner/proxy/1" and proxied["url"].endswith("/user/learner/proxy/1/where")
+    for forged in ('/a>; rel="x"', "//evil.example", "/user/x/proxy/1/../../admin", "/card123", "/proxy/1 x"):
+        sent = api.get("/where", headers={"X-Forwarded-Prefix": forged}).json()
+        assert sent == {"url": f"http://127.0.0.1:{api.port}/where", "root_path": ""}, forged
 
 
 def test_a_client_sent_x_forwarded_for_never_becomes_the_client():

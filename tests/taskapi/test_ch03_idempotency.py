@@ -53,6 +53,15 @@ def test_safe_methods_change_nothing(api_at, chapter):
 
 
 @pytest.mark.parametrize("chapter", chapters_from(3))
+def test_a_keyed_body_nested_past_the_parsers_depth_is_a_400_not_a_500(api_at, chapter):
+    """The key's fingerprint parses the body: RecursionError there must mean 'compare the bytes', as for non-JSON."""
+    api = api_at(chapter)
+    deep = b"[" * 1100 + b"]" * 1100
+    headers = {**writer_headers(api), "Idempotency-Key": new_key(), "content-type": "application/json"}
+    assert api.post("/tasks", content=deep, headers=headers).status_code == 400
+
+
+@pytest.mark.parametrize("chapter", chapters_from(3))
 def test_put_and_delete_repeated_give_the_same_end_state(api_at, chapter):
     api = api_at(chapter)
     headers = writer_headers(api)

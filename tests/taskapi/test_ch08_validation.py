@@ -244,3 +244,61 @@ def test_a_json_member_named_twice_is_400_on_every_body_route_and_changes_nothin
 def accepted_types_of(route: APIRoute) -> tuple[str, ...]:
     """JSON_TYPES for a route whose body is JSON (not a form)."""
     return () if isinstance(route.body_field.field_info, params.Form) else JSON_TYPES
+
+
+@pytest.mark.parametrize("chapter", chapters_from(8))
+def test_a_body_nested_past_the_parsers_depth_is_400_and_the_connection_still_serves(api_with_ada, chapter):
+    """json.loads raises RecursionError (not a ValueError) past ~1000 levels: every middleware that reads the body
+    must treat it as 'not JSON', or the answer is a 500 outside the error handler and the connection is dropped."""
+    api, ada = api_with_ada(chapter)
+    routes = {f"{m} {path}" for path, item in api.get("/openapi.json").json()["paths"].items() for m in item}
+    sends = [("post", "/users", {}), ("post", "/tasks", {**ada, "Idempotency-Key": "deep-1"})]
+    sends += [("post", path, {}) for path in ("/tokens", "/session") if f"post {path}" in routes]
+    for depth in (1100, 20_000):
+        deep = b"[" * depth + b"]" * depth
+        for method, path, headers in sends:
+            answer = api.client.request(method.upper(), path, content=deep, headers={**headers, **JSON})
+            assert_problem(answer, 400)
+            assert api.get("/health").status_code == 200  # the same keep-alive connection
+
+
+@pytest.mark.parametrize("chapter", chapters_from(8))
+def test_a_single_valued_field_on_two_lines_that_differ_is_400(api_with_ada, chapter):
+    """Two Authorization, X-API-Key or Content-Type lines that differ are ambiguous: neither first- nor last-wins."""
+    api, ada = api_with_ada(chapter)
+    bob = sign_up(api, "Bob")
+    for lines in (
+        [("X-API-Key", ada["X-API-Key"]), ("X-API-Key", bob["X-API-Key"])],
+        [*ada.items(), ("Authorization", "Bearer a"), ("Authorization", "Bearer b")],
+        [*ada.items(), ("Content-Type", "application/json"), ("Content-Type", "text/plain")],
+    ):
+        answer = api.client.post("/tasks", content=b'{"title": "ambiguous"}', headers=lines)
+        assert "sent 2 times" in assert_problem(answer, 400)["detail"], lines
+    same_twice = [*ada.items(), ("Content-Type", "application/json"), ("Content-Type", "application/json")]
+    assert api.client.post("/tasks", content=b'{"title": "twice the same"}', headers=same_twice).status_code == 201
+
+
+@pytest.mark.parametrize("chapter", chapters_from(8))
+def test_a_coded_request_body_is_415_with_accept_encoding(api_with_ada, chapter):
+    """RFC 9110 §15.5.16: a body in a content coding the server does not decode is 415, and Accept-Encoding says
+    which it takes (§12.5.3) — never parsed as if it were plain, never a 400 from a parser choking on gzip."""
+    import gzip
+
+    api, ada = api_with_ada(chapter)
+    body = b'{"title": "zipped"}'
+    for coding, content in (("gzip", gzip.compress(body)), ("br", body), ("identity, gzip", gzip.compress(body))):
+        answer = api.post("/tasks", content=content, headers={**ada, **JSON, "Content-Encoding": coding})
+        assert assert_problem(answer, 415) and answer.headers["accept-encoding"] == "identity", coding
+    plain = api.post("/tasks", content=body, headers={**ada, **JSON, "Content-Encoding": "identity"})
+    assert plain.status_code == 201
+
+
+@pytest.mark.parametrize("chapter", chapters_from(8))
+def test_a_422_lists_at_most_fifty_errors_and_says_how_many_there_were(api_with_ada, chapter):
+    """6,000 unknown members in a 60 KB body: the answer names the count and lists the first 50, not a 700 KB list."""
+    api, ada = api_with_ada(chapter)
+    body = {"title": "many", **{f"x{number}": 1 for number in range(6000)}}
+    answer = assert_problem(api.post("/tasks", json=body, headers=ada), 422)
+    assert answer["detail"] == "6000 invalid fields (the first 50 listed)" and len(answer["errors"]) == 50
+    few = assert_problem(api.post("/tasks", json={"title": "", "x": 1}, headers=ada), 422)
+    assert few["detail"] == "2 invalid fields" and len(few["errors"]) == 2

@@ -101,6 +101,26 @@ def test_if_match_and_if_none_match_on_two_lines_are_one_list_never_the_first_li
 
 
 @pytest.mark.parametrize("chapter", chapters_from(10))
+def test_accept_on_two_lines_is_one_list_for_the_body_its_etag_and_304(writer, chapter):
+    """The body, its ETag and If-None-Match's 304 read the same Accept: every line of it (RFC 9110 §5.3)."""
+    api, auth, task_id, json_tag = writer(chapter)
+    for lines, wanted in (
+        (("application/json;q=0.1", "text/csv"), "csv"),
+        (("text/csv;q=0.1", "application/json"), "json"),
+    ):
+        accept = [("Accept", line) for line in lines]
+        answer = api.get(f"/tasks/{task_id}", headers=accept)
+        assert answer.headers["etag"] == f'"task-{task_id}-v1-{wanted}"', (lines, answer.headers["etag"])
+        assert answer.headers["content-type"].startswith("text/csv" if wanted == "csv" else "application/json")
+        if chapter >= 16:  # lists are tagged from chapter 16 on
+            listed = api.get("/tasks", headers=accept)
+            assert listed.status_code == 200 and listed.headers["etag"].endswith(f'-{wanted}"'), listed.headers
+    prefers_csv = [("Accept", "application/json;q=0.1"), ("Accept", "text/csv"), ("If-None-Match", json_tag)]
+    not_the_json_copy = api.get(f"/tasks/{task_id}", headers=prefers_csv)
+    assert not_the_json_copy.status_code == 200 and not_the_json_copy.text.startswith("id,")
+
+
+@pytest.mark.parametrize("chapter", chapters_from(10))
 def test_if_match_star_overwrites_whatever_is_there_and_404_still_comes_first(writer, chapter):
     api, auth, task_id, _ = writer(chapter)
     api.patch(f"/tasks/{task_id}", json={"title": "changed elsewhere"}, headers={**auth, "If-Match": "*"})

@@ -26,6 +26,12 @@ from course_lib.web.password_rules import blocklist_reason
         "welcome12345678",
         "my taskapi password",
         "the quick brown fox jumps over the lazy dog",
+        " " * 15,
+        "\t" * 15,
+        "\xa0" * 15,
+        "a" + " " * 14,
+        "ab" + " " * 13,
+        "q7x 9  k2     m",
     ],
 )
 def test_passwords_an_attacker_tries_first_are_refused(password):
@@ -43,6 +49,7 @@ def test_passwords_an_attacker_tries_first_are_refused(password):
         "passwords are hard to remember",
         "1234 apples on 5 trees",
         "horse staple correct",
+        "q7x 9  k2 m  4 z",
     ],
 )
 def test_ordinary_long_passwords_pass(password):
