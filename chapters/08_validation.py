@@ -125,8 +125,9 @@ Invite.model_validate({"list_id": "6f1c2a3e-8b7d-4c5e-9f0a-1b2c3d4e5f60", "email
 # keeps a huge body from costing an argon2 hash. NIST also requires a **blocklist** check: a password that is
 # commonly used, expected or compromised is refused, however long. The famous *correct horse battery staple* is
 # 28 characters — and in every cracking dictionary since the comic that made it famous. The course's blocklist is
-# small and offline (well-known passphrases, repeats, keyboard walks, a word plus digits, the service's own name); a
-# production service also asks a breach corpus such as Have I Been Pwned's, whose range API never sees the password.
+# small and offline (well-known passphrases, repeats, keyboard walks, a word plus digits, the service's own name, a
+# few characters padded with blanks); a production service also asks a breach corpus such as Have I Been Pwned's,
+# whose range API never sees the password.
 # (Below, a second rule compares the password with the user's own name and e-mail.)
 
 # %%

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from course_lib.web.negotiation import accept_field
 from course_lib.web.problems import PROBLEM_JSON, problem_body
 
 # Hop-by-hop fields describe one connection, not the message: a proxy must not pass them on (RFC 9110 §7.6.1),
@@ -96,7 +97,7 @@ class ReverseProxy:
     async def handle(self, request: Request) -> Response:
         """Answer from the cache when a fresh copy exists, else forward to the origin (502/504 when it fails)."""
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        key = (target, request.headers.get("accept", ""))  # the origin varies on Accept
+        key = (target, accept_field(request.headers) or "")  # the origin varies on Accept (all its lines)
         cacheable = self.caching and request.method in ("GET", "HEAD")
         credentials = any(name in request.headers for name in CREDENTIALS)
         stored = self.cache.get(key) if cacheable else None

@@ -7,7 +7,6 @@ import atexit
 import collections
 import logging
 import os
-import re
 import socket
 import threading
 import time
@@ -215,22 +214,20 @@ def public_url(port: int, path: str = "/") -> str:
     return f"http://{HOST}:{port}{path}"
 
 
-# jupyter-server-proxy's prefix: the server's base URL (`/user/<name>/` on a hub) + proxy/<port> (or proxy/absolute/).
-PROXY_PREFIX = re.compile(r"(?:/[A-Za-z0-9._~@+-]+)*/proxy/(?:absolute/)?[0-9]{1,5}")
-
-
 class _ProxiedPrefix:
     """Serve a request that jupyter-server-proxy forwards under the prefix it names; leave direct requests alone.
 
     The proxy strips `/user/<name>/proxy/<port>` and says so in X-Forwarded-Prefix. Using it as the ASGI root_path
     makes Swagger UI fetch the proxied openapi.json, while requests sent from the kernel see the same app as locally
-    (a fixed uvicorn root_path would put the prefix into every URL the app builds, proxied or not). Only a prefix of
-    the proxy's shape is believed: any client can send the header, and the app writes root_path into Link and
-    Location fields and metric labels, so `/a>; rel="x"` or `//evil.example` must never get there.
+    (a fixed uvicorn root_path would put the prefix into every URL the app builds, proxied or not). Only the one
+    prefix the proxy sends for this server is believed: any client can send the header, and the app writes root_path
+    into Link fields and metric labels, so `/a>; rel="x"`, `//evil.example` or a new prefix per request must never
+    get there.
     """
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, port: int) -> None:
         self.app = app
+        self.prefix = f"{proxy_prefix() or '/'}proxy/{port}"  # the server's base URL + proxy/<port>
 
     def __getattr__(self, name: str):
         return getattr(self.app, name)  # server.config.app.context etc. keep working
@@ -238,7 +235,7 @@ class _ProxiedPrefix:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] in ("http", "websocket"):
             prefix = dict(scope["headers"]).get(b"x-forwarded-prefix", b"").decode("latin-1").rstrip("/")
-            if PROXY_PREFIX.fullmatch(prefix):
+            if prefix == self.prefix:
                 scope = {**scope, "root_path": prefix, "path": prefix + scope["path"]}
                 if "raw_path" in scope:
                     scope["raw_path"] = prefix.encode("latin-1") + scope["raw_path"]
@@ -274,7 +271,7 @@ def serve(
         sock = _bind(port)
         port = sock.getsockname()[1]
         config = uvicorn.Config(
-            _ProxiedPrefix(app),
+            _ProxiedPrefix(app, port),
             log_config=None,
             access_log=access_log,
             lifespan="auto",

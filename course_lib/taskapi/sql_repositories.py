@@ -92,7 +92,7 @@ class SqlUsers:
         return as_record(User, row) if row else None
 
     def get_by_email(self, email: str) -> User | None:
-        if "\x00" in email:  # no stored address holds NUL (sign-up refuses it), and PostgreSQL cannot compare one
+        if "\x00" in email:  # no stored address holds NUL (sign-up refuses it); PostgreSQL refuses one in text
             return None
         row = self.session.scalars(select(self.rows).where(self.rows.email_key == email_key(email))).first()
         return as_record(User, row) if row else None

@@ -115,7 +115,7 @@ class ContentTypeMiddleware:
         if accepted and (coding := content_coding(headers)) is not None:
             response = problem(
                 415,
-                f"this endpoint reads bodies as sent, without a content coding; the request had {coding!r}",
+                f"this endpoint reads bodies as sent, without a content coding; the request had {coding[:64]!r}",
                 headers={"Accept-Encoding": "identity"},  # RFC 9110 §12.5.3: the codings it would take
             )
             await response(scope, receive, send)

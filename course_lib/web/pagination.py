@@ -106,8 +106,14 @@ def declared_url(request: Request) -> URL:
 
 
 def query_names(dependant) -> set[str]:
-    """The query parameters a FastAPI dependant reads, its dependencies' included (their aliases, as sent)."""
-    names = {parameter.alias for parameter in dependant.query_params}
+    """The names a FastAPI dependant reads from the query string, its dependencies' included: each parameter's alias
+    and any validation_alias it accepts (a query model's members are not listed: build such a route's links itself)."""
+    names: set[str] = set()
+    for parameter in dependant.query_params:
+        names.add(parameter.alias)
+        accepted = parameter.field_info.validation_alias
+        choices = getattr(accepted, "choices", [accepted])  # AliasChoices, or one name
+        names |= {choice for choice in choices if isinstance(choice, str)}
     for dependency in dependant.dependencies:
         names |= query_names(dependency)
     return names

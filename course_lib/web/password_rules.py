@@ -3,16 +3,18 @@ are commonly used, expected or compromised. No composition rules ("a digit and a
 
 The blocklist here is small and offline: well-known long passwords and passphrases, plus the shapes every cracking
 dictionary tries first (one character repeated, a short run repeated, a keyboard row or an alphabet walked, "password"
-plus digits, the service's own name). A production service also checks a corpus of breached passwords, e.g. Have I
-Been Pwned's Pwned Passwords through its k-anonymity range API, which never sees the password itself.
+plus digits, the service's own name, a few characters padded with blanks). A production service also checks a corpus
+of breached passwords, e.g. Have I Been Pwned's Pwned Passwords through its k-anonymity range API, which never sees
+the password itself.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 MIN_LENGTH, MAX_LENGTH = 15, 128  # NIST: at least 15 for a single-factor password; the cap bounds the hashing work
-MIN_VISIBLE = 8  # NIST's floor for any password: spaces count towards the length, but fifteen of them guard nothing
+MIN_VISIBLE = 8  # spaces count towards the length, but fifteen blanks (or 'a' and fourteen) are an expected value
 SERVICE_WORDS = ("taskapi", "backendcourse", "backendfromfirstprinciples")  # context-specific words (NIST)
 KNOWN = frozenset(
     {
@@ -42,6 +44,7 @@ KNOWN = frozenset(
         "hunter2hunter2hunter2",
     }
 )
+INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})  # separators, controls and format characters
 KEYBOARD_ROWS = (
     "`1234567890-=",
     "qwertyuiop[]\\",
@@ -76,11 +79,16 @@ def _repeats_a_short_unit(text: str) -> bool:
     )
 
 
+def visible_characters(password: str) -> int:
+    """How many characters of `password` show: not spaces, not control or format characters (U+200B, U+FEFF)."""
+    return sum(1 for char in password if unicodedata.category(char) not in INVISIBLE)
+
+
 def blocklist_reason(password: str) -> str | None:
     """Why `password` is one an attacker tries first, or None when it is none of those."""
     text = normalize(password)
-    if len(text) < MIN_VISIBLE:
-        return f"it has fewer than {MIN_VISIBLE} characters that are not spaces"
+    if visible_characters(password) < MIN_VISIBLE:
+        return f"it has fewer than {MIN_VISIBLE} characters that are not blank or invisible"
     if text in KNOWN:
         return "it is a well-known password or passphrase"
     if _repeats_a_short_unit(text):

@@ -134,10 +134,11 @@ def check_01_schemathesis(live: Live, report_dir: Path) -> str:
 
 
 def requests_per_operation(live: Live, sent: Counter[tuple[str, str]]) -> dict[str, int]:
-    """The requests of a run per documented operation ('GET /tasks/{task_id}'), matched by method and path template."""
+    """The requests of a run per documented operation ('GET /tasks/{task_id}'), matched by method and path template;
+    a literal path before a template it also fits (/users/me before /users/{user_id}), as a router matches them."""
     templates = [
         (method, re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$"), f"{method} {path}")
-        for method, path, _ in live.operations()
+        for method, path, _ in sorted(live.operations(), key=lambda operation: operation[1].count("{"))
     ]
     counted = dict.fromkeys((name for _, _, name in templates), 0)
     for (method, path), number in sent.items():

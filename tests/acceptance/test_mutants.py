@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.acceptance import broken_apps, broken_processes, checks, checks_ops, checks_processes
-from tests.acceptance.harness import Live, load, reference_settings, start
+from tests.acceptance.harness import CROWD_LIMITS, Live, load, reference_settings, start
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ MUTANTS = {
 
 @pytest.fixture(scope="module")
 def settings():
-    return reference_settings()
+    return reference_settings(**CROWD_LIMITS)  # as the suite's app: a mutant fails for the mistake planted, not a 429
 
 
 @pytest.mark.parametrize("name", MUTANTS)

@@ -127,9 +127,19 @@ def test_requests_from_the_kernel_see_no_proxy_prefix(monkeypatch):
 
     api = serve(app)
     assert api.get("/where").json() == {"url": f"http://127.0.0.1:{api.port}/where", "root_path": ""}
-    proxied = api.get("/where", headers={"X-Forwarded-Prefix": "/user/learner/proxy/1"}).json()
-    assert proxied["root_path"] == "/user/learner/proxy/1" and proxied["url"].endswith("/user/learner/proxy/1/where")
-    for forged in ('/a>; rel="x"', "//evil.example", "/user/x/proxy/1/../../admin", "/card123", "/proxy/1 x"):
+    prefix = f"/user/learner/proxy/{api.port}"
+    proxied = api.get("/where", headers={"X-Forwarded-Prefix": prefix}).json()
+    assert proxied["root_path"] == prefix and proxied["url"].endswith(f"{prefix}/where")
+    port = api.port
+    for forged in (
+        '/a>; rel="x"',
+        "//evil.example",
+        "/card123",
+        f"/../proxy/{port}",
+        f"/user/other/proxy/{port}",
+        f"/user/learner/proxy/absolute/{port}",
+        f"/user/learner/proxy/{port + 1}",
+    ):
         sent = api.get("/where", headers={"X-Forwarded-Prefix": forged}).json()
         assert sent == {"url": f"http://127.0.0.1:{api.port}/where", "root_path": ""}, forged
 

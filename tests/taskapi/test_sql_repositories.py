@@ -44,3 +44,15 @@ def test_a_schema_can_name_another_task_repository(database):
         schema = replace(CHAPTER_06, task_repository=Shouting)
 
     assert ShoutingStorage(database).tasks.add("quiet").title == "QUIET"
+
+
+class NoQueries:
+    """A session that fails on any statement: what PostgreSQL does with a NUL in a text parameter."""
+
+    def scalars(self, *_):
+        raise AssertionError("a NUL reached the database")
+
+
+def test_an_email_with_nul_is_nobody_without_asking_the_database():
+    users = sql_repositories.SqlUsers(NoQueries(), CHAPTER_06)  # type: ignore[arg-type]
+    assert users.get_by_email("ada\x00@example.org") is None

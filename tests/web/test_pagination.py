@@ -109,3 +109,26 @@ def test_page_parameters_are_bounded():
         assert client.get(f"/items?page=4&limit={MAX_LIMIT}").json() == {"page": 4, "limit": MAX_LIMIT}
         for bad in ("limit=0", f"limit={MAX_LIMIT + 1}", "limit=-5", "page=0", "page=-1", "page=x", "limit=1.5"):
             assert client.get(f"/items?{bad}").status_code == 422, bad
+
+
+def test_links_keep_parameters_by_alias_and_validation_alias_and_drop_the_rest():
+    from typing import Annotated
+
+    from fastapi import FastAPI, Query, Request
+    from fastapi.testclient import TestClient
+    from pydantic import AliasChoices
+
+    from course_lib.web.pagination import declared_url
+
+    app = FastAPI()
+
+    @app.get("/a")
+    def listed(
+        request: Request,
+        size: Annotated[int, Query(alias="page-size")] = 1,
+        text: Annotated[str, Query(validation_alias=AliasChoices("t", "q"))] = "",
+    ) -> str:
+        return str(declared_url(request))
+
+    kept = TestClient(app).get("/a?page-size=3&t=x&q=y&junk=1").json()
+    assert kept.endswith("/a?page-size=3&t=x&q=y"), kept

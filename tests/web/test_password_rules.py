@@ -32,6 +32,8 @@ from course_lib.web.password_rules import blocklist_reason
         "a" + " " * 14,
         "ab" + " " * 13,
         "q7x 9  k2     m",
+        "a" + "\u200b" * 14,
+        "q7x9k2m" + "\ufeff" * 8,
     ],
 )
 def test_passwords_an_attacker_tries_first_are_refused(password):
