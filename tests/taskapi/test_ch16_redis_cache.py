@@ -95,8 +95,9 @@ def test_a_read_never_returns_an_older_version_than_a_write_completed_before_it(
         etag = client.get(url).headers["etag"]
         reads.append((started, int(etag.split("-v")[1].split("-")[0])))
 
+    # A generous timeout: this test judges versions, not speed (a 30 s one timed out once beside two other heavy runs).
     with (
-        httpx.Client(base_url=api.url, headers=auth, timeout=30, limits=httpx.Limits(max_connections=12)) as client,
+        httpx.Client(base_url=api.url, headers=auth, timeout=120, limits=httpx.Limits(max_connections=12)) as client,
         ThreadPoolExecutor(12) as pool,
     ):
         list(pool.map(lambda n: write(n) if n % 3 == 0 else read(n), range(300)))
