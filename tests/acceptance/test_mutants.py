@@ -23,9 +23,9 @@ class Mutant:
 
 
 def schemathesis_in_a_temporary_folder(live: Live) -> str:
-    """Check 1, its report written to a folder of its own."""
+    """Check 1 at the quick counts (the full ones took 13 minutes to fail it), its report in a folder of its own."""
     with tempfile.TemporaryDirectory() as folder:
-        return checks.check_01_schemathesis(live, Path(folder))
+        return checks.check_01_schemathesis(live, Path(folder), quick=True)
 
 
 MUTANTS = {
