@@ -104,22 +104,25 @@ class _TracebackOn404(_Layer):
         await self.app(scope, receive, rewrite)
 
 
-class _HashInUserResponses(_Layer):
-    """POST /users answers the stored password hash with the user (a response model that forgot to leave it out)."""
+class _RewrittenBody(_Layer):
+    """A layer that holds each answer of the requests it `applies` to and sends `rewrite(status, body)` instead."""
+
+    def applies(self, scope) -> bool:
+        return scope["type"] == "http"
+
+    def rewrite(self, status: int, body: bytes) -> bytes:
+        return body
 
     async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != "/users":
+        if not self.applies(scope):
             return await self.app(scope, receive, send)
         held: list[dict] = []
 
         async def hold(message) -> None:
             held.append(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):
-                start, body = held[0], b"".join(each.get("body", b"") for each in held[1:])
-                if start["status"] == 201:
-                    user = json.loads(body)
-                    user["password_hash"] = stored_password_hash(self.app, user["email"])
-                    body = json.dumps(user).encode()
+                start = held[0]
+                body = self.rewrite(start["status"], b"".join(each.get("body", b"") for each in held[1:]))
                 headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]
                 await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
                 await send({"type": "http.response.body", "body": body})
@@ -127,28 +130,28 @@ class _HashInUserResponses(_Layer):
         await self.app(scope, receive, hold)
 
 
-class _DoneAsText(_Layer):
+class _HashInUserResponses(_RewrittenBody):
+    """POST /users answers the stored password hash with the user (a response model that forgot to leave it out)."""
+
+    def applies(self, scope) -> bool:
+        return scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/users"
+
+    def rewrite(self, status: int, body: bytes) -> bytes:
+        if status != 201:
+            return body
+        user = json.loads(body)
+        return json.dumps({**user, "password_hash": stored_password_hash(self.app, user["email"])}).encode()
+
+
+class _DoneAsText(_RewrittenBody):
     """A task's `done` answered as the text "no" where the OpenAPI promises a boolean (a serializer that drifted from
     the documented schema)."""
 
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        held: list[dict] = []
-
-        async def hold(message) -> None:
-            held.append(message)
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                start, body = held[0], b"".join(each.get("body", b"") for each in held[1:])
-                if start["status"] < 300 and body.startswith(b"{") and b'"done"' in body:
-                    answer = json.loads(body)
-                    if isinstance(answer.get("done"), bool):
-                        body = json.dumps({**answer, "done": "no"}).encode()
-                headers = [(k, v) for k, v in start["headers"] if k != b"content-length"]
-                await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
-                await send({"type": "http.response.body", "body": body})
-
-        await self.app(scope, receive, hold)
+    def rewrite(self, status: int, body: bytes) -> bytes:
+        if status >= 300 or not body.startswith(b"{") or b'"done"' not in body:
+            return body
+        answer = json.loads(body)
+        return json.dumps({**answer, "done": "no"}).encode() if isinstance(answer.get("done"), bool) else body
 
 
 class _IfMatchIgnored(_Layer):
